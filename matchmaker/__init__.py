@@ -1,0 +1,96 @@
+"""SSE Matchmaker: explainable partnership matching for the Social and Solidarity Economy."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+
+from matchmaker.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
+    instance_path = Path(os.environ.get("MATCHMAKER_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(instance_path),
+        instance_relative_config=False,
+    )
+    environ = dict(os.environ)
+    if config_overrides and "MATCHMAKER_ENV" in config_overrides:
+        environ["MATCHMAKER_ENV"] = config_overrides["MATCHMAKER_ENV"]
+    app.config.from_mapping(load_config(environ, instance_path))
+    if config_overrides:
+        app.config.from_mapping(config_overrides)
+
+    _import_models()
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _import_models() -> None:
+    """Every model module, so the metadata Alembic compares against is complete."""
+    import matchmaker.accounts.models
+    import matchmaker.core.models
+    import matchmaker.organisations.models  # noqa: F401
+
+
+def _init_extensions(app: Flask) -> None:
+    from matchmaker.core import auth, errors, i18n, security
+    from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"),
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    i18n.init_app(app)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from matchmaker.accounts.routes import bp as accounts_bp
+    from matchmaker.admin.routes import bp as admin_bp
+    from matchmaker.core.routes import bp as core_bp
+    from matchmaker.organisations.routes import bp as organisations_bp
+
+    for blueprint in (core_bp, accounts_bp, organisations_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from matchmaker.accounts.cli import users_cli
+    from matchmaker.demo.cli import demo_cli
+
+    for group in (users_cli, demo_cli):
+        app.cli.add_command(group)

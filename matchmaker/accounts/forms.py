@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from matchmaker.accounts.models import Role
+from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
+
+PASSWORD_LENGTH = Length(
+    min=MIN_PASSWORD_LENGTH,
+    max=200,
+    message=_l("Passwords must have between %(min)d and %(max)d characters."),
+)
+
+
+def email_field(label: str | None = None) -> EmailField:
+    return EmailField(
+        label or _l("Email address"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(
+                message=_l("Enter a valid email address, like name@example.org."),
+                check_deliverability=False,
+            ),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+def new_password_field(label: str | None = None) -> PasswordField:
+    return PasswordField(
+        label or _l("Password"),
+        validators=[DataRequired(message=_l("Choose a password.")), PASSWORD_LENGTH],
+        description=_l("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def repeat_password_field(other: str) -> PasswordField:
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            DataRequired(message=_l("Repeat the password.")),
+            EqualTo(other, message=_l("The two passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class SignupForm(FlaskForm):
+    email = email_field()
+    display_name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100)],
+        description=_l("Shown to the people you work with."),
+        render_kw={"autocomplete": "name"},
+    )
+    password = new_password_field()
+    confirm_password = repeat_password_field("password")
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(message=_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field(_l("New password"))
+    confirm_password = repeat_password_field("password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = new_password_field(_l("New password"))
+    confirm_password = repeat_password_field("new_password")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = email_field(_l("New email address"))
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ResendConfirmationForm(FlaskForm):
+    """A button only: resend the confirmation mail."""
+
+
+class LogoutForm(FlaskForm):
+    """A button only: logging out is a state change, so it is a POST with a CSRF token."""
+
+
+ROLE_LABELS = {
+    Role.MEMBER: _l("Member"),
+    Role.COORDINATOR: _l("Coordinator"),
+    Role.ADMIN: _l("Admin"),
+}
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = {role.value: str(label) for role, label in ROLE_LABELS.items()}

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from matchmaker.accounts import services
+from matchmaker.accounts.forms import (
+    ChangeEmailForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    LogoutForm,
+    ResendConfirmationForm,
+    ResetPasswordForm,
+    SignupForm,
+)
+from matchmaker.core.auth import acting_user, public
+from matchmaker.core.errors import DomainError
+from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.security import is_safe_redirect
+from matchmaker.core.tokens import InvalidToken
+from matchmaker.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+
+def _limit(name: str) -> str:
+    return str(current_app.config.get(name, "1000 per second"))
+
+
+def _next_url() -> str:
+    target = request.args.get("next")
+    return target if target and is_safe_redirect(target) else url_for("core.home")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: _limit("RATELIMIT_SIGNUP"), methods=["POST"])
+def signup() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            services.register_user(
+                email=form.email.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            return render_template("accounts/check_email.html", email=form.email.data)
+    return render_template("accounts/signup.html", form=form), form_status(form)
+
+
+@bp.get("/confirm/<token>")
+@public
+def confirm_email(token: str) -> ResponseReturnValue:
+    try:
+        services.confirm_email(token)
+    except InvalidToken as error:
+        flash(
+            _("This confirmation link has expired. Sign in to get a new one.")
+            if error.expired
+            else _("This confirmation link is not valid."),
+            "error",
+        )
+        return redirect(url_for("accounts.login"))
+    db.session.commit()
+    flash(_("Thank you, your email address is confirmed."), "success")
+    return redirect(url_for("core.home" if current_user.is_authenticated else "accounts.login"))
+
+
+@bp.post("/confirm/resend")
+def resend_confirmation() -> ResponseReturnValue:
+    if ResendConfirmationForm().validate_on_submit() and not current_user.is_email_confirmed:
+        services.send_confirmation(acting_user())
+        flash(
+            _("We have sent a new confirmation link to %(email)s.", email=current_user.email),
+            "info",
+        )
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: _limit("RATELIMIT_LOGIN"), methods=["POST"])
+def login() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        return redirect(_next_url())
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(email=form.email.data, password=form.password.data)
+        if user is None:
+            form.form_errors.append(_("The email address or password is not correct."))
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
+            return redirect(_next_url())
+    return render_template("accounts/login.html", form=form), form_status(form)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: _limit("RATELIMIT_RESET"), methods=["POST"])
+def forgot_password() -> ResponseReturnValue:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render_template("accounts/check_email.html", email=form.email.data, reset=True)
+    return render_template("accounts/forgot_password.html", form=form), form_status(form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str) -> ResponseReturnValue:
+    try:
+        services.user_for_reset_token(token)
+    except InvalidToken:
+        flash(_("This reset link has expired or was already used. Ask for a new one."), "error")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(token=token, password=form.password.data)
+        db.session.commit()
+        logout_user()
+        flash(_("Your password is changed. Sign in with the new one."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form), form_status(form)
+
+
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    return render_template(
+        "accounts/account.html",
+        password_form=ChangePasswordForm(prefix="pw"),
+        email_form=ChangeEmailForm(prefix="em"),
+        resend_form=ResendConfirmationForm(),
+    )
+
+
+@bp.post("/account/password")
+def change_password() -> ResponseReturnValue:
+    form = ChangePasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                user=acting_user(),
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            # The session token changed: sign this browser in again, the others are signed out.
+            login_user(acting_user())
+            flash(_("Your password is changed. Other devices have been signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html",
+        password_form=form,
+        email_form=ChangeEmailForm(prefix="em", formdata=None),
+        resend_form=ResendConfirmationForm(),
+    ), 422
+
+
+@bp.post("/account/email")
+def change_email() -> ResponseReturnValue:
+    form = ChangeEmailForm(prefix="em")
+    if form.validate_on_submit():
+        try:
+            services.request_email_change(
+                user=acting_user(), new_email=form.email.data, password=form.password.data
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            flash(
+                _(
+                    "We have sent a confirmation link to %(email)s. Your address changes when you "
+                    "follow it.",
+                    email=form.email.data,
+                ),
+                "info",
+            )
+            return redirect(url_for("accounts.account"))
+    return render_template(
+        "accounts/account.html",
+        password_form=ChangePasswordForm(prefix="pw", formdata=None),
+        email_form=form,
+        resend_form=ResendConfirmationForm(),
+    ), 422
+
+
+@bp.get("/account/email/confirm/<token>")
+@public
+def confirm_email_change(token: str) -> ResponseReturnValue:
+    try:
+        services.confirm_email_change(token)
+    except InvalidToken:
+        flash(_("This link has expired or is not valid. Ask for the change again."), "error")
+        return redirect(url_for("accounts.account"))
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("accounts.account"))
+    db.session.commit()
+    flash(_("Your email address is changed."), "success")
+    return redirect(url_for("accounts.account"))

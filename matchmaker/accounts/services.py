@@ -1,0 +1,215 @@
+"""Accounts: sign-up, confirmation, authentication, password and email changes, roles."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from functools import lru_cache
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from matchmaker.accounts.models import Role, User
+from matchmaker.core.audit import record_event
+from matchmaker.core.errors import DomainError
+from matchmaker.core.mail import external_url, send_email
+from matchmaker.core.tokens import InvalidToken, make_token, read_token
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked against when no account matches, so a failed log-in takes as long either way."""
+    return generate_password_hash(secrets.token_urlsafe(16), method="scrypt")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: Role = Role.MEMBER,
+    confirmed: bool = False,
+) -> User:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _("Passwords must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), "password"
+        )
+    if find_user_by_email(email) is not None:
+        raise DomainError(_("An account with this email address already exists."), "email")
+    user = User(email=normalise_email(email), display_name=display_name.strip(), role=role)
+    user.set_password(password)
+    if confirmed:
+        user.confirm_email()
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def register_user(*, email: str, display_name: str, password: str) -> User | None:
+    """Create an account and mail its confirmation link.
+
+    When the address already has an account nothing is created and its owner is told by mail
+    instead, so the sign-up page does not reveal which addresses have accounts.
+    """
+    existing = find_user_by_email(email)
+    if existing is not None:
+        send_email(
+            existing.email,
+            _("Someone tried to sign up with your address"),
+            "signup_existing",
+            user=existing,
+            login_url=external_url(url_for("accounts.login")),
+            reset_url=external_url(url_for("accounts.forgot_password")),
+        )
+        return None
+    user = create_user(email=email, display_name=display_name, password=password)
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    token = make_token("confirm-email", {"user": user.id, "email": user.email})
+    send_email(
+        user.email,
+        _("Confirm your email address"),
+        "confirm_email",
+        user=user,
+        confirm_url=external_url(url_for("accounts.confirm_email", token=token)),
+        hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+    )
+
+
+def confirm_email(token: str) -> User:
+    data = read_token("confirm-email", token, current_app.config["EMAIL_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data.get("user"))
+    if user is None or user.email != data.get("email"):
+        raise InvalidToken()
+    user.confirm_email()
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User | None:
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not user.check_password(password) or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a reset link works once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> None:
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    token = make_token("reset-password", {"user": user.id, "pw": _password_fingerprint(user)})
+    send_email(
+        user.email,
+        _("Reset your password"),
+        "reset_password",
+        user=user,
+        reset_url=external_url(url_for("accounts.reset_password", token=token)),
+        minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
+    )
+
+
+def user_for_reset_token(token: str) -> User:
+    data = read_token("reset-password", token, current_app.config["RESET_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data.get("user"))
+    if user is None or _password_fingerprint(user) != data.get("pw"):
+        raise InvalidToken()
+    return user
+
+
+def reset_password(*, token: str, password: str) -> User:
+    user = user_for_reset_token(token)
+    user.set_password(password)
+    # Following the link proves the address works.
+    user.confirm_email()
+    record_event("user:reset-password", actor=user, subject=user)
+    return user
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
+    if not user.check_password(current_password):
+        raise DomainError(_("Your current password is not correct."), "current_password")
+    user.set_password(new_password)
+    record_event("user:change-password", actor=user, subject=user)
+
+
+def request_email_change(*, user: User, new_email: str, password: str) -> None:
+    if not user.check_password(password):
+        raise DomainError(_("Your password is not correct."), "password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise DomainError(_("This is already your email address."), "email")
+    if find_user_by_email(new_email) is not None:
+        raise DomainError(_("Another account already uses this email address."), "email")
+    token = make_token("change-email", {"user": user.id, "email": new_email})
+    send_email(
+        new_email,
+        _("Confirm your new email address"),
+        "change_email",
+        user=user,
+        confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
+        hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+    )
+
+
+def confirm_email_change(token: str) -> User:
+    data = read_token("change-email", token, current_app.config["EMAIL_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data.get("user"))
+    if user is None:
+        raise InvalidToken()
+    new_email = data.get("email")
+    if find_user_by_email(new_email) not in (None, user):
+        raise DomainError(_("Another account already uses this email address."))
+    before = user.email
+    user.email = new_email
+    user.confirm_email()
+    record_event(
+        "user:change-email",
+        actor=user,
+        subject=user,
+        details={"before": before, "after": new_email},
+    )
+    return user
+
+
+def set_role(*, actor: User, user: User, role: Role) -> None:
+    if user.role == role:
+        return
+    if user.role == Role.ADMIN and role != Role.ADMIN:
+        admins = db.session.scalar(
+            sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN)
+        )
+        if admins is not None and admins <= 1:
+            raise DomainError(_("The last admin cannot lose the admin role."))
+    before = user.role
+    user.role = role
+    record_event(
+        "user:role",
+        actor=actor,
+        subject=user,
+        details={"before": before.value, "after": role.value},
+    )

@@ -1,0 +1,113 @@
+"""Settings read from ``MATCHMAKER_*`` environment variables.
+
+Every setting has one place here. Production refuses to start without a secret key, so a
+mis-deployed instance fails at boot rather than signing sessions with a guessable key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("production", "development", "testing")
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable configuration."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so development sessions survive restarts."""
+    key_file = instance_path / "dev-secret-key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    return key
+
+
+def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
+    """Translate the environment into Flask configuration keys."""
+
+    def get(name: str, default: str | None = None) -> str | None:
+        value = env.get(f"MATCHMAKER_{name}")
+        return default if value is None or value == "" else value
+
+    environment = get("ENV", "production")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"MATCHMAKER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {environment!r}"
+        )
+    production = environment == "production"
+
+    secret_key = get("SECRET_KEY")
+    if secret_key is None:
+        if production:
+            raise ConfigError(
+                "MATCHMAKER_SECRET_KEY is required in production: set it to a long random "
+                "string (python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        secret_key = _dev_secret_key(instance_path)
+
+    database_url = get("DATABASE_URL", f"sqlite:///{instance_path / 'matchmaker.sqlite3'}")
+    assert database_url is not None
+
+    mail_backend = get("MAIL_BACKEND", "console" if environment == "development" else "smtp")
+    base_url = get("BASE_URL", "http://127.0.0.1:5000")
+    assert base_url is not None
+
+    return {
+        "MATCHMAKER_ENV": environment,
+        "DEBUG": environment == "development",
+        "TESTING": environment == "testing",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Mail (Flask-Mailman keys)
+        "MAIL_BACKEND": mail_backend,
+        "MAIL_SERVER": get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(get("MAIL_PORT", "25") or 25),
+        "MAIL_USERNAME": get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": get("MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _flag(get("MAIL_USE_TLS"), False),
+        "MAIL_USE_SSL": _flag(get("MAIL_USE_SSL"), False),
+        "MAIL_DEFAULT_SENDER": get("MAIL_SENDER", "SSE Matchmaker <no-reply@localhost>"),
+        "MAIL_TIMEOUT": 10,
+        # Rate limiting (Flask-Limiter)
+        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_ENABLED": _flag(get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Sessions and cookies
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _flag(get("SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _flag(get("SECURE_COOKIES"), production),
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Links in mail sent outside a request (CLI digests, reminders)
+        "MATCHMAKER_BASE_URL": base_url.rstrip("/"),
+        "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https") else "http",
+        # Tokens mailed to users
+        "EMAIL_TOKEN_MAX_AGE": int(get("EMAIL_TOKEN_MAX_AGE", str(2 * 24 * 3600)) or 0),
+        "RESET_TOKEN_MAX_AGE": int(get("RESET_TOKEN_MAX_AGE", "3600") or 0),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "LANGUAGES": ["en"],
+        "PAGE_SIZE": 20,
+        # scrypt with Werkzeug's default cost; the tests lower the cost to stay fast.
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "RATELIMIT_LOGIN": "10 per minute; 100 per day",
+        "RATELIMIT_SIGNUP": "5 per minute; 50 per day",
+        "RATELIMIT_RESET": "5 per minute; 50 per day",
+    }

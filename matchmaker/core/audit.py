@@ -1,0 +1,27 @@
+"""The one function that writes the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.core.models import AuditEvent
+from matchmaker.extensions import db
+
+
+def record_event(
+    action: str,
+    *,
+    actor: Any | None,
+    subject: Any,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append ``action`` (e.g. ``"organisation:verify"``) done by ``actor`` to ``subject``."""
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        subject_type=type(subject).__tablename__.removesuffix("s"),
+        subject_id=subject.id,
+        details=details or {},
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,91 @@
+"""Deny by default: every endpoint needs a signed-in user unless it is marked :func:`public`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from matchmaker.extensions import db, login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC_ATTR = "_matchmaker_public"
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without signing in."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def is_public_endpoint(endpoint: str | None) -> bool:
+    if endpoint is None or endpoint == "static":
+        return True
+    view = current_app.view_functions.get(endpoint)
+    return bool(view is not None and getattr(view, PUBLIC_ATTR, False))
+
+
+def require_role(*roles: str) -> Callable[[F], F]:
+    """Allow only users whose role is one of ``roles`` (403 otherwise)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role.value not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def require_confirmed(view: F) -> F:
+    """Only users who confirmed their email address may go on (403 with an explanation)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_email_confirmed:
+            abort(403, description=str(_l("Please confirm your email address first.")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def _enforce_login() -> Any:
+    if is_public_endpoint(request.endpoint):
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _load_user(session_id: str) -> Any:
+    from matchmaker.accounts.models import User
+
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.matches_session_token(token):
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(_load_user)
+    app.before_request(_enforce_login)
+
+
+def acting_user() -> Any:
+    """The signed-in user as a model instance (not the proxy), for services and audit events."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]

@@ -1,0 +1,79 @@
+"""Friendly error pages, and the domain error that services raise."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from matchmaker.extensions import db
+
+
+class DomainError(Exception):
+    """A rule of the product was broken; the message is shown to the user."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+TITLES = {
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Upload too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+}
+
+MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have permission to see or change this."),
+    404: _l("There is nothing at this address. It may have moved or never existed."),
+    405: _l("This page cannot be used that way."),
+    413: _l("The file you sent is larger than we accept."),
+    429: _l("You have made too many requests. Please wait a moment and try again."),
+    500: _l("An unexpected error happened on our side. It has been logged; please try again."),
+}
+
+
+def _render(code: int, description: str | None = None) -> tuple[str, int]:
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=TITLES.get(code, TITLES[500]),
+            message=description or MESSAGES.get(code, MESSAGES[500]),
+        ),
+        code,
+    )
+
+
+def handle_http_error(error: HTTPException) -> tuple[str, int]:
+    code = error.code or 500
+    # Werkzeug's default descriptions are technical; only keep ones our code set on purpose.
+    described = error.description if error.description != type(error).description else None
+    return _render(code, described)
+
+
+def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
+    return _render(
+        400,
+        str(
+            _l("The form had expired or was not sent from this site. Please go back and try again.")
+        ),
+    )
+
+
+def handle_server_error(error: Exception) -> tuple[str, int]:
+    db.session.rollback()
+    return _render(500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(500, handle_server_error)

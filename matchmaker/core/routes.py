@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+from flask.typing import ResponseReturnValue
+
+from matchmaker.core.auth import public
+from matchmaker.extensions import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+@public
+def home() -> ResponseReturnValue:
+    from matchmaker.organisations.models import KIND_LABELS
+    from matchmaker.organisations.services import directory_counts
+
+    return render_template("core/home.html", counts=directory_counts(), kind_labels=KIND_LABELS)
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> ResponseReturnValue:
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+
+from matchmaker.core.i18n import country_choices
+from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
+
+
+def kind_choices(blank: str | None = None) -> dict[str, str]:
+    """Choices as a value → label mapping (the shape WTForms 3.3 prefers)."""
+    choices = {"": blank} if blank is not None else {}
+    choices.update({kind.value: str(KIND_LABELS[kind]) for kind in OrganisationKind})
+    return choices
+
+
+def country_select_choices(blank: str) -> dict[str, str]:
+    return {"": blank, **dict(country_choices())}
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Enter the name.")), Length(max=200)]
+    )
+    kind = SelectField(
+        _l("Kind of organisation"),
+        validators=[DataRequired(message=_l("Choose a kind."))],
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[
+            DataRequired(message=_l("Describe the organisation in a few sentences.")),
+            Length(min=20, max=5000),
+        ],
+        description=_l("What you do, for whom, and where."),
+    )
+    website = URLField(
+        _l("Website"),
+        validators=[
+            Optional(),
+            URL(require_tld=True, message=_l("Enter a full address, like https://example.org.")),
+            Length(max=500),
+        ],
+    )
+    city = StringField(
+        _l("City"), validators=[DataRequired(message=_l("Enter the city.")), Length(max=100)]
+    )
+    region = StringField(
+        _l("Region"),
+        validators=[DataRequired(message=_l("Enter the region.")), Length(max=100)],
+        description=_l("The city-region or administrative region, e.g. Liverpool City Region."),
+    )
+    country = SelectField(
+        _l("Country"), validators=[DataRequired(message=_l("Choose the country."))]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices(blank=str(_l("Choose…")))
+        self.country.choices = country_select_choices(str(_l("Choose…")))
+
+    def validate_website(self, field: StringField) -> None:
+        if field.data and not field.data.lower().startswith(("http://", "https://")):
+            raise ValidationError(_l("The address must start with http:// or https://."))
+
+
+class ContactPersonForm(FlaskForm):
+    contact_name = StringField(
+        _l("Contact person"),
+        validators=[DataRequired(message=_l("Enter the person's name.")), Length(max=120)],
+    )
+    contact_position = StringField(
+        _l("Position"),
+        validators=[Optional(), Length(max=200)],
+        description=_l('e.g. "Co-Director, Heseltine Institute for Public Policy and Practice"'),
+    )
+    contact_email = EmailField(
+        _l("Email"),
+        validators=[
+            Optional(),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+            Length(max=254),
+        ],
+        description=_l("Shown only to partners who agreed to work with you, and coordinators."),
+    )
+    contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+
+
+class NewOrganisationForm(OrganisationForm):
+    """Creating an organisation also names its first contact person (optional)."""
+
+    contact_name = StringField(
+        _l("Contact person"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("You can add more contact people later."),
+    )
+    contact_position = ContactPersonForm.contact_position
+    contact_email = ContactPersonForm.contact_email
+    contact_phone = ContactPersonForm.contact_phone
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        details = self.contact_email.data or self.contact_phone.data or self.contact_position.data
+        if details and not self.contact_name.data:
+            # Optional() stops the name's own validators when it is empty, so check here.
+            self.contact_name.errors = [
+                *self.contact_name.errors,
+                str(_l("Enter the name of the person these details belong to.")),
+            ]
+            return False
+        return valid
+
+
+class InviteMemberForm(FlaskForm):
+    email = EmailField(
+        _l("Email address of the person to invite"),
+        validators=[
+            DataRequired(message=_l("Enter an email address.")),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+
+
+class RejectOrganisationForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            DataRequired(message=_l("Say why, so the organisation can put it right.")),
+            Length(max=2000),
+        ],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button only: a POST with a CSRF token (verify, remove, accept)."""
+
+
+class DirectoryFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = kind_choices(blank=str(_l("All kinds")))
+        self.country.choices = country_select_choices(str(_l("All countries")))

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matchmaker.accounts.models import User
+from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum
+from matchmaker.extensions import db
+
+
+class OrganisationKind(enum.StrEnum):
+    SSE_ORGANISATION = "sse_organisation"
+    ACADEMIC_INSTITUTION = "academic_institution"
+    PUBLIC_AGENCY = "public_agency"
+    PRIVATE_SECTOR = "private_sector"
+    CIVIL_SOCIETY = "civil_society"
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
+
+KIND_LABELS = {
+    OrganisationKind.SSE_ORGANISATION: _l("SSE organisation"),
+    OrganisationKind.ACADEMIC_INSTITUTION: _l("Academic institution"),
+    OrganisationKind.PUBLIC_AGENCY: _l("Public agency"),
+    OrganisationKind.PRIVATE_SECTOR: _l("Private sector"),
+    OrganisationKind.CIVIL_SOCIETY: _l("Civil society"),
+}
+
+
+class OrganisationStatus(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    SUSPENDED = "suspended"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    OrganisationStatus.PENDING: _l("Waiting for verification"),
+    OrganisationStatus.VERIFIED: _l("Verified"),
+    OrganisationStatus.REJECTED: _l("Not verified"),
+    OrganisationStatus.SUSPENDED: _l("Suspended"),
+}
+
+
+class MembershipRole(enum.StrEnum):
+    OWNER = "owner"
+    MEMBER = "member"
+
+
+class InvitationStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+
+
+class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "organisations"
+    __table_args__ = (sa.UniqueConstraint("name", "country"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind), index=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    website: Mapped[str | None] = mapped_column(sa.String(500))
+    city: Mapped[str] = mapped_column(sa.String(100))
+    region: Mapped[str] = mapped_column(sa.String(100))
+    country: Mapped[str] = mapped_column(sa.String(2), index=True)
+    status: Mapped[OrganisationStatus] = mapped_column(
+        str_enum(OrganisationStatus),
+        default=OrganisationStatus.PENDING,
+        server_default=OrganisationStatus.PENDING.value,
+        index=True,
+    )
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verified_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    contacts: Mapped[list[ContactPerson]] = relationship(
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="ContactPerson.id",
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", order_by="Membership.id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.name!r} {self.status.value}>"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == OrganisationStatus.VERIFIED
+
+
+class Membership(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[MembershipRole] = mapped_column(
+        str_enum(MembershipRole),
+        default=MembershipRole.MEMBER,
+        server_default=MembershipRole.MEMBER.value,
+    )
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+    def __repr__(self) -> str:
+        return f"<Membership user={self.user_id} org={self.organisation_id} {self.role.value}>"
+
+
+class ContactPerson(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "contact_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(120))
+    position: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="contacts")
+
+    def __repr__(self) -> str:
+        return f"<ContactPerson {self.id} {self.name!r}>"
+
+
+class Invitation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status: Mapped[InvitationStatus] = mapped_column(
+        str_enum(InvitationStatus),
+        default=InvitationStatus.PENDING,
+        server_default=InvitationStatus.PENDING.value,
+    )
+    accepted_at: Mapped[datetime | None] = mapped_column()
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.id} {self.email} {self.status.value}>"

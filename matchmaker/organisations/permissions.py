@@ -1,0 +1,47 @@
+"""Who may see or change an organisation. Templates use the same functions to hide buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.organisations.models import MembershipRole, Organisation
+
+
+def _membership_role(user: Any, organisation: Organisation) -> MembershipRole | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    for membership in organisation.memberships:
+        if membership.user_id == user.id:
+            return membership.role
+    return None
+
+
+def is_member(user: Any, organisation: Organisation) -> bool:
+    return _membership_role(user, organisation) is not None
+
+
+def is_owner(user: Any, organisation: Organisation) -> bool:
+    return _membership_role(user, organisation) == MembershipRole.OWNER
+
+
+def can_verify_organisations(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_coordinator)
+
+
+def can_view_organisation(user: Any, organisation: Organisation) -> bool:
+    return (
+        organisation.is_verified or is_member(user, organisation) or can_verify_organisations(user)
+    )
+
+
+def can_edit_organisation(user: Any, organisation: Organisation) -> bool:
+    return is_owner(user, organisation)
+
+
+def can_manage_members(user: Any, organisation: Organisation) -> bool:
+    return is_owner(user, organisation)
+
+
+def can_see_contact_details(user: Any, organisation: Organisation) -> bool:
+    """Contact people's emails and phones: the organisation's own members and coordinators."""
+    return is_member(user, organisation) or can_verify_organisations(user)

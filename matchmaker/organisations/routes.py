@@ -1,0 +1,338 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matchmaker.accounts.models import Role
+from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
+from matchmaker.core.errors import DomainError
+from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.tokens import InvalidToken
+from matchmaker.extensions import db
+from matchmaker.organisations import permissions, services
+from matchmaker.organisations.forms import (
+    ConfirmForm,
+    ContactPersonForm,
+    DirectoryFilterForm,
+    InviteMemberForm,
+    NewOrganisationForm,
+    OrganisationForm,
+    RejectOrganisationForm,
+)
+from matchmaker.organisations.models import (
+    ContactPerson,
+    Membership,
+    Organisation,
+    OrganisationKind,
+)
+
+bp = Blueprint("organisations", __name__)
+
+
+def _load(organisation_id: int) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    # Organisations not yet verified are hidden from those who may not see them, as if absent.
+    if organisation is None or not permissions.can_view_organisation(current_user, organisation):
+        abort(404)
+    return organisation
+
+
+def _fields(form: OrganisationForm) -> dict[str, object]:
+    return {
+        "name": form.name.data,
+        "kind": OrganisationKind(form.kind.data),
+        "description": form.description.data,
+        "website": form.website.data,
+        "city": form.city.data,
+        "region": form.region.data,
+        "country": form.country.data,
+    }
+
+
+@bp.get("/organisations")
+@public
+def directory() -> ResponseReturnValue:
+    form = DirectoryFilterForm(request.args)
+    if not form.validate():
+        return render_template("organisations/directory.html", form=form, page=None), 400
+    filters = services.DirectoryFilters(
+        q=form.q.data or "",
+        kind=form.kind.data or "",
+        country=form.country.data or "",
+        region=form.region.data or "",
+    )
+    page = db.paginate(
+        services.directory_statement(filters), per_page=services.page_size(), error_out=False
+    )
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template("organisations/directory.html", form=form, page=page, args=args)
+
+
+@bp.get("/organisations/<int:organisation_id>")
+@public
+def show(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    return render_template(
+        "organisations/show.html",
+        organisation=organisation,
+        show_contact_details=permissions.can_see_contact_details(current_user, organisation),
+        can_edit=permissions.can_edit_organisation(current_user, organisation),
+        can_manage=permissions.can_manage_members(current_user, organisation),
+        is_member=permissions.is_member(current_user, organisation),
+    )
+
+
+@bp.get("/my/organisations")
+def mine() -> ResponseReturnValue:
+    return render_template(
+        "organisations/mine.html", organisations=services.user_organisations(current_user)
+    )
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@require_confirmed
+def create() -> ResponseReturnValue:
+    form = NewOrganisationForm()
+    if form.validate_on_submit():
+        try:
+            organisation = services.create_organisation(
+                creator=acting_user(),
+                contact={
+                    "name": form.contact_name.data,
+                    "position": form.contact_position.data,
+                    "email": form.contact_email.data,
+                    "phone": form.contact_phone.data,
+                },
+                **_fields(form),  # type: ignore[arg-type]
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "%(name)s is registered. A coordinator will verify it soon; you will get an "
+                    "email.",
+                    name=organisation.name,
+                ),
+                "success",
+            )
+            return redirect(url_for("organisations.show", organisation_id=organisation.id))
+    return render_template("organisations/form.html", form=form, organisation=None), form_status(
+        form
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+def edit(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_edit_organisation(current_user, organisation):
+        abort(403)
+    form = OrganisationForm(obj=organisation)
+    if request.method == "GET":
+        form.kind.data = organisation.kind.value
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(
+                organisation=organisation, actor=acting_user(), **_fields(form)
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("organisations.show", organisation_id=organisation.id))
+    return render_template(
+        "organisations/form.html",
+        form=form,
+        organisation=organisation,
+        contact_form=ContactPersonForm(formdata=None),
+        confirm_form=ConfirmForm(),
+    ), form_status(form)
+
+
+@bp.post("/organisations/<int:organisation_id>/contacts")
+def add_contact(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_edit_organisation(current_user, organisation):
+        abort(403)
+    form = ContactPersonForm()
+    if form.validate_on_submit():
+        services.add_contact(
+            organisation=organisation,
+            actor=acting_user(),
+            name=form.contact_name.data,
+            position=form.contact_position.data,
+            email=form.contact_email.data,
+            phone=form.contact_phone.data,
+        )
+        db.session.commit()
+        flash(_("Contact person added."), "success")
+        return redirect(url_for("organisations.edit", organisation_id=organisation.id))
+    return render_template(
+        "organisations/form.html",
+        form=OrganisationForm(obj=organisation, formdata=None),
+        organisation=organisation,
+        contact_form=form,
+        confirm_form=ConfirmForm(),
+    ), 422
+
+
+@bp.post("/organisations/<int:organisation_id>/contacts/<int:contact_id>/delete")
+def remove_contact(organisation_id: int, contact_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_edit_organisation(current_user, organisation):
+        abort(403)
+    contact = db.session.get(ContactPerson, contact_id)
+    if contact is None or contact.organisation_id != organisation.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        services.remove_contact(organisation=organisation, actor=acting_user(), contact=contact)
+        db.session.commit()
+        flash(_("Contact person removed."), "success")
+    return redirect(url_for("organisations.edit", organisation_id=organisation.id))
+
+
+@bp.get("/organisations/<int:organisation_id>/members")
+def members(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not (
+        permissions.is_member(current_user, organisation)
+        or permissions.can_verify_organisations(current_user)
+    ):
+        abort(403)
+    return render_template(
+        "organisations/members.html",
+        organisation=organisation,
+        invite_form=InviteMemberForm(),
+        confirm_form=ConfirmForm(),
+        can_manage=permissions.can_manage_members(current_user, organisation),
+    )
+
+
+@bp.post("/organisations/<int:organisation_id>/members/invite")
+def invite_member(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_manage_members(current_user, organisation):
+        abort(403)
+    form = InviteMemberForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_member(
+                organisation=organisation, actor=acting_user(), email=form.email.data
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+            return redirect(url_for("organisations.members", organisation_id=organisation.id))
+    return render_template(
+        "organisations/members.html",
+        organisation=organisation,
+        invite_form=form,
+        confirm_form=ConfirmForm(),
+        can_manage=True,
+    ), 422
+
+
+@bp.post("/organisations/<int:organisation_id>/members/<int:membership_id>/remove")
+def remove_member(organisation_id: int, membership_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_manage_members(current_user, organisation):
+        abort(403)
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != organisation.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.remove_member(
+                organisation=organisation, actor=acting_user(), membership=membership
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Member removed."), "success")
+    return redirect(url_for("organisations.members", organisation_id=organisation.id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> ResponseReturnValue:
+    try:
+        invitation = services.invitation_for_token(token)
+    except InvalidToken:
+        flash(_("This invitation has expired or was already used."), "error")
+        return redirect(url_for("organisations.mine"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.accept_invitation(invitation=invitation, user=acting_user())
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template(
+                "organisations/invitation.html", invitation=invitation, form=form
+            ), 403
+        db.session.commit()
+        flash(_("You are now a member of %(name)s.", name=invitation.organisation.name), "success")
+        return redirect(url_for("organisations.show", organisation_id=invitation.organisation_id))
+    return render_template("organisations/invitation.html", invitation=invitation, form=form)
+
+
+# Verification (coordinators) ---------------------------------------------------------------
+
+
+def _queue_page(failed: RejectOrganisationForm | None = None, failed_id: int | None = None) -> str:
+    organisations = services.verification_queue()
+    reject_forms = {
+        organisation.id: (
+            failed
+            if organisation.id == failed_id and failed is not None
+            else RejectOrganisationForm(prefix=f"o{organisation.id}", formdata=None)
+        )
+        for organisation in organisations
+    }
+    return render_template(
+        "organisations/queue.html",
+        organisations=organisations,
+        confirm_form=ConfirmForm(),
+        reject_forms=reject_forms,
+    )
+
+
+@bp.get("/coordination/organisations")
+@require_role(Role.COORDINATOR, Role.ADMIN)
+def verification_queue() -> ResponseReturnValue:
+    return _queue_page()
+
+
+@bp.post("/coordination/organisations/<int:organisation_id>/verify")
+@require_role(Role.COORDINATOR, Role.ADMIN)
+def verify(organisation_id: int) -> ResponseReturnValue:
+    organisation = db.session.get(Organisation, organisation_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.verify_organisation(organisation=organisation, actor=acting_user())
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is verified.", name=organisation.name), "success")
+    return redirect(url_for("organisations.verification_queue"))
+
+
+@bp.post("/coordination/organisations/<int:organisation_id>/reject")
+@require_role(Role.COORDINATOR, Role.ADMIN)
+def reject(organisation_id: int) -> ResponseReturnValue:
+    organisation = db.session.get(Organisation, organisation_id) or abort(404)
+    form = RejectOrganisationForm(prefix=f"o{organisation.id}")
+    if not form.validate_on_submit():
+        return _queue_page(failed=form, failed_id=organisation.id), 422
+    services.reject_organisation(
+        organisation=organisation, actor=acting_user(), reason=form.reason.data
+    )
+    db.session.commit()
+    flash(_("%(name)s was not verified; its owners are told why.", name=organisation.name), "info")
+    return redirect(url_for("organisations.verification_queue"))

@@ -1,0 +1,333 @@
+"""Organisations: creation, editing, contact people, members, invitations and verification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from matchmaker.accounts.models import User
+from matchmaker.accounts.services import normalise_email
+from matchmaker.core.audit import record_event
+from matchmaker.core.errors import DomainError
+from matchmaker.core.mail import external_url, send_email
+from matchmaker.core.tokens import InvalidToken, make_token, read_token
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.organisations.models import (
+    ContactPerson,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+)
+
+EDITABLE_FIELDS = ("name", "kind", "description", "website", "city", "region", "country")
+INVITATION_MAX_AGE = 14 * 24 * 3600
+
+
+def _clean(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _name_taken(name: str, country: str, exclude_id: int | None = None) -> bool:
+    # Mirrors the unique constraint on (name, country), case-insensitively.
+    statement = sa.select(Organisation.id).where(
+        sa.func.lower(Organisation.name) == name.strip().lower(),
+        Organisation.country == country,
+    )
+    if exclude_id is not None:
+        statement = statement.where(Organisation.id != exclude_id)
+    return db.session.scalar(statement) is not None
+
+
+def create_organisation(
+    *,
+    creator: User,
+    name: str,
+    kind: OrganisationKind,
+    description: str,
+    city: str,
+    region: str,
+    country: str,
+    website: str | None = None,
+    contact: dict[str, str | None] | None = None,
+) -> Organisation:
+    if _name_taken(name, country):
+        raise DomainError(
+            _(
+                "An organisation with this name is already registered in this country. Ask its "
+                "owner to invite you instead."
+            ),
+            "name",
+        )
+    organisation = Organisation(
+        name=name.strip(),
+        kind=kind,
+        description=description.strip(),
+        website=_clean(website),
+        city=city.strip(),
+        region=region.strip(),
+        country=country,
+        created_by_id=creator.id,
+    )
+    organisation.memberships.append(Membership(user=creator, role=MembershipRole.OWNER))
+    if contact and _clean(contact.get("name")):
+        organisation.contacts.append(_contact_from(contact))
+    db.session.add(organisation)
+    db.session.flush()
+    record_event("organisation:create", actor=creator, subject=organisation)
+    return organisation
+
+
+def update_organisation(*, organisation: Organisation, actor: User, **fields: Any) -> None:
+    name = fields.get("name", organisation.name)
+    country = fields.get("country", organisation.country)
+    if _name_taken(name, country, exclude_id=organisation.id):
+        raise DomainError(
+            _("An organisation with this name is already registered in this country."), "name"
+        )
+    changes: dict[str, list[Any]] = {}
+    for key in EDITABLE_FIELDS:
+        if key not in fields:
+            continue
+        value = fields[key]
+        value = value.strip() if isinstance(value, str) else value
+        if key == "website":
+            value = _clean(value)
+        before = getattr(organisation, key)
+        if before != value:
+            changes[key] = [str(before) if before is not None else None, str(value)]
+            setattr(organisation, key, value)
+    if organisation.status == OrganisationStatus.REJECTED and changes:
+        # An edited organisation goes back to the queue for another look.
+        organisation.status = OrganisationStatus.PENDING
+        changes["status"] = [OrganisationStatus.REJECTED.value, OrganisationStatus.PENDING.value]
+    if changes:
+        record_event("organisation:update", actor=actor, subject=organisation, details=changes)
+
+
+def _contact_from(data: dict[str, str | None]) -> ContactPerson:
+    email = _clean(data.get("email"))
+    return ContactPerson(
+        name=(data.get("name") or "").strip(),
+        position=(data.get("position") or "").strip(),
+        email=normalise_email(email) if email else None,
+        phone=_clean(data.get("phone")),
+    )
+
+
+def add_contact(*, organisation: Organisation, actor: User, **data: str | None) -> ContactPerson:
+    contact = _contact_from(data)
+    organisation.contacts.append(contact)
+    db.session.flush()
+    record_event(
+        "organisation:add-contact",
+        actor=actor,
+        subject=organisation,
+        details={"name": contact.name, "position": contact.position},
+    )
+    return contact
+
+
+def remove_contact(*, organisation: Organisation, actor: User, contact: ContactPerson) -> None:
+    organisation.contacts.remove(contact)
+    record_event(
+        "organisation:remove-contact",
+        actor=actor,
+        subject=organisation,
+        details={"name": contact.name},
+    )
+
+
+# Members and invitations ----------------------------------------------------------------
+
+
+def invite_member(*, organisation: Organisation, actor: User, email: str) -> Invitation:
+    email = normalise_email(email)
+    if any(m.user.email == email for m in organisation.memberships):
+        raise DomainError(_("This person is already a member."), "email")
+    invitation = Invitation(organisation=organisation, email=email, invited_by=actor)
+    db.session.add(invitation)
+    db.session.flush()
+    token = make_token("invitation", {"invitation": invitation.id, "email": email})
+    send_email(
+        email,
+        _(
+            "%(name)s invites you to join %(organisation)s on SSE Matchmaker",
+            name=actor.display_name,
+            organisation=organisation.name,
+        ),
+        "invitation",
+        organisation=organisation,
+        inviter=actor,
+        accept_url=external_url(url_for("organisations.accept_invitation", token=token)),
+        signup_url=external_url(url_for("accounts.signup")),
+    )
+    record_event("organisation:invite", actor=actor, subject=organisation, details={"email": email})
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation:
+    data = read_token("invitation", token, INVITATION_MAX_AGE)
+    invitation = db.session.get(Invitation, data.get("invitation"))
+    if invitation is None or invitation.status != InvitationStatus.PENDING:
+        raise InvalidToken()
+    return invitation
+
+
+def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
+    if normalise_email(invitation.email) != user.email:
+        raise DomainError(
+            _(
+                "This invitation was sent to %(email)s. Sign in with that address to accept it.",
+                email=invitation.email,
+            )
+        )
+    organisation = invitation.organisation
+    existing = next((m for m in organisation.memberships if m.user_id == user.id), None)
+    invitation.status = InvitationStatus.ACCEPTED
+    invitation.accepted_at = utcnow()
+    # The invitation was mailed to this address, so following it proves the address works.
+    user.confirm_email()
+    if existing is not None:
+        return existing
+    membership = Membership(user=user, organisation=organisation, role=MembershipRole.MEMBER)
+    db.session.add(membership)
+    db.session.flush()
+    record_event("organisation:join", actor=user, subject=organisation)
+    return membership
+
+
+def remove_member(*, organisation: Organisation, actor: User, membership: Membership) -> None:
+    owners = [m for m in organisation.memberships if m.role == MembershipRole.OWNER]
+    if membership.role == MembershipRole.OWNER and len(owners) <= 1:
+        raise DomainError(_("An organisation keeps at least one owner."))
+    organisation.memberships.remove(membership)
+    record_event(
+        "organisation:remove-member",
+        actor=actor,
+        subject=organisation,
+        details={"email": membership.user.email},
+    )
+
+
+# Verification ----------------------------------------------------------------------------
+
+
+def verification_queue() -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .where(Organisation.status == OrganisationStatus.PENDING)
+            .options(selectinload(Organisation.memberships).selectinload(Membership.user))
+            .order_by(Organisation.created_at, Organisation.id)
+        )
+    )
+
+
+def _owner_emails(organisation: Organisation) -> list[str]:
+    return [m.user.email for m in organisation.memberships if m.role == MembershipRole.OWNER]
+
+
+def verify_organisation(*, organisation: Organisation, actor: User) -> None:
+    if organisation.status == OrganisationStatus.VERIFIED:
+        raise DomainError(_("This organisation is already verified."))
+    before = organisation.status
+    organisation.status = OrganisationStatus.VERIFIED
+    organisation.status_reason = None
+    organisation.verified_at = utcnow()
+    organisation.verified_by_id = actor.id
+    record_event(
+        "organisation:verify",
+        actor=actor,
+        subject=organisation,
+        details={"before": before.value, "after": OrganisationStatus.VERIFIED.value},
+    )
+    send_email(
+        _owner_emails(organisation),
+        _("%(organisation)s is verified", organisation=organisation.name),
+        "organisation_verified",
+        organisation=organisation,
+        url=external_url(url_for("organisations.show", organisation_id=organisation.id)),
+    )
+
+
+def reject_organisation(*, organisation: Organisation, actor: User, reason: str) -> None:
+    before = organisation.status
+    organisation.status = OrganisationStatus.REJECTED
+    organisation.status_reason = reason.strip()
+    record_event(
+        "organisation:reject",
+        actor=actor,
+        subject=organisation,
+        details={"before": before.value, "after": "rejected", "reason": reason.strip()},
+    )
+    send_email(
+        _owner_emails(organisation),
+        _("%(organisation)s could not be verified yet", organisation=organisation.name),
+        "organisation_rejected",
+        organisation=organisation,
+        reason=reason.strip(),
+        url=external_url(url_for("organisations.edit", organisation_id=organisation.id)),
+    )
+
+
+# Directory -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    q: str = ""
+    kind: str = ""
+    country: str = ""
+    region: str = ""
+
+
+def directory_statement(filters: DirectoryFilters) -> sa.Select[tuple[Organisation]]:
+    statement = sa.select(Organisation).where(Organisation.status == OrganisationStatus.VERIFIED)
+    if filters.q:
+        statement = statement.where(
+            sa.func.lower(Organisation.name).contains(filters.q.strip().lower(), autoescape=True)
+        )
+    if filters.kind:
+        statement = statement.where(Organisation.kind == OrganisationKind(filters.kind))
+    if filters.country:
+        statement = statement.where(Organisation.country == filters.country)
+    if filters.region:
+        statement = statement.where(
+            sa.func.lower(Organisation.region) == filters.region.strip().lower()
+        )
+    return statement.order_by(Organisation.name, Organisation.id)
+
+
+def user_organisations(user: User) -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .join(Membership)
+            .where(Membership.user_id == user.id)
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def directory_counts() -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Organisation.kind, sa.func.count())
+        .where(Organisation.status == OrganisationStatus.VERIFIED)
+        .group_by(Organisation.kind)
+    ).all()
+    return {kind.value: count for kind, count in rows}
+
+
+def page_size() -> int:
+    return int(current_app.config["PAGE_SIZE"])

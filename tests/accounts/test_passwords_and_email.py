@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.core.models import AuditEvent
+from matchmaker.extensions import db
+from tests.conftest import Outbox
+from tests.factories import PASSWORD, make_user
+
+NEW = "another-long-password"
+
+
+def test_forgotten_password_resets_once(client: FlaskClient, outbox: Outbox) -> None:
+    user = make_user(email="forgetful@example.org")
+    response = client.post("/forgot-password", data={"email": "forgetful@example.org"})
+    assert "If an account uses" in response.get_data(as_text=True)
+    [message] = outbox.to("forgetful@example.org")
+    link = outbox.link(message, "/reset-password/")
+    assert client.get(link).status_code == 200
+    response = client.post(link, data={"password": NEW, "confirm_password": NEW})
+    assert response.status_code == 302
+    assert client.post("/login", data={"email": user.email, "password": NEW}).status_code == 302
+    # The link worked once: the password changed, so it is no longer valid.
+    again = client.get(link, follow_redirects=True)
+    assert "expired or was already used" in again.get_data(as_text=True)
+
+
+def test_reset_for_unknown_address_looks_the_same_and_sends_nothing(
+    client: FlaskClient, outbox: Outbox
+) -> None:
+    response = client.post("/forgot-password", data={"email": "nobody@example.org"})
+    assert response.status_code == 200
+    assert "If an account uses" in response.get_data(as_text=True)
+    assert len(outbox) == 0
+
+
+def test_reset_link_expires(app: Flask, client: FlaskClient, outbox: Outbox) -> None:
+    make_user(email="late@example.org")
+    client.post("/forgot-password", data={"email": "late@example.org"})
+    link = outbox.link(outbox[0], "/reset-password/")
+    app.config["RESET_TOKEN_MAX_AGE"] = -1
+    response = client.get(link, follow_redirects=True)
+    assert "expired or was already used" in response.get_data(as_text=True)
+
+
+def test_reset_form_rejects_a_short_password(client: FlaskClient, outbox: Outbox) -> None:
+    make_user(email="short@example.org")
+    client.post("/forgot-password", data={"email": "short@example.org"})
+    link = outbox.link(outbox[0], "/reset-password/")
+    response = client.post(link, data={"password": "short", "confirm_password": "short"})
+    assert response.status_code == 422
+    assert "between 10 and 200" in response.get_data(as_text=True)
+
+
+def test_changing_the_password_signs_out_other_sessions(app: Flask, login: Any) -> None:
+    user = make_user()
+    this_browser = app.test_client()
+    other_browser = app.test_client()
+    for browser in (this_browser, other_browser):
+        browser.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+        assert browser.get("/account").status_code == 200
+    response = this_browser.post(
+        "/account/password",
+        data={"pw-current_password": PASSWORD, "pw-new_password": NEW, "pw-confirm_password": NEW},
+    )
+    assert response.status_code == 302
+    assert this_browser.get("/account").status_code == 200
+    assert other_browser.get("/account").status_code == 302
+    assert db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "user:change-password")
+    )
+
+
+def test_changing_the_password_needs_the_current_one(client: FlaskClient, login: Any) -> None:
+    login(make_user())
+    response = client.post(
+        "/account/password",
+        data={
+            "pw-current_password": "wrong-one!!",
+            "pw-new_password": NEW,
+            "pw-confirm_password": NEW,
+        },
+    )
+    assert response.status_code == 422
+    assert "Your current password is not correct" in response.get_data(as_text=True)
+
+
+def test_changing_the_email_confirms_the_new_address_first(
+    client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    user = make_user(email="old@example.org")
+    login(user)
+    response = client.post(
+        "/account/email", data={"em-email": "new@example.org", "em-password": PASSWORD}
+    )
+    assert response.status_code == 302
+    db.session.refresh(user)
+    assert user.email == "old@example.org"
+    [message] = outbox.to("new@example.org")
+    client.get(outbox.link(message, "/account/email/confirm/"))
+    db.session.refresh(user)
+    assert user.email == "new@example.org"
+
+
+def test_changing_the_email_to_a_taken_one_is_refused(client: FlaskClient, login: Any) -> None:
+    make_user(email="taken@example.org")
+    login(make_user())
+    response = client.post(
+        "/account/email", data={"em-email": "taken@example.org", "em-password": PASSWORD}
+    )
+    assert response.status_code == 422
+    assert "Another account already uses this email address" in response.get_data(as_text=True)
+
+
+def test_changing_the_email_needs_the_password(client: FlaskClient, login: Any) -> None:
+    login(make_user())
+    response = client.post(
+        "/account/email", data={"em-email": "new@example.org", "em-password": "not-my-password"}
+    )
+    assert response.status_code == 422
+    assert "Your password is not correct" in response.get_data(as_text=True)

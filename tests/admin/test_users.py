@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.accounts.models import Role, User
+from matchmaker.core.models import AuditEvent
+from matchmaker.extensions import db
+from tests.factories import make_user
+
+
+@pytest.mark.parametrize(
+    "role, status", [(Role.MEMBER, 403), (Role.COORDINATOR, 403), (Role.ADMIN, 200)]
+)
+def test_only_admins_manage_users(client: FlaskClient, login: Any, role: Role, status: int) -> None:
+    login(make_user(role=role))
+    assert client.get("/admin/users").status_code == status
+
+
+def test_admin_changes_a_role_and_it_is_audited(client: FlaskClient, login: Any) -> None:
+    admin = make_user(role=Role.ADMIN)
+    member = make_user(email="promote@example.org")
+    login(admin)
+    response = client.post(
+        f"/admin/users/{member.id}/role", data={f"u{member.id}-role": "coordinator"}
+    )
+    assert response.status_code == 302
+    db.session.refresh(member)
+    assert member.role == Role.COORDINATOR
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user:role"))
+    assert event.details == {"before": "member", "after": "coordinator"}
+    assert event.actor_id == admin.id
+
+
+def test_member_cannot_change_roles(client: FlaskClient, login: Any) -> None:
+    member = make_user()
+    login(member)
+    assert (
+        client.post(
+            f"/admin/users/{member.id}/role", data={f"u{member.id}-role": "admin"}
+        ).status_code
+        == 403
+    )
+    db.session.refresh(member)
+    assert member.role == Role.MEMBER
+
+
+def test_unknown_role_is_refused(client: FlaskClient, login: Any) -> None:
+    admin = make_user(role=Role.ADMIN)
+    member = make_user()
+    login(admin)
+    response = client.post(f"/admin/users/{member.id}/role", data={f"u{member.id}-role": "emperor"})
+    assert response.status_code == 400
+    assert "Choose one of the listed roles" in response.get_data(as_text=True)
+
+
+def test_the_last_admin_keeps_the_role(client: FlaskClient, login: Any) -> None:
+    admin = make_user(role=Role.ADMIN)
+    login(admin)
+    response = client.post(
+        f"/admin/users/{admin.id}/role", data={f"u{admin.id}-role": "member"}, follow_redirects=True
+    )
+    assert "The last admin cannot lose the admin role" in response.get_data(as_text=True)
+    db.session.refresh(admin)
+    assert admin.role == Role.ADMIN
+
+
+def test_cli_creates_the_first_admin(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--role",
+            "admin",
+            "First@Example.org",
+            "--password",
+            "a-long-password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.email == "first@example.org"))
+    assert user.role == Role.ADMIN and user.is_email_confirmed
+    again = runner.invoke(
+        args=["users", "create", "first@example.org", "--password", "a-long-password"]
+    )
+    assert again.exit_code != 0
+    assert "already exists" in again.output
+
+
+def test_cli_refuses_a_short_password(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "x@example.org", "--password", "short"]
+    )
+    assert result.exit_code != 0
+    assert "at least 10 characters" in result.output

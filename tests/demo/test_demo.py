@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask
+
+from matchmaker.accounts.models import Role, User
+from matchmaker.extensions import db
+from matchmaker.organisations.models import Organisation, OrganisationStatus
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model)) or 0
+
+
+def test_demo_load_creates_the_seed_cases_once(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "load"])
+    assert first.exit_code == 0, first.output
+    organisations, users = _count(Organisation), _count(User)
+    names = set(db.session.scalars(sa.select(Organisation.name)))
+    assert "Social Enterprise Network" in names
+    assert "City of Athens" in names
+    assert "Technology University of Athens" in names
+    assert "Région Tanger-Tetouan-Al Hoceima" in names
+    assert "Municipality of São Paulo" in names
+    assert any(name.startswith("University of Liverpool") for name in names)
+    people = {
+        c.name: c.position for o in db.session.scalars(sa.select(Organisation)) for c in o.contacts
+    }
+    assert people["Alan Southern"].startswith("Co-Director of Heseltine Institute")
+    assert people["Rosie Jolly"].startswith("Mayoral Lead for Social & Community Enterprise")
+    assert "Gabriel Amitsis" in people and "Mohamed Ziad" in people
+    assert all(
+        o.status == OrganisationStatus.VERIFIED for o in db.session.scalars(sa.select(Organisation))
+    )
+    roles = {u.email: u.role for u in db.session.scalars(sa.select(User))}
+    assert roles["coordinator@example.org"] == Role.COORDINATOR
+    assert roles["admin@example.org"] == Role.ADMIN
+
+    second = runner.invoke(args=["demo", "load"])
+    assert second.exit_code == 0
+    assert (_count(Organisation), _count(User)) == (organisations, users)
+
+
+def test_demo_load_if_empty_leaves_a_used_database_alone(app: Flask) -> None:
+    from tests.factories import make_organisation
+
+    make_organisation()
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+    assert "not loaded" in result.output
+    assert _count(Organisation) == 1
+
+
+def test_demo_accounts_can_sign_in(app: Flask) -> None:
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    client = app.test_client()
+    response = client.post(
+        "/login", data={"email": "coordinator@example.org", "password": "demo-password"}
+    )
+    assert response.status_code == 302
+    assert client.get("/coordination/organisations").status_code == 200

@@ -1,0 +1,76 @@
+"""Test data with traits: ``make_user(role=Role.COORDINATOR)``,
+``make_organisation(owner=user, status=OrganisationStatus.PENDING)``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from matchmaker.accounts.models import Role, User
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.organisations.models import (
+    ContactPerson,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+)
+
+PASSWORD = "correct-horse-battery"
+_sequence = itertools.count(1)
+
+
+def make_user(
+    *,
+    email: str | None = None,
+    role: Role = Role.MEMBER,
+    confirmed: bool = True,
+    password: str = PASSWORD,
+    display_name: str | None = None,
+) -> User:
+    number = next(_sequence)
+    user = User(
+        email=email or f"user{number}@example.org",
+        display_name=display_name or f"User {number}",
+        role=role,
+    )
+    user.set_password(password)
+    if confirmed:
+        user.confirm_email()
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_organisation(
+    *,
+    owner: User | None = None,
+    members: list[User] | None = None,
+    status: OrganisationStatus = OrganisationStatus.VERIFIED,
+    kind: OrganisationKind = OrganisationKind.SSE_ORGANISATION,
+    contacts: list[dict[str, Any]] | None = None,
+    **fields: Any,
+) -> Organisation:
+    number = next(_sequence)
+    values: dict[str, Any] = {
+        "name": f"Organisation {number}",
+        "description": "A cooperative that works on social inclusion in its city.",
+        "city": "Liverpool",
+        "region": "Liverpool City Region",
+        "country": "GB",
+    }
+    values.update(fields)
+    organisation = Organisation(kind=kind, status=status, **values)
+    if status == OrganisationStatus.VERIFIED:
+        organisation.verified_at = utcnow()
+    owner = owner or make_user()
+    organisation.memberships.append(Membership(user=owner, role=MembershipRole.OWNER))
+    for member in members or []:
+        organisation.memberships.append(Membership(user=member, role=MembershipRole.MEMBER))
+    for contact in contacts or []:
+        organisation.contacts.append(ContactPerson(**contact))
+    db.session.add(organisation)
+    db.session.commit()
+    return organisation

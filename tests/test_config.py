@@ -1,0 +1,57 @@
+from pathlib import Path
+
+import pytest
+
+from matchmaker.config import ConfigError, load_config
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MATCHMAKER_SECRET_KEY"):
+        load_config({}, tmp_path)
+
+
+def test_production_settings_are_safe(tmp_path: Path) -> None:
+    config = load_config({"MATCHMAKER_SECRET_KEY": "s" * 40}, tmp_path)
+    assert config["DEBUG"] is False
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["MAIL_BACKEND"] == "smtp"
+    assert config["PASSWORD_HASH_METHOD"] == "scrypt"
+    assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'matchmaker.sqlite3'}"
+
+
+def test_development_prints_mail_and_keeps_a_generated_key(tmp_path: Path) -> None:
+    env = {"MATCHMAKER_ENV": "development"}
+    first = load_config(env, tmp_path)
+    assert first["MAIL_BACKEND"] == "console"
+    assert first["DEBUG"] is True
+    assert load_config(env, tmp_path)["SECRET_KEY"] == first["SECRET_KEY"]
+
+
+def test_settings_come_from_matchmaker_variables(tmp_path: Path) -> None:
+    config = load_config(
+        {
+            "MATCHMAKER_SECRET_KEY": "k" * 40,
+            "MATCHMAKER_DATABASE_URL": "postgresql+psycopg://u@db/x",
+            "MATCHMAKER_MAIL_SERVER": "smtp.example.org",
+            "MATCHMAKER_MAIL_PORT": "587",
+            "MATCHMAKER_MAIL_USE_TLS": "true",
+            "MATCHMAKER_MAIL_SENDER": "hello@example.org",
+            "MATCHMAKER_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0",
+        },
+        tmp_path,
+    )
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db/x"
+    assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USE_TLS"]) == (
+        "smtp.example.org",
+        587,
+        True,
+    )
+    assert config["MAIL_DEFAULT_SENDER"] == "hello@example.org"
+    assert config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_unknown_environment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="MATCHMAKER_ENV"):
+        load_config({"MATCHMAKER_ENV": "staging"}, tmp_path)

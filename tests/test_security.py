@@ -1,0 +1,155 @@
+"""The security baseline, checked across the whole URL map."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from matchmaker.core.auth import is_public_endpoint
+from tests.factories import PASSWORD, make_user
+
+# Endpoints a signed-out visitor may use: the public pages, and the links mailed to people.
+EXPECTED_PUBLIC = {
+    "static",
+    "core.home",
+    "core.healthz",
+    "accounts.signup",
+    "accounts.login",
+    "accounts.confirm_email",
+    "accounts.forgot_password",
+    "accounts.reset_password",
+    "accounts.confirm_email_change",
+    "organisations.directory",
+    "organisations.show",
+}
+
+
+def _example_url(rule: Rule) -> str:
+    values: dict[str, Any] = {}
+    for argument in rule.arguments:
+        converter = rule._converters[argument]
+        values[argument] = 1 if type(converter).__name__ == "IntegerConverter" else "x"
+    url = rule.rule
+    for name, value in values.items():
+        url = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), url)
+    return url
+
+
+def test_only_the_intended_endpoints_are_public(app: Flask) -> None:
+    with app.test_request_context():
+        public = {
+            rule.endpoint for rule in app.url_map.iter_rules() if is_public_endpoint(rule.endpoint)
+        }
+    assert public == EXPECTED_PUBLIC
+
+
+def test_every_other_endpoint_sends_an_anonymous_client_to_sign_in(
+    app: Flask, client: FlaskClient
+) -> None:
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in EXPECTED_PUBLIC:
+            continue
+        url = _example_url(rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method)
+            assert response.status_code == 302, (rule.endpoint, method, response.status_code)
+            assert response.headers["Location"].startswith("/login"), rule.endpoint
+            checked += 1
+    assert checked >= 15
+
+
+@pytest.fixture
+def csrf_app(app: Flask) -> Flask:
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+def test_every_post_is_refused_without_a_csrf_token(csrf_app: Flask, login: Any) -> None:
+    client = csrf_app.test_client()
+    user = make_user()
+    # Sign in through the form, with its token, to prove the check covers signed-in POSTs too.
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert (
+        client.post(
+            "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+        ).status_code
+        == 302
+    )
+    posts = [rule for rule in csrf_app.url_map.iter_rules() if "POST" in (rule.methods or set())]
+    assert len(posts) >= 10
+    for rule in posts:
+        response = client.post(_example_url(rule), data={})
+        assert response.status_code == 400, (rule.endpoint, response.status_code)
+        assert "expired or was not sent from this site" in response.get_data(as_text=True)
+
+
+def test_logout_needs_a_post_with_a_token(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    user = make_user()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    assert client.get("/logout").status_code == 405
+    assert client.post("/logout").status_code == 400
+    assert client.get("/account").status_code == 200
+    home = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home).group(1)
+    client.post("/logout", data={"csrf_token": token})
+    assert client.get("/account").status_code == 302
+
+
+def test_security_headers_on_every_response(client: FlaskClient) -> None:
+    for url in ("/", "/login", "/no-such-page", "/healthz", "/static/css/app.css"):
+        with client.get(url) as response:
+            headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_templates_have_no_inline_scripts(app: Flask) -> None:
+    from pathlib import Path
+
+    templates = Path(app.template_folder or "")
+    offending = []
+    for path in templates.rglob("*.html"):
+        text = path.read_text()
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+=", text):
+            offending.append(str(path))
+    assert offending == []
+
+
+def test_session_cookie_is_httponly_and_lax(client: FlaskClient, login: Any) -> None:
+    response = login(make_user())
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/organisations", "/organisations"),
+        ("https://evil.example.com/", "/"),
+        ("//evil.example.com/", "/"),
+        ("/\\evil.example.com", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_next_redirects_stay_on_this_site(client: FlaskClient, target: str, expected: str) -> None:
+    user = make_user()
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
