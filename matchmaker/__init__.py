@@ -41,6 +41,7 @@ def _import_models() -> None:
     """Every model module, so the metadata Alembic compares against is complete."""
     import matchmaker.accounts.models
     import matchmaker.core.models
+    import matchmaker.listings.models
     import matchmaker.organisations.models  # noqa: F401
 
 
@@ -82,9 +83,10 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.routes import bp as accounts_bp
     from matchmaker.admin.routes import bp as admin_bp
     from matchmaker.core.routes import bp as core_bp
+    from matchmaker.listings.routes import bp as listings_bp
     from matchmaker.organisations.routes import bp as organisations_bp
 
-    for blueprint in (core_bp, accounts_bp, organisations_bp, admin_bp):
+    for blueprint in (core_bp, accounts_bp, organisations_bp, listings_bp, admin_bp):
         app.register_blueprint(blueprint)
 
 

@@ -78,5 +78,14 @@ class UpdatedMixin(TimestampMixin):
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """What Alembic compares: not the full-text search tables, which migrations manage by hand."""
-    return not (type_ == "table" and name is not None and name.startswith("listings_fts"))
+    """What Alembic compares: not the full-text search index, which migrations manage by hand
+    (SQLite's FTS5 tables, PostgreSQL's generated tsvector column and its GIN index)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith("listings_fts")
+    if type_ == "column":
+        return name != "search_vector"
+    if type_ == "index":
+        return name != "ix_listings_search_vector"
+    return True

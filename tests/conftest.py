@@ -161,6 +161,11 @@ def clean_database(reference: dict[str, list[dict[str, Any]]]) -> None:
         for table in reversed(tables):
             if table.name in reference:
                 connection.execute(table.insert(), reference[table.name])
+                if connection.dialect.name == "postgresql" and "id" in table.c:
+                    # The rows came back with their ids: move the sequence past them.
+                    highest = sa.select(sa.func.max(table.c.id)).scalar_subquery()
+                    sequence = sa.func.pg_get_serial_sequence(table.name, "id")
+                    connection.execute(sa.select(sa.func.setval(sequence, highest)))
 
 
 @pytest.fixture

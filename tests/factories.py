@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date, timedelta
 from typing import Any
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope, SoughtKind
+from matchmaker.listings.services import themes_by_slug
 from matchmaker.organisations.models import (
     ContactPerson,
     Membership,
@@ -74,3 +77,43 @@ def make_organisation(
     db.session.add(organisation)
     db.session.commit()
     return organisation
+
+
+def make_listing(
+    *,
+    organisation: Organisation | None = None,
+    kind: ListingKind = ListingKind.NEED,
+    themes: tuple[str, ...] = ("social-inclusion",),
+    scope: Scope = Scope.REGIONAL,
+    status: ListingStatus = ListingStatus.OPEN,
+    sought_kinds: tuple[OrganisationKind, ...] = (),
+    **fields: Any,
+) -> Listing:
+    """A listing; challenges default to a public agency, sought kinds and a deadline."""
+    number = next(_sequence)
+    if organisation is None:
+        organisation = make_organisation(
+            kind=OrganisationKind.PUBLIC_AGENCY
+            if kind == ListingKind.CHALLENGE
+            else OrganisationKind.SSE_ORGANISATION
+        )
+    values: dict[str, Any] = {
+        "title": f"Listing number {number}",
+        "description": "A description that is long enough to pass validation.",
+    }
+    if kind == ListingKind.CHALLENGE:
+        values["deadline"] = date.today() + timedelta(days=60)
+        sought_kinds = sought_kinds or (OrganisationKind.SSE_ORGANISATION,)
+    values.update(fields)
+    listing = Listing(
+        organisation=organisation,
+        kind=kind,
+        scope=scope,
+        status=status,
+        themes=list(themes_by_slug(themes).values()),
+        sought=[SoughtKind(kind=k) for k in sought_kinds],
+        **values,
+    )
+    db.session.add(listing)
+    db.session.commit()
+    return listing

@@ -10,7 +10,12 @@ from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import normalise_email, set_role
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
+from matchmaker.core.forms import show_domain_error
 from matchmaker.extensions import db
+from matchmaker.listings import services as listing_services
+from matchmaker.listings.forms import EditThemeForm, ThemeForm
+from matchmaker.listings.models import Theme
+from matchmaker.organisations.forms import ConfirmForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,3 +47,90 @@ def change_role(user_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(_("%(email)s is now %(role)s.", email=user.email, role=user.role.value), "success")
     return redirect(url_for("admin.list_users"))
+
+
+# Themes --------------------------------------------------------------------------------------
+
+
+def _themes_page(
+    new_form: ThemeForm | None = None, failed: tuple[int, EditThemeForm] | None = None
+) -> str:
+    themes = listing_services.all_themes()
+    edit_forms = {
+        theme.id: EditThemeForm(prefix=f"t{theme.id}", obj=theme, formdata=None) for theme in themes
+    }
+    if failed is not None:
+        edit_forms[failed[0]] = failed[1]
+    return render_template(
+        "admin/themes.html",
+        themes=themes,
+        new_form=new_form or ThemeForm(prefix="new", formdata=None),
+        edit_forms=edit_forms,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.get("/themes")
+@require_role(Role.ADMIN)
+def list_themes() -> ResponseReturnValue:
+    return _themes_page()
+
+
+@bp.post("/themes")
+@require_role(Role.ADMIN)
+def create_theme() -> ResponseReturnValue:
+    form = ThemeForm(prefix="new")
+    if form.validate_on_submit():
+        try:
+            listing_services.create_theme(
+                actor=acting_user(),
+                slug=form.slug.data,
+                name=form.name.data,
+                description=form.description.data or "",
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Theme added."), "success")
+            return redirect(url_for("admin.list_themes"))
+    return _themes_page(new_form=form), 422
+
+
+@bp.post("/themes/<int:theme_id>")
+@require_role(Role.ADMIN)
+def update_theme(theme_id: int) -> ResponseReturnValue:
+    theme = db.session.get(Theme, theme_id) or abort(404)
+    form = EditThemeForm(prefix=f"t{theme.id}")
+    if not form.validate_on_submit():
+        return _themes_page(failed=(theme.id, form)), 422
+    listing_services.update_theme(
+        actor=acting_user(),
+        theme=theme,
+        name=form.name.data,
+        description=form.description.data or "",
+    )
+    db.session.commit()
+    flash(_("Theme saved."), "success")
+    return redirect(url_for("admin.list_themes"))
+
+
+@bp.post("/themes/<int:theme_id>/<any(retire, restore):action>")
+@require_role(Role.ADMIN)
+def retire_theme(theme_id: int, action: str) -> ResponseReturnValue:
+    theme = db.session.get(Theme, theme_id) or abort(404)
+    if ConfirmForm().validate_on_submit():
+        listing_services.set_theme_retired(
+            actor=acting_user(), theme=theme, retired=action == "retire"
+        )
+        db.session.commit()
+        flash(
+            _(
+                "%(name)s is retired: it stays on old listings but cannot be chosen.",
+                name=theme.name,
+            )
+            if action == "retire"
+            else _("%(name)s can be chosen again.", name=theme.name),
+            "success",
+        )
+    return redirect(url_for("admin.list_themes"))

@@ -6,6 +6,9 @@ from flask.typing import ResponseReturnValue
 
 from matchmaker.core.auth import public
 from matchmaker.extensions import db
+from matchmaker.listings.search import newest_challenges, open_counts_by_theme
+from matchmaker.organisations.models import KIND_LABELS
+from matchmaker.organisations.services import directory_counts
 
 bp = Blueprint("core", __name__)
 
@@ -13,10 +16,13 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 @public
 def home() -> ResponseReturnValue:
-    from matchmaker.organisations.models import KIND_LABELS
-    from matchmaker.organisations.services import directory_counts
-
-    return render_template("core/home.html", counts=directory_counts(), kind_labels=KIND_LABELS)
+    return render_template(
+        "core/home.html",
+        counts=directory_counts(),
+        kind_labels=KIND_LABELS,
+        theme_counts=open_counts_by_theme(),
+        challenges=newest_challenges(),
+    )
 
 
 @bp.get("/healthz")

@@ -73,10 +73,16 @@ def directory() -> ResponseReturnValue:
 @bp.get("/organisations/<int:organisation_id>")
 @public
 def show(organisation_id: int) -> ResponseReturnValue:
+    from matchmaker.listings.search import ListingFilters, browse_statement
+
     organisation = _load(organisation_id)
+    open_listings = db.session.scalars(
+        browse_statement(ListingFilters(organisation_id=organisation.id))
+    )
     return render_template(
         "organisations/show.html",
         organisation=organisation,
+        open_listings=list(open_listings),
         show_contact_details=permissions.can_see_contact_details(current_user, organisation),
         can_edit=permissions.can_edit_organisation(current_user, organisation),
         can_manage=permissions.can_manage_members(current_user, organisation),
@@ -86,8 +92,16 @@ def show(organisation_id: int) -> ResponseReturnValue:
 
 @bp.get("/my/organisations")
 def mine() -> ResponseReturnValue:
+    from matchmaker.listings.permissions import can_post_challenges, can_post_listings
+    from matchmaker.listings.services import listings_of
+
+    organisations = services.user_organisations(current_user)
     return render_template(
-        "organisations/mine.html", organisations=services.user_organisations(current_user)
+        "organisations/mine.html",
+        organisations=organisations,
+        listings=listings_of([o.id for o in organisations]),
+        can_post_listings=can_post_listings,
+        can_post_challenges=can_post_challenges,
     )
 
 

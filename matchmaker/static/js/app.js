@@ -6,3 +6,32 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// While someone writes a listing, show similar open listings beside the form.
+(() => {
+  const form = document.querySelector("form[data-similar-url]");
+  const aside = document.getElementById("similar");
+  if (!form || !aside) return;
+  const title = form.querySelector("[name=title]");
+  const description = form.querySelector("[name=description]");
+  let timer = null;
+  let lastQuery = "";
+  const refresh = async () => {
+    const query = `${title ? title.value : ""} ${description ? description.value : ""}`.trim();
+    if (query.length < 4 || query === lastQuery) return;
+    lastQuery = query;
+    const url = new URL(form.dataset.similarUrl, window.location.href);
+    url.searchParams.set("q", query.slice(0, 2000));
+    try {
+      const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
+      if (response.ok) aside.innerHTML = await response.text();
+    } catch (error) {
+      // Offline or the server is busy: the form works without suggestions.
+    }
+  };
+  form.addEventListener("input", (event) => {
+    if (event.target !== title && event.target !== description) return;
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 400);
+  });
+})();

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+
+from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
+from matchmaker.listings.search import STATUS_FILTERS
+from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
+from matchmaker.organisations.forms import country_select_choices, kind_choices
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (rendered inside a fieldset)."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def theme_choices(themes: list[Theme]) -> dict[str, str]:
+    return {theme.slug: theme.name for theme in themes}
+
+
+class ListingForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(message=_l("Give the listing a title.")),
+            # Mirrors the listings.title column (String(120)).
+            Length(min=TITLE_LENGTH[0], max=TITLE_LENGTH[1]),
+        ],
+        description=_l(
+            "A short sentence, e.g. \u201cEvaluation of our work-integration programme\u201d."
+        ),
+    )
+    description = TextAreaField(
+        _l("Description"),
+        validators=[
+            DataRequired(message=_l("Describe what you need or offer.")),
+            Length(min=DESCRIPTION_LENGTH[0], max=DESCRIPTION_LENGTH[1]),
+        ],
+        description=_l("What, for whom, when, and what a partner would bring or get."),
+    )
+    themes = MultiCheckboxField(
+        _l("Themes"),
+        description=_l("Choose 1 to 3 themes."),
+    )
+    scope = SelectField(
+        _l("Where partners may be"),
+        validators=[DataRequired(message=_l("Choose a scope."))],
+    )
+    expires_on = DateField(
+        _l("Expires on"),
+        validators=[Optional()],
+        description=_l("Optional. After this day the listing is shown as expired."),
+    )
+
+    def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.themes.choices = theme_choices(themes)
+        self.scope.choices = {"": str(_l("Choose…"))} | {
+            scope.value: str(label) for scope, label in SCOPE_LABELS.items()
+        }
+
+    def validate_themes(self, field: MultiCheckboxField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one theme."))
+        if len(field.data) > MAX_THEMES:
+            raise ValidationError(_l("Choose at most %(n)d themes.", n=MAX_THEMES))
+
+
+class ChallengeForm(ListingForm):
+    sought_kinds = MultiCheckboxField(
+        _l("Kinds of partner sought"),
+        description=_l("Choose every kind of organisation you would like to work with."),
+    )
+    deadline = DateField(
+        _l("Deadline"),
+        validators=[DataRequired(message=_l("Give the challenge a deadline."))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sought_kinds.choices = kind_choices()
+        del self.expires_on
+
+    def validate_sought_kinds(self, field: MultiCheckboxField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose at least one kind of partner."))
+
+
+class ListingFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    theme = SelectField(_l("Theme"), validators=[Optional()])
+    organisation_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    scope = SelectField(_l("Scope"), validators=[Optional()])
+    status = SelectField(_l("Status"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), validators=[Optional()])
+
+    def __init__(self, *args: Any, themes: list[Theme], challenges: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.theme.choices = {"": str(_l("All themes"))} | theme_choices(themes)
+        self.organisation_kind.choices = kind_choices(blank=str(_l("All kinds")))
+        self.country.choices = country_select_choices(str(_l("All countries")))
+        self.scope.choices = {"": str(_l("Any scope"))} | {
+            scope.value: str(label) for scope, label in SCOPE_LABELS.items()
+        }
+        status_labels = {status.value: str(label) for status, label in STATUS_LABELS.items()}
+        status_labels["expired"] = str(_l("Expired"))
+        status_labels["all"] = str(_l("Any status"))
+        self.status.choices = {value: status_labels[value] for value in STATUS_FILTERS}
+        sorts = {"": str(_l("Best first")), "newest": str(_l("Newest"))}
+        if challenges:
+            sorts["deadline"] = str(_l("Deadline"))
+        sorts["relevance"] = str(_l("Relevance"))
+        self.sort.choices = sorts
+
+
+class ThemeForm(FlaskForm):
+    slug = StringField(
+        _l("Short name"),
+        validators=[
+            DataRequired(message=_l("Give the theme a short name.")),
+            Length(max=64),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                message=_l("Use lower-case letters, digits and hyphens, e.g. circular-economy."),
+            ),
+        ],
+        description=_l("Used in links and files; it cannot change later."),
+    )
+    name = StringField(
+        _l("Name"), validators=[DataRequired(message=_l("Give the theme a name.")), Length(max=120)]
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
+
+
+class EditThemeForm(ThemeForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.slug

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matchmaker.accounts.models import User
+from matchmaker.db import UpdatedMixin, str_enum, utcnow
+from matchmaker.extensions import db
+from matchmaker.organisations.models import Organisation, OrganisationKind
+
+
+class ListingKind(enum.StrEnum):
+    NEED = "need"
+    OFFER = "offer"
+    CHALLENGE = "challenge"
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
+    @property
+    def plural(self) -> str:
+        return str(KIND_PLURALS[self])
+
+
+KIND_LABELS = {
+    ListingKind.NEED: _l("Need"),
+    ListingKind.OFFER: _l("Offer"),
+    ListingKind.CHALLENGE: _l("Challenge"),
+}
+KIND_PLURALS = {
+    ListingKind.NEED: _l("Needs"),
+    ListingKind.OFFER: _l("Offers"),
+    ListingKind.CHALLENGE: _l("Challenges"),
+}
+
+
+class ListingStatus(enum.StrEnum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(STATUS_LABELS[self])
+
+
+STATUS_LABELS = {
+    ListingStatus.OPEN: _l("Open"),
+    ListingStatus.PAUSED: _l("Paused"),
+    ListingStatus.CLOSED: _l("Closed"),
+}
+
+
+class Scope(enum.StrEnum):
+    LOCAL = "local"
+    REGIONAL = "regional"
+    NATIONAL = "national"
+    INTERNATIONAL = "international"
+
+    @property
+    def label(self) -> str:
+        return str(SCOPE_LABELS[self])
+
+
+SCOPE_LABELS = {
+    Scope.LOCAL: _l("Local (same city)"),
+    Scope.REGIONAL: _l("Regional (same region)"),
+    Scope.NATIONAL: _l("National (same country)"),
+    Scope.INTERNATIONAL: _l("International (anywhere)"),
+}
+
+
+class Theme(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    is_retired: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+    def __repr__(self) -> str:
+        return f"<Theme {self.slug}>"
+
+
+listing_themes = sa.Table(
+    "listing_themes",
+    db.metadata,
+    sa.Column("listing_id", sa.ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("theme_id", sa.ForeignKey("themes.id", ondelete="RESTRICT"), primary_key=True),
+    sa.Index("ix_listing_themes_theme_id", "theme_id"),
+)
+
+
+class SoughtKind(db.Model):  # type: ignore[name-defined,misc]
+    """A kind of partner a challenge seeks."""
+
+    __tablename__ = "listing_sought_kinds"
+
+    listing_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("listings.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind), primary_key=True)
+
+    def __repr__(self) -> str:
+        return f"<SoughtKind {self.listing_id} {self.kind.value}>"
+
+
+class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A need or an offer of one organisation, or a challenge posted by a public agency."""
+
+    __tablename__ = "listings"
+    __table_args__ = (
+        sa.Index("ix_listings_kind_status", "kind", "status"),
+        sa.Index("ix_listings_organisation_id", "organisation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    kind: Mapped[ListingKind] = mapped_column(str_enum(ListingKind))
+    title: Mapped[str] = mapped_column(sa.String(120))
+    description: Mapped[str] = mapped_column(sa.Text)
+    scope: Mapped[Scope] = mapped_column(str_enum(Scope))
+    status: Mapped[ListingStatus] = mapped_column(
+        str_enum(ListingStatus),
+        default=ListingStatus.OPEN,
+        server_default=ListingStatus.OPEN.value,
+    )
+    expires_on: Mapped[date | None] = mapped_column(sa.Date)
+    deadline: Mapped[date | None] = mapped_column(sa.Date)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    themes: Mapped[list[Theme]] = relationship(
+        secondary=listing_themes, order_by="Theme.slug", lazy="selectin"
+    )
+    sought: Mapped[list[SoughtKind]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="SoughtKind.kind"
+    )
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Listing {self.id} {self.kind.value} {self.title!r}>"
+
+    @property
+    def sought_kinds(self) -> list[OrganisationKind]:
+        return [row.kind for row in self.sought]
+
+    @property
+    def ends_on(self) -> date | None:
+        """The day after which the listing no longer counts: its deadline or its expiry."""
+        dates = [d for d in (self.expires_on, self.deadline) if d is not None]
+        return min(dates) if dates else None
+
+    def is_expired(self, today: date | None = None) -> bool:
+        today = today or utcnow().date()
+        return self.ends_on is not None and self.ends_on < today
+
+    def is_live(self, today: date | None = None) -> bool:
+        """Open, not expired, and its organisation verified: what matching considers."""
+        return (
+            self.status == ListingStatus.OPEN
+            and not self.is_expired(today)
+            and self.organisation.is_verified
+        )

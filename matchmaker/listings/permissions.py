@@ -1,0 +1,32 @@
+"""Who may post, see and change listings. Templates use the same functions to hide buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.listings.models import Listing
+from matchmaker.organisations.models import Organisation, OrganisationKind
+from matchmaker.organisations.permissions import can_verify_organisations, is_member
+
+
+def can_post_listings(user: Any, organisation: Organisation) -> bool:
+    return organisation.is_verified and is_member(user, organisation)
+
+
+def can_post_challenges(user: Any, organisation: Organisation) -> bool:
+    return (
+        can_post_listings(user, organisation)
+        and organisation.kind == OrganisationKind.PUBLIC_AGENCY
+    )
+
+
+def can_view_listing(user: Any, listing: Listing) -> bool:
+    return (
+        listing.organisation.is_verified
+        or is_member(user, listing.organisation)
+        or can_verify_organisations(user)
+    )
+
+
+def can_edit_listing(user: Any, listing: Listing) -> bool:
+    return is_member(user, listing.organisation)

@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matchmaker.core.auth import acting_user, public
+from matchmaker.core.errors import DomainError
+from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.extensions import db
+from matchmaker.listings import permissions, search, services
+from matchmaker.listings.forms import ChallengeForm, ListingFilterForm, ListingForm
+from matchmaker.listings.models import Listing, ListingKind, Scope
+from matchmaker.organisations.forms import ConfirmForm
+from matchmaker.organisations.models import Organisation, OrganisationKind
+from matchmaker.organisations.permissions import can_view_organisation
+
+bp = Blueprint("listings", __name__)
+
+BROWSE_KINDS = {
+    "needs": ListingKind.NEED,
+    "offers": ListingKind.OFFER,
+    "challenges": ListingKind.CHALLENGE,
+}
+
+
+def _page_size() -> int:
+    return int(current_app.config["PAGE_SIZE"])
+
+
+def _load(listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not permissions.can_view_listing(current_user, listing):
+        abort(404)
+    return listing
+
+
+def _form_class(kind: ListingKind) -> type[ListingForm]:
+    return ChallengeForm if kind == ListingKind.CHALLENGE else ListingForm
+
+
+def _form_values(form: ListingForm) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "title": form.title.data or "",
+        "description": form.description.data or "",
+        "themes": form.themes.data or [],
+        "scope": Scope(form.scope.data),
+    }
+    if isinstance(form, ChallengeForm):
+        values["deadline"] = form.deadline.data
+        values["sought_kinds"] = [OrganisationKind(k) for k in form.sought_kinds.data or []]
+    else:
+        values["expires_on"] = form.expires_on.data
+    return values
+
+
+@bp.get("/<any(needs, offers, challenges):kind_path>")
+@public
+def browse(kind_path: str) -> ResponseReturnValue:
+    kind = BROWSE_KINDS[kind_path]
+    form = ListingFilterForm(
+        request.args, themes=services.all_themes(), challenges=kind == ListingKind.CHALLENGE
+    )
+    if not form.validate():
+        return render_template(
+            "listings/browse.html", form=form, kind=kind, page=None, kind_path=kind_path, args={}
+        ), 400
+    filters = search.ListingFilters(
+        kind=kind,
+        q=form.q.data or "",
+        theme=form.theme.data or "",
+        organisation_kind=form.organisation_kind.data or "",
+        country=form.country.data or "",
+        region=form.region.data or "",
+        scope=form.scope.data or "",
+        status=form.status.data or "open",
+        sort=form.sort.data or "",
+    )
+    page = db.paginate(
+        search.browse_statement(filters),
+        per_page=_page_size(),
+        error_out=False,
+    )
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    return render_template(
+        "listings/browse.html", form=form, kind=kind, page=page, kind_path=kind_path, args=args
+    )
+
+
+@bp.get("/listings/<int:listing_id>")
+@public
+def show(listing_id: int) -> ResponseReturnValue:
+    listing = _load(listing_id)
+    return render_template(
+        "listings/show.html",
+        listing=listing,
+        can_edit=permissions.can_edit_listing(current_user, listing),
+        status_form=ConfirmForm(),
+        actions=[
+            action
+            for action, (sources, _target) in services.ALLOWED_TRANSITIONS.items()
+            if listing.status in sources
+        ],
+    )
+
+
+@bp.route(
+    "/organisations/<int:organisation_id>/listings/new/<any(need, offer, challenge):kind>",
+    methods=["GET", "POST"],
+)
+def create(organisation_id: int, kind: str) -> ResponseReturnValue:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not can_view_organisation(current_user, organisation):
+        abort(404)
+    listing_kind = ListingKind(kind)
+    allowed = (
+        permissions.can_post_challenges
+        if listing_kind == ListingKind.CHALLENGE
+        else permissions.can_post_listings
+    )
+    if not allowed(current_user, organisation):
+        abort(403)
+    form = _form_class(listing_kind)(themes=services.all_themes(include_retired=False))
+    if form.validate_on_submit():
+        try:
+            listing = services.create_listing(
+                organisation=organisation,
+                actor=acting_user(),
+                kind=listing_kind,
+                **_form_values(form),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your %(kind)s is published.", kind=listing_kind.label.lower()), "success")
+            return redirect(url_for("listings.show", listing_id=listing.id))
+    return render_template(
+        "listings/form.html",
+        form=form,
+        organisation=organisation,
+        kind=listing_kind,
+        listing=None,
+        similar=_similar_for(form, listing_kind, None),
+    ), form_status(form)
+
+
+def _similar_for(form: ListingForm, kind: ListingKind, exclude_id: int | None) -> list[Listing]:
+    if not form.is_submitted():
+        return []
+    text = f"{form.title.data or ''} {form.description.data or ''}"
+    return search.similar_listings(text, kind=kind, exclude_id=exclude_id)
+
+
+@bp.route("/listings/<int:listing_id>/edit", methods=["GET", "POST"])
+def edit(listing_id: int) -> ResponseReturnValue:
+    listing = _load(listing_id)
+    if not permissions.can_edit_listing(current_user, listing):
+        abort(403)
+    held = [t.slug for t in listing.themes]
+    themes = [t for t in services.all_themes() if not t.is_retired or t.slug in held]
+    form_class = _form_class(listing.kind)
+    if request.method == "GET":
+        form = form_class(obj=listing, themes=themes)
+        form.themes.data = held
+        form.scope.data = listing.scope.value
+        if isinstance(form, ChallengeForm):
+            form.sought_kinds.data = [k.value for k in listing.sought_kinds]
+    else:
+        form = form_class(themes=themes)
+    if form.validate_on_submit():
+        try:
+            services.update_listing(listing=listing, actor=acting_user(), **_form_values(form))
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("listings.show", listing_id=listing.id))
+    return render_template(
+        "listings/form.html",
+        form=form,
+        organisation=listing.organisation,
+        kind=listing.kind,
+        listing=listing,
+        similar=_similar_for(form, listing.kind, listing.id),
+    ), form_status(form)
+
+
+@bp.post("/listings/<int:listing_id>/<any(pause, reopen, close):action>")
+def change_status(listing_id: int, action: str) -> ResponseReturnValue:
+    listing = _load(listing_id)
+    if not permissions.can_edit_listing(current_user, listing):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.change_status(listing=listing, actor=acting_user(), action=action)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The listing is now %(status)s.", status=listing.status.label.lower()), "success"
+            )
+    return redirect(url_for("listings.show", listing_id=listing.id))
+
+
+@bp.get("/listings/similar")
+def similar() -> ResponseReturnValue:
+    """Open listings like the one being written (an HTML fragment for the form's script)."""
+    kind_value = request.args.get("kind", "")
+    kind = ListingKind(kind_value) if kind_value in ListingKind._value2member_map_ else None
+    exclude = request.args.get("exclude", type=int)
+    text = request.args.get("q", "")[:2000]
+    return render_template(
+        "listings/_similar.html",
+        similar=search.similar_listings(text, kind=kind, exclude_id=exclude),
+        searched=bool(search.search_terms(text)),
+    )

@@ -1,0 +1,256 @@
+"""Browsing and full-text search of listings, behind one function for both engines.
+
+SQLite ranks with FTS5's bm25 over an external-content index; PostgreSQL with ts_rank_cd over a
+generated, GIN-indexed tsvector column. Both stem English words and match word prefixes, so
+"incubat" finds "incubation" while someone is still typing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager
+
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope, Theme
+from matchmaker.listings.models import listing_themes as listing_themes_table
+from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "will",
+        "with",
+        "who",
+        "what",
+        "which",
+        "while",
+        "about",
+        "your",
+        "you",
+        "they",
+        "them",
+        "can",
+        "not",
+        "no",
+        "need",
+        "needs",
+        "offer",
+        "offers",
+    ]
+)
+MAX_TERMS = 12
+# SQLite's FTS5 index, created by a migration (not a model: Alembic leaves it alone).
+FTS_TABLE = sa.table("listings_fts", sa.column("rowid", sa.Integer))
+STATUS_FILTERS = ("open", "paused", "closed", "expired", "all")
+SORTS = ("newest", "deadline", "relevance")
+
+
+def search_terms(text: str) -> list[str]:
+    """The words worth searching for: lower-case, no stop words, at most ``MAX_TERMS``."""
+    words = re.findall(r"\w+", text.lower())
+    terms = [w for w in dict.fromkeys(words) if len(w) > 1 and w not in STOPWORDS]
+    return terms[:MAX_TERMS]
+
+
+@dataclass(frozen=True)
+class ListingFilters:
+    kind: ListingKind | None = None
+    q: str = ""
+    theme: str = ""
+    organisation_kind: str = ""
+    country: str = ""
+    region: str = ""
+    scope: str = ""
+    status: str = "open"
+    sort: str = ""
+    organisation_id: int | None = None
+
+
+def _fts_condition_and_rank(terms: list[str], match_all: bool) -> tuple[Any, Any]:
+    """A WHERE condition and an ORDER BY expression (best first) for ``terms``."""
+    if db.engine.dialect.name == "postgresql":
+        joiner = " & " if match_all else " | "
+        query = sa.func.to_tsquery(
+            sa.literal_column("'english'"), joiner.join(f"{t}:*" for t in terms)
+        )
+        vector = sa.literal_column("listings.search_vector")
+        return vector.op("@@")(query), sa.func.ts_rank_cd(vector, query).desc()
+    joiner = " " if match_all else " OR "
+    match = joiner.join(f'"{t}"*' for t in terms)
+    condition = Listing.id.in_(
+        sa.select(FTS_TABLE.c.rowid).where(
+            sa.text("listings_fts MATCH :fts_match").bindparams(fts_match=match)
+        )
+    )
+    # bm25 needs the FTS table in the FROM clause; a correlated subquery gives each row its rank
+    # (title weighted ten times the description).
+    rank = (
+        sa.select(sa.func.bm25(sa.literal_column("listings_fts"), 10.0, 1.0))
+        .select_from(FTS_TABLE)
+        .where(
+            sa.text("listings_fts MATCH :fts_rank_match").bindparams(fts_rank_match=match),
+            FTS_TABLE.c.rowid == Listing.id,
+        )
+        .scalar_subquery()
+    )
+    return condition, rank.asc()
+
+
+def _live_condition() -> Any:
+    today = utcnow().date()
+    return sa.and_(
+        Listing.status == ListingStatus.OPEN,
+        sa.or_(Listing.expires_on.is_(None), Listing.expires_on >= today),
+        sa.or_(Listing.deadline.is_(None), Listing.deadline >= today),
+    )
+
+
+def _expired_condition() -> Any:
+    today = utcnow().date()
+    return sa.and_(
+        Listing.status != ListingStatus.CLOSED,
+        sa.or_(Listing.expires_on < today, Listing.deadline < today),
+    )
+
+
+def browse_statement(filters: ListingFilters) -> sa.Select[tuple[Listing]]:
+    """Listings of verified organisations matching every filter, in the requested order."""
+    statement = (
+        sa.select(Listing)
+        .join(Listing.organisation)
+        .options(contains_eager(Listing.organisation))
+        .where(Organisation.status == OrganisationStatus.VERIFIED)
+    )
+    if filters.kind is not None:
+        statement = statement.where(Listing.kind == filters.kind)
+    if filters.organisation_id is not None:
+        statement = statement.where(Listing.organisation_id == filters.organisation_id)
+    if filters.status == "open":
+        statement = statement.where(_live_condition())
+    elif filters.status == "expired":
+        statement = statement.where(_expired_condition())
+    elif filters.status in ("paused", "closed"):
+        statement = statement.where(Listing.status == ListingStatus(filters.status))
+    if filters.theme:
+        statement = statement.where(
+            Listing.id.in_(
+                sa.select(listing_themes_table.c.listing_id)
+                .join(Theme, Theme.id == listing_themes_table.c.theme_id)
+                .where(Theme.slug == filters.theme)
+            )
+        )
+    if filters.organisation_kind:
+        statement = statement.where(
+            Organisation.kind == OrganisationKind(filters.organisation_kind)
+        )
+    if filters.country:
+        statement = statement.where(Organisation.country == filters.country)
+    if filters.region:
+        statement = statement.where(
+            sa.func.lower(Organisation.region) == filters.region.strip().lower()
+        )
+    if filters.scope:
+        statement = statement.where(Listing.scope == Scope(filters.scope))
+
+    terms = search_terms(filters.q)
+    rank = None
+    if filters.q.strip():
+        if not terms:
+            return statement.where(sa.false())
+        condition, rank = _fts_condition_and_rank(terms, match_all=True)
+        statement = statement.where(condition)
+
+    sort = filters.sort or ("relevance" if rank is not None else "newest")
+    newest = (Listing.created_at.desc(), Listing.id.desc())
+    if sort == "relevance" and rank is not None:
+        return statement.order_by(rank, *newest)
+    if sort == "deadline":
+        return statement.order_by(
+            Listing.deadline.is_(None), Listing.deadline.asc(), Listing.id.asc()
+        )
+    return statement.order_by(*newest)
+
+
+def similar_listings(
+    text: str,
+    *,
+    kind: ListingKind | None = None,
+    exclude_id: int | None = None,
+    limit: int = 5,
+) -> list[Listing]:
+    """Open listings that share words with ``text``, best first: shown while someone writes."""
+    terms = search_terms(text)
+    if not terms:
+        return []
+    condition, rank = _fts_condition_and_rank(terms, match_all=False)
+    statement = (
+        sa.select(Listing)
+        .join(Listing.organisation)
+        .options(contains_eager(Listing.organisation))
+        .where(Organisation.status == OrganisationStatus.VERIFIED, _live_condition(), condition)
+    )
+    if kind is not None:
+        statement = statement.where(Listing.kind == kind)
+    if exclude_id is not None:
+        statement = statement.where(Listing.id != exclude_id)
+    return list(db.session.scalars(statement.order_by(rank, Listing.id).limit(limit)))
+
+
+def open_counts_by_theme() -> list[dict[str, Any]]:
+    """For each theme: how many live needs, offers and challenges carry it."""
+    rows = db.session.execute(
+        sa.select(Theme.slug, Theme.name, Listing.kind, sa.func.count(Listing.id))
+        .select_from(Theme)
+        .join(listing_themes_table, listing_themes_table.c.theme_id == Theme.id)
+        .join(Listing, Listing.id == listing_themes_table.c.listing_id)
+        .join(Organisation, Organisation.id == Listing.organisation_id)
+        .where(Organisation.status == OrganisationStatus.VERIFIED, _live_condition())
+        .group_by(Theme.slug, Theme.name, Listing.kind)
+    ).all()
+    table: dict[str, dict[str, Any]] = {}
+    for slug, name, kind, count in rows:
+        entry = table.setdefault(
+            slug, {"slug": slug, "name": name, "need": 0, "offer": 0, "challenge": 0}
+        )
+        entry[kind.value if hasattr(kind, "value") else kind] = count
+    return sorted(
+        table.values(), key=lambda e: (-(e["need"] + e["offer"] + e["challenge"]), e["name"])
+    )
+
+
+def newest_challenges(limit: int = 5) -> list[Listing]:
+    statement = browse_statement(ListingFilters(kind=ListingKind.CHALLENGE))
+    return list(db.session.scalars(statement.limit(limit)))

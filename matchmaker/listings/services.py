@@ -1,0 +1,262 @@
+"""Listings: posting, editing and the open → paused → closed lifecycle; themes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from matchmaker.accounts.models import User
+from matchmaker.core.audit import record_event
+from matchmaker.core.errors import DomainError
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings.models import (
+    Listing,
+    ListingKind,
+    ListingStatus,
+    Scope,
+    SoughtKind,
+    Theme,
+)
+from matchmaker.organisations.models import Organisation, OrganisationKind
+
+MAX_THEMES = 3
+TITLE_LENGTH = (5, 120)
+DESCRIPTION_LENGTH = (20, 5000)
+
+
+# Themes ------------------------------------------------------------------------------------
+
+
+def all_themes(include_retired: bool = True) -> list[Theme]:
+    statement = sa.select(Theme).order_by(Theme.name)
+    if not include_retired:
+        statement = statement.where(Theme.is_retired.is_(False))
+    return list(db.session.scalars(statement))
+
+
+def themes_by_slug(slugs: Iterable[str]) -> dict[str, Theme]:
+    slugs = list(slugs)
+    if not slugs:
+        return {}
+    return {t.slug: t for t in db.session.scalars(sa.select(Theme).where(Theme.slug.in_(slugs)))}
+
+
+def resolve_themes(slugs: Sequence[str], allowed_retired: Iterable[str] = ()) -> list[Theme]:
+    """The themes named by ``slugs``: 1 to 3, known, and not retired (unless already held)."""
+    slugs = list(dict.fromkeys(slugs))
+    if not slugs:
+        raise DomainError(_("Choose at least one theme."), "themes")
+    if len(slugs) > MAX_THEMES:
+        raise DomainError(_("Choose at most %(n)d themes.", n=MAX_THEMES), "themes")
+    found = themes_by_slug(slugs)
+    allowed = set(allowed_retired)
+    for slug in slugs:
+        theme = found.get(slug)
+        if theme is None:
+            raise DomainError(_('Unknown theme "%(slug)s".', slug=slug), "themes")
+        if theme.is_retired and slug not in allowed:
+            raise DomainError(
+                _('The theme "%(name)s" is retired and cannot be chosen.', name=theme.name),
+                "themes",
+            )
+    return [found[slug] for slug in slugs]
+
+
+def create_theme(*, actor: User, slug: str, name: str, description: str = "") -> Theme:
+    if themes_by_slug([slug]):
+        raise DomainError(_("A theme with this short name already exists."), "slug")
+    theme = Theme(slug=slug, name=name.strip(), description=description.strip())
+    db.session.add(theme)
+    db.session.flush()
+    record_event("theme:create", actor=actor, subject=theme, details={"slug": slug})
+    return theme
+
+
+def update_theme(*, actor: User, theme: Theme, name: str, description: str) -> None:
+    before = {"name": theme.name, "description": theme.description}
+    theme.name, theme.description = name.strip(), description.strip()
+    record_event(
+        "theme:update",
+        actor=actor,
+        subject=theme,
+        details={"before": before, "after": {"name": theme.name, "description": theme.description}},
+    )
+
+
+def set_theme_retired(*, actor: User, theme: Theme, retired: bool) -> None:
+    theme.is_retired = retired
+    record_event("theme:retire" if retired else "theme:restore", actor=actor, subject=theme)
+
+
+# Listings ----------------------------------------------------------------------------------
+
+
+def _check_dates(
+    kind: ListingKind, expires_on: date | None, deadline: date | None, today: date
+) -> None:
+    if kind == ListingKind.CHALLENGE and deadline is None:
+        raise DomainError(_("A challenge needs a deadline."), "deadline")
+    if deadline is not None and deadline < today:
+        raise DomainError(_("The deadline cannot be in the past."), "deadline")
+    if expires_on is not None and expires_on < today:
+        raise DomainError(_("The expiry date cannot be in the past."), "expires_on")
+
+
+def _check_text(title: str, description: str) -> None:
+    if not TITLE_LENGTH[0] <= len(title.strip()) <= TITLE_LENGTH[1]:
+        raise DomainError(_("The title needs 5 to 120 characters."), "title")
+    if not DESCRIPTION_LENGTH[0] <= len(description.strip()) <= DESCRIPTION_LENGTH[1]:
+        raise DomainError(_("The description needs 20 to 5,000 characters."), "description")
+
+
+def create_listing(
+    *,
+    organisation: Organisation,
+    actor: User | None,
+    kind: ListingKind,
+    title: str,
+    description: str,
+    themes: Sequence[str],
+    scope: Scope,
+    expires_on: date | None = None,
+    deadline: date | None = None,
+    sought_kinds: Sequence[OrganisationKind] = (),
+    status: ListingStatus = ListingStatus.OPEN,
+    check_dates: bool = True,
+) -> Listing:
+    if kind == ListingKind.CHALLENGE:
+        if organisation.kind != OrganisationKind.PUBLIC_AGENCY:
+            raise DomainError(_("Only public agencies post challenges."))
+        if not sought_kinds:
+            raise DomainError(_("Choose the kinds of partner the challenge seeks."), "sought_kinds")
+    _check_text(title, description)
+    if check_dates:
+        _check_dates(kind, expires_on, deadline, utcnow().date())
+    listing = Listing(
+        organisation=organisation,
+        kind=kind,
+        title=title.strip(),
+        description=description.strip(),
+        scope=scope,
+        status=status,
+        expires_on=expires_on,
+        deadline=deadline if kind == ListingKind.CHALLENGE else None,
+        created_by=actor,
+        themes=resolve_themes(themes),
+        sought=[SoughtKind(kind=k) for k in dict.fromkeys(sought_kinds)]
+        if kind == ListingKind.CHALLENGE
+        else [],
+    )
+    if status == ListingStatus.CLOSED:
+        listing.closed_at = utcnow()
+    db.session.add(listing)
+    db.session.flush()
+    record_event(
+        f"{kind.value}:create", actor=actor, subject=listing, details={"title": listing.title}
+    )
+    return listing
+
+
+def update_listing(
+    *,
+    listing: Listing,
+    actor: User | None,
+    title: str,
+    description: str,
+    themes: Sequence[str],
+    scope: Scope,
+    expires_on: date | None = None,
+    deadline: date | None = None,
+    sought_kinds: Sequence[OrganisationKind] = (),
+) -> dict[str, Any]:
+    _check_text(title, description)
+    today = utcnow().date()
+    # A date already on the listing may stay as it is; a changed one may not be in the past.
+    _check_dates(
+        listing.kind,
+        expires_on if expires_on != listing.expires_on else None,
+        deadline if deadline != listing.deadline else None,
+        today,
+    )
+    if listing.kind == ListingKind.CHALLENGE and deadline is None:
+        raise DomainError(_("A challenge needs a deadline."), "deadline")
+    if listing.kind == ListingKind.CHALLENGE and not sought_kinds:
+        raise DomainError(_("Choose the kinds of partner the challenge seeks."), "sought_kinds")
+    new_themes = resolve_themes(themes, allowed_retired=[t.slug for t in listing.themes])
+    changes: dict[str, Any] = {}
+
+    def change(name: str, before: Any, after: Any) -> None:
+        if before != after:
+            changes[name] = [str(before) if before is not None else None, str(after)]
+
+    change("title", listing.title, title.strip())
+    change("description", listing.description, description.strip())
+    change("scope", listing.scope.value, scope.value)
+    change("expires_on", listing.expires_on, expires_on)
+    change("themes", ",".join(t.slug for t in listing.themes), ",".join(themes))
+    listing.title, listing.description = title.strip(), description.strip()
+    listing.scope, listing.expires_on = scope, expires_on
+    listing.themes = new_themes
+    if listing.kind == ListingKind.CHALLENGE:
+        change("deadline", listing.deadline, deadline)
+        change(
+            "sought_kinds",
+            ",".join(listing.sought_kinds),
+            ",".join(k.value for k in sought_kinds),
+        )
+        listing.deadline = deadline
+        wanted = list(dict.fromkeys(sought_kinds))
+        listing.sought = [s for s in listing.sought if s.kind in wanted] + [
+            SoughtKind(kind=k) for k in wanted if k not in listing.sought_kinds
+        ]
+    if changes:
+        record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
+    return changes
+
+
+ALLOWED_TRANSITIONS = {
+    "pause": ({ListingStatus.OPEN}, ListingStatus.PAUSED),
+    "reopen": ({ListingStatus.PAUSED, ListingStatus.CLOSED}, ListingStatus.OPEN),
+    "close": ({ListingStatus.OPEN, ListingStatus.PAUSED}, ListingStatus.CLOSED),
+}
+
+
+def change_status(*, listing: Listing, actor: User | None, action: str) -> ListingStatus:
+    sources, target = ALLOWED_TRANSITIONS[action]
+    if listing.status not in sources:
+        raise DomainError(
+            _(
+                "A listing that is %(status)s cannot be changed that way.",
+                status=listing.status.label.lower(),
+            )
+        )
+    before = listing.status
+    listing.status = target
+    listing.closed_at = utcnow() if target == ListingStatus.CLOSED else None
+    record_event(
+        f"{listing.kind.value}:{action}",
+        actor=actor,
+        subject=listing,
+        details={"before": before.value, "after": target.value},
+    )
+    return target
+
+
+def listings_of(organisation_ids: Sequence[int]) -> dict[int, list[Listing]]:
+    """Every listing of these organisations, in every status, newest first."""
+    grouped: dict[int, list[Listing]] = {oid: [] for oid in organisation_ids}
+    if not organisation_ids:
+        return grouped
+    rows = db.session.scalars(
+        sa.select(Listing)
+        .where(Listing.organisation_id.in_(organisation_ids))
+        .order_by(Listing.created_at.desc(), Listing.id.desc())
+    )
+    for listing in rows:
+        grouped[listing.organisation_id].append(listing)
+    return grouped

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind, ListingStatus, Scope, Theme
+from matchmaker.listings.search import ListingFilters, browse_statement, search_terms
+from matchmaker.organisations.models import OrganisationKind
+from tests.factories import make_listing, make_organisation
+
+
+def titles(client: FlaskClient, url: str) -> list[str]:
+    page = client.get(url).get_data(as_text=True)
+    return re.findall(r'<h3 class="card-title"><a href="/listings/\d+">([^<]+)</a>', page)
+
+
+@pytest.fixture
+def world() -> None:
+    athens_uni = make_organisation(
+        name="Athens Uni",
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+        city="Athens",
+        region="Attica",
+        country="GR",
+    )
+    athens_coop = make_organisation(
+        name="Athens Coop", city="Athens", region="Attica", country="GR"
+    )
+    liverpool = make_organisation(name="Liverpool Network")
+    make_listing(
+        organisation=athens_coop,
+        title="Kitchen for people in poverty",
+        description="Our cooperative cooks meals for homeless people in Athens.",
+        themes=("basic-needs", "social-inclusion"),
+        scope=Scope.LOCAL,
+    )
+    make_listing(
+        organisation=athens_uni,
+        title="Research on social inclusion",
+        description="We need partners for evaluating inclusion programmes.",
+        themes=("research-evaluation",),
+        scope=Scope.INTERNATIONAL,
+    )
+    make_listing(
+        organisation=liverpool,
+        title="Strategy for the city-region",
+        description="Shaping the strategic direction of the social economy.",
+        themes=("policy-strategy",),
+        scope=Scope.REGIONAL,
+    )
+    make_listing(
+        organisation=liverpool,
+        title="Paused evaluation need",
+        description="Evaluation of the network's programmes, on hold for now.",
+        themes=("research-evaluation",),
+        status=ListingStatus.PAUSED,
+    )
+    make_listing(
+        organisation=liverpool,
+        kind=ListingKind.OFFER,
+        title="Training offer",
+        description="Training and advice for new social enterprises.",
+        themes=("training-advice",),
+    )
+
+
+def test_filters_combine(client: FlaskClient, world: None) -> None:
+    assert titles(client, "/needs") == [
+        "Strategy for the city-region",
+        "Research on social inclusion",
+        "Kitchen for people in poverty",
+    ]
+    assert titles(client, "/needs?country=GR") == [
+        "Research on social inclusion",
+        "Kitchen for people in poverty",
+    ]
+    assert titles(client, "/needs?country=GR&organisation_kind=academic_institution") == [
+        "Research on social inclusion"
+    ]
+    assert titles(client, "/needs?theme=research-evaluation") == ["Research on social inclusion"]
+    assert titles(client, "/needs?theme=research-evaluation&status=all") == [
+        "Paused evaluation need",
+        "Research on social inclusion",
+    ]
+    assert titles(client, "/needs?status=paused") == ["Paused evaluation need"]
+    assert titles(client, "/needs?region=attica&scope=local") == ["Kitchen for people in poverty"]
+    assert titles(client, "/offers") == ["Training offer"]
+
+
+def test_full_text_search_finds_a_word_of_the_description(client: FlaskClient, world: None) -> None:
+    assert titles(client, "/needs?q=homeless") == ["Kitchen for people in poverty"]
+    # Stemmed: "evaluate" finds "evaluating" and "evaluation".
+    assert titles(client, "/needs?q=evaluate&status=all") == [
+        "Paused evaluation need",
+        "Research on social inclusion",
+    ]
+    # Every word must match.
+    assert titles(client, "/needs?q=homeless+strategy") == []
+    assert titles(client, "/needs?q=the") == []
+
+
+def test_search_combines_with_filters(client: FlaskClient, world: None) -> None:
+    assert titles(client, "/needs?q=social&country=GB") == ["Strategy for the city-region"]
+    assert titles(client, "/needs?q=inclusion&theme=basic-needs") == []
+
+
+def test_relevance_puts_title_matches_first(client: FlaskClient) -> None:
+    make_listing(
+        title="Meals and catering services",
+        description="Our cooperative runs a kitchen employing local people.",
+    )
+    make_listing(
+        title="Community kitchen partnership",
+        description="We look for partners to share equipment and volunteers.",
+    )
+    assert titles(client, "/needs?q=kitchen") == [
+        "Community kitchen partnership",
+        "Meals and catering services",
+    ]
+
+
+def test_search_input_cannot_break_the_query(client: FlaskClient, world: None) -> None:
+    for query in ['"', "AND OR NOT", "kitchen*)(", "'; DROP TABLE listings; --", "NEAR(a b)"]:
+        response = client.get("/needs", query_string={"q": query})
+        assert response.status_code == 200
+
+
+def test_challenges_sort_by_deadline(client: FlaskClient) -> None:
+    soon = date.today() + timedelta(days=5)
+    later = date.today() + timedelta(days=50)
+    make_listing(kind=ListingKind.CHALLENGE, title="Later challenge", deadline=later)
+    make_listing(kind=ListingKind.CHALLENGE, title="Sooner challenge", deadline=soon)
+    make_listing(
+        kind=ListingKind.CHALLENGE,
+        title="Past challenge",
+        deadline=date.today() - timedelta(days=1),
+    )
+    assert titles(client, "/challenges?sort=deadline") == ["Sooner challenge", "Later challenge"]
+    assert titles(client, "/challenges?status=expired") == ["Past challenge"]
+
+
+def test_results_are_paginated_with_shareable_links(app: Flask, client: FlaskClient) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for number in range(5):
+        make_listing(title=f"Training need {number}", themes=("training-advice",))
+    page = client.get("/needs?theme=training-advice").get_data(as_text=True)
+    assert "Page 1 of 3" in page
+    assert 'href="/needs?page=2&amp;theme=training-advice"' in page
+    assert titles(client, "/needs?theme=training-advice&page=3") == ["Training need 0"]
+
+
+def test_unknown_filter_values_are_refused(client: FlaskClient) -> None:
+    response = client.get("/needs?scope=galactic")
+    assert response.status_code == 400
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert client.get("/needs?status=weird").status_code == 400
+
+
+def test_search_terms_drop_noise() -> None:
+    assert search_terms("The need for an EVALUATION of our co-op's work!") == [
+        "evaluation",
+        "co",
+        "op",
+        "work",
+    ]
+
+
+def test_the_search_index_follows_edits_and_deletes(app: Flask) -> None:
+    listing = make_listing(title="Bicycle repair workshop")
+
+    def found(word: str) -> bool:
+        statement = browse_statement(ListingFilters(q=word))
+        return listing in db.session.scalars(statement).all()
+
+    assert found("bicycle")
+    listing.title = "Wheelchair repair workshop"
+    db.session.commit()
+    assert found("wheelchair") and not found("bicycle")
+    db.session.delete(listing)
+    db.session.commit()
+    assert not db.session.scalars(browse_statement(ListingFilters(q="wheelchair"))).all()
+
+
+def test_home_counts_open_listings_by_theme(client: FlaskClient, world: None) -> None:
+    page = client.get("/").get_data(as_text=True)
+    research = re.search(
+        r"Research, evaluation and impact measurement</th>\s*<td><a[^>]*>(\d+)</a>", page
+    )
+    assert research and research.group(1) == "1"  # the paused one does not count
+    assert "Training, technical and professional advice" in page
+
+
+def test_home_shows_the_newest_challenges(client: FlaskClient) -> None:
+    make_listing(kind=ListingKind.CHALLENGE, title="Inclusion challenge for Athens")
+    assert "Inclusion challenge for Athens" in client.get("/").get_data(as_text=True)
+
+
+def test_the_fifteen_themes_exist(app: Flask) -> None:
+    slugs = set(db.session.scalars(sa.select(Theme.slug)))
+    assert len(slugs) == 15
+    assert {"research-evaluation", "knowledge-exchange", "local-wealth", "basic-needs"} <= slugs
