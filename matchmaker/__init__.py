@@ -83,16 +83,25 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.routes import bp as accounts_bp
     from matchmaker.admin.routes import bp as admin_bp
     from matchmaker.core.routes import bp as core_bp
+    from matchmaker.interchange.routes import bp as interchange_bp
     from matchmaker.listings.routes import bp as listings_bp
     from matchmaker.organisations.routes import bp as organisations_bp
 
-    for blueprint in (core_bp, accounts_bp, organisations_bp, listings_bp, admin_bp):
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        organisations_bp,
+        listings_bp,
+        interchange_bp,
+        admin_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from matchmaker.accounts.cli import users_cli
     from matchmaker.demo.cli import demo_cli
+    from matchmaker.interchange.cli import data_cli
 
-    for group in (users_cli, demo_cli):
+    for group in (users_cli, demo_cli, data_cli):
         app.cli.add_command(group)

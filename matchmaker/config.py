@@ -105,6 +105,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["en"],
         "PAGE_SIZE": 20,
+        # Uploads (data import) larger than this are refused with 413.
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         # scrypt with Werkzeug's default cost; the tests lower the cost to stay fast.
         "PASSWORD_HASH_METHOD": "scrypt",
         "RATELIMIT_LOGIN": "10 per minute; 100 per day",

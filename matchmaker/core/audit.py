@@ -15,12 +15,15 @@ def record_event(
     subject: Any,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append ``action`` (e.g. ``"organisation:verify"``) done by ``actor`` to ``subject``."""
+    """Append ``action`` (e.g. ``"organisation:verify"``) done by ``actor`` to ``subject``.
+
+    ``subject`` is a model instance, or None for actions on many rows at once (an import).
+    """
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "id", None),
-        subject_type=type(subject).__tablename__.removesuffix("s"),
-        subject_id=subject.id,
+        subject_type=type(subject).__tablename__.removesuffix("s") if subject else "data",
+        subject_id=subject.id if subject else None,
         details=details or {},
     )
     db.session.add(event)

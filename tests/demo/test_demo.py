@@ -59,3 +59,19 @@ def test_demo_accounts_can_sign_in(app: Flask) -> None:
     )
     assert response.status_code == 302
     assert client.get("/coordination/organisations").status_code == 200
+
+
+def test_demo_has_needs_offers_and_challenges_from_each_case(app: Flask) -> None:
+    from matchmaker.listings.models import Listing, ListingKind
+
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    listings = list(db.session.scalars(sa.select(Listing)))
+    kinds = {listing.kind for listing in listings}
+    assert kinds == {ListingKind.NEED, ListingKind.OFFER, ListingKind.CHALLENGE}
+    countries = {listing.organisation.country for listing in listings}
+    assert countries == {"GB", "GR", "MA", "BR"}
+    challenges = {
+        listing.organisation.name for listing in listings if listing.kind == ListingKind.CHALLENGE
+    }
+    assert "City of Athens" in challenges
+    assert all(listing.is_live() for listing in listings)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from matchmaker.extensions import db
+from matchmaker.interchange.csv_tables import (
+    CSVError,
+    document_from_tables,
+    tables_from_directory,
+    tables_from_document,
+)
+from matchmaker.interchange.services import ImportRefused, export_document, import_document
+
+data_cli = AppGroup("data", help="Import and export organisations and listings.")
+
+
+def read_document(path: Path) -> object:
+    """A JSON file, or a folder holding organisations.csv, contacts.csv and listings.csv."""
+    if path.is_dir():
+        return document_from_tables(tables_from_directory(path))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{path} is not valid JSON: {error}") from error
+
+
+@data_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only validate; save nothing.")
+@click.option("--unverified", is_flag=True, help="New organisations wait for verification.")
+def import_command(path: Path, dry_run: bool, unverified: bool) -> None:
+    """Import PATH (JSON file, or folder of CSV files), all or nothing."""
+    try:
+        document = read_document(path)
+        report = import_document(document, verify=not unverified)
+    except CSVError as error:
+        raise click.ClickException(str(error)) from error
+    except ImportRefused as refused:
+        db.session.rollback()
+        for line in refused.problems.lines():
+            click.echo(line, err=True)
+        raise click.ClickException(
+            f"{len(refused.problems.items)} problem(s) found; nothing was imported."
+        ) from refused
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run, nothing saved. Would import: {report.summary()}")
+        return
+    db.session.commit()
+    click.echo(f"Imported: {report.summary()}")
+
+
+@data_cli.command("export")
+@click.option("--out", type=click.Path(path_type=Path), help="File (JSON) or folder (CSV).")
+@click.option(
+    "--format", "format_", type=click.Choice(["json", "csv"]), default="json", show_default=True
+)
+def export_command(out: Path | None, format_: str) -> None:
+    """Export every organisation and listing (to standard output unless --out is given)."""
+    document = export_document()
+    if format_ == "json":
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            out.write_text(text, encoding="utf-8")
+            click.echo(f"Wrote {out}", err=True)
+        return
+    if out is None:
+        raise click.UsageError("CSV export needs --out FOLDER")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in tables_from_document(document).items():
+        (out / f"{name}.csv").write_text(text, encoding="utf-8")
+    click.echo(f"Wrote organisations.csv, contacts.csv and listings.csv in {out}", err=True)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, flash, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from matchmaker.accounts.models import Role
+from matchmaker.core.auth import acting_user, require_role
+from matchmaker.extensions import db
+from matchmaker.interchange.csv_tables import (
+    TABLES,
+    CSVError,
+    document_from_tables,
+    tables_from_document,
+    tables_from_zip,
+)
+from matchmaker.interchange.forms import ImportForm
+from matchmaker.interchange.services import ImportRefused, export_document, import_document
+
+bp = Blueprint("interchange", __name__, url_prefix="/coordination/data")
+COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
+
+
+@bp.get("")
+@require_role(*COORDINATORS)
+def index() -> ResponseReturnValue:
+    return render_template("interchange/index.html", form=ImportForm(), tables=list(TABLES))
+
+
+@bp.post("/import")
+@require_role(*COORDINATORS)
+def import_file() -> ResponseReturnValue:
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("interchange/index.html", form=form, tables=list(TABLES)), 422
+    upload = form.file.data
+    data = upload.read()
+    problems: list[str] = []
+    report = None
+    try:
+        if upload.filename.lower().endswith(".zip"):
+            document = document_from_tables(tables_from_zip(data))
+        else:
+            document = json.loads(data.decode("utf-8-sig"))
+        report = import_document(document, actor=acting_user(), verify=not form.unverified.data)
+    except (CSVError, UnicodeDecodeError) as error:
+        problems = [str(error)]
+    except json.JSONDecodeError as error:
+        problems = [_("The file is not valid JSON: %(error)s", error=str(error))]
+    except ImportRefused as refused:
+        problems = refused.problems.lines()
+    if problems or form.dry_run.data:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        flash(_("The file is imported."), "success")
+    return render_template(
+        "interchange/index.html",
+        form=ImportForm(formdata=None),
+        tables=list(TABLES),
+        problems=problems,
+        report=report,
+        dry_run=form.dry_run.data,
+    ), 422 if problems else 200
+
+
+@bp.get("/export.json")
+@require_role(*COORDINATORS)
+def export_json() -> ResponseReturnValue:
+    body = json.dumps(export_document(), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": "attachment; filename=sse-matchmaker.json"},
+    )
+
+
+@bp.get("/export/<table>.csv")
+@require_role(*COORDINATORS)
+def export_csv(table: str) -> ResponseReturnValue:
+    if table not in TABLES:
+        abort(404)
+    text = tables_from_document(export_document())[table]
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={table}.csv"},
+    )
