@@ -42,7 +42,9 @@ def _import_models() -> None:
     import matchmaker.accounts.models
     import matchmaker.core.models
     import matchmaker.listings.models
-    import matchmaker.organisations.models  # noqa: F401
+    import matchmaker.matching.models
+    import matchmaker.organisations.models
+    import matchmaker.proposals.models  # noqa: F401
 
 
 def _init_extensions(app: Flask) -> None:
@@ -102,6 +104,7 @@ def _register_cli(app: Flask) -> None:
     from matchmaker.accounts.cli import users_cli
     from matchmaker.demo.cli import demo_cli
     from matchmaker.interchange.cli import data_cli
+    from matchmaker.matching.cli import match_cli, proposals_cli
 
-    for group in (users_cli, demo_cli, data_cli):
+    for group in (users_cli, demo_cli, data_cli, match_cli, proposals_cli):
         app.cli.add_command(group)

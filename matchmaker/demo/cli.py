@@ -11,6 +11,7 @@ from matchmaker.accounts.services import create_user, find_user_by_email
 from matchmaker.demo.data import DEMO_PASSWORD, OWNERS, SEED_FILE, STAFF
 from matchmaker.extensions import db
 from matchmaker.interchange.services import ImportReport, import_document
+from matchmaker.matching.engine import run_full
 from matchmaker.organisations.models import Membership, MembershipRole, Organisation
 
 demo_cli = AppGroup("demo", help="Demo data from the four seed cases.")
@@ -56,7 +57,10 @@ def load_command(if_empty: bool) -> None:
         return
     report, users = load_demo()
     db.session.commit()
+    run = run_full(wait=True)
+    db.session.commit()
     click.echo(
-        f"Demo data: {report.summary()}; {users} accounts created. "
+        f"Demo data: {report.summary()}; {users} accounts created; "
+        f"{run.proposals_created} proposals made by the matcher. "
         f"Every demo account's password is {DEMO_PASSWORD!r}."
     )

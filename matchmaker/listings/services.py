@@ -1,4 +1,9 @@
-"""Listings: posting, editing and the open → paused → closed lifecycle; themes."""
+"""Listings: posting, editing and the open → paused → closed lifecycle; themes.
+
+Every change to a listing runs the matcher for that listing at once (matching/engine.py), so
+a new need has its proposals as soon as it is posted and a closed one has its pending
+proposals withdrawn.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from matchmaker.listings.models import (
     SoughtKind,
     Theme,
 )
+from matchmaker.matching.engine import match_listing
 from matchmaker.organisations.models import Organisation, OrganisationKind
 
 MAX_THEMES = 3
@@ -159,6 +165,7 @@ def create_listing(
     record_event(
         f"{kind.value}:create", actor=actor, subject=listing, details={"title": listing.title}
     )
+    match_listing(listing)
     return listing
 
 
@@ -216,6 +223,7 @@ def update_listing(
         ]
     if changes:
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
+        match_listing(listing)
     return changes
 
 
@@ -244,6 +252,7 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
         subject=listing,
         details={"before": before.value, "after": target.value},
     )
+    match_listing(listing)
     return target
 
 

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from matchmaker.extensions import db
+from matchmaker.matching.engine import MatcherBusy, run_full
+from matchmaker.matching.templates import TEMPLATES
+from matchmaker.proposals.models import Proposal, ProposalStatus
+from matchmaker.proposals.services import export_proposals
+
+match_cli = AppGroup("match", help="Run the matcher and explain its proposals.")
+proposals_cli = AppGroup("proposals", help="Proposals made by the matcher.")
+
+
+@match_cli.command("run")
+@click.option("--wait", is_flag=True, help="Wait for a run under way instead of stopping.")
+def run_command(wait: bool) -> None:
+    """Match every open listing (a second run creates nothing new)."""
+    with click.progressbar(length=len(TEMPLATES), label="Matching", show_pos=True) as bar:
+        last = [0]
+
+        def progress(done: int) -> None:
+            bar.update(done - last[0])
+            last[0] = done
+
+        try:
+            run = run_full(wait=wait, progress=progress)
+        except MatcherBusy as error:
+            db.session.rollback()
+            raise click.ClickException(
+                "Another matcher run is under way; try again later, or use --wait."
+            ) from error
+    db.session.commit()
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
+    click.echo(
+        f"Run {run.id}: {run.listings_considered} listings considered, "
+        f"{run.candidates_scored} candidates scored, {run.proposals_created} proposals created, "
+        f"{run.proposals_withdrawn} withdrawn, in {seconds:.2f} s."
+    )
+
+
+@match_cli.command("explain")
+@click.argument("proposal_id", type=int)
+def explain_command(proposal_id: int) -> None:
+    """Print why the matcher proposed PROPOSAL_ID, rule by rule."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise click.ClickException(f"There is no proposal {proposal_id}.")
+    template = TEMPLATES.get(proposal.template)
+    click.echo(
+        f"Proposal {proposal.id}: {template.label if template else proposal.template}, "
+        f"score {proposal.score}/100, {proposal.status.value}"
+    )
+    for party in proposal.parties:
+        click.echo(
+            f"  {party.role}: {party.organisation.name} ({party.organisation.kind.value}) — "
+            f"{party.listing.kind.value} \u201c{party.listing.title}\u201d"
+        )
+    for item in proposal.explanation:
+        click.echo(f"  {item['points']:+4d}  {item['rule']}: {item['reason']}")
+    click.echo(f"  ----\n  {sum(i['points'] for i in proposal.explanation):4d}  total")
+
+
+@proposals_cli.command("export")
+@click.option(
+    "--status", type=click.Choice([s.value for s in ProposalStatus]), help="Only this status."
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Write to a file.")
+def export_command(status: str | None, out: Path | None) -> None:
+    """Export proposals with their parties and explanations as JSON."""
+    document = export_proposals(ProposalStatus(status) if status else None)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        count = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal))
+        click.echo(f"Wrote {len(document['proposals'])} of {count} proposals to {out}", err=True)

@@ -1,0 +1,291 @@
+"""The matcher: plans what to propose and withdraw, then writes it.
+
+Hard rules exclude before anything is proposed: the same organisation twice, a listing that is
+not open or has expired, an organisation not verified (the snapshot holds only live listings),
+a partner outside either listing's scope (the templates), a fingerprint already proposed, a
+combination containing a pair of listings a coordinator rejected or a party declined, and a
+listing that already has its most proposals. Pending proposals are kept in step: withdrawn when
+a listing closes or expires or when they no longer meet the rules, re-scored when their score
+changes, revived when a withdrawn combination qualifies again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+import sqlalchemy as sa
+
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings.models import Listing
+from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.matching.settings import MatchSettings, load_settings
+from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
+from matchmaker.matching.templates import TEMPLATES
+from matchmaker.matching.templates.base import Candidate, Party
+from matchmaker.proposals.models import (
+    LIVE_STATUSES,
+    SUPPRESSING_STATUSES,
+    Proposal,
+    ProposalParty,
+    ProposalStatus,
+)
+
+ADVISORY_LOCK_KEY = 0x55E_3A7C  # PostgreSQL advisory lock shared by every matcher run
+NOT_LIVE = "A listing closed, paused or expired, or its organisation is no longer verified."
+BELOW_RULES = "It no longer meets the matching rules."
+
+
+class MatcherBusy(RuntimeError):
+    """Another full run holds the lock."""
+
+
+@dataclass
+class ExistingProposal:
+    id: int
+    template: str
+    status: ProposalStatus
+    score: int
+    explanation: list[dict[str, Any]]
+    parties: list[tuple[int, str]]  # (listing id, role)
+
+
+@dataclass
+class Plan:
+    create: list[Candidate] = field(default_factory=list)
+    revive: list[tuple[int, Candidate]] = field(default_factory=list)
+    rescore: list[tuple[int, Candidate]] = field(default_factory=list)
+    withdraw: list[tuple[int, str]] = field(default_factory=list)
+    listings_considered: int = 0
+    candidates_scored: int = 0
+
+
+def _existing(listing_ids: Iterable[int] | None) -> dict[str, ExistingProposal]:
+    """Proposals (all of them, or those involving ``listing_ids``), by fingerprint."""
+    statement = sa.select(
+        Proposal.id,
+        Proposal.template,
+        Proposal.status,
+        Proposal.score,
+        Proposal.explanation,
+        Proposal.fingerprint,
+    )
+    party_statement = sa.select(
+        ProposalParty.proposal_id, ProposalParty.listing_id, ProposalParty.role
+    ).order_by(ProposalParty.proposal_id, ProposalParty.position)
+    if listing_ids is not None:
+        involved = sa.select(ProposalParty.proposal_id).where(
+            ProposalParty.listing_id.in_(list(listing_ids))
+        )
+        statement = statement.where(Proposal.id.in_(involved))
+        party_statement = party_statement.where(ProposalParty.proposal_id.in_(involved))
+    parties: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for proposal_id, listing_id, role in db.session.execute(party_statement):
+        parties[proposal_id].append((listing_id, role))
+    return {
+        fp: ExistingProposal(pid, template, status, score, explanation, parties[pid])
+        for pid, template, status, score, explanation, fp in db.session.execute(statement)
+    }
+
+
+def plan(
+    snapshot: Snapshot,
+    settings: MatchSettings,
+    *,
+    focus: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Plan:
+    """What a run would change, without changing anything (also used for previews)."""
+    result = Plan(listings_considered=len(snapshot.listings) if focus is None else 1)
+    scope = None if focus is None else [*snapshot.listings, focus]
+    existing = _existing(scope)
+    suppressed = {
+        frozenset(pair)
+        for proposal in existing.values()
+        if proposal.status in SUPPRESSING_STATUSES
+        for pair in combinations({lid for lid, _ in proposal.parties}, 2)
+    }
+    live_count: Counter[int] = Counter()
+
+    # Keep pending proposals in step with the listings and the rules.
+    for proposal in existing.values():
+        listing_ids = [lid for lid, _ in proposal.parties]
+        if proposal.status == ProposalStatus.PENDING_REVIEW and (
+            focus is None or focus in listing_ids
+        ):
+            if any(lid not in snapshot.listings for lid in listing_ids):
+                result.withdraw.append((proposal.id, NOT_LIVE))
+                continue
+            rebuilt = TEMPLATES[proposal.template].build(
+                snapshot,
+                settings,
+                [Party(snapshot.listings[lid], role) for lid, role in proposal.parties],
+            )
+            if rebuilt is None or rebuilt.score < settings.min_score:
+                result.withdraw.append((proposal.id, BELOW_RULES))
+                continue
+            if (rebuilt.score, rebuilt.explanation) != (proposal.score, proposal.explanation):
+                result.rescore.append((proposal.id, rebuilt))
+        if proposal.status in LIVE_STATUSES:
+            live_count.update(listing_ids)
+
+    # Score what the templates suggest, then take the best first while each listing has room.
+    qualifying: dict[str, Candidate] = {}
+    done = 0
+    for template in TEMPLATES.values():
+        for candidate in template.propose(snapshot, settings, focus):
+            result.candidates_scored += 1
+            if candidate.score < settings.min_score:
+                continue
+            if len({party.listing.org_id for party in candidate.parties}) != len(candidate.parties):
+                continue
+            ids = candidate.listing_ids
+            if any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
+                continue
+            known = existing.get(candidate.fingerprint)
+            if known is not None and known.status != ProposalStatus.WITHDRAWN:
+                continue
+            previous = qualifying.get(candidate.fingerprint)
+            if previous is None or previous.score < candidate.score:
+                qualifying[candidate.fingerprint] = candidate
+        done += 1
+        if progress is not None:
+            progress(done)
+    cap = settings.max_proposals_per_listing
+    for fingerprint, candidate in sorted(
+        qualifying.items(), key=lambda item: (-item[1].score, item[0])
+    ):
+        ids = candidate.listing_ids
+        if any(live_count[lid] >= cap for lid in ids):
+            continue
+        live_count.update(ids)
+        known = existing.get(fingerprint)
+        if known is None:
+            result.create.append(candidate)
+        else:
+            result.revive.append((known.id, candidate))
+    return result
+
+
+def apply(plan_: Plan, run: MatcherRun) -> None:
+    now = utcnow()
+    if plan_.create:
+        rows = [
+            {
+                "template": c.template,
+                "score": c.score,
+                "explanation": c.explanation,
+                "status": ProposalStatus.PENDING_REVIEW,
+                "fingerprint": c.fingerprint,
+                "matcher_run_id": run.id,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in plan_.create
+        ]
+        ids = db.session.scalars(
+            sa.insert(Proposal).returning(Proposal.id, sort_by_parameter_order=True), rows
+        ).all()
+        party_rows = [
+            {
+                "proposal_id": proposal_id,
+                "organisation_id": party.listing.org_id,
+                "listing_id": party.listing.id,
+                "role": party.role,
+                "position": position,
+                "created_at": now,
+            }
+            for proposal_id, candidate in zip(ids, plan_.create, strict=True)
+            for position, party in enumerate(candidate.parties)
+        ]
+        db.session.execute(sa.insert(ProposalParty), party_rows)
+    for proposal_id, candidate in plan_.revive + plan_.rescore:
+        proposal = db.session.get(Proposal, proposal_id)
+        assert proposal is not None
+        proposal.score, proposal.explanation = candidate.score, candidate.explanation
+        if proposal.status == ProposalStatus.WITHDRAWN:
+            proposal.status = ProposalStatus.PENDING_REVIEW
+            proposal.withdrawn_reason = proposal.withdrawn_at = None
+            proposal.matcher_run_id = run.id
+    for proposal_id, reason in plan_.withdraw:
+        proposal = db.session.get(Proposal, proposal_id)
+        assert proposal is not None
+        proposal.status = ProposalStatus.WITHDRAWN
+        proposal.withdrawn_reason, proposal.withdrawn_at = reason, now
+    run.listings_considered = plan_.listings_considered
+    run.candidates_scored = plan_.candidates_scored
+    run.proposals_created = len(plan_.create) + len(plan_.revive)
+    run.proposals_withdrawn = len(plan_.withdraw)
+    db.session.flush()
+
+
+def _lock(wait: bool, seconds: float = 0.0) -> bool:
+    """Take the matcher's lock for this transaction (PostgreSQL); other engines serialise
+    writers themselves."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    if wait and not seconds:
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
+        return True
+    deadline = time.monotonic() + seconds
+    while True:
+        if db.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+def run_full(
+    *,
+    settings: MatchSettings | None = None,
+    wait: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> MatcherRun:
+    """Match every open listing. The caller commits. Raises MatcherBusy if a run is under way."""
+    if not _lock(wait):
+        raise MatcherBusy("Another matcher run is under way.")
+    run = MatcherRun(kind=RunKind.FULL, started_at=utcnow())
+    db.session.add(run)
+    db.session.flush()
+    settings = settings or load_settings()
+    apply(plan(full_snapshot(), settings, progress=progress), run)
+    run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+    return run
+
+
+def match_listing(listing: Listing) -> MatcherRun | None:
+    """Match one listing that was just created, edited, reopened or closed. The caller commits.
+
+    Returns None (and leaves matching to the next full run) if a full run holds the lock for
+    more than a few seconds.
+    """
+    db.session.flush()
+    if not _lock(wait=True, seconds=3.0):
+        return None
+    run = MatcherRun(kind=RunKind.INCREMENTAL, started_at=utcnow(), focus_listing_id=listing.id)
+    db.session.add(run)
+    db.session.flush()
+    snapshot = neighbourhood_snapshot(listing)
+    settings = load_settings()
+    if listing.id in snapshot.listings:
+        apply(plan(snapshot, settings, focus=listing.id), run)
+    else:
+        # Not live any more: withdraw what it has pending, propose nothing.
+        pending = db.session.scalars(
+            sa.select(Proposal.id)
+            .join(ProposalParty)
+            .where(
+                ProposalParty.listing_id == listing.id,
+                Proposal.status == ProposalStatus.PENDING_REVIEW,
+            )
+        ).all()
+        apply(Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1), run)
+    run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+    return run

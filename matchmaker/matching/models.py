@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
+from matchmaker.extensions import db
+
+
+class RunKind(enum.StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class MatcherRun(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """One run of the matcher: what it looked at and what it changed."""
+
+    __tablename__ = "matcher_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RunKind] = mapped_column(str_enum(RunKind))
+    status: Mapped[RunStatus] = mapped_column(
+        str_enum(RunStatus), default=RunStatus.RUNNING, server_default=RunStatus.RUNNING.value
+    )
+    focus_listing_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("listings.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    listings_considered: Mapped[int] = mapped_column(default=0, server_default="0")
+    candidates_scored: Mapped[int] = mapped_column(default=0, server_default="0")
+    proposals_created: Mapped[int] = mapped_column(default=0, server_default="0")
+    proposals_withdrawn: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def __repr__(self) -> str:
+        return f"<MatcherRun {self.id} {self.kind.value} {self.status.value}>"
+
+
+class MatchingSetting(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A coordinator's value for one setting; defaults live in code (matching/settings.py)."""
+
+    __tablename__ = "matching_settings"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[float] = mapped_column(sa.Float)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    def __repr__(self) -> str:
+        return f"<MatchingSetting {self.key}={self.value}>"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}

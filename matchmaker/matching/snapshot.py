@@ -1,0 +1,315 @@
+"""What the matcher looks at: live listings, with everything the rules need, in plain objects.
+
+A full run loads every live listing in a few queries; an incremental run loads only the
+neighbourhood of one listing (same region, or a shared theme within reach), through the
+database's indexes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings.models import (
+    Listing,
+    ListingKind,
+    ListingStatus,
+    Scope,
+    SoughtKind,
+    Theme,
+    listing_themes,
+)
+from matchmaker.matching.text import significant_words
+from matchmaker.organisations.models import Organisation, OrganisationStatus
+
+# Scope as a distance: how far a partner may be.
+SCOPE_LEVEL = {Scope.LOCAL: 0, Scope.REGIONAL: 1, Scope.NATIONAL: 2, Scope.INTERNATIONAL: 3}
+CITY, REGION, COUNTRY, WORLD = range(4)
+
+
+def place_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+@dataclass(slots=True, eq=False)
+class ListingView:
+    id: int
+    kind: str  # need | offer | challenge
+    title: str
+    org_id: int
+    org_name: str
+    org_kind: str
+    country: str
+    region: str
+    city: str
+    region_key: tuple[str, str]
+    city_key: tuple[str, str, str]
+    scope: int
+    themes: frozenset[str]
+    words: frozenset[str]
+    sought: frozenset[str] = frozenset()
+
+    @property
+    def asks(self) -> bool:
+        return self.kind != ListingKind.OFFER.value
+
+
+def distance(a: ListingView, b: ListingView) -> int:
+    if a.city_key == b.city_key:
+        return CITY
+    if a.region_key == b.region_key:
+        return REGION
+    if a.country == b.country:
+        return COUNTRY
+    return WORLD
+
+
+def within_reach(a: ListingView, b: ListingView) -> bool:
+    """Each listing's scope admits the other's place (hard rule)."""
+    return distance(a, b) <= min(a.scope, b.scope)
+
+
+@dataclass
+class Snapshot:
+    listings: dict[int, ListingView]
+    theme_counts: dict[str, int]
+    total_live: int
+    # For the mutual rule: the themes each organisation needs (needs and challenges) and offers.
+    org_asks: dict[int, set[str]] = field(default_factory=dict)
+    org_offers: dict[int, set[str]] = field(default_factory=dict)
+    _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
+    _rarity: dict[str, float] | None = None
+
+    def rarity(self, theme: str) -> float:
+        """Inverse document frequency of a theme among live listings, scaled to 0..1."""
+        if self._rarity is None:
+            total = max(self.total_live, 1)
+            idf = {
+                slug: math.log((total + 1) / (count + 1)) + 1.0
+                for slug, count in self.theme_counts.items()
+            }
+            top = max(idf.values(), default=1.0)
+            self._rarity = {slug: value / top for slug, value in idf.items()}
+        return self._rarity.get(theme, 1.0)
+
+    def near(self, view: ListingView, themes: Iterable[str], *, asks: bool) -> list[ListingView]:
+        """Listings of other organisations that ask (needs, challenges) or offer, share one of
+        ``themes`` and are within reach of ``view``: found through the index, not a scan."""
+        if asks not in self._indexes:
+            self._indexes[asks] = _index(self.listings.values(), asks)
+        index = self._indexes[asks]
+        found: dict[int, ListingView] = {}
+        for theme in themes:
+            buckets = [index.get((theme, CITY, view.city_key), ())]
+            if view.scope >= REGION:
+                buckets.append(index.get((theme, REGION, view.region_key), ()))
+            if view.scope >= COUNTRY:
+                buckets.append(index.get((theme, COUNTRY, view.country), ()))
+            if view.scope >= WORLD:
+                buckets.append(index.get((theme, WORLD, None), ()))
+            for bucket in buckets:
+                for other in bucket:
+                    if other.org_id != view.org_id and within_reach(view, other):
+                        found[other.id] = other
+        return [found[key] for key in sorted(found)]
+
+
+def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[ListingView]]:
+    """(theme, distance level, place) → listings whose own scope reaches that far."""
+    index: dict[tuple, list[ListingView]] = defaultdict(list)
+    for view in listings:
+        if view.asks != asks:
+            continue
+        for theme in view.themes:
+            index[(theme, CITY, view.city_key)].append(view)
+            if view.scope >= REGION:
+                index[(theme, REGION, view.region_key)].append(view)
+            if view.scope >= COUNTRY:
+                index[(theme, COUNTRY, view.country)].append(view)
+            if view.scope >= WORLD:
+                index[(theme, WORLD, None)].append(view)
+    return index
+
+
+def live_condition(today: date | None = None) -> sa.ColumnElement[bool]:
+    today = today or utcnow().date()
+    return sa.and_(
+        Listing.status == ListingStatus.OPEN,
+        Organisation.status == OrganisationStatus.VERIFIED,
+        sa.or_(Listing.expires_on.is_(None), Listing.expires_on >= today),
+        sa.or_(Listing.deadline.is_(None), Listing.deadline >= today),
+    )
+
+
+_COLUMNS = (
+    Listing.id,
+    Listing.kind,
+    Listing.title,
+    Listing.description,
+    Listing.scope,
+    Organisation.id,
+    Organisation.name,
+    Organisation.kind,
+    Organisation.country,
+    Organisation.region,
+    Organisation.city,
+)
+
+
+def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView]:
+    statement = sa.select(*_COLUMNS).join(Organisation, Organisation.id == Listing.organisation_id)
+    statement = statement.where(live_condition())
+    if where is not None:
+        statement = statement.where(where)
+    rows = db.session.execute(statement).all()
+    ids = [row[0] for row in rows]
+    themes: dict[int, set[str]] = defaultdict(set)
+    sought: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(ids, 20000):
+        for listing_id, slug in db.session.execute(
+            sa.select(listing_themes.c.listing_id, Theme.slug)
+            .join(Theme, Theme.id == listing_themes.c.theme_id)
+            .where(listing_themes.c.listing_id.in_(chunk))
+        ):
+            themes[listing_id].add(slug)
+        for listing_id, kind in db.session.execute(
+            sa.select(SoughtKind.listing_id, SoughtKind.kind).where(
+                SoughtKind.listing_id.in_(chunk)
+            )
+        ):
+            sought[listing_id].add(kind.value)
+    views = {}
+    for lid, kind, title, description, scope, oid, oname, okind, country, region, city in rows:
+        region_key = (country, place_key(region))
+        views[lid] = ListingView(
+            id=lid,
+            kind=kind.value,
+            title=title,
+            org_id=oid,
+            org_name=oname,
+            org_kind=okind.value,
+            country=country,
+            region=region,
+            city=city,
+            region_key=region_key,
+            city_key=(*region_key, place_key(city)),
+            scope=SCOPE_LEVEL[scope],
+            themes=frozenset(themes[lid]),
+            words=significant_words(f"{title} {description}"),
+            sought=frozenset(sought[lid]),
+        )
+    return views
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _theme_counts() -> tuple[dict[str, int], int]:
+    live_ids = (
+        sa.select(Listing.id)
+        .join(Organisation, Organisation.id == Listing.organisation_id)
+        .where(live_condition())
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(Theme.slug, sa.func.count())
+            .join(listing_themes, listing_themes.c.theme_id == Theme.id)
+            .where(listing_themes.c.listing_id.in_(live_ids))
+            .group_by(Theme.slug)
+        ).all()
+    )
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(live_ids.subquery())) or 0
+    return counts, total
+
+
+def _profiles(views: Iterable[ListingView]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    asks: dict[int, set[str]] = defaultdict(set)
+    offers: dict[int, set[str]] = defaultdict(set)
+    for view in views:
+        (asks if view.asks else offers)[view.org_id].update(view.themes)
+    return asks, offers
+
+
+def full_snapshot() -> Snapshot:
+    views = _views()
+    counts: dict[str, int] = defaultdict(int)
+    for view in views.values():
+        for theme in view.themes:
+            counts[theme] += 1
+    asks, offers = _profiles(views.values())
+    return Snapshot(views, dict(counts), len(views), asks, offers)
+
+
+def neighbourhood_snapshot(focus: Listing) -> Snapshot:
+    """The live listings an incremental run of ``focus`` may combine it with."""
+    organisation = focus.organisation
+    theme_ids = [theme.id for theme in focus.themes]
+    sharing = Listing.id.in_(
+        sa.select(listing_themes.c.listing_id).where(listing_themes.c.theme_id.in_(theme_ids))
+    )
+    same_region = sa.and_(
+        Organisation.country == organisation.country,
+        sa.func.lower(Organisation.region) == organisation.region.lower(),
+    )
+    level = SCOPE_LEVEL[focus.scope]
+    if level == WORLD:
+        reach: sa.ColumnElement[bool] = sa.true()
+    elif level == COUNTRY:
+        reach = Organisation.country == organisation.country
+    else:
+        reach = same_region
+    views = _views(sa.or_(same_region, sa.and_(sharing, reach), Listing.id == focus.id))
+    # Challenges bring in the offers within their own reach (the Athens model's delivery
+    # partners), which may lie outside the focus listing's region.
+    extra_ids: set[int] = set()
+    for view in list(views.values()):
+        if view.kind == ListingKind.CHALLENGE.value and view.scope >= COUNTRY:
+            extra_ids.add(view.id)
+    if extra_ids:
+        for challenge_id in extra_ids:
+            challenge = views[challenge_id]
+            reach_c = (
+                sa.true() if challenge.scope == WORLD else Organisation.country == challenge.country
+            )
+            more = _views(
+                sa.and_(
+                    Listing.kind == ListingKind.OFFER,
+                    reach_c,
+                    Listing.id.in_(
+                        sa.select(listing_themes.c.listing_id)
+                        .join(Theme, Theme.id == listing_themes.c.theme_id)
+                        .where(Theme.slug.in_(challenge.themes))
+                    ),
+                )
+            )
+            views.update(more)
+    org_ids = {view.org_id for view in views.values()}
+    asks, offers = _org_profiles(org_ids)
+    counts, total = _theme_counts()
+    return Snapshot(views, counts, total, asks, offers)
+
+
+def _org_profiles(org_ids: set[int]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
+    asks: dict[int, set[str]] = defaultdict(set)
+    offers: dict[int, set[str]] = defaultdict(set)
+    if not org_ids:
+        return asks, offers
+    rows = db.session.execute(
+        sa.select(Listing.organisation_id, Listing.kind, Theme.slug)
+        .join(Organisation, Organisation.id == Listing.organisation_id)
+        .join(listing_themes, listing_themes.c.listing_id == Listing.id)
+        .join(Theme, Theme.id == listing_themes.c.theme_id)
+        .where(live_condition(), Listing.organisation_id.in_(org_ids))
+    )
+    for org_id, kind, slug in rows:
+        (offers if kind == ListingKind.OFFER else asks)[org_id].add(slug)
+    return asks, offers

@@ -1,0 +1,113 @@
+"""What every template shares: parties, candidates, and scoring a set of links with the rules.
+
+A template is a small declarative definition (its name, roles and themes) with two methods:
+``propose`` suggests combinations of listings, ``build`` checks a combination against the
+template's own requirements and scores it. The engine never needs to know more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from matchmaker.matching.rules import PAIR_RULES
+from matchmaker.matching.settings import MatchSettings
+from matchmaker.matching.snapshot import ListingView, Snapshot, within_reach
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    listing: ListingView
+    role: str
+
+
+@dataclass(slots=True)
+class Candidate:
+    template: str
+    parties: tuple[Party, ...]
+    score: int
+    explanation: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def listing_ids(self) -> tuple[int, ...]:
+        return tuple(sorted(party.listing.id for party in self.parties))
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.template, self.listing_ids)
+
+
+def fingerprint(template: str, listing_ids: Iterable[int]) -> str:
+    return f"{template}:{'-'.join(str(i) for i in sorted(listing_ids))}"
+
+
+Link = tuple[ListingView, ListingView]  # (need or challenge, offer)
+
+
+def short(view: ListingView) -> str:
+    return view.org_name
+
+
+def score_links(
+    snapshot: Snapshot,
+    settings: MatchSettings,
+    links: Sequence[Link],
+    *,
+    coverage_reason: str | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """The score of a combination and its explanation, rule by rule.
+
+    A pair has one link. A multi-party combination averages each rule over its links and
+    scales the pair rules down to leave room for the role-coverage bonus, so the score stays
+    within 0..100 and the explanation's points add up to it exactly.
+    """
+    multi = coverage_reason is not None
+    room = 100 - settings.role_coverage if multi else 100
+    scale = min(1.0, room / settings.pair_total) if settings.pair_total else 0.0
+    explanation: list[dict[str, Any]] = []
+    for name, rule in PAIR_RULES.items():
+        weight = getattr(settings, name)
+        if weight == 0:
+            continue
+        fired = [(link, rule(snapshot, *link)) for link in links]
+        total = sum(firing.fraction for _, firing in fired if firing is not None)
+        points = round(weight * scale * total / len(links))
+        if points <= 0:
+            continue
+        reasons = [(link, firing.reason) for link, firing in fired if firing is not None]
+        if multi:
+            reason = " ".join(f"{short(a)} ↔ {short(g)}: {text}" for (a, g), text in reasons)
+        else:
+            reason = reasons[0][1]
+        explanation.append({"rule": name, "points": points, "reason": reason})
+    if multi and settings.role_coverage:
+        explanation.append(
+            {"rule": "role_coverage", "points": settings.role_coverage, "reason": coverage_reason}
+        )
+    return sum(item["points"] for item in explanation), explanation
+
+
+def links_in_reach(links: Sequence[Link]) -> bool:
+    return all(within_reach(asker, giver) for asker, giver in links)
+
+
+class Template:
+    """Base for templates. Subclasses set the class attributes and implement two methods."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str]
+    roles: ClassVar[dict[str, str]]  # role → a sentence a coordinator can read
+
+    def propose(
+        self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
+    ) -> Iterable[Candidate]:
+        """Candidates worth scoring (with ``focus``, only those that include that listing)."""
+        raise NotImplementedError
+
+    def build(
+        self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]
+    ) -> Candidate | None:
+        """Score ``parties`` if they satisfy the template, else None."""
+        raise NotImplementedError

@@ -1,0 +1,136 @@
+"""knowledge_exchange_triad — the Liverpool model.
+
+An SSE organisation or network, an academic institution and a public agency of the same
+city-region, joined by needs and offers on research, knowledge exchange, policy, social
+innovation or local wealth: the Social Enterprise Network, the Mayor's office and the
+Heseltine Institute shaping the city-region's social economy together.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from itertools import product
+
+from matchmaker.matching.settings import MatchSettings
+from matchmaker.matching.snapshot import ListingView, Snapshot
+from matchmaker.matching.templates.base import (
+    Candidate,
+    Link,
+    Party,
+    Template,
+    links_in_reach,
+    score_links,
+)
+
+THEMES = frozenset(
+    {
+        "research-evaluation",
+        "knowledge-exchange",
+        "policy-strategy",
+        "social-innovation",
+        "local-wealth",
+    }
+)
+ROLE_OF_KIND = {
+    "sse_organisation": "sse_partner",
+    "academic_institution": "academic_partner",
+    "public_agency": "public_partner",
+}
+# Per listing, how many neighbours of each other kind are tried as its partners.
+NEIGHBOURS_PER_KIND = 3
+
+
+def _links(views: Sequence[ListingView]) -> list[Link]:
+    """Need/challenge ↔ offer pairs among ``views`` that share one of the template's themes."""
+    links = []
+    for a in views:
+        for b in views:
+            if a.asks and not b.asks and a.org_id != b.org_id and a.themes & b.themes & THEMES:
+                links.append((a, b))
+    return links
+
+
+class KnowledgeExchangeTriad(Template):
+    name = "knowledge_exchange_triad"
+    label = "Knowledge-exchange triad (Liverpool model)"
+    description = (
+        "An SSE organisation, an academic institution and a public agency of the same "
+        "city-region, joined by needs and offers on research, knowledge exchange, policy, "
+        "social innovation or local wealth."
+    )
+    roles = {
+        "sse_partner": "brings practice (SSE organisation or network)",
+        "academic_partner": "brings research and knowledge exchange (academic institution)",
+        "public_partner": "brings policy and strategy (public agency)",
+    }
+
+    def propose(
+        self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
+    ) -> Iterable[Candidate]:
+        regions: dict[tuple[str, str], list[ListingView]] = defaultdict(list)
+        focus_view = snapshot.listings.get(focus) if focus is not None else None
+        for view in snapshot.listings.values():
+            in_focus = focus_view is None or view.region_key == focus_view.region_key
+            if in_focus and view.org_kind in ROLE_OF_KIND and view.themes & THEMES:
+                regions[view.region_key].append(view)
+        seen: set[tuple[int, ...]] = set()
+        for views in regions.values():
+            neighbours: dict[int, dict[str, list[ListingView]]] = defaultdict(
+                lambda: defaultdict(list)
+            )
+            for asker, giver in _links(views):
+                neighbours[asker.id][giver.org_kind].append(giver)
+                neighbours[giver.id][asker.org_kind].append(asker)
+            by_id = {view.id: view for view in views}
+            for centre_id, groups in neighbours.items():
+                centre = by_id[centre_id]
+                others = [kind for kind in ROLE_OF_KIND if kind != centre.org_kind]
+                firsts = heapq.nsmallest(
+                    NEIGHBOURS_PER_KIND, groups.get(others[0], []), key=lambda v: v.id
+                )
+                seconds = heapq.nsmallest(
+                    NEIGHBOURS_PER_KIND, groups.get(others[1], []), key=lambda v: v.id
+                )
+                for first, second in product(firsts, seconds):
+                    trio = (centre, first, second)
+                    key = tuple(sorted(v.id for v in trio))
+                    if key in seen or (focus is not None and focus not in key):
+                        continue
+                    seen.add(key)
+                    candidate = self.build(
+                        snapshot, settings, [Party(v, ROLE_OF_KIND[v.org_kind]) for v in trio]
+                    )
+                    if candidate is not None:
+                        yield candidate
+
+    def build(
+        self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]
+    ) -> Candidate | None:
+        views = [party.listing for party in parties]
+        if len(views) != 3 or {v.org_kind for v in views} != set(ROLE_OF_KIND):
+            return None
+        if len({v.region_key for v in views}) != 1 or not all(v.themes & THEMES for v in views):
+            return None
+        links = _links(views)
+        linked = {v.id for link in links for v in link}
+        if len(links) < 2 or linked != {v.id for v in views} or not links_in_reach(links):
+            return None
+        region = views[0].region
+        score, explanation = score_links(
+            snapshot,
+            settings,
+            links,
+            coverage_reason=(
+                f"Every role of the Liverpool model is filled in {region}: an SSE organisation, "
+                "an academic institution and a public agency."
+            ),
+        )
+        ordered = sorted(views, key=lambda v: list(ROLE_OF_KIND).index(v.org_kind))
+        return Candidate(
+            self.name,
+            tuple(Party(v, ROLE_OF_KIND[v.org_kind]) for v in ordered),
+            score,
+            explanation,
+        )

@@ -1,0 +1,85 @@
+"""pair: an open need or challenge, and an open offer of another organisation."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+
+from matchmaker.matching.settings import MatchSettings
+from matchmaker.matching.snapshot import ListingView, Snapshot
+from matchmaker.matching.templates.base import (
+    Candidate,
+    Party,
+    Template,
+    links_in_reach,
+    score_links,
+)
+
+
+def _quick(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
+    """A cheap first sort, so only the likeliest partners get the full set of rules."""
+    shared = asker.themes & giver.themes
+    near = 3 - min(3, _level(asker, giver))
+    return sum(snapshot.rarity(t) for t in shared) * 2 + near + len(asker.words & giver.words) * 0.2
+
+
+def _level(a: ListingView, b: ListingView) -> int:
+    if a.city_key == b.city_key:
+        return 0
+    if a.region_key == b.region_key:
+        return 1
+    return 2 if a.country == b.country else 3
+
+
+class PairTemplate(Template):
+    name = "pair"
+    label = "Pair"
+    description = "One need or challenge, and an offer of another organisation."
+    roles = {"asker": "posted the need or challenge", "offer": "posted the offer"}
+    # How many partners of each listing get the full set of rules (a multiple of the cap).
+    shortlist_factor = 4
+
+    def propose(
+        self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
+    ) -> Iterable[Candidate]:
+        shortlist = settings.max_proposals_per_listing * self.shortlist_factor
+        if focus is None:
+            sources = [v for v in snapshot.listings.values() if v.asks]
+        else:
+            sources = [snapshot.listings[focus]]
+        for source in sources:
+            others = snapshot.near(source, source.themes, asks=not source.asks)
+            if len(others) > shortlist:
+                others = heapq.nlargest(
+                    shortlist,
+                    others,
+                    key=lambda o, s=source: (
+                        _quick(snapshot, s, o) if s.asks else _quick(snapshot, o, s)
+                    ),
+                )
+            for other in others:
+                asker, giver = (source, other) if source.asks else (other, source)
+                candidate = self._score(snapshot, settings, asker, giver)
+                if candidate is not None:
+                    yield candidate
+
+    def _score(
+        self, snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
+    ) -> Candidate | None:
+        if not asker.asks or giver.asks or asker.org_id == giver.org_id:
+            return None
+        if not asker.themes & giver.themes or not links_in_reach([(asker, giver)]):
+            return None
+        score, explanation = score_links(snapshot, settings, [(asker, giver)])
+        return Candidate(
+            self.name, (Party(asker, asker.kind), Party(giver, "offer")), score, explanation
+        )
+
+    def build(
+        self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]
+    ) -> Candidate | None:
+        if len(parties) != 2:
+            return None
+        first, second = (party.listing for party in parties)
+        asker, giver = (first, second) if first.asks else (second, first)
+        return self._score(snapshot, settings, asker, giver)

@@ -1,0 +1,78 @@
+"""Significant words of a text, for the shared-words rule."""
+
+from __future__ import annotations
+
+import re
+
+from matchmaker.listings.search import STOPWORDS
+
+# Words too common in this domain to say anything about two listings.
+DOMAIN_STOPWORDS = frozenset(
+    [
+        "social",
+        "economy",
+        "solidarity",
+        "sse",
+        "local",
+        "partners",
+        "partner",
+        "organisation",
+        "organisations",
+        "people",
+        "city",
+        "region",
+        "support",
+        "work",
+        "working",
+        "network",
+        "project",
+        "projects",
+        "also",
+        "more",
+        "new",
+        "offer",
+        "offers",
+        "need",
+        "needs",
+        "help",
+        "other",
+        "which",
+        "into",
+        "through",
+        "would",
+        "could",
+        "should",
+        "them",
+        "their",
+        "there",
+        "these",
+        "those",
+        "such",
+        "where",
+        "when",
+        "then",
+        "than",
+        "over",
+        "under",
+        "between",
+        "within",
+        "across",
+    ]
+)
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "s")
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: 'evaluation', 'evaluating' and 'evaluate' meet at 'evalu'."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
+            break
+    return word.rstrip("e") if len(word) > 5 else word
+
+
+def significant_words(text: str) -> frozenset[str]:
+    words = re.findall(r"[^\W\d_]{4,}", text.lower())
+    return frozenset(
+        stem(word) for word in words if word not in STOPWORDS and word not in DOMAIN_STOPWORDS
+    )
