@@ -1,0 +1,62 @@
+"""In-memory listings for rule and template tests (no database)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from matchmaker.matching.snapshot import ListingView, Snapshot, place_key
+from matchmaker.matching.text import significant_words
+
+SCOPES = {"local": 0, "regional": 1, "national": 2, "international": 3}
+PLACES = {
+    "liverpool": ("Liverpool", "Liverpool City Region", "GB"),
+    "birkenhead": ("Birkenhead", "Liverpool City Region", "GB"),
+    "manchester": ("Manchester", "Greater Manchester", "GB"),
+    "athens": ("Athens", "Attica", "GR"),
+    "piraeus": ("Piraeus", "Attica", "GR"),
+    "saopaulo": ("São Paulo", "São Paulo", "BR"),
+}
+
+
+def view(
+    id: int,
+    kind: str,
+    org: int,
+    org_kind: str = "sse_organisation",
+    place: str = "liverpool",
+    scope: str = "regional",
+    themes: Iterable[str] = ("social-inclusion",),
+    text: str = "",
+    sought: Iterable[str] = (),
+) -> ListingView:
+    city, region, country = PLACES[place]
+    region_key = (country, place_key(region))
+    return ListingView(
+        id=id,
+        kind=kind,
+        title=f"Listing {id}",
+        org_id=org,
+        org_name=f"Org {org}",
+        org_kind=org_kind,
+        country=country,
+        region=region,
+        city=city,
+        region_key=region_key,
+        city_key=(*region_key, place_key(city)),
+        scope=SCOPES[scope],
+        themes=frozenset(themes),
+        words=significant_words(text),
+        sought=frozenset(sought),
+    )
+
+
+def snapshot(*views: ListingView) -> Snapshot:
+    counts: dict[str, int] = defaultdict(int)
+    asks: dict[int, set[str]] = defaultdict(set)
+    offers: dict[int, set[str]] = defaultdict(set)
+    for v in views:
+        for theme in v.themes:
+            counts[theme] += 1
+        (asks if v.asks else offers)[v.org_id].update(v.themes)
+    return Snapshot({v.id: v for v in views}, dict(counts), len(views), asks, offers)

@@ -1,0 +1,279 @@
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind, ListingStatus, Scope
+from matchmaker.matching.engine import run_full
+from matchmaker.matching.models import MatcherRun, RunKind
+from matchmaker.matching.settings import MatchSettings
+from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
+from matchmaker.proposals.models import Proposal, ProposalStatus
+from tests.factories import make_listing, make_organisation, make_user
+
+
+def proposals(status: ProposalStatus | None = None) -> list[Proposal]:
+    statement = sa.select(Proposal).order_by(Proposal.id)
+    if status is not None:
+        statement = statement.where(Proposal.status == status)
+    return list(db.session.scalars(statement))
+
+
+def _run(**kwargs: Any) -> MatcherRun:
+    run = run_full(**kwargs)
+    db.session.commit()
+    return run
+
+
+@pytest.fixture
+def pair() -> tuple[Any, Any]:
+    network = make_organisation(name="Network")
+    university = make_organisation(name="University", kind=OrganisationKind.ACADEMIC_INSTITUTION)
+    need = make_listing(
+        organisation=network,
+        themes=("research-evaluation", "knowledge-exchange"),
+        title="Evaluation of our programmes",
+        description="We need researchers to evaluate our cooperative programmes.",
+    )
+    offer = make_listing(
+        organisation=university,
+        kind=ListingKind.OFFER,
+        themes=("research-evaluation", "knowledge-exchange"),
+        title="Research and evaluation",
+        description="Researchers who evaluate cooperative programmes.",
+    )
+    return need, offer
+
+
+def test_a_full_run_proposes_and_records_itself(app: Flask, pair: tuple) -> None:
+    run = _run()
+    [proposal] = proposals()
+    assert proposal.status == ProposalStatus.PENDING_REVIEW
+    assert proposal.fingerprint == f"pair:{min(p.id for p in pair)}-{max(p.id for p in pair)}"
+    assert sum(item["points"] for item in proposal.explanation) == proposal.score
+    rules = {item["rule"] for item in proposal.explanation}
+    assert {"shared_themes", "proximity", "complementary_kinds"} <= rules
+    assert (run.kind, run.listings_considered, run.proposals_created) == (RunKind.FULL, 2, 1)
+    assert run.candidates_scored >= 1 and run.finished_at >= run.started_at
+
+
+def test_a_second_run_creates_nothing(app: Flask, pair: tuple) -> None:
+    _run()
+    second = _run()
+    assert second.proposals_created == 0
+    assert len(proposals()) == 1
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda need, offer: setattr(offer, "status", ListingStatus.CLOSED),
+        lambda need, offer: setattr(offer, "status", ListingStatus.PAUSED),
+        lambda need, offer: setattr(need, "expires_on", date.today() - timedelta(days=1)),
+        lambda need, offer: setattr(offer.organisation, "status", OrganisationStatus.PENDING),
+        lambda need, offer: setattr(offer.organisation, "status", OrganisationStatus.SUSPENDED),
+        lambda need, offer: setattr(offer, "organisation", need.organisation),
+    ],
+)
+def test_hard_rules_exclude(app: Flask, pair: tuple, spoil: Any) -> None:
+    spoil(*pair)
+    db.session.commit()
+    _run()
+    assert proposals() == []
+
+
+def test_geography_outside_a_scope_is_excluded(app: Flask) -> None:
+    need = make_listing(themes=("funding",), scope=Scope.REGIONAL)
+    athens = make_organisation(
+        city="Athens", region="Attica", country="GR", kind=OrganisationKind.PUBLIC_AGENCY
+    )
+    make_listing(
+        organisation=athens, kind=ListingKind.OFFER, themes=("funding",), scope=Scope.INTERNATIONAL
+    )
+    _run()
+    assert proposals() == []
+    need.scope = Scope.INTERNATIONAL
+    db.session.commit()
+    _run()
+    assert len(proposals()) == 1
+
+
+def test_a_rejected_pair_is_never_proposed_again(app: Flask, pair: tuple) -> None:
+    _run()
+    [proposal] = proposals()
+    proposal.status = ProposalStatus.REJECTED
+    db.session.commit()
+    pair[1].title = "Research and evaluation, renewed"
+    db.session.commit()
+    _run()
+    assert proposals(ProposalStatus.PENDING_REVIEW) == []
+
+
+def test_a_declined_pair_blocks_partnerships_that_contain_it(app: Flask) -> None:
+    from matchmaker.demo.cli import load_demo
+
+    load_demo()
+    db.session.commit()
+    _run()
+    triad = next(
+        p
+        for p in proposals()
+        if p.template == "knowledge_exchange_triad"
+        and "Social Enterprise Network" in {x.organisation.name for x in p.parties}
+    )
+    sen, university = triad.parties[0], triad.parties[1]
+    pair = next(
+        p
+        for p in proposals()
+        if p.template == "pair"
+        and {x.listing_id for x in p.parties} == {sen.listing_id, university.listing_id}
+    )
+    pair.status = ProposalStatus.DECLINED
+    triad.status = ProposalStatus.WITHDRAWN
+    db.session.commit()
+    _run()
+    db.session.refresh(triad)
+    assert triad.status == ProposalStatus.WITHDRAWN
+
+
+def test_each_listing_gets_at_most_the_cap(app: Flask) -> None:
+    need = make_listing(themes=("training-advice",))
+    for _ in range(4):
+        make_listing(
+            kind=ListingKind.OFFER,
+            themes=("training-advice",),
+            organisation=make_organisation(kind=OrganisationKind.CIVIL_SOCIETY),
+        )
+    _run(settings=MatchSettings(max_proposals_per_listing=2, min_score=0))
+    live = [p for p in proposals() if need.id in p.listing_ids]
+    assert len(live) == 2
+    scores = sorted((p.score for p in live), reverse=True)
+    assert scores == [p.score for p in sorted(live, key=lambda p: -p.score)]
+
+
+def test_closing_withdraws_and_reopening_revives(app: Flask, pair: tuple) -> None:
+    from matchmaker.listings.services import change_status
+
+    _run()
+    need, _offer = pair
+    change_status(listing=need, actor=None, action="close")
+    db.session.commit()
+    [proposal] = proposals()
+    assert proposal.status == ProposalStatus.WITHDRAWN
+    assert "closed" in proposal.withdrawn_reason
+    change_status(listing=need, actor=None, action="reopen")
+    db.session.commit()
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.PENDING_REVIEW
+
+
+def test_posting_a_need_on_the_web_creates_its_proposals_at_once(
+    client: FlaskClient, login: Any
+) -> None:
+    university = make_organisation(kind=OrganisationKind.ACADEMIC_INSTITUTION)
+    make_listing(
+        organisation=university,
+        kind=ListingKind.OFFER,
+        themes=("research-evaluation",),
+        title="Impact evaluation offer",
+    )
+    member = make_user()
+    network = make_organisation(owner=member)
+    login(member)
+    response = client.post(
+        f"/organisations/{network.id}/listings/new/need",
+        data={
+            "title": "Impact evaluation please",
+            "scope": "regional",
+            "description": "We need an evaluation of the impact of our programme.",
+            "themes": ["research-evaluation"],
+        },
+    )
+    assert response.status_code == 302
+    [proposal] = proposals()
+    assert {p.organisation_id for p in proposal.parties} == {network.id, university.id}
+    run = db.session.scalar(sa.select(MatcherRun))
+    assert run.kind == RunKind.INCREMENTAL
+
+
+def test_editing_a_listing_rescores_or_withdraws_its_pending_proposals(
+    app: Flask, pair: tuple
+) -> None:
+    from matchmaker.listings.services import update_listing
+
+    _run()
+    need, _offer = pair
+    update_listing(
+        listing=need,
+        actor=None,
+        title=need.title,
+        description=need.description,
+        themes=["funding"],
+        scope=need.scope,
+    )
+    db.session.commit()
+    [proposal] = proposals()
+    assert proposal.status == ProposalStatus.WITHDRAWN
+    assert proposal.withdrawn_reason == "It no longer meets the matching rules."
+
+
+def test_demo_data_gives_the_liverpool_triad_and_an_athens_partnership(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    names = [(p.template, {party.organisation.name for party in p.parties}) for p in proposals()]
+    triads = [orgs for template, orgs in names if template == "knowledge_exchange_triad"]
+    assert any(
+        {"Social Enterprise Network", "Liverpool City Mayor's Office"} <= orgs
+        and any(o.startswith("University of Liverpool") for o in orgs)
+        for orgs in triads
+    )
+    athens = [orgs for template, orgs in names if template == "local_inclusion_partnership"]
+    assert any(
+        {"City of Athens", "Technology University of Athens"} <= orgs and len(orgs) >= 3
+        for orgs in athens
+    )
+    for proposal in proposals():
+        assert proposal.explanation
+        assert sum(item["points"] for item in proposal.explanation) == proposal.score
+        assert all(item["reason"] for item in proposal.explanation)
+
+
+def test_match_run_and_explain_cli(app: Flask, pair: tuple) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["match", "run"])
+    assert result.exit_code == 0, result.output
+    assert "1 proposals created" in result.output
+    [proposal] = proposals()
+    explained = runner.invoke(args=["match", "explain", str(proposal.id)])
+    assert explained.exit_code == 0
+    assert "shared_themes" in explained.output and f"{proposal.score:4d}  total" in explained.output
+    assert runner.invoke(args=["match", "explain", "999"]).exit_code != 0
+
+
+def test_proposals_export(app: Flask, pair: tuple, tmp_path: Path) -> None:
+    _run()
+    out = tmp_path / "proposals.json"
+    result = app.test_cli_runner().invoke(
+        args=["proposals", "export", "--status", "pending_review", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    [exported] = json.loads(out.read_text())["proposals"]
+    assert set(exported) == {"id", "template", "score", "status", "parties", "explanation"}
+    assert set(exported["parties"][0]) == {
+        "organisation",
+        "organisation_kind",
+        "listing_title",
+        "listing_kind",
+        "role",
+    }
+    assert sum(item["points"] for item in exported["explanation"]) == exported["score"]
+    empty = app.test_cli_runner().invoke(args=["proposals", "export", "--status", "agreed"])
+    assert json.loads(empty.output) == {"proposals": []}

@@ -1,0 +1,125 @@
+"""Properties of the matcher on random listings: scores stay in 0..100, the explanation adds up
+to the score, matching is deterministic, and no hard rule is ever broken."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchmaker.matching.settings import PAIR_RULE_WEIGHTS, MatchSettings
+from matchmaker.matching.snapshot import within_reach
+from matchmaker.matching.templates import TEMPLATES
+from tests.matching.helpers import PLACES, SCOPES, snapshot, view
+
+THEMES = [
+    "research-evaluation",
+    "knowledge-exchange",
+    "policy-strategy",
+    "social-inclusion",
+    "social-innovation",
+    "work-integration",
+    "funding",
+    "local-wealth",
+]
+KINDS = [
+    "sse_organisation",
+    "academic_institution",
+    "public_agency",
+    "private_sector",
+    "civil_society",
+]
+WORDS = ["evaluation", "cooperative", "kitchen", "research", "strategy", "housing", "training"]
+
+
+@st.composite
+def listings(draw):  # type: ignore[no-untyped-def]
+    count = draw(st.integers(min_value=2, max_value=14))
+    views = []
+    org_kinds = {}
+    for index in range(1, count + 1):
+        org = draw(st.integers(min_value=1, max_value=6))
+        org_kind = org_kinds.setdefault(org, draw(st.sampled_from(KINDS)))
+        kind = draw(
+            st.sampled_from(
+                ["need", "offer", "challenge"] if org_kind == "public_agency" else ["need", "offer"]
+            )
+        )
+        views.append(
+            view(
+                index,
+                kind,
+                org,
+                org_kind,
+                place=draw(st.sampled_from(sorted(PLACES))),
+                scope=draw(st.sampled_from(sorted(SCOPES))),
+                themes=draw(st.sets(st.sampled_from(THEMES), min_size=1, max_size=3)),
+                text=" ".join(draw(st.lists(st.sampled_from(WORDS), max_size=5))),
+                sought=draw(st.sets(st.sampled_from(KINDS), min_size=1, max_size=2))
+                if kind == "challenge"
+                else (),
+            )
+        )
+    return views
+
+
+@st.composite
+def match_settings(draw):  # type: ignore[no-untyped-def]
+    weights = {}
+    budget = 100
+    for name in PAIR_RULE_WEIGHTS:
+        weights[name] = draw(st.integers(min_value=0, max_value=budget))
+        budget -= weights[name]
+    if sum(weights.values()) == 0:
+        weights["shared_themes"] = 1
+    return MatchSettings(
+        **weights, role_coverage=draw(st.integers(min_value=0, max_value=100)), min_score=0
+    )
+
+
+def _all(views, chosen):  # type: ignore[no-untyped-def]
+    snap = snapshot(*views)
+    return [c for t in TEMPLATES.values() for c in t.propose(snap, chosen, None)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(listings(), match_settings())
+def test_scores_are_percentages_that_their_explanations_add_up_to(views, chosen) -> None:  # type: ignore[no-untyped-def]
+    for candidate in _all(views, chosen):
+        assert 0 <= candidate.score <= 100
+        assert sum(item["points"] for item in candidate.explanation) == candidate.score
+        assert all(item["points"] > 0 and item["reason"] for item in candidate.explanation)
+
+
+@settings(max_examples=100, deadline=None)
+@given(listings(), match_settings())
+def test_matching_is_deterministic(views, chosen) -> None:  # type: ignore[no-untyped-def]
+    first = [(c.fingerprint, c.score, c.explanation) for c in _all(views, chosen)]
+    again = [(c.fingerprint, c.score, c.explanation) for c in _all(list(reversed(views)), chosen)]
+    assert sorted(first, key=lambda x: x[0]) == sorted(again, key=lambda x: x[0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(listings(), match_settings())
+def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyped-def]
+    for candidate in _all(views, chosen):
+        parties = [party.listing for party in candidate.parties]
+        orgs = [v.org_id for v in parties]
+        assert len(set(orgs)) == len(orgs), "the same organisation twice"
+        askers = [v for v in parties if v.asks]
+        givers = [v for v in parties if not v.asks]
+        assert askers and givers, "no need or challenge meets an offer"
+        if candidate.template == "pair":
+            assert within_reach(askers[0], givers[0])
+            assert askers[0].themes & givers[0].themes
+        if candidate.template == "local_inclusion_partnership":
+            challenge = parties[0]
+            assert challenge.kind == "challenge"
+            assert challenge.sought <= {v.org_kind for v in parties[1:]}
+            assert all(within_reach(challenge, other) for other in parties[1:])
+        if candidate.template == "knowledge_exchange_triad":
+            assert len({v.region_key for v in parties}) == 1
+            assert {v.org_kind for v in parties} == {
+                "sse_organisation",
+                "academic_institution",
+                "public_agency",
+            }

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+
+from matchmaker.matching import rules
+from tests.matching.helpers import snapshot, view
+
+
+def test_shared_themes_gives_more_for_more_overlap() -> None:
+    need = view(1, "need", 1, themes=("research-evaluation", "knowledge-exchange"))
+    both = view(2, "offer", 2, themes=("research-evaluation", "knowledge-exchange"))
+    one = view(3, "offer", 3, themes=("research-evaluation", "funding"))
+    snap = snapshot(need, both, one)
+    full, partial = rules.shared_themes(snap, need, both), rules.shared_themes(snap, need, one)
+    assert full is not None and partial is not None
+    assert full.fraction > partial.fraction
+    assert "Shares 2 of the need's 2 themes" in full.reason
+
+
+def test_a_shared_rare_theme_says_more_than_a_common_one() -> None:
+    need = view(1, "need", 1, themes=("local-wealth", "social-inclusion"))
+    rare = view(2, "offer", 2, themes=("local-wealth",))
+    common = view(3, "offer", 3, themes=("social-inclusion",))
+    others = [view(10 + i, "offer", 10 + i, themes=("social-inclusion",)) for i in range(8)]
+    snap = snapshot(need, rare, common, *others)
+    assert (
+        rules.shared_themes(snap, need, rare).fraction
+        > rules.shared_themes(snap, need, common).fraction
+    )
+    assert "local-wealth (rare)" in rules.shared_themes(snap, need, rare).reason
+
+
+def test_no_shared_theme_gives_nothing() -> None:
+    need = view(1, "need", 1, themes=("funding",))
+    offer = view(2, "offer", 2, themes=("training-advice",))
+    assert rules.shared_themes(snapshot(need, offer), need, offer) is None
+
+
+@pytest.mark.parametrize(
+    "place, fraction, words",
+    [
+        ("liverpool", 1.0, "Same city"),
+        ("birkenhead", 2 / 3, "Same city-region"),
+        ("manchester", 1 / 3, "Same country"),
+        ("athens", None, None),
+    ],
+)
+def test_proximity(place: str, fraction: float | None, words: str | None) -> None:
+    need = view(1, "need", 1, place="liverpool")
+    offer = view(2, "offer", 2, place=place)
+    firing = rules.proximity(snapshot(need, offer), need, offer)
+    if fraction is None:
+        assert firing is None
+    else:
+        assert firing.fraction == pytest.approx(fraction)
+        assert words in firing.reason
+
+
+@pytest.mark.parametrize(
+    "asker_kind, giver_kind, themes, fraction, words",
+    [
+        (
+            "sse_organisation",
+            "academic_institution",
+            ("research-evaluation",),
+            1.0,
+            "academic offer meets",
+        ),
+        ("public_agency", "sse_organisation", ("social-inclusion",), 1.0, "answers a public"),
+        ("public_agency", "academic_institution", ("policy-strategy",), 0.75, "university"),
+        ("sse_organisation", "public_agency", ("funding",), 0.75, "its policy can give"),
+        ("sse_organisation", "civil_society", ("training-advice",), 0.5, "civil society"),
+        ("sse_organisation", "private_sector", ("funding",), 0.25, "different kinds"),
+        ("sse_organisation", "sse_organisation", ("funding",), None, None),
+    ],
+)
+def test_complementary_kinds(
+    asker_kind: str, giver_kind: str, themes: tuple, fraction: float | None, words: str | None
+) -> None:
+    need = view(1, "need", 1, org_kind=asker_kind, themes=themes)
+    offer = view(2, "offer", 2, org_kind=giver_kind, themes=themes)
+    firing = rules.complementary_kinds(snapshot(need, offer), need, offer)
+    if fraction is None:
+        assert firing is None
+    else:
+        assert firing.fraction == fraction and words in firing.reason
+
+
+def test_sought_kind_fires_only_for_the_kinds_a_challenge_seeks() -> None:
+    challenge = view(1, "challenge", 1, org_kind="public_agency", sought=("academic_institution",))
+    academic = view(2, "offer", 2, org_kind="academic_institution")
+    company = view(3, "offer", 3, org_kind="private_sector")
+    need = view(4, "need", 4, org_kind="public_agency", sought=())
+    snap = snapshot(challenge, academic, company, need)
+    assert rules.sought_kind(snap, challenge, academic).fraction == 1.0
+    assert rules.sought_kind(snap, challenge, company) is None
+    assert rules.sought_kind(snap, need, academic) is None
+
+
+def test_mutual_exchange() -> None:
+    sse_need = view(1, "need", 1, themes=("research-evaluation",))
+    sse_offer = view(2, "offer", 1, themes=("knowledge-exchange",))
+    uni_offer = view(
+        3, "offer", 2, org_kind="academic_institution", themes=("research-evaluation",)
+    )
+    uni_need = view(4, "need", 2, org_kind="academic_institution", themes=("knowledge-exchange",))
+    lone_offer = view(5, "offer", 3, themes=("research-evaluation",))
+    snap = snapshot(sse_need, sse_offer, uni_offer, uni_need, lone_offer)
+    firing = rules.mutual(snap, sse_need, uni_offer)
+    assert firing is not None and "Org 2 also needs knowledge-exchange" in firing.reason
+    assert rules.mutual(snap, sse_need, lone_offer) is None
+
+
+def test_shared_words_need_two_significant_words() -> None:
+    need = view(1, "need", 1, text="Evaluation of cooperatives in the food sector")
+    offer = view(2, "offer", 2, text="We evaluate food cooperatives")
+    one = view(3, "offer", 3, text="Cooperatives welcome")
+    snap = snapshot(need, offer, one)
+    firing = rules.shared_words(snap, need, offer)
+    assert firing is not None and "food" in firing.reason
+    assert rules.shared_words(snap, need, one) is None

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from matchmaker.matching.settings import DEFAULTS, MatchSettings
+from matchmaker.matching.templates import TEMPLATES
+from matchmaker.matching.templates.base import Party, score_links
+from tests.matching.helpers import snapshot, view
+
+PAIR = TEMPLATES["pair"]
+TRIAD = TEMPLATES["knowledge_exchange_triad"]
+ATHENS = TEMPLATES["local_inclusion_partnership"]
+
+
+def _pairs(*views):  # type: ignore[no-untyped-def]
+    return list(PAIR.propose(snapshot(*views), DEFAULTS, None))
+
+
+def test_pair_joins_a_need_and_an_offer_sharing_a_theme() -> None:
+    need = view(1, "need", 1, themes=("research-evaluation",))
+    offer = view(
+        2,
+        "offer",
+        2,
+        org_kind="academic_institution",
+        themes=("research-evaluation", "knowledge-exchange"),
+    )
+    [candidate] = _pairs(need, offer)
+    assert candidate.fingerprint == "pair:1-2"
+    assert [p.role for p in candidate.parties] == ["need", "offer"]
+    assert sum(i["points"] for i in candidate.explanation) == candidate.score
+
+
+def test_pair_hard_rules() -> None:
+    need = view(1, "need", 1, scope="local", themes=("funding",))
+    same_org = view(2, "offer", 1, themes=("funding",))
+    other_city = view(3, "offer", 3, place="birkenhead", scope="international", themes=("funding",))
+    other_need = view(4, "need", 4, themes=("funding",))
+    no_theme = view(5, "offer", 5, themes=("information",))
+    candidates = _pairs(need, same_org, other_city, other_need, no_theme)
+    assert [c for c in candidates if 1 in c.listing_ids] == []
+    # Two needs never pair; the other need pairs with the offers it may reach.
+    assert {c.fingerprint for c in candidates} == {"pair:2-4", "pair:3-4"}
+
+
+def test_scope_must_admit_both_ways() -> None:
+    need = view(1, "need", 1, scope="international", themes=("funding",))
+    local_offer_elsewhere = view(2, "offer", 2, place="athens", scope="local", themes=("funding",))
+    worldwide_offer = view(
+        3, "offer", 3, place="athens", scope="international", themes=("funding",)
+    )
+    assert [c.fingerprint for c in _pairs(need, local_offer_elsewhere, worldwide_offer)] == [
+        "pair:1-3"
+    ]
+
+
+def _liverpool():  # type: ignore[no-untyped-def]
+    return [
+        view(1, "offer", 1, "sse_organisation", themes=("knowledge-exchange", "policy-strategy")),
+        view(2, "need", 2, "academic_institution", themes=("knowledge-exchange",)),
+        view(3, "need", 3, "public_agency", themes=("policy-strategy", "local-wealth")),
+    ]
+
+
+def test_triad_of_the_three_kinds_in_one_city_region() -> None:
+    candidates = list(TRIAD.propose(snapshot(*_liverpool()), DEFAULTS, None))
+    [candidate] = candidates
+    assert [p.role for p in candidate.parties] == [
+        "sse_partner",
+        "academic_partner",
+        "public_partner",
+    ]
+    rules = [item["rule"] for item in candidate.explanation]
+    assert "role_coverage" in rules
+    assert sum(i["points"] for i in candidate.explanation) == candidate.score <= 100
+
+
+def test_triad_needs_one_region_and_linked_parties() -> None:
+    sse, academic, _public = _liverpool()
+    far_public = view(
+        4,
+        "need",
+        3,
+        "public_agency",
+        place="manchester",
+        scope="national",
+        themes=("policy-strategy",),
+    )
+    assert list(TRIAD.propose(snapshot(sse, academic, far_public), DEFAULTS, None)) == []
+    unlinked = view(5, "need", 3, "public_agency", themes=("research-evaluation",))
+    assert list(TRIAD.propose(snapshot(sse, academic, unlinked), DEFAULTS, None)) == []
+
+
+def _athens(sought=("academic_institution", "sse_organisation")):  # type: ignore[no-untyped-def]
+    return [
+        view(
+            1,
+            "challenge",
+            1,
+            "public_agency",
+            place="athens",
+            scope="local",
+            themes=("social-inclusion", "work-integration"),
+            sought=sought,
+        ),
+        view(
+            2,
+            "offer",
+            2,
+            "academic_institution",
+            place="athens",
+            scope="national",
+            themes=("social-inclusion",),
+        ),
+        view(
+            3,
+            "offer",
+            3,
+            "sse_organisation",
+            place="athens",
+            scope="local",
+            themes=("work-integration",),
+        ),
+        view(
+            4,
+            "offer",
+            4,
+            "sse_organisation",
+            place="athens",
+            scope="regional",
+            themes=("social-inclusion",),
+        ),
+        view(
+            5,
+            "offer",
+            5,
+            "sse_organisation",
+            place="saopaulo",
+            scope="international",
+            themes=("social-inclusion",),
+        ),
+    ]
+
+
+def test_athens_partnership_gathers_challenge_university_and_deliverers() -> None:
+    [candidate] = list(ATHENS.propose(snapshot(*_athens()), DEFAULTS, None))
+    assert candidate.listing_ids == (1, 2, 3, 4)  # not 5: outside the local challenge's reach
+    assert [p.role for p in candidate.parties] == [
+        "challenge_owner",
+        "academic_partner",
+        "delivery_partner",
+        "delivery_partner",
+    ]
+
+
+def test_athens_partnership_must_cover_the_sought_kinds() -> None:
+    views = _athens(sought=("academic_institution", "civil_society"))
+    assert list(ATHENS.propose(snapshot(*views), DEFAULTS, None)) == []
+
+
+def test_athens_build_refuses_a_wrong_shape() -> None:
+    challenge, academic, deliverer, *_ = _athens()
+    snap = snapshot(challenge, academic, deliverer)
+    assert (
+        ATHENS.build(
+            snap,
+            DEFAULTS,
+            [Party(challenge, "challenge_owner"), Party(academic, "academic_partner")],
+        )
+        is None
+    )
+    assert (
+        ATHENS.build(
+            snap,
+            DEFAULTS,
+            [
+                Party(challenge, "challenge_owner"),
+                Party(deliverer, "academic_partner"),
+                Party(academic, "delivery_partner"),
+            ],
+        )
+        is None
+    )
+
+
+def test_focus_keeps_only_candidates_with_that_listing() -> None:
+    views = _athens()
+    snap = snapshot(*views)
+    for candidate in PAIR.propose(snap, DEFAULTS, 3):
+        assert 3 in candidate.listing_ids
+    [candidate] = list(ATHENS.propose(snap, DEFAULTS, 4))
+    assert 4 in candidate.listing_ids
+
+
+def test_weights_change_the_score_and_zero_turns_a_rule_off() -> None:
+    need = view(1, "need", 1, themes=("funding",))
+    offer = view(2, "offer", 2, org_kind="public_agency", themes=("funding",))
+    snap = snapshot(need, offer)
+    default = score_links(snap, DEFAULTS, [(need, offer)])
+    no_proximity = MatchSettings(proximity=0)
+    score, explanation = score_links(snap, no_proximity, [(need, offer)])
+    assert score < default[0]
+    assert "proximity" not in [item["rule"] for item in explanation]
