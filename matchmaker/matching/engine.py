@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
+from matchmaker.matching.bulk import insert_many
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
@@ -129,7 +130,8 @@ def plan(
             if rebuilt is None or rebuilt.score < settings.min_score:
                 result.withdraw.append((proposal.id, BELOW_RULES))
                 continue
-            if (rebuilt.score, rebuilt.explanation) != (proposal.score, proposal.explanation):
+            explanation = rebuilt.explanation(snapshot, settings)
+            if (rebuilt.score, explanation) != (proposal.score, proposal.explanation):
                 result.rescore.append((proposal.id, rebuilt))
         if proposal.status in LIVE_STATUSES:
             live_count.update(listing_ids)
@@ -165,6 +167,7 @@ def plan(
             continue
         live_count.update(ids)
         known = existing.get(fingerprint)
+        candidate.explanation(snapshot, settings)  # written now, while the snapshot is at hand
         if known is None:
             result.create.append(candidate)
         else:
@@ -179,8 +182,8 @@ def apply(plan_: Plan, run: MatcherRun) -> None:
             {
                 "template": c.template,
                 "score": c.score,
-                "explanation": c.explanation,
-                "status": ProposalStatus.PENDING_REVIEW,
+                "explanation": c.written_explanation,
+                "status": ProposalStatus.PENDING_REVIEW.value,
                 "fingerprint": c.fingerprint,
                 "matcher_run_id": run.id,
                 "version": 1,
@@ -189,26 +192,34 @@ def apply(plan_: Plan, run: MatcherRun) -> None:
             }
             for c in plan_.create
         ]
-        ids = db.session.scalars(
-            sa.insert(Proposal).returning(Proposal.id, sort_by_parameter_order=True), rows
-        ).all()
+        # Core executemany, then the ids by fingerprint: far faster than ORM objects or
+        # RETURNING for the tens of thousands of rows a first run can write.
+        connection = db.session.connection()
+        insert_many(connection, Proposal.__table__, rows)
+        ids_by_fingerprint = dict(
+            connection.execute(
+                sa.select(Proposal.fingerprint, Proposal.id).where(
+                    Proposal.matcher_run_id == run.id
+                )
+            ).all()
+        )
         party_rows = [
             {
-                "proposal_id": proposal_id,
+                "proposal_id": ids_by_fingerprint[candidate.fingerprint],
                 "organisation_id": party.listing.org_id,
                 "listing_id": party.listing.id,
                 "role": party.role,
                 "position": position,
                 "created_at": now,
             }
-            for proposal_id, candidate in zip(ids, plan_.create, strict=True)
+            for candidate in plan_.create
             for position, party in enumerate(candidate.parties)
         ]
-        db.session.execute(sa.insert(ProposalParty), party_rows)
+        insert_many(connection, ProposalParty.__table__, party_rows)
     for proposal_id, candidate in plan_.revive + plan_.rescore:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None
-        proposal.score, proposal.explanation = candidate.score, candidate.explanation
+        proposal.score, proposal.explanation = candidate.score, candidate.written_explanation
         if proposal.status == ProposalStatus.WITHDRAWN:
             proposal.status = ProposalStatus.PENDING_REVIEW
             proposal.withdrawn_reason = proposal.withdrawn_at = None

@@ -8,6 +8,7 @@ points always add up to it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +36,7 @@ class MatchSettings:
     min_score: int = 40
     max_proposals_per_listing: int = 5
 
-    @property
+    @cached_property
     def pair_total(self) -> int:
         return sum(getattr(self, name) for name in PAIR_RULE_WEIGHTS)
 

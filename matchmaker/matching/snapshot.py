@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import combinations
 
 import sqlalchemy as sa
 
@@ -55,10 +56,10 @@ class ListingView:
     themes: frozenset[str]
     words: frozenset[str]
     sought: frozenset[str] = frozenset()
+    asks: bool = field(init=False)  # a need or a challenge (not an offer)
 
-    @property
-    def asks(self) -> bool:
-        return self.kind != ListingKind.OFFER.value
+    def __post_init__(self) -> None:
+        self.asks = self.kind != "offer"
 
 
 def distance(a: ListingView, b: ListingView) -> int:
@@ -87,8 +88,9 @@ class Snapshot:
     _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
 
-    def rarity(self, theme: str) -> float:
-        """Inverse document frequency of a theme among live listings, scaled to 0..1."""
+    @property
+    def rarities(self) -> dict[str, float]:
+        """Inverse document frequency of each theme among live listings, scaled to 0..1."""
         if self._rarity is None:
             total = max(self.total_live, 1)
             idf = {
@@ -96,45 +98,72 @@ class Snapshot:
                 for slug, count in self.theme_counts.items()
             }
             top = max(idf.values(), default=1.0)
-            self._rarity = {slug: value / top for slug, value in idf.items()}
-        return self._rarity.get(theme, 1.0)
+            self._rarity = defaultdict(lambda: 1.0, {s: v / top for s, v in idf.items()})
+        return self._rarity
 
-    def near(self, view: ListingView, themes: Iterable[str], *, asks: bool) -> list[ListingView]:
+    def rarity(self, theme: str) -> float:
+        return self.rarities[theme]
+
+    def near(
+        self,
+        view: ListingView,
+        themes: Iterable[str],
+        *,
+        asks: bool,
+        enough: int | None = None,
+    ) -> list[ListingView]:
         """Listings of other organisations that ask (needs, challenges) or offer, share one of
-        ``themes`` and are within reach of ``view``: found through the index, not a scan."""
+        ``themes`` and are within reach of ``view``: found through the index, not a scan.
+
+        Nearest first: city, region, country, world. With ``enough``, once that many are found
+        nearby, listings from farther away must share two themes to come in; most partnerships
+        are local or regional, and a far one needs a stronger reason.
+        """
         if asks not in self._indexes:
             self._indexes[asks] = _index(self.listings.values(), asks)
         index = self._indexes[asks]
+        themes = sorted(themes)
+        places = [
+            (CITY, view.city_key),
+            (REGION, view.region_key),
+            (COUNTRY, view.country),
+            (WORLD, None),
+        ][: view.scope + 1]
         found: dict[int, ListingView] = {}
-        for theme in themes:
-            buckets = [index.get((theme, CITY, view.city_key), ())]
-            if view.scope >= REGION:
-                buckets.append(index.get((theme, REGION, view.region_key), ()))
-            if view.scope >= COUNTRY:
-                buckets.append(index.get((theme, COUNTRY, view.country), ()))
-            if view.scope >= WORLD:
-                buckets.append(index.get((theme, WORLD, None), ()))
-            for bucket in buckets:
-                for other in bucket:
-                    if other.org_id != view.org_id and within_reach(view, other):
+        for level, place in places:
+            if enough is not None and level >= COUNTRY and len(found) >= enough:
+                keys = [(pair, level, place) for pair in combinations(themes, 2)]
+            else:
+                keys = [(theme, level, place) for theme in themes]
+            # The index holds only listings whose scope reaches this far, so every one found
+            # is within reach both ways.
+            for key in keys:
+                for other in index.get(key, ()):
+                    if other.org_id != view.org_id:
                         found[other.id] = other
         return [found[key] for key in sorted(found)]
 
 
 def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[ListingView]]:
-    """(theme, distance level, place) → listings whose own scope reaches that far."""
+    """(theme, distance level, place) → listings whose own scope reaches that far; and, for
+    the country and world levels, the same keyed by pairs of themes."""
     index: dict[tuple, list[ListingView]] = defaultdict(list)
     for view in listings:
         if view.asks != asks:
             continue
-        for theme in view.themes:
-            index[(theme, CITY, view.city_key)].append(view)
-            if view.scope >= REGION:
-                index[(theme, REGION, view.region_key)].append(view)
-            if view.scope >= COUNTRY:
-                index[(theme, COUNTRY, view.country)].append(view)
-            if view.scope >= WORLD:
-                index[(theme, WORLD, None)].append(view)
+        places = [
+            (CITY, view.city_key),
+            (REGION, view.region_key),
+            (COUNTRY, view.country),
+            (WORLD, None),
+        ][: view.scope + 1]
+        pairs = list(combinations(sorted(view.themes), 2))
+        for level, place in places:
+            for theme in view.themes:
+                index[(theme, level, place)].append(view)
+            if level >= COUNTRY:
+                for pair in pairs:
+                    index[(pair, level, place)].append(view)
     return index
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from matchmaker.listings.search import STOPWORDS
 
@@ -59,9 +60,11 @@ DOMAIN_STOPWORDS = frozenset(
         "across",
     ]
 )
+IGNORED = STOPWORDS | DOMAIN_STOPWORDS
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "s")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately light stemmer: 'evaluation', 'evaluating' and 'evaluate' meet at 'evalu'."""
     for suffix in _SUFFIXES:
@@ -72,7 +75,5 @@ def stem(word: str) -> str:
 
 
 def significant_words(text: str) -> frozenset[str]:
-    words = re.findall(r"[^\W\d_]{4,}", text.lower())
-    return frozenset(
-        stem(word) for word in words if word not in STOPWORDS and word not in DOMAIN_STOPWORDS
-    )
+    words = set(re.findall(r"[^\W\d_]{4,}", text.lower())) - IGNORED
+    return frozenset(stem(word) for word in words)

@@ -78,7 +78,10 @@ def match_settings(draw):  # type: ignore[no-untyped-def]
 
 def _all(views, chosen):  # type: ignore[no-untyped-def]
     snap = snapshot(*views)
-    return [c for t in TEMPLATES.values() for c in t.propose(snap, chosen, None)]
+    candidates = [c for t in TEMPLATES.values() for c in t.propose(snap, chosen, None)]
+    for candidate in candidates:
+        candidate.explanation(snap, chosen)
+    return candidates
 
 
 @settings(max_examples=150, deadline=None)
@@ -86,15 +89,17 @@ def _all(views, chosen):  # type: ignore[no-untyped-def]
 def test_scores_are_percentages_that_their_explanations_add_up_to(views, chosen) -> None:  # type: ignore[no-untyped-def]
     for candidate in _all(views, chosen):
         assert 0 <= candidate.score <= 100
-        assert sum(item["points"] for item in candidate.explanation) == candidate.score
-        assert all(item["points"] > 0 and item["reason"] for item in candidate.explanation)
+        assert sum(item["points"] for item in candidate.written_explanation) == candidate.score
+        assert all(item["points"] > 0 and item["reason"] for item in candidate.written_explanation)
 
 
 @settings(max_examples=100, deadline=None)
 @given(listings(), match_settings())
 def test_matching_is_deterministic(views, chosen) -> None:  # type: ignore[no-untyped-def]
-    first = [(c.fingerprint, c.score, c.explanation) for c in _all(views, chosen)]
-    again = [(c.fingerprint, c.score, c.explanation) for c in _all(list(reversed(views)), chosen)]
+    first = [(c.fingerprint, c.score, c.written_explanation) for c in _all(views, chosen)]
+    again = [
+        (c.fingerprint, c.score, c.written_explanation) for c in _all(list(reversed(views)), chosen)
+    ]
     assert sorted(first, key=lambda x: x[0]) == sorted(again, key=lambda x: x[0])
 
 

@@ -1,9 +1,33 @@
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
-from matchmaker.matching import rules
+from matchmaker.matching.rules import PAIR_RULES
+from matchmaker.matching.snapshot import ListingView, Snapshot
 from tests.matching.helpers import snapshot, view
+
+
+class Firing(NamedTuple):
+    fraction: float
+    reason: str
+
+
+class _Rules:
+    """rules.<name>(snapshot, asker, giver): the rule's fraction and sentence, or None."""
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        rule, reason = PAIR_RULES[name]
+
+        def fire(snap: Snapshot, asker: ListingView, giver: ListingView) -> Firing | None:
+            fraction = rule(snap, asker, giver)
+            return Firing(fraction, reason(snap, asker, giver)) if fraction else None
+
+        return fire
+
+
+rules = _Rules()
 
 
 def test_shared_themes_gives_more_for_more_overlap() -> None:

@@ -26,7 +26,8 @@ def test_pair_joins_a_need_and_an_offer_sharing_a_theme() -> None:
     [candidate] = _pairs(need, offer)
     assert candidate.fingerprint == "pair:1-2"
     assert [p.role for p in candidate.parties] == ["need", "offer"]
-    assert sum(i["points"] for i in candidate.explanation) == candidate.score
+    explanation = candidate.explanation(snapshot(need, offer), DEFAULTS)
+    assert sum(i["points"] for i in explanation) == candidate.score
 
 
 def test_pair_hard_rules() -> None:
@@ -61,16 +62,16 @@ def _liverpool():  # type: ignore[no-untyped-def]
 
 
 def test_triad_of_the_three_kinds_in_one_city_region() -> None:
-    candidates = list(TRIAD.propose(snapshot(*_liverpool()), DEFAULTS, None))
-    [candidate] = candidates
+    snap = snapshot(*_liverpool())
+    [candidate] = list(TRIAD.propose(snap, DEFAULTS, None))
     assert [p.role for p in candidate.parties] == [
         "sse_partner",
         "academic_partner",
         "public_partner",
     ]
-    rules = [item["rule"] for item in candidate.explanation]
-    assert "role_coverage" in rules
-    assert sum(i["points"] for i in candidate.explanation) == candidate.score <= 100
+    explanation = candidate.explanation(snap, DEFAULTS)
+    assert "role_coverage" in [item["rule"] for item in explanation]
+    assert sum(i["points"] for i in explanation) == candidate.score <= 100
 
 
 def test_triad_needs_one_region_and_linked_parties() -> None:
@@ -196,6 +197,6 @@ def test_weights_change_the_score_and_zero_turns_a_rule_off() -> None:
     snap = snapshot(need, offer)
     default = score_links(snap, DEFAULTS, [(need, offer)])
     no_proximity = MatchSettings(proximity=0)
-    score, explanation = score_links(snap, no_proximity, [(need, offer)])
+    score, explanation = score_links(snap, no_proximity, [(need, offer)], explain=True)
     assert score < default[0]
     assert "proximity" not in [item["rule"] for item in explanation]

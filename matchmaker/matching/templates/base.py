@@ -8,7 +8,7 @@ template's own requirements and scores it. The engine never needs to know more.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from matchmaker.matching.rules import PAIR_RULES
@@ -22,12 +22,35 @@ class Party:
     role: str
 
 
+Link = tuple[ListingView, ListingView]  # (need or challenge, offer)
+
+
 @dataclass(slots=True)
 class Candidate:
     template: str
     parties: tuple[Party, ...]
     score: int
-    explanation: list[dict[str, Any]] = field(default_factory=list)
+    links: tuple[Link, ...] = ()
+    coverage_reason: str | None = None
+    _explanation: list[dict[str, Any]] | None = None
+    _fingerprint: str | None = None
+
+    def explanation(self, snapshot: Snapshot, settings: MatchSettings) -> list[dict[str, Any]]:
+        """Each rule that fired, its points and why (written on demand: only for proposals
+        that are kept)."""
+        if self._explanation is None:
+            score, self._explanation = score_links(
+                snapshot, settings, self.links, coverage_reason=self.coverage_reason, explain=True
+            )
+            assert score == self.score
+        return self._explanation
+
+    @property
+    def written_explanation(self) -> list[dict[str, Any]]:
+        """The explanation already written by :meth:`explanation`."""
+        if self._explanation is None:
+            raise RuntimeError("explanation() was not called for this candidate")
+        return self._explanation
 
     @property
     def listing_ids(self) -> tuple[int, ...]:
@@ -35,14 +58,13 @@ class Candidate:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.template, self.listing_ids)
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self.template, self.listing_ids)
+        return self._fingerprint
 
 
 def fingerprint(template: str, listing_ids: Iterable[int]) -> str:
     return f"{template}:{'-'.join(str(i) for i in sorted(listing_ids))}"
-
-
-Link = tuple[ListingView, ListingView]  # (need or challenge, offer)
 
 
 def short(view: ListingView) -> str:
@@ -55,8 +77,9 @@ def score_links(
     links: Sequence[Link],
     *,
     coverage_reason: str | None = None,
+    explain: bool = False,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """The score of a combination and its explanation, rule by rule.
+    """The score of a combination and (with ``explain``) its explanation, rule by rule.
 
     A pair has one link. A multi-party combination averages each rule over its links and
     scales the pair rules down to leave room for the role-coverage bonus, so the score stays
@@ -66,26 +89,41 @@ def score_links(
     room = 100 - settings.role_coverage if multi else 100
     scale = min(1.0, room / settings.pair_total) if settings.pair_total else 0.0
     explanation: list[dict[str, Any]] = []
-    for name, rule in PAIR_RULES.items():
+    score = 0
+    single = len(links) == 1
+    for name, (rule, reason) in PAIR_RULES.items():
         weight = getattr(settings, name)
         if weight == 0:
             continue
-        fired = [(link, rule(snapshot, *link)) for link in links]
-        total = sum(firing.fraction for _, firing in fired if firing is not None)
-        points = round(weight * scale * total / len(links))
+        if single:
+            fractions = [rule(snapshot, *links[0])]
+            points = round(weight * scale * fractions[0])
+        else:
+            fractions = [rule(snapshot, asker, giver) for asker, giver in links]
+            points = round(weight * scale * sum(fractions) / len(links))
         if points <= 0:
             continue
-        reasons = [(link, firing.reason) for link, firing in fired if firing is not None]
-        if multi:
-            reason = " ".join(f"{short(a)} ↔ {short(g)}: {text}" for (a, g), text in reasons)
-        else:
-            reason = reasons[0][1]
-        explanation.append({"rule": name, "points": points, "reason": reason})
+        score += points
+        if explain:
+            fired = [link for link, fraction in zip(links, fractions, strict=True) if fraction]
+            if multi:
+                text = " ".join(
+                    f"{short(a)} ↔ {short(g)}: {reason(snapshot, a, g)}" for a, g in fired
+                )
+            else:
+                text = reason(snapshot, *fired[0])
+            explanation.append({"rule": name, "points": points, "reason": text})
     if multi and settings.role_coverage:
-        explanation.append(
-            {"rule": "role_coverage", "points": settings.role_coverage, "reason": coverage_reason}
-        )
-    return sum(item["points"] for item in explanation), explanation
+        score += settings.role_coverage
+        if explain:
+            explanation.append(
+                {
+                    "rule": "role_coverage",
+                    "points": settings.role_coverage,
+                    "reason": coverage_reason,
+                }
+            )
+    return score, explanation
 
 
 def links_in_reach(links: Sequence[Link]) -> bool:

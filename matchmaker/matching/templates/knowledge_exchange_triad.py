@@ -117,20 +117,16 @@ class KnowledgeExchangeTriad(Template):
         linked = {v.id for link in links for v in link}
         if len(links) < 2 or linked != {v.id for v in views} or not links_in_reach(links):
             return None
-        region = views[0].region
-        score, explanation = score_links(
-            snapshot,
-            settings,
-            links,
-            coverage_reason=(
-                f"Every role of the Liverpool model is filled in {region}: an SSE organisation, "
-                "an academic institution and a public agency."
-            ),
+        coverage = (
+            f"Every role of the Liverpool model is filled in {views[0].region}: an SSE "
+            "organisation, an academic institution and a public agency."
         )
+        score, _ = score_links(snapshot, settings, links, coverage_reason=coverage)
         ordered = sorted(views, key=lambda v: list(ROLE_OF_KIND).index(v.org_kind))
         return Candidate(
             self.name,
             tuple(Party(v, ROLE_OF_KIND[v.org_kind]) for v in ordered),
             score,
-            explanation,
+            tuple(links),
+            coverage,
         )

@@ -130,19 +130,15 @@ class LocalInclusionPartnership(Template):
         if not links_in_reach(links):
             return None
         sought = ", ".join(sorted(challenge.sought)) or "any kind"
-        score, explanation = score_links(
-            snapshot,
-            settings,
-            links,
-            coverage_reason=(
-                f"Every role of the Athens model is filled: the challenge, an academic "
-                f"institution and {len(delivery)} SSE delivery partner(s), covering the kinds "
-                f"the challenge seeks ({sought})."
-            ),
+        coverage = (
+            f"Every role of the Athens model is filled: the challenge, an academic institution "
+            f"and {len(delivery)} SSE delivery partner(s), covering the kinds the challenge "
+            f"seeks ({sought})."
         )
+        score, _ = score_links(snapshot, settings, links, coverage_reason=coverage)
         ordered = (
             Party(challenge, "challenge_owner"),
             Party(academic, "academic_partner"),
             *(Party(p, "delivery_partner") for p in sorted(delivery, key=lambda v: v.id)),
         )
-        return Candidate(self.name, ordered, score, explanation)
+        return Candidate(self.name, ordered, score, tuple(links), coverage)

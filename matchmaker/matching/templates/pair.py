@@ -16,19 +16,16 @@ from matchmaker.matching.templates.base import (
 )
 
 
-def _quick(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
-    """A cheap first sort, so only the likeliest partners get the full set of rules."""
-    shared = asker.themes & giver.themes
-    near = 3 - min(3, _level(asker, giver))
-    return sum(snapshot.rarity(t) for t in shared) * 2 + near + len(asker.words & giver.words) * 0.2
-
-
-def _level(a: ListingView, b: ListingView) -> int:
-    if a.city_key == b.city_key:
-        return 0
-    if a.region_key == b.region_key:
-        return 1
-    return 2 if a.country == b.country else 3
+def _quick(source: ListingView, other: ListingView) -> int:
+    """A cheap first sort (shared themes, then nearness), so only the likeliest partners get
+    the full set of rules."""
+    if source.city_key == other.city_key:
+        near = 3
+    elif source.region_key == other.region_key:
+        near = 2
+    else:
+        near = 1 if source.country == other.country else 0
+    return len(source.themes & other.themes) * 4 + near
 
 
 class PairTemplate(Template):
@@ -37,7 +34,7 @@ class PairTemplate(Template):
     description = "One need or challenge, and an offer of another organisation."
     roles = {"asker": "posted the need or challenge", "offer": "posted the offer"}
     # How many partners of each listing get the full set of rules (a multiple of the cap).
-    shortlist_factor = 4
+    shortlist_factor = 3
 
     def propose(
         self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
@@ -48,15 +45,9 @@ class PairTemplate(Template):
         else:
             sources = [snapshot.listings[focus]]
         for source in sources:
-            others = snapshot.near(source, source.themes, asks=not source.asks)
+            others = snapshot.near(source, source.themes, asks=not source.asks, enough=shortlist)
             if len(others) > shortlist:
-                others = heapq.nlargest(
-                    shortlist,
-                    others,
-                    key=lambda o, s=source: (
-                        _quick(snapshot, s, o) if s.asks else _quick(snapshot, o, s)
-                    ),
-                )
+                others = heapq.nlargest(shortlist, others, key=lambda o, s=source: _quick(s, o))
             for other in others:
                 asker, giver = (source, other) if source.asks else (other, source)
                 candidate = self._score(snapshot, settings, asker, giver)
@@ -70,10 +61,9 @@ class PairTemplate(Template):
             return None
         if not asker.themes & giver.themes or not links_in_reach([(asker, giver)]):
             return None
-        score, explanation = score_links(snapshot, settings, [(asker, giver)])
-        return Candidate(
-            self.name, (Party(asker, asker.kind), Party(giver, "offer")), score, explanation
-        )
+        links = ((asker, giver),)
+        score, _ = score_links(snapshot, settings, links)
+        return Candidate(self.name, (Party(asker, asker.kind), Party(giver, "offer")), score, links)
 
     def build(
         self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]

@@ -1,0 +1,145 @@
+"""Matcher benchmark: full run, incremental run, peak memory, and a naive all-pairs reference.
+
+    .venv/bin/python bench/matcher.py                 # 1k, 10k and 50k listings (SQLite)
+    .venv/bin/python bench/matcher.py --sizes 1000    # one size
+
+Each size runs in its own process on a fresh SQLite database built by the migrations, so the
+peak memory reported is that size's own (the whole process: Python, SQLAlchemy and the data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def measure(size: int, naive_askers: int) -> dict[str, float | int | str]:
+    from flask_migrate import upgrade
+
+    from bench.synthetic import generate
+    from matchmaker import create_app
+    from matchmaker.extensions import db
+    from matchmaker.listings.models import ListingKind, Scope
+    from matchmaker.listings.services import create_listing
+    from matchmaker.matching.engine import run_full
+    from matchmaker.matching.settings import load_settings
+    from matchmaker.matching.snapshot import full_snapshot, within_reach
+    from matchmaker.matching.templates import TEMPLATES
+    from matchmaker.organisations.models import Organisation
+
+    folder = tempfile.mkdtemp(prefix="matchmaker-bench-")
+    app = create_app(
+        {
+            "MATCHMAKER_ENV": "testing",
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3",
+        }
+    )
+    result: dict[str, float | int | str] = {"listings": size}
+    with app.app_context():
+        upgrade()
+        generate(size)
+        started = time.perf_counter()
+        run = run_full()
+        db.session.commit()
+        result["full_seconds"] = time.perf_counter() - started
+        result["candidates_scored"] = run.candidates_scored
+        result["proposals_created"] = run.proposals_created
+
+        # Incremental: post new needs through the listing service (which runs the matcher).
+        organisations = db.session.query(Organisation).limit(20).all()
+        timings = []
+        for number, organisation in enumerate(organisations):
+            started = time.perf_counter()
+            create_listing(
+                organisation=organisation,
+                actor=None,
+                kind=ListingKind.NEED,
+                title=f"Benchmark need {number}",
+                description="Evaluation and training for cooperative kitchens and housing.",
+                themes=["research-evaluation", "training-advice"],
+                scope=Scope.REGIONAL,
+            )
+            db.session.commit()
+            timings.append(time.perf_counter() - started)
+        result["incremental_ms_median"] = statistics.median(timings) * 1000
+        result["incremental_ms_max"] = max(timings) * 1000
+
+        # The naive reference: every need against every offer, no index.
+        if naive_askers:
+            snapshot = full_snapshot()
+            settings = load_settings()
+            pair = TEMPLATES["pair"]
+            askers = [v for v in snapshot.listings.values() if v.asks]
+            offers = [v for v in snapshot.listings.values() if not v.asks]
+            sample = askers[:naive_askers]
+            started = time.perf_counter()
+            for asker in sample:
+                for offer in offers:
+                    if offer.org_id != asker.org_id and within_reach(asker, offer):
+                        pair._score(snapshot, settings, asker, offer)
+            naive = (time.perf_counter() - started) * len(askers) / len(sample)
+            indexed_started = time.perf_counter()
+            list(pair.propose(snapshot, settings, None))
+            indexed = time.perf_counter() - indexed_started
+            result["naive_pairs_seconds"] = naive
+            result["naive_estimated"] = "yes" if len(sample) < len(askers) else "no"
+            result["indexed_pairs_seconds"] = indexed
+            result["naive_ratio"] = naive / indexed if indexed else float("inf")
+    result["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 50000])
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--naive-askers", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.naive_askers)))
+        return
+    rows = []
+    for size in args.sizes:
+        # All pairs at 1k; at 10k, estimated from 500 needs; none at 50k.
+        naive = {1000: 10**9, 10000: 500}.get(size, 0)
+        output = subprocess.run(  # noqa: S603 (our own script, our own arguments)
+            [sys.executable, __file__, "--one", str(size), "--naive-askers", str(naive)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+        ).stdout
+        rows.append(json.loads(output.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    print(
+        f"{'listings':>8} | {'full run':>9} | {'incremental (median / max)':>27} | "
+        f"{'peak memory':>11} | {'all-pairs reference':>30}"
+    )
+    for row in rows:
+        naive = (
+            f"{row['naive_pairs_seconds']:.1f} s vs {row['indexed_pairs_seconds']:.2f} s "
+            f"(x{row['naive_ratio']:.0f}{', est.' if row['naive_estimated'] == 'yes' else ''})"
+            if "naive_pairs_seconds" in row
+            else "—"
+        )
+        print(
+            f"{row['listings']:>8} | {row['full_seconds']:>7.2f} s | "
+            f"{row['incremental_ms_median']:>10.1f} ms / {row['incremental_ms_max']:>6.1f} ms | "
+            f"{row['peak_memory_mb']:>8.0f} MB | {naive:>30}"
+        )
+
+
+if __name__ == "__main__":
+    main()
