@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.interchange.routes import bp as interchange_bp
     from matchmaker.listings.routes import bp as listings_bp
     from matchmaker.organisations.routes import bp as organisations_bp
+    from matchmaker.proposals.routes import bp as proposals_bp
 
     for blueprint in (
         core_bp,
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         organisations_bp,
         listings_bp,
         interchange_bp,
+        proposals_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

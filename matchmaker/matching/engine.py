@@ -167,7 +167,6 @@ def plan(
             continue
         live_count.update(ids)
         known = existing.get(fingerprint)
-        candidate.explanation(snapshot, settings)  # written now, while the snapshot is at hand
         if known is None:
             result.create.append(candidate)
         else:
@@ -175,14 +174,21 @@ def plan(
     return result
 
 
-def apply(plan_: Plan, run: MatcherRun) -> None:
+CHUNK = 2000
+
+
+def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSettings) -> None:
+    """Write the plan. New proposals go in chunks, their explanations written chunk by chunk,
+    so a first run over tens of thousands of listings keeps its memory in bounds."""
     now = utcnow()
-    if plan_.create:
+    connection = db.session.connection()
+    for start in range(0, len(plan_.create), CHUNK):
+        chunk = plan_.create[start : start + CHUNK]
         rows = [
             {
                 "template": c.template,
                 "score": c.score,
-                "explanation": c.written_explanation,
+                "explanation": c.explanation(snapshot, settings),
                 "status": ProposalStatus.PENDING_REVIEW.value,
                 "fingerprint": c.fingerprint,
                 "matcher_run_id": run.id,
@@ -190,16 +196,15 @@ def apply(plan_: Plan, run: MatcherRun) -> None:
                 "created_at": now,
                 "updated_at": now,
             }
-            for c in plan_.create
+            for c in chunk
         ]
-        # Core executemany, then the ids by fingerprint: far faster than ORM objects or
-        # RETURNING for the tens of thousands of rows a first run can write.
-        connection = db.session.connection()
+        # Driver-level executemany, then the ids by fingerprint: far faster than ORM objects
+        # or RETURNING for the tens of thousands of rows a first run can write.
         insert_many(connection, Proposal.__table__, rows)
         ids_by_fingerprint = dict(
             connection.execute(
                 sa.select(Proposal.fingerprint, Proposal.id).where(
-                    Proposal.matcher_run_id == run.id
+                    Proposal.fingerprint.in_([c.fingerprint for c in chunk])
                 )
             ).all()
         )
@@ -212,14 +217,17 @@ def apply(plan_: Plan, run: MatcherRun) -> None:
                 "position": position,
                 "created_at": now,
             }
-            for candidate in plan_.create
+            for candidate in chunk
             for position, party in enumerate(candidate.parties)
         ]
         insert_many(connection, ProposalParty.__table__, party_rows)
+        for candidate in chunk:
+            candidate.forget_explanation()
     for proposal_id, candidate in plan_.revive + plan_.rescore:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None
-        proposal.score, proposal.explanation = candidate.score, candidate.written_explanation
+        proposal.score = candidate.score
+        proposal.explanation = candidate.explanation(snapshot, settings)
         if proposal.status == ProposalStatus.WITHDRAWN:
             proposal.status = ProposalStatus.PENDING_REVIEW
             proposal.withdrawn_reason = proposal.withdrawn_at = None
@@ -266,7 +274,8 @@ def run_full(
     db.session.add(run)
     db.session.flush()
     settings = settings or load_settings()
-    apply(plan(full_snapshot(), settings, progress=progress), run)
+    snapshot = full_snapshot()
+    apply(plan(snapshot, settings, progress=progress), run, snapshot, settings)
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     return run
 
@@ -286,7 +295,7 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     snapshot = neighbourhood_snapshot(listing)
     settings = load_settings()
     if listing.id in snapshot.listings:
-        apply(plan(snapshot, settings, focus=listing.id), run)
+        apply(plan(snapshot, settings, focus=listing.id), run, snapshot, settings)
     else:
         # Not live any more: withdraw what it has pending, propose nothing.
         pending = db.session.scalars(
@@ -297,6 +306,11 @@ def match_listing(listing: Listing) -> MatcherRun | None:
                 Proposal.status == ProposalStatus.PENDING_REVIEW,
             )
         ).all()
-        apply(Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1), run)
+        apply(
+            Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1),
+            run,
+            snapshot,
+            settings,
+        )
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     return run

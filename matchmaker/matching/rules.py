@@ -106,7 +106,8 @@ def _complement(asker: ListingView, giver: ListingView) -> tuple[float, str]:
         return 1.0, f"An {KIND_NAMES[g]}'s offer answers a public agency's {asker.kind}."
     if g == "academic_institution" and a == "public_agency" and shared & PUBLIC_NEEDS_ACADEMIC:
         return 0.75, "A university's expertise meets a public agency's need."
-    if g == "public_agency" and a in SSE_KINDS and shared & POLICY_THEMES:
+    if g == "public_agency" and a in SSE_KINDS and shared & (POLICY_THEMES | SUPPORT_THEMES):
+        # São Paulo and Tanger: public programmes of training, incubation and market access.
         return 0.75, f"A public agency offers what its policy can give an {KIND_NAMES[a]}."
     if g == "civil_society" and a == "sse_organisation" and shared & SUPPORT_THEMES:
         return 0.5, "A civil society organisation supports an SSE organisation."

@@ -242,21 +242,18 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start : start + size]
 
 
-def _theme_counts() -> tuple[dict[str, int], int]:
-    live_ids = (
-        sa.select(Listing.id)
-        .join(Organisation, Organisation.id == Listing.organisation_id)
-        .where(live_condition())
-    )
+def theme_counts() -> tuple[dict[str, int], int]:
+    """How many listings carry each theme, and how many listings there are: what makes a theme
+    rare. Counted over every listing ever posted (an index-only count, cheap enough for each
+    incremental run), so full and incremental runs explain a proposal the same way."""
     counts = dict(
         db.session.execute(
             sa.select(Theme.slug, sa.func.count())
             .join(listing_themes, listing_themes.c.theme_id == Theme.id)
-            .where(listing_themes.c.listing_id.in_(live_ids))
             .group_by(Theme.slug)
         ).all()
     )
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(live_ids.subquery())) or 0
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
     return counts, total
 
 
@@ -270,60 +267,53 @@ def _profiles(views: Iterable[ListingView]) -> tuple[dict[int, set[str]], dict[i
 
 def full_snapshot() -> Snapshot:
     views = _views()
-    counts: dict[str, int] = defaultdict(int)
-    for view in views.values():
-        for theme in view.themes:
-            counts[theme] += 1
     asks, offers = _profiles(views.values())
-    return Snapshot(views, dict(counts), len(views), asks, offers)
+    counts, total = theme_counts()
+    return Snapshot(views, counts, total, asks, offers)
 
 
 def neighbourhood_snapshot(focus: Listing) -> Snapshot:
-    """The live listings an incremental run of ``focus`` may combine it with."""
+    """The live listings an incremental run of ``focus`` may combine it with.
+
+    Its region (where the multi-party templates look), and the listings of the other side
+    (needs and challenges for an offer, offers for the others) that share a theme and whose own
+    scope reaches back: same country for national scopes, anywhere only for international ones.
+    """
     organisation = focus.organisation
-    theme_ids = [theme.id for theme in focus.themes]
-    sharing = Listing.id.in_(
-        sa.select(listing_themes.c.listing_id).where(listing_themes.c.theme_id.in_(theme_ids))
-    )
+    level = SCOPE_LEVEL[focus.scope]
     same_region = sa.and_(
         Organisation.country == organisation.country,
         sa.func.lower(Organisation.region) == organisation.region.lower(),
     )
-    level = SCOPE_LEVEL[focus.scope]
-    if level == WORLD:
-        reach: sa.ColumnElement[bool] = sa.true()
-    elif level == COUNTRY:
-        reach = Organisation.country == organisation.country
-    else:
-        reach = same_region
-    views = _views(sa.or_(same_region, sa.and_(sharing, reach), Listing.id == focus.id))
-    # Challenges bring in the offers within their own reach (the Athens model's delivery
-    # partners), which may lie outside the focus listing's region.
-    extra_ids: set[int] = set()
-    for view in list(views.values()):
-        if view.kind == ListingKind.CHALLENGE.value and view.scope >= COUNTRY:
-            extra_ids.add(view.id)
-    if extra_ids:
-        for challenge_id in extra_ids:
-            challenge = views[challenge_id]
-            reach_c = (
-                sa.true() if challenge.scope == WORLD else Organisation.country == challenge.country
+    sharing = Listing.id.in_(
+        sa.select(listing_themes.c.listing_id).where(
+            listing_themes.c.theme_id.in_([theme.id for theme in focus.themes])
+        )
+    )
+    other_side = (
+        Listing.kind != ListingKind.OFFER
+        if focus.kind == ListingKind.OFFER
+        else Listing.kind == ListingKind.OFFER
+    )
+    reach = [same_region]
+    if level >= COUNTRY:
+        reach.append(
+            sa.and_(
+                Organisation.country == organisation.country,
+                Listing.scope.in_([Scope.NATIONAL, Scope.INTERNATIONAL]),
             )
-            more = _views(
-                sa.and_(
-                    Listing.kind == ListingKind.OFFER,
-                    reach_c,
-                    Listing.id.in_(
-                        sa.select(listing_themes.c.listing_id)
-                        .join(Theme, Theme.id == listing_themes.c.theme_id)
-                        .where(Theme.slug.in_(challenge.themes))
-                    ),
-                )
-            )
-            views.update(more)
-    org_ids = {view.org_id for view in views.values()}
-    asks, offers = _org_profiles(org_ids)
-    counts, total = _theme_counts()
+        )
+    if level >= WORLD:
+        reach.append(Listing.scope == Scope.INTERNATIONAL)
+    views = _views(
+        sa.or_(
+            same_region,
+            sa.and_(other_side, sharing, sa.or_(*reach)),
+            Listing.id == focus.id,
+        )
+    )
+    asks, offers = _org_profiles({view.org_id for view in views.values()})
+    counts, total = theme_counts()
     return Snapshot(views, counts, total, asks, offers)
 
 

@@ -45,6 +45,10 @@ class Candidate:
             assert score == self.score
         return self._explanation
 
+    def forget_explanation(self) -> None:
+        """Free the written explanation once it is stored."""
+        self._explanation = None
+
     @property
     def written_explanation(self) -> list[dict[str, Any]]:
         """The explanation already written by :meth:`explanation`."""
