@@ -38,10 +38,19 @@ def insert_many(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 (names from the model)
         f"VALUES ({', '.join('?' * len(columns))})"
     )
-    values = [
-        tuple(p(row[c]) if p else row[c] for c, p in zip(columns, processors, strict=True))
-        for row in rows
-    ]
+    first = rows[0]
+    constant = {  # e.g. the run's timestamp: processed once, not once a row
+        c: (p(first[c]) if p else first[c])
+        for c, p in zip(columns, processors, strict=True)
+        if all(row[c] is first[c] for row in rows)
+    }
+    varying = [(c, p) for c, p in zip(columns, processors, strict=True) if c not in constant]
+    values = []
+    for row in rows:
+        processed = dict(constant)
+        for c, p in varying:
+            processed[c] = p(row[c]) if p else row[c]
+        values.append(tuple(processed[c] for c in columns))
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.executemany(statement, values)

@@ -11,9 +11,11 @@ changes, revived when a withdrawn combination qualifies again.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -261,6 +263,21 @@ def _lock(wait: bool, seconds: float = 0.0) -> bool:
         time.sleep(0.1)
 
 
+@contextmanager
+def batch_memory() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a run. A run creates hundreds of
+    thousands of short-lived objects next to a large snapshot that the collector would otherwise
+    scan again and again (it made a 50k-listing run two to three times slower); nothing a run
+    creates is cyclic garbage, and reference counting frees it as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def run_full(
     *,
     settings: MatchSettings | None = None,
@@ -274,8 +291,9 @@ def run_full(
     db.session.add(run)
     db.session.flush()
     settings = settings or load_settings()
-    snapshot = full_snapshot()
-    apply(plan(snapshot, settings, progress=progress), run, snapshot, settings)
+    with batch_memory():
+        snapshot = full_snapshot()
+        apply(plan(snapshot, settings, progress=progress), run, snapshot, settings)
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     return run
 

@@ -61,9 +61,8 @@ def shared_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) ->
     if not shared:
         return 0.0
     rarity = snapshot.rarities
-    asked = sum([rarity[t] for t in asker.themes]) or 1.0
     values = [rarity[t] for t in shared]
-    return min(1.0, 0.6 * sum(values) / asked + 0.4 * max(values))
+    return min(1.0, 0.6 * sum(values) / snapshot.theme_weight(asker) + 0.4 * max(values))
 
 
 def shared_themes_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:

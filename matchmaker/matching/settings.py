@@ -40,6 +40,11 @@ class MatchSettings:
     def pair_total(self) -> int:
         return sum(getattr(self, name) for name in PAIR_RULE_WEIGHTS)
 
+    @cached_property
+    def pair_weights(self) -> tuple[tuple[str, int], ...]:
+        """The pair rules that count (weight above 0), in order."""
+        return tuple((n, getattr(self, n)) for n in PAIR_RULE_WEIGHTS if getattr(self, n))
+
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 

@@ -87,6 +87,7 @@ class Snapshot:
     org_offers: dict[int, set[str]] = field(default_factory=dict)
     _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
+    _theme_weights: dict[int, float] = field(default_factory=dict)
 
     @property
     def rarities(self) -> dict[str, float]:
@@ -103,6 +104,15 @@ class Snapshot:
 
     def rarity(self, theme: str) -> float:
         return self.rarities[theme]
+
+    def theme_weight(self, view: ListingView) -> float:
+        """The summed rarity of a listing's themes (what full coverage of them is worth)."""
+        weight = self._theme_weights.get(view.id)
+        if weight is None:
+            rarity = self.rarities
+            weight = sum([rarity[t] for t in view.themes]) or 1.0
+            self._theme_weights[view.id] = weight
+        return weight
 
     def near(
         self,

@@ -52,7 +52,7 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    template: Mapped[str] = mapped_column(sa.String(64), index=True)
+    template: Mapped[str] = mapped_column(sa.String(64))
     score: Mapped[int] = mapped_column()
     # [{"rule": "shared_themes", "points": 24, "reason": "…"}]; the points add up to the score.
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
@@ -93,9 +93,8 @@ class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
     __table_args__ = (sa.UniqueConstraint("proposal_id", "listing_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    proposal_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
-    )
+    # Indexed by the unique constraint on (proposal_id, listing_id).
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
     organisation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )

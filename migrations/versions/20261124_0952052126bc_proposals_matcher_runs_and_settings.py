@@ -130,7 +130,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.create_index("ix_proposals_status_score", ["status", "score"], unique=False)
-        batch_op.create_index(batch_op.f("ix_proposals_template"), ["template"], unique=False)
 
     op.create_table(
         "proposal_parties",
@@ -176,20 +175,15 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_proposal_parties_organisation_id"), ["organisation_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_proposal_parties_proposal_id"), ["proposal_id"], unique=False
-        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("proposal_parties", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_proposal_parties_proposal_id"))
         batch_op.drop_index(batch_op.f("ix_proposal_parties_organisation_id"))
         batch_op.drop_index(batch_op.f("ix_proposal_parties_listing_id"))
 
     op.drop_table("proposal_parties")
     with op.batch_alter_table("proposals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_proposals_template"))
         batch_op.drop_index("ix_proposals_status_score")
 
     op.drop_table("proposals")

@@ -34,6 +34,7 @@ class Candidate:
     coverage_reason: str | None = None
     _explanation: list[dict[str, Any]] | None = None
     _fingerprint: str | None = None
+    _listing_ids: tuple[int, ...] | None = None
 
     def explanation(self, snapshot: Snapshot, settings: MatchSettings) -> list[dict[str, Any]]:
         """Each rule that fired, its points and why (written on demand: only for proposals
@@ -58,7 +59,9 @@ class Candidate:
 
     @property
     def listing_ids(self) -> tuple[int, ...]:
-        return tuple(sorted(party.listing.id for party in self.parties))
+        if self._listing_ids is None:
+            self._listing_ids = tuple(sorted(party.listing.id for party in self.parties))
+        return self._listing_ids
 
     @property
     def fingerprint(self) -> str:
@@ -128,6 +131,20 @@ def score_links(
                 }
             )
     return score, explanation
+
+
+def score_pair(
+    snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
+) -> int:
+    """The score :func:`score_links` gives one link, without writing any explanation: the
+    matcher's inner loop. Candidate.explanation() checks that both agree."""
+    scale = min(1.0, 100 / settings.pair_total)
+    score = 0
+    for name, weight in settings.pair_weights:
+        fraction = PAIR_RULES[name][0](snapshot, asker, giver)
+        if fraction:
+            score += max(0, round(weight * scale * fraction))
+    return score
 
 
 def links_in_reach(links: Sequence[Link]) -> bool:

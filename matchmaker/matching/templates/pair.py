@@ -12,7 +12,7 @@ from matchmaker.matching.templates.base import (
     Party,
     Template,
     links_in_reach,
-    score_links,
+    score_pair,
 )
 
 
@@ -34,7 +34,7 @@ class PairTemplate(Template):
     description = "One need or challenge, and an offer of another organisation."
     roles = {"asker": "posted the need or challenge", "offer": "posted the offer"}
     # How many partners of each listing get the full set of rules (a multiple of the cap).
-    shortlist_factor = 3
+    shortlist_factor = 2
 
     def propose(
         self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
@@ -49,10 +49,19 @@ class PairTemplate(Template):
             if len(others) > shortlist:
                 others = heapq.nlargest(shortlist, others, key=lambda o, s=source: _quick(s, o))
             for other in others:
+                # From the index: other side, another organisation, a shared theme, in reach.
                 asker, giver = (source, other) if source.asks else (other, source)
-                candidate = self._score(snapshot, settings, asker, giver)
-                if candidate is not None:
-                    yield candidate
+                yield self._candidate(snapshot, settings, asker, giver)
+
+    def _candidate(
+        self, snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
+    ) -> Candidate:
+        return Candidate(
+            self.name,
+            (Party(asker, asker.kind), Party(giver, "offer")),
+            score_pair(snapshot, settings, asker, giver),
+            ((asker, giver),),
+        )
 
     def _score(
         self, snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
@@ -61,9 +70,7 @@ class PairTemplate(Template):
             return None
         if not asker.themes & giver.themes or not links_in_reach([(asker, giver)]):
             return None
-        links = ((asker, giver),)
-        score, _ = score_links(snapshot, settings, links)
-        return Candidate(self.name, (Party(asker, asker.kind), Party(giver, "offer")), score, links)
+        return self._candidate(snapshot, settings, asker, giver)
 
     def build(
         self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]
