@@ -43,6 +43,7 @@ def _import_models() -> None:
     import matchmaker.core.models
     import matchmaker.listings.models
     import matchmaker.matching.models
+    import matchmaker.notifications.models
     import matchmaker.organisations.models
     import matchmaker.proposals.models  # noqa: F401
 
@@ -84,9 +85,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.routes import bp as accounts_bp
     from matchmaker.admin.routes import bp as admin_bp
+    from matchmaker.core.audit_routes import bp as audit_bp
     from matchmaker.core.routes import bp as core_bp
     from matchmaker.interchange.routes import bp as interchange_bp
     from matchmaker.listings.routes import bp as listings_bp
+    from matchmaker.notifications.routes import bp as notifications_bp
     from matchmaker.organisations.routes import bp as organisations_bp
     from matchmaker.proposals.routes import bp as proposals_bp
 
@@ -97,6 +100,8 @@ def _register_blueprints(app: Flask) -> None:
         listings_bp,
         interchange_bp,
         proposals_bp,
+        notifications_bp,
+        audit_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)
@@ -107,6 +112,7 @@ def _register_cli(app: Flask) -> None:
     from matchmaker.demo.cli import demo_cli
     from matchmaker.interchange.cli import data_cli
     from matchmaker.matching.cli import match_cli, proposals_cli
+    from matchmaker.notifications.cli import notifications_cli
 
-    for group in (users_cli, demo_cli, data_cli, match_cli, proposals_cli):
+    for group in (users_cli, demo_cli, data_cli, match_cli, proposals_cli, notifications_cli):
         app.cli.add_command(group)

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from matchmaker.organisations.models import Membership
 
 
+class EmailPreference(enum.StrEnum):
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    NONE = "none"
+
+
 class Role(enum.StrEnum):
     MEMBER = "member"
     COORDINATOR = "coordinator"
@@ -46,6 +52,11 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined,misc
     # Part of the login session's identity: changing it signs the user out everywhere else.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    email_preference: Mapped[EmailPreference] = mapped_column(
+        str_enum(EmailPreference),
+        default=EmailPreference.IMMEDIATE,
+        server_default=EmailPreference.IMMEDIATE.value,
+    )
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

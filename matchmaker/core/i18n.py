@@ -50,5 +50,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
 
     @app.context_processor
-    def inject_locale() -> dict[str, str]:
-        return {"current_locale": str(get_locale() or "en")}
+    def inject_locale() -> dict[str, object]:
+        return {"current_locale": str(get_locale() or "en"), "unread_count": _unread_count}
+
+
+def _unread_count() -> int:
+    """Unread notifications of the signed-in user, for the navigation bar."""
+    from flask_login import current_user
+
+    from matchmaker.notifications.services import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0

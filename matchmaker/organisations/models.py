@@ -79,8 +79,7 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
         str_enum(OrganisationStatus),
         default=OrganisationStatus.PENDING,
         server_default=OrganisationStatus.PENDING.value,
-        index=True,
-    )
+    )  # not indexed: nearly every organisation is verified, so it would mislead the planner
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     verified_at: Mapped[datetime | None] = mapped_column()
     verified_by_id: Mapped[int | None] = mapped_column(

@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
+from matchmaker.organisations.forms import country_select_choices, kind_choices
+from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
 
 
 class MatchingSettingsForm(FlaskForm):
@@ -27,3 +37,61 @@ class MatchingSettingsForm(FlaskForm):
 
     def values(self) -> dict[str, int]:
         return {name: self[name].data for name in LABELS}
+
+
+class ApproveForm(FlaskForm):
+    version = HiddenField()
+    note = TextAreaField(
+        _l("Note to the parties (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Why you think they should talk; it goes in the introduction email."),
+    )
+
+
+class RejectForm(FlaskForm):
+    version = HiddenField()
+    reason = SelectField(_l("Reason"), validators=[InputRequired()])
+    note = TextAreaField(_l("More detail (optional)"), validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = {r.value: str(label) for r, label in REJECTION_LABELS.items()}
+
+
+class RespondForm(FlaskForm):
+    message = TextAreaField(
+        _l("Message to the other parties"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Optional when you accept; please say why when you decline."),
+    )
+
+
+class OutcomeForm(FlaskForm):
+    kind = SelectField(_l("What happened"), validators=[InputRequired()])
+    happened_on = DateField(_l("When"), validators=[InputRequired(message=_l("Give the date."))])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = {k.value: str(label) for k, label in OUTCOME_LABELS.items()}
+
+
+class QueueFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    template = SelectField(_l("Template"), validators=[Optional()])
+    theme = SelectField(_l("Theme"), validators=[Optional()])
+    country = SelectField(_l("Country"), validators=[Optional()])
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    organisation_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
+    min_score = IntegerField(_l("Minimum score"), validators=[Optional(), NumberRange(0, 100)])
+
+    def __init__(
+        self, *args: Any, templates: dict[str, str], themes: dict[str, str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.template.choices = {"": str(_l("All templates"))} | templates
+        self.theme.choices = {"": str(_l("All themes"))} | themes
+        self.country.choices = country_select_choices(str(_l("All countries")))
+        self.organisation_kind.choices = kind_choices(blank=str(_l("All kinds")))

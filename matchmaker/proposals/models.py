@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from matchmaker.accounts.models import User
 from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
@@ -42,6 +43,27 @@ LIVE_STATUSES = (ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED, Proposa
 SUPPRESSING_STATUSES = (ProposalStatus.REJECTED, ProposalStatus.DECLINED)
 
 
+class RejectionReason(enum.StrEnum):
+    NOT_RELEVANT = "not_relevant"
+    ALREADY_PARTNERS = "already_partners"
+    WRONG_GEOGRAPHY = "wrong_geography"
+    LOW_QUALITY = "low_quality"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return str(REJECTION_LABELS[self])
+
+
+REJECTION_LABELS = {
+    RejectionReason.NOT_RELEVANT: _l("Not relevant"),
+    RejectionReason.ALREADY_PARTNERS: _l("Already partners"),
+    RejectionReason.WRONG_GEOGRAPHY: _l("Wrong geography"),
+    RejectionReason.LOW_QUALITY: _l("Low quality"),
+    RejectionReason.OTHER: _l("Other"),
+}
+
+
 class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
     """A collaboration the matcher suggests, with the explanation of its score."""
 
@@ -68,6 +90,16 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
     )
     withdrawn_reason: Mapped[str | None] = mapped_column(sa.String(255))
     withdrawn_at: Mapped[datetime | None] = mapped_column()
+    # The coordinator's decision
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(str_enum(RejectionReason))
+    # When every party accepted, or one declined
+    closed_at: Mapped[datetime | None] = mapped_column()
+    reminder_sent_at: Mapped[datetime | None] = mapped_column()
     # Optimistic locking: two coordinators deciding at once cannot both win.
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
@@ -79,6 +111,13 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
         order_by="ProposalParty.position",
         lazy="selectin",
     )
+    responses: Mapped[list[ProposalResponse]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="ProposalResponse.id"
+    )
+    outcomes: Mapped[list[Outcome]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", order_by="Outcome.happened_on"
+    )
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.template} {self.score} {self.status.value}>"
@@ -110,3 +149,80 @@ class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
 
     def __repr__(self) -> str:
         return f"<ProposalParty {self.proposal_id} listing={self.listing_id} {self.role}>"
+
+
+class ResponseDecision(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class ProposalResponse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """One party's answer to an introduction."""
+
+    __tablename__ = "proposal_responses"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    decision: Mapped[ResponseDecision] = mapped_column(str_enum(ResponseDecision))
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    responded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    proposal: Mapped[Proposal] = relationship(back_populates="responses")
+    organisation: Mapped[Organisation] = relationship()
+    responded_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ProposalResponse {self.proposal_id} org={self.organisation_id} {self.decision}>"
+
+
+class OutcomeKind(enum.StrEnum):
+    FIRST_MEETING = "first_meeting"
+    AGREEMENT_SIGNED = "agreement_signed"
+    PROJECT_LAUNCHED = "project_launched"
+    FUNDING_OBTAINED = "funding_obtained"
+    NO_FOLLOW_UP = "no_follow_up"
+
+    @property
+    def label(self) -> str:
+        return str(OUTCOME_LABELS[self])
+
+
+OUTCOME_LABELS = {
+    OutcomeKind.FIRST_MEETING: _l("First meeting held"),
+    OutcomeKind.AGREEMENT_SIGNED: _l("Agreement signed"),
+    OutcomeKind.PROJECT_LAUNCHED: _l("Joint project launched"),
+    OutcomeKind.FUNDING_OBTAINED: _l("Funding obtained"),
+    OutcomeKind.NO_FOLLOW_UP: _l("No follow-up"),
+}
+
+
+class Outcome(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """What came of an agreed proposal, recorded by a party as it happens."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    kind: Mapped[OutcomeKind] = mapped_column(str_enum(OutcomeKind))
+    happened_on: Mapped[date] = mapped_column(sa.Date)
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    proposal: Mapped[Proposal] = relationship(back_populates="outcomes")
+    organisation: Mapped[Organisation | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Outcome {self.proposal_id} {self.kind.value}>"

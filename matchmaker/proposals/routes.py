@@ -4,55 +4,226 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.extensions import db
+from matchmaker.listings.services import all_themes
 from matchmaker.matching import settings as matching_settings
-from matchmaker.matching.engine import MatcherBusy, plan, run_full
+from matchmaker.matching.engine import plan, run_full
 from matchmaker.matching.models import MatcherRun
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.matching.templates import TEMPLATES
-from matchmaker.proposals.forms import MatchingSettingsForm
-from matchmaker.proposals.models import Proposal, ProposalStatus
+from matchmaker.organisations.models import Organisation
+from matchmaker.proposals import permissions, services
+from matchmaker.proposals.forms import (
+    ApproveForm,
+    MatchingSettingsForm,
+    OutcomeForm,
+    QueueFilterForm,
+    RejectForm,
+    RespondForm,
+)
+from matchmaker.proposals.models import (
+    OutcomeKind,
+    Proposal,
+    RejectionReason,
+    ResponseDecision,
+)
 
-bp = Blueprint("proposals", __name__, url_prefix="/coordination")
+bp = Blueprint("proposals", __name__)
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
 
 
-@bp.get("/proposals")
+def _load(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    # Parties do not learn of a proposal before a coordinator approves it: 404, not 403.
+    if proposal is None or not permissions.can_view_proposal(current_user, proposal):
+        abort(404)
+    return proposal
+
+
+def _template_labels() -> dict[str, str]:
+    return {name: template.label for name, template in TEMPLATES.items()}
+
+
+@bp.get("/coordination/proposals")
 @require_role(*COORDINATORS)
-def list_proposals() -> ResponseReturnValue:
-    status = request.args.get("status", ProposalStatus.PENDING_REVIEW.value)
-    if status not in ProposalStatus._value2member_map_:
-        abort(400, description=_("Unknown status."))
-    statement = (
-        sa.select(Proposal)
-        .where(Proposal.status == ProposalStatus(status))
-        .order_by(Proposal.score.desc(), Proposal.id)
+def queue() -> ResponseReturnValue:
+    form = QueueFilterForm(
+        request.args,
+        templates=_template_labels(),
+        themes={t.slug: t.name for t in all_themes()},
     )
-    page = db.paginate(statement, per_page=25, error_out=False)
+    if not form.validate():
+        return render_template("proposals/queue.html", form=form, page=None, args={}), 400
+    filters = services.QueueFilters(
+        template=form.template.data or "",
+        theme=form.theme.data or "",
+        country=form.country.data or "",
+        region=form.region.data or "",
+        organisation_kind=form.organisation_kind.data or "",
+        min_score=form.min_score.data or 0,
+    )
+    page = db.paginate(services.queue_statement(filters), per_page=25, error_out=False)
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
-        "proposals/list.html",
-        page=page,
-        status=status,
-        statuses=list(ProposalStatus),
-        templates=TEMPLATES,
+        "proposals/queue.html", form=form, page=page, args=args, templates=TEMPLATES
+    )
+
+
+def _page(proposal: Proposal, **forms: object) -> str:
+    respond_orgs = permissions.organisations_to_respond(current_user, proposal)
+    return render_template(
+        "proposals/show.html",
+        proposal=proposal,
+        template=TEMPLATES.get(proposal.template),
+        can_review=permissions.can_review(current_user),
+        show_contacts=permissions.can_see_contacts(current_user, proposal),
+        respond_orgs=respond_orgs,
+        can_record_outcome=permissions.can_record_outcome(current_user, proposal),
+        history=services.history(proposal) if permissions.can_review(current_user) else [],
+        approve_form=forms.get("approve_form") or ApproveForm(version=proposal.version),
+        reject_form=forms.get("reject_form") or RejectForm(version=proposal.version),
+        respond_forms=forms.get("respond_forms")
+        or {o.id: RespondForm(prefix=f"r{o.id}") for o in respond_orgs},
+        outcome_form=forms.get("outcome_form") or OutcomeForm(),
     )
 
 
 @bp.get("/proposals/<int:proposal_id>")
-@require_role(*COORDINATORS)
-def show_proposal(proposal_id: int) -> ResponseReturnValue:
+def show(proposal_id: int) -> ResponseReturnValue:
+    return _page(_load(proposal_id))
+
+
+def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
     proposal = db.session.get(Proposal, proposal_id) or abort(404)
+    form = ApproveForm() if action == "approve" else RejectForm()
+    if not form.validate_on_submit():
+        key = "approve_form" if action == "approve" else "reject_form"
+        return _page(proposal, **{key: form}), 422
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    try:
+        if action == "approve":
+            services.approve_proposal(
+                proposal=proposal,
+                actor=acting_user(),
+                note=form.note.data,
+                expected_version=version,
+            )
+        else:
+            services.reject_proposal(
+                proposal=proposal,
+                actor=acting_user(),
+                reason=RejectionReason(form.reason.data),
+                note=form.note.data,
+                expected_version=version,
+            )
+        db.session.commit()
+    except services.ProposalConflict as conflict:
+        db.session.rollback()
+        flash(conflict.message, "error")
+        return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
+    except StaleDataError:
+        # Another coordinator's decision was committed between our read and our write.
+        db.session.rollback()
+        proposal = db.session.get(Proposal, proposal_id)
+        flash(services.conflict_message(proposal), "error")
+        return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
+    if action == "approve":
+        flash(_("Approved: the parties are introduced."), "success")
+    else:
+        flash(_("Rejected: this combination will not be proposed again."), "success")
+    return redirect(url_for("proposals.queue"))
+
+
+@bp.post("/coordination/proposals/<int:proposal_id>/approve")
+@require_role(*COORDINATORS)
+def approve(proposal_id: int) -> ResponseReturnValue:
+    return _decide(proposal_id, "approve")
+
+
+@bp.post("/coordination/proposals/<int:proposal_id>/reject")
+@require_role(*COORDINATORS)
+def reject(proposal_id: int) -> ResponseReturnValue:
+    return _decide(proposal_id, "reject")
+
+
+@bp.post(
+    "/proposals/<int:proposal_id>/organisations/<int:organisation_id>/<any(accept, decline):answer>"
+)
+def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseReturnValue:
+    proposal = _load(proposal_id)
+    allowed = {o.id: o for o in permissions.organisations_to_respond(current_user, proposal)}
+    if organisation_id not in allowed:
+        abort(403)
+    organisation: Organisation = allowed[organisation_id]
+    form = RespondForm(prefix=f"r{organisation.id}")
+    if form.validate_on_submit():
+        try:
+            services.respond(
+                proposal=proposal,
+                organisation=organisation,
+                actor=acting_user(),
+                decision=ResponseDecision.ACCEPTED
+                if answer == "accept"
+                else ResponseDecision.DECLINED,
+                message=form.message.data,
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("You accepted on behalf of %(name)s.", name=organisation.name)
+                if answer == "accept"
+                else _("You declined on behalf of %(name)s.", name=organisation.name),
+                "success",
+            )
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return _page(proposal, respond_forms={organisation.id: form}), 422
+
+
+@bp.post("/proposals/<int:proposal_id>/outcomes")
+def add_outcome(proposal_id: int) -> ResponseReturnValue:
+    proposal = _load(proposal_id)
+    if not permissions.can_record_outcome(current_user, proposal):
+        abort(403)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            services.record_outcome(
+                proposal=proposal,
+                organisation=permissions.party_organisations(current_user, proposal)[0],
+                actor=acting_user(),
+                kind=OutcomeKind(form.kind.data),
+                happened_on=form.happened_on.data,
+                note=form.note.data,
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Thank you: the outcome is recorded."), "success")
+            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return _page(proposal, outcome_form=form), 422
+
+
+@bp.get("/my/proposals")
+def mine() -> ResponseReturnValue:
     return render_template(
-        "proposals/show.html", proposal=proposal, template=TEMPLATES.get(proposal.template)
+        "proposals/mine.html", groups=services.proposals_for(current_user), templates=TEMPLATES
     )
 
 
-@bp.route("/matching", methods=["GET", "POST"])
+# Matching settings ---------------------------------------------------------------------------
+
+
+@bp.route("/coordination/matching", methods=["GET", "POST"])
 @require_role(*COORDINATORS)
 def matching_page() -> ResponseReturnValue:
     current = matching_settings.load_settings()
@@ -76,10 +247,7 @@ def matching_page() -> ResponseReturnValue:
                 }
             else:
                 changes = matching_settings.save_settings(settings=chosen, actor=acting_user())
-                try:
-                    run = run_full(settings=chosen, wait=True)
-                except MatcherBusy:  # pragma: no cover - wait=True does not raise
-                    abort(409)
+                run = run_full(settings=chosen, wait=True)
                 db.session.commit()
                 flash(
                     _(

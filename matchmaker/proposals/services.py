@@ -1,13 +1,370 @@
-"""Proposals: export now; review, introductions and responses come with the review queue."""
+"""Proposals after the matcher: review, introductions, responses, outcomes, export."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
+from matchmaker.accounts.models import User
+from matchmaker.core.audit import record_event
+from matchmaker.core.errors import DomainError
+from matchmaker.core.models import AuditEvent
+from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.proposals.models import Proposal, ProposalStatus
+from matchmaker.listings.models import Listing, Theme, listing_themes
+from matchmaker.notifications.services import notify
+from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
+from matchmaker.proposals.models import (
+    Outcome,
+    OutcomeKind,
+    Proposal,
+    ProposalParty,
+    ProposalResponse,
+    ProposalStatus,
+    RejectionReason,
+    ResponseDecision,
+)
+
+REMINDER_AFTER = timedelta(days=30)
+
+
+class ProposalConflict(DomainError):
+    """Someone else decided first; the message says who and what."""
+
+
+# Review queue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    template: str = ""
+    theme: str = ""
+    country: str = ""
+    region: str = ""
+    organisation_kind: str = ""
+    min_score: int = 0
+
+
+def queue_statement(filters: QueueFilters) -> sa.Select[tuple[Proposal]]:
+    """Pending proposals, highest score first, narrowed by every filter given."""
+    statement = sa.select(Proposal).where(Proposal.status == ProposalStatus.PENDING_REVIEW)
+    if filters.template:
+        statement = statement.where(Proposal.template == filters.template)
+    if filters.min_score:
+        statement = statement.where(Proposal.score >= filters.min_score)
+    party_conditions = []
+    if filters.country:
+        party_conditions.append(Organisation.country == filters.country)
+    if filters.region:
+        party_conditions.append(sa.func.lower(Organisation.region) == filters.region.lower())
+    if filters.organisation_kind:
+        party_conditions.append(Organisation.kind == OrganisationKind(filters.organisation_kind))
+    if party_conditions:
+        statement = statement.where(
+            Proposal.id.in_(
+                sa.select(ProposalParty.proposal_id)
+                .join(Organisation, Organisation.id == ProposalParty.organisation_id)
+                .where(*party_conditions)
+            )
+        )
+    if filters.theme:
+        statement = statement.where(
+            Proposal.id.in_(
+                sa.select(ProposalParty.proposal_id)
+                .join(listing_themes, listing_themes.c.listing_id == ProposalParty.listing_id)
+                .join(Theme, Theme.id == listing_themes.c.theme_id)
+                .where(Theme.slug == filters.theme)
+            )
+        )
+    return statement.order_by(Proposal.score.desc(), Proposal.id)
+
+
+def history(proposal: Proposal) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.subject_type == "proposal", AuditEvent.subject_id == proposal.id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+# Decisions ---------------------------------------------------------------------------------
+
+
+def _check_pending(proposal: Proposal, expected_version: int | None) -> None:
+    stale = expected_version is not None and expected_version != proposal.version
+    if proposal.status != ProposalStatus.PENDING_REVIEW or stale:
+        raise ProposalConflict(conflict_message(proposal))
+
+
+def conflict_message(proposal: Proposal) -> str:
+    if proposal.decided_by is not None and proposal.decided_at is not None:
+        return _(
+            "%(name)s already decided on this proposal (%(status)s) at %(time)s.",
+            name=proposal.decided_by.display_name,
+            status=proposal.status.label.lower(),
+            time=proposal.decided_at.strftime("%Y-%m-%d %H:%M UTC"),
+        )
+    return _(
+        "This proposal is %(status)s; it cannot be decided now.",
+        status=proposal.status.label.lower(),
+    )
+
+
+def _members(organisations: list[Organisation]) -> list[User]:
+    ids = [o.id for o in organisations]
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id.in_(ids))
+            .order_by(User.id)
+        ).unique()
+    )
+
+
+def _party_organisations(proposal: Proposal) -> list[Organisation]:
+    return [party.organisation for party in proposal.parties]
+
+
+def _names(proposal: Proposal) -> str:
+    return ", ".join(o.name for o in _party_organisations(proposal))
+
+
+def approve_proposal(
+    *, proposal: Proposal, actor: User, note: str | None = None, expected_version: int | None
+) -> None:
+    """Introduce the parties: each member of each party organisation is notified."""
+    _check_pending(proposal, expected_version)
+    proposal.status = ProposalStatus.APPROVED
+    proposal.decided_at, proposal.decided_by = utcnow(), actor
+    proposal.decision_note = (note or "").strip() or None
+    record_event(
+        "proposal:approve", actor=actor, subject=proposal, details={"note": proposal.decision_note}
+    )
+    url = url_for("proposals.show", proposal_id=proposal.id)
+    notify(
+        _members(_party_organisations(proposal)),
+        kind="proposal:introduced",
+        message=_(
+            "A coordinator introduces you to a partnership: %(names)s.", names=_names(proposal)
+        ),
+        url=url,
+        proposal_id=proposal.id,
+        subject=_("A partnership is proposed to you"),
+        template="proposal_introduced",
+        context={"proposal": proposal, "note": proposal.decision_note},
+    )
+
+
+def reject_proposal(
+    *,
+    proposal: Proposal,
+    actor: User,
+    reason: RejectionReason,
+    note: str | None = None,
+    expected_version: int | None,
+) -> None:
+    """Reject: the parties are never told, and this combination is never proposed again."""
+    _check_pending(proposal, expected_version)
+    proposal.status = ProposalStatus.REJECTED
+    proposal.decided_at, proposal.decided_by = utcnow(), actor
+    proposal.rejection_reason = reason
+    proposal.decision_note = (note or "").strip() or None
+    record_event(
+        "proposal:reject",
+        actor=actor,
+        subject=proposal,
+        details={"reason": reason.value, "note": proposal.decision_note},
+    )
+
+
+def respond(
+    *,
+    proposal: Proposal,
+    organisation: Organisation,
+    actor: User,
+    decision: ResponseDecision,
+    message: str | None = None,
+) -> None:
+    """One party answers. All accepted: agreed, contacts shared. One declined: ended for all."""
+    if proposal.status != ProposalStatus.APPROVED:
+        raise DomainError(
+            _(
+                "This proposal is %(status)s; it takes no more answers.",
+                status=proposal.status.label.lower(),
+            )
+        )
+    if organisation.id not in {p.organisation_id for p in proposal.parties}:
+        raise DomainError(_("This organisation is not a party to the proposal."))
+    if any(r.organisation_id == organisation.id for r in proposal.responses):
+        raise DomainError(_("%(name)s has already answered.", name=organisation.name))
+    message = (message or "").strip() or None
+    if decision == ResponseDecision.DECLINED and not message:
+        raise DomainError(_("Say why you decline, so the coordinators can learn."), "message")
+    proposal.responses.append(
+        ProposalResponse(
+            organisation=organisation, decision=decision, message=message, responded_by=actor
+        )
+    )
+    record_event(
+        "proposal:accept" if decision == ResponseDecision.ACCEPTED else "proposal:decline",
+        actor=actor,
+        subject=proposal,
+        details={"organisation": organisation.name, "message": message},
+    )
+    url = url_for("proposals.show", proposal_id=proposal.id)
+    if decision == ResponseDecision.DECLINED:
+        proposal.status, proposal.closed_at = ProposalStatus.DECLINED, utcnow()
+        others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
+        notify(
+            _members(others),
+            kind="proposal:declined",
+            message=_(
+                "%(name)s declined the partnership: %(names)s.",
+                name=organisation.name,
+                names=_names(proposal),
+            ),
+            url=url,
+            proposal_id=proposal.id,
+            subject=_("A proposed partnership was declined"),
+            template="proposal_declined",
+            context={"proposal": proposal, "organisation": organisation},
+        )
+        return
+    db.session.flush()  # the new response's organisation_id is set from here on
+    answered = {r.organisation_id for r in proposal.responses}
+    if answered >= {p.organisation_id for p in proposal.parties}:
+        proposal.status, proposal.closed_at = ProposalStatus.AGREED, utcnow()
+        record_event("proposal:agree", actor=actor, subject=proposal)
+        notify(
+            _members(_party_organisations(proposal)),
+            kind="proposal:agreed",
+            message=_(
+                "Everyone accepted: %(names)s. Contact details are now shared.",
+                names=_names(proposal),
+            ),
+            url=url,
+            proposal_id=proposal.id,
+            subject=_("Everyone accepted: contact details are shared"),
+            template="proposal_agreed",
+            context={"proposal": proposal},
+        )
+
+
+def record_outcome(
+    *,
+    proposal: Proposal,
+    organisation: Organisation | None,
+    actor: User,
+    kind: OutcomeKind,
+    happened_on: date,
+    note: str | None = None,
+) -> Outcome:
+    if proposal.status != ProposalStatus.AGREED:
+        raise DomainError(_("Outcomes are recorded for agreed partnerships."))
+    if happened_on > utcnow().date():
+        raise DomainError(_("The date cannot be in the future."), "happened_on")
+    outcome = Outcome(
+        proposal=proposal,
+        organisation=organisation,
+        kind=kind,
+        happened_on=happened_on,
+        note=(note or "").strip() or None,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(outcome)
+    record_event(
+        "proposal:outcome",
+        actor=actor,
+        subject=proposal,
+        details={"kind": kind.value, "happened_on": happened_on.isoformat()},
+    )
+    return outcome
+
+
+def send_outcome_reminders(now: Any = None) -> int:
+    """Remind the parties of agreements 30 days old with no outcome recorded, once."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            Proposal.status == ProposalStatus.AGREED,
+            Proposal.closed_at <= now - REMINDER_AFTER,
+            Proposal.reminder_sent_at.is_(None),
+            ~Proposal.outcomes.any(),
+        )
+        .options(selectinload(Proposal.parties))
+    ).all()
+    for proposal in due:
+        notify(
+            _members(_party_organisations(proposal)),
+            kind="proposal:reminder",
+            message=_(
+                "What came of your partnership with %(names)s? Record it in a minute.",
+                names=_names(proposal),
+            ),
+            url=f"/proposals/{proposal.id}#outcomes",
+            proposal_id=proposal.id,
+            subject=_("What came of your partnership?"),
+            template="outcome_reminder",
+            context={"proposal": proposal},
+        )
+        proposal.reminder_sent_at = now
+    return len(due)
+
+
+def proposals_for(user: User) -> dict[str, list[Proposal]]:
+    """The user's organisations' introduced proposals, grouped for their page."""
+    org_ids = [m.organisation_id for m in user.memberships]
+    groups: dict[str, list[Proposal]] = {
+        "waiting_for_you": [],
+        "waiting_for_others": [],
+        "agreed": [],
+        "declined": [],
+    }
+    if not org_ids:
+        return groups
+    proposals = db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            Proposal.status.in_(
+                [ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED]
+            ),
+            Proposal.id.in_(
+                sa.select(ProposalParty.proposal_id).where(
+                    ProposalParty.organisation_id.in_(org_ids)
+                )
+            ),
+        )
+        .options(selectinload(Proposal.responses))
+        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+    )
+    for proposal in proposals:
+        if proposal.status == ProposalStatus.AGREED:
+            groups["agreed"].append(proposal)
+        elif proposal.status == ProposalStatus.DECLINED:
+            groups["declined"].append(proposal)
+        else:
+            answered = {r.organisation_id for r in proposal.responses}
+            mine = {p.organisation_id for p in proposal.parties} & set(org_ids)
+            key = "waiting_for_you" if mine - answered else "waiting_for_others"
+            groups[key].append(proposal)
+    return groups
+
+
+def listings_of(proposal: Proposal) -> list[Listing]:
+    return [party.listing for party in proposal.parties]
+
+
+# Export ------------------------------------------------------------------------------------
 
 
 def export_proposals(status: ProposalStatus | None = None) -> dict[str, Any]:

@@ -148,7 +148,6 @@ def upgrade() -> None:
     with op.batch_alter_table("organisations", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_organisations_country"), ["country"], unique=False)
         batch_op.create_index(batch_op.f("ix_organisations_kind"), ["kind"], unique=False)
-        batch_op.create_index(batch_op.f("ix_organisations_status"), ["status"], unique=False)
 
     op.create_table(
         "contact_people",
@@ -273,7 +272,6 @@ def downgrade() -> None:
 
     op.drop_table("contact_people")
     with op.batch_alter_table("organisations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_organisations_status"))
         batch_op.drop_index(batch_op.f("ix_organisations_kind"))
         batch_op.drop_index(batch_op.f("ix_organisations_country"))
 

@@ -42,13 +42,20 @@ ROLE_OF_KIND = {
 NEIGHBOURS_PER_KIND = 3
 
 
-def _links(views: Sequence[ListingView]) -> list[Link]:
-    """Need/challenge ↔ offer pairs among ``views`` that share one of the template's themes."""
+def _linked(a: ListingView, b: ListingView) -> bool:
+    return a.asks and not b.asks and a.org_id != b.org_id and bool(a.themes & b.themes & THEMES)
+
+
+def _links(views: Sequence[ListingView], ends: Sequence[ListingView] | None = None) -> list[Link]:
+    """Need/challenge ↔ offer pairs among ``views`` that share one of the template's themes
+    (with ``ends``, only the links that touch one of them)."""
     links = []
-    for a in views:
+    for a in views if ends is None else ends:
         for b in views:
-            if a.asks and not b.asks and a.org_id != b.org_id and a.themes & b.themes & THEMES:
+            if _linked(a, b):
                 links.append((a, b))
+            elif ends is not None and _linked(b, a):
+                links.append((b, a))
     return links
 
 
@@ -80,7 +87,14 @@ class KnowledgeExchangeTriad(Template):
             neighbours: dict[int, dict[str, list[ListingView]]] = defaultdict(
                 lambda: defaultdict(list)
             )
-            for asker, giver in _links(views):
+            ends = None
+            if focus_view is not None:
+                # Triads with the focus listing: it is the centre, or a neighbour's neighbour.
+                ends = [
+                    focus_view,
+                    *(v for v in views if _linked(v, focus_view) or _linked(focus_view, v)),
+                ]
+            for asker, giver in _links(views, ends):
                 neighbours[asker.id][giver.org_kind].append(giver)
                 neighbours[giver.id][asker.org_kind].append(asker)
             by_id = {view.id: view for view in views}

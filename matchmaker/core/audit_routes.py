@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from matchmaker.accounts.models import Role, User
+from matchmaker.core.auth import require_role
+from matchmaker.core.models import AuditEvent
+from matchmaker.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/coordination/audit")
+
+
+@bp.get("")
+@require_role(Role.COORDINATOR, Role.ADMIN)
+def index() -> ResponseReturnValue:
+    action = request.args.get("action", "").strip()
+    subject = request.args.get("subject", "").strip()
+    actor = request.args.get("actor", "").strip().lower()
+    statement = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        statement = statement.where(AuditEvent.action.contains(action, autoescape=True))
+    if subject:
+        statement = statement.where(AuditEvent.subject_type == subject)
+    if actor:
+        statement = statement.where(
+            AuditEvent.actor_id.in_(
+                sa.select(User.id).where(User.email.contains(actor, autoescape=True))
+            )
+        )
+    page = db.paginate(statement, per_page=50, error_out=False)
+    subjects = list(db.session.scalars(sa.select(AuditEvent.subject_type).distinct()))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "core/audit.html",
+        page=page,
+        args=args,
+        action=action,
+        subject=subject,
+        actor=actor,
+        subjects=sorted(subjects),
+    )

@@ -1,0 +1,100 @@
+"""In-app notifications, mailed at once, in a daily digest, or not at all, as each user likes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from matchmaker.accounts.models import EmailPreference, User
+from matchmaker.core.mail import external_url, send_email
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.notifications.models import Notification
+
+
+def notify(
+    users: Iterable[User],
+    *,
+    kind: str,
+    message: str,
+    url: str,
+    proposal_id: int | None = None,
+    subject: str,
+    template: str,
+    context: dict[str, Any] | None = None,
+) -> list[Notification]:
+    """Notify each user once; mail those who want mail at once."""
+    created = []
+    seen: set[int] = set()
+    for user in users:
+        if user.id in seen or not user.is_active:
+            continue
+        seen.add(user.id)
+        notification = Notification(
+            user_id=user.id, kind=kind, message=message[:500], url=url, proposal_id=proposal_id
+        )
+        if user.email_preference == EmailPreference.IMMEDIATE:
+            send_email(
+                user.email,
+                subject,
+                template,
+                user=user,
+                link=external_url(url),
+                **(context or {}),
+            )
+            notification.emailed_at = utcnow()
+        db.session.add(notification)
+        created.append(notification)
+    return created
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    statement = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    return db.session.execute(statement.values(read_at=utcnow())).rowcount or 0
+
+
+def send_digests() -> int:
+    """One mail per user who chose the daily digest, with everything not mailed yet."""
+    rows = db.session.execute(
+        sa.select(Notification, User)
+        .join(User, User.id == Notification.user_id)
+        .where(
+            Notification.emailed_at.is_(None),
+            User.email_preference == EmailPreference.DAILY,
+            User.is_active_account.is_(True),
+        )
+        .order_by(Notification.user_id, Notification.id)
+    ).all()
+    by_user: dict[int, tuple[User, list[Notification]]] = {}
+    for notification, user in rows:
+        by_user.setdefault(user.id, (user, []))[1].append(notification)
+    now = utcnow()
+    for user, notifications in by_user.values():
+        send_email(
+            user.email,
+            _("Your SSE Matchmaker digest: %(n)d new", n=len(notifications)),
+            "digest",
+            user=user,
+            items=[(n.message, external_url(n.url)) for n in notifications],
+        )
+        for notification in notifications:
+            notification.emailed_at = now
+    return len(by_user)

@@ -1,0 +1,48 @@
+"""Who may see and act on a proposal. Templates use the same functions to hide buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.organisations.models import Organisation
+from matchmaker.proposals.models import Proposal, ProposalStatus
+
+# Parties learn of a proposal only once a coordinator approved it.
+INTRODUCED = (ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED)
+
+
+def can_review(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_coordinator)
+
+
+def party_organisations(user: Any, proposal: Proposal) -> list[Organisation]:
+    """The party organisations ``user`` is a member of."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    mine = {m.organisation_id for m in user.memberships}
+    return [party.organisation for party in proposal.parties if party.organisation_id in mine]
+
+
+def can_view_proposal(user: Any, proposal: Proposal) -> bool:
+    if can_review(user):
+        return True
+    return proposal.status in INTRODUCED and bool(party_organisations(user, proposal))
+
+
+def organisations_to_respond(user: Any, proposal: Proposal) -> list[Organisation]:
+    """The user's party organisations that have not answered an introduction yet."""
+    if proposal.status != ProposalStatus.APPROVED:
+        return []
+    answered = {response.organisation_id for response in proposal.responses}
+    return [o for o in party_organisations(user, proposal) if o.id not in answered]
+
+
+def can_see_contacts(user: Any, proposal: Proposal) -> bool:
+    """Contact people are shared once every party accepted."""
+    return proposal.status == ProposalStatus.AGREED and (
+        bool(party_organisations(user, proposal)) or can_review(user)
+    )
+
+
+def can_record_outcome(user: Any, proposal: Proposal) -> bool:
+    return proposal.status == ProposalStatus.AGREED and bool(party_organisations(user, proposal))

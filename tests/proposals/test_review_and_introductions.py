@@ -1,0 +1,360 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.accounts.models import EmailPreference, Role
+from matchmaker.core.models import AuditEvent
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind
+from matchmaker.matching.engine import run_full
+from matchmaker.notifications.models import Notification
+from matchmaker.organisations.models import OrganisationKind
+from matchmaker.proposals.models import Proposal, ProposalStatus
+from tests.conftest import Outbox
+from tests.factories import PASSWORD, make_listing, make_organisation, make_user
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    network_owner = make_user(email="rosie@example.org")
+    network_member = make_user(email="member@example.org")
+    uni_owner = make_user(email="alan@example.org")
+    network = make_organisation(
+        name="Social Enterprise Network",
+        owner=network_owner,
+        members=[network_member],
+        contacts=[
+            {
+                "name": "Rosie Jolly",
+                "position": "Chief Executive",
+                "email": "rosie.contact@example.org",
+                "phone": "+44 151 000",
+            }
+        ],
+    )
+    university = make_organisation(
+        name="University of Liverpool",
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+        owner=uni_owner,
+        contacts=[
+            {
+                "name": "Alan Southern",
+                "position": "Co-Director",
+                "email": "alan.contact@example.org",
+            }
+        ],
+    )
+    make_listing(
+        organisation=network,
+        themes=("research-evaluation", "knowledge-exchange"),
+        title="Evaluation of our programmes",
+        description="We need researchers to evaluate our programmes.",
+    )
+    make_listing(
+        organisation=university,
+        kind=ListingKind.OFFER,
+        themes=("research-evaluation", "knowledge-exchange"),
+        title="Research and evaluation",
+        description="We evaluate programmes.",
+    )
+    run_full()
+    db.session.commit()
+    proposal = db.session.scalar(sa.select(Proposal))
+    return {
+        "proposal": proposal,
+        "network": network,
+        "university": university,
+        "network_owner": network_owner,
+        "network_member": network_member,
+        "uni_owner": uni_owner,
+        "coordinator": make_user(role=Role.COORDINATOR),
+    }
+
+
+def _approve(client: FlaskClient, proposal: Proposal, **data: Any) -> Any:
+    return client.post(
+        f"/coordination/proposals/{proposal.id}/approve", data={"version": proposal.version, **data}
+    )
+
+
+def _as(app: Flask, user: Any) -> FlaskClient:
+    client = app.test_client()
+    assert (
+        client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    )
+    return client
+
+
+def test_the_queue_is_for_coordinators(app: Flask, world: dict) -> None:
+    assert _as(app, world["network_owner"]).get("/coordination/proposals").status_code == 403
+    page = _as(app, world["coordinator"]).get("/coordination/proposals").get_data(as_text=True)
+    assert "1 proposal waits for review" in page
+
+
+def test_queue_filters(app: Flask) -> None:
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    client = _as(app, make_user(role=Role.COORDINATOR))
+
+    def count(query: str) -> int:
+        page = client.get(f"/coordination/proposals?{query}").get_data(as_text=True)
+        return page.count('<li class="card">')
+
+    total = count("")
+    assert total >= 5
+    assert 0 < count("template=knowledge_exchange_triad") < total
+    assert 0 < count("country=GR") < total
+    assert count("country=GR&template=pair") < count("country=GR")
+    assert count("theme=market-access") == count("country=BR")
+    assert 0 < count("organisation_kind=academic_institution") < total
+    assert (
+        count("min_score=101") == 0
+        or client.get("/coordination/proposals?min_score=101").status_code == 400
+    )
+    scores = [
+        p.score
+        for p in db.session.scalars(
+            sa.select(Proposal).where(Proposal.status == ProposalStatus.PENDING_REVIEW)
+        )
+    ]
+    assert count(f"min_score={max(scores)}") == scores.count(max(scores))
+
+
+def test_parties_see_nothing_before_approval(app: Flask, world: dict) -> None:
+    url = f"/proposals/{world['proposal'].id}"
+    assert _as(app, world["network_owner"]).get(url).status_code == 404
+    assert _as(app, make_user()).get(url).status_code == 404
+
+
+def test_approval_introduces_every_member_by_email_and_notification(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    proposal = world["proposal"]
+    coordinator = _as(app, world["coordinator"])
+    response = _approve(coordinator, proposal, note="You should talk about evaluation.")
+    assert response.status_code == 302
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.APPROVED
+    assert proposal.decided_by_id == world["coordinator"].id
+    recipients = {m["X-Envelope-To"] for m in outbox.sink.messages}
+    assert recipients == {"rosie@example.org", "member@example.org", "alan@example.org"}
+    message = outbox.to("member@example.org")[0]
+    assert outbox.link(message, "/proposals/") == f"/proposals/{proposal.id}"
+    assert "You should talk about evaluation." in outbox.text(message)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 3
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "proposal:approve"))
+    party = _as(app, world["network_member"])
+    page = party.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "University of Liverpool" in page and "Research and evaluation" in page
+    assert "shared_themes".replace("_", " ") in page
+    assert "alan.contact@example.org" not in page and "rosie.contact@example.org" not in page
+    assert '<span class="count"' in party.get("/").get_data(as_text=True)
+
+
+def test_both_accept_then_contacts_are_shared(app: Flask, world: dict, outbox: Outbox) -> None:
+    proposal = world["proposal"]
+    _approve(_as(app, world["coordinator"]), proposal)
+    network, university = world["network"], world["university"]
+    rosie = _as(app, world["network_owner"])
+    response = rosie.post(
+        f"/proposals/{proposal.id}/organisations/{network.id}/accept",
+        data={f"r{network.id}-message": "Happy to talk."},
+    )
+    assert response.status_code == 302
+    page = rosie.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "alan.contact@example.org" not in page
+    outbox.sink.messages.clear()
+    alan = _as(app, world["uni_owner"])
+    alan.post(f"/proposals/{proposal.id}/organisations/{university.id}/accept")
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.AGREED
+    assert "alan.contact@example.org" in rosie.get(f"/proposals/{proposal.id}").get_data(
+        as_text=True
+    )
+    assert "rosie.contact@example.org" in alan.get(f"/proposals/{proposal.id}").get_data(
+        as_text=True
+    )
+    assert {m["X-Envelope-To"] for m in outbox.sink.messages} == {
+        "rosie@example.org",
+        "member@example.org",
+        "alan@example.org",
+    }
+    assert "contact details are shared" in outbox.sink.messages[0]["Subject"]
+
+
+def test_a_party_answers_only_for_its_own_organisation_and_once(app: Flask, world: dict) -> None:
+    proposal = world["proposal"]
+    _approve(_as(app, world["coordinator"]), proposal)
+    rosie = _as(app, world["network_owner"])
+    url = f"/proposals/{proposal.id}/organisations/{world['university'].id}/accept"
+    assert rosie.post(url).status_code == 403
+    own = f"/proposals/{proposal.id}/organisations/{world['network'].id}/accept"
+    assert rosie.post(own).status_code == 302
+    assert rosie.post(own).status_code == 403
+    assert _as(app, make_user()).post(own).status_code == 404
+
+
+def test_declining_needs_a_reason_ends_it_and_it_never_comes_back(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    proposal = world["proposal"]
+    _approve(_as(app, world["coordinator"]), proposal)
+    alan = _as(app, world["uni_owner"])
+    url = f"/proposals/{proposal.id}/organisations/{world['university'].id}/decline"
+    response = alan.post(url, data={})
+    assert response.status_code == 422
+    assert "Say why you decline" in response.get_data(as_text=True)
+    outbox.sink.messages.clear()
+    alan.post(url, data={f"r{world['university'].id}-message": "No capacity this year."})
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.DECLINED
+    assert {m["X-Envelope-To"] for m in outbox.sink.messages} == {
+        "rosie@example.org",
+        "member@example.org",
+    }
+    rosie = _as(app, world["network_owner"])
+    own = f"/proposals/{proposal.id}/organisations/{world['network'].id}/accept"
+    assert rosie.post(own).status_code == 403
+    run_full()
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+
+
+def test_rejection_with_a_reason_is_final(app: Flask, world: dict, outbox: Outbox) -> None:
+    proposal = world["proposal"]
+    coordinator = _as(app, world["coordinator"])
+    response = coordinator.post(
+        f"/coordination/proposals/{proposal.id}/reject",
+        data={
+            "version": proposal.version,
+            "reason": "already_partners",
+            "note": "They work together since 2015.",
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.REJECTED
+    assert proposal.rejection_reason.value == "already_partners"
+    assert len(outbox) == 0  # the parties are never told
+    run_full()
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+    bad = coordinator.post(
+        f"/coordination/proposals/{proposal.id}/reject",
+        data={"version": proposal.version, "reason": "whim"},
+    )
+    assert bad.status_code == 422
+
+
+def test_the_second_coordinator_sees_who_decided_first(app: Flask, world: dict) -> None:
+    proposal = world["proposal"]
+    first, second = world["coordinator"], make_user(role=Role.COORDINATOR, display_name="Sam")
+    version = proposal.version
+    _approve(_as(app, first), proposal)
+    late = _as(app, second).post(
+        f"/coordination/proposals/{proposal.id}/reject",
+        data={"version": version, "reason": "low_quality"},
+        follow_redirects=True,
+    )
+    page = late.get_data(as_text=True)
+    assert f"{first.display_name} already decided on this proposal (introduced)" in page
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.APPROVED
+    decisions = db.session.scalars(
+        sa.select(AuditEvent.action).where(
+            AuditEvent.action.in_(["proposal:approve", "proposal:reject"])
+        )
+    ).all()
+    assert decisions == ["proposal:approve"]
+
+
+def test_outcomes_after_agreement(app: Flask, world: dict) -> None:
+    proposal = world["proposal"]
+    _approve(_as(app, world["coordinator"]), proposal)
+    rosie, alan = _as(app, world["network_owner"]), _as(app, world["uni_owner"])
+    outcome = {"kind": "first_meeting", "happened_on": date.today().isoformat()}
+    assert rosie.post(f"/proposals/{proposal.id}/outcomes", data=outcome).status_code == 403
+    rosie.post(f"/proposals/{proposal.id}/organisations/{world['network'].id}/accept")
+    alan.post(f"/proposals/{proposal.id}/organisations/{world['university'].id}/accept")
+    future = {**outcome, "happened_on": (date.today() + timedelta(days=3)).isoformat()}
+    assert rosie.post(f"/proposals/{proposal.id}/outcomes", data=future).status_code == 422
+    assert rosie.post(f"/proposals/{proposal.id}/outcomes", data=outcome).status_code == 302
+    assert "First meeting held" in rosie.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+
+
+def test_one_reminder_thirty_days_after_an_agreement_without_outcome(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    proposal = world["proposal"]
+    proposal.status = ProposalStatus.AGREED
+    proposal.closed_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["notifications", "send-reminders"])
+    assert "1 agreement" in result.output
+    assert {m["X-Envelope-To"] for m in outbox.sink.messages} == {
+        "rosie@example.org",
+        "member@example.org",
+        "alan@example.org",
+    }
+    assert "0 agreement" in runner.invoke(args=["notifications", "send-reminders"]).output
+
+
+def test_daily_digest_instead_of_immediate_mail(app: Flask, world: dict, outbox: Outbox) -> None:
+    member = world["network_member"]
+    client = _as(app, member)
+    client.post("/notifications/preferences", data={"email_preference": "daily"})
+    db.session.refresh(member)
+    assert member.email_preference == EmailPreference.DAILY
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    assert outbox.to("member@example.org") == []
+    result = app.test_cli_runner().invoke(args=["notifications", "send-digest"])
+    assert "Sent 1 digest" in result.output
+    [digest] = outbox.to("member@example.org")
+    assert f"/proposals/{world['proposal'].id}" in outbox.text(digest)
+    assert (
+        "Sent 0 digest"
+        in app.test_cli_runner().invoke(args=["notifications", "send-digest"]).output
+    )
+
+
+def test_notifications_can_be_marked_read(app: Flask, world: dict) -> None:
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    rosie = _as(app, world["network_owner"])
+    assert "New:" in rosie.get("/notifications").get_data(as_text=True)
+    rosie.post("/notifications/read")
+    assert "New:" not in rosie.get("/notifications").get_data(as_text=True)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.read_at.is_(None))
+        )
+        == 2
+    )
+
+
+def test_my_proposals_page_groups_them(app: Flask, world: dict) -> None:
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    page = _as(app, world["network_owner"]).get("/my/proposals").get_data(as_text=True)
+    assert "Waiting for your answer (1)" in page
+    assert "University of Liverpool" in page
+
+
+def test_the_audit_trail_is_for_coordinators(app: Flask, world: dict) -> None:
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    assert _as(app, world["network_owner"]).get("/coordination/audit").status_code == 403
+    coordinator = _as(app, world["coordinator"])
+    page = coordinator.get("/coordination/audit?action=approve").get_data(as_text=True)
+    assert "proposal:approve" in page
+    assert "proposal:approve" not in coordinator.get("/coordination/audit?action=verify").get_data(
+        as_text=True
+    )
+    history = coordinator.get(f"/proposals/{world['proposal'].id}").get_data(as_text=True)
+    assert "proposal:approve" in history and "proposed by the matcher" in history
