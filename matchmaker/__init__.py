@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.admin.routes import bp as admin_bp
     from matchmaker.core.audit_routes import bp as audit_bp
     from matchmaker.core.routes import bp as core_bp
+    from matchmaker.dashboard.routes import bp as dashboard_bp
     from matchmaker.interchange.routes import bp as interchange_bp
     from matchmaker.listings.routes import bp as listings_bp
     from matchmaker.notifications.routes import bp as notifications_bp
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         proposals_bp,
         notifications_bp,
         audit_bp,
+        dashboard_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

@@ -129,7 +129,8 @@ def _fts_condition_and_rank(terms: list[str], match_all: bool) -> tuple[Any, Any
     return condition, rank.asc()
 
 
-def _live_condition() -> Any:
+def open_and_current() -> Any:
+    """Open, and not past its expiry date or deadline."""
     today = utcnow().date()
     return sa.and_(
         Listing.status == ListingStatus.OPEN,
@@ -159,7 +160,7 @@ def browse_statement(filters: ListingFilters) -> sa.Select[tuple[Listing]]:
     if filters.organisation_id is not None:
         statement = statement.where(Listing.organisation_id == filters.organisation_id)
     if filters.status == "open":
-        statement = statement.where(_live_condition())
+        statement = statement.where(open_and_current())
     elif filters.status == "expired":
         statement = statement.where(_expired_condition())
     elif filters.status in ("paused", "closed"):
@@ -220,7 +221,7 @@ def similar_listings(
         sa.select(Listing)
         .join(Listing.organisation)
         .options(contains_eager(Listing.organisation))
-        .where(Organisation.status == OrganisationStatus.VERIFIED, _live_condition(), condition)
+        .where(Organisation.status == OrganisationStatus.VERIFIED, open_and_current(), condition)
     )
     if kind is not None:
         statement = statement.where(Listing.kind == kind)
@@ -237,7 +238,7 @@ def open_counts_by_theme() -> list[dict[str, Any]]:
         .join(listing_themes_table, listing_themes_table.c.theme_id == Theme.id)
         .join(Listing, Listing.id == listing_themes_table.c.listing_id)
         .join(Organisation, Organisation.id == Listing.organisation_id)
-        .where(Organisation.status == OrganisationStatus.VERIFIED, _live_condition())
+        .where(Organisation.status == OrganisationStatus.VERIFIED, open_and_current())
         .group_by(Theme.slug, Theme.name, Listing.kind)
     ).all()
     table: dict[str, dict[str, Any]] = {}

@@ -11,22 +11,20 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import combinations
 
 import sqlalchemy as sa
 
-from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
     Listing,
     ListingKind,
-    ListingStatus,
     Scope,
     SoughtKind,
     Theme,
     listing_themes,
 )
+from matchmaker.listings.search import open_and_current
 from matchmaker.matching.text import significant_words
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 
@@ -177,14 +175,9 @@ def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[List
     return index
 
 
-def live_condition(today: date | None = None) -> sa.ColumnElement[bool]:
-    today = today or utcnow().date()
-    return sa.and_(
-        Listing.status == ListingStatus.OPEN,
-        Organisation.status == OrganisationStatus.VERIFIED,
-        sa.or_(Listing.expires_on.is_(None), Listing.expires_on >= today),
-        sa.or_(Listing.deadline.is_(None), Listing.deadline >= today),
-    )
+def live_condition() -> sa.ColumnElement[bool]:
+    """What matching considers: open, current, and its organisation verified."""
+    return sa.and_(open_and_current(), Organisation.status == OrganisationStatus.VERIFIED)
 
 
 _COLUMNS = (

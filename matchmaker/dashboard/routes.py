@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template
+from flask.typing import ResponseReturnValue
+
+from matchmaker.accounts.models import Role
+from matchmaker.core.auth import require_role
+from matchmaker.dashboard.services import TABLES
+
+bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
+
+
+@bp.get("")
+@require_role(Role.COORDINATOR, Role.ADMIN)
+def index() -> ResponseReturnValue:
+    return render_template("dashboard/index.html", tables=[build() for build in TABLES.values()])
+
+
+@bp.get("/<name>.csv")
+@require_role(Role.COORDINATOR, Role.ADMIN)
+def export(name: str) -> ResponseReturnValue:
+    if name not in TABLES:
+        abort(404)
+    table = TABLES[name]()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.headers)
+    writer.writerows(table.rows)
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
+    )

@@ -1,0 +1,262 @@
+"""The coordinators' dashboard: every figure as a table (headers + rows), so the page can draw
+a chart from it and export it as CSV from the same data."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from matchmaker.extensions import db
+from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
+from matchmaker.listings.search import open_and_current, open_counts_by_theme
+from matchmaker.matching.templates import TEMPLATES
+from matchmaker.organisations.models import Organisation, OrganisationStatus
+from matchmaker.proposals.models import (
+    LIVE_STATUSES,
+    Outcome,
+    Proposal,
+    ProposalParty,
+    ProposalStatus,
+)
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list[object]]
+    chart_column: int | None = 1  # which column the bar chart draws (None: no chart)
+
+
+def _template_label(name: str) -> str:
+    template = TEMPLATES.get(name)
+    return template.label if template else name
+
+
+def by_theme() -> Table:
+    rows = [
+        [r["name"], r["need"], r["offer"], r["challenge"], r["need"] + r["offer"] + r["challenge"]]
+        for r in open_counts_by_theme()
+    ]
+    return Table(
+        "by_theme",
+        str(_l("Open listings by theme")),
+        [
+            str(_l("Theme")),
+            str(_l("Needs")),
+            str(_l("Offers")),
+            str(_l("Challenges")),
+            str(_l("Total")),
+        ],
+        rows,
+        chart_column=4,
+    )
+
+
+def by_region() -> Table:
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for country, region, kind, count in db.session.execute(
+        sa.select(Organisation.country, Organisation.region, Listing.kind, sa.func.count())
+        .join(Listing, Listing.organisation_id == Organisation.id)
+        .where(Organisation.status == OrganisationStatus.VERIFIED, open_and_current())
+        .group_by(Organisation.country, Organisation.region, Listing.kind)
+    ):
+        counts[(country, region)][kind.value] += count
+    rows = [
+        [f"{region} ({country})", c["need"], c["offer"], c["challenge"], sum(c.values())]
+        for (country, region), c in counts.items()
+    ]
+    rows.sort(key=lambda r: (-int(r[4]), str(r[0])))
+    return Table(
+        "by_region",
+        str(_l("Open listings by region")),
+        [
+            str(_l("Region")),
+            str(_l("Needs")),
+            str(_l("Offers")),
+            str(_l("Challenges")),
+            str(_l("Total")),
+        ],
+        rows,
+        chart_column=4,
+    )
+
+
+def by_status() -> Table:
+    counts = dict(
+        db.session.execute(
+            sa.select(Proposal.status, sa.func.count()).group_by(Proposal.status)
+        ).all()
+    )
+    rows = [[status.label, counts.get(status, 0)] for status in ProposalStatus]
+    return Table(
+        "by_status", str(_l("Proposals by status")), [str(_l("Status")), str(_l("Proposals"))], rows
+    )
+
+
+def _decided() -> list[Proposal]:
+    return list(
+        db.session.scalars(
+            sa.select(Proposal).where(
+                Proposal.status.in_([ProposalStatus.AGREED, ProposalStatus.DECLINED])
+            )
+        )
+    )
+
+
+def _rate(agreed: int, declined: int) -> str:
+    return f"{100 * agreed / (agreed + declined):.0f}%" if agreed + declined else "—"
+
+
+def acceptance_by_template() -> Table:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for proposal in _decided():
+        counts[proposal.template][proposal.status.value] += 1
+    rows = [
+        [_template_label(name), c["agreed"], c["declined"], _rate(c["agreed"], c["declined"])]
+        for name, c in sorted(counts.items())
+    ]
+    return Table(
+        "acceptance_by_template",
+        str(_l("Acceptance by template")),
+        [str(_l("Template")), str(_l("Agreed")), str(_l("Declined")), str(_l("Acceptance rate"))],
+        rows,
+    )
+
+
+def acceptance_by_rule() -> Table:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for proposal in _decided():
+        for item in proposal.explanation:
+            counts[item["rule"]][proposal.status.value] += 1
+    rows = [
+        [rule.replace("_", " "), c["agreed"], c["declined"], _rate(c["agreed"], c["declined"])]
+        for rule, c in sorted(counts.items())
+    ]
+    return Table(
+        "acceptance_by_rule",
+        str(_l("Acceptance of proposals where each rule fired")),
+        [str(_l("Rule")), str(_l("Agreed")), str(_l("Declined")), str(_l("Acceptance rate"))],
+        rows,
+    )
+
+
+def outcomes_by_template() -> Table:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for template, kind in db.session.execute(
+        sa.select(Proposal.template, Outcome.kind).join(Outcome, Outcome.proposal_id == Proposal.id)
+    ):
+        counts[template][kind.label] += 1
+    rows = [
+        [_template_label(t), sum(c.values()), ", ".join(f"{k}: {n}" for k, n in sorted(c.items()))]
+        for t, c in sorted(counts.items())
+    ]
+    return Table(
+        "outcomes_by_template",
+        str(_l("Outcomes by template")),
+        [str(_l("Template")), str(_l("Outcomes")), str(_l("Which"))],
+        rows,
+    )
+
+
+def outcomes_by_theme() -> Table:
+    counts: Counter[str] = Counter()
+    for _outcome, name in db.session.execute(
+        sa.select(Outcome.id, Theme.name)
+        .distinct()
+        .select_from(Outcome)
+        .join(ProposalParty, ProposalParty.proposal_id == Outcome.proposal_id)
+        .join(listing_themes, listing_themes.c.listing_id == ProposalParty.listing_id)
+        .join(Theme, Theme.id == listing_themes.c.theme_id)
+    ):
+        counts[name] += 1
+    rows = [[name, count] for name, count in counts.most_common()]
+    return Table(
+        "outcomes_by_theme",
+        str(_l("Outcomes by theme (of the parties' listings)")),
+        [str(_l("Theme")), str(_l("Outcomes"))],
+        rows,
+    )
+
+
+def decision_times() -> Table:
+    days: dict[str, list[float]] = defaultdict(list)
+    for template, created, decided in db.session.execute(
+        sa.select(Proposal.template, Proposal.created_at, Proposal.decided_at).where(
+            Proposal.decided_at.is_not(None)
+        )
+    ):
+        days[template].append((decided - created).total_seconds() / 86400)
+    every = [d for values in days.values() for d in values]
+    rows = [
+        [_template_label(t), len(v), f"{statistics.median(v):.1f}"] for t, v in sorted(days.items())
+    ]
+    if every:
+        rows.append([str(_l("All templates")), len(every), f"{statistics.median(every):.1f}"])
+    return Table(
+        "decision_times",
+        str(_l("Median days from proposal to decision")),
+        [str(_l("Template")), str(_l("Decided")), str(_l("Median days"))],
+        rows,
+        chart_column=None,
+    )
+
+
+def unmet_needs() -> Table:
+    live = (
+        sa.select(ProposalParty.listing_id).join(Proposal).where(Proposal.status.in_(LIVE_STATUSES))
+    )
+    rows = [
+        [
+            listing.title,
+            listing.organisation.name,
+            listing.organisation.country,
+            ", ".join(t.slug for t in listing.themes),
+            listing.created_at.date().isoformat(),
+            listing.id,
+        ]
+        for listing in db.session.scalars(
+            sa.select(Listing)
+            .join(Organisation, Organisation.id == Listing.organisation_id)
+            .where(
+                Listing.kind == ListingKind.NEED,
+                Organisation.status == OrganisationStatus.VERIFIED,
+                open_and_current(),
+                Listing.id.not_in(live),
+            )
+            .order_by(Listing.created_at, Listing.id)
+        )
+    ]
+    return Table(
+        "unmet_needs",
+        str(_l("Unmet needs: open needs with no live proposal")),
+        [
+            str(_l("Need")),
+            str(_l("Organisation")),
+            str(_l("Country")),
+            str(_l("Themes")),
+            str(_l("Posted")),
+            "id",
+        ],
+        rows,
+        chart_column=None,
+    )
+
+
+TABLES: dict[str, Callable[[], Table]] = {
+    "by_theme": by_theme,
+    "by_region": by_region,
+    "by_status": by_status,
+    "acceptance_by_template": acceptance_by_template,
+    "acceptance_by_rule": acceptance_by_rule,
+    "outcomes_by_template": outcomes_by_template,
+    "outcomes_by_theme": outcomes_by_theme,
+    "decision_times": decision_times,
+    "unmet_needs": unmet_needs,
+}
