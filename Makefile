@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run test test-postgres test-browser lint format migrate demo clean
+.PHONY: run test test-postgres test-browser bench lint format migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,16 +19,30 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed-app
 
+# Browser tests: Playwright from PyPI drives Debian's Chromium (apt-get install chromium);
+# axe-core comes from npm. Playwright never downloads a browser of its own here.
+$(VENV)/.installed-browser: pyproject.toml package.json package-lock.json | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,browser]'
+	npm ci --no-audit --no-fund --silent
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-app
+
 run: $(VENV)/.installed-app
 	$(DEV) $(FLASK) db upgrade
 	$(DEV) $(FLASK) demo load --if-empty
 	$(DEV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not browser"
+
+test-browser: $(VENV)/.installed-browser
+	$(BIN)/pytest -m browser --no-cov tests/browser
+
+bench: $(VENV)/.installed-app
+	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/quality.py
 
 test-postgres: $(VENV)/.installed-test
-	MATCHMAKER_TEST_DATABASE_URL=$${MATCHMAKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest
+	MATCHMAKER_TEST_DATABASE_URL=$${MATCHMAKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -45,4 +59,4 @@ demo: $(VENV)/.installed-app
 	$(DEV) $(FLASK) demo load
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage node_modules screenshots

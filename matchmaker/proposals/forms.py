@@ -50,12 +50,14 @@ class ApproveForm(FlaskForm):
 
 class RejectForm(FlaskForm):
     version = HiddenField()
-    reason = SelectField(_l("Reason"), validators=[InputRequired()])
+    reason = SelectField(_l("Reason"), validators=[InputRequired(message=_l("Choose a reason."))])
     note = TextAreaField(_l("More detail (optional)"), validators=[Optional(), Length(max=2000)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.reason.choices = {r.value: str(label) for r, label in REJECTION_LABELS.items()}
+        self.reason.choices = {"": str(_l("Choose a reason…"))} | {
+            r.value: str(label) for r, label in REJECTION_LABELS.items()
+        }
 
 
 class RespondForm(FlaskForm):

@@ -87,8 +87,10 @@ def _page(proposal: Proposal, **forms: object) -> str:
         respond_orgs=respond_orgs,
         can_record_outcome=permissions.can_record_outcome(current_user, proposal),
         history=services.history(proposal) if permissions.can_review(current_user) else [],
-        approve_form=forms.get("approve_form") or ApproveForm(version=proposal.version),
-        reject_form=forms.get("reject_form") or RejectForm(version=proposal.version),
+        approve_form=forms.get("approve_form")
+        or ApproveForm(prefix="approve", version=proposal.version),
+        reject_form=forms.get("reject_form")
+        or RejectForm(prefix="reject", version=proposal.version),
         respond_forms=forms.get("respond_forms")
         or {o.id: RespondForm(prefix=f"r{o.id}") for o in respond_orgs},
         outcome_form=forms.get("outcome_form") or OutcomeForm(),
@@ -102,7 +104,7 @@ def show(proposal_id: int) -> ResponseReturnValue:
 
 def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
     proposal = db.session.get(Proposal, proposal_id) or abort(404)
-    form = ApproveForm() if action == "approve" else RejectForm()
+    form = ApproveForm(prefix="approve") if action == "approve" else RejectForm(prefix="reject")
     if not form.validate_on_submit():
         key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 422

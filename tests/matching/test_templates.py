@@ -200,3 +200,12 @@ def test_weights_change_the_score_and_zero_turns_a_rule_off() -> None:
     score, explanation = score_links(snap, no_proximity, [(need, offer)], explain=True)
     assert score < default[0]
     assert "proximity" not in [item["rule"] for item in explanation]
+
+
+def test_a_focus_listing_outside_the_triad_gives_no_triad() -> None:
+    views = _liverpool()
+    company = view(9, "need", 9, "private_sector", themes=("research-evaluation",))
+    assert list(TRIAD.propose(snapshot(*views, company), DEFAULTS, 9)) == []
+    other_theme = view(8, "offer", 8, "sse_organisation", themes=("funding",))
+    assert list(TRIAD.propose(snapshot(*views, other_theme), DEFAULTS, 8)) == []
+    assert len(list(TRIAD.propose(snapshot(*views), DEFAULTS, views[0].id))) == 1

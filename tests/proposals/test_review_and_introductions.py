@@ -79,8 +79,10 @@ def world(app: Flask) -> dict[str, Any]:
 
 
 def _approve(client: FlaskClient, proposal: Proposal, **data: Any) -> Any:
+    fields = {f"approve-{key}": value for key, value in data.items()}
     return client.post(
-        f"/coordination/proposals/{proposal.id}/approve", data={"version": proposal.version, **data}
+        f"/coordination/proposals/{proposal.id}/approve",
+        data={"approve-version": proposal.version, **fields},
     )
 
 
@@ -232,9 +234,9 @@ def test_rejection_with_a_reason_is_final(app: Flask, world: dict, outbox: Outbo
     response = coordinator.post(
         f"/coordination/proposals/{proposal.id}/reject",
         data={
-            "version": proposal.version,
-            "reason": "already_partners",
-            "note": "They work together since 2015.",
+            "reject-version": proposal.version,
+            "reject-reason": "already_partners",
+            "reject-note": "They work together since 2015.",
         },
     )
     assert response.status_code == 302
@@ -247,7 +249,7 @@ def test_rejection_with_a_reason_is_final(app: Flask, world: dict, outbox: Outbo
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
     bad = coordinator.post(
         f"/coordination/proposals/{proposal.id}/reject",
-        data={"version": proposal.version, "reason": "whim"},
+        data={"reject-version": proposal.version, "reject-reason": "whim"},
     )
     assert bad.status_code == 422
 
@@ -259,7 +261,7 @@ def test_the_second_coordinator_sees_who_decided_first(app: Flask, world: dict) 
     _approve(_as(app, first), proposal)
     late = _as(app, second).post(
         f"/coordination/proposals/{proposal.id}/reject",
-        data={"version": version, "reason": "low_quality"},
+        data={"reject-version": version, "reject-reason": "low_quality"},
         follow_redirects=True,
     )
     page = late.get_data(as_text=True)

@@ -78,9 +78,11 @@ class KnowledgeExchangeTriad(Template):
     ) -> Iterable[Candidate]:
         regions: dict[tuple[str, str], list[ListingView]] = defaultdict(list)
         focus_view = snapshot.listings.get(focus) if focus is not None else None
+        if focus is not None and (focus_view is None or not self._eligible(focus_view)):
+            return
         for view in snapshot.listings.values():
             in_focus = focus_view is None or view.region_key == focus_view.region_key
-            if in_focus and view.org_kind in ROLE_OF_KIND and view.themes & THEMES:
+            if in_focus and self._eligible(view):
                 regions[view.region_key].append(view)
         seen: set[tuple[int, ...]] = set()
         for views in regions.values():
@@ -118,6 +120,10 @@ class KnowledgeExchangeTriad(Template):
                     )
                     if candidate is not None:
                         yield candidate
+
+    @staticmethod
+    def _eligible(view: ListingView) -> bool:
+        return view.org_kind in ROLE_OF_KIND and bool(view.themes & THEMES)
 
     def build(
         self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]

@@ -1,0 +1,115 @@
+"""Every main page passes axe-core (installed from npm) with no serious or critical violation,
+at 375 and 1280 pixels wide, and its HTML is valid for the Nu HTML checker (vnu-jar from npm,
+run with Java); screenshots of each go to screenshots/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ROOT, SCREENSHOTS, sign_in
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+PUBLIC_PAGES = {
+    "home": "/",
+    "directory": "/organisations",
+    "needs": "/needs",
+    "challenges": "/challenges?sort=deadline",
+    "listing": "/listings/1",
+    "organisation": "/organisations/1",
+    "signup": "/signup",
+    "login": "/login",
+}
+COORDINATOR_PAGES = {
+    "review-queue": "/coordination/proposals",
+    "proposal": "/proposals/1",
+    "dashboard": "/coordination/dashboard",
+    "matching-settings": "/coordination/matching",
+    "verification": "/coordination/organisations",
+}
+MEMBER_PAGES = {
+    "my-organisations": "/my/organisations",
+    "new-need-form": "/organisations/1/listings/new/need",
+    "my-proposals": "/my/proposals",
+    "account": "/account",
+}
+
+
+def _serious_violations(page: Any) -> list[str]:
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci (make test-browser does it)")
+    page.evaluate(AXE.read_text())
+    return page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ['violations']});
+            return result.violations
+              .filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+        }"""
+    )
+
+
+def _check(page: Any, name: str, path: str, width: int, html: dict[str, str]) -> list[str]:
+    response = page.goto(path)
+    assert response.status == 200, (path, response.status)
+    html[name] = response.text()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    problems = [f"{name} @{width}: {v}" for v in _serious_violations(page)]
+    if overflow > 1:
+        problems.append(f"{name} @{width}: the page is {overflow}px wider than the screen")
+    return problems
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_main_pages_are_accessible_at_both_widths(new_page: Any, width: int) -> None:
+    problems: list[str] = []
+    html: dict[str, str] = {}
+    visitor = new_page(width=width, bypass_csp=True)
+    for name, path in PUBLIC_PAGES.items():
+        problems += _check(visitor, name, path, width, html)
+    coordinator = new_page(width=width, bypass_csp=True)
+    sign_in(coordinator, "coordinator@example.org")
+    for name, path in COORDINATOR_PAGES.items():
+        problems += _check(coordinator, name, path, width, html)
+    member = new_page(width=width, bypass_csp=True)
+    sign_in(member, "alan.southern@example.org")
+    for name, path in MEMBER_PAGES.items():
+        problems += _check(member, name, path, width, html)
+    assert problems == []
+    if width == 1280:
+        assert _invalid_html(html, tmp_folder=SCREENSHOTS / "html") == []
+
+
+def _invalid_html(pages: dict[str, str], tmp_folder: Path) -> list[str]:
+    """Errors the Nu HTML checker finds in the pages, as 'page:line: message'."""
+    java = shutil.which("java")
+    if not VNU.exists() or java is None:
+        pytest.skip("the Nu HTML checker needs npm ci (vnu-jar) and Java")
+    tmp_folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, text in pages.items():
+        path = tmp_folder / f"{name}.html"
+        path.write_text(text)
+        files.append(str(path))
+    result = subprocess.run(
+        [java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    messages = json.loads(result.stderr or "{}").get("messages", [])
+    return [
+        f"{Path(m.get('url', '')).stem}:{m.get('lastLine')}: {m.get('message')}"
+        for m in messages
+        if m.get("type") == "error"
+    ]

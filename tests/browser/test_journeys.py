@@ -1,0 +1,201 @@
+"""The journeys people take, in Chromium against a real server. Journeys 1 to 3 follow one
+newcomer and share what they create, so they run in this file's order."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import sign_in
+from tests.conftest import Outbox, SMTPSink
+
+pytestmark = pytest.mark.browser
+
+NEWCOMER = {
+    "email": "nia.newcomer@example.org",
+    "name": "Nia Newcomer",
+    "password": "a-long-password",
+}
+ORGANISATION = "Merseyside Food Cooperative"
+NEED = "Evaluation of our community kitchens"
+state: dict[str, Any] = {}
+
+
+@pytest.fixture
+def sink_outbox(smtp_sink: SMTPSink) -> Outbox:
+    return Outbox(smtp_sink)
+
+
+def test_1_newcomer_signs_up_confirms_registers_and_posts_a_need(
+    new_page: Any, sink_outbox: Outbox
+) -> None:
+    page = new_page()
+    page.goto("/")
+    page.get_by_role("link", name="Sign up your organisation").click()
+    page.get_by_label("Email address").fill(NEWCOMER["email"])
+    page.get_by_label("Your name").fill(NEWCOMER["name"])
+    page.get_by_label("Password", exact=True).fill(NEWCOMER["password"])
+    page.get_by_label("Repeat the password").fill(NEWCOMER["password"])
+    page.get_by_role("button", name="Sign up").click()
+    page.get_by_role("heading", name="Check your email").wait_for()
+
+    [message] = sink_outbox.to(NEWCOMER["email"])
+    page.goto(sink_outbox.link(message, "/confirm/"))
+    page.get_by_text("your email address is confirmed").wait_for()
+    sign_in(page, NEWCOMER["email"], NEWCOMER["password"])
+
+    page.get_by_role("link", name="My organisations").click()
+    page.get_by_role("link", name="Register an organisation").click()
+    page.get_by_label("Name", exact=True).fill(ORGANISATION)
+    page.get_by_label("Kind of organisation").select_option(label="SSE organisation")
+    page.get_by_label("Description").fill(
+        "A food cooperative that runs community kitchens across Merseyside."
+    )
+    page.get_by_label("City").fill("Liverpool")
+    page.get_by_label("Region").fill("Liverpool City Region")
+    page.get_by_label("Country").select_option(label="United Kingdom")
+    page.get_by_label("Contact person").fill("Nia Newcomer")
+    page.get_by_label("Position").fill("Coordinator")
+    page.get_by_label("Email", exact=True).fill("nia.contact@example.org")
+    page.get_by_role("button", name="Register").click()
+    page.get_by_text("waits for a coordinator to verify it").wait_for()
+
+    # A coordinator verifies it (journey 2 continues from here).
+    coordinator = new_page()
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.get_by_role("link", name="Verification").click()
+    card = coordinator.locator("li.card", has_text=ORGANISATION)
+    card.get_by_role("button", name="Verify", exact=True).click()
+    coordinator.get_by_text(f"{ORGANISATION} is verified").wait_for()
+
+    page.get_by_role("link", name="My organisations").click()
+    page.get_by_role("link", name="Post a need").click()
+    page.get_by_label("Title").fill(NEED)
+    page.get_by_label("Description").fill(
+        "We need researchers to evaluate the social impact of our kitchens and share "
+        "knowledge with practitioners."
+    )
+    page.get_by_label("Research, evaluation and impact measurement").check()
+    page.get_by_label("Knowledge exchange between academia and practice").check()
+    page.get_by_label("Where partners may be").select_option("regional")
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_role("heading", name=NEED).wait_for()
+    state["need_posted"] = True
+
+
+def test_2_the_matcher_proposes_and_a_coordinator_approves(
+    new_page: Any, sink_outbox: Outbox
+) -> None:
+    if "need_posted" not in state:
+        pytest.skip("journey 1 did not finish")
+    coordinator = new_page()
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.get_by_role("link", name="Review").click()
+    card = (
+        coordinator.locator("li.card", has_text=ORGANISATION)
+        .filter(has_text="University of Liverpool")
+        .first
+    )
+    card.get_by_role("link").first.click()
+    coordinator.get_by_role("heading", name="Why the matcher proposes it").wait_for()
+    assert coordinator.get_by_text("shared themes", exact=True).count() == 1
+    coordinator.get_by_label("Note to the parties (optional)").fill("Talk about evaluation.")
+    sink_outbox.sink.messages.clear()
+    coordinator.get_by_role("button", name="Approve").click()
+    coordinator.get_by_text("Approved: the parties are introduced.").wait_for()
+    [mail] = sink_outbox.to(NEWCOMER["email"])
+    state["proposal_url"] = sink_outbox.link(mail, "/proposals/")
+    assert sink_outbox.to("alan.southern@example.org")
+
+
+def test_3_both_parties_accept_and_see_each_others_contact_people(new_page: Any) -> None:
+    if "proposal_url" not in state:
+        pytest.skip("journey 2 did not finish")
+    newcomer = new_page()
+    sign_in(newcomer, NEWCOMER["email"], NEWCOMER["password"])
+    newcomer.goto(state["proposal_url"])
+    assert "alan.southern@example.org" not in newcomer.content()
+    newcomer.get_by_role("button", name="Accept").click()
+    newcomer.get_by_text(f"You accepted on behalf of {ORGANISATION}").wait_for()
+    assert "alan.southern@example.org" not in newcomer.content()
+
+    alan = new_page()
+    sign_in(alan, "alan.southern@example.org")
+    alan.get_by_role("link", name="My proposals").click()
+    alan.locator("li.card", has_text=ORGANISATION).get_by_role("link").first.click()
+    alan.get_by_role("button", name="Accept").click()
+    alan.get_by_text("Everyone accepted").wait_for()
+    assert "nia.contact@example.org" in alan.content()
+    newcomer.reload()
+    assert "alan.southern@example.org" in newcomer.content()
+
+
+def test_4_a_municipality_posts_a_challenge_and_sees_the_partnership(new_page: Any) -> None:
+    officer = new_page()
+    sign_in(officer, "athens@example.org")
+    officer.get_by_role("link", name="My organisations").click()
+    officer.get_by_role("link", name="Post a challenge").click()
+    title = "Work integration for young people at risk of poverty"
+    officer.get_by_label("Title").fill(title)
+    officer.get_by_label("Description").fill(
+        "The City of Athens seeks a university and social enterprises for work integration "
+        "and social inclusion of young people at risk of poverty."
+    )
+    officer.get_by_label("Social and active inclusion of people at risk of poverty").check()
+    officer.get_by_label("Work integration and employment").check()
+    officer.get_by_label("Where partners may be").select_option("local")
+    officer.get_by_label("Academic institution").check()
+    officer.get_by_label("SSE organisation").check()
+    officer.get_by_label("Deadline").fill((date.today() + timedelta(days=90)).isoformat())
+    officer.get_by_role("button", name="Publish").click()
+    officer.get_by_role("heading", name=title).wait_for()
+
+    coordinator = new_page()
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.goto("/coordination/proposals?template=local_inclusion_partnership")
+    coordinator.locator("li.card", has_text=title).get_by_role("link").first.click()
+    coordinator.get_by_role("button", name="Approve").click()
+    coordinator.get_by_text("Approved").wait_for()
+
+    officer.get_by_role("link", name="My proposals").click()
+    officer.get_by_role("heading", name=re.compile("Waiting for your answer")).wait_for()
+    card = officer.locator("li.card", has_text=title)
+    assert "local inclusion partnership (athens model)" in card.inner_text().lower()
+
+
+def test_5_review_queue_and_dashboard_for_coordinators_only(new_page: Any) -> None:
+    coordinator = new_page()
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.get_by_role("link", name="Review").click()
+    coordinator.get_by_role("heading", name="Proposals to review").wait_for()
+    coordinator.get_by_role("link", name="Dashboard").click()
+    coordinator.get_by_role("heading", name="Open listings by theme").wait_for()
+    assert coordinator.locator("svg.chart").count() >= 3
+
+    member = new_page()
+    sign_in(member, "rosie.jolly@example.org")
+    assert member.get_by_role("link", name="Review").count() == 0
+    response = member.goto("/coordination/proposals")
+    assert response.status == 403
+    member.get_by_role("heading", name="Not allowed").wait_for()
+    assert member.goto("/coordination/dashboard").status == 403
+
+
+def test_6_forms_show_errors_next_to_fields_and_keep_what_was_typed(new_page: Any) -> None:
+    page = new_page()
+    page.goto("/signup")
+    page.get_by_label("Email address").fill("someone@example.org")
+    page.get_by_label("Your name").fill("Some One")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Repeat the password").fill("different")
+    page.get_by_role("button", name="Sign up").click()
+    password = page.get_by_label("Password", exact=True)
+    described = password.get_attribute("aria-describedby") or ""
+    error_id = next(part for part in described.split() if part.endswith("-error"))
+    assert "between 10 and 200" in page.locator(f"#{error_id}").inner_text()
+    assert password.get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Email address").input_value() == "someone@example.org"
+    assert page.get_by_label("Your name").input_value() == "Some One"
