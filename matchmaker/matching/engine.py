@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -54,7 +53,6 @@ class ExistingProposal:
     template: str
     status: ProposalStatus
     score: int
-    explanation: list[dict[str, Any]]
     parties: list[tuple[int, str]]  # (listing id, role)
 
 
@@ -75,7 +73,6 @@ def _existing(listing_ids: Iterable[int] | None) -> dict[str, ExistingProposal]:
         Proposal.template,
         Proposal.status,
         Proposal.score,
-        Proposal.explanation,
         Proposal.fingerprint,
     )
     party_statement = sa.select(
@@ -91,8 +88,8 @@ def _existing(listing_ids: Iterable[int] | None) -> dict[str, ExistingProposal]:
     for proposal_id, listing_id, role in db.session.execute(party_statement):
         parties[proposal_id].append((listing_id, role))
     return {
-        fp: ExistingProposal(pid, template, status, score, explanation, parties[pid])
-        for pid, template, status, score, explanation, fp in db.session.execute(statement)
+        fp: ExistingProposal(pid, template, status, score, parties[pid])
+        for pid, template, status, score, fp in db.session.execute(statement)
     }
 
 
@@ -114,6 +111,7 @@ def plan(
         for pair in combinations({lid for lid, _ in proposal.parties}, 2)
     }
     live_count: Counter[int] = Counter()
+    unchanged_scores: list[tuple[int, Candidate]] = []
 
     # Keep pending proposals in step with the listings and the rules.
     for proposal in existing.values():
@@ -132,11 +130,26 @@ def plan(
             if rebuilt is None or rebuilt.score < settings.min_score:
                 result.withdraw.append((proposal.id, BELOW_RULES))
                 continue
-            explanation = rebuilt.explanation(snapshot, settings)
-            if (rebuilt.score, explanation) != (proposal.score, proposal.explanation):
+            if rebuilt.score != proposal.score:
                 result.rescore.append((proposal.id, rebuilt))
+            else:
+                unchanged_scores.append((proposal.id, rebuilt))
         if proposal.status in LIVE_STATUSES:
             live_count.update(listing_ids)
+
+    # Same score, but a reason may read differently (a renamed organisation, a new theme):
+    # compare the stored explanations of just these proposals, in one query.
+    if unchanged_scores:
+        stored = dict(
+            db.session.execute(
+                sa.select(Proposal.id, Proposal.explanation).where(
+                    Proposal.id.in_([pid for pid, _ in unchanged_scores])
+                )
+            ).all()
+        )
+        for pid, rebuilt in unchanged_scores:
+            if rebuilt.explanation(snapshot, settings) != stored[pid]:
+                result.rescore.append((pid, rebuilt))
 
     # Score what the templates suggest, then take the best first while each listing has room.
     qualifying: dict[str, Candidate] = {}

@@ -293,9 +293,6 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
         db.session.scalars(sa.select(Listing.id).where(Listing.organisation_id.in_(region_orgs)))
     )
     if level >= COUNTRY:
-        sharing = sa.select(listing_themes.c.listing_id).where(
-            listing_themes.c.theme_id.in_([theme.id for theme in focus.themes])
-        )
         other_side = (
             Listing.kind != ListingKind.OFFER
             if focus.kind == ListingKind.OFFER
@@ -309,11 +306,17 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
         ]
         if level >= WORLD:
             reach.append(Listing.scope == Scope.INTERNATIONAL)
+        # Driven from the theme index, then each listing and organisation by primary key.
         ids.update(
             db.session.scalars(
-                sa.select(Listing.id)
+                sa.select(listing_themes.c.listing_id)
+                .join(Listing, Listing.id == listing_themes.c.listing_id)
                 .join(Organisation, Organisation.id == Listing.organisation_id)
-                .where(Listing.id.in_(sharing), other_side, sa.or_(*reach))
+                .where(
+                    listing_themes.c.theme_id.in_([theme.id for theme in focus.themes]),
+                    other_side,
+                    sa.or_(*reach),
+                )
             )
         )
     ids.add(focus.id)
