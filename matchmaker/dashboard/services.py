@@ -39,6 +39,10 @@ def _template_label(name: str) -> str:
     return template.label if template else name
 
 
+def _count_headers(first: str) -> list[str]:
+    return [first, str(_l("Needs")), str(_l("Offers")), str(_l("Challenges")), str(_l("Total"))]
+
+
 def by_theme() -> Table:
     rows = [
         [r["name"], r["need"], r["offer"], r["challenge"], r["need"] + r["offer"] + r["challenge"]]
@@ -47,13 +51,7 @@ def by_theme() -> Table:
     return Table(
         "by_theme",
         str(_l("Open listings by theme")),
-        [
-            str(_l("Theme")),
-            str(_l("Needs")),
-            str(_l("Offers")),
-            str(_l("Challenges")),
-            str(_l("Total")),
-        ],
+        _count_headers(str(_l("Theme"))),
         rows,
         chart_column=4,
     )
@@ -76,13 +74,7 @@ def by_region() -> Table:
     return Table(
         "by_region",
         str(_l("Open listings by region")),
-        [
-            str(_l("Region")),
-            str(_l("Needs")),
-            str(_l("Offers")),
-            str(_l("Challenges")),
-            str(_l("Total")),
-        ],
+        _count_headers(str(_l("Region"))),
         rows,
         chart_column=4,
     )

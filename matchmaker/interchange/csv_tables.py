@@ -12,35 +12,17 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from matchmaker.interchange.document import FORMAT
+from matchmaker.interchange.document import (
+    CONTACT_COLUMNS,
+    FORMAT,
+    LISTING_COLUMNS,
+    ORGANISATION_COLUMNS,
+)
 
-ORGANISATION_COLUMNS = [
-    "ref",
-    "name",
-    "kind",
-    "description",
-    "website",
-    "city",
-    "region",
-    "country",
-]
-CONTACT_COLUMNS = ["organisation", "name", "position", "email", "phone"]
-LISTING_COLUMNS = [
-    "ref",
-    "organisation",
-    "kind",
-    "title",
-    "description",
-    "themes",
-    "scope",
-    "status",
-    "expires_on",
-    "sought_kinds",
-    "deadline",
-]
+CONTACT_TABLE_COLUMNS = ("organisation", *CONTACT_COLUMNS)
 TABLES = {
     "organisations": ORGANISATION_COLUMNS,
-    "contacts": CONTACT_COLUMNS,
+    "contacts": CONTACT_TABLE_COLUMNS,
     "listings": LISTING_COLUMNS,
 }
 LIST_COLUMNS = {"themes", "sought_kinds"}

@@ -19,7 +19,8 @@ from matchmaker.organisations.models import OrganisationKind
 
 FORMAT = "sse-matchmaker/1"
 
-ORGANISATION_FIELDS = {
+# The fields of the format, in the order the CSV tables put their columns.
+ORGANISATION_COLUMNS = (
     "ref",
     "name",
     "kind",
@@ -28,10 +29,9 @@ ORGANISATION_FIELDS = {
     "city",
     "region",
     "country",
-    "contacts",
-}
-CONTACT_FIELDS = {"name", "position", "email", "phone"}
-LISTING_FIELDS = {
+)
+CONTACT_COLUMNS = ("name", "position", "email", "phone")
+LISTING_COLUMNS = (
     "ref",
     "organisation",
     "kind",
@@ -43,7 +43,10 @@ LISTING_FIELDS = {
     "expires_on",
     "sought_kinds",
     "deadline",
-}
+)
+ORGANISATION_FIELDS = {*ORGANISATION_COLUMNS, "contacts"}
+CONTACT_FIELDS = set(CONTACT_COLUMNS)
+LISTING_FIELDS = set(LISTING_COLUMNS)
 
 
 @dataclass
