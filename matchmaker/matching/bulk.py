@@ -8,7 +8,9 @@ own batched inserts, which it keeps.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,35 +24,32 @@ def insert_many(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[
         connection.execute(table.insert(), list(rows))
         return
     columns = list(rows[0])
-    processors = []
-    for name in columns:
-        column_type = table.c[name].type
-        processor = column_type.bind_processor(dialect)
-        if isinstance(column_type, sa.TypeDecorator):
-            inner = processor
-
-            def processor(value: Any, t: Any = column_type, i: Any = inner) -> Any:
-                value = t.process_bind_param(value, dialect)
-                return i(value) if i else value
-
-        processors.append(processor)
+    # A TypeDecorator's processor includes its process_bind_param.
+    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
     statement = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 (names from the model)
         f"VALUES ({', '.join('?' * len(columns))})"
     )
     first = rows[0]
-    constant = {  # e.g. the run's timestamp: processed once, not once a row
-        c: (p(first[c]) if p else first[c])
-        for c, p in zip(columns, processors, strict=True)
-        if all(row[c] is first[c] for row in rows)
-    }
-    varying = [(c, p) for c, p in zip(columns, processors, strict=True) if c not in constant]
+    # Columns whose value is the same object in every row (the run's timestamp, its id) are
+    # processed once; the others row by row.
+    template: list[Any] = []
+    varying = []
+    for index, (c, p) in enumerate(zip(columns, processors, strict=True)):
+        if all(row[c] is first[c] for row in rows):
+            value = p(first[c]) if p else first[c]
+            # Adapted once here: sqlite3 would turn the timestamp into text row by row.
+            template.append(sqlite3.adapt(value) if isinstance(value, datetime) else value)
+        else:
+            template.append(None)
+            varying.append((index, c, p))
     values = []
     for row in rows:
-        processed = dict(constant)
-        for c, p in varying:
-            processed[c] = p(row[c]) if p else row[c]
-        values.append(tuple(processed[c] for c in columns))
+        out = template.copy()
+        for index, c, p in varying:
+            value = row[c]
+            out[index] = p(value) if p else value
+        values.append(out)
     cursor = connection.connection.driver_connection.cursor()
     try:
         cursor.executemany(statement, values)

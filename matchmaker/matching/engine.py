@@ -152,36 +152,42 @@ def plan(
                 result.rescore.append((pid, rebuilt))
 
     # Score what the templates suggest, then take the best first while each listing has room.
-    qualifying: dict[str, Candidate] = {}
+    # Keyed by (template, listing ids): the fingerprint's parts, without formatting a string
+    # for each of the hundreds of thousands of candidates a large run scores.
+    by_key = {
+        (p.template, tuple(sorted(lid for lid, _ in p.parties))): p for p in existing.values()
+    }
+    qualifying: dict[tuple[str, tuple[int, ...]], Candidate] = {}
+    min_score = settings.min_score
     done = 0
     for template in TEMPLATES.values():
         for candidate in template.propose(snapshot, settings, focus):
             result.candidates_scored += 1
-            if candidate.score < settings.min_score:
-                continue
-            if len({party.listing.org_id for party in candidate.parties}) != len(candidate.parties):
+            if candidate.score < min_score:
                 continue
             ids = candidate.listing_ids
-            if any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
+            # Pairs come from the index, which never pairs an organisation with itself.
+            if len(ids) > 2 and len({p.listing.org_id for p in candidate.parties}) != len(ids):
                 continue
-            known = existing.get(candidate.fingerprint)
+            if suppressed and any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
+                continue
+            key = (candidate.template, ids)
+            known = by_key.get(key)
             if known is not None and known.status != ProposalStatus.WITHDRAWN:
                 continue
-            previous = qualifying.get(candidate.fingerprint)
+            previous = qualifying.get(key)
             if previous is None or previous.score < candidate.score:
-                qualifying[candidate.fingerprint] = candidate
+                qualifying[key] = candidate
         done += 1
         if progress is not None:
             progress(done)
     cap = settings.max_proposals_per_listing
-    for fingerprint, candidate in sorted(
-        qualifying.items(), key=lambda item: (-item[1].score, item[0])
-    ):
+    for key, candidate in sorted(qualifying.items(), key=lambda item: (-item[1].score, item[0])):
         ids = candidate.listing_ids
         if any(live_count[lid] >= cap for lid in ids):
             continue
         live_count.update(ids)
-        known = existing.get(fingerprint)
+        known = by_key.get(key)
         if known is None:
             result.create.append(candidate)
         else:

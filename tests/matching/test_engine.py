@@ -62,6 +62,10 @@ def test_a_full_run_proposes_and_records_itself(app: Flask, pair: tuple) -> None
     rules = {item["rule"] for item in proposal.explanation}
     assert {"shared_themes", "proximity", "complementary_kinds"} <= rules
     assert (run.kind, run.listings_considered, run.proposals_created) == (RunKind.FULL, 2, 1)
+    # Written by the bulk path, read back by the ORM: the same aware UTC timestamps.
+    assert proposal.created_at.tzinfo is not None
+    assert abs((proposal.created_at - run.started_at).total_seconds()) < 60
+    assert proposal.parties[0].created_at == proposal.created_at
     assert run.candidates_scored >= 1 and run.finished_at >= run.started_at
 
 
