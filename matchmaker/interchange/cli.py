@@ -52,6 +52,8 @@ def import_command(path: Path, dry_run: bool, unverified: bool) -> None:
         return
     db.session.commit()
     click.echo(f"Imported: {report.summary()}")
+    if report.created["listings"] or report.updated["listings"]:
+        click.echo("Run `flask --app wsgi match run` to match the imported listings.")
 
 
 @data_cli.command("export")

@@ -55,7 +55,13 @@ def import_file() -> ResponseReturnValue:
         db.session.rollback()
     else:
         db.session.commit()
-        flash(_("The file is imported."), "success")
+        flash(
+            _(
+                "The file is imported. The matcher considers the new listings at its next full "
+                "run (flask --app wsgi match run, or saving the matching settings)."
+            ),
+            "success",
+        )
     return render_template(
         "interchange/index.html",
         form=ImportForm(formdata=None),

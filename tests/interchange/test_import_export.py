@@ -205,6 +205,7 @@ def test_csv_tables_round_trip(app: Flask, tmp_path: Path) -> None:
     result = runner.invoke(args=["data", "import", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "0 created, 0 updated, 2 unchanged" in result.output
+    assert "match run" not in result.output  # nothing new to match
     assert export_document() == document
 
 
@@ -214,6 +215,7 @@ def test_cli_import_dry_run_and_errors(app: Flask, tmp_path: Path) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["data", "import", "--dry-run", str(path)])
     assert result.exit_code == 0
+    assert "match run" not in result.output
     assert "Dry run" in result.output and "organisations: 2 created" in result.output
     assert _count(Organisation) == 0
     bad = json.loads(json.dumps(DOCUMENT))
@@ -322,3 +324,11 @@ def test_bad_uploads_are_explained(
     )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+
+
+def test_cli_import_says_how_to_match_what_it_brought(app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(DOCUMENT))
+    result = app.test_cli_runner().invoke(args=["data", "import", str(path)])
+    assert result.exit_code == 0
+    assert "Run `flask --app wsgi match run` to match the imported listings." in result.output
