@@ -132,8 +132,6 @@ def create_listing(
     expires_on: date | None = None,
     deadline: date | None = None,
     sought_kinds: Sequence[OrganisationKind] = (),
-    status: ListingStatus = ListingStatus.OPEN,
-    check_dates: bool = True,
 ) -> Listing:
     if kind == ListingKind.CHALLENGE:
         if organisation.kind != OrganisationKind.PUBLIC_AGENCY:
@@ -141,15 +139,13 @@ def create_listing(
         if not sought_kinds:
             raise DomainError(_("Choose the kinds of partner the challenge seeks."), "sought_kinds")
     _check_text(title, description)
-    if check_dates:
-        _check_dates(kind, expires_on, deadline, utcnow().date())
+    _check_dates(kind, expires_on, deadline, utcnow().date())
     listing = Listing(
         organisation=organisation,
         kind=kind,
         title=title.strip(),
         description=description.strip(),
         scope=scope,
-        status=status,
         expires_on=expires_on,
         deadline=deadline if kind == ListingKind.CHALLENGE else None,
         created_by=actor,
@@ -158,8 +154,6 @@ def create_listing(
         if kind == ListingKind.CHALLENGE
         else [],
     )
-    if status == ListingStatus.CLOSED:
-        listing.closed_at = utcnow()
     db.session.add(listing)
     db.session.flush()
     record_event(

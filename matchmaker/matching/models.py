@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -59,6 +58,3 @@ class MatchingSetting(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc
 
     def __repr__(self) -> str:
         return f"<MatchingSetting {self.key}={self.value}>"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "value": self.value}

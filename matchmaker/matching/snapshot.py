@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -131,12 +132,7 @@ class Snapshot:
             self._indexes[asks] = _index(self.listings.values(), asks)
         index = self._indexes[asks]
         themes = sorted(themes)
-        places = [
-            (CITY, view.city_key),
-            (REGION, view.region_key),
-            (COUNTRY, view.country),
-            (WORLD, None),
-        ][: view.scope + 1]
+        places = _places(view)
         found: dict[int, ListingView] = {}
         for level, place in places:
             if enough is not None and level >= COUNTRY and len(found) >= enough:
@@ -152,6 +148,16 @@ class Snapshot:
         return [found[key] for key in sorted(found)]
 
 
+def _places(view: ListingView) -> list[tuple[int, Any]]:
+    """(distance level, place key) from the listing's city out to as far as its scope reaches."""
+    return [
+        (CITY, view.city_key),
+        (REGION, view.region_key),
+        (COUNTRY, view.country),
+        (WORLD, None),
+    ][: view.scope + 1]
+
+
 def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[ListingView]]:
     """(theme, distance level, place) → listings whose own scope reaches that far; and, for
     the country and world levels, the same keyed by pairs of themes."""
@@ -159,12 +165,7 @@ def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[List
     for view in listings:
         if view.asks != asks:
             continue
-        places = [
-            (CITY, view.city_key),
-            (REGION, view.region_key),
-            (COUNTRY, view.country),
-            (WORLD, None),
-        ][: view.scope + 1]
+        places = _places(view)
         pairs = list(combinations(sorted(view.themes), 2))
         for level, place in places:
             for theme in view.themes:

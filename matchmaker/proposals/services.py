@@ -17,7 +17,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.models import AuditEvent
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, Theme, listing_themes
+from matchmaker.listings.models import Theme, listing_themes
 from matchmaker.notifications.services import notify
 from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
 from matchmaker.proposals.models import (
@@ -358,10 +358,6 @@ def proposals_for(user: User) -> dict[str, list[Proposal]]:
             key = "waiting_for_you" if mine - answered else "waiting_for_others"
             groups[key].append(proposal)
     return groups
-
-
-def listings_of(proposal: Proposal) -> list[Listing]:
-    return [party.listing for party in proposal.parties]
 
 
 # Export ------------------------------------------------------------------------------------
