@@ -16,6 +16,7 @@ from matchmaker.matching.snapshot import (
     ListingView,
     Snapshot,
     distance,
+    theme_bits,
 )
 
 PairRule = Callable[[Snapshot, ListingView, ListingView], float]  # 0..1 of the rule's weight
@@ -53,16 +54,19 @@ SUPPORT_THEMES = frozenset(
     {"incubation-entrepreneurship", "training-advice", "market-access", "funding", "information"}
 )
 SSE_KINDS = frozenset({"sse_organisation", "civil_society"})
+RESEARCH_BITS = theme_bits(RESEARCH_THEMES)
+PUBLIC_NEEDS_ACADEMIC_BITS = theme_bits(PUBLIC_NEEDS_ACADEMIC)
+PUBLIC_OFFER_BITS = theme_bits(POLICY_THEMES | SUPPORT_THEMES)
+SUPPORT_BITS = theme_bits(SUPPORT_THEMES)
 
 
 def shared_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
     """More of the need's themes covered gives more; a shared rare theme says more."""
-    shared = asker.themes & giver.themes
+    shared = asker.theme_bits & giver.theme_bits
     if not shared:
         return 0.0
-    rarity = snapshot.rarities
-    values = [rarity[t] for t in shared]
-    return min(1.0, 0.6 * sum(values) / snapshot.theme_weight(asker) + 0.4 * max(values))
+    total, top = snapshot.theme_stats(shared)
+    return min(1.0, 0.6 * total / (snapshot.theme_stats(asker.theme_bits)[0] or 1.0) + 0.4 * top)
 
 
 def shared_themes_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
@@ -95,20 +99,20 @@ def _complement(asker: ListingView, giver: ListingView) -> tuple[float, str]:
     a, g = asker.org_kind, giver.org_kind
     if a == g:
         return 0.0, ""
-    shared = asker.themes & giver.themes
-    if g == "academic_institution" and a in SSE_KINDS and shared & RESEARCH_THEMES:
+    shared = asker.theme_bits & giver.theme_bits
+    if g == "academic_institution" and a in SSE_KINDS and shared & RESEARCH_BITS:
         return 1.0, (
             f"An academic offer meets an {KIND_NAMES[a]}'s need for research and "
             "knowledge exchange."
         )
     if a == "public_agency" and g in SSE_KINDS:
         return 1.0, f"An {KIND_NAMES[g]}'s offer answers a public agency's {asker.kind}."
-    if g == "academic_institution" and a == "public_agency" and shared & PUBLIC_NEEDS_ACADEMIC:
+    if g == "academic_institution" and a == "public_agency" and shared & PUBLIC_NEEDS_ACADEMIC_BITS:
         return 0.75, "A university's expertise meets a public agency's need."
-    if g == "public_agency" and a in SSE_KINDS and shared & (POLICY_THEMES | SUPPORT_THEMES):
+    if g == "public_agency" and a in SSE_KINDS and shared & PUBLIC_OFFER_BITS:
         # São Paulo and Tanger: public programmes of training, incubation and market access.
         return 0.75, f"A public agency offers what its policy can give an {KIND_NAMES[a]}."
-    if g == "civil_society" and a == "sse_organisation" and shared & SUPPORT_THEMES:
+    if g == "civil_society" and a == "sse_organisation" and shared & SUPPORT_BITS:
         return 0.5, "A civil society organisation supports an SSE organisation."
     return 0.25, (
         f"Partners of different kinds ({KIND_NAMES[a]} and {KIND_NAMES[g]}) complement each other."
@@ -141,7 +145,9 @@ def _mutual_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) -
 
 def mutual(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
     """An exchange, not a favour: the offering side also needs what the asking side offers."""
-    return 1.0 if _mutual_themes(snapshot, asker, giver) else 0.0
+    asks = snapshot.org_asks.get(giver.org_id)
+    offers = snapshot.org_offers.get(asker.org_id)
+    return 1.0 if asks and offers and not asks.isdisjoint(offers) else 0.0
 
 
 def mutual_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:

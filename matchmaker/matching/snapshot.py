@@ -7,6 +7,7 @@ database's indexes.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,6 +39,32 @@ def place_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+# Small integers for themes and places, so that the rules, which compare hundreds of thousands
+# of pairs in a full run, test and combine them cheaply (bits of an int; one int comparison).
+_THEME_BITS: dict[str, int] = {}
+_PLACE_IDS: dict[tuple[str, ...], int] = {}
+
+
+def theme_bits(themes: Iterable[str]) -> int:
+    """The themes as bits of one int (each slug gets its own bit, for the life of the process)."""
+    bits = 0
+    for theme in themes:
+        bit = _THEME_BITS.get(theme)
+        if bit is None:
+            bit = _THEME_BITS.setdefault(theme, 1 << len(_THEME_BITS))
+        bits |= bit
+    return bits
+
+
+def themes_of(bits: int) -> list[str]:
+    """The slugs of ``bits``, in alphabetical order."""
+    return sorted(theme for theme, bit in _THEME_BITS.items() if bits & bit)
+
+
+def _place_id(key: tuple[str, ...]) -> int:
+    return _PLACE_IDS.setdefault(key, len(_PLACE_IDS))
+
+
 @dataclass(slots=True, eq=False)
 class ListingView:
     id: int
@@ -56,15 +83,21 @@ class ListingView:
     words: frozenset[str]
     sought: frozenset[str] = frozenset()
     asks: bool = field(init=False)  # a need or a challenge (not an offer)
+    theme_bits: int = field(init=False)
+    region_id: int = field(init=False)
+    city_id: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.asks = self.kind != "offer"
+        self.theme_bits = theme_bits(self.themes)
+        self.region_id = _place_id(self.region_key)
+        self.city_id = _place_id(self.city_key)
 
 
 def distance(a: ListingView, b: ListingView) -> int:
-    if a.city_key == b.city_key:
+    if a.city_id == b.city_id:
         return CITY
-    if a.region_key == b.region_key:
+    if a.region_id == b.region_id:
         return REGION
     if a.country == b.country:
         return COUNTRY
@@ -86,7 +119,7 @@ class Snapshot:
     org_offers: dict[int, set[str]] = field(default_factory=dict)
     _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
-    _theme_weights: dict[int, float] = field(default_factory=dict)
+    _theme_stats: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def rarities(self) -> dict[str, float]:
@@ -104,14 +137,16 @@ class Snapshot:
     def rarity(self, theme: str) -> float:
         return self.rarities[theme]
 
-    def theme_weight(self, view: ListingView) -> float:
-        """The summed rarity of a listing's themes (what full coverage of them is worth)."""
-        weight = self._theme_weights.get(view.id)
-        if weight is None:
+    def theme_stats(self, bits: int) -> tuple[float, float]:
+        """The summed and the highest rarity of the themes in ``bits`` (see :func:`theme_bits`):
+        what covering them is worth. Summed in alphabetical order, so that the same themes
+        always give the same float."""
+        stats = self._theme_stats.get(bits)
+        if stats is None:
             rarity = self.rarities
-            weight = sum([rarity[t] for t in view.themes]) or 1.0
-            self._theme_weights[view.id] = weight
-        return weight
+            values = [rarity[theme] for theme in themes_of(bits)]
+            stats = self._theme_stats[bits] = (sum(values), max(values, default=0.0))
+        return stats
 
     def near(
         self,
@@ -122,30 +157,67 @@ class Snapshot:
         enough: int | None = None,
     ) -> list[ListingView]:
         """Listings of other organisations that ask (needs, challenges) or offer, share one of
-        ``themes`` and are within reach of ``view``: found through the index, not a scan.
+        ``themes`` and are within reach of ``view``: found through the index, not a scan. In
+        order of id.
 
-        Nearest first: city, region, country, world. With ``enough``, once that many are found
-        nearby, listings from farther away must share two themes to come in; most partnerships
-        are local or regional, and a far one needs a stronger reason.
+        With ``enough``, once that many are found nearby, listings from farther away (another
+        region) must share two themes to come in; most partnerships are local or regional,
+        and a far one needs a stronger reason.
         """
+        found = self._walk(view, themes, asks=asks, enough=enough)
+        return [found[key][1] for key in sorted(found)]
+
+    def nearest(
+        self, view: ListingView, themes: Iterable[str], *, asks: bool, limit: int
+    ) -> list[ListingView]:
+        """Like :meth:`near`, but only the ``limit`` likeliest partners: the most shared themes
+        first, then the nearest (city, region, country, world), then the lowest id. A cheap
+        first sort, so only these get the full set of rules."""
+        found = self._walk(view, themes, asks=asks, enough=limit)
+        if len(found) > limit:
+            # One integer per listing sorts by rank (descending), then id (ascending).
+            keys = heapq.nsmallest(limit, [oid - (rank << 32) for oid, (rank, _) in found.items()])
+            ids = [key & 0xFFFFFFFF for key in keys]
+        else:
+            ids = sorted(found, key=lambda oid: (-found[oid][0], oid))
+        return [found[oid][1] for oid in ids]
+
+    def _walk(
+        self, view: ListingView, themes: Iterable[str], *, asks: bool, enough: int | None
+    ) -> dict[int, tuple[int, ListingView]]:
+        """id → (rank, listing) of every listing :meth:`near` finds. The rank is four points
+        per shared theme (of ``themes``) plus three for the same city, two for the same region,
+        one for the same country: counted while walking the index, nearest level first."""
         if asks not in self._indexes:
             self._indexes[asks] = _index(self.listings.values(), asks)
         index = self._indexes[asks]
         themes = sorted(themes)
-        places = _places(view)
-        found: dict[int, ListingView] = {}
-        for level, place in places:
+        wanted = frozenset(themes)
+        org_id = view.org_id
+        found: dict[int, tuple[int, ListingView]] = {}
+        for level, place in _places(view):
+            closeness = 3 - level
+            hits: dict[int, int] = {}
+            seen: dict[int, ListingView] = {}
             if enough is not None and level >= COUNTRY and len(found) >= enough:
-                keys = [(pair, level, place) for pair in combinations(themes, 2)]
-            else:
-                keys = [(theme, level, place) for theme in themes]
+                for pair in combinations(themes, 2):
+                    for other in index.get((pair, level, place), ()):
+                        if other.id not in found and other.org_id != org_id:
+                            seen[other.id] = other
+                for oid, other in seen.items():
+                    found[oid] = (4 * len(wanted & other.themes) + closeness, other)
+                continue
             # The index holds only listings whose scope reaches this far, so every one found
-            # is within reach both ways.
-            for key in keys:
-                for other in index.get(key, ()):
-                    if other.org_id != view.org_id:
-                        found[other.id] = other
-        return [found[key] for key in sorted(found)]
+            # is within reach both ways; found at this level for each theme it shares.
+            for theme in themes:
+                for other in index.get((theme, level, place), ()):
+                    oid = other.id
+                    if oid not in found and other.org_id != org_id:
+                        hits[oid] = hits.get(oid, 0) + 1
+                        seen[oid] = other
+            for oid, count in hits.items():
+                found[oid] = (4 * count + closeness, seen[oid])
+        return found
 
 
 def _places(view: ListingView) -> list[tuple[int, Any]]:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import lru_cache
+from typing import Any, ClassVar, NamedTuple
 
-from matchmaker.matching.rules import PAIR_RULES
+from matchmaker.matching.rules import PAIR_RULES, PairReason, PairRule
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot, within_reach
 
 
-@dataclass(frozen=True, slots=True)
-class Party:
+class Party(NamedTuple):
     listing: ListingView
     role: str
 
@@ -78,6 +78,18 @@ def short(view: ListingView) -> str:
     return view.org_name
 
 
+@lru_cache(maxsize=16)
+def weighted_rules(
+    settings: MatchSettings, room: int = 100
+) -> tuple[tuple[str, PairRule, PairReason, float], ...]:
+    """The pair rules that count, each with its weight scaled so that all of them together
+    give at most ``room`` points."""
+    scale = min(1.0, room / settings.pair_total) if settings.pair_total else 0.0
+    return tuple(
+        (name, *PAIR_RULES[name], weight * scale) for name, weight in settings.pair_weights
+    )
+
+
 def score_links(
     snapshot: Snapshot,
     settings: MatchSettings,
@@ -93,33 +105,36 @@ def score_links(
     within 0..100 and the explanation's points add up to it exactly.
     """
     multi = coverage_reason is not None
-    room = 100 - settings.role_coverage if multi else 100
-    scale = min(1.0, room / settings.pair_total) if settings.pair_total else 0.0
+    rules = weighted_rules(settings, 100 - settings.role_coverage if multi else 100)
     explanation: list[dict[str, Any]] = []
     score = 0
-    single = len(links) == 1
-    for name, (rule, reason) in PAIR_RULES.items():
-        weight = getattr(settings, name)
-        if weight == 0:
-            continue
-        if single:
-            fractions = [rule(snapshot, *links[0])]
-            points = round(weight * scale * fractions[0])
-        else:
+    if len(links) == 1:
+        asker, giver = links[0]
+        for name, rule, reason, weight in rules:
+            fraction = rule(snapshot, asker, giver)
+            points = round(weight * fraction) if fraction else 0
+            if points <= 0:
+                continue
+            score += points
+            if explain:
+                text = reason(snapshot, asker, giver)
+                if multi:
+                    text = f"{short(asker)} ↔ {short(giver)}: {text}"
+                explanation.append({"rule": name, "points": points, "reason": text})
+    else:
+        for name, rule, reason, weight in rules:
             fractions = [rule(snapshot, asker, giver) for asker, giver in links]
-            points = round(weight * scale * sum(fractions) / len(links))
-        if points <= 0:
-            continue
-        score += points
-        if explain:
-            fired = [link for link, fraction in zip(links, fractions, strict=True) if fraction]
-            if multi:
+            points = round(weight * sum(fractions) / len(links))
+            if points <= 0:
+                continue
+            score += points
+            if explain:
                 text = " ".join(
-                    f"{short(a)} ↔ {short(g)}: {reason(snapshot, a, g)}" for a, g in fired
+                    f"{short(a)} ↔ {short(g)}: {reason(snapshot, a, g)}"
+                    for (a, g), fraction in zip(links, fractions, strict=True)
+                    if fraction
                 )
-            else:
-                text = reason(snapshot, *fired[0])
-            explanation.append({"rule": name, "points": points, "reason": text})
+                explanation.append({"rule": name, "points": points, "reason": text})
     if multi and settings.role_coverage:
         score += settings.role_coverage
         if explain:
@@ -138,12 +153,11 @@ def score_pair(
 ) -> int:
     """The score :func:`score_links` gives one link, without writing any explanation: the
     matcher's inner loop. Candidate.explanation() checks that both agree."""
-    scale = min(1.0, 100 / settings.pair_total)
     score = 0
-    for name, weight in settings.pair_weights:
-        fraction = PAIR_RULES[name][0](snapshot, asker, giver)
+    for _name, rule, _reason, weight in weighted_rules(settings):
+        fraction = rule(snapshot, asker, giver)
         if fraction:
-            score += max(0, round(weight * scale * fraction))
+            score += round(weight * fraction)
     return score
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Sequence
 
 from matchmaker.matching.settings import MatchSettings
@@ -14,18 +13,6 @@ from matchmaker.matching.templates.base import (
     links_in_reach,
     score_pair,
 )
-
-
-def _quick(source: ListingView, other: ListingView) -> int:
-    """A cheap first sort (shared themes, then nearness), so only the likeliest partners get
-    the full set of rules."""
-    if source.city_key == other.city_key:
-        near = 3
-    elif source.region_key == other.region_key:
-        near = 2
-    else:
-        near = 1 if source.country == other.country else 0
-    return len(source.themes & other.themes) * 4 + near
 
 
 class PairTemplate(Template):
@@ -45,9 +32,8 @@ class PairTemplate(Template):
         else:
             sources = [snapshot.listings[focus]]
         for source in sources:
-            others = snapshot.near(source, source.themes, asks=not source.asks, enough=shortlist)
-            if len(others) > shortlist:
-                others = heapq.nlargest(shortlist, others, key=lambda o, s=source: _quick(s, o))
+            # The likeliest partners (shared themes, then nearness) get the full set of rules.
+            others = snapshot.nearest(source, source.themes, asks=not source.asks, limit=shortlist)
             for other in others:
                 # From the index: other side, another organisation, a shared theme, in reach.
                 asker, giver = (source, other) if source.asks else (other, source)
@@ -61,6 +47,7 @@ class PairTemplate(Template):
             (Party(asker, asker.kind), Party(giver, "offer")),
             score_pair(snapshot, settings, asker, giver),
             ((asker, giver),),
+            _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
         )
 
     def _score(
