@@ -188,15 +188,17 @@ def plan(
     cap = settings.max_proposals_per_listing
     for _, key, candidate in ranked:
         ids = key[1]
-        if any(live_count[lid] >= cap for lid in ids):
-            continue
         for lid in ids:
-            live_count[lid] += 1
-        known = by_key.get(key)
-        if known is None:
-            result.create.append(candidate)
+            if live_count[lid] >= cap:
+                break
         else:
-            result.revive.append((known.id, candidate))
+            for lid in ids:
+                live_count[lid] += 1
+            known = by_key.get(key)
+            if known is None:
+                result.create.append(candidate)
+            else:
+                result.revive.append((known.id, candidate))
     return result
 
 
@@ -229,45 +231,47 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     so a first run over tens of thousands of listings keeps its memory in bounds."""
     now = utcnow()
     connection = db.session.connection()
+    proposal_constants = {
+        "status": ProposalStatus.PENDING_REVIEW.value,
+        "matcher_run_id": run.id,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     for start in range(0, len(plan_.create), CHUNK):
         chunk = plan_.create[start : start + CHUNK]
-        rows = [
-            {
-                "template": c.template,
-                "score": c.score,
-                "explanation": c.explanation(snapshot, settings),
-                "status": ProposalStatus.PENDING_REVIEW.value,
-                "fingerprint": c.fingerprint,
-                "matcher_run_id": run.id,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for c in chunk
-        ]
+        fingerprints = [c.fingerprint for c in chunk]
         # Driver-level executemany, then the ids by fingerprint: far faster than ORM objects
         # or RETURNING for the tens of thousands of rows a first run can write.
-        insert_many(connection, Proposal.__table__, rows)
+        insert_many(
+            connection,
+            Proposal.__table__,
+            ("template", "score", "explanation", "fingerprint"),
+            [
+                (c.template, c.score, c.explanation(snapshot, settings), fingerprint)
+                for c, fingerprint in zip(chunk, fingerprints, strict=True)
+            ],
+            proposal_constants,
+        )
         ids_by_fingerprint = dict(
             connection.execute(
                 sa.select(Proposal.fingerprint, Proposal.id).where(
-                    Proposal.fingerprint.in_([c.fingerprint for c in chunk])
+                    Proposal.fingerprint.in_(fingerprints)
                 )
             ).all()
         )
-        party_rows = [
-            {
-                "proposal_id": ids_by_fingerprint[candidate.fingerprint],
-                "organisation_id": party.listing.org_id,
-                "listing_id": party.listing.id,
-                "role": party.role,
-                "position": position,
-                "created_at": now,
-            }
-            for candidate in chunk
-            for position, party in enumerate(candidate.parties)
-        ]
-        insert_many(connection, ProposalParty.__table__, party_rows)
+        insert_many(
+            connection,
+            ProposalParty.__table__,
+            ("proposal_id", "organisation_id", "listing_id", "role", "position"),
+            [
+                (proposal_id, party.listing.org_id, party.listing.id, party.role, position)
+                for candidate, fingerprint in zip(chunk, fingerprints, strict=True)
+                for proposal_id in (ids_by_fingerprint[fingerprint],)
+                for position, party in enumerate(candidate.parties)
+            ],
+            {"created_at": now},
+        )
         for candidate in chunk:
             candidate.forget_explanation()
     for proposal_id, candidate in plan_.revive + plan_.rescore:

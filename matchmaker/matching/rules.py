@@ -17,6 +17,7 @@ from matchmaker.matching.snapshot import (
     Snapshot,
     distance,
     theme_bits,
+    themes_of,
 )
 
 PairRule = Callable[[Snapshot, ListingView, ListingView], float]  # 0..1 of the rule's weight
@@ -70,12 +71,14 @@ def shared_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) ->
 
 
 def shared_themes_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
-    shared = asker.themes & giver.themes
-    names = ", ".join(
-        f"{t} (rare)" if snapshot.rarity(t) >= 0.8 else t
-        for t in sorted(shared, key=lambda t: (-snapshot.rarity(t), t))
-    )
-    return f"Shares {len(shared)} of the {asker.kind}'s {len(asker.themes)} themes: {names}."
+    shared = asker.theme_bits & giver.theme_bits
+    names = snapshot.memo.get(("rarest first", shared))
+    if names is None:
+        names = snapshot.memo["rarest first", shared] = ", ".join(
+            f"{t} (rare)" if snapshot.rarity(t) >= 0.8 else t
+            for t in sorted(themes_of(shared), key=lambda t: (-snapshot.rarity(t), t))
+        )
+    return f"Shares {shared.bit_count()} of the {asker.kind}'s {len(asker.themes)} themes: {names}."
 
 
 def proximity(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:

@@ -120,6 +120,9 @@ class Snapshot:
     _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
     _theme_stats: dict[int, tuple[float, float]] = field(default_factory=dict)
+    # What the rules derive from the snapshot and use again (for example a list of themes,
+    # rarest first), keyed by the rule's own tuples.
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     @property
     def rarities(self) -> dict[str, float]:
@@ -192,12 +195,11 @@ class Snapshot:
             self._indexes[asks] = _index(self.listings.values(), asks)
         index = self._indexes[asks]
         themes = sorted(themes)
-        wanted = frozenset(themes)
+        wanted = theme_bits(themes)
         org_id = view.org_id
         found: dict[int, tuple[int, ListingView]] = {}
         for level, place in _places(view):
             closeness = 3 - level
-            hits: dict[int, int] = {}
             seen: dict[int, ListingView] = {}
             if enough is not None and level >= COUNTRY and len(found) >= enough:
                 for pair in combinations(themes, 2):
@@ -205,10 +207,12 @@ class Snapshot:
                         if other.id not in found and other.org_id != org_id:
                             seen[other.id] = other
                 for oid, other in seen.items():
-                    found[oid] = (4 * len(wanted & other.themes) + closeness, other)
+                    shared = (wanted & other.theme_bits).bit_count()
+                    found[oid] = (4 * shared + closeness, other)
                 continue
             # The index holds only listings whose scope reaches this far, so every one found
-            # is within reach both ways; found at this level for each theme it shares.
+            # is within reach both ways; found at this level once for each theme it shares.
+            hits: dict[int, int] = {}
             for theme in themes:
                 for other in index.get((theme, level, place), ()):
                     oid = other.id

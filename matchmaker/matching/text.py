@@ -74,6 +74,8 @@ def stem(word: str) -> str:
     return word.rstrip("e") if len(word) > 5 else word
 
 
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
 def significant_words(text: str) -> frozenset[str]:
-    words = set(re.findall(r"[^\W\d_]{4,}", text.lower())) - IGNORED
-    return frozenset(stem(word) for word in words)
+    return frozenset(map(stem, set(_WORD.findall(text.lower())) - IGNORED))

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from itertools import product
 
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import ListingView, Snapshot
+from matchmaker.matching.snapshot import ListingView, Snapshot, theme_bits
 from matchmaker.matching.templates.base import (
     Candidate,
     Link,
@@ -33,6 +33,7 @@ THEMES = frozenset(
         "local-wealth",
     }
 )
+THEME_BITS = theme_bits(THEMES)
 ROLE_OF_KIND = {
     "sse_organisation": "sse_partner",
     "academic_institution": "academic_partner",
@@ -43,18 +44,32 @@ NEIGHBOURS_PER_KIND = 3
 
 
 def _linked(a: ListingView, b: ListingView) -> bool:
-    return a.asks and not b.asks and a.org_id != b.org_id and bool(a.themes & b.themes & THEMES)
+    return (
+        a.asks
+        and not b.asks
+        and a.org_id != b.org_id
+        and bool(a.theme_bits & b.theme_bits & THEME_BITS)
+    )
 
 
 def _links(views: Sequence[ListingView], ends: Sequence[ListingView] | None = None) -> list[Link]:
     """Need/challenge ↔ offer pairs among ``views`` that share one of the template's themes
     (with ``ends``, only the links that touch one of them)."""
+    if ends is None:
+        offers = [b for b in views if not b.asks]
+        return [
+            (a, b)
+            for a in views
+            if a.asks
+            for b in offers
+            if a.theme_bits & b.theme_bits & THEME_BITS and a.org_id != b.org_id
+        ]
     links = []
-    for a in views if ends is None else ends:
+    for a in ends:
         for b in views:
             if _linked(a, b):
                 links.append((a, b))
-            elif ends is not None and _linked(b, a):
+            elif _linked(b, a):
                 links.append((b, a))
     return links
 
