@@ -23,19 +23,21 @@ def insert_many(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
     constants: Mapping[str, Any] | None = None,
-) -> None:
+) -> list[int]:
     """Insert ``rows`` (values of ``columns``, in that order), each with the same ``constants``
-    (column → value: the run's id, its timestamp)."""
+    (column → value: the run's id, its timestamp). Returns the new rows' ids, in order."""
     if not rows:
-        return
+        return []
     constants = dict(constants or {})
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        connection.execute(
-            table.insert(), [dict(zip(columns, row, strict=True)) | constants for row in rows]
+        statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+        return list(
+            connection.scalars(
+                statement, [dict(zip(columns, row, strict=True)) | constants for row in rows]
+            )
         )
-        return
-    names = [*columns, *constants]
+    names = ["id", *columns, *constants]
     statement = (
         f"INSERT INTO {table.name} ({', '.join(names)}) "  # noqa: S608 (names from the model)
         f"VALUES ({', '.join('?' * len(names))})"
@@ -47,12 +49,19 @@ def insert_many(
         processor = table.c[name].type.bind_processor(dialect)
         if processor is not None:
             by_column[index] = map(processor, by_column[index])
-    values = list(zip(*by_column, *map(repeat, fixed), strict=False))  # repeat() never ends
     cursor = connection.connection.driver_connection.cursor()
     try:
-        cursor.executemany(statement, values)
+        # The first row takes its id from SQLite (and the write lock, if this transaction did
+        # not hold it yet); with the lock held, the next ids are free, one after the other.
+        values = iter(zip(*by_column, *map(repeat, fixed), strict=False))  # repeat() never ends
+        cursor.execute(statement, (None, *next(values)))
+        first = cursor.lastrowid
+        assert first is not None
+        ids = list(range(first, first + len(rows)))
+        cursor.executemany(statement, [(i, *row) for i, row in zip(ids[1:], values, strict=True)])
     finally:
         cursor.close()
+    return ids
 
 
 def _processed(table: sa.Table, dialect: sa.Dialect, name: str, value: Any) -> Any:

@@ -240,25 +240,17 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     }
     for start in range(0, len(plan_.create), CHUNK):
         chunk = plan_.create[start : start + CHUNK]
-        fingerprints = [c.fingerprint for c in chunk]
-        # Driver-level executemany, then the ids by fingerprint: far faster than ORM objects
-        # or RETURNING for the tens of thousands of rows a first run can write.
-        insert_many(
+        # Driver-level executemany: far faster than ORM objects for the tens of thousands of
+        # rows a first run can write.
+        proposal_ids = insert_many(
             connection,
             Proposal.__table__,
             ("template", "score", "explanation", "fingerprint"),
             [
-                (c.template, c.score, c.explanation(snapshot, settings), fingerprint)
-                for c, fingerprint in zip(chunk, fingerprints, strict=True)
+                (c.template, c.score, c.explanation(snapshot, settings), c.fingerprint)
+                for c in chunk
             ],
             proposal_constants,
-        )
-        ids_by_fingerprint = dict(
-            connection.execute(
-                sa.select(Proposal.fingerprint, Proposal.id).where(
-                    Proposal.fingerprint.in_(fingerprints)
-                )
-            ).all()
         )
         insert_many(
             connection,
@@ -266,8 +258,7 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             ("proposal_id", "organisation_id", "listing_id", "role", "position"),
             [
                 (proposal_id, party.listing.org_id, party.listing.id, party.role, position)
-                for candidate, fingerprint in zip(chunk, fingerprints, strict=True)
-                for proposal_id in (ids_by_fingerprint[fingerprint],)
+                for candidate, proposal_id in zip(chunk, proposal_ids, strict=True)
                 for position, party in enumerate(candidate.parties)
             ],
             {"created_at": now},

@@ -48,6 +48,14 @@ class MatchSettings:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def __hash__(self) -> int:
+        # Hashed once: the matcher looks its scaled rules up by settings, many times a run.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(tuple(asdict(self).items()))
+
 
 PAIR_RULE_WEIGHTS = (
     "shared_themes",

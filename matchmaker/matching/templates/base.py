@@ -78,10 +78,11 @@ def short(view: ListingView) -> str:
     return view.org_name
 
 
+Rules = tuple[tuple[str, PairRule, PairReason, float], ...]  # name, rule, reason, weight
+
+
 @lru_cache(maxsize=16)
-def weighted_rules(
-    settings: MatchSettings, room: int = 100
-) -> tuple[tuple[str, PairRule, PairReason, float], ...]:
+def weighted_rules(settings: MatchSettings, room: int = 100) -> Rules:
     """The pair rules that count, each with its weight scaled so that all of them together
     give at most ``room`` points."""
     scale = min(1.0, room / settings.pair_total) if settings.pair_total else 0.0
@@ -149,12 +150,16 @@ def score_links(
 
 
 def score_pair(
-    snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
+    snapshot: Snapshot,
+    rules: Rules,
+    asker: ListingView,
+    giver: ListingView,
 ) -> int:
-    """The score :func:`score_links` gives one link, without writing any explanation: the
-    matcher's inner loop. Candidate.explanation() checks that both agree."""
+    """The score :func:`score_links` gives one link under ``rules`` (``weighted_rules(settings)``,
+    looked up once by the caller), without writing any explanation: the matcher's inner loop.
+    Candidate.explanation() checks that both agree."""
     score = 0
-    for _name, rule, _reason, weight in weighted_rules(settings):
+    for _name, rule, _reason, weight in rules:
         fraction = rule(snapshot, asker, giver)
         if fraction:
             score += round(weight * fraction)

@@ -9,9 +9,11 @@ from matchmaker.matching.snapshot import ListingView, Snapshot
 from matchmaker.matching.templates.base import (
     Candidate,
     Party,
+    Rules,
     Template,
     links_in_reach,
     score_pair,
+    weighted_rules,
 )
 
 
@@ -31,21 +33,22 @@ class PairTemplate(Template):
             sources = [v for v in snapshot.listings.values() if v.asks]
         else:
             sources = [snapshot.listings[focus]]
+        rules = weighted_rules(settings)
         for source in sources:
             # The likeliest partners (shared themes, then nearness) get the full set of rules.
             others = snapshot.nearest(source, source.themes, asks=not source.asks, limit=shortlist)
             for other in others:
                 # From the index: other side, another organisation, a shared theme, in reach.
                 asker, giver = (source, other) if source.asks else (other, source)
-                yield self._candidate(snapshot, settings, asker, giver)
+                yield self._candidate(snapshot, rules, asker, giver)
 
     def _candidate(
-        self, snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
+        self, snapshot: Snapshot, rules: Rules, asker: ListingView, giver: ListingView
     ) -> Candidate:
         return Candidate(
             self.name,
             (Party(asker, asker.kind), Party(giver, "offer")),
-            score_pair(snapshot, settings, asker, giver),
+            score_pair(snapshot, rules, asker, giver),
             ((asker, giver),),
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
         )
@@ -57,7 +60,7 @@ class PairTemplate(Template):
             return None
         if not asker.themes & giver.themes or not links_in_reach([(asker, giver)]):
             return None
-        return self._candidate(snapshot, settings, asker, giver)
+        return self._candidate(snapshot, weighted_rules(settings), asker, giver)
 
     def build(
         self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]
