@@ -15,17 +15,19 @@ import gc
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from operator import itemgetter
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
-from matchmaker.matching.bulk import insert_many
+from matchmaker.matching.bulk import Prepared, prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
@@ -42,6 +44,9 @@ from matchmaker.proposals.models import (
 ADVISORY_LOCK_KEY = 0x55E_3A7C  # PostgreSQL advisory lock shared by every matcher run
 NOT_LIVE = "A listing closed, paused or expired, or its organisation is no longer verified."
 BELOW_RULES = "It no longer meets the matching rules."
+
+
+T = TypeVar("T")
 
 
 class MatcherBusy(RuntimeError):
@@ -227,8 +232,13 @@ CHUNK = 2000
 
 
 def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSettings) -> None:
-    """Write the plan. New proposals go in chunks, their explanations written chunk by chunk,
-    so a first run over tens of thousands of listings keeps its memory in bounds."""
+    """Write the plan.
+
+    New proposals go in chunks. While the database writes one chunk on a second thread, this
+    one writes the explanations of the next: the database's share of the work (SQLite's
+    B-trees and foreign keys, PostgreSQL's round trips) runs without Python's GIL, so the two
+    overlap. One chunk at most waits to be written, which keeps memory in bounds.
+    """
     now = utcnow()
     connection = db.session.connection()
     proposal_constants = {
@@ -238,33 +248,51 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
         "created_at": now,
         "updated_at": now,
     }
-    for start in range(0, len(plan_.create), CHUNK):
-        chunk = plan_.create[start : start + CHUNK]
-        # Driver-level executemany: far faster than ORM objects for the tens of thousands of
-        # rows a first run can write.
-        proposal_ids = insert_many(
-            connection,
-            Proposal.__table__,
-            ("template", "score", "explanation", "fingerprint"),
-            [
-                (c.template, c.score, c.explanation(snapshot, settings), c.fingerprint)
-                for c in chunk
-            ],
-            proposal_constants,
-        )
-        insert_many(
-            connection,
-            ProposalParty.__table__,
-            ("proposal_id", "organisation_id", "listing_id", "role", "position"),
-            [
-                (proposal_id, party.listing.org_id, party.listing.id, party.role, position)
-                for candidate, proposal_id in zip(chunk, proposal_ids, strict=True)
-                for position, party in enumerate(candidate.parties)
-            ],
-            {"created_at": now},
-        )
-        for candidate in chunk:
-            candidate.forget_explanation()
+
+    proposal_ids = reserve_ids(connection, Proposal.__table__, len(plan_.create))
+
+    def chunks() -> Iterator[tuple[Prepared, Prepared]]:
+        for start in range(0, len(plan_.create), CHUNK):
+            chunk = plan_.create[start : start + CHUNK]
+            ids = proposal_ids[start : start + CHUNK]
+            yield (
+                prepare(
+                    connection.dialect,
+                    Proposal.__table__,
+                    ("id", "template", "score", "explanation", "fingerprint"),
+                    [
+                        (pid, c.template, c.score, c.explanation(snapshot, settings), c.fingerprint)
+                        for pid, c in _yielding(zip(ids, chunk, strict=True))
+                    ],
+                    proposal_constants,
+                ),
+                prepare(
+                    connection.dialect,
+                    ProposalParty.__table__,
+                    ("proposal_id", "organisation_id", "listing_id", "role", "position"),
+                    [
+                        (pid, party.listing.org_id, party.listing.id, party.role, position)
+                        for pid, candidate in zip(ids, chunk, strict=True)
+                        for position, party in enumerate(candidate.parties)
+                    ],
+                    {"created_at": now},
+                ),
+            )
+            for candidate in chunk:
+                candidate.forget_explanation()
+
+    if len(plan_.create) <= CHUNK:  # an incremental run: no second thread to start
+        for tables in chunks():
+            _write(connection, *tables)
+    else:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-writer") as writer:
+            written: Future[None] | None = None
+            for tables in chunks():
+                if written is not None:
+                    written.result()  # the previous chunk is in (or its error is raised here)
+                written = writer.submit(_write, connection, *tables)
+            if written is not None:
+                written.result()
     for proposal_id, candidate in plan_.revive + plan_.rescore:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None
@@ -284,6 +312,21 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     run.proposals_created = len(plan_.create) + len(plan_.revive)
     run.proposals_withdrawn = len(plan_.withdraw)
     db.session.flush()
+
+
+def _yielding(items: Iterable[T], every: int = 32) -> Iterator[T]:
+    """``items``, letting other threads run every so often. The writer thread needs the GIL for
+    a moment between two statements; without this it would wait for the interpreter's switch
+    interval (5 ms) each time, as this thread never blocks while it writes explanations."""
+    for number, item in enumerate(items):
+        if number % every == 0:
+            time.sleep(0)
+        yield item
+
+
+def _write(connection: sa.Connection, *tables: Prepared) -> None:
+    for rows in tables:
+        rows.execute(connection)
 
 
 def _lock(wait: bool, seconds: float = 0.0) -> bool:
