@@ -34,20 +34,29 @@ class PairTemplate(Template):
         else:
             sources = [snapshot.listings[focus]]
         rules = weighted_rules(settings)
+        parties: dict[int, Party] = {}  # one per listing, shared by its candidates
         for source in sources:
             # The likeliest partners (shared themes, then nearness) get the full set of rules.
             others = snapshot.nearest(source, source.themes, asks=not source.asks, limit=shortlist)
             for other in others:
                 # From the index: other side, another organisation, a shared theme, in reach.
                 asker, giver = (source, other) if source.asks else (other, source)
-                yield self._candidate(snapshot, rules, asker, giver)
+                yield self._candidate(snapshot, rules, asker, giver, parties)
 
     def _candidate(
-        self, snapshot: Snapshot, rules: Rules, asker: ListingView, giver: ListingView
+        self,
+        snapshot: Snapshot,
+        rules: Rules,
+        asker: ListingView,
+        giver: ListingView,
+        parties: dict[int, Party] | None = None,
     ) -> Candidate:
+        parties = {} if parties is None else parties
+        asking = parties.get(asker.id) or parties.setdefault(asker.id, Party(asker, asker.kind))
+        offering = parties.get(giver.id) or parties.setdefault(giver.id, Party(giver, "offer"))
         return Candidate(
             self.name,
-            (Party(asker, asker.kind), Party(giver, "offer")),
+            (asking, offering),
             score_pair(snapshot, rules, asker, giver),
             ((asker, giver),),
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
