@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, SoughtKind, Theme, listing_themes
+from matchmaker.matching.text import listing_words
 from matchmaker.organisations.models import Organisation
 
 KINDS = [
@@ -140,13 +141,16 @@ def generate(listing_count: int, seed: int = 2026) -> None:
         if org["kind"] == "public_agency" and roll > 0.8:
             kind = "challenge"
         words = " ".join(rng.choices(VOCABULARY, k=rng.randint(15, 30)))
+        title = " ".join(rng.choices(VOCABULARY, k=4)).capitalize()
         listings.append(
             {
                 "id": number,
                 "organisation_id": org["id"],
                 "kind": kind,
-                "title": " ".join(rng.choices(VOCABULARY, k=4)).capitalize(),
+                "title": title,
                 "description": words,
+                # As the app stores them when a listing is saved (inserted here in bulk).
+                "match_words": listing_words(title, words),
                 "scope": _weighted(rng, SCOPES),
                 "status": "open",
                 "deadline": deadline if kind == "challenge" else None,

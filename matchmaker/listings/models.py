@@ -139,6 +139,9 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The significant words of the title and description, as the matcher compares them
+    # (matching/text.py), kept up to date whenever the listing is saved through the ORM.
+    match_words: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     themes: Mapped[list[Theme]] = relationship(

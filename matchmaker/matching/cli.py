@@ -8,8 +8,10 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from matchmaker.extensions import db
+from matchmaker.listings.models import Listing
 from matchmaker.matching.engine import MatcherBusy, run_full
 from matchmaker.matching.templates import TEMPLATES
+from matchmaker.matching.text import reindex_listing_words
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from matchmaker.proposals.services import export_proposals
 
@@ -42,6 +44,17 @@ def run_command(wait: bool) -> None:
         f"{run.candidates_scored} candidates scored, {run.proposals_created} proposals created, "
         f"{run.proposals_withdrawn} withdrawn, in {seconds:.2f} s."
     )
+
+
+@match_cli.command("reindex")
+def reindex_command() -> None:
+    """Recompute the words the matcher compares, for listings written outside the app or after
+    the matcher's word rules changed."""
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
+    with click.progressbar(length=total, label="Listings", show_pos=True) as bar:
+        changed = reindex_listing_words(progress=bar.update)
+    db.session.commit()
+    click.echo(f"{changed} of {total} listings had their words recomputed.")
 
 
 @match_cli.command("explain")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -262,6 +263,7 @@ _COLUMNS = (
     Listing.kind,
     Listing.title,
     Listing.description,
+    Listing.match_words,
     Listing.scope,
     Organisation.id,
     Organisation.name,
@@ -295,8 +297,26 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         ):
             sought[listing_id].add(kind.value)
     views = {}
-    for lid, kind, title, description, scope, oid, oname, okind, country, region, city in rows:
+    for (
+        lid,
+        kind,
+        title,
+        description,
+        stored,
+        scope,
+        oid,
+        oname,
+        okind,
+        country,
+        region,
+        city,
+    ) in rows:
         region_key = (country, place_key(region))
+        if stored is None:  # saved outside the ORM and not reindexed yet
+            words = significant_words(f"{title} {description}")
+        else:
+            # Interned: the same word of many listings is one string in memory.
+            words = frozenset(map(sys.intern, stored.split()))
         views[lid] = ListingView(
             id=lid,
             kind=kind.value,
@@ -311,7 +331,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             city_key=(*region_key, place_key(city)),
             scope=SCOPE_LEVEL[scope],
             themes=frozenset(themes[lid]),
-            words=significant_words(f"{title} {description}"),
+            words=words,
             sought=frozenset(sought[lid]),
         )
     return views
