@@ -280,21 +280,34 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     if where is not None:
         statement = statement.where(where)
     rows = db.session.execute(statement).all()
-    ids = [row[0] for row in rows]
     themes: dict[int, set[str]] = defaultdict(set)
     sought: dict[int, set[str]] = defaultdict(set)
-    for chunk in _chunks(ids, 20000):
-        for listing_id, slug in db.session.execute(
-            sa.select(listing_themes.c.listing_id, Theme.slug)
-            .join(Theme, Theme.id == listing_themes.c.theme_id)
-            .where(listing_themes.c.listing_id.in_(chunk))
-        ):
-            themes[listing_id].add(slug)
-        for listing_id, kind in db.session.execute(
-            sa.select(SoughtKind.listing_id, SoughtKind.kind).where(
-                SoughtKind.listing_id.in_(chunk)
+    theme_rows = sa.select(listing_themes.c.listing_id, Theme.slug).join(
+        Theme, Theme.id == listing_themes.c.theme_id
+    )
+    sought_rows = sa.select(SoughtKind.listing_id, SoughtKind.kind)
+    if where is None:
+        # Every live listing: selected by the same condition, not by tens of thousands of ids.
+        live = sa.select(Listing.id).join(Organisation).where(live_condition())
+        batches = [
+            (
+                theme_rows.where(listing_themes.c.listing_id.in_(live)),
+                sought_rows.where(SoughtKind.listing_id.in_(live)),
             )
-        ):
+        ]
+    else:
+        ids = [row[0] for row in rows]
+        batches = [
+            (
+                theme_rows.where(listing_themes.c.listing_id.in_(chunk)),
+                sought_rows.where(SoughtKind.listing_id.in_(chunk)),
+            )
+            for chunk in _chunks(ids, 20000)
+        ]
+    for theme_statement, sought_statement in batches:
+        for listing_id, slug in db.session.execute(theme_statement):
+            themes[listing_id].add(slug)
+        for listing_id, kind in db.session.execute(sought_statement):
             sought[listing_id].add(kind.value)
     views = {}
     for (
