@@ -74,7 +74,10 @@ def measure(size: int, naive_askers: int) -> dict[str, float | int | str]:
             db.session.commit()
             timings.append(time.perf_counter() - started)
         result["incremental_ms_median"] = statistics.median(timings) * 1000
-        result["incremental_ms_max"] = max(timings) * 1000
+        # The first in a process also compiles the statements an incremental run uses (SQLAlchemy
+        # caches them): reported apart from the slowest of the others.
+        result["incremental_ms_first"] = timings[0] * 1000
+        result["incremental_ms_max"] = max(timings[1:]) * 1000
 
         # The naive reference: every need against every offer, no index.
         if naive_askers:
@@ -124,7 +127,7 @@ def main() -> None:
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr)
     print(
-        f"{'listings':>8} | {'full run':>9} | {'incremental (median / max)':>27} | "
+        f"{'listings':>8} | {'full run':>9} | {'incremental (median / max / first)':>35} | "
         f"{'peak memory':>11} | {'all-pairs reference':>30}"
     )
     for row in rows:
@@ -136,7 +139,8 @@ def main() -> None:
         )
         print(
             f"{row['listings']:>8} | {row['full_seconds']:>7.2f} s | "
-            f"{row['incremental_ms_median']:>10.1f} ms / {row['incremental_ms_max']:>6.1f} ms | "
+            f"{row['incremental_ms_median']:>8.1f} ms / {row['incremental_ms_max']:>5.1f} ms / "
+            f"{row['incremental_ms_first']:>5.1f} ms | "
             f"{row['peak_memory_mb']:>8.0f} MB | {naive:>30}"
         )
 
