@@ -99,6 +99,33 @@ def _existing(listing_ids: Iterable[int] | None) -> dict[str, ExistingProposal]:
     }
 
 
+def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]]]:
+    """For an incremental run: how many live proposals each of ``listing_ids`` is in (for the
+    cap), and the listings of each rejected or declined proposal that involves one of them.
+
+    Driven by the listings (through the parties' index) and sorted by status here, so that no
+    database is tempted to walk every pending proposal by status instead."""
+    status = sa.type_coerce(Proposal.status, sa.String)  # the stored text: no enum per row
+    rows = db.session.execute(
+        sa.select(ProposalParty.listing_id, ProposalParty.proposal_id, status)
+        .join(Proposal)
+        .where(ProposalParty.listing_id.in_(listing_ids))
+    ).all()
+    live_values = {s.value for s in LIVE_STATUSES}
+    suppressing_values = {s.value for s in SUPPRESSING_STATUSES}
+    live = Counter(lid for lid, _, value in rows if value in live_values)
+    suppressing = {pid for _, pid, value in rows if value in suppressing_values}
+    groups: dict[int, list[int]] = defaultdict(list)
+    if suppressing:
+        for pid, lid in db.session.execute(
+            sa.select(ProposalParty.proposal_id, ProposalParty.listing_id).where(
+                ProposalParty.proposal_id.in_(sorted(suppressing))
+            )
+        ):
+            groups[pid].append(lid)
+    return live, list(groups.values())
+
+
 def plan(
     snapshot: Snapshot,
     settings: MatchSettings,
@@ -108,16 +135,28 @@ def plan(
 ) -> Plan:
     """What a run would change, without changing anything (also used for previews)."""
     result = Plan(listings_considered=len(snapshot.listings) if focus is None else 1)
-    scope = None if focus is None else [*snapshot.listings, focus]
-    existing = _existing(scope)
+    if focus is None:
+        existing = _existing(None)
+        suppressing = [
+            [lid for lid, _ in p.parties]
+            for p in existing.values()
+            if p.status in SUPPRESSING_STATUSES
+        ]
+        live_count: Counter[int] = Counter()  # counted below
+    else:
+        # Every candidate includes the focus listing: only its own proposals in detail, and for
+        # its neighbourhood, the live counts and the combinations never to propose again.
+        existing = _existing([focus])
+        live_count, suppressing = _around([*snapshot.listings, focus])
     suppressed = {
-        frozenset(pair)
-        for proposal in existing.values()
-        if proposal.status in SUPPRESSING_STATUSES
-        for pair in combinations({lid for lid, _ in proposal.parties}, 2)
+        frozenset(pair) for listing_ids in suppressing for pair in combinations(set(listing_ids), 2)
     }
-    live_count: Counter[int] = Counter()
     unchanged_scores: list[tuple[int, Candidate]] = []
+
+    def withdraw(proposal: ExistingProposal, reason: str, listing_ids: list[int]) -> None:
+        result.withdraw.append((proposal.id, reason))
+        if focus is not None:  # it was counted among the live ones
+            live_count.subtract(listing_ids)
 
     # Keep pending proposals in step with the listings and the rules.
     for proposal in existing.values():
@@ -126,7 +165,7 @@ def plan(
             focus is None or focus in listing_ids
         ):
             if any(lid not in snapshot.listings for lid in listing_ids):
-                result.withdraw.append((proposal.id, NOT_LIVE))
+                withdraw(proposal, NOT_LIVE, listing_ids)
                 continue
             rebuilt = TEMPLATES[proposal.template].build(
                 snapshot,
@@ -134,13 +173,13 @@ def plan(
                 [Party(snapshot.listings[lid], role) for lid, role in proposal.parties],
             )
             if rebuilt is None or rebuilt.score < settings.min_score:
-                result.withdraw.append((proposal.id, BELOW_RULES))
+                withdraw(proposal, BELOW_RULES, listing_ids)
                 continue
             if rebuilt.score != proposal.score:
                 result.rescore.append((proposal.id, rebuilt))
             else:
                 unchanged_scores.append((proposal.id, rebuilt))
-        if proposal.status in LIVE_STATUSES:
+        if focus is None and proposal.status in LIVE_STATUSES:
             live_count.update(listing_ids)
 
     # Same score, but a reason may read differently (a renamed organisation, a new theme):

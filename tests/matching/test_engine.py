@@ -281,3 +281,64 @@ def test_proposals_export(app: Flask, pair: tuple, tmp_path: Path) -> None:
     assert sum(item["points"] for item in exported["explanation"]) == exported["score"]
     empty = app.test_cli_runner().invoke(args=["proposals", "export", "--status", "agreed"])
     assert json.loads(empty.output) == {"proposals": []}
+
+
+def test_an_incremental_run_respects_the_cap_of_the_listings_around(app: Flask) -> None:
+    from matchmaker.matching.engine import match_listing
+
+    offer = make_listing(
+        kind=ListingKind.OFFER,
+        themes=("training-advice",),
+        organisation=make_organisation(kind=OrganisationKind.CIVIL_SOCIETY),
+    )
+    for _ in range(5):
+        make_listing(themes=("training-advice",))
+    _run()
+    assert len([p for p in proposals() if offer.id in p.listing_ids]) == 5  # the default cap
+    newcomer = make_listing(themes=("training-advice",))
+    match_listing(newcomer)
+    db.session.commit()
+    assert not [p for p in proposals() if {offer.id, newcomer.id} <= set(p.listing_ids)]
+
+    # Once one of the offer's proposals is rejected, it has room again.
+    [first, *_] = [p for p in proposals() if offer.id in p.listing_ids]
+    first.status = ProposalStatus.REJECTED
+    db.session.commit()
+    match_listing(newcomer)
+    db.session.commit()
+    assert [p for p in proposals() if {offer.id, newcomer.id} <= set(p.listing_ids)]
+
+
+def test_an_incremental_run_never_proposes_a_combination_with_a_declined_pair(app: Flask) -> None:
+    from matchmaker.demo.cli import load_demo
+    from matchmaker.matching.engine import match_listing
+
+    load_demo()
+    db.session.commit()
+    _run()
+    triad = next(
+        p
+        for p in proposals()
+        if p.template == "knowledge_exchange_triad"
+        and "Social Enterprise Network" in {x.organisation.name for x in p.parties}
+    )
+    sen, university, mayor = triad.parties
+    declined = next(
+        p
+        for p in proposals()
+        if p.template == "pair"
+        and {x.listing_id for x in p.parties} == {sen.listing_id, university.listing_id}
+    )
+    declined.status = ProposalStatus.DECLINED
+    triad.status = ProposalStatus.WITHDRAWN
+    db.session.commit()
+    # Matched again from the third party's listing: the declined pair does not include it.
+    match_listing(mayor.listing)
+    db.session.commit()
+    db.session.refresh(triad)
+    assert triad.status == ProposalStatus.WITHDRAWN
+    assert not [
+        p
+        for p in proposals(ProposalStatus.PENDING_REVIEW)
+        if {sen.listing_id, university.listing_id} <= set(p.listing_ids)
+    ]
