@@ -109,7 +109,7 @@ def generate(listing_count: int, seed: int = 2026) -> None:
     """About one organisation for every five listings, spread over 40 countries, 5 regions
     each and 4 cities per region; themes follow a long tail, as real ones do."""
     rng = random.Random(seed)
-    themes = list(db.session.execute(sa.select(Theme.id, Theme.slug)).all())
+    themes = list(db.session.execute(sa.select(Theme.id, Theme.slug).order_by(Theme.id)).all())
     theme_weights = [1 / (rank + 1) ** 0.7 for rank in range(len(themes))]
     now = utcnow()
     org_count = max(10, listing_count // 5)
