@@ -166,6 +166,27 @@ def score_pair(
     return score
 
 
+def link_fractions(
+    snapshot: Snapshot, rules: Rules, asker: ListingView, giver: ListingView
+) -> tuple[float, ...]:
+    """How much of its weight each of ``rules`` gives one link (a multi-party template
+    computes this once for a link that many of its combinations share)."""
+    return tuple(rule(snapshot, asker, giver) for _name, rule, _reason, _weight in rules)
+
+
+def combined_score(rules: Rules, fractions: Sequence[tuple[float, ...]], bonus: int) -> int:
+    """The score :func:`score_links` gives a multi-party combination of several links, from
+    each link's :func:`link_fractions`, without writing any explanation (the same arithmetic,
+    in the same order). Candidate.explanation() checks that both agree."""
+    count = len(fractions)
+    score = 0
+    for index, (_name, _rule, _reason, weight) in enumerate(rules):
+        points = round(weight * sum(f[index] for f in fractions) / count)
+        if points > 0:
+            score += points
+    return score + bonus
+
+
 def links_in_reach(links: Sequence[Link]) -> bool:
     return all(within_reach(asker, giver) for asker, giver in links)
 

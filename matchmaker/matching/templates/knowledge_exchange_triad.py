@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import product
 
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import ListingView, Snapshot, theme_bits
+from matchmaker.matching.snapshot import ListingView, Snapshot, theme_bits, within_reach
 from matchmaker.matching.templates.base import (
     Candidate,
     Link,
     Party,
     Template,
-    links_in_reach,
-    score_links,
+    combined_score,
+    link_fractions,
+    weighted_rules,
 )
 
 THEMES = frozenset(
@@ -39,6 +40,7 @@ ROLE_OF_KIND = {
     "academic_institution": "academic_partner",
     "public_agency": "public_partner",
 }
+ROLE_ORDER = {kind: order for order, kind in enumerate(ROLE_OF_KIND)}
 # Per listing, how many neighbours of each other kind are tried as its partners.
 NEIGHBOURS_PER_KIND = 3
 
@@ -100,6 +102,7 @@ class KnowledgeExchangeTriad(Template):
             if in_focus and self._eligible(view):
                 regions[view.region_key].append(view)
         seen: set[tuple[int, ...]] = set()
+        assemble = self._assembler(snapshot, settings)
         for views in regions.values():
             neighbours: dict[int, dict[str, list[ListingView]]] = defaultdict(
                 lambda: defaultdict(list)
@@ -125,14 +128,13 @@ class KnowledgeExchangeTriad(Template):
                     NEIGHBOURS_PER_KIND, groups.get(others[1], []), key=lambda v: v.id
                 )
                 for first, second in product(firsts, seconds):
-                    trio = (centre, first, second)
-                    key = tuple(sorted(v.id for v in trio))
+                    key = tuple(sorted((centre.id, first.id, second.id)))
                     if key in seen or (focus is not None and focus not in key):
                         continue
                     seen.add(key)
-                    candidate = self.build(
-                        snapshot, settings, [Party(v, ROLE_OF_KIND[v.org_kind]) for v in trio]
-                    )
+                    # Valid by construction: three kinds, one region, the template's themes,
+                    # and the centre linked to both others.
+                    candidate = assemble((centre, first, second), key)
                     if candidate is not None:
                         yield candidate
 
@@ -150,18 +152,64 @@ class KnowledgeExchangeTriad(Template):
             return None
         links = _links(views)
         linked = {v.id for link in links for v in link}
-        if len(links) < 2 or linked != {v.id for v in views} or not links_in_reach(links):
+        if len(links) < 2 or linked != {v.id for v in views}:
             return None
-        coverage = (
-            f"Every role of the Liverpool model is filled in {views[0].region}: an SSE "
-            "organisation, an academic institution and a public agency."
-        )
-        score, _ = score_links(snapshot, settings, links, coverage_reason=coverage)
-        ordered = sorted(views, key=lambda v: list(ROLE_OF_KIND).index(v.org_kind))
-        return Candidate(
-            self.name,
-            tuple(Party(v, ROLE_OF_KIND[v.org_kind]) for v in ordered),
-            score,
-            tuple(links),
-            coverage,
-        )
+        return self._assembler(snapshot, settings)(views, tuple(sorted(v.id for v in views)))
+
+    def _assembler(
+        self, snapshot: Snapshot, settings: MatchSettings
+    ) -> Callable[[Sequence[ListingView], tuple[int, ...]], Candidate | None]:
+        """Scores valid trios. Many trios share a link (a centre with three neighbours of
+        each kind makes nine): each link's reach and rule fractions are found once, and each
+        listing's party and each region's sentence are made once, for all the trios of a run."""
+        rules = weighted_rules(settings, 100 - settings.role_coverage)
+        bonus = settings.role_coverage
+        known: dict[int, tuple[Link, bool, tuple[float, ...]]] = {}
+        parties: dict[int, Party] = {}
+        coverage_in: dict[tuple[str, str], str] = {}
+
+        def assemble(views: Sequence[ListingView], key: tuple[int, ...]) -> Candidate | None:
+            links, fractions = [], []
+            for asker in views:  # in the order of _links(views), which the explanation keeps
+                if not asker.asks:
+                    continue
+                for giver in views:
+                    if (
+                        giver.asks
+                        or asker.org_id == giver.org_id
+                        or not asker.theme_bits & giver.theme_bits & THEME_BITS
+                    ):
+                        continue
+                    link_key = asker.id << 32 | giver.id
+                    link = known.get(link_key)
+                    if link is None:
+                        link = known[link_key] = (
+                            (asker, giver),
+                            within_reach(asker, giver),
+                            link_fractions(snapshot, rules, asker, giver),
+                        )
+                    if not link[1]:
+                        return None
+                    links.append(link[0])
+                    fractions.append(link[2])
+            coverage = coverage_in.get(views[0].region_key)
+            if coverage is None:
+                coverage = coverage_in[views[0].region_key] = (
+                    f"Every role of the Liverpool model is filled in {views[0].region}: an SSE "
+                    "organisation, an academic institution and a public agency."
+                )
+            ordered = sorted(views, key=lambda v: ROLE_ORDER[v.org_kind])
+            return Candidate(
+                self.name,
+                tuple(
+                    parties.get(v.id)
+                    or parties.setdefault(v.id, Party(v, ROLE_OF_KIND[v.org_kind]))
+                    for v in ordered
+                ),
+                combined_score(rules, fractions, bonus),
+                tuple(links),
+                coverage,
+                _listing_ids=key,
+            )
+
+        return assemble
