@@ -34,6 +34,7 @@ from matchmaker.organisations.models import Organisation, OrganisationStatus
 # Scope as a distance: how far a partner may be.
 SCOPE_LEVEL = {Scope.LOCAL: 0, Scope.REGIONAL: 1, Scope.NATIONAL: 2, Scope.INTERNATIONAL: 3}
 CITY, REGION, COUNTRY, WORLD = range(4)
+NO_KINDS: frozenset[str] = frozenset()
 
 
 def place_key(text: str) -> str:
@@ -262,7 +263,8 @@ _COLUMNS = (
     Listing.id,
     Listing.kind,
     Listing.title,
-    Listing.description,
+    # The text only where its words were never stored (saved outside the ORM).
+    sa.case((Listing.match_words.is_(None), Listing.description)),
     Listing.match_words,
     Listing.scope,
     Organisation.id,
@@ -279,7 +281,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     statement = statement.where(live_condition())
     if where is not None:
         statement = statement.where(where)
-    rows = db.session.execute(statement).all()
+    rows: Iterable[sa.Row[Any]] = ()
     themes: dict[int, set[str]] = defaultdict(set)
     sought: dict[int, set[str]] = defaultdict(set)
     theme_rows = sa.select(listing_themes.c.listing_id, Theme.slug).join(
@@ -296,6 +298,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             )
         ]
     else:
+        rows = db.session.execute(statement).all()
         ids = [row[0] for row in rows]
         batches = [
             (
@@ -309,7 +312,11 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             themes[listing_id].add(slug)
         for listing_id, kind in db.session.execute(sought_statement):
             sought[listing_id].add(kind.value)
+    if where is None:
+        # Streamed, after the themes: tens of thousands of rows are never all held at once.
+        rows = db.session.execute(statement.execution_options(yield_per=2000))
     views = {}
+    theme_sets: dict[frozenset[str], frozenset[str]] = {}
     for (
         lid,
         kind,
@@ -328,8 +335,13 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         if stored is None:  # saved outside the ORM and not reindexed yet
             words = significant_words(f"{title} {description}")
         else:
-            # Interned: the same word of many listings is one string in memory.
-            words = frozenset(map(sys.intern, stored.split()))
+            # Interned: the same word of many listings is one string in memory. Built from a
+            # set, whose size is known, the frozenset's table is half as large as one grown
+            # word by word (about 50 MB less at 50k listings).
+            words = frozenset(set(map(sys.intern, stored.split())))
+        # Listings share a few hundred combinations of themes: one frozenset for each.
+        theme_set = frozenset(themes.pop(lid, ()))
+        theme_set = theme_sets.setdefault(theme_set, theme_set)
         views[lid] = ListingView(
             id=lid,
             kind=kind.value,
@@ -343,9 +355,9 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             region_key=region_key,
             city_key=(*region_key, place_key(city)),
             scope=SCOPE_LEVEL[scope],
-            themes=frozenset(themes[lid]),
+            themes=theme_set,
             words=words,
-            sought=frozenset(sought[lid]),
+            sought=frozenset(sought.pop(lid)) if lid in sought else NO_KINDS,
         )
     return views
 
