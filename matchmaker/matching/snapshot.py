@@ -261,15 +261,16 @@ def live_condition() -> sa.ColumnElement[bool]:
 
 _COLUMNS = (
     Listing.id,
-    Listing.kind,
+    # Kinds and scopes as their stored text (the enums' values), not converted row by row.
+    sa.type_coerce(Listing.kind, sa.String).label("listing_kind"),
     Listing.title,
     # The text only where its words were never stored (saved outside the ORM).
     sa.case((Listing.match_words.is_(None), Listing.description)),
     Listing.match_words,
-    Listing.scope,
+    sa.type_coerce(Listing.scope, sa.String).label("listing_scope"),
     Organisation.id,
     Organisation.name,
-    Organisation.kind,
+    sa.type_coerce(Organisation.kind, sa.String).label("organisation_kind"),
     Organisation.country,
     Organisation.region,
     Organisation.city,
@@ -317,6 +318,8 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         rows = db.session.execute(statement.execution_options(yield_per=2000))
     views = {}
     theme_sets: dict[frozenset[str], frozenset[str]] = {}
+    # What each organisation brings to its listings' views, made (and held) once per organisation.
+    orgs: dict[int, tuple[str, str, str, str, str, tuple[str, str], tuple[str, str, str]]] = {}
     for (
         lid,
         kind,
@@ -331,7 +334,18 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         region,
         city,
     ) in rows:
-        region_key = (country, place_key(region))
+        org = orgs.get(oid)
+        if org is None:
+            region_key = (country, place_key(region))
+            org = orgs[oid] = (
+                oname,
+                sys.intern(okind),
+                country,
+                region,
+                city,
+                region_key,
+                (*region_key, place_key(city)),
+            )
         if stored is None:  # saved outside the ORM and not reindexed yet
             words = significant_words(f"{title} {description}")
         else:
@@ -343,17 +357,11 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         theme_set = frozenset(themes.pop(lid, ()))
         theme_set = theme_sets.setdefault(theme_set, theme_set)
         views[lid] = ListingView(
-            id=lid,
-            kind=kind.value,
-            title=title,
-            org_id=oid,
-            org_name=oname,
-            org_kind=okind.value,
-            country=country,
-            region=region,
-            city=city,
-            region_key=region_key,
-            city_key=(*region_key, place_key(city)),
+            lid,
+            sys.intern(kind),
+            title,
+            oid,
+            *org,
             scope=SCOPE_LEVEL[scope],
             themes=theme_set,
             words=words,
