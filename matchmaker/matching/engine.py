@@ -230,14 +230,16 @@ def plan(
     ranked = _best_first(qualifying, max(snapshot.listings, default=0).bit_length())
     del qualifying
     cap = settings.max_proposals_per_listing
+    # A defaultdict finds a missing count in C; a Counter calls Python for each one.
+    counts: defaultdict[int, int] = defaultdict(int, live_count)
     for _, key, candidate in ranked:
         ids = key[1]
         for lid in ids:
-            if live_count[lid] >= cap:
+            if counts[lid] >= cap:
                 break
         else:
             for lid in ids:
-                live_count[lid] += 1
+                counts[lid] += 1
             known = by_key.get(key)
             if known is None:
                 result.create.append(candidate)
