@@ -71,7 +71,8 @@ _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ers", "ed", "es", "s")
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A deliberately light stemmer: 'evaluation', 'evaluating' and 'evaluate' meet at 'evalu'."""
+    """A deliberately light stemmer: 'evaluating' and 'evaluate' meet at 'evaluat',
+    'evaluation' and 'evaluations' at 'evalu' (the two stems do not meet)."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
