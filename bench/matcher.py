@@ -140,6 +140,8 @@ def main() -> None:
         "--repeat", type=int, default=3, help="full runs for each size; the median is reported"
     )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat needs at least one full run")
     if args.one:
         print(json.dumps(measure(args.one, args.naive_askers, args.repeat)))
         return
