@@ -150,11 +150,13 @@ class KnowledgeExchangeTriad(Template):
             return None
         if len({v.region_key for v in views}) != 1 or not all(v.themes & THEMES for v in views):
             return None
-        links = _links(views)
-        linked = {v.id for link in links for v in link}
-        if len(links) < 2 or linked != {v.id for v in views}:
+        candidate = self._assembler(snapshot, settings)(views, tuple(sorted(v.id for v in views)))
+        if candidate is None:
             return None
-        return self._assembler(snapshot, settings)(views, tuple(sorted(v.id for v in views)))
+        linked = {v.id for link in candidate.links for v in link}
+        if len(candidate.links) < 2 or linked != {v.id for v in views}:
+            return None
+        return candidate
 
     def _assembler(
         self, snapshot: Snapshot, settings: MatchSettings
@@ -171,14 +173,8 @@ class KnowledgeExchangeTriad(Template):
         def assemble(views: Sequence[ListingView], key: tuple[int, ...]) -> Candidate | None:
             links, fractions = [], []
             for asker in views:  # in the order of _links(views), which the explanation keeps
-                if not asker.asks:
-                    continue
                 for giver in views:
-                    if (
-                        giver.asks
-                        or asker.org_id == giver.org_id
-                        or not asker.theme_bits & giver.theme_bits & THEME_BITS
-                    ):
+                    if not _linked(asker, giver):
                         continue
                     link_key = asker.id << 32 | giver.id
                     link = known.get(link_key)
