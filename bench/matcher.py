@@ -28,6 +28,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def measure(size: int, naive_askers: int, repeats: int) -> dict[str, float | int | str]:
+    folder = Path(tempfile.mkdtemp(prefix="matchmaker-bench-"))
+    try:
+        return _measure(folder, size, naive_askers, repeats)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _measure(
+    folder: Path, size: int, naive_askers: int, repeats: int
+) -> dict[str, float | int | str]:
     from flask_migrate import upgrade
 
     from bench.synthetic import generate
@@ -40,8 +50,6 @@ def measure(size: int, naive_askers: int, repeats: int) -> dict[str, float | int
     from matchmaker.matching.snapshot import full_snapshot, within_reach
     from matchmaker.matching.templates import TEMPLATES
     from matchmaker.organisations.models import Organisation
-
-    folder = Path(tempfile.mkdtemp(prefix="matchmaker-bench-"))
 
     def app_on(path: Path):  # type: ignore[no-untyped-def]
         return create_app(
@@ -77,11 +85,11 @@ def measure(size: int, naive_askers: int, repeats: int) -> dict[str, float | int
                 db.session.remove()
                 db.engine.dispose()
                 path.unlink()
-    # The incremental runs follow the last full run on its connection, as in a running server.
     result["full_seconds"] = statistics.median(full_timings)
     result["full_seconds_min"], result["full_seconds_max"] = min(full_timings), max(full_timings)
     result["full_runs"] = repeats
 
+    # The incremental runs follow the last full run on its connection, as in a running server.
     with app.app_context():
         # Incremental: post new needs through the listing service (which runs the matcher).
         organisations = db.session.query(Organisation).limit(20).all()
@@ -127,7 +135,6 @@ def measure(size: int, naive_askers: int, repeats: int) -> dict[str, float | int
             result["indexed_pairs_seconds"] = indexed
             result["naive_ratio"] = naive / indexed if indexed else float("inf")
     result["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
