@@ -63,6 +63,15 @@ def listings(draw, kinds=KINDS, places=ALL_PLACES, themes=THEMES):  # type: igno
     return views
 
 
+# Dense in multi-party combinations: one city-region, the three kinds of the Liverpool model
+# (several needs and offers each), the themes of both multi-party templates.
+CROWDED_REGION = listings(
+    kinds=["sse_organisation", "academic_institution", "public_agency"],
+    places=["liverpool", "birkenhead"],
+    themes=["research-evaluation", "knowledge-exchange", "social-inclusion", "policy-strategy"],
+)
+
+
 @st.composite
 def match_settings(draw):  # type: ignore[no-untyped-def]
     weights = {}
@@ -86,7 +95,7 @@ def _all(views, chosen):  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=150, deadline=None)
-@given(listings(), match_settings())
+@given(st.one_of(listings(), CROWDED_REGION), match_settings())
 def test_scores_are_percentages_that_their_explanations_add_up_to(views, chosen) -> None:  # type: ignore[no-untyped-def]
     for candidate in _all(views, chosen):
         assert 0 <= candidate.score <= 100
@@ -105,7 +114,7 @@ def test_matching_is_deterministic(views, chosen) -> None:  # type: ignore[no-un
 
 
 @settings(max_examples=150, deadline=None)
-@given(listings(), match_settings())
+@given(st.one_of(listings(), CROWDED_REGION), match_settings())
 def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyped-def]
     for candidate in _all(views, chosen):
         parties = [party.listing for party in candidate.parties]
@@ -129,15 +138,6 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
                 "academic_institution",
                 "public_agency",
             }
-
-
-# Dense in multi-party combinations: one city-region, the three kinds of the Liverpool model
-# (several needs and offers each), the themes of both multi-party templates.
-CROWDED_REGION = listings(
-    kinds=["sse_organisation", "academic_institution", "public_agency"],
-    places=["liverpool", "birkenhead"],
-    themes=["research-evaluation", "knowledge-exchange", "social-inclusion", "policy-strategy"],
-)
 
 
 @settings(max_examples=150, deadline=None)
