@@ -159,3 +159,30 @@ def test_next_redirects_stay_on_this_site(client: FlaskClient, target: str, expe
     )
     assert response.status_code == 302
     assert response.headers["Location"] == expected
+
+
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("http:/evil.example/phish", "/"),
+        ("http:///evil.example", "/"),
+        ("https:evil.example", "/"),
+        ("//evil.example", "/"),
+        ("\\\\evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        (" //evil.example", "/"),
+        ("http://localhost/account", "/"),
+        ("/organisations?q=coop#top", "/organisations?q=coop#top"),
+    ],
+)
+def test_m1_login_redirects_only_to_the_path_it_checked(
+    client: FlaskClient, login: Any, target: str, expected: str
+) -> None:
+    user = make_user()
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": user.email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == expected
+    # Signed in already, the login page sends on to the same checked value.
+    assert client.get("/login", query_string={"next": target}).headers["Location"] == expected

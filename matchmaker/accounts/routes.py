@@ -27,7 +27,7 @@ from matchmaker.accounts.forms import (
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
-from matchmaker.core.security import is_safe_redirect
+from matchmaker.core.security import safe_next_path
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 
@@ -39,8 +39,7 @@ def _limit(name: str) -> str:
 
 
 def _next_url() -> str:
-    target = request.args.get("next")
-    return target if target and is_safe_redirect(target) else url_for("core.home")
+    return safe_next_path(request.args.get("next")) or url_for("core.home")
 
 
 @bp.route("/signup", methods=["GET", "POST"])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,15 +31,20 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
-def is_safe_redirect(target: str | None) -> bool:
-    """True for a path on this host; false for other hosts, schemes and protocol-relative URLs."""
-    if not target:
-        return False
-    if target.startswith(("//", "\\")) or "\\" in target:
-        return False
-    host_url = urlsplit(request.host_url)
-    resolved = urlsplit(urljoin(request.host_url, target))
-    return resolved.scheme in ("http", "https") and resolved.netloc == host_url.netloc
+def safe_next_path(target: str | None) -> str | None:
+    """``target`` as a path on this site, or None when it could lead anywhere else.
+
+    The value returned is the one checked, rebuilt from its parts: a check on one spelling and a
+    redirect to another is how ``http:/evil.example`` or ``/\\evil.example`` slip through, since
+    browsers read backslashes as slashes and forgive missing ones after the scheme.
+    """
+    if not target or any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    path = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return path if path.startswith("/") and not path.startswith("//") else None
 
 
 def init_app(app: Flask) -> None:
