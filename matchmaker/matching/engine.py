@@ -3,8 +3,9 @@
 Hard rules exclude before anything is proposed: the same organisation twice, a listing that is
 not open or has expired, an organisation not verified (the snapshot holds only live listings),
 a partner outside either listing's scope (the templates), a fingerprint already proposed, a
-combination containing a pair of listings a coordinator rejected or a party declined, and a
-listing that already has its most proposals. Pending proposals are kept in step: withdrawn when
+combination containing a pair of listings a coordinator rejected or a party declined, a
+combination an introduced proposal already covers (proposals/coverage.py), and a listing that
+already has its most proposals. Pending proposals are kept in step: withdrawn when
 a listing closes or expires or when they no longer meet the rules, re-scored when their score
 changes, revived when a withdrawn combination qualifies again.
 """
@@ -33,7 +34,9 @@ from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.base import Candidate, Party
+from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
+    COVERING_STATUSES,
     LIVE_STATUSES,
     SUPPRESSING_STATUSES,
     Proposal,
@@ -99,9 +102,10 @@ def _existing(listing_ids: Iterable[int] | None) -> dict[str, ExistingProposal]:
     }
 
 
-def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]]]:
+def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]], dict[int, list[int]]]:
     """For an incremental run: how many live proposals each of ``listing_ids`` is in (for the
-    cap), and the listings of each rejected or declined proposal that involves one of them.
+    cap), the listings of each rejected or declined proposal that involves one of them, and
+    those of each introduced proposal that does (in party order: what covers a combination).
 
     Driven by the listings (through the parties' index) and sorted by status here, so that no
     database is tempted to walk every pending proposal by status instead."""
@@ -113,17 +117,23 @@ def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]]]:
     ).all()
     live_values = {s.value for s in LIVE_STATUSES}
     suppressing_values = {s.value for s in SUPPRESSING_STATUSES}
+    covering_values = {s.value for s in COVERING_STATUSES}
     live = Counter(lid for lid, _, value in rows if value in live_values)
     suppressing = {pid for _, pid, value in rows if value in suppressing_values}
+    covering = {pid for _, pid, value in rows if value in covering_values}
     groups: dict[int, list[int]] = defaultdict(list)
-    if suppressing:
+    if suppressing or covering:
         for pid, lid in db.session.execute(
-            sa.select(ProposalParty.proposal_id, ProposalParty.listing_id).where(
-                ProposalParty.proposal_id.in_(sorted(suppressing))
-            )
+            sa.select(ProposalParty.proposal_id, ProposalParty.listing_id)
+            .where(ProposalParty.proposal_id.in_(sorted(suppressing | covering)))
+            .order_by(ProposalParty.proposal_id, ProposalParty.position)
         ):
             groups[pid].append(lid)
-    return live, list(groups.values())
+    return (
+        live,
+        [groups[pid] for pid in sorted(suppressing)],
+        {pid: groups[pid] for pid in sorted(covering)},
+    )
 
 
 def plan(
@@ -143,11 +153,21 @@ def plan(
             if p.status in SUPPRESSING_STATUSES
         ]
         live_count: Counter[int] = Counter()  # counted below
+        introduced = {
+            p.id: [lid for lid, _ in p.parties]
+            for p in existing.values()
+            if p.status in COVERING_STATUSES
+        }
     else:
         # Every candidate includes the focus listing: only its own proposals in detail, and for
-        # its neighbourhood, the live counts and the combinations never to propose again.
+        # its neighbourhood, the live counts, the combinations never to propose again and the
+        # introduced proposals that cover some.
         existing = _existing([focus])
-        live_count, suppressing = _around([*snapshot.listings, focus])
+        live_count, suppressing, introduced = _around([*snapshot.listings, focus])
+    covers = CoverIndex(
+        (pid, Footprint(_anchor(snapshot, listing_ids[0]), frozenset(listing_ids)))
+        for pid, listing_ids in introduced.items()
+    )
     suppressed = {
         frozenset(pair) for listing_ids in suppressing for pair in combinations(set(listing_ids), 2)
     }
@@ -216,6 +236,8 @@ def plan(
                 continue
             if suppressed and any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
                 continue
+            if covers and covers.covering(_footprint(candidate)) is not None:
+                continue  # an introduced proposal already covers it
             key = (candidate.template, ids)
             if by_key:
                 known = by_key.get(key)
@@ -246,6 +268,18 @@ def plan(
             else:
                 result.revive.append((known.id, candidate))
     return result
+
+
+def _anchor(snapshot: Snapshot, listing_id: int) -> int | None:
+    """The listing a proposal is built around, if its first listing asks (see
+    Proposal.anchor_listing_id). A listing not in the snapshot is in no candidate either."""
+    view = snapshot.listings.get(listing_id)
+    return listing_id if view is not None and view.asks else None
+
+
+def _footprint(candidate: Candidate) -> Footprint:
+    first = candidate.parties[0].listing
+    return Footprint(first.id if first.asks else None, frozenset(candidate.listing_ids))
 
 
 def _best_first(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from matchmaker.accounts.models import User
 from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing
+from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.organisations.models import Organisation
 
 
@@ -22,6 +22,7 @@ class ProposalStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"  # by the matcher: a listing closed or expired, or settings changed
     AGREED = "agreed"  # every party accepted
     DECLINED = "declined"  # a party declined; never proposed again
+    COVERED = "covered"  # out of the queue: an overlapping proposal was approved (see coverage.py)
 
     @property
     def label(self) -> str:
@@ -35,12 +36,15 @@ STATUS_LABELS = {
     ProposalStatus.WITHDRAWN: _l("Withdrawn"),
     ProposalStatus.AGREED: _l("Agreed"),
     ProposalStatus.DECLINED: _l("Declined"),
+    ProposalStatus.COVERED: _l("Covered by another proposal"),
 }
 
 # Proposals that still hold a listing's attention (count towards its cap).
 LIVE_STATUSES = (ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED, ProposalStatus.AGREED)
 # Proposals whose combination of listings must never be proposed again.
 SUPPRESSING_STATUSES = (ProposalStatus.REJECTED, ProposalStatus.DECLINED)
+# Introduced proposals that cover the pending proposals they overlap.
+COVERING_STATUSES = (ProposalStatus.APPROVED, ProposalStatus.AGREED)
 
 
 class RejectionReason(enum.StrEnum):
@@ -118,6 +122,11 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
         back_populates="proposal", cascade="all, delete-orphan", order_by="Outcome.happened_on"
     )
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    cover: Mapped[ProposalCover | None] = relationship(
+        foreign_keys="ProposalCover.proposal_id",
+        back_populates="proposal",
+        cascade="all, delete-orphan",
+    )
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.template} {self.score} {self.status.value}>"
@@ -125,6 +134,39 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
     @property
     def listing_ids(self) -> list[int]:
         return sorted(party.listing_id for party in self.parties)
+
+    @property
+    def anchor_listing_id(self) -> int | None:
+        """The need or challenge the proposal is built around: templates put it first. None
+        when the first party offers (a triad of equals has no anchor)."""
+        first = self.parties[0] if self.parties else None
+        if first is None or first.listing.kind == ListingKind.OFFER:
+            return None
+        return first.listing_id
+
+    @property
+    def covered_by(self) -> Proposal | None:
+        return self.cover.covered_by if self.cover is not None else None
+
+
+class ProposalCover(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A pending proposal set aside (status ``covered``) because an overlapping one was
+    approved; the row goes when the proposal returns to the queue."""
+
+    __tablename__ = "proposal_covers"
+
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    covered_by_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+
+    proposal: Mapped[Proposal] = relationship(foreign_keys=[proposal_id], back_populates="cover")
+    covered_by: Mapped[Proposal] = relationship(foreign_keys=[covered_by_id])
+
+    def __repr__(self) -> str:
+        return f"<ProposalCover {self.proposal_id} by {self.covered_by_id}>"
 
 
 class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]

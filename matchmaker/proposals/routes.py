@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -109,9 +110,10 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
         key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 422
     version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    covered: list[Proposal] = []
     try:
         if action == "approve":
-            services.approve_proposal(
+            covered = services.approve_proposal(
                 proposal=proposal,
                 actor=acting_user(),
                 note=form.note.data,
@@ -138,6 +140,15 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
         return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
     if action == "approve":
         flash(_("Approved: the parties are introduced."), "success")
+        if covered:
+            flash(
+                ngettext(
+                    "%(num)d overlapping proposal left the queue (covered by this one).",
+                    "%(num)d overlapping proposals left the queue (covered by this one).",
+                    len(covered),
+                ),
+                "info",
+            )
     else:
         flash(_("Rejected: this combination will not be proposed again."), "success")
     return redirect(url_for("proposals.queue"))

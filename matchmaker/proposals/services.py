@@ -20,6 +20,7 @@ from matchmaker.extensions import db
 from matchmaker.listings.models import Theme, listing_themes
 from matchmaker.notifications.services import notify
 from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
+from matchmaker.proposals.coverage import cover_overlapping, restore_covered
 from matchmaker.proposals.models import (
     Outcome,
     OutcomeKind,
@@ -140,8 +141,9 @@ def _names(proposal: Proposal) -> str:
 
 def approve_proposal(
     *, proposal: Proposal, actor: User, note: str | None = None, expected_version: int | None
-) -> None:
-    """Introduce the parties: each member of each party organisation is notified."""
+) -> list[Proposal]:
+    """Introduce the parties: each member of each party organisation is notified. Returns the
+    pending proposals it overlaps, which leave the queue (see coverage.py)."""
     _check_pending(proposal, expected_version)
     proposal.status = ProposalStatus.APPROVED
     proposal.decided_at, proposal.decided_by = utcnow(), actor
@@ -149,6 +151,7 @@ def approve_proposal(
     record_event(
         "proposal:approve", actor=actor, subject=proposal, details={"note": proposal.decision_note}
     )
+    covered = cover_overlapping(proposal=proposal, actor=actor)
     url = url_for("proposals.show", proposal_id=proposal.id)
     notify(
         _members(_party_organisations(proposal)),
@@ -162,6 +165,7 @@ def approve_proposal(
         template="proposal_introduced",
         context={"proposal": proposal, "note": proposal.decision_note},
     )
+    return covered
 
 
 def reject_proposal(
@@ -223,6 +227,7 @@ def respond(
     url = url_for("proposals.show", proposal_id=proposal.id)
     if decision == ResponseDecision.DECLINED:
         proposal.status, proposal.closed_at = ProposalStatus.DECLINED, utcnow()
+        restore_covered(proposal=proposal, actor=actor)
         others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
         notify(
             _members(others),

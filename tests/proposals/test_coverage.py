@@ -1,0 +1,227 @@
+"""No overlapping introductions: approving a proposal takes the pending proposals it overlaps
+out of the queue; they come back if a party declines it, and the matcher does not propose
+them, or others like them, again meanwhile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.accounts.models import Role
+from matchmaker.core.models import AuditEvent
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind
+from matchmaker.matching.engine import match_listing, run_full
+from matchmaker.organisations.models import OrganisationKind
+from matchmaker.proposals.models import Proposal, ProposalStatus
+from tests.factories import PASSWORD, make_listing, make_organisation, make_user
+
+THEMES = ("research-evaluation", "knowledge-exchange")
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    """A network's need (N), a city's need (P), two universities' offers (A, B): the pairs
+    N+A, N+B, P+A, P+B and the Liverpool triads network + university + city."""
+    people = {name: make_user(email=f"{name}@example.org") for name in ("net", "city", "a", "b")}
+    network = make_organisation(name="Network", owner=people["net"])
+    city = make_organisation(name="City", kind=OrganisationKind.PUBLIC_AGENCY, owner=people["city"])
+    uni_a = make_organisation(
+        name="University A", kind=OrganisationKind.ACADEMIC_INSTITUTION, owner=people["a"]
+    )
+    uni_b = make_organisation(
+        name="University B", kind=OrganisationKind.ACADEMIC_INSTITUTION, owner=people["b"]
+    )
+    text = "Evaluate social enterprise programmes with research and knowledge exchange."
+    offer = ListingKind.OFFER
+    listings = {
+        "N": make_listing(organisation=network, themes=THEMES, description=text),
+        "P": make_listing(organisation=city, themes=THEMES, description=text),
+        "A": make_listing(organisation=uni_a, kind=offer, themes=THEMES, description=text),
+        "B": make_listing(organisation=uni_b, kind=offer, themes=THEMES, description=text),
+    }
+    run_full()
+    db.session.commit()
+    return {
+        "listings": listings,
+        "people": people,
+        "organisations": {"N": network, "P": city, "A": uni_a, "B": uni_b},
+        "coordinator": make_user(role=Role.COORDINATOR),
+    }
+
+
+def _proposal(world: dict[str, Any], *names: str) -> Proposal:
+    ids = sorted(world["listings"][name].id for name in names)
+    for proposal in db.session.scalars(sa.select(Proposal)):
+        if proposal.listing_ids == ids:
+            return proposal
+    raise AssertionError(f"no proposal of {names}")
+
+
+def _statuses(world: dict[str, Any]) -> dict[str, ProposalStatus]:
+    by_id = {listing.id: name for name, listing in world["listings"].items()}
+    db.session.expire_all()
+    return {
+        "+".join(sorted(by_id[i] for i in p.listing_ids)): p.status
+        for p in db.session.scalars(sa.select(Proposal))
+    }
+
+
+def _as(app: Flask, user: Any) -> FlaskClient:
+    client = app.test_client()
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    return client
+
+
+def _approve(app: Flask, world: dict[str, Any], proposal: Proposal) -> Any:
+    return _as(app, world["coordinator"]).post(
+        f"/coordination/proposals/{proposal.id}/approve",
+        data={"approve-version": proposal.version},
+        follow_redirects=True,
+    )
+
+
+def _decline(app: Flask, world: dict[str, Any], proposal: Proposal, party: str) -> None:
+    organisation = world["organisations"][party]
+    user = world["people"][{"N": "net", "P": "city", "A": "a", "B": "b"}[party]]
+    response = _as(app, user).post(
+        f"/proposals/{proposal.id}/organisations/{organisation.id}/decline",
+        data={f"r{organisation.id}-message": "We already work with someone else."},
+    )
+    assert response.status_code == 302
+
+
+def test_the_world_has_pairs_and_triads(world: dict[str, Any]) -> None:
+    statuses = _statuses(world)
+    assert {"A+N", "B+N", "A+P", "B+P", "A+N+P", "B+N+P"} <= set(statuses)
+    assert set(statuses.values()) == {ProposalStatus.PENDING_REVIEW}
+
+
+def test_approving_covers_same_anchor_and_subsets_and_says_so(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    triad = _proposal(world, "N", "A", "P")
+    page = _approve(app, world, triad).get_data(as_text=True)
+    assert "overlapping proposals left the queue" in page
+    statuses = _statuses(world)
+    # Same anchor (the network's need): every proposal built around it; subsets: P+A.
+    for name in ("A+N", "B+N", "B+N+P", "A+P"):
+        assert statuses[name] == ProposalStatus.COVERED, name
+    assert statuses["B+P"] == ProposalStatus.PENDING_REVIEW  # overlaps in one listing only
+    queue = _as(app, world["coordinator"]).get("/coordination/proposals").get_data(as_text=True)
+    assert "1 proposal waits for review" in queue
+    covered = _proposal(world, "N", "B")
+    assert covered.covered_by == triad
+    shown = _as(app, world["coordinator"]).get(f"/proposals/{covered.id}").get_data(as_text=True)
+    assert "Covered by proposal" in shown
+    assert f'<a href="/proposals/{triad.id}">#{triad.id}</a>' in shown
+    assert db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "proposal:cover", AuditEvent.subject_id == covered.id
+        )
+    ).details == {"by": triad.id}
+
+
+def test_a_pair_covers_the_triads_that_contain_it_not_another_anchor(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    _approve(app, world, _proposal(world, "P", "A"))
+    statuses = _statuses(world)
+    assert statuses["A+N+P"] == ProposalStatus.COVERED  # a superset
+    assert statuses["B+P"] == ProposalStatus.COVERED  # the same anchor: the city's need
+    assert statuses["A+N"] == ProposalStatus.PENDING_REVIEW  # another need, not a subset
+    assert statuses["B+N+P"] == ProposalStatus.PENDING_REVIEW  # the network's need comes first
+
+
+def test_covered_proposals_come_back_when_a_party_declines(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    pair = _proposal(world, "N", "A")
+    _approve(app, world, pair)
+    assert _statuses(world)["B+N"] == ProposalStatus.COVERED
+    _decline(app, world, pair, "A")
+    statuses = _statuses(world)
+    assert statuses["A+N"] == ProposalStatus.DECLINED
+    for name in ("B+N", "B+N+P"):
+        assert statuses[name] == ProposalStatus.PENDING_REVIEW, name
+    # The triad holds the declined pair: it does not come back.
+    assert statuses["A+N+P"] == ProposalStatus.WITHDRAWN
+    restored = _proposal(world, "N", "B")
+    assert restored.covered_by is None
+    assert db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "proposal:uncover", AuditEvent.subject_id == restored.id
+        )
+    ).details == {"declined": pair.id}
+    # A full run keeps the restored ones in the queue and does not revive the triad.
+    run_full()
+    db.session.commit()
+    assert _statuses(world) == statuses
+
+
+def test_what_another_introduction_still_covers_stays_covered(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    first, second = _proposal(world, "N", "A"), _proposal(world, "P", "B")
+    _approve(app, world, first)
+    _approve(app, world, second)  # overlaps no pending proposal; B+N+P contains it
+    triad = _proposal(world, "N", "B", "P")
+    assert triad.covered_by == first
+    _decline(app, world, first, "N")
+    db.session.expire_all()
+    assert triad.status == ProposalStatus.COVERED
+    assert triad.covered_by == second  # a superset of P+B, still introduced
+    assert _statuses(world)["B+N"] == ProposalStatus.PENDING_REVIEW
+
+
+def test_rejecting_covers_nothing(app: Flask, world: dict[str, Any]) -> None:
+    pair = _proposal(world, "N", "A")
+    response = _as(app, world["coordinator"]).post(
+        f"/coordination/proposals/{pair.id}/reject",
+        data={"reject-version": pair.version, "reject-reason": "not_relevant"},
+    )
+    assert response.status_code == 302
+    statuses = _statuses(world)
+    assert statuses["A+N"] == ProposalStatus.REJECTED
+    assert statuses["B+N"] == ProposalStatus.PENDING_REVIEW
+
+
+def test_the_matcher_does_not_propose_what_an_introduction_covers(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    pair = _proposal(world, "N", "A")
+    _approve(app, world, pair)
+    before = _statuses(world)
+    run_full()
+    db.session.commit()
+    assert _statuses(world) == before  # covered ones are not proposed again as new
+    # A new offer for the network's need: no new pair around it (same anchor) while the
+    # introduction is live, from an incremental run or a full one; its pair with the city's
+    # need is proposed.
+    uni_c = make_organisation(name="University C", kind=OrganisationKind.ACADEMIC_INSTITUTION)
+    offer = make_listing(
+        organisation=uni_c,
+        kind=ListingKind.OFFER,
+        themes=THEMES,
+        description="Evaluate social enterprise programmes with research and knowledge exchange.",
+    )
+    match_listing(offer)
+    run_full()
+    db.session.commit()
+    with_offer = [p for p in db.session.scalars(sa.select(Proposal)) if offer.id in p.listing_ids]
+    network_need = world["listings"]["N"].id
+    assert with_offer, "the new offer meets the city's need"
+    assert all(network_need not in p.listing_ids for p in with_offer)
+    # Once declined, the network's need is open to new partners again.
+    _decline(app, world, pair, "N")
+    match_listing(offer)
+    db.session.commit()
+    assert any(
+        network_need in p.listing_ids
+        for p in db.session.scalars(sa.select(Proposal))
+        if offer.id in p.listing_ids
+    )
