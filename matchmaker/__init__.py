@@ -32,6 +32,7 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
 
     _import_models()
     _init_extensions(app)
+    _init_jobs(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -72,6 +73,14 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+
+
+def _init_jobs(app: Flask) -> None:
+    """The Celery app, and every module that declares jobs (so each is registered)."""
+    import matchmaker.core.outbox  # noqa: F401
+    from matchmaker.core import jobs
+
+    jobs.init_app(app)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

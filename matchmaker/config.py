@@ -83,6 +83,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "MAIL_USE_SSL": _flag(get("MAIL_USE_SSL"), False),
         "MAIL_DEFAULT_SENDER": get("MAIL_SENDER", "SSE Matchmaker <no-reply@localhost>"),
         "MAIL_TIMEOUT": 10,
+        # Background jobs (Celery): a Redis URL such as redis://127.0.0.1:6379/0. Unset, jobs
+        # run in this process right after the request commits (no worker needed).
+        "BROKER_URL": get("BROKER_URL"),
         # Rate limiting (Flask-Limiter)
         "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URL", "memory://"),
         "RATELIMIT_ENABLED": _flag(get("RATELIMIT_ENABLED"), True),

@@ -86,6 +86,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
 def resend_confirmation() -> ResponseReturnValue:
     if ResendConfirmationForm().validate_on_submit() and not current_user.is_email_confirmed:
         services.send_confirmation(acting_user())
+        db.session.commit()  # the confirmation mail goes out after commit
         flash(
             _("We have sent a new confirmation link to %(email)s.", email=current_user.email),
             "info",
@@ -127,6 +128,7 @@ def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
+        db.session.commit()  # the reset mail goes out after commit
         return render_template("accounts/check_email.html", email=form.email.data, reset=True)
     return render_template("accounts/forgot_password.html", form=form), form_status(form)
 
@@ -196,6 +198,7 @@ def change_email() -> ResponseReturnValue:
         except DomainError as error:
             show_domain_error(form, error)
         else:
+            db.session.commit()  # the confirmation mail goes out after commit
             flash(
                 _(
                     "We have sent a confirmation link to %(email)s. Your address changes when you "

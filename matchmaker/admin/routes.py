@@ -8,9 +8,11 @@ from flask_babel import gettext as _
 from matchmaker.accounts.forms import RoleForm
 from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import normalise_email, set_role
+from matchmaker.core import outbox
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
+from matchmaker.core.models import OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings import services as listing_services
 from matchmaker.listings.forms import EditThemeForm, ThemeForm
@@ -134,3 +136,33 @@ def retire_theme(theme_id: int, action: str) -> ResponseReturnValue:
             "success",
         )
     return redirect(url_for("admin.list_themes"))
+
+
+# Mail ----------------------------------------------------------------------------------------
+
+
+@bp.get("/mail")
+@require_role(Role.ADMIN)
+def list_mail() -> ResponseReturnValue:
+    return render_template(
+        "admin/mail.html",
+        messages=outbox.undelivered_messages(),
+        max_attempts=outbox.MAX_ATTEMPTS,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.post("/mail/<int:message_id>/retry")
+@require_role(Role.ADMIN)
+def retry_mail(message_id: int) -> ResponseReturnValue:
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        outbox.retry_message(actor=acting_user(), message=message)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.list_mail"))
+    db.session.commit()
+    flash(_("The message will be sent again now."), "success")
+    return redirect(url_for("admin.list_mail"))

@@ -1,11 +1,12 @@
-"""Sending templated mail through the configured backend (SMTP, or the console in development)."""
+"""Templated mail: rendered now, written to the outbox, delivered after commit (core/outbox.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app, render_template
-from flask_mailman import EmailMultiAlternatives
+
+from matchmaker.core.outbox import queue_message
 
 
 def external_url(path: str) -> str:
@@ -14,10 +15,13 @@ def external_url(path: str) -> str:
 
 
 def send_email(to: str | list[str], subject: str, template: str, **context: Any) -> None:
-    """Render ``templates/email/<template>.txt`` and ``.html`` and send them as one message."""
+    """Render ``templates/email/<template>.txt`` and ``.html`` as one message, to be sent once
+    the current transaction commits (and never if it rolls back)."""
     recipients = [to] if isinstance(to, str) else list(to)
-    text = render_template(f"email/{template}.txt", **context)
-    html = render_template(f"email/{template}.html", **context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
-    message.attach_alternative(html, "text/html")
-    message.send()
+    queue_message(
+        recipients=recipients,
+        subject=str(subject),
+        body_text=render_template(f"email/{template}.txt", **context),
+        body_html=render_template(f"email/{template}.html", **context),
+        template=template,
+    )

@@ -1,13 +1,15 @@
-"""The append-only audit trail."""
+"""The append-only audit trail, and the outbox of mail waiting to be delivered."""
 
 from __future__ import annotations
 
+import enum
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matchmaker.db import TimestampMixin
+from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
 from matchmaker.extensions import db
 
 
@@ -29,3 +31,37 @@ class AuditEvent(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.subject_type}:{self.subject_id}>"
+
+
+class MessageStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt; an admin may retry it
+
+
+class OutboxMessage(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """An email written in the same transaction as the decision that causes it, and delivered
+    by a job after that transaction commits (core/outbox.py)."""
+
+    __tablename__ = "outbox_messages"
+    # The deliverer's sweep: pending messages whose next attempt is due.
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipients: Mapped[str] = mapped_column(sa.Text)  # comma-separated addresses
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str] = mapped_column(sa.Text)
+    template: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[MessageStatus] = mapped_column(
+        str_enum(MessageStatus),
+        default=MessageStatus.PENDING,
+        server_default=MessageStatus.PENDING.value,
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=sa.func.now())
+    last_error: Mapped[str | None] = mapped_column(sa.String(1000))
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.template} {self.status.value}>"
