@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_SECURE": _flag(get("SECURE_COOKIES"), production),
+        # How long a sign-in lasts at most, checked on the server too (remember-me included).
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(get("LOGIN_MAX_AGE_DAYS", "14") or 14)),
+        # Strict-Transport-Security on answers served over HTTPS.
+        "HSTS": _flag(get("HSTS"), production),
         "WTF_CSRF_TIME_LIMIT": None,
         # Links in mail sent outside a request (CLI digests, reminders)
         "MATCHMAKER_BASE_URL": base_url.rstrip("/"),

@@ -186,3 +186,51 @@ def test_m1_login_redirects_only_to_the_path_it_checked(
     assert response.headers["Location"] == expected
     # Signed in already, the login page sends on to the same checked value.
     assert client.get("/login", query_string={"next": target}).headers["Location"] == expected
+
+
+def _csrf_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_l5_csrf_token_is_rotated_at_login(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    user = make_user()
+    before = _csrf_token(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": before})
+    after = _csrf_token(client.get("/").get_data(as_text=True))
+    assert after != before
+    # A token learnt before signing in does not work after it.
+    assert client.post("/logout", data={"csrf_token": before}).status_code == 400
+    assert client.get("/account").status_code == 200
+
+
+def test_l5_pages_with_personal_data_are_not_stored(client: FlaskClient, login: Any) -> None:
+    from matchmaker.accounts.models import Role
+
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    login(make_user(role=Role.COORDINATOR))
+    for url in (
+        "/account",
+        "/my/organisations",
+        "/coordination/data/export.json",
+        "/coordination/data/export/organisations.csv",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == "no-store", url
+
+
+@pytest.mark.parametrize("app_config", [{"HSTS": True}])
+def test_l5_hsts_is_sent_over_https_when_set(client: FlaskClient) -> None:
+    assert (
+        "max-age="
+        in client.get("/", base_url="https://localhost").headers["Strict-Transport-Security"]
+    )
+    assert "Strict-Transport-Security" not in client.get("/").headers
+
+
+def test_l5_hsts_is_off_unless_set(client: FlaskClient) -> None:
+    response = client.get("/", base_url="https://localhost")
+    assert "Strict-Transport-Security" not in response.headers

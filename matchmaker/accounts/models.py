@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 import hmac
 import secrets
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -71,16 +72,26 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined,misc
         return self.is_active_account
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """The login id kept in the session and the remember-me cookie (both signed).
+
+        The session token ends every login at once when it changes (password change, sign-out);
+        the time of sign-in lets the server refuse a login older than the configured maximum,
+        whatever the cookie's own expiry says.
+        """
+        return f"{self.id}:{self.session_token}:{int(time.time())}"
 
     def matches_session_token(self, token: str) -> bool:
         return hmac.compare_digest(self.session_token, token)
+
+    def end_sessions(self) -> None:
+        """Sign out every browser and remember-me cookie of this user."""
+        self.session_token = new_session_token()
 
     # Passwords
     def set_password(self, password: str) -> None:
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
         self.password_hash = generate_password_hash(password, method=method)
-        self.session_token = new_session_token()
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

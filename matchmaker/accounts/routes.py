@@ -27,7 +27,7 @@ from matchmaker.accounts.forms import (
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
-from matchmaker.core.security import safe_next_path
+from matchmaker.core.security import rotate_csrf_token, safe_next_path
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 
@@ -108,6 +108,7 @@ def login() -> ResponseReturnValue:
         else:
             db.session.commit()
             login_user(user, remember=form.remember.data)
+            rotate_csrf_token()
             flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             return redirect(_next_url())
     return render_template("accounts/login.html", form=form), form_status(form)
@@ -116,6 +117,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     if LogoutForm().validate_on_submit():
+        # Ends this login on the server too: a copied session or remember-me cookie stops working.
+        services.sign_out(acting_user())
+        db.session.commit()
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("core.home"))

@@ -113,6 +113,10 @@ def authenticate(*, email: str, password: str) -> User | None:
     return user
 
 
+def sign_out(user: User) -> None:
+    user.end_sessions()
+
+
 def _password_fingerprint(user: User) -> str:
     """Changes whenever the password does, so a reset link works once."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]

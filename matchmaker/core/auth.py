@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -66,10 +67,15 @@ def _enforce_login() -> Any:
 
 
 def _load_user(session_id: str) -> Any:
+    """The user a login id names, while its session token holds and it is not too old."""
     from matchmaker.accounts.models import User
 
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    user_id, _, rest = session_id.partition(":")
+    token, _, signed_in_at = rest.partition(":")
+    if not user_id.isdigit() or not token or not signed_in_at.isdigit():
+        return None
+    max_age = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
+    if time.time() - int(signed_in_at) > max_age:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.matches_session_token(token):

@@ -1,10 +1,12 @@
-"""Security headers on every response, and the check that keeps ``next`` redirects on this site."""
+"""Security headers on every response, the check that keeps ``next`` redirects on this site, and
+the CSRF token's rotation at sign-in."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, g, request, session
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -21,6 +23,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# One year; HTTPS only (the header is ignored on plain HTTP anyway, and sent only over HTTPS).
+HSTS = "max-age=31536000"
+
 
 def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -28,7 +33,20 @@ def set_security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure and current_app.config["HSTS"]:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    # What a signed-in person sees carries personal data (accounts, contact people, exports):
+    # no browser or proxy cache keeps it for the next person at the same computer.
+    if request.endpoint != "static" and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def rotate_csrf_token() -> None:
+    """A new CSRF token for a new sign-in: one seen or planted before it is worth nothing after."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
 
 
 def safe_next_path(target: str | None) -> str | None:

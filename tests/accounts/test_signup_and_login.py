@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -153,3 +154,47 @@ def test_unconfirmed_user_is_reminded_and_can_resend(
     client.post("/confirm/resend")
     [message] = outbox.to(user.email)
     assert "/confirm/" in outbox.text(message)
+
+
+def _copy_cookies(source: FlaskClient, target: FlaskClient, *names: str) -> None:
+    for name in names:
+        cookie = source.get_cookie(name)
+        assert cookie is not None, name
+        target.set_cookie(name, cookie.value)
+
+
+def test_m2_logout_ends_the_saved_session_and_remember_me_cookies(app: Flask) -> None:
+    user = make_user()
+    browser = app.test_client()
+    browser.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    saved_session, saved_remember = app.test_client(), app.test_client()
+    _copy_cookies(browser, saved_session, "session")
+    _copy_cookies(browser, saved_remember, "remember_token")
+    assert saved_session.get("/account").status_code == 200
+    assert saved_remember.get("/account").status_code == 200
+
+    browser.post("/logout")
+
+    assert browser.get("/account").status_code == 302
+    assert saved_session.get("/account").status_code == 302
+    assert saved_remember.get("/account").status_code == 302
+
+
+def test_m2_remember_me_cookie_expires_on_the_server(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = make_user()
+    browser = app.test_client()
+    browser.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    signed_in = time.time()
+    days = app.config["REMEMBER_COOKIE_DURATION"].days
+
+    def remembered_after(elapsed_days: int) -> int:
+        monkeypatch.setattr(time, "time", lambda: signed_in + elapsed_days * 86400)
+        # A browser that kept only the remember-me cookie, whatever expiry it was given.
+        returning = app.test_client()
+        _copy_cookies(browser, returning, "remember_token")
+        return returning.get("/account").status_code
+
+    assert remembered_after(days - 1) == 200
+    assert remembered_after(days + 1) == 302
