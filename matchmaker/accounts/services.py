@@ -122,6 +122,14 @@ def _password_fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+def _email_change_fingerprint(user: User) -> str:
+    """Changes with the password, the address and the time the address was confirmed, so an
+    email-change link works once and dies when the password or the address changes."""
+    confirmed = user.email_confirmed_at.isoformat() if user.email_confirmed_at else ""
+    state = "\0".join((user.password_hash, user.email, confirmed))
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
 def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
@@ -169,7 +177,10 @@ def request_email_change(*, user: User, new_email: str, password: str) -> None:
         raise DomainError(_("This is already your email address."), "email")
     if find_user_by_email(new_email) is not None:
         raise DomainError(_("Another account already uses this email address."), "email")
-    token = make_token("change-email", {"user": user.id, "email": new_email})
+    token = make_token(
+        "change-email",
+        {"user": user.id, "email": new_email, "state": _email_change_fingerprint(user)},
+    )
     send_email(
         new_email,
         _("Confirm your new email address"),
@@ -178,19 +189,35 @@ def request_email_change(*, user: User, new_email: str, password: str) -> None:
         confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
         hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
     )
+    send_email(
+        user.email,
+        _("A change of your email address was requested"),
+        "email_change_requested",
+        user=user,
+        new_email=new_email,
+        account_url=external_url(url_for("accounts.account")),
+    )
 
 
 def confirm_email_change(token: str) -> User:
     data = read_token("change-email", token, current_app.config["EMAIL_TOKEN_MAX_AGE"])
     user = db.session.get(User, data.get("user"))
-    if user is None:
+    if user is None or _email_change_fingerprint(user) != data.get("state"):
         raise InvalidToken()
     new_email = data.get("email")
     if find_user_by_email(new_email) not in (None, user):
         raise DomainError(_("Another account already uses this email address."))
     before = user.email
     user.email = new_email
-    user.confirm_email()
+    # Following the link confirmed the new address now; this also retires the link.
+    user.email_confirmed_at = utcnow()
+    send_email(
+        before,
+        _("Your email address was changed"),
+        "email_changed",
+        user=user,
+        new_email=new_email,
+    )
     record_event(
         "user:change-email",
         actor=user,

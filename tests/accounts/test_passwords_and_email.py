@@ -123,3 +123,69 @@ def test_changing_the_email_needs_the_password(client: FlaskClient, login: Any) 
     )
     assert response.status_code == 422
     assert "Your password is not correct" in response.get_data(as_text=True)
+
+
+def _ask_for_email_change(client: FlaskClient, outbox: Outbox, new_email: str) -> str:
+    response = client.post("/account/email", data={"em-email": new_email, "em-password": PASSWORD})
+    assert response.status_code == 302
+    message = outbox.to(new_email)[-1]
+    return outbox.link(message, "/account/email/confirm/")
+
+
+def test_h2_email_change_link_works_once(client: FlaskClient, login: Any, outbox: Outbox) -> None:
+    user = make_user(email="victim@example.org")
+    login(user)
+    first = _ask_for_email_change(client, outbox, "attacker@example.org")
+    client.get(first)
+    db.session.refresh(user)
+    assert user.email == "attacker@example.org"
+    client.get(_ask_for_email_change(client, outbox, "victim@example.org"))
+    db.session.refresh(user)
+    assert user.email == "victim@example.org"
+
+    # The first link does not flip the address back again.
+    client.get(first)
+    db.session.refresh(user)
+    assert user.email == "victim@example.org"
+
+
+def test_h2_email_change_link_dies_with_a_password_change(
+    client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    user = make_user(email="victim@example.org")
+    login(user)
+    link = _ask_for_email_change(client, outbox, "attacker@example.org")
+    client.post(
+        "/account/password",
+        data={"pw-current_password": PASSWORD, "pw-new_password": NEW, "pw-confirm_password": NEW},
+    )
+    response = client.get(link, follow_redirects=True)
+    assert "This link has expired or is not valid" in response.get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.email == "victim@example.org"
+
+
+def test_h2_email_change_link_dies_when_the_address_changes(
+    client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    user = make_user(email="me@example.org")
+    login(user)
+    older = _ask_for_email_change(client, outbox, "first@example.org")
+    client.get(_ask_for_email_change(client, outbox, "second@example.org"))
+    client.get(older)
+    db.session.refresh(user)
+    assert user.email == "second@example.org"
+
+
+def test_h2_old_address_hears_of_the_request_and_the_change(
+    client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    user = make_user(email="old@example.org")
+    login(user)
+    link = _ask_for_email_change(client, outbox, "new@example.org")
+    [requested] = outbox.to("old@example.org")
+    assert "new@example.org" in outbox.text(requested)
+    assert "It changes only when that address confirms" in outbox.text(requested)
+    client.get(link)
+    [_, changed] = outbox.to("old@example.org")
+    assert "is now new@example.org" in outbox.text(changed)
