@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from matchmaker.accounts.models import Role
 from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
+from matchmaker.core.forms import SingleLine
 
 PASSWORD_LENGTH = Length(
     min=MIN_PASSWORD_LENGTH,
@@ -21,6 +22,7 @@ def email_field(label: str | None = None) -> EmailField:
     return EmailField(
         label or _l("Email address"),
         validators=[
+            SingleLine(),
             DataRequired(message=_l("Enter your email address.")),
             Email(
                 message=_l("Enter a valid email address, like name@example.org."),
@@ -56,7 +58,7 @@ class SignupForm(FlaskForm):
     email = email_field()
     display_name = StringField(
         _l("Your name"),
-        validators=[DataRequired(message=_l("Enter your name.")), Length(max=100)],
+        validators=[SingleLine(), DataRequired(message=_l("Enter your name.")), Length(max=100)],
         description=_l("Shown to the people you work with."),
         render_kw={"autocomplete": "name"},
     )

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.validators import ValidationError
 
 from matchmaker.core.errors import DomainError
+from matchmaker.core.text import has_control_characters
+
+
+class SingleLine:
+    """Refuses newlines, tabs and other control characters in a one-line field.
+
+    Every one-line field uses it (tests/core/test_forms.py walks the forms to check): such
+    values end up in mail headers, CSV cells and page titles, where a line break does harm.
+    """
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data and has_control_characters(str(field.data)):
+            raise ValidationError(
+                self.message or _l("Keep this on one line, without tabs or control characters.")
+            )
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:

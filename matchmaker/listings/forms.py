@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from matchmaker.core.forms import SingleLine
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
 from matchmaker.listings.search import STATUS_FILTERS
 from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
@@ -35,6 +36,7 @@ class ListingForm(FlaskForm):
     title = StringField(
         _l("Title"),
         validators=[
+            SingleLine(),
             DataRequired(message=_l("Give the listing a title.")),
             # Mirrors the listings.title column (String(120)).
             Length(min=TITLE_LENGTH[0], max=TITLE_LENGTH[1]),
@@ -103,11 +105,11 @@ class ListingFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Search"), validators=[SingleLine(), Optional(), Length(max=200)])
     theme = SelectField(_l("Theme"), validators=[Optional()])
     organisation_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
     country = SelectField(_l("Country"), validators=[Optional()])
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
     scope = SelectField(_l("Scope"), validators=[Optional()])
     status = SelectField(_l("Status"), validators=[Optional()])
     sort = SelectField(_l("Sort by"), validators=[Optional()])
@@ -135,6 +137,7 @@ class ThemeForm(FlaskForm):
     slug = StringField(
         _l("Short name"),
         validators=[
+            SingleLine(),
             DataRequired(message=_l("Give the theme a short name.")),
             Length(max=64),
             Regexp(
@@ -145,7 +148,12 @@ class ThemeForm(FlaskForm):
         description=_l("Used in links and files; it cannot change later."),
     )
     name = StringField(
-        _l("Name"), validators=[DataRequired(message=_l("Give the theme a name.")), Length(max=120)]
+        _l("Name"),
+        validators=[
+            SingleLine(),
+            DataRequired(message=_l("Give the theme a name.")),
+            Length(max=120),
+        ],
     )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
 

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
+from matchmaker.core.forms import SingleLine
 from matchmaker.core.i18n import country_choices
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
@@ -24,7 +25,8 @@ def country_select_choices(blank: str) -> dict[str, str]:
 
 class OrganisationForm(FlaskForm):
     name = StringField(
-        _l("Name"), validators=[DataRequired(message=_l("Enter the name.")), Length(max=200)]
+        _l("Name"),
+        validators=[SingleLine(), DataRequired(message=_l("Enter the name.")), Length(max=200)],
     )
     kind = SelectField(
         _l("Kind of organisation"),
@@ -41,17 +43,19 @@ class OrganisationForm(FlaskForm):
     website = URLField(
         _l("Website"),
         validators=[
+            SingleLine(),
             Optional(),
             URL(require_tld=True, message=_l("Enter a full address, like https://example.org.")),
             Length(max=500),
         ],
     )
     city = StringField(
-        _l("City"), validators=[DataRequired(message=_l("Enter the city.")), Length(max=100)]
+        _l("City"),
+        validators=[SingleLine(), DataRequired(message=_l("Enter the city.")), Length(max=100)],
     )
     region = StringField(
         _l("Region"),
-        validators=[DataRequired(message=_l("Enter the region.")), Length(max=100)],
+        validators=[SingleLine(), DataRequired(message=_l("Enter the region.")), Length(max=100)],
         description=_l("The city-region or administrative region, e.g. Liverpool City Region."),
     )
     country = SelectField(
@@ -71,23 +75,28 @@ class OrganisationForm(FlaskForm):
 class ContactPersonForm(FlaskForm):
     contact_name = StringField(
         _l("Contact person"),
-        validators=[DataRequired(message=_l("Enter the person's name.")), Length(max=120)],
+        validators=[
+            SingleLine(),
+            DataRequired(message=_l("Enter the person's name.")),
+            Length(max=120),
+        ],
     )
     contact_position = StringField(
         _l("Position"),
-        validators=[Optional(), Length(max=200)],
+        validators=[SingleLine(), Optional(), Length(max=200)],
         description=_l('e.g. "Co-Director, Heseltine Institute for Public Policy and Practice"'),
     )
     contact_email = EmailField(
         _l("Email"),
         validators=[
+            SingleLine(),
             Optional(),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
             Length(max=254),
         ],
         description=_l("Shown only to partners who agreed to work with you, and coordinators."),
     )
-    contact_phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    contact_phone = StringField(_l("Phone"), validators=[SingleLine(), Optional(), Length(max=40)])
 
 
 class NewOrganisationForm(OrganisationForm):
@@ -95,7 +104,7 @@ class NewOrganisationForm(OrganisationForm):
 
     contact_name = StringField(
         _l("Contact person"),
-        validators=[Optional(), Length(max=120)],
+        validators=[SingleLine(), Optional(), Length(max=120)],
         description=_l("You can add more contact people later."),
     )
     contact_position = ContactPersonForm.contact_position
@@ -119,6 +128,7 @@ class InviteMemberForm(FlaskForm):
     email = EmailField(
         _l("Email address of the person to invite"),
         validators=[
+            SingleLine(),
             DataRequired(message=_l("Enter an email address.")),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
             Length(max=254),
@@ -144,10 +154,10 @@ class DirectoryFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    q = StringField(_l("Name"), validators=[SingleLine(), Optional(), Length(max=200)])
     kind = SelectField(_l("Kind"), validators=[Optional()])
     country = SelectField(_l("Country"), validators=[Optional()])
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

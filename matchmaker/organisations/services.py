@@ -15,6 +15,7 @@ from matchmaker.accounts.services import normalise_email
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.mail import external_url, send_email
+from matchmaker.core.text import single_line
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -254,7 +255,7 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
     )
     send_email(
         _owner_emails(organisation),
-        _("%(organisation)s is verified", organisation=organisation.name),
+        _("“%(organisation)s” is verified", organisation=single_line(organisation.name)),
         "organisation_verified",
         organisation=organisation,
         url=external_url(url_for("organisations.show", organisation_id=organisation.id)),
@@ -273,7 +274,10 @@ def reject_organisation(*, organisation: Organisation, actor: User, reason: str)
     )
     send_email(
         _owner_emails(organisation),
-        _("%(organisation)s could not be verified yet", organisation=organisation.name),
+        _(
+            "“%(organisation)s” could not be verified yet",
+            organisation=single_line(organisation.name),
+        ),
         "organisation_rejected",
         organisation=organisation,
         reason=reason.strip(),

@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from matchmaker.core.forms import SingleLine
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
 from matchmaker.organisations.forms import country_select_choices, kind_choices
 from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
@@ -85,7 +86,7 @@ class QueueFilterForm(FlaskForm):
     template = SelectField(_l("Template"), validators=[Optional()])
     theme = SelectField(_l("Theme"), validators=[Optional()])
     country = SelectField(_l("Country"), validators=[Optional()])
-    region = StringField(_l("Region"), validators=[Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
     organisation_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
     min_score = IntegerField(_l("Minimum score"), validators=[Optional(), NumberRange(0, 100)])
 

@@ -150,3 +150,24 @@ def test_directory_refuses_an_unknown_filter_value(client: FlaskClient) -> None:
     response = client.get("/organisations?kind=cartel")
     assert response.status_code == 400
     assert "Not a valid choice" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("decision", ["verify", "reject"])
+def test_l3_a_stored_name_with_a_newline_does_not_block_the_decision(
+    client: FlaskClient, login: Any, outbox: Outbox, decision: str
+) -> None:
+    owner = make_user(email="owner@example.org")
+    organisation = make_organisation(
+        owner=owner, status=OrganisationStatus.PENDING, name="Old Co-op\nBcc: x@example.org"
+    )
+    login(make_user(role=Role.COORDINATOR))
+    response = client.post(
+        f"/coordination/organisations/{organisation.id}/{decision}",
+        data={f"o{organisation.id}-reason": "The website does not open."},
+    )
+    assert response.status_code == 302
+    db.session.refresh(organisation)
+    assert organisation.status != OrganisationStatus.PENDING
+    [message] = outbox.to("owner@example.org")
+    assert "Old Co-op Bcc: x@example.org" in message["Subject"]
+    assert "x@example.org" not in message["X-Envelope-To"]
