@@ -40,7 +40,8 @@ def _logged_in(app: Flask, user: User) -> tuple[FlaskClient, str]:
         "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302
-    return client, token
+    # The token changes at sign-in: take the one of the signed-in session.
+    return client, _csrf_token(client.get("/").get_data(as_text=True))
 
 
 def _failed_message(app: Flask) -> OutboxMessage:
