@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
 from matchmaker.listings.search import open_and_current, open_counts_by_theme
+from matchmaker.matching.explanations import label as rule_label
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.proposals.models import (
@@ -128,7 +129,7 @@ def acceptance_by_rule() -> Table:
         for item in proposal.explanation:
             counts[item["rule"]][proposal.status.value] += 1
     rows = [
-        [rule.replace("_", " "), c["agreed"], c["declined"], _rate(c["agreed"], c["declined"])]
+        [rule_label(rule), c["agreed"], c["declined"], _rate(c["agreed"], c["declined"])]
         for rule, c in sorted(counts.items())
     ]
     return Table(

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
 from matchmaker.matching.engine import MatcherBusy, run_full
+from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.text import reindex_listing_words
 from matchmaker.proposals.models import Proposal, ProposalStatus
@@ -74,9 +75,10 @@ def explain_command(proposal_id: int) -> None:
             f"  {party.role}: {party.organisation.name} ({party.organisation.kind.value}) — "
             f"{party.listing.kind.value} \u201c{party.listing.title}\u201d"
         )
-    for item in proposal.explanation:
-        click.echo(f"  {item['points']:+4d}  {item['rule']}: {item['reason']}")
-    click.echo(f"  ----\n  {sum(i['points'] for i in proposal.explanation):4d}  total")
+    lines = render_explanation(proposal.template, proposal.explanation)
+    for line in lines:
+        click.echo(f"  {line.points:+4d}  {line.label}: {line.reason}")
+    click.echo(f"  ----\n  {sum(line.points for line in lines):4d}  total")
 
 
 @proposals_cli.command("export")

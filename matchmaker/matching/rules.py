@@ -1,12 +1,26 @@
-"""Scoring rules. Each is a small named function of one link (a need or challenge, and an offer)
-that says how much of its weight it gives (0 to 1), with a companion that says why in one
-sentence a coordinator can read. The sentence is only written for proposals that are kept, so
-scoring many candidates stays cheap. Weights are settings (matching/settings.py).
+"""The scoring rules, each declared once in :data:`RULES`.
+
+A rule looks at one link (a need or challenge, and an offer) and says:
+
+- ``score``: how much of its share of the points it gives, from 0 to 1;
+- ``params``: what made it fire, as plain JSON values (theme slugs, organisation names, words),
+  stored with the proposal;
+- ``sentence``: the sentence a coordinator reads, made from those parameters when the proposal
+  is shown, in the reader's language.
+
+Its ``weight`` is relative: a score is the weighted share of the rules that fired, out of 100
+(matching/scoring.py), so a new rule is one more declaration here, with no other weight to
+rebalance. Coordinators change the weights on the settings page, which lists the rules from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matchmaker.matching.snapshot import (
     CITY,
@@ -20,45 +34,25 @@ from matchmaker.matching.snapshot import (
     themes_of,
 )
 
-PairRule = Callable[[Snapshot, ListingView, ListingView], float]  # 0..1 of the rule's weight
-PairReason = Callable[[Snapshot, ListingView, ListingView], str]
+if TYPE_CHECKING:
+    from flask_babel import LazyString
 
-KIND_NAMES = {
-    "sse_organisation": "SSE organisation",
-    "academic_institution": "academic institution",
-    "public_agency": "public agency",
-    "private_sector": "private company",
-    "civil_society": "civil society organisation",
-}
-RESEARCH_THEMES = frozenset({"research-evaluation", "knowledge-exchange"})
-POLICY_THEMES = frozenset(
-    {
-        "policy-strategy",
-        "funding",
-        "market-access",
-        "participation",
-        "information",
-        "territorial-platforms",
-    }
-)
-PUBLIC_NEEDS_ACADEMIC = frozenset(
-    {
-        "research-evaluation",
-        "knowledge-exchange",
-        "policy-strategy",
-        "social-innovation",
-        "social-inclusion",
-        "information",
-    }
-)
-SUPPORT_THEMES = frozenset(
-    {"incubation-entrepreneurship", "training-advice", "market-access", "funding", "information"}
-)
-SSE_KINDS = frozenset({"sse_organisation", "civil_society"})
-RESEARCH_BITS = theme_bits(RESEARCH_THEMES)
-PUBLIC_NEEDS_ACADEMIC_BITS = theme_bits(PUBLIC_NEEDS_ACADEMIC)
-PUBLIC_OFFER_BITS = theme_bits(POLICY_THEMES | SUPPORT_THEMES)
-SUPPORT_BITS = theme_bits(SUPPORT_THEMES)
+    from matchmaker.matching.explanations import Reader
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    weight: int  # default weight, relative to the other rules'
+    label: LazyString
+    score: Callable[[Snapshot, ListingView, ListingView], float]
+    params: Callable[[Snapshot, ListingView, ListingView], Params]
+    sentence: Callable[[Params, Reader], str]
+
+
+# Shared themes ----------------------------------------------------------------------------
 
 
 def shared_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
@@ -70,15 +64,40 @@ def shared_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) ->
     return min(1.0, 0.6 * total / (snapshot.theme_stats(asker.theme_bits)[0] or 1.0) + 0.4 * top)
 
 
-def shared_themes_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
+RARE = 0.8  # a theme this rare (0..1) is called rare in the explanation
+
+
+def shared_themes_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
     shared = asker.theme_bits & giver.theme_bits
-    names = snapshot.memo.get(("rarest first", shared))
-    if names is None:
-        names = snapshot.memo["rarest first", shared] = ", ".join(
-            f"{t} (rare)" if snapshot.rarity(t) >= 0.8 else t
-            for t in sorted(themes_of(shared), key=lambda t: (-snapshot.rarity(t), t))
+    rarest_first = sorted(themes_of(shared), key=lambda t: (-snapshot.rarity(t), t))
+    return {
+        "listing": asker.kind,
+        "total": len(asker.themes),
+        "themes": rarest_first,
+        "rare": [t for t in rarest_first if snapshot.rarity(t) >= RARE],
+    }
+
+
+def shared_themes_sentence(p: Params, reader: Reader) -> str:
+    themes = reader.themes(p["themes"], marked=p["rare"])
+    if p["listing"] == "challenge":
+        return _(
+            "Shares %(count)d of the challenge's %(total)d themes: %(themes)s.",
+            count=len(p["themes"]),
+            total=p["total"],
+            themes=themes,
         )
-    return f"Shares {shared.bit_count()} of the {asker.kind}'s {len(asker.themes)} themes: {names}."
+    return _(
+        "Shares %(count)d of the need's %(total)d themes: %(themes)s.",
+        count=len(p["themes"]),
+        total=p["total"],
+        themes=themes,
+    )
+
+
+# Proximity --------------------------------------------------------------------------------
+
+PROXIMITY = {CITY: 1.0, REGION: 2 / 3, COUNTRY: 1 / 3, WORLD: 0.0}
 
 
 def proximity(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
@@ -86,40 +105,69 @@ def proximity(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> flo
     return PROXIMITY[distance(asker, giver)]
 
 
-PROXIMITY = {CITY: 1.0, REGION: 2 / 3, COUNTRY: 1 / 3, WORLD: 0.0}
-
-
-def proximity_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
+def proximity_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
     level = distance(asker, giver)
     if level == CITY:
-        return f"Same city: {asker.city}."
+        return {"level": "city", "place": asker.city}
     if level == REGION:
-        return f"Same city-region: {asker.region}."
-    return f"Same country: {asker.country}."
+        return {"level": "region", "place": asker.region}
+    return {"level": "country", "place": asker.country}
+
+
+def proximity_sentence(p: Params, reader: Reader) -> str:
+    if p["level"] == "city":
+        return _("Same city: %(place)s.", place=p["place"])
+    if p["level"] == "region":
+        return _("Same city-region: %(place)s.", place=p["place"])
+    return _("Same country: %(place)s.", place=p["place"])
+
+
+# Complementary kinds ----------------------------------------------------------------------
+
+RESEARCH_BITS = theme_bits({"research-evaluation", "knowledge-exchange"})
+PUBLIC_NEEDS_ACADEMIC_BITS = theme_bits(
+    {
+        "research-evaluation",
+        "knowledge-exchange",
+        "policy-strategy",
+        "social-innovation",
+        "social-inclusion",
+        "information",
+    }
+)
+SUPPORT_THEMES = {
+    "incubation-entrepreneurship",
+    "training-advice",
+    "market-access",
+    "funding",
+    "information",
+}
+PUBLIC_OFFER_BITS = theme_bits(
+    SUPPORT_THEMES | {"policy-strategy", "participation", "territorial-platforms"}
+)
+SUPPORT_BITS = theme_bits(SUPPORT_THEMES)
+SSE_KINDS = frozenset({"sse_organisation", "civil_society"})
 
 
 def _complement(asker: ListingView, giver: ListingView) -> tuple[float, str]:
+    """How well the two kinds of organisation complement each other, and which seed pairing
+    they follow (a key of :func:`complementary_kinds_sentence`)."""
     a, g = asker.org_kind, giver.org_kind
     if a == g:
         return 0.0, ""
     shared = asker.theme_bits & giver.theme_bits
     if g == "academic_institution" and a in SSE_KINDS and shared & RESEARCH_BITS:
-        return 1.0, (
-            f"An academic offer meets an {KIND_NAMES[a]}'s need for research and "
-            "knowledge exchange."
-        )
+        return 1.0, "research_for_practice"
     if a == "public_agency" and g in SSE_KINDS:
-        return 1.0, f"An {KIND_NAMES[g]}'s offer answers a public agency's {asker.kind}."
+        return 1.0, "practice_for_public"
     if g == "academic_institution" and a == "public_agency" and shared & PUBLIC_NEEDS_ACADEMIC_BITS:
-        return 0.75, "A university's expertise meets a public agency's need."
+        return 0.75, "expertise_for_public"
     if g == "public_agency" and a in SSE_KINDS and shared & PUBLIC_OFFER_BITS:
         # São Paulo and Tanger: public programmes of training, incubation and market access.
-        return 0.75, f"A public agency offers what its policy can give an {KIND_NAMES[a]}."
+        return 0.75, "programme_for_practice"
     if g == "civil_society" and a == "sse_organisation" and shared & SUPPORT_BITS:
-        return 0.5, "A civil society organisation supports an SSE organisation."
-    return 0.25, (
-        f"Partners of different kinds ({KIND_NAMES[a]} and {KIND_NAMES[g]}) complement each other."
-    )
+        return 0.5, "support_for_enterprise"
+    return 0.25, "different_kinds"
 
 
 def complementary_kinds(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
@@ -127,8 +175,37 @@ def complementary_kinds(snapshot: Snapshot, asker: ListingView, giver: ListingVi
     return _complement(asker, giver)[0]
 
 
-def complementary_kinds_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
-    return _complement(asker, giver)[1]
+def complementary_kinds_params(
+    snapshot: Snapshot, asker: ListingView, giver: ListingView
+) -> Params:
+    return {
+        "pairing": _complement(asker, giver)[1],
+        "asker_kind": asker.org_kind,
+        "giver_kind": giver.org_kind,
+    }
+
+
+def complementary_kinds_sentence(p: Params, reader: Reader) -> str:
+    kinds = {"asker": reader.kind(p["asker_kind"]), "giver": reader.kind(p["giver_kind"])}
+    pairing = p["pairing"]
+    if pairing == "research_for_practice":
+        return _(
+            "An academic offer meets the need for research of a partner of kind %(asker)s.", **kinds
+        )
+    if pairing == "practice_for_public":
+        return _("An offer from a partner of kind %(giver)s answers a public agency.", **kinds)
+    if pairing == "expertise_for_public":
+        return _("A university's expertise meets a public agency's need.", **kinds)
+    if pairing == "programme_for_practice":
+        return _(
+            "A public agency offers what its policy can give a partner of kind %(asker)s.", **kinds
+        )
+    if pairing == "support_for_enterprise":
+        return _("A civil society organisation supports an SSE organisation.", **kinds)
+    return _("Partners of different kinds (%(asker)s, %(giver)s) complement each other.", **kinds)
+
+
+# Sought kind ------------------------------------------------------------------------------
 
 
 def sought_kind(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
@@ -136,11 +213,23 @@ def sought_kind(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> f
     return 1.0 if asker.kind == "challenge" and giver.org_kind in asker.sought else 0.0
 
 
-def sought_kind_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
-    return f"The challenge seeks an {KIND_NAMES[giver.org_kind]}; {giver.org_name} is one."
+def sought_kind_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
+    return {"kind": giver.org_kind, "organisation": giver.org_name}
 
 
-def _mutual_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> set[str]:
+def sought_kind_sentence(p: Params, reader: Reader) -> str:
+    return _(
+        "The challenge seeks a partner of kind %(kind)s; %(organisation)s is one.",
+        kind=reader.kind(p["kind"]),
+        organisation=p["organisation"],
+    )
+
+
+# Mutual -----------------------------------------------------------------------------------
+
+
+def _given_back(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> set[str]:
+    """The themes the offering organisation needs and the asking one offers."""
     asks = snapshot.org_asks.get(giver.org_id)
     offers = snapshot.org_offers.get(asker.org_id)
     return asks & offers if asks and offers else set()
@@ -153,9 +242,24 @@ def mutual(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
     return 1.0 if asks and offers and not asks.isdisjoint(offers) else 0.0
 
 
-def mutual_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
-    back = ", ".join(sorted(_mutual_themes(snapshot, asker, giver)))
-    return f"Mutual: {giver.org_name} also needs {back}, which {asker.org_name} offers."
+def mutual_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
+    return {
+        "giver": giver.org_name,
+        "asker": asker.org_name,
+        "themes": sorted(_given_back(snapshot, asker, giver)),
+    }
+
+
+def mutual_sentence(p: Params, reader: Reader) -> str:
+    return _(
+        "Mutual: %(giver)s also needs %(themes)s, which %(asker)s offers.",
+        giver=p["giver"],
+        asker=p["asker"],
+        themes=reader.themes(p["themes"]),
+    )
+
+
+# Shared words -----------------------------------------------------------------------------
 
 
 def shared_words(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
@@ -164,15 +268,66 @@ def shared_words(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> 
     return 0.0 if common < 2 else min(1.0, common / 5)
 
 
-def shared_words_reason(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> str:
-    return f"Both texts speak of {', '.join(sorted(asker.words & giver.words)[:6])}."
+def shared_words_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
+    return {"words": sorted(asker.words & giver.words)[:6]}
 
 
-PAIR_RULES: dict[str, tuple[PairRule, PairReason]] = {
-    "shared_themes": (shared_themes, shared_themes_reason),
-    "proximity": (proximity, proximity_reason),
-    "complementary_kinds": (complementary_kinds, complementary_kinds_reason),
-    "sought_kind": (sought_kind, sought_kind_reason),
-    "mutual": (mutual, mutual_reason),
-    "shared_words": (shared_words, shared_words_reason),
+def shared_words_sentence(p: Params, reader: Reader) -> str:
+    return _("Both texts speak of %(words)s.", words=reader.words(p["words"]))
+
+
+# The registry -----------------------------------------------------------------------------
+
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (
+        Rule(
+            "shared_themes",
+            30,
+            _l("Shared themes (rarer themes count more)"),
+            shared_themes,
+            shared_themes_params,
+            shared_themes_sentence,
+        ),
+        Rule(
+            "proximity",
+            15,
+            _l("Proximity (same city > same region > same country)"),
+            proximity,
+            proximity_params,
+            proximity_sentence,
+        ),
+        Rule(
+            "complementary_kinds",
+            20,
+            _l("Complementary kinds of organisation"),
+            complementary_kinds,
+            complementary_kinds_params,
+            complementary_kinds_sentence,
+        ),
+        Rule(
+            "sought_kind",
+            10,
+            _l("A challenge's sought kind of partner"),
+            sought_kind,
+            sought_kind_params,
+            sought_kind_sentence,
+        ),
+        Rule(
+            "mutual",
+            15,
+            _l("Mutual exchange (each offers what the other needs)"),
+            mutual,
+            mutual_params,
+            mutual_sentence,
+        ),
+        Rule(
+            "shared_words",
+            10,
+            _l("Shared significant words"),
+            shared_words,
+            shared_words_params,
+            shared_words_sentence,
+        ),
+    )
 }

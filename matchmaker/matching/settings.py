@@ -1,14 +1,14 @@
-"""Matching settings: rule weights, the minimum score and the cap per listing.
+"""Matching settings: rule weights, the multi-party bonus, the minimum score and the cap per
+listing.
 
-Defaults live here; coordinators' changes are stored in ``matching_settings``. The weights of
-the pair rules add up to at most 100, so a score reads as a percentage and the explanation's
-points always add up to it.
+Defaults live here and in the rule registry (matching/rules.py: each rule's default weight);
+coordinators' changes are stored in ``matching_settings``. Weights are relative: only their
+proportions count (matching/scoring.py turns them into points out of 100).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from functools import cached_property
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,63 +18,45 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.extensions import db
 from matchmaker.matching.models import MatchingSetting
+from matchmaker.matching.rules import RULES
+
+OTHER_DEFAULTS = {"role_coverage": 15, "min_score": 40, "max_proposals_per_listing": 5}
 
 
 @dataclass(frozen=True)
 class MatchSettings:
-    # Points each rule can give at most (pair rules; they add up to at most 100).
-    shared_themes: int = 30
-    proximity: int = 15
-    complementary_kinds: int = 20
-    sought_kind: int = 10
-    mutual: int = 15
-    shared_words: int = 10
-    # Bonus for a multi-party proposal that fills every role (the pair rules are scaled down
-    # to leave room for it).
-    role_coverage: int = 15
-    # Thresholds
-    min_score: int = 40
-    max_proposals_per_listing: int = 5
+    # Each rule's weight (matching/rules.py), relative to the others'; in the registry's order.
+    weights: tuple[tuple[str, int], ...] = tuple((r.name, r.weight) for r in RULES.values())
+    # Points a multi-party proposal gets for filling every role (the rules share the rest).
+    role_coverage: int = OTHER_DEFAULTS["role_coverage"]
+    min_score: int = OTHER_DEFAULTS["min_score"]
+    max_proposals_per_listing: int = OTHER_DEFAULTS["max_proposals_per_listing"]
 
-    @cached_property
-    def pair_total(self) -> int:
-        return sum(getattr(self, name) for name in PAIR_RULE_WEIGHTS)
+    @classmethod
+    def of(cls, **values: int) -> MatchSettings:
+        """The defaults, with ``values`` changed: rule weights by the rule's name, or the
+        settings above by theirs."""
+        unknown = set(values) - set(LABELS)
+        if unknown:
+            raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+        weights = tuple((name, int(values.get(name, weight))) for name, weight in DEFAULT_WEIGHTS)
+        others = {k: int(v) for k, v in values.items() if k in OTHER_DEFAULTS}
+        return cls(weights, **others)
 
-    @cached_property
-    def pair_weights(self) -> tuple[tuple[str, int], ...]:
-        """The pair rules that count (weight above 0), in order."""
-        return tuple((n, getattr(self, n)) for n in PAIR_RULE_WEIGHTS if getattr(self, n))
+    def weight(self, rule: str) -> int:
+        return dict(self.weights).get(rule, 0)
 
     def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    def __hash__(self) -> int:
-        # Hashed once: the matcher looks its scaled rules up by settings, many times a run.
-        return self._hash
-
-    @cached_property
-    def _hash(self) -> int:
-        return hash(tuple(asdict(self).items()))
+        """Every setting by name: each rule's weight, then the others."""
+        return dict(self.weights) | {name: getattr(self, name) for name in OTHER_DEFAULTS}
 
 
-PAIR_RULE_WEIGHTS = (
-    "shared_themes",
-    "proximity",
-    "complementary_kinds",
-    "sought_kind",
-    "mutual",
-    "shared_words",
-)
 DEFAULTS = MatchSettings()
+DEFAULT_WEIGHTS = DEFAULTS.weights
 
-LABELS = {
-    "shared_themes": _l("Shared themes (rarer themes count more)"),
-    "proximity": _l("Proximity (same city > same region > same country)"),
-    "complementary_kinds": _l("Complementary kinds of organisation"),
-    "sought_kind": _l("A challenge's sought kind of partner"),
-    "mutual": _l("Mutual exchange (each offers what the other needs)"),
-    "shared_words": _l("Shared significant words"),
-    "role_coverage": _l("Multi-party: every role filled"),
+# The settings form's fields: one per rule (from the registry), then the others.
+LABELS = {name: rule.label for name, rule in RULES.items()} | {
+    "role_coverage": _l("Multi-party: points for filling every role"),
     "min_score": _l("Minimum score to propose"),
     "max_proposals_per_listing": _l("Most live proposals per listing"),
 }
@@ -83,50 +65,37 @@ LIMITS = {name: (0, 100) for name in LABELS} | {"max_proposals_per_listing": (1,
 
 def validate(values: dict[str, Any]) -> MatchSettings:
     """Settings from ``values``; raises DomainError naming the first field that is wrong."""
+    defaults = DEFAULTS.as_dict()
     clean: dict[str, int] = {}
-    for item in fields(MatchSettings):
-        raw = values.get(item.name, getattr(DEFAULTS, item.name))
+    for name in LABELS:
+        raw = values.get(name, defaults[name])
         try:
             number = int(raw)
         except (TypeError, ValueError) as error:
-            raise DomainError(str(_l("Enter a whole number.")), item.name) from error
-        low, high = LIMITS[item.name]
+            raise DomainError(str(_l("Enter a whole number.")), name) from error
+        low, high = LIMITS[name]
         if not low <= number <= high:
             raise DomainError(
-                str(_l("Enter a number from %(low)d to %(high)d.", low=low, high=high)),
-                item.name,
+                str(_l("Enter a number from %(low)d to %(high)d.", low=low, high=high)), name
             )
-        clean[item.name] = number
-    settings = MatchSettings(**clean)
-    if settings.pair_total > 100:
-        raise DomainError(
-            str(
-                _l(
-                    "The rule weights add up to %(total)d; they may add up to 100 at most, so a "
-                    "score stays a percentage.",
-                    total=settings.pair_total,
-                )
-            ),
-            "shared_themes",
-        )
-    if settings.pair_total == 0:
-        raise DomainError(str(_l("At least one rule needs some weight.")), "shared_themes")
-    return settings
+        clean[name] = number
+    if not any(clean[name] for name in RULES):
+        raise DomainError(str(_l("At least one rule needs some weight.")), next(iter(RULES)))
+    return MatchSettings.of(**clean)
 
 
 def load_settings() -> MatchSettings:
     stored = {row.key: row.value for row in db.session.scalars(sa.select(MatchingSetting))}
-    known = {item.name for item in fields(MatchSettings)}
-    return replace(DEFAULTS, **{k: int(v) for k, v in stored.items() if k in known})
+    # A stored weight of a rule that no longer exists is ignored.
+    return MatchSettings.of(**{k: int(v) for k, v in stored.items() if k in LABELS})
 
 
 def save_settings(*, settings: MatchSettings, actor: Any) -> dict[str, list[int]]:
     """Store what differs from the current settings; record the change. Returns the changes."""
     before = load_settings()
+    old, new_values = before.as_dict(), settings.as_dict()
     changes = {
-        name: [getattr(before, name), getattr(settings, name)]
-        for name in settings.as_dict()
-        if getattr(before, name) != getattr(settings, name)
+        name: [old[name], new_values[name]] for name in new_values if old[name] != new_values[name]
     }
     for name, (_old, new) in changes.items():
         row = db.session.get(MatchingSetting, name)

@@ -26,12 +26,13 @@ class MatchingSettingsForm(FlaskForm):
     @classmethod
     def build(cls, *args: Any, **kwargs: Any) -> MatchingSettingsForm:
         fields = {}
+        defaults = DEFAULTS.as_dict()
         for name, label in LABELS.items():
             low, high = LIMITS[name]
             fields[name] = IntegerField(
                 label,
                 validators=[InputRequired(), NumberRange(min=low, max=high)],
-                description=f"{low}–{high}; default {getattr(DEFAULTS, name)}",
+                description=f"{low}–{high}; default {defaults[name]}",
             )
         form_class = type("BoundMatchingSettingsForm", (cls,), fields)
         return form_class(*args, **kwargs)

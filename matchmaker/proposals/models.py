@@ -80,7 +80,8 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     template: Mapped[str] = mapped_column(sa.String(64))
     score: Mapped[int] = mapped_column()
-    # [{"rule": "shared_themes", "points": 24, "reason": "…"}]; the points add up to the score.
+    # [{"rule": "shared_themes", "points": 24, "params": {…}}]: the points add up to the score;
+    # matching/explanations.py renders the sentences when they are read.
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON)
     status: Mapped[ProposalStatus] = mapped_column(
         str_enum(ProposalStatus),

@@ -16,7 +16,9 @@ from matchmaker.extensions import db
 from matchmaker.listings.services import all_themes
 from matchmaker.matching import settings as matching_settings
 from matchmaker.matching.engine import plan, run_full
+from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import MatcherRun
+from matchmaker.matching.rules import RULES
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.models import Organisation
@@ -82,6 +84,7 @@ def _page(proposal: Proposal, **forms: object) -> str:
     return render_template(
         "proposals/show.html",
         proposal=proposal,
+        explanation=render_explanation(proposal.template, proposal.explanation),
         template=TEMPLATES.get(proposal.template),
         can_review=permissions.can_review(current_user),
         show_contacts=permissions.can_see_contacts(current_user, proposal),
@@ -281,5 +284,6 @@ def matching_page() -> ResponseReturnValue:
         form=form,
         preview=preview,
         runs=list(runs),
+        rules=RULES,
         templates=TEMPLATES,
     ), status

@@ -18,6 +18,8 @@ from matchmaker.core.models import AuditEvent
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme, listing_themes
+from matchmaker.matching.explanations import Reader
+from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.notifications.services import notify
 from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
 from matchmaker.proposals.coverage import cover_overlapping, restore_covered
@@ -372,6 +374,7 @@ def export_proposals(status: ProposalStatus | None = None) -> dict[str, Any]:
     statement = sa.select(Proposal).order_by(Proposal.id)
     if status is not None:
         statement = statement.where(Proposal.status == status)
+    reader = Reader()
     return {
         "proposals": [
             {
@@ -390,8 +393,8 @@ def export_proposals(status: ProposalStatus | None = None) -> dict[str, Any]:
                     for party in proposal.parties
                 ],
                 "explanation": [
-                    {"rule": item["rule"], "points": item["points"], "reason": item["reason"]}
-                    for item in proposal.explanation
+                    {"rule": line.rule, "points": line.points, "reason": line.reason}
+                    for line in render_explanation(proposal.template, proposal.explanation, reader)
                 ],
             }
             for proposal in db.session.scalars(statement)

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, ListingStatus, Scope
 from matchmaker.matching.engine import run_full
+from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import MatcherRun, RunKind
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
@@ -156,7 +157,7 @@ def test_each_listing_gets_at_most_the_cap(app: Flask) -> None:
             themes=("training-advice",),
             organisation=make_organisation(kind=OrganisationKind.CIVIL_SOCIETY),
         )
-    _run(settings=MatchSettings(max_proposals_per_listing=2, min_score=0))
+    _run(settings=MatchSettings.of(max_proposals_per_listing=2, min_score=0))
     live = [p for p in proposals() if need.id in p.listing_ids]
     assert len(live) == 2
     scores = sorted((p.score for p in live), reverse=True)
@@ -247,7 +248,8 @@ def test_demo_data_gives_the_liverpool_triad_and_an_athens_partnership(app: Flas
     for proposal in proposals():
         assert proposal.explanation
         assert sum(item["points"] for item in proposal.explanation) == proposal.score
-        assert all(item["reason"] for item in proposal.explanation)
+        lines = render_explanation(proposal.template, proposal.explanation)
+        assert all(line.reason for line in lines)
 
 
 def test_match_run_and_explain_cli(app: Flask, pair: tuple) -> None:
@@ -258,7 +260,7 @@ def test_match_run_and_explain_cli(app: Flask, pair: tuple) -> None:
     [proposal] = proposals()
     explained = runner.invoke(args=["match", "explain", str(proposal.id)])
     assert explained.exit_code == 0
-    assert "shared_themes" in explained.output and f"{proposal.score:4d}  total" in explained.output
+    assert "Shared themes" in explained.output and f"{proposal.score:4d}  total" in explained.output
     assert runner.invoke(args=["match", "explain", "999"]).exit_code != 0
 
 

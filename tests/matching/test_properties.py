@@ -6,7 +6,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matchmaker.matching.settings import PAIR_RULE_WEIGHTS, MatchSettings
+from matchmaker.matching.explanations import Reader, render
+from matchmaker.matching.rules import RULES
+from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import within_reach
 from matchmaker.matching.templates import TEMPLATES
 from tests.matching.helpers import PLACES, SCOPES, snapshot, view
@@ -29,6 +31,7 @@ KINDS = [
     "civil_society",
 ]
 ALL_PLACES = sorted(PLACES)
+READER = Reader({})
 WORDS = ["evaluation", "cooperative", "kitchen", "research", "strategy", "housing", "training"]
 
 
@@ -74,14 +77,10 @@ CROWDED_REGION = listings(
 
 @st.composite
 def match_settings(draw):  # type: ignore[no-untyped-def]
-    weights = {}
-    budget = 100
-    for name in PAIR_RULE_WEIGHTS:
-        weights[name] = draw(st.integers(min_value=0, max_value=budget))
-        budget -= weights[name]
+    weights = {name: draw(st.integers(min_value=0, max_value=100)) for name in RULES}
     if sum(weights.values()) == 0:
         weights["shared_themes"] = 1
-    return MatchSettings(
+    return MatchSettings.of(
         **weights, role_coverage=draw(st.integers(min_value=0, max_value=100)), min_score=0
     )
 
@@ -100,7 +99,9 @@ def test_scores_are_percentages_that_their_explanations_add_up_to(views, chosen)
     for candidate in _all(views, chosen):
         assert 0 <= candidate.score <= 100
         assert sum(item["points"] for item in candidate.written_explanation) == candidate.score
-        assert all(item["points"] > 0 and item["reason"] for item in candidate.written_explanation)
+        assert all(item["points"] > 0 for item in candidate.written_explanation)
+        lines = render(candidate.template, candidate.written_explanation, READER)
+        assert all(line.reason for line in lines)
 
 
 @settings(max_examples=100, deadline=None)

@@ -4,9 +4,12 @@ from typing import NamedTuple
 
 import pytest
 
-from matchmaker.matching.rules import PAIR_RULES
+from matchmaker.matching.explanations import Reader
+from matchmaker.matching.rules import RULES
 from matchmaker.matching.snapshot import ListingView, Snapshot
 from tests.matching.helpers import snapshot, view
+
+READER = Reader({"local-wealth": "Local wealth generation and fair distribution"})
 
 
 class Firing(NamedTuple):
@@ -15,14 +18,17 @@ class Firing(NamedTuple):
 
 
 class _Rules:
-    """rules.<name>(snapshot, asker, giver): the rule's fraction and sentence, or None."""
+    """rules.<name>(snapshot, asker, giver): the rule's fraction and its sentence as a reader
+    sees it, or None."""
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
-        rule, reason = PAIR_RULES[name]
+        rule = RULES[name]
 
         def fire(snap: Snapshot, asker: ListingView, giver: ListingView) -> Firing | None:
-            fraction = rule(snap, asker, giver)
-            return Firing(fraction, reason(snap, asker, giver)) if fraction else None
+            fraction = rule.score(snap, asker, giver)
+            if not fraction:
+                return None
+            return Firing(fraction, rule.sentence(rule.params(snap, asker, giver), READER))
 
         return fire
 
@@ -51,7 +57,9 @@ def test_a_shared_rare_theme_says_more_than_a_common_one() -> None:
         rules.shared_themes(snap, need, rare).fraction
         > rules.shared_themes(snap, need, common).fraction
     )
-    assert "local-wealth (rare)" in rules.shared_themes(snap, need, rare).reason
+    assert "Local wealth generation and fair distribution (rare)" in (
+        rules.shared_themes(snap, need, rare).reason
+    )
 
 
 def test_no_shared_theme_gives_nothing() -> None:

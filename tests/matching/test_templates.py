@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from matchmaker.matching.scoring import score_links
 from matchmaker.matching.settings import DEFAULTS, MatchSettings
 from matchmaker.matching.templates import TEMPLATES
-from matchmaker.matching.templates.base import Party, score_links
+from matchmaker.matching.templates.base import Party
 from tests.matching.helpers import snapshot, view
 
 PAIR = TEMPLATES["pair"]
@@ -195,11 +196,13 @@ def test_weights_change_the_score_and_zero_turns_a_rule_off() -> None:
     need = view(1, "need", 1, themes=("funding",))
     offer = view(2, "offer", 2, org_kind="public_agency", themes=("funding",))
     snap = snapshot(need, offer)
-    default = score_links(snap, DEFAULTS, [(need, offer)])
-    no_proximity = MatchSettings(proximity=0)
-    score, explanation = score_links(snap, no_proximity, [(need, offer)], explain=True)
-    assert score < default[0]
-    assert "proximity" not in [item["rule"] for item in explanation]
+    [default] = PAIR.propose(snap, DEFAULTS, None)
+    no_proximity = MatchSettings.of(proximity=0)
+    [candidate] = PAIR.propose(snap, no_proximity, None)
+    assert candidate.score != default.score
+    assert candidate.score == score_links(snap, no_proximity, [(need, offer)])
+    assert "proximity" in [item["rule"] for item in default.explanation(snap, DEFAULTS)]
+    assert "proximity" not in [item["rule"] for item in candidate.explanation(snap, no_proximity)]
 
 
 def test_a_focus_listing_outside_the_triad_gives_no_triad() -> None:

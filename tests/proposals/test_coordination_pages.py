@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -10,22 +11,15 @@ from flask.testing import FlaskClient
 from matchmaker.accounts.models import Role
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
+from matchmaker.listings.models import Theme
 from matchmaker.matching.models import MatchingSetting
-from matchmaker.matching.settings import load_settings
+from matchmaker.matching.rules import RULES
+from matchmaker.matching.settings import DEFAULTS, load_settings
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from tests.factories import make_user
 
-SETTINGS = {
-    "shared_themes": 30,
-    "proximity": 15,
-    "complementary_kinds": 20,
-    "sought_kind": 10,
-    "mutual": 15,
-    "shared_words": 10,
-    "role_coverage": 15,
-    "min_score": 40,
-    "max_proposals_per_listing": 5,
-}
+SETTINGS = DEFAULTS.as_dict()
+NO_WEIGHTS = {name: 0 for name in RULES}
 
 
 @pytest.fixture
@@ -55,10 +49,43 @@ def test_a_proposal_page_explains_every_rule(client: FlaskClient, login: Any, de
     )
     page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "Knowledge-exchange triad (Liverpool model)" in page
+    text = html.unescape(page)
     for item in proposal.explanation:
         assert f"+{item['points']}" in page
+        label = RULES[item["rule"]].label if item["rule"] in RULES else "every role"
+        assert str(label) in text
     for party in proposal.parties:
-        assert party.listing.title.replace("'", "&#39;") in page
+        assert party.listing.title in text
+    # Themes by their names, never their slugs.
+    [shared] = [item for item in proposal.explanation if item["rule"] == "shared_themes"]
+    slugs = {slug for link in shared["links"] for slug in link["params"]["themes"]}
+    for theme in db.session.scalars(sa.select(Theme).where(Theme.slug.in_(slugs))):
+        assert theme.name in text and theme.slug not in text
+
+
+def test_an_explanation_stored_as_sentences_still_reads(
+    client: FlaskClient, login: Any, demo: None
+) -> None:
+    # Proposals written before explanations were stored as rule ids and parameters.
+    login(make_user(role=Role.COORDINATOR))
+    proposal = db.session.scalar(sa.select(Proposal).where(Proposal.template == "pair"))
+    proposal.explanation = [
+        {"rule": "shared_themes", "points": proposal.score, "reason": "Shares 1 of 1 themes."}
+    ]
+    db.session.commit()
+    page = client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert "Shares 1 of 1 themes." in page and "Shared themes (rarer themes count more)" in page
+    explained = client.application.test_cli_runner().invoke(
+        args=["match", "explain", str(proposal.id)]
+    )
+    assert "Shares 1 of 1 themes." in explained.output
+
+
+def test_the_settings_page_has_a_field_for_every_rule(client: FlaskClient, login: Any) -> None:
+    login(make_user(role=Role.COORDINATOR))
+    page = html.unescape(client.get("/coordination/matching").get_data(as_text=True))
+    for name, rule in RULES.items():
+        assert f'name="{name}"' in page and str(rule.label) in page
 
 
 def test_preview_tells_what_would_change_and_changes_nothing(
@@ -100,7 +127,7 @@ def test_saving_applies_the_settings_and_reruns(
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"shared_themes": 60}, "add up to 130"),
+        (NO_WEIGHTS, "At least one rule needs some weight"),
         ({"min_score": 101}, "Number must be between"),
         ({"proximity": "many"}, "Not a valid integer value"),
     ],

@@ -12,18 +12,18 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import product
+from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
+from matchmaker.matching.rules import Params
+from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot, theme_bits, within_reach
-from matchmaker.matching.templates.base import (
-    Candidate,
-    Link,
-    Party,
-    Template,
-    combined_score,
-    link_fractions,
-    weighted_rules,
-)
+from matchmaker.matching.templates.base import Candidate, Party, Template
+
+if TYPE_CHECKING:
+    from matchmaker.matching.explanations import Reader
 
 THEMES = frozenset(
     {
@@ -138,6 +138,13 @@ class KnowledgeExchangeTriad(Template):
                     if candidate is not None:
                         yield candidate
 
+    def coverage_sentence(self, params: Params, reader: Reader) -> str:
+        return _(
+            "Every role of the Liverpool model is filled in %(region)s: an SSE organisation, an "
+            "academic institution and a public agency.",
+            region=params["region"],
+        )
+
     @staticmethod
     def _eligible(view: ListingView) -> bool:
         return view.org_kind in ROLE_OF_KIND and bool(view.themes & THEMES)
@@ -163,12 +170,11 @@ class KnowledgeExchangeTriad(Template):
     ) -> Callable[[Sequence[ListingView], tuple[int, ...]], Candidate | None]:
         """Scores valid trios. Many trios share a link (a centre with three neighbours of
         each kind makes nine): each link's reach and rule fractions are found once, and each
-        listing's party and each region's sentence are made once, for all the trios of a run."""
-        rules = weighted_rules(settings, 100 - settings.role_coverage)
-        bonus = settings.role_coverage
-        known: dict[int, tuple[Link, bool, tuple[float, ...]]] = {}
+        listing's party and each region's coverage are made once, for all the trios of a run."""
+        scorer = scorer_for(settings, multi=True)
+        known: dict[int, tuple[Link, bool, Fractions]] = {}
         parties: dict[int, Party] = {}
-        coverage_in: dict[tuple[str, str], str] = {}
+        coverage_in: dict[tuple[str, str], Params] = {}
 
         def assemble(views: Sequence[ListingView], key: tuple[int, ...]) -> Candidate | None:
             links, fractions = [], []
@@ -182,7 +188,7 @@ class KnowledgeExchangeTriad(Template):
                         link = known[link_key] = (
                             (asker, giver),
                             within_reach(asker, giver),
-                            link_fractions(snapshot, rules, asker, giver),
+                            scorer.fractions(snapshot, asker, giver),
                         )
                     if not link[1]:
                         return None
@@ -190,10 +196,7 @@ class KnowledgeExchangeTriad(Template):
                     fractions.append(link[2])
             coverage = coverage_in.get(views[0].region_key)
             if coverage is None:
-                coverage = coverage_in[views[0].region_key] = (
-                    f"Every role of the Liverpool model is filled in {views[0].region}: an SSE "
-                    "organisation, an academic institution and a public agency."
-                )
+                coverage = coverage_in[views[0].region_key] = {"region": views[0].region}
             ordered = sorted(views, key=lambda v: ROLE_ORDER[v.org_kind])
             return Candidate(
                 self.name,
@@ -202,7 +205,7 @@ class KnowledgeExchangeTriad(Template):
                     or parties.setdefault(v.id, Party(v, ROLE_OF_KIND[v.org_kind]))
                     for v in ordered
                 ),
-                combined_score(rules, fractions, bonus),
+                scorer.score(fractions),
                 tuple(links),
                 coverage,
                 _listing_ids=key,

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+
+from matchmaker.matching.rules import Params
+from matchmaker.matching.scoring import score_links
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
-from matchmaker.matching.templates.base import (
-    Candidate,
-    Party,
-    Template,
-    links_in_reach,
-    score_links,
-)
+from matchmaker.matching.templates.base import Candidate, Party, Template, links_in_reach
+
+if TYPE_CHECKING:
+    from matchmaker.matching.explanations import Reader
 
 THEMES = frozenset(
     {"social-inclusion", "social-innovation", "incubation-entrepreneurship", "work-integration"}
@@ -41,6 +43,15 @@ class LocalInclusionPartnership(Template):
         "academic_partner": "designs and evaluates (academic institution)",
         "delivery_partner": "delivers (SSE organisation)",
     }
+
+    def coverage_sentence(self, params: Params, reader: Reader) -> str:
+        return _(
+            "Every role of the Athens model is filled: the challenge, an academic institution "
+            "and %(delivery)d SSE delivery partner(s), covering the kinds the challenge seeks "
+            "(%(sought)s).",
+            delivery=params["delivery"],
+            sought=", ".join(reader.kind(k) for k in params["sought"]) or _("any kind"),
+        )
 
     def _eligible_challenge(self, view: ListingView) -> bool:
         return (
@@ -77,7 +88,7 @@ class LocalInclusionPartnership(Template):
             ]
 
             def strength(offer: ListingView, c: ListingView = challenge) -> tuple[int, int]:
-                return (score_links(snapshot, settings, [(c, offer)])[0], -offer.id)
+                return (score_links(snapshot, settings, [(c, offer)]), -offer.id)
 
             academics = [o for o in offers if o.org_kind == "academic_institution"]
             delivery = sorted(
@@ -129,13 +140,8 @@ class LocalInclusionPartnership(Template):
         links = [(challenge, partner) for partner in partners]
         if not links_in_reach(links):
             return None
-        sought = ", ".join(sorted(challenge.sought)) or "any kind"
-        coverage = (
-            f"Every role of the Athens model is filled: the challenge, an academic institution "
-            f"and {len(delivery)} SSE delivery partner(s), covering the kinds the challenge "
-            f"seeks ({sought})."
-        )
-        score, _ = score_links(snapshot, settings, links, coverage_reason=coverage)
+        coverage = {"delivery": len(delivery), "sought": sorted(challenge.sought)}
+        score = score_links(snapshot, settings, links, coverage=coverage)
         ordered = (
             Party(challenge, "challenge_owner"),
             Party(academic, "academic_partner"),

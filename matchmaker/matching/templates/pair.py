@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from matchmaker.matching.scoring import Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
-from matchmaker.matching.templates.base import (
-    Candidate,
-    Party,
-    Rules,
-    Template,
-    links_in_reach,
-    score_pair,
-    weighted_rules,
-)
+from matchmaker.matching.templates.base import Candidate, Party, Template, links_in_reach
 
 
 class PairTemplate(Template):
@@ -33,7 +26,7 @@ class PairTemplate(Template):
             sources = [v for v in snapshot.listings.values() if v.asks]
         else:
             sources = [snapshot.listings[focus]]
-        rules = weighted_rules(settings)
+        scorer = scorer_for(settings)
         parties: dict[int, Party] = {}  # one per listing, shared by its candidates
         for source in sources:
             # The likeliest partners (shared themes, then nearness) get the full set of rules.
@@ -41,12 +34,12 @@ class PairTemplate(Template):
             for other in others:
                 # From the index: other side, another organisation, a shared theme, in reach.
                 asker, giver = (source, other) if source.asks else (other, source)
-                yield self._candidate(snapshot, rules, asker, giver, parties)
+                yield self._candidate(snapshot, scorer, asker, giver, parties)
 
     def _candidate(
         self,
         snapshot: Snapshot,
-        rules: Rules,
+        scorer: Scorer,
         asker: ListingView,
         giver: ListingView,
         parties: dict[int, Party] | None = None,
@@ -57,7 +50,7 @@ class PairTemplate(Template):
         return Candidate(
             self.name,
             (asking, offering),
-            score_pair(snapshot, rules, asker, giver),
+            scorer.score([scorer.fractions(snapshot, asker, giver)]),
             ((asker, giver),),
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
         )
@@ -69,7 +62,7 @@ class PairTemplate(Template):
             return None
         if not asker.themes & giver.themes or not links_in_reach([(asker, giver)]):
             return None
-        return self._candidate(snapshot, weighted_rules(settings), asker, giver)
+        return self._candidate(snapshot, scorer_for(settings), asker, giver)
 
     def build(
         self, snapshot: Snapshot, settings: MatchSettings, parties: Sequence[Party]
