@@ -12,17 +12,32 @@ from flask import Flask
 
 from matchmaker.config import load_config
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
+
+
+def _shipped_folder(name: str) -> Path:
+    """``templates/`` or ``migrations/``: inside the package when installed from the wheel,
+    at the top of the repository in a checkout (pyproject.toml maps one onto the other)."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PROJECT_ROOT / name
+
+
+TEMPLATES_DIR = _shipped_folder("templates")
+MIGRATIONS_DIR = _shipped_folder("migrations")
 
 
 def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
-    instance_path = Path(os.environ.get("MATCHMAKER_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    # Without MATCHMAKER_INSTANCE_PATH, Flask's choice: instance/ beside the package in a
+    # checkout, <venv>/var/matchmaker-instance when installed.
+    instance_setting = os.environ.get("MATCHMAKER_INSTANCE_PATH")
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(instance_path),
+        template_folder=str(TEMPLATES_DIR),
+        instance_path=os.path.abspath(instance_setting) if instance_setting else None,
         instance_relative_config=False,
     )
+    instance_path = Path(app.instance_path)
     environ = dict(os.environ)
     if config_overrides and "MATCHMAKER_ENV" in config_overrides:
         environ["MATCHMAKER_ENV"] = config_overrides["MATCHMAKER_ENV"]
@@ -60,7 +75,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=str(PROJECT_ROOT / "migrations"),
+        directory=str(MIGRATIONS_DIR),
         render_as_batch=app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"),
         compare_type=True,
     )

@@ -9,13 +9,13 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
 
-from matchmaker import PROJECT_ROOT
+from matchmaker import MIGRATIONS_DIR
 from matchmaker.db import include_object
 from matchmaker.extensions import db
 
 
 def _script() -> ScriptDirectory:
-    return ScriptDirectory(str(PROJECT_ROOT / "migrations"))
+    return ScriptDirectory(str(MIGRATIONS_DIR))
 
 
 def test_there_is_one_head() -> None:
