@@ -36,7 +36,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +68,7 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined,misc
 
     # Flask-Login
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.is_active_account
 
     def get_id(self) -> str:

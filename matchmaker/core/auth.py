@@ -94,4 +94,4 @@ def init_app(app: Flask) -> None:
 
 def acting_user() -> Any:
     """The signed-in user as a model instance (not the proxy), for services and audit events."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+    return current_user._get_current_object()

@@ -13,7 +13,7 @@ from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
 from matchmaker.extensions import db
 
 
-class AuditEvent(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class AuditEvent(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -67,11 +67,13 @@ def by_region() -> Table:
         .group_by(Organisation.country, Organisation.region, Listing.kind)
     ):
         counts[(country, region)][kind.value] += count
-    rows = [
-        [f"{region} ({country})", c["need"], c["offer"], c["challenge"], sum(c.values())]
-        for (country, region), c in counts.items()
+    places = sorted(
+        ((f"{region} ({country})", c) for (country, region), c in counts.items()),
+        key=lambda place: (-place[1].total(), place[0]),
+    )
+    rows: list[list[object]] = [
+        [name, c["need"], c["offer"], c["challenge"], c.total()] for name, c in places
     ]
-    rows.sort(key=lambda r: (-int(r[4]), str(r[0])))
     return Table(
         "by_region",
         str(_l("Open listings by region")),
@@ -185,6 +187,7 @@ def decision_times() -> Table:
             Proposal.decided_at.is_not(None)
         )
     ):
+        assert decided is not None  # the query keeps decided proposals only
         days[template].append((decided - created).total_seconds() / 86400)
     every = [d for values in days.values() for d in values]
     rows = [

@@ -32,11 +32,11 @@ def load_demo() -> tuple[ImportReport, int]:
     document = json.loads(SEED_FILE.read_text(encoding="utf-8"))
     report = import_document(document, actor=coordinator, verify=True)
     for record in document["organisations"]:
-        organisation = db.session.scalar(
+        organisation = db.session.execute(
             sa.select(Organisation).where(
                 Organisation.name == record["name"], Organisation.country == record["country"]
             )
-        )
+        ).scalar_one()
         email, name = OWNERS[record["ref"]]
         owner = _user(email, name)
         if not any(m.user_id == owner.id for m in organisation.memberships):

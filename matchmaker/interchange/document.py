@@ -150,7 +150,7 @@ def validate_document(document: Any, themes: dict[str, Theme]) -> tuple[dict[str
             problems.add(path, "must be an object")
             continue
         _unknown(record, ORGANISATION_FIELDS, path, problems)
-        clean = {
+        clean: dict[str, Any] = {
             "ref": _text(record, "ref", path, problems, length=(1, 100)),
             "name": _text(record, "name", path, problems),
             "kind": _choice(record, "kind", path, problems, [k.value for k in OrganisationKind]),

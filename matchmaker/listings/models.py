@@ -75,7 +75,7 @@ SCOPE_LABELS = {
 }
 
 
-class Theme(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class Theme(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "themes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,7 +97,7 @@ listing_themes = sa.Table(
 )
 
 
-class SoughtKind(db.Model):  # type: ignore[name-defined,misc]
+class SoughtKind(db.Model):  # type: ignore[name-defined]
     """A kind of partner a challenge seeks."""
 
     __tablename__ = "listing_sought_kinds"
@@ -111,7 +111,7 @@ class SoughtKind(db.Model):  # type: ignore[name-defined,misc]
         return f"<SoughtKind {self.listing_id} {self.kind.value}>"
 
 
-class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     """A need or an offer of one organisation, or a challenge posted by a public agency."""
 
     __tablename__ = "listings"

@@ -106,7 +106,7 @@ def _fts_condition_and_rank(terms: list[str], match_all: bool) -> tuple[Any, Any
         query = sa.func.to_tsquery(
             sa.literal_column("'english'"), joiner.join(f"{t}:*" for t in terms)
         )
-        vector = sa.literal_column("listings.search_vector")
+        vector: sa.ColumnElement[Any] = sa.literal_column("listings.search_vector")
         return vector.op("@@")(query), sa.func.ts_rank_cd(vector, query).desc()
     joiner = " " if match_all else " OR "
     match = joiner.join(f'"{t}"*' for t in terms)

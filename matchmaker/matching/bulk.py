@@ -50,7 +50,7 @@ class Prepared:
             return
         count = len(self)
         per = max(1, min(ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // len(self.columns)))
-        cursor = connection.connection.driver_connection.cursor()
+        cursor = _sqlite3(connection).cursor()
         try:
             for start in range(0, count, per):
                 stop = min(count, start + per)
@@ -65,6 +65,12 @@ class Prepared:
                 )
         finally:
             cursor.close()
+
+
+def _sqlite3(connection: sa.Connection) -> sqlite3.Connection:
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver
 
 
 def reserve_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[int]:
@@ -85,7 +91,7 @@ def reserve_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[
         )
     if connection.dialect.name != "sqlite":
         raise NotImplementedError(connection.dialect.name)
-    assert connection.connection.driver_connection.in_transaction, "write first, then reserve"
+    assert _sqlite3(connection).in_transaction, "write first, then reserve"
     highest = connection.scalar(sa.select(sa.func.max(table.c.id))) or 0
     return list(range(highest + 1, highest + 1 + count))
 
@@ -130,4 +136,4 @@ def _processed(table: sa.Table, dialect: sa.Dialect, name: str, value: Any) -> A
 
 def _adapt(value: Any) -> Any:
     # Adapted once here: sqlite3 would turn a timestamp into text row by row.
-    return sqlite3.adapt(value) if isinstance(value, datetime) else value
+    return sqlite3.adapt(value, sqlite3.PrepareProtocol) if isinstance(value, datetime) else value

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from operator import itemgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -205,7 +205,7 @@ def plan(
     # Same score, but a reason may read differently (a renamed organisation, a new theme):
     # compare the stored explanations of just these proposals, in one query.
     if unchanged_scores:
-        stored = dict(
+        stored: dict[int, list[dict[str, Any]]] = dict(
             db.session.execute(
                 sa.select(Proposal.id, Proposal.explanation).where(
                     Proposal.id.in_([pid for pid, _ in unchanged_scores])

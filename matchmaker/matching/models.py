@@ -21,7 +21,7 @@ class RunStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class MatcherRun(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class MatcherRun(TimestampMixin, db.Model):  # type: ignore[name-defined]
     """One run of the matcher: what it looked at and what it changed."""
 
     __tablename__ = "matcher_runs"
@@ -45,7 +45,7 @@ class MatcherRun(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"<MatcherRun {self.id} {self.kind.value} {self.status.value}>"
 
 
-class MatchingSetting(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class MatchingSetting(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     """A coordinator's value for one setting; defaults live in code (matching/settings.py)."""
 
     __tablename__ = "matching_settings"

@@ -11,7 +11,7 @@ import heapq
 import math
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -282,7 +282,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     statement = statement.where(live_condition())
     if where is not None:
         statement = statement.where(where)
-    rows: Iterable[sa.Row[Any]] = ()
+    rows: Iterable[Sequence[Any]] = ()
     themes: dict[int, set[str]] = defaultdict(set)
     sought: dict[int, set[str]] = defaultdict(set)
     theme_rows = sa.select(listing_themes.c.listing_id, Theme.slug).join(

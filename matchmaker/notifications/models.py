@@ -9,7 +9,7 @@ from matchmaker.db import TimestampMixin
 from matchmaker.extensions import db
 
 
-class Notification(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Notification(TimestampMixin, db.Model):  # type: ignore[name-defined]
     """Something a user should know about, shown in the app and, by preference, mailed."""
 
     __tablename__ = "notifications"

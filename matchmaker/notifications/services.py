@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -68,7 +68,9 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         statement = statement.where(Notification.id == notification_id)
-    return db.session.execute(statement.values(read_at=utcnow())).rowcount or 0
+    result = db.session.execute(statement.values(read_at=utcnow()))
+    # An UPDATE answers with a CursorResult, which counts the rows it changed.
+    return cast(sa.CursorResult[Any], result).rowcount or 0
 
 
 def send_digests() -> int:

@@ -63,7 +63,7 @@ class InvitationStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
-class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "organisations"
     __table_args__ = (sa.UniqueConstraint("name", "country"),)
 
@@ -106,7 +106,7 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.status == OrganisationStatus.VERIFIED
 
 
-class Membership(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Membership(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "memberships"
     __table_args__ = (sa.UniqueConstraint("user_id", "organisation_id"),)
 
@@ -128,7 +128,7 @@ class Membership(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"<Membership user={self.user_id} org={self.organisation_id} {self.role.value}>"
 
 
-class ContactPerson(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ContactPerson(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "contact_people"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,7 +146,7 @@ class ContactPerson(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
         return f"<ContactPerson {self.id} {self.name!r}>"
 
 
-class Invitation(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Invitation(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "invitations"
 
     id: Mapped[int] = mapped_column(primary_key=True)

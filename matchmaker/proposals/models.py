@@ -68,7 +68,7 @@ REJECTION_LABELS = {
 }
 
 
-class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     """A collaboration the matcher suggests, with the explanation of its score."""
 
     __tablename__ = "proposals"
@@ -150,7 +150,7 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
         return self.cover.covered_by if self.cover is not None else None
 
 
-class ProposalCover(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ProposalCover(TimestampMixin, db.Model):  # type: ignore[name-defined]
     """A pending proposal set aside (status ``covered``) because an overlapping one was
     approved; the row goes when the proposal returns to the queue."""
 
@@ -170,7 +170,7 @@ class ProposalCover(TimestampMixin, db.Model):  # type: ignore[name-defined,misc
         return f"<ProposalCover {self.proposal_id} by {self.covered_by_id}>"
 
 
-class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "proposal_parties"
     __table_args__ = (sa.UniqueConstraint("proposal_id", "listing_id"),)
 
@@ -199,7 +199,7 @@ class ResponseDecision(enum.StrEnum):
     DECLINED = "declined"
 
 
-class ProposalResponse(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class ProposalResponse(TimestampMixin, db.Model):  # type: ignore[name-defined]
     """One party's answer to an introduction."""
 
     __tablename__ = "proposal_responses"
@@ -245,7 +245,7 @@ OUTCOME_LABELS = {
 }
 
 
-class Outcome(TimestampMixin, db.Model):  # type: ignore[name-defined,misc]
+class Outcome(TimestampMixin, db.Model):  # type: ignore[name-defined]
     """What came of an agreed proposal, recorded by a party as it happens."""
 
     __tablename__ = "outcomes"

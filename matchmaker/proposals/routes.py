@@ -138,7 +138,7 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
     except StaleDataError:
         # Another coordinator's decision was committed between our read and our write.
         db.session.rollback()
-        proposal = db.session.get(Proposal, proposal_id)
+        proposal = db.session.get(Proposal, proposal_id) or abort(404)
         flash(services.conflict_message(proposal), "error")
         return redirect(url_for("proposals.show", proposal_id=proposal_id)), 303
     if action == "approve":
