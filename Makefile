@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run test test-postgres test-browser bench lint format migrate demo clean
+.PHONY: run test test-postgres test-browser bench lint typecheck format migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -59,4 +62,4 @@ demo: $(VENV)/.installed-app
 	$(DEV) $(FLASK) demo load
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage node_modules screenshots
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage node_modules screenshots
