@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("production", "development", "testing")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
@@ -62,6 +64,15 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
 
     database_url = get("DATABASE_URL", f"sqlite:///{instance_path / 'matchmaker.sqlite3'}")
     assert database_url is not None
+
+    log_format = get("LOG_FORMAT", "json" if production else "text")
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"MATCHMAKER_LOG_FORMAT must be json or text, not {log_format!r}")
+    log_level = (get("LOG_LEVEL", "WARNING" if environment == "testing" else "INFO") or "").upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(
+            f"MATCHMAKER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}"
+        )
 
     mail_backend = get("MAIL_BACKEND", "console" if environment == "development" else "smtp")
     base_url = get("BASE_URL", "http://127.0.0.1:5000")
@@ -120,4 +131,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_LOGIN": "10 per minute; 100 per day",
         "RATELIMIT_SIGNUP": "5 per minute; 50 per day",
         "RATELIMIT_RESET": "5 per minute; 50 per day",
+        # Logs: JSON lines (production) or readable lines, from this level up
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": log_level,
     }

@@ -55,3 +55,25 @@ def test_settings_come_from_matchmaker_variables(tmp_path: Path) -> None:
 def test_unknown_environment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="MATCHMAKER_ENV"):
         load_config({"MATCHMAKER_ENV": "staging"}, tmp_path)
+
+
+def test_logs_are_json_in_production_and_readable_in_development(tmp_path: Path) -> None:
+    production = load_config({"MATCHMAKER_SECRET_KEY": "k" * 40}, tmp_path)
+    development = load_config({"MATCHMAKER_ENV": "development"}, tmp_path)
+    assert (production["LOG_FORMAT"], production["LOG_LEVEL"]) == ("json", "INFO")
+    assert development["LOG_FORMAT"] == "text"
+    chosen = load_config(
+        {
+            "MATCHMAKER_SECRET_KEY": "k" * 40,
+            "MATCHMAKER_LOG_FORMAT": "text",
+            "MATCHMAKER_LOG_LEVEL": "debug",
+        },
+        tmp_path,
+    )
+    assert (chosen["LOG_FORMAT"], chosen["LOG_LEVEL"]) == ("text", "DEBUG")
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOG_FORMAT", "xml"), ("LOG_LEVEL", "loud")])
+def test_unknown_log_settings_are_refused(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=f"MATCHMAKER_{name}"):
+        load_config({"MATCHMAKER_SECRET_KEY": "k" * 40, f"MATCHMAKER_{name}": value}, tmp_path)

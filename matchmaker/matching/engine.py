@@ -13,6 +13,7 @@ changes, revived when a withdrawn combination qualifies again.
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -43,6 +44,8 @@ from matchmaker.proposals.models import (
     ProposalParty,
     ProposalStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x55E_3A7C  # PostgreSQL advisory lock shared by every matcher run
 NOT_LIVE = "A listing closed, paused or expired, or its organisation is no longer verified."
@@ -404,6 +407,39 @@ def _write(connection: sa.Connection, *tables: Prepared) -> None:
         rows.execute(connection)
 
 
+def _log_start(run: MatcherRun) -> None:
+    logger.info(
+        "matcher run %s (%s) started",
+        run.id,
+        run.kind.value,
+        extra={"run_id": run.id, "run_kind": run.kind.value, "focus_listing": run.focus_listing_id},
+    )
+
+
+def _log_end(run: MatcherRun) -> None:
+    seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
+    logger.info(
+        "matcher run %s (%s) %s: %s listings, %s candidates scored, %s proposed, %s withdrawn",
+        run.id,
+        run.kind.value,
+        run.status.value,
+        run.listings_considered,
+        run.candidates_scored,
+        run.proposals_created,
+        run.proposals_withdrawn,
+        extra={
+            "run_id": run.id,
+            "run_kind": run.kind.value,
+            "run_status": run.status.value,
+            "seconds": seconds,
+            "listings_considered": run.listings_considered,
+            "candidates_scored": run.candidates_scored,
+            "proposals_created": run.proposals_created,
+            "proposals_withdrawn": run.proposals_withdrawn,
+        },
+    )
+
+
 def _lock(wait: bool, seconds: float = 0.0) -> bool:
     """Take the matcher's lock for this transaction (PostgreSQL); other engines serialise
     writers themselves."""
@@ -448,11 +484,13 @@ def run_full(
     run = MatcherRun(kind=RunKind.FULL, started_at=utcnow())
     db.session.add(run)
     db.session.flush()
+    _log_start(run)
     settings = settings or load_settings()
     with batch_memory():
         snapshot = full_snapshot()
         apply(plan(snapshot, settings, progress=progress), run, snapshot, settings)
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+    _log_end(run)
     return run
 
 
@@ -464,10 +502,16 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     """
     db.session.flush()
     if not _lock(wait=True, seconds=3.0):
+        logger.warning(
+            "listing %s not matched: another run holds the matcher's lock",
+            listing.id,
+            extra={"listing_id": listing.id},
+        )
         return None
     run = MatcherRun(kind=RunKind.INCREMENTAL, started_at=utcnow(), focus_listing_id=listing.id)
     db.session.add(run)
     db.session.flush()
+    _log_start(run)
     snapshot = neighbourhood_snapshot(listing)
     settings = load_settings()
     if listing.id in snapshot.listings:
@@ -489,4 +533,5 @@ def match_listing(listing: Listing) -> MatcherRun | None:
             settings,
         )
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
+    _log_end(run)
     return run

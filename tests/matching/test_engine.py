@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,33 @@ def test_a_full_run_proposes_and_records_itself(app: Flask, pair: tuple) -> None
     assert abs((proposal.created_at - run.started_at).total_seconds()) < 60
     assert proposal.parties[0].created_at == proposal.created_at
     assert run.candidates_scored >= 1 and run.finished_at >= run.started_at
+
+
+def test_runs_log_their_start_and_end_with_counts(
+    app: Flask, pair: tuple, caplog: pytest.LogCaptureFixture
+) -> None:
+    from matchmaker.matching.engine import match_listing
+
+    caplog.set_level(logging.INFO, logger="matchmaker.matching.engine")
+    full = _run()
+    need, _offer = pair
+    need.title = "Evaluation of our programmes, with their participants"
+    incremental = match_listing(need)
+    assert incremental is not None
+    records = [r for r in caplog.records if r.name == "matchmaker.matching.engine"]
+    assert [(r.run_id, r.run_kind, r.getMessage().split(": ")[0]) for r in records] == [
+        (full.id, "full", f"matcher run {full.id} (full) started"),
+        (full.id, "full", f"matcher run {full.id} (full) finished"),
+        (incremental.id, "incremental", f"matcher run {incremental.id} (incremental) started"),
+        (incremental.id, "incremental", f"matcher run {incremental.id} (incremental) finished"),
+    ]
+    end = records[1]
+    assert (end.listings_considered, end.proposals_created, end.proposals_withdrawn) == (2, 1, 0)
+    assert end.candidates_scored == full.candidates_scored >= 1
+    assert end.getMessage().endswith(
+        f"2 listings, {full.candidates_scored} candidates scored, 1 proposed, 0 withdrawn"
+    )
+    assert records[2].focus_listing == need.id
 
 
 def test_a_second_run_creates_nothing(app: Flask, pair: tuple) -> None:
