@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +14,8 @@ from flask.testing import FlaskClient
 from matchmaker.accounts.models import Role
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
+from matchmaker.matching.explanations import label as rule_label
+from matchmaker.matching.templates import TEMPLATES
 from matchmaker.proposals.models import Outcome, OutcomeKind, Proposal, ProposalStatus
 from tests.factories import make_user
 
@@ -36,6 +40,29 @@ def test_only_coordinators_see_the_dashboard(client: FlaskClient, login: Any, de
     assert client.get("/coordination/dashboard/by_theme.csv").status_code == 403
 
 
+def _section(page: str, name: str) -> str:
+    start = page.index(f'<section aria-labelledby="{name}"')
+    return page[start : page.index("</section>", start)]
+
+
+def _table_rows(section: str) -> list[list[str]]:
+    body = section[section.index("<tbody>") : section.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    return [[html.unescape(cell) for cell in re.findall(r"<td>(.*?)</td>", row)] for row in rows]
+
+
+def _chart(section: str) -> list[tuple[str, float, str]]:
+    """(label, bar width, value) of each bar."""
+    return [
+        (label, float(width), value)
+        for label, width, value in re.findall(
+            r'class="chart-label">(.*?)</text>\s*<rect [^>]*width="([\d.]+)"[^>]*>\s*</rect>\s*'
+            r'<text [^>]*class="chart-value">(.*?)</text>',
+            section,
+        )
+    ]
+
+
 def test_dashboard_draws_charts_with_tables_behind_them(
     client: FlaskClient, login: Any, demo: None
 ) -> None:
@@ -55,7 +82,41 @@ def test_dashboard_draws_charts_with_tables_behind_them(
     assert page.count("<svg") >= 4
     assert page.count("<script") == 1  # the site script only: charts need none
     assert "Attica (GR)" in page
-    assert "50%" in page or "100%" in page or "0%" in page
+
+    # Each bar is a row of the table below it: same label, same value, the largest the longest.
+    statuses = _section(page, "by_status")
+    rows = _table_rows(statuses)
+    bars = _chart(statuses)
+    shown = [row for row in rows if int(row[1]) > 0]
+    assert [(label, value) for label, _width, value in bars] == [(r[0], r[1]) for r in rows]
+    assert ("Agreed", "1") in [(r[0], r[1]) for r in shown]
+    assert max(width for _label, width, _value in bars) == 300.0
+    assert [width for _label, width, value in bars if value == "0"] == [0.0] * (
+        len(rows) - len(shown)
+    )
+
+    # The rates come from the two decided proposals: one agreed, one declined.
+    agreed, declined = (
+        db.session.scalars(sa.select(Proposal).where(Proposal.status == status)).one()
+        for status in (ProposalStatus.AGREED, ProposalStatus.DECLINED)
+    )
+    assert agreed.template == declined.template == "pair"
+    assert _table_rows(_section(page, "acceptance_by_template")) == [
+        [TEMPLATES["pair"].label, "1", "1", "50%"]
+    ]
+    fired_in_agreed = {item["rule"] for item in agreed.explanation}
+    fired_in_declined = {item["rule"] for item in declined.explanation}
+    expected = {
+        rule_label(rule): (
+            "50%" if rule in fired_in_agreed & fired_in_declined
+            else "100%" if rule in fired_in_agreed
+            else "0%"
+        )
+        for rule in fired_in_agreed | fired_in_declined
+    }  # fmt: skip
+    by_rule = {row[0]: row[3] for row in _table_rows(_section(page, "acceptance_by_rule"))}
+    assert by_rule == expected
+    assert {"50%", "100%", "0%"} <= set(by_rule.values())  # the demo exercises all three
 
 
 def test_every_table_exports_as_csv(client: FlaskClient, login: Any, demo: None) -> None:
