@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from matchmaker.demo.cli import load_demo
 from matchmaker.extensions import db
-from matchmaker.listings.models import ListingKind
 from matchmaker.matching import bulk, engine
 from matchmaker.matching.models import MatcherRun, RunKind
 from matchmaker.matching.settings import load_settings
 from matchmaker.matching.snapshot import full_snapshot
-from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.models import Proposal, ProposalParty, ProposalStatus
-from tests.factories import make_listing, make_organisation
 
 
 def _stored() -> dict[str, tuple[int, list[tuple[int, int, str, int]], list[dict[str, Any]]]]:
@@ -61,36 +60,53 @@ def test_many_small_chunks_write_exactly_what_was_planned(
     assert proposal.matcher_run_id == run.id and proposal.version == 1
 
 
+def _proposal(fingerprint: str, **fields: Any) -> Proposal:
+    return Proposal(template="pair", score=50, explanation=[], fingerprint=fingerprint, **fields)
+
+
 def test_ids_reserved_before_writing_do_not_collide_with_later_rows(app: Flask) -> None:
-    themes = ("research-evaluation", "knowledge-exchange")
-    make_listing(
-        organisation=make_organisation(name="Network"),
-        themes=themes,
-        description="We need researchers to evaluate our cooperative programmes.",
-    )
-    make_listing(
-        organisation=make_organisation(
-            name="University", kind=OrganisationKind.ACADEMIC_INSTITUTION
-        ),
-        kind=ListingKind.OFFER,
-        themes=themes,
-        description="Researchers who evaluate cooperative programmes.",
-    )
+    # Rows already there: the reserved ids must come after them.
+    db.session.add_all([_proposal(f"pair:old-{n}") for n in range(3)])
     db.session.commit()
-    engine.run_full()
+    existing = set(db.session.scalars(sa.select(Proposal.id)))
+
+    # As the engine does: write the run's row (on SQLite this takes the write lock), reserve,
+    # and only then write the rows with the reserved ids.
+    db.session.add(MatcherRun(kind=RunKind.FULL))
+    db.session.flush()
+    reserved = bulk.reserve_ids(db.session.connection(), Proposal.__table__, 3)
+    assert len(set(reserved)) == 3 and not set(reserved) & existing
+
+    # Meanwhile another connection adds a row of its own: PostgreSQL gives it the sequence's
+    # next value at once; SQLite makes it wait for our write lock.
+    later: list[int] = []
+
+    def add_later_row(engine: sa.Engine) -> None:
+        with Session(engine) as other:
+            row = _proposal("pair:later")
+            other.add(row)
+            other.commit()
+            later.append(row.id)
+
+    writer = threading.Thread(target=add_later_row, args=(db.engine,))
+    writer.start()
+    writer.join(timeout=0.5)  # gives it the time to insert, or to start waiting
+    db.session.add_all([_proposal(f"pair:reserved-{i}", id=i) for i in reserved])
     db.session.commit()
-    [first] = db.session.scalars(sa.select(Proposal)).all()
-    # As the engine does: write (and so hold SQLite's write lock), then reserve.
-    db.session.add(MatcherRun(kind=RunKind.FULL, started_at=first.created_at))
-    db.session.flush()
-    ids = bulk.reserve_ids(db.session.connection(), Proposal.__table__, 3)
-    assert len(set(ids)) == 3 and min(ids) > first.id
-    db.session.rollback()
-    # A row the ORM adds afterwards gets an id of its own, on every database.
-    later = Proposal(template="pair", score=50, explanation=[], fingerprint="pair:later")
-    db.session.add(later)
-    db.session.flush()
-    assert later.id != first.id
+    writer.join(timeout=10)
+
+    [later_id] = later
+    assert later_id not in reserved and later_id not in existing
+    assert set(db.session.scalars(sa.select(Proposal.id))) == existing | set(reserved) | {later_id}
+
+
+def test_sqlite_refuses_to_reserve_ids_before_the_transaction_writes(app: Flask) -> None:
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's sequences need no lock")
+    # Without the write lock another writer could take the ids after the highest.
+    db.session.execute(sa.select(Proposal.id)).all()
+    with pytest.raises(AssertionError, match="write first"):
+        bulk.reserve_ids(db.session.connection(), Proposal.__table__, 3)
 
 
 def test_an_error_while_writing_reaches_the_run_and_nothing_is_kept(
