@@ -112,6 +112,7 @@ def test_the_installed_package_migrates_loads_the_demo_and_serves_pages(
         "MATCHMAKER_SECRET_KEY": "only-for-this-test",
         "MATCHMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}",
         "MATCHMAKER_MAIL_BACKEND": "console",
+        "MATCHMAKER_RATELIMIT_ENABLED": "false",  # no Redis needed for three pages
     }
     where = _run(installed, "-c", "import matchmaker; print(matchmaker.__file__)", cwd=tmp_path)
     assert Path(where.strip()).is_relative_to(installed.parent.parent)
