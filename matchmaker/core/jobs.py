@@ -41,7 +41,7 @@ BEAT_SCHEDULE = {
 
 
 def init_app(app: Flask) -> Celery:
-    class FlaskTask(Task):  # type: ignore[misc]
+    class FlaskTask(Task):
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             # A context of its own (also when run eagerly inside a request): its own session.
             with app.app_context():

@@ -39,7 +39,7 @@ class MessageStatus(enum.StrEnum):
     FAILED = "failed"  # gave up after the last attempt; an admin may retry it
 
 
-class OutboxMessage(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class OutboxMessage(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     """An email written in the same transaction as the decision that causes it, and delivered
     by a job after that transaction commits (core/outbox.py)."""
 

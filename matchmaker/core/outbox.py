@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from celery import shared_task
@@ -76,13 +76,14 @@ def _claim(message_id: int) -> OutboxMessage | None:
         )
         .with_for_update(skip_locked=True)
     )
-    claimed = db.session.execute(
+    result = db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(due))
         .values(attempts=OutboxMessage.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not claimed:
+    )
+    # An UPDATE answers with a CursorResult, which counts the rows it changed.
+    if not cast(sa.CursorResult[Any], result).rowcount:
         return None
     return db.session.get(OutboxMessage, message_id, populate_existing=True)
 
