@@ -85,12 +85,15 @@ def _stable_order(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _interchange(organisation: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """An organisation of the fixture as interchange records. The fixture's `language` field is
-    kept out: the interchange format has no such field yet and refuses unknown ones."""
-    record = {k: v for k, v in organisation.items() if k not in ("listings", "language")}
+    """An organisation of the fixture as interchange records. The fixture's `language` fields
+    go into the document only where the interchange format has them: it refuses unknown
+    fields."""
+    from matchmaker.interchange.document import LISTING_FIELDS, ORGANISATION_FIELDS
+
+    record = {k: v for k, v in organisation.items() if k in ORGANISATION_FIELDS}
     listings = [
         {"organisation": organisation["ref"]}
-        | {k: v for k, v in listing.items() if k != "language"}
+        | {k: v for k, v in listing.items() if k in LISTING_FIELDS}
         for listing in organisation["listings"]
     ]
     return record, listings
@@ -171,8 +174,10 @@ def problems() -> list[str]:
         found.append(f"{distractors} distractor organisations for {partners} partners")
     for p in raw_partnerships:
         source = p.get("source") or {}
-        if not str(source.get("url", "")).startswith("https://") or not source.get("title"):
-            found.append(f"partnership {p['id']}: no source (title and https URL)")
+        if not str(source.get("url", "")).startswith(("https://", "http://")) or not source.get(
+            "title"
+        ):
+            found.append(f"partnership {p['id']}: no source (title and URL)")
         if half_of(p["id"]) == "held-out" and p["id"].startswith("seed"):
             found.append(f"partnership {p['id']}: seed cases stay out of the held-out half")
     everyone = [o for p in raw_partnerships for o in p["organisations"]]
