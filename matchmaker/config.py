@@ -134,4 +134,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # Logs: JSON lines (production) or readable lines, from this level up
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,
+        # Invitations mail strangers: limited per inviting user and per organisation.
+        "RATELIMIT_INVITE_USER": "10 per hour; 30 per day",
+        "RATELIMIT_INVITE_ORGANISATION": "20 per hour; 60 per day",
+        # How long an invitation link works, in seconds.
+        "INVITATION_MAX_AGE": int(get("INVITATION_MAX_AGE_DAYS", "7") or 7) * 24 * 3600,
     }

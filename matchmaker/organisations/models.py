@@ -52,6 +52,16 @@ STATUS_LABELS = {
 }
 
 
+def typed_identity_value(key: str, value: str | None) -> object:
+    """A pending value as the column holds it (kinds are stored by their value)."""
+    return OrganisationKind(value) if key == "kind" and value is not None else value
+
+
+# What a coordinator vouches for when verifying: a change to any of these after verification
+# goes back to the verification queue. The other fields change at once.
+IDENTITY_FIELDS = ("name", "kind", "website", "country")
+
+
 class MembershipRole(enum.StrEnum):
     OWNER = "owner"
     MEMBER = "member"
@@ -88,6 +98,11 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Identity fields (IDENTITY_FIELDS) an owner changed after verification, as
+    # {field: new value}: they wait for a coordinator while the verified values stay in force.
+    pending_changes: Mapped[dict[str, str | None] | None] = mapped_column(
+        sa.JSON(none_as_null=True)
+    )
 
     contacts: Mapped[list[ContactPerson]] = relationship(
         back_populates="organisation",
@@ -104,6 +119,24 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_verified(self) -> bool:
         return self.status == OrganisationStatus.VERIFIED
+
+    @property
+    def has_pending_changes(self) -> bool:
+        return bool(self.pending_changes)
+
+    @property
+    def pending_identity_changes(self) -> list[tuple[str, object, object]]:
+        """(field, verified value, value asked for) for each change waiting for a coordinator."""
+        pending = self.pending_changes or {}
+        return [
+            (
+                key,
+                getattr(self, key),
+                typed_identity_value(key, pending[key]),
+            )
+            for key in IDENTITY_FIELDS
+            if key in pending
+        ]
 
 
 class Membership(TimestampMixin, db.Model):  # type: ignore[name-defined]

@@ -42,6 +42,11 @@ def can_manage_members(user: Any, organisation: Organisation) -> bool:
     return is_owner(user, organisation)
 
 
+def can_invite_members(user: Any, organisation: Organisation) -> bool:
+    """Invitations mail people who never asked: only verified organisations send them."""
+    return organisation.is_verified and can_manage_members(user, organisation)
+
+
 def can_see_contact_details(user: Any, organisation: Organisation) -> bool:
     """Contact people's emails and phones: the organisation's own members and coordinators."""
     return is_member(user, organisation) or can_verify_organisations(user)

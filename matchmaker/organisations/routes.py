@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +19,7 @@ from matchmaker.core.auth import acting_user, public, require_confirmed, require
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.tokens import InvalidToken
-from matchmaker.extensions import db
+from matchmaker.extensions import db, limiter
 from matchmaker.organisations import permissions, services
 from matchmaker.organisations.forms import (
     ConfirmForm,
@@ -23,6 +32,7 @@ from matchmaker.organisations.forms import (
 )
 from matchmaker.organisations.models import (
     ContactPerson,
+    Invitation,
     Membership,
     Organisation,
     OrganisationKind,
@@ -147,16 +157,27 @@ def edit(organisation_id: int) -> ResponseReturnValue:
     form = OrganisationForm(obj=organisation)
     if request.method == "GET":
         form.kind.data = organisation.kind.value
+        # The form shows what the owner asked for, so saving it again keeps the request.
+        for key, value in (organisation.pending_changes or {}).items():
+            form[key].data = value
     if form.validate_on_submit():
         try:
-            services.update_organisation(
+            waiting = services.update_organisation(
                 organisation=organisation, actor=acting_user(), **_fields(form)
             )
         except DomainError as error:
             show_domain_error(form, error)
         else:
             db.session.commit()
-            flash(_("Your changes are saved."), "success")
+            flash(
+                _(
+                    "Your changes are saved. A coordinator checks the new name, kind, website "
+                    "or country before they are shown; until then the verified ones stay."
+                )
+                if waiting
+                else _("Your changes are saved."),
+                "success",
+            )
             return redirect(url_for("organisations.show", organisation_id=organisation.id))
     return render_template(
         "organisations/form.html",
@@ -217,19 +238,43 @@ def members(organisation_id: int) -> ResponseReturnValue:
         or permissions.can_verify_organisations(current_user)
     ):
         abort(403)
+    return _members_page(organisation, InviteMemberForm())
+
+
+def _members_page(organisation: Organisation, invite_form: InviteMemberForm) -> str:
+    can_manage = permissions.can_manage_members(current_user, organisation)
     return render_template(
         "organisations/members.html",
         organisation=organisation,
-        invite_form=InviteMemberForm(),
+        invite_form=invite_form,
         confirm_form=ConfirmForm(),
-        can_manage=permissions.can_manage_members(current_user, organisation),
+        can_manage=can_manage,
+        can_invite=permissions.can_invite_members(current_user, organisation),
+        invitations=services.pending_invitations(organisation) if can_manage else [],
+        invitation_days=current_app.config["INVITATION_MAX_AGE"] // 86400,
     )
 
 
+def _limit(name: str) -> str:
+    return str(current_app.config.get(name, "1000 per second"))
+
+
+# Rate-limit keys: invitations are counted per inviting user and per organisation, whatever
+# address they come from.
+def _inviting_user() -> str:
+    return f"user:{getattr(current_user, 'id', 'anonymous')}"
+
+
+def _inviting_organisation() -> str:
+    return f"organisation:{(request.view_args or {}).get('organisation_id')}"
+
+
 @bp.post("/organisations/<int:organisation_id>/members/invite")
+@limiter.limit(lambda: _limit("RATELIMIT_INVITE_USER"), key_func=_inviting_user)
+@limiter.limit(lambda: _limit("RATELIMIT_INVITE_ORGANISATION"), key_func=_inviting_organisation)
 def invite_member(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
-    if not permissions.can_manage_members(current_user, organisation):
+    if not permissions.can_invite_members(current_user, organisation):
         abort(403)
     form = InviteMemberForm()
     if form.validate_on_submit():
@@ -243,13 +288,28 @@ def invite_member(organisation_id: int) -> ResponseReturnValue:
             db.session.commit()
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("organisations.members", organisation_id=organisation.id))
-    return render_template(
-        "organisations/members.html",
-        organisation=organisation,
-        invite_form=form,
-        confirm_form=ConfirmForm(),
-        can_manage=True,
-    ), 422
+    return _members_page(organisation, form), 422
+
+
+@bp.post("/organisations/<int:organisation_id>/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(organisation_id: int, invitation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_manage_members(current_user, organisation):
+        abort(403)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != organisation.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.revoke_invitation(
+                organisation=organisation, actor=acting_user(), invitation=invitation
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Invitation to %(email)s revoked.", email=invitation.email), "info")
+    return redirect(url_for("organisations.members", organisation_id=organisation.id))
 
 
 @bp.post("/organisations/<int:organisation_id>/members/<int:membership_id>/remove")
@@ -327,13 +387,19 @@ def verification_queue() -> ResponseReturnValue:
 def verify(organisation_id: int) -> ResponseReturnValue:
     organisation = db.session.get(Organisation, organisation_id) or abort(404)
     if ConfirmForm().validate_on_submit():
+        changes = organisation.has_pending_changes
         try:
             services.verify_organisation(organisation=organisation, actor=acting_user())
         except DomainError as error:
             flash(error.message, "error")
         else:
             db.session.commit()
-            flash(_("%(name)s is verified.", name=organisation.name), "success")
+            flash(
+                _("The changes to %(name)s are verified.", name=organisation.name)
+                if changes
+                else _("%(name)s is verified.", name=organisation.name),
+                "success",
+            )
     return redirect(url_for("organisations.verification_queue"))
 
 
@@ -344,9 +410,18 @@ def reject(organisation_id: int) -> ResponseReturnValue:
     form = RejectOrganisationForm(prefix=f"o{organisation.id}")
     if not form.validate_on_submit():
         return _queue_page(failed=form, failed_id=organisation.id), 422
+    changes = organisation.is_verified and organisation.has_pending_changes
     services.reject_organisation(
         organisation=organisation, actor=acting_user(), reason=form.reason.data
     )
     db.session.commit()
-    flash(_("%(name)s was not verified; its owners are told why.", name=organisation.name), "info")
+    flash(
+        _(
+            "The changes to %(name)s were not verified; its owners are told why.",
+            name=organisation.name,
+        )
+        if changes
+        else _("%(name)s was not verified; its owners are told why.", name=organisation.name),
+        "info",
+    )
     return redirect(url_for("organisations.verification_queue"))

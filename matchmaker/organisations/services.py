@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.organisations.models import (
+    IDENTITY_FIELDS,
     ContactPerson,
     Invitation,
     InvitationStatus,
@@ -28,10 +30,10 @@ from matchmaker.organisations.models import (
     Organisation,
     OrganisationKind,
     OrganisationStatus,
+    typed_identity_value,
 )
 
 EDITABLE_FIELDS = ("name", "kind", "description", "website", "city", "region", "country")
-INVITATION_MAX_AGE = 14 * 24 * 3600
 
 
 def _clean(value: str | None) -> str | None:
@@ -89,7 +91,11 @@ def create_organisation(
     return organisation
 
 
-def update_organisation(*, organisation: Organisation, actor: User, **fields: Any) -> None:
+def update_organisation(*, organisation: Organisation, actor: User, **fields: Any) -> bool:
+    """Apply an owner's edit. Returns True when changes to a verified organisation's identity
+    (IDENTITY_FIELDS) wait for a coordinator: until one decides, the verified values stay,
+    and with them what the organisation may do (a challenge needs a verified public agency).
+    """
     name = fields.get("name", organisation.name)
     country = fields.get("country", organisation.country)
     if _name_taken(name, country, exclude_id=organisation.id):
@@ -97,6 +103,8 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
             _("An organisation with this name is already registered in this country."), "name"
         )
     changes: dict[str, list[Any]] = {}
+    held_back = organisation.is_verified
+    pending = dict(organisation.pending_changes or {})
     for key in EDITABLE_FIELDS:
         if key not in fields:
             continue
@@ -105,15 +113,42 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
         if key == "website":
             value = _clean(value)
         before = getattr(organisation, key)
-        if before != value:
+        if held_back and key in IDENTITY_FIELDS:
+            # The form says what the owner wants now: back to the verified value cancels.
+            if before != value:
+                pending[key] = str(value) if value is not None else None
+            else:
+                pending.pop(key, None)
+        elif before != value:
             changes[key] = [str(before) if before is not None else None, str(value)]
             setattr(organisation, key, value)
     if organisation.status == OrganisationStatus.REJECTED and changes:
         # An edited organisation goes back to the queue for another look.
         organisation.status = OrganisationStatus.PENDING
         changes["status"] = [OrganisationStatus.REJECTED.value, OrganisationStatus.PENDING.value]
+    if held_back and pending != (organisation.pending_changes or {}):
+        organisation.pending_changes = pending or None
+        changes["pending_changes"] = [None, pending or None]
     if changes:
         record_event("organisation:update", actor=actor, subject=organisation, details=changes)
+    return bool(organisation.pending_changes)
+
+
+def _apply_pending_changes(organisation: Organisation) -> dict[str, list[str | None]]:
+    pending = organisation.pending_changes or {}
+    name = pending.get("name") or organisation.name
+    country = pending.get("country") or organisation.country
+    if _name_taken(name, country, exclude_id=organisation.id):
+        raise DomainError(
+            _("Another organisation now has this name in this country; reject the change.")
+        )
+    applied: dict[str, list[str | None]] = {}
+    for key, value in pending.items():
+        before = getattr(organisation, key)
+        setattr(organisation, key, typed_identity_value(key, value))
+        applied[key] = [str(before) if before is not None else None, value]
+    organisation.pending_changes = None
+    return applied
 
 
 def _contact_from(data: dict[str, str | None]) -> ContactPerson:
@@ -156,29 +191,76 @@ def invite_member(*, organisation: Organisation, actor: User, email: str) -> Inv
     email = normalise_email(email)
     if any(m.user.email == email for m in organisation.memberships):
         raise DomainError(_("This person is already a member."), "email")
+    # The newest invitation replaces any still waiting for the same address.
+    _revoke_invitations(organisation, email)
     invitation = Invitation(organisation=organisation, email=email, invited_by=actor)
     db.session.add(invitation)
     db.session.flush()
     token = make_token("invitation", {"invitation": invitation.id, "email": email})
     send_email(
         email,
-        _(
-            "%(name)s invites you to join %(organisation)s on SSE Matchmaker",
-            name=actor.display_name,
-            organisation=organisation.name,
-        ),
+        # No names that users wrote: the subject is what a spammer would most like to choose.
+        _("An invitation to join an organisation on SSE Matchmaker"),
         "invitation",
         organisation=organisation,
         inviter=actor,
         accept_url=external_url(url_for("organisations.accept_invitation", token=token)),
         signup_url=external_url(url_for("accounts.signup")),
+        days=_invitation_max_age() // 86400,
     )
     record_event("organisation:invite", actor=actor, subject=organisation, details={"email": email})
     return invitation
 
 
+def _invitation_max_age() -> int:
+    return int(current_app.config["INVITATION_MAX_AGE"])
+
+
+def pending_invitations(organisation: Organisation) -> list[Invitation]:
+    """Invitations that can still be accepted, newest first."""
+    since = utcnow() - timedelta(seconds=_invitation_max_age())
+    return list(
+        db.session.scalars(
+            sa.select(Invitation)
+            .where(
+                Invitation.organisation_id == organisation.id,
+                Invitation.status == InvitationStatus.PENDING,
+                Invitation.created_at > since,
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        )
+    )
+
+
+def _revoke_invitations(organisation: Organisation, email: str) -> list[Invitation]:
+    invitations = list(
+        db.session.scalars(
+            sa.select(Invitation).where(
+                Invitation.organisation_id == organisation.id,
+                Invitation.email == normalise_email(email),
+                Invitation.status == InvitationStatus.PENDING,
+            )
+        )
+    )
+    for invitation in invitations:
+        invitation.status = InvitationStatus.REVOKED
+    return invitations
+
+
+def revoke_invitation(*, organisation: Organisation, actor: User, invitation: Invitation) -> None:
+    if invitation.status != InvitationStatus.PENDING:
+        raise DomainError(_("This invitation was already used or revoked."))
+    invitation.status = InvitationStatus.REVOKED
+    record_event(
+        "organisation:revoke-invitation",
+        actor=actor,
+        subject=organisation,
+        details={"email": invitation.email},
+    )
+
+
 def invitation_for_token(token: str) -> Invitation:
-    data = read_token("invitation", token, INVITATION_MAX_AGE)
+    data = read_token("invitation", token, _invitation_max_age())
     invitation = db.session.get(Invitation, data.get("invitation"))
     if invitation is None or invitation.status != InvitationStatus.PENDING:
         raise InvalidToken()
@@ -195,6 +277,8 @@ def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
         )
     organisation = invitation.organisation
     existing = next((m for m in organisation.memberships if m.user_id == user.id), None)
+    # One invitation lets one person in once: the others to the same address end here.
+    _revoke_invitations(organisation, invitation.email)
     invitation.status = InvitationStatus.ACCEPTED
     invitation.accepted_at = utcnow()
     # The invitation was mailed to this address, so following it proves the address works.
@@ -213,11 +297,13 @@ def remove_member(*, organisation: Organisation, actor: User, membership: Member
     if membership.role == MembershipRole.OWNER and len(owners) <= 1:
         raise DomainError(_("An organisation keeps at least one owner."))
     organisation.memberships.remove(membership)
+    # Otherwise a second invitation still waiting would let the removed member back in.
+    revoked = _revoke_invitations(organisation, membership.user.email)
     record_event(
         "organisation:remove-member",
         actor=actor,
         subject=organisation,
-        details={"email": membership.user.email},
+        details={"email": membership.user.email, "invitations_revoked": len(revoked)},
     )
 
 
@@ -228,7 +314,15 @@ def verification_queue() -> list[Organisation]:
     return list(
         db.session.scalars(
             sa.select(Organisation)
-            .where(Organisation.status == OrganisationStatus.PENDING)
+            .where(
+                sa.or_(
+                    Organisation.status == OrganisationStatus.PENDING,
+                    sa.and_(
+                        Organisation.status == OrganisationStatus.VERIFIED,
+                        Organisation.pending_changes.is_not(None),
+                    ),
+                )
+            )
             .options(selectinload(Organisation.memberships).selectinload(Membership.user))
             .order_by(Organisation.created_at, Organisation.id)
         )
@@ -240,6 +334,10 @@ def _owner_emails(organisation: Organisation) -> list[str]:
 
 
 def verify_organisation(*, organisation: Organisation, actor: User) -> None:
+    """Verify a new organisation, or accept the identity changes of a verified one."""
+    if organisation.is_verified and organisation.has_pending_changes:
+        _accept_changes(organisation=organisation, actor=actor)
+        return
     if organisation.status == OrganisationStatus.VERIFIED:
         raise DomainError(_("This organisation is already verified."))
     before = organisation.status
@@ -262,7 +360,53 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
     )
 
 
+def _accept_changes(*, organisation: Organisation, actor: User) -> None:
+    applied = _apply_pending_changes(organisation)
+    organisation.verified_at = utcnow()
+    organisation.verified_by_id = actor.id
+    record_event("organisation:accept-changes", actor=actor, subject=organisation, details=applied)
+    send_email(
+        _owner_emails(organisation),
+        _(
+            "The changes to “%(organisation)s” are verified",
+            organisation=single_line(organisation.name),
+        ),
+        "organisation_verified",
+        organisation=organisation,
+        changes=True,
+        url=external_url(url_for("organisations.show", organisation_id=organisation.id)),
+    )
+
+
+def _refuse_changes(*, organisation: Organisation, actor: User, reason: str) -> None:
+    refused = organisation.pending_changes
+    organisation.pending_changes = None
+    record_event(
+        "organisation:refuse-changes",
+        actor=actor,
+        subject=organisation,
+        details={"changes": refused, "reason": reason},
+    )
+    send_email(
+        _owner_emails(organisation),
+        _(
+            "The changes to “%(organisation)s” could not be verified",
+            organisation=single_line(organisation.name),
+        ),
+        "organisation_rejected",
+        organisation=organisation,
+        changes=True,
+        reason=reason,
+        url=external_url(url_for("organisations.edit", organisation_id=organisation.id)),
+    )
+
+
 def reject_organisation(*, organisation: Organisation, actor: User, reason: str) -> None:
+    """Refuse a new organisation, or the identity changes of a verified one (which stays
+    verified as it was)."""
+    if organisation.is_verified and organisation.has_pending_changes:
+        _refuse_changes(organisation=organisation, actor=actor, reason=reason.strip())
+        return
     before = organisation.status
     organisation.status = OrganisationStatus.REJECTED
     organisation.status_reason = reason.strip()

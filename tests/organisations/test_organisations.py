@@ -204,7 +204,9 @@ def test_editing_records_what_changed(client: FlaskClient, login: Any, owned: di
     event = db.session.scalar(
         sa.select(AuditEvent).where(AuditEvent.action == "organisation:update")
     )
-    assert event.details["name"][1] == "Renamed"
+    # The organisation is verified: its new name waits for a coordinator.
+    assert event.details["pending_changes"][1]["name"] == "Renamed"
+    assert event.details["description"][1] == NEW_ORGANISATION["description"]
     assert event.actor_id == owned["owner"].id
 
 
