@@ -13,6 +13,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from matchmaker.core.i18n import is_country_code
+from matchmaker.core.text import has_control_characters
 from matchmaker.listings.models import ListingKind, ListingStatus, Scope, Theme
 from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
 from matchmaker.organisations.models import OrganisationKind
@@ -71,6 +72,7 @@ def _text(
     *,
     required: bool = True,
     length: tuple[int, int] = (1, 200),
+    multiline: bool = False,
 ) -> str | None:
     value = record.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -83,6 +85,10 @@ def _text(
     value = value.strip()
     if not length[0] <= len(value) <= length[1]:
         problems.add(f"{path}.{key}", f"must have {length[0]} to {length[1]} characters")
+        return None
+    if not multiline and has_control_characters(value):
+        # As in the forms (SingleLine): names end up in mail subjects and page titles.
+        problems.add(f"{path}.{key}", "must be one line, without tabs or control characters")
         return None
     return value
 
@@ -154,7 +160,9 @@ def validate_document(document: Any, themes: dict[str, Theme]) -> tuple[dict[str
             "ref": _text(record, "ref", path, problems, length=(1, 100)),
             "name": _text(record, "name", path, problems),
             "kind": _choice(record, "kind", path, problems, [k.value for k in OrganisationKind]),
-            "description": _text(record, "description", path, problems, length=(1, 5000)),
+            "description": _text(
+                record, "description", path, problems, length=(1, 5000), multiline=True
+            ),
             "website": _text(record, "website", path, problems, required=False, length=(1, 500)),
             "city": _text(record, "city", path, problems, length=(1, 100)),
             "region": _text(record, "region", path, problems, length=(1, 100)),
@@ -209,7 +217,9 @@ def validate_document(document: Any, themes: dict[str, Theme]) -> tuple[dict[str
             "organisation": _text(record, "organisation", path, problems, length=(1, 100)),
             "kind": kind,
             "title": _text(record, "title", path, problems, length=TITLE_LENGTH),
-            "description": _text(record, "description", path, problems, length=DESCRIPTION_LENGTH),
+            "description": _text(
+                record, "description", path, problems, length=DESCRIPTION_LENGTH, multiline=True
+            ),
             "scope": _choice(record, "scope", path, problems, [s.value for s in Scope]),
             "status": _choice(
                 record, "status", path, problems, [s.value for s in ListingStatus], required=False

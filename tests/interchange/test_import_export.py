@@ -169,6 +169,18 @@ def test_listing_rules_are_checked(app: Flask, change: dict, expected: str) -> N
     assert any(p.startswith(expected) for p in _problems(bad)), _problems(bad)
 
 
+def test_l3_imported_one_line_fields_refuse_control_characters(app: Flask) -> None:
+    bad = json.loads(json.dumps(DOCUMENT))
+    bad["organisations"][0]["name"] = "Evil Co-op\nBcc: everyone@example.org"
+    bad["listings"][0]["title"] = "A need\twith a tab"
+    bad["listings"][0]["description"] = "Two lines\nare fine in a description."
+    problems = _problems(bad)
+    one_line = "must be one line, without tabs or control characters"
+    assert f"organisations[0].name: {one_line}" in problems
+    assert f"listings[0].title: {one_line}" in problems
+    assert not any(p.startswith("listings[0].description") for p in problems)
+
+
 def test_not_a_document_is_refused(app: Flask) -> None:
     assert _problems([1, 2]) == [
         "(document): must be a JSON object with organisations and listings"
