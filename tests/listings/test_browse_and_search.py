@@ -17,7 +17,7 @@ from tests.factories import make_listing, make_organisation
 
 def titles(client: FlaskClient, url: str) -> list[str]:
     page = client.get(url).get_data(as_text=True)
-    return re.findall(r'<h[23] class="card-title"><a href="/listings/\d+">([^<]+)</a>', page)
+    return re.findall(r'<h[23] class="card-title"><a href="/listings/\d+"[^>]*>([^<]+)</a>', page)
 
 
 @pytest.fixture
