@@ -122,7 +122,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RESET_TOKEN_MAX_AGE": int(get("RESET_TOKEN_MAX_AGE", "3600") or 0),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
-        "LANGUAGES": ["en"],
+        # The app's languages; catalogs live in matchmaker/translations/<code>/LC_MESSAGES
+        # (relative to the package, so the wheel ships them). `make translations` updates them.
+        "LANGUAGES": ["en", "fr", "es", "pt", "el", "ar"],
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "PAGE_SIZE": 20,
         # Uploads (data import) larger than this are refused with 413.
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,

@@ -32,12 +32,14 @@ def make_user(
     confirmed: bool = True,
     password: str = PASSWORD,
     display_name: str | None = None,
+    language: str | None = None,
 ) -> User:
     number = next(_sequence)
     user = User(
         email=email or f"user{number}@example.org",
         display_name=display_name or f"User {number}",
         role=role,
+        language=language,
     )
     user.set_password(password)
     if confirmed:

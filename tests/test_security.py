@@ -24,6 +24,7 @@ EXPECTED_PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.confirm_email_change",
+    "accounts.set_language",  # the header's language switcher, for visitors too
     "organisations.directory",
     "organisations.show",
     "listings.browse",

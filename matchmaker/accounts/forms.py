@@ -2,14 +2,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    ValidationError,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from matchmaker.accounts.models import Role
 from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
 from matchmaker.core.forms import SingleLine
+from matchmaker.core.i18n import language_names
 
 PASSWORD_LENGTH = Length(
     min=MIN_PASSWORD_LENGTH,
@@ -125,3 +135,18 @@ class RoleForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.role.choices = {role.value: str(label) for role, label in ROLE_LABELS.items()}
+
+
+class LanguageForm(FlaskForm):
+    """The language switcher in the header and the setting on the account page."""
+
+    language = SelectField(_l("Language"), validate_choice=False)
+    next = HiddenField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.language.choices = [("", str(_l("The language of your browser"))), *language_names()]
+
+    def validate_language(self, field: SelectField) -> None:
+        if field.data and field.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose one of the languages offered."))

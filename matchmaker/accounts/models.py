@@ -58,6 +58,8 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
         default=EmailPreference.IMMEDIATE,
         server_default=EmailPreference.IMMEDIATE.value,
     )
+    # A code from the LANGUAGES setting; empty means "follow the browser" (mail: the default).
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -18,6 +21,7 @@ from matchmaker.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
     ForgotPasswordForm,
+    LanguageForm,
     LoginForm,
     LogoutForm,
     ResendConfirmationForm,
@@ -27,6 +31,7 @@ from matchmaker.accounts.forms import (
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import SESSION_KEY
 from matchmaker.core.security import rotate_csrf_token, safe_next_path
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
@@ -55,6 +60,7 @@ def signup() -> ResponseReturnValue:
                 email=form.email.data,
                 display_name=form.display_name.data,
                 password=form.password.data,
+                language=str(get_locale()),
             )
         except DomainError as error:
             show_domain_error(form, error)
@@ -155,14 +161,46 @@ def reset_password(token: str) -> ResponseReturnValue:
     return render_template("accounts/reset_password.html", form=form), form_status(form)
 
 
-@bp.get("/account")
-def account() -> ResponseReturnValue:
+@bp.post("/language")
+@public
+def set_language() -> ResponseReturnValue:
+    """The header's switcher and the account page's setting: a signed-in user's choice is saved
+    on their account (pages and mail), a visitor's in their session."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose one of the languages offered."))
+    language = form.language.data or None
+    if current_user.is_authenticated:
+        services.set_language(user=acting_user(), language=language)
+        db.session.commit()
+    if language:
+        session[SESSION_KEY] = language
+    else:
+        session.pop(SESSION_KEY, None)
+    refresh()  # say it in the language just chosen
+    flash(_("The language is changed."), "success")
+    return redirect(safe_next_path(form.next.data) or url_for("core.home"))
+
+
+def _account_page(
+    password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+) -> str:
+    """The account page; a form given here is shown again with its errors, the others empty."""
     return render_template(
         "accounts/account.html",
-        password_form=ChangePasswordForm(prefix="pw"),
-        email_form=ChangeEmailForm(prefix="em"),
+        password_form=password_form or ChangePasswordForm(prefix="pw", formdata=None),
+        email_form=email_form or ChangeEmailForm(prefix="em", formdata=None),
         resend_form=ResendConfirmationForm(),
+        language_form=LanguageForm(
+            formdata=None,
+            data={"language": current_user.language or "", "next": url_for("accounts.account")},
+        ),
     )
+
+
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    return _account_page()
 
 
 @bp.post("/account/password")
@@ -183,12 +221,7 @@ def change_password() -> ResponseReturnValue:
             login_user(acting_user())
             flash(_("Your password is changed. Other devices have been signed out."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template(
-        "accounts/account.html",
-        password_form=form,
-        email_form=ChangeEmailForm(prefix="em", formdata=None),
-        resend_form=ResendConfirmationForm(),
-    ), 422
+    return _account_page(password_form=form), 422
 
 
 @bp.post("/account/email")
@@ -212,12 +245,7 @@ def change_email() -> ResponseReturnValue:
                 "info",
             )
             return redirect(url_for("accounts.account"))
-    return render_template(
-        "accounts/account.html",
-        password_form=ChangePasswordForm(prefix="pw", formdata=None),
-        email_form=form,
-        resend_form=ResendConfirmationForm(),
-    ), 422
+    return _account_page(email_form=form), 422
 
 
 @bp.get("/account/email/confirm/<token>")

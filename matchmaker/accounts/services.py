@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
@@ -43,6 +44,7 @@ def create_user(
     password: str,
     role: Role = Role.MEMBER,
     confirmed: bool = False,
+    language: str | None = None,
 ) -> User:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(
@@ -50,7 +52,12 @@ def create_user(
         )
     if find_user_by_email(email) is not None:
         raise DomainError(_("An account with this email address already exists."), "email")
-    user = User(email=normalise_email(email), display_name=display_name.strip(), role=role)
+    user = User(
+        email=normalise_email(email),
+        display_name=display_name.strip(),
+        role=role,
+        language=language,
+    )
     user.set_password(password)
     if confirmed:
         user.confirm_email()
@@ -59,38 +66,43 @@ def create_user(
     return user
 
 
-def register_user(*, email: str, display_name: str, password: str) -> User | None:
+def register_user(
+    *, email: str, display_name: str, password: str, language: str | None = None
+) -> User | None:
     """Create an account and mail its confirmation link.
 
+    ``language`` is the one the person signed up in: their mail is written in it from then on.
     When the address already has an account nothing is created and its owner is told by mail
     instead, so the sign-up page does not reveal which addresses have accounts.
     """
     existing = find_user_by_email(email)
     if existing is not None:
-        send_email(
-            existing.email,
-            _("Someone tried to sign up with your address"),
-            "signup_existing",
-            user=existing,
-            login_url=external_url(url_for("accounts.login")),
-            reset_url=external_url(url_for("accounts.forgot_password")),
-        )
+        with in_language_of(existing):
+            send_email(
+                existing.email,
+                _("Someone tried to sign up with your address"),
+                "signup_existing",
+                user=existing,
+                login_url=external_url(url_for("accounts.login")),
+                reset_url=external_url(url_for("accounts.forgot_password")),
+            )
         return None
-    user = create_user(email=email, display_name=display_name, password=password)
+    user = create_user(email=email, display_name=display_name, password=password, language=language)
     send_confirmation(user)
     return user
 
 
 def send_confirmation(user: User) -> None:
     token = make_token("confirm-email", {"user": user.id, "email": user.email})
-    send_email(
-        user.email,
-        _("Confirm your email address"),
-        "confirm_email",
-        user=user,
-        confirm_url=external_url(url_for("accounts.confirm_email", token=token)),
-        hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
-    )
+    with in_language_of(user):
+        send_email(
+            user.email,
+            _("Confirm your email address"),
+            "confirm_email",
+            user=user,
+            confirm_url=external_url(url_for("accounts.confirm_email", token=token)),
+            hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+        )
 
 
 def confirm_email(token: str) -> User:
@@ -135,14 +147,15 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     token = make_token("reset-password", {"user": user.id, "pw": _password_fingerprint(user)})
-    send_email(
-        user.email,
-        _("Reset your password"),
-        "reset_password",
-        user=user,
-        reset_url=external_url(url_for("accounts.reset_password", token=token)),
-        minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
-    )
+    with in_language_of(user):
+        send_email(
+            user.email,
+            _("Reset your password"),
+            "reset_password",
+            user=user,
+            reset_url=external_url(url_for("accounts.reset_password", token=token)),
+            minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
+        )
 
 
 def user_for_reset_token(token: str) -> User:
@@ -181,22 +194,23 @@ def request_email_change(*, user: User, new_email: str, password: str) -> None:
         "change-email",
         {"user": user.id, "email": new_email, "state": _email_change_fingerprint(user)},
     )
-    send_email(
-        new_email,
-        _("Confirm your new email address"),
-        "change_email",
-        user=user,
-        confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
-        hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
-    )
-    send_email(
-        user.email,
-        _("A change of your email address was requested"),
-        "email_change_requested",
-        user=user,
-        new_email=new_email,
-        account_url=external_url(url_for("accounts.account")),
-    )
+    with in_language_of(user):
+        send_email(
+            new_email,
+            _("Confirm your new email address"),
+            "change_email",
+            user=user,
+            confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
+            hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+        )
+        send_email(
+            user.email,
+            _("A change of your email address was requested"),
+            "email_change_requested",
+            user=user,
+            new_email=new_email,
+            account_url=external_url(url_for("accounts.account")),
+        )
 
 
 def confirm_email_change(token: str) -> User:
@@ -211,13 +225,14 @@ def confirm_email_change(token: str) -> User:
     user.email = new_email
     # Following the link confirmed the new address now; this also retires the link.
     user.email_confirmed_at = utcnow()
-    send_email(
-        before,
-        _("Your email address was changed"),
-        "email_changed",
-        user=user,
-        new_email=new_email,
-    )
+    with in_language_of(user):
+        send_email(
+            before,
+            _("Your email address was changed"),
+            "email_changed",
+            user=user,
+            new_email=new_email,
+        )
     record_event(
         "user:change-email",
         actor=user,
@@ -244,3 +259,8 @@ def set_role(*, actor: User, user: User, role: Role) -> None:
         subject=user,
         details={"before": before.value, "after": role.value},
     )
+
+
+def set_language(*, user: User, language: str | None) -> None:
+    """``language`` is one of the LANGUAGES codes, or None to follow the browser."""
+    user.language = language or None

@@ -1,24 +1,92 @@
-"""Locale selection and the localised lists (countries) that forms and pages share."""
+"""The languages the app speaks, how a request's language is chosen, and the localised lists
+(countries) that forms and pages share."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import force_locale, format_date, format_datetime, format_decimal, get_locale
 
 # Codes Babel lists among territories that are not ISO 3166-1 alpha-2 country codes.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK"}
 
+# Where an anonymous visitor's choice from the language switcher is kept.
+SESSION_KEY = "language"
+
+
+def language_names() -> list[tuple[str, str]]:
+    """Each configured language with its name in that language (what its readers look for)."""
+    names = []
+    for code in current_app.config["LANGUAGES"]:
+        name = Locale.parse(code).get_display_name(code) or code
+        names.append((code, name[:1].upper() + name[1:]))
+    return names
+
+
+def text_direction(code: str) -> str:
+    """``rtl`` for Arabic, ``ltr`` for the others, as the ``dir`` attribute wants it."""
+    return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
+
+
+def territory_language() -> str | None:
+    """The default language of the territory the request belongs to.
+
+    Territories do not exist yet (issue 13, part 2). When they do, return the language of the
+    signed-in user's territory or of the ``/t/<slug>`` page being shown; the selection order in
+    :func:`select_locale` already asks this after the user's own choice and before the browser.
+    """
+    return None
+
+
+def _chosen_language() -> str | None:
+    """The signed-in user's setting, else what this browser chose in the switcher."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated and current_user.language:
+        return str(current_user.language)
+    value = session.get(SESSION_KEY)
+    return value if isinstance(value, str) else None
+
 
 def select_locale() -> str | None:
+    """User's setting, else this browser's choice, else the territory's, else Accept-Language."""
     if not has_request_context():
-        return None  # CLI commands and mail sent outside a request use the default locale
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+        return None  # CLI commands use the default locale; mail is rendered in force_locale
+    languages = current_app.config["LANGUAGES"]
+    for candidate in (_chosen_language(), territory_language()):
+        if candidate in languages:
+            return candidate
+    return request.accept_languages.best_match(languages)
 
 
-@lru_cache(maxsize=8)
+def language_of(user: Any) -> str:
+    """The language to write to ``user`` in when they are not here to ask (mail)."""
+    language = getattr(user, "language", None)
+    if language in current_app.config["LANGUAGES"]:
+        return str(language)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@contextmanager
+def in_language_of(user: Any) -> Iterator[None]:
+    """Render (mail subject and body, a stored notification) in ``user``'s language."""
+    with force_locale(language_of(user)):
+        yield
+
+
+def collation_key(text: str) -> str:
+    """A sort key that ignores case and accents: Å sorts with A, É with E (no ICU needed)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@lru_cache(maxsize=16)
 def _countries(locale_code: str) -> tuple[tuple[str, str], ...]:
     territories = Locale.parse(locale_code).territories
     pairs = [
@@ -26,7 +94,7 @@ def _countries(locale_code: str) -> tuple[tuple[str, str], ...]:
         for code, name in territories.items()
         if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
     ]
-    return tuple(sorted(pairs, key=lambda pair: pair[1]))
+    return tuple(sorted(pairs, key=lambda pair: collation_key(pair[1])))
 
 
 def country_choices() -> list[tuple[str, str]]:
@@ -48,10 +116,17 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
+    app.jinja_env.filters["number"] = format_decimal
 
     @app.context_processor
     def inject_locale() -> dict[str, object]:
-        return {"current_locale": str(get_locale() or "en"), "unread_count": _unread_count}
+        locale = str(get_locale() or "en")
+        return {
+            "current_locale": locale,
+            "text_direction": text_direction(locale),
+            "language_names": language_names,
+            "unread_count": _unread_count,
+        }
 
 
 def _unread_count() -> int:

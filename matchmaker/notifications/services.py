@@ -7,8 +7,10 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 
 from matchmaker.accounts.models import EmailPreference, User
+from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -19,33 +21,42 @@ def notify(
     users: Iterable[User],
     *,
     kind: str,
-    message: str,
+    message: str | LazyString,
     url: str,
     proposal_id: int | None = None,
-    subject: str,
+    subject: str | LazyString,
     template: str,
     context: dict[str, Any] | None = None,
 ) -> list[Notification]:
-    """Notify each user once; mail those who want mail at once."""
+    """Notify each user once, in their language; mail those who want mail at once.
+
+    Pass ``message`` and ``subject`` as ``lazy_gettext`` strings: each user reads them
+    translated into their own language.
+    """
     created = []
     seen: set[int] = set()
     for user in users:
         if user.id in seen or not user.is_active:
             continue
         seen.add(user.id)
-        notification = Notification(
-            user_id=user.id, kind=kind, message=message[:500], url=url, proposal_id=proposal_id
-        )
-        if user.email_preference == EmailPreference.IMMEDIATE:
-            send_email(
-                user.email,
-                subject,
-                template,
-                user=user,
-                link=external_url(url),
-                **(context or {}),
+        with in_language_of(user):
+            notification = Notification(
+                user_id=user.id,
+                kind=kind,
+                message=str(message)[:500],
+                url=url,
+                proposal_id=proposal_id,
             )
-            notification.emailed_at = utcnow()
+            if user.email_preference == EmailPreference.IMMEDIATE:
+                send_email(
+                    user.email,
+                    str(subject),
+                    template,
+                    user=user,
+                    link=external_url(url),
+                    **(context or {}),
+                )
+                notification.emailed_at = utcnow()
         db.session.add(notification)
         created.append(notification)
     return created
@@ -90,13 +101,14 @@ def send_digests() -> int:
         by_user.setdefault(user.id, (user, []))[1].append(notification)
     now = utcnow()
     for user, notifications in by_user.values():
-        send_email(
-            user.email,
-            _("Your SSE Matchmaker digest: %(n)d new", n=len(notifications)),
-            "digest",
-            user=user,
-            items=[(n.message, external_url(n.url)) for n in notifications],
-        )
+        with in_language_of(user):
+            send_email(
+                user.email,
+                _("Your SSE Matchmaker digest: %(n)d new", n=len(notifications)),
+                "digest",
+                user=user,
+                items=[(n.message, external_url(n.url)) for n in notifications],
+            )
         for notification in notifications:
             notification.emailed_at = now
     return len(by_user)

@@ -9,12 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
 from matchmaker.accounts.services import normalise_email
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.text import single_line
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
@@ -329,8 +332,20 @@ def verification_queue() -> list[Organisation]:
     )
 
 
-def _owner_emails(organisation: Organisation) -> list[str]:
-    return [m.user.email for m in organisation.memberships if m.role == MembershipRole.OWNER]
+def _mail_owners(
+    organisation: Organisation, subject: LazyString, template: str, **context: Any
+) -> None:
+    """One mail to each owner, in the owner's language (``subject`` is a lazy_gettext)."""
+    for membership in organisation.memberships:
+        if membership.role == MembershipRole.OWNER:
+            with in_language_of(membership.user):
+                send_email(
+                    membership.user.email,
+                    str(subject),
+                    template,
+                    organisation=organisation,
+                    **context,
+                )
 
 
 def verify_organisation(*, organisation: Organisation, actor: User) -> None:
@@ -351,11 +366,10 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
         subject=organisation,
         details={"before": before.value, "after": OrganisationStatus.VERIFIED.value},
     )
-    send_email(
-        _owner_emails(organisation),
-        _("“%(organisation)s” is verified", organisation=single_line(organisation.name)),
+    _mail_owners(
+        organisation,
+        _l("“%(organisation)s” is verified", organisation=single_line(organisation.name)),
         "organisation_verified",
-        organisation=organisation,
         url=external_url(url_for("organisations.show", organisation_id=organisation.id)),
     )
 
@@ -416,14 +430,13 @@ def reject_organisation(*, organisation: Organisation, actor: User, reason: str)
         subject=organisation,
         details={"before": before.value, "after": "rejected", "reason": reason.strip()},
     )
-    send_email(
-        _owner_emails(organisation),
-        _(
+    _mail_owners(
+        organisation,
+        _l(
             "“%(organisation)s” could not be verified yet",
             organisation=single_line(organisation.name),
         ),
         "organisation_rejected",
-        organisation=organisation,
         reason=reason.strip(),
         url=external_url(url_for("organisations.edit", organisation_id=organisation.id)),
     )

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
@@ -158,12 +159,12 @@ def approve_proposal(
     notify(
         _members(_party_organisations(proposal)),
         kind="proposal:introduced",
-        message=_(
+        message=_l(
             "A coordinator introduces you to a partnership: %(names)s.", names=_names(proposal)
         ),
         url=url,
         proposal_id=proposal.id,
-        subject=_("A partnership is proposed to you"),
+        subject=_l("A partnership is proposed to you"),
         template="proposal_introduced",
         context={"proposal": proposal, "note": proposal.decision_note},
     )
@@ -234,14 +235,14 @@ def respond(
         notify(
             _members(others),
             kind="proposal:declined",
-            message=_(
+            message=_l(
                 "%(name)s declined the partnership: %(names)s.",
                 name=organisation.name,
                 names=_names(proposal),
             ),
             url=url,
             proposal_id=proposal.id,
-            subject=_("A proposed partnership was declined"),
+            subject=_l("A proposed partnership was declined"),
             template="proposal_declined",
             context={"proposal": proposal, "organisation": organisation},
         )
@@ -254,13 +255,13 @@ def respond(
         notify(
             _members(_party_organisations(proposal)),
             kind="proposal:agreed",
-            message=_(
+            message=_l(
                 "Everyone accepted: %(names)s. Contact details are now shared.",
                 names=_names(proposal),
             ),
             url=url,
             proposal_id=proposal.id,
-            subject=_("Everyone accepted: contact details are shared"),
+            subject=_l("Everyone accepted: contact details are shared"),
             template="proposal_agreed",
             context={"proposal": proposal},
         )
@@ -314,13 +315,13 @@ def send_outcome_reminders(now: Any = None) -> int:
         notify(
             _members(_party_organisations(proposal)),
             kind="proposal:reminder",
-            message=_(
+            message=_l(
                 "What came of your partnership with %(names)s? Record it in a minute.",
                 names=_names(proposal),
             ),
             url=f"/proposals/{proposal.id}#outcomes",
             proposal_id=proposal.id,
-            subject=_("What came of your partnership?"),
+            subject=_l("What came of your partnership?"),
             template="outcome_reminder",
             context={"proposal": proposal},
         )

@@ -1,0 +1,193 @@
+"""Languages: how a request's language is chosen, the switcher, right-to-left Arabic, mail in
+the recipient's language, and names and dates formatted for the reader."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel import force_locale
+
+from matchmaker.accounts.models import EmailPreference, Role, User
+from matchmaker.core.i18n import country_choices
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind
+from matchmaker.notifications.models import Notification
+from matchmaker.notifications.services import send_digests
+from matchmaker.organisations.models import Membership, MembershipRole, OrganisationStatus
+from tests.conftest import Outbox
+from tests.factories import make_listing, make_organisation, make_user
+
+
+def _subject(message: Any) -> str:
+    # Python's email package folds a non-ASCII subject onto its own line; readers unfold it.
+    return str(message["Subject"]).strip()
+
+
+def _html_tag(client: FlaskClient, path: str = "/", **headers: str) -> str:
+    page = client.get(path, headers=headers).get_data(as_text=True)
+    match = re.search(r"<html[^>]*>", page)
+    assert match is not None
+    return match.group(0)
+
+
+@pytest.mark.parametrize(
+    "accept, lang, direction, words",
+    [
+        ("el-GR,el;q=0.9,en;q=0.5", "el", "ltr", "Ανάγκες"),
+        ("ar-MA,ar;q=0.9,fr;q=0.8", "ar", "rtl", "الاحتياجات"),
+        ("fr-FR,fr;q=0.9", "fr", "ltr", "Besoins"),
+        ("es-ES", "es", "ltr", "Necesidades"),
+        ("pt-BR,pt;q=0.9", "pt", "ltr", "Necessidades"),
+        ("de-DE,de;q=0.9", "en", "ltr", "Needs"),
+    ],
+)
+def test_the_browser_language_chooses_the_page_language(
+    client: FlaskClient, accept: str, lang: str, direction: str, words: str
+) -> None:
+    page = client.get("/", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="{direction}">' in page
+    assert f">{words}</a>" in page
+
+
+def test_a_visitor_switches_language_without_javascript(client: FlaskClient) -> None:
+    response = client.post("/language", data={"language": "el", "next": "/needs?sort=newest"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/needs?sort=newest"
+    page = client.get("/needs", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="el"' in page
+    assert "Η γλώσσα άλλαξε." in page  # the confirmation, in the language just chosen
+    # The switcher is a form: a select of the languages, each named in its own language.
+    assert '<option value="ar" lang="ar">العربية</option>' in page
+    assert '<option value="el" lang="el" selected>Ελληνικά</option>' in page
+
+
+def test_the_switcher_refuses_unknown_languages_and_outside_redirects(
+    client: FlaskClient,
+) -> None:
+    assert client.post("/language", data={"language": "xx"}).status_code == 400
+    response = client.post("/language", data={"language": "fr", "next": "https://evil.test/"})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_signed_in_user_language_is_kept_on_the_account(client: FlaskClient, login: Any) -> None:
+    user = make_user()
+    login(user)
+    client.post("/language", data={"language": "ar", "next": "/account"})
+    db.session.refresh(user)
+    assert user.language == "ar"
+    assert 'dir="rtl"' in _html_tag(client, "/account", **{"Accept-Language": "en"})
+    # Another browser: the account's setting wins over that browser's Accept-Language.
+    other = client.application.test_client()
+    other.post("/login", data={"email": user.email, "password": "correct-horse-battery"})
+    assert 'lang="ar"' in _html_tag(other, "/account", **{"Accept-Language": "fr"})
+    # Back to "the language of your browser" on the account page.
+    account = client.get("/account").get_data(as_text=True)
+    assert '<option selected value="ar">العربية</option>' in account
+    client.post("/language", data={"language": "", "next": "/account"})
+    db.session.refresh(user)
+    assert user.language is None
+    assert 'lang="fr"' in _html_tag(client, "/account", **{"Accept-Language": "fr"})
+
+
+def test_the_language_switch_needs_a_csrf_token(app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    page = client.get("/").get_data(as_text=True)
+    assert client.post("/language", data={"language": "fr"}).status_code == 400
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    response = client.post("/language", data={"language": "fr", "csrf_token": token.group(1)})
+    assert response.status_code == 302
+
+
+def test_signing_up_keeps_the_language_and_mails_in_it(client: FlaskClient, outbox: Outbox) -> None:
+    response = client.post(
+        "/signup",
+        data={
+            "email": "nova@example.org",
+            "display_name": "Nova",
+            "password": "a-long-enough-password",
+            "confirm_password": "a-long-enough-password",
+        },
+        headers={"Accept-Language": "pt-BR"},
+    )
+    assert response.status_code == 200
+    user = db.session.scalar(db.select(User).where(User.email == "nova@example.org"))
+    assert user.language == "pt"
+    [message] = outbox.to("nova@example.org")
+    assert _subject(message) == "Confirme seu endereço de e-mail"
+    assert 'lang="pt" dir="ltr"' in message.get_body(preferencelist=("html",)).get_content()
+
+
+def test_mail_goes_out_in_the_recipient_language_not_the_sender_one(
+    client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    greek = make_user(email="owner-el@example.org", language="el")
+    arabic = make_user(email="owner-ar@example.org", language="ar")
+    organisation = make_organisation(owner=greek, status=OrganisationStatus.PENDING)
+    organisation.memberships.append(Membership(user=arabic, role=MembershipRole.OWNER))
+    db.session.commit()
+    login(make_user(role=Role.COORDINATOR))
+    response = client.post(
+        f"/coordination/organisations/{organisation.id}/verify",
+        headers={"Accept-Language": "en"},
+    )
+    assert response.status_code == 302
+    [to_greek] = outbox.to("owner-el@example.org")
+    [to_arabic] = outbox.to("owner-ar@example.org")
+    assert _subject(to_greek) == f"Ο οργανισμός {organisation.name} επαληθεύτηκε"
+    assert _subject(to_arabic) == f"تم التحقق من {organisation.name}"
+    assert 'dir="rtl"' in to_arabic.get_body(preferencelist=("html",)).get_content()
+
+
+def test_password_reset_mail_is_in_the_account_language(
+    client: FlaskClient, outbox: Outbox
+) -> None:
+    make_user(email="fr@example.org", language="fr")
+    client.post(
+        "/forgot-password", data={"email": "fr@example.org"}, headers={"Accept-Language": "en"}
+    )
+    [message] = outbox.to("fr@example.org")
+    assert _subject(message) == "Réinitialisez votre mot de passe"
+    assert "ouvrez ce lien" in Outbox.text(message)
+
+
+def test_each_digest_is_written_in_its_reader_language(app: Flask, outbox: Outbox) -> None:
+    readers = [make_user(email=f"{code}@example.org", language=code) for code in ("es", "ar", "en")]
+    for reader in readers:
+        reader.email_preference = EmailPreference.DAILY
+        db.session.add(Notification(user_id=reader.id, kind="test", message="Hi", url="/"))
+    db.session.commit()
+    assert send_digests() == 3
+    assert _subject(outbox.to("es@example.org")[0]) == "Su resumen de SSE Matchmaker: 1 novedades"
+    assert _subject(outbox.to("ar@example.org")[0]) == "ملخصك من SSE Matchmaker: 1 جديد"
+    assert _subject(outbox.to("en@example.org")[0]) == "Your SSE Matchmaker digest: 1 new"
+
+
+def test_country_names_are_sorted_for_the_reader(app: Flask) -> None:
+    with app.test_request_context(), force_locale("fr"):
+        names = [name for _code, name in country_choices()]
+    # Accents do not send É to the end of the alphabet.
+    assert names.index("Égypte") < names.index("Espagne") < names.index("Zambie")
+    with app.test_request_context(), force_locale("el"):
+        assert dict(country_choices())["GR"] == "Ελλάδα"
+
+
+def test_dates_are_written_for_the_reader(client: FlaskClient) -> None:
+    make_listing(kind=ListingKind.CHALLENGE, deadline=date(2031, 3, 14))
+    page = client.get("/challenges", headers={"Accept-Language": "el"}).get_data(as_text=True)
+    assert "14 Μαρ 2031" in page
+
+
+def test_user_written_text_takes_its_own_direction(client: FlaskClient) -> None:
+    organisation = make_organisation(name="تعاونية الأمل", city="طنجة", country="MA")
+    listing = make_listing(organisation=organisation, title="تقييم برنامج الإدماج المهني")
+    page = client.get(f"/listings/{listing.id}").get_data(as_text=True)
+    assert '<h1 dir="auto">تقييم برنامج الإدماج المهني</h1>' in page
+    assert 'dir="auto">تعاونية الأمل</a>' in page
+    assert '<span dir="auto">طنجة</span>' in page
