@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run test test-postgres test-browser bench lint typecheck format migrate demo clean
+.PHONY: run test test-postgres test-browser bench lint typecheck format migrate demo clean \
+	translations check-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +61,27 @@ migrate: $(VENV)/.installed-app
 
 demo: $(VENV)/.installed-app
 	$(DEV) $(FLASK) demo load
+
+# Translations: strings marked with _(), _l(), ngettext() in matchmaker/ and templates/.
+# `make translations` adds new strings to every catalog (then translate them: the tests fail
+# while a message is untranslated or fuzzy) and compiles the .mo files the app and wheel use.
+# `make check-translations` (CI) fails when a marked string is missing from a catalog.
+CATALOGS := matchmaker/translations
+POT := $(VENV)/messages.pot
+EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+	--no-location --sort-by-file --project "SSE Matchmaker" -o $(POT) .
+UPDATE := $(BIN)/pybabel -q update -i $(POT) -d $(CATALOGS) --no-fuzzy-matching \
+	--ignore-obsolete --ignore-pot-creation-date
+
+translations: $(VENV)/.installed-app
+	$(EXTRACT)
+	$(UPDATE)
+	$(BIN)/pybabel -q compile -d $(CATALOGS)
+
+check-translations: $(VENV)/.installed-app
+	$(EXTRACT)
+	@$(UPDATE) --check 2>/dev/null || { echo "A marked string is missing from the catalogs" \
+		"(or one was removed): run make translations, then translate what it added." >&2; exit 1; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage node_modules screenshots
