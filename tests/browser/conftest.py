@@ -114,11 +114,19 @@ def new_page(browser: Any, live_server: str) -> Iterator[Any]:
     """A function that opens a page in a fresh browser context (a separate person)."""
     contexts = []
 
-    def open_page(width: int = 1280, bypass_csp: bool = False) -> Any:
+    def open_page(
+        width: int = 1280,
+        bypass_csp: bool = False,
+        locale: str = "en-GB",
+        javascript: bool = True,
+    ) -> Any:
+        """``locale`` is the browser's language (its Accept-Language header)."""
         context = browser.new_context(
             base_url=live_server,
             viewport={"width": width, "height": 900},
             bypass_csp=bypass_csp,
+            locale=locale,
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(10000)
         contexts.append(context)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, SCREENSHOTS, sign_in
+from tests.browser.conftest import DEMO_PASSWORD, ROOT, SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -88,6 +88,40 @@ def test_main_pages_are_accessible_at_both_widths(new_page: Any, width: int) -> 
     assert problems == []
     if width == 1280:
         assert _invalid_html(html, tmp_folder=SCREENSHOTS / "html") == []
+
+
+@pytest.mark.parametrize("language", ["el", "ar"])
+@pytest.mark.parametrize("width", [375, 1280])
+def test_greek_and_arabic_pages_are_accessible(new_page: Any, width: int, language: str) -> None:
+    """The same pages in Greek, and in Arabic from right to left."""
+    problems: list[str] = []
+    html: dict[str, str] = {}
+    direction = "rtl" if language == "ar" else "ltr"
+    visitor = new_page(width=width, bypass_csp=True, locale=language)
+    for name, path in PUBLIC_PAGES.items():
+        problems += _check(visitor, f"{name}-{language}", path, width, html)
+        assert visitor.locator("html").get_attribute("lang") == language, path
+        assert visitor.locator("html").get_attribute("dir") == direction, path
+    member = new_page(width=width, bypass_csp=True, locale=language)
+    _sign_in_by_field_names(member, "alan.southern@example.org")
+    for name, path in MEMBER_PAGES.items():
+        problems += _check(member, f"{name}-{language}", path, width, html)
+    coordinator = new_page(width=width, bypass_csp=True, locale=language)
+    _sign_in_by_field_names(coordinator, "coordinator@example.org")
+    for name in ("review-queue", "proposal", "dashboard"):
+        problems += _check(coordinator, f"{name}-{language}", COORDINATOR_PAGES[name], width, html)
+    assert problems == []
+    if width == 1280:
+        assert _invalid_html(html, tmp_folder=SCREENSHOTS / "html") == []
+
+
+def _sign_in_by_field_names(page: Any, email: str) -> None:
+    """Sign in whatever the page's language (the labels are translated, the names are not)."""
+    page.goto("/login")
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _invalid_html(pages: dict[str, str], tmp_folder: Path) -> list[str]:

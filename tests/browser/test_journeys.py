@@ -199,3 +199,20 @@ def test_6_forms_show_errors_next_to_fields_and_keep_what_was_typed(new_page: An
     assert password.get_attribute("aria-invalid") == "true"
     assert page.get_by_label("Email address").input_value() == "someone@example.org"
     assert page.get_by_label("Your name").input_value() == "Some One"
+
+
+def test_a_visitor_switches_to_arabic_without_javascript(new_page: Any) -> None:
+    page = new_page(width=375, javascript=False)
+    page.goto("/needs")
+    assert page.locator("html").get_attribute("dir") == "ltr"
+    page.get_by_label("Language").select_option("ar")
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/needs")
+    assert page.locator("html").get_attribute("lang") == "ar"
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_text("تم تغيير اللغة.").wait_for()
+    page.get_by_role("heading", name="الاحتياجات").wait_for()
+    # The page mirrors: the brand sits at the right-hand edge, the navigation to its left.
+    brand = page.locator(".brand").bounding_box()
+    assert brand["x"] + brand["width"] > 375 - 40
