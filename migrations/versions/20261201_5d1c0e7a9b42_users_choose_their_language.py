@@ -1,7 +1,7 @@
 """Each user's language for pages and mail (empty: follow the browser's Accept-Language).
 
 Revision ID: 5d1c0e7a9b42
-Revises: cf8a3e5f1cfc
+Revises: 4c1926b3e28c
 Create Date: 2026-12-01 20:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5d1c0e7a9b42"
-down_revision = "cf8a3e5f1cfc"
+down_revision = "4c1926b3e28c"
 branch_labels = None
 depends_on = None
 

@@ -164,6 +164,7 @@ def test_each_digest_is_written_in_its_reader_language(app: Flask, outbox: Outbo
         db.session.add(Notification(user_id=reader.id, kind="test", message="Hi", url="/"))
     db.session.commit()
     assert send_digests() == 3
+    db.session.commit()  # mail leaves once the run that wrote it is saved
     assert _subject(outbox.to("es@example.org")[0]) == "Su resumen de SSE Matchmaker: 1 novedades"
     assert _subject(outbox.to("ar@example.org")[0]) == "ملخصك من SSE Matchmaker: 1 جديد"
     assert _subject(outbox.to("en@example.org")[0]) == "Your SSE Matchmaker digest: 1 new"
