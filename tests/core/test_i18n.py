@@ -140,8 +140,8 @@ def test_mail_goes_out_in_the_recipient_language_not_the_sender_one(
     assert response.status_code == 302
     [to_greek] = outbox.to("owner-el@example.org")
     [to_arabic] = outbox.to("owner-ar@example.org")
-    assert _subject(to_greek) == f"Ο οργανισμός {organisation.name} επαληθεύτηκε"
-    assert _subject(to_arabic) == f"تم التحقق من {organisation.name}"
+    assert _subject(to_greek) == f"Ο οργανισμός «{organisation.name}» επαληθεύτηκε"
+    assert _subject(to_arabic) == f"تم التحقق من «{organisation.name}»"
     assert 'dir="rtl"' in to_arabic.get_body(preferencelist=("html",)).get_content()
 
 
