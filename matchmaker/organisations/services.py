@@ -379,14 +379,13 @@ def _accept_changes(*, organisation: Organisation, actor: User) -> None:
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
     record_event("organisation:accept-changes", actor=actor, subject=organisation, details=applied)
-    send_email(
-        _owner_emails(organisation),
-        _(
+    _mail_owners(
+        organisation,
+        _l(
             "The changes to “%(organisation)s” are verified",
             organisation=single_line(organisation.name),
         ),
         "organisation_verified",
-        organisation=organisation,
         changes=True,
         url=external_url(url_for("organisations.show", organisation_id=organisation.id)),
     )
@@ -401,14 +400,13 @@ def _refuse_changes(*, organisation: Organisation, actor: User, reason: str) -> 
         subject=organisation,
         details={"changes": refused, "reason": reason},
     )
-    send_email(
-        _owner_emails(organisation),
-        _(
+    _mail_owners(
+        organisation,
+        _l(
             "The changes to “%(organisation)s” could not be verified",
             organisation=single_line(organisation.name),
         ),
         "organisation_rejected",
-        organisation=organisation,
         changes=True,
         reason=reason,
         url=external_url(url_for("organisations.edit", organisation_id=organisation.id)),

@@ -1,7 +1,7 @@
 """Each user's language for pages and mail (empty: follow the browser's Accept-Language).
 
 Revision ID: 5d1c0e7a9b42
-Revises: 4c1926b3e28c
+Revises: 5d2c6b1e9a47
 Create Date: 2026-12-01 20:10:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5d1c0e7a9b42"
-down_revision = "4c1926b3e28c"
+down_revision = "5d2c6b1e9a47"
 branch_labels = None
 depends_on = None
 
