@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from matchmaker.core.words import listing_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, SoughtKind, Theme, listing_themes
-from matchmaker.matching.text import listing_words
 from matchmaker.organisations.models import Organisation
 
 KINDS = [

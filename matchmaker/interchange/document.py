@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from matchmaker.core.i18n import is_country_code
 from matchmaker.core.text import has_control_characters
+from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import ListingKind, ListingStatus, Scope, Theme
 from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
 from matchmaker.organisations.models import OrganisationKind
@@ -44,6 +45,7 @@ LISTING_COLUMNS = (
     "expires_on",
     "sought_kinds",
     "deadline",
+    "language",
 )
 ORGANISATION_FIELDS = {*ORGANISATION_COLUMNS, "contacts"}
 CONTACT_FIELDS = set(CONTACT_COLUMNS)
@@ -227,6 +229,8 @@ def validate_document(document: Any, themes: dict[str, Theme]) -> tuple[dict[str
             or "open",
             "expires_on": _date(record, "expires_on", path, problems),
             "deadline": _date(record, "deadline", path, problems),
+            "language": _choice(record, "language", path, problems, list(LANGUAGES), required=False)
+            or DEFAULT_LANGUAGE,
             "themes": [],
             "sought_kinds": [],
         }

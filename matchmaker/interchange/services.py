@@ -127,6 +127,7 @@ def import_document(
         values = {
             "description": record["description"],
             "scope": Scope(record["scope"]),
+            "language": record["language"],
             "status": status,
             "expires_on": record["expires_on"],
             "deadline": record["deadline"] if kind == ListingKind.CHALLENGE else None,
@@ -228,6 +229,7 @@ def export_document() -> dict[str, Any]:
             "description": listing.description,
             "themes": [theme.slug for theme in listing.themes],
             "scope": listing.scope.value,
+            "language": listing.language,
             "status": listing.status.value,
             "expires_on": listing.expires_on.isoformat() if listing.expires_on else None,
         }

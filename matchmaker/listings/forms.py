@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from matchmaker.core.forms import SingleLine
+from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
 from matchmaker.listings.search import STATUS_FILTERS
 from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
@@ -66,10 +67,17 @@ class ListingForm(FlaskForm):
         validators=[Optional()],
         description=_l("Optional. After this day the listing is shown as expired."),
     )
+    language = SelectField(
+        _l("Language"),
+        default=DEFAULT_LANGUAGE,
+        validators=[DataRequired(message=_l("Choose a language."))],
+        description=_l("The language the title and description are written in."),
+    )
 
     def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.themes.choices = theme_choices(themes)
+        self.language.choices = {code: str(name) for code, name in LANGUAGES.items()}
         self.scope.choices = {"": str(_l("Choose…"))} | {
             scope.value: str(label) for scope, label in SCOPE_LABELS.items()
         }

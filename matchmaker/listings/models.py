@@ -128,6 +128,9 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text)
     scope: Mapped[Scope] = mapped_column(str_enum(Scope))
+    # ISO 639-1 code of the language the listing is written in (one of core/words.py's
+    # LANGUAGES): it decides how the matcher reads its words.
+    language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
     status: Mapped[ListingStatus] = mapped_column(
         str_enum(ListingStatus),
         default=ListingStatus.OPEN,

@@ -10,6 +10,7 @@ from flask_login import current_user
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.words import analyse
 from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services
 from matchmaker.listings.forms import ChallengeForm, ListingFilterForm, ListingForm
@@ -48,6 +49,7 @@ def _form_values(form: ListingForm) -> dict[str, Any]:
         "description": form.description.data or "",
         "themes": form.themes.data or [],
         "scope": Scope(form.scope.data),
+        "language": form.language.data,
     }
     if isinstance(form, ChallengeForm):
         values["deadline"] = form.deadline.data
@@ -152,7 +154,9 @@ def _similar_for(form: ListingForm, kind: ListingKind, exclude_id: int | None) -
     if not form.is_submitted():
         return []
     text = f"{form.title.data or ''} {form.description.data or ''}"
-    return search.similar_listings(text, kind=kind, exclude_id=exclude_id)
+    return search.similar_listings(
+        text, language=form.language.data, kind=kind, exclude_id=exclude_id
+    )
 
 
 @bp.route("/listings/<int:listing_id>/edit", methods=["GET", "POST"])
@@ -167,6 +171,7 @@ def edit(listing_id: int) -> ResponseReturnValue:
         form = form_class(obj=listing, themes=themes)
         form.themes.data = held
         form.scope.data = listing.scope.value
+        form.language.data = listing.language
         if isinstance(form, ChallengeForm):
             form.sought_kinds.data = [k.value for k in listing.sought_kinds]
     else:
@@ -215,8 +220,9 @@ def similar() -> ResponseReturnValue:
     kind = ListingKind(kind_value) if kind_value in ListingKind._value2member_map_ else None
     exclude = request.args.get("exclude", type=int)
     text = request.args.get("q", "")[:2000]
+    language = request.args.get("language")
     return render_template(
         "listings/_similar.html",
-        similar=search.similar_listings(text, kind=kind, exclude_id=exclude),
-        searched=bool(search.search_terms(text)),
+        similar=search.similar_listings(text, language=language, kind=kind, exclude_id=exclude),
+        searched=bool(analyse(text, language)),
     )

@@ -7,6 +7,7 @@ generated, GIN-indexed tsvector column. Both stem English words and match word p
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
+from matchmaker.core.words import analyse, language_or_default, stems
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope, Theme
@@ -208,26 +210,46 @@ def browse_statement(filters: ListingFilters) -> sa.Select[tuple[Listing]]:
 def similar_listings(
     text: str,
     *,
+    language: str | None = None,
     kind: ListingKind | None = None,
     exclude_id: int | None = None,
     limit: int = 5,
 ) -> list[Listing]:
-    """Open listings that share words with ``text``, best first: shown while someone writes."""
-    terms = search_terms(text)
-    if not terms:
+    """Open listings in ``language`` that share significant words with ``text``, the most
+    shared first: shown while someone writes. The words are the matcher's (core/words.py:
+    stems in that language, stored with each listing), so what is suggested here is what the
+    shared-words rule sees."""
+    language = language_or_default(language)
+    wanted = set(analyse(text, language))
+    if not wanted:
         return []
-    condition, rank = _fts_condition_and_rank(terms, match_all=False)
     statement = (
-        sa.select(Listing)
+        sa.select(Listing.id, Listing.match_words)
         .join(Listing.organisation)
-        .options(contains_eager(Listing.organisation))
-        .where(Organisation.status == OrganisationStatus.VERIFIED, open_and_current(), condition)
+        .where(
+            Organisation.status == OrganisationStatus.VERIFIED,
+            open_and_current(),
+            Listing.language == language,
+        )
     )
     if kind is not None:
         statement = statement.where(Listing.kind == kind)
     if exclude_id is not None:
         statement = statement.where(Listing.id != exclude_id)
-    return list(db.session.scalars(statement.order_by(rank, Listing.id).limit(limit)))
+    shared = {
+        listing_id: len(wanted.intersection(stems(stored or "")))
+        for listing_id, stored in db.session.execute(statement)
+    }
+    best = heapq.nsmallest(
+        limit, (lid for lid, count in shared.items() if count), key=lambda i: (-shared[i], i)
+    )
+    if not best:
+        return []
+    found = {
+        listing.id: listing
+        for listing in db.session.scalars(sa.select(Listing).where(Listing.id.in_(best)))
+    }
+    return [found[listing_id] for listing_id in best]
 
 
 def open_counts_by_theme() -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
@@ -120,6 +121,12 @@ def _check_text(title: str, description: str) -> None:
         raise DomainError(_("The description needs 20 to 5,000 characters."), "description")
 
 
+def _check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise DomainError(_("Choose one of the languages offered."), "language")
+    return language
+
+
 def create_listing(
     *,
     organisation: Organisation,
@@ -132,6 +139,7 @@ def create_listing(
     expires_on: date | None = None,
     deadline: date | None = None,
     sought_kinds: Sequence[OrganisationKind] = (),
+    language: str = DEFAULT_LANGUAGE,
 ) -> Listing:
     if kind == ListingKind.CHALLENGE:
         if organisation.kind != OrganisationKind.PUBLIC_AGENCY:
@@ -146,6 +154,7 @@ def create_listing(
         title=title.strip(),
         description=description.strip(),
         scope=scope,
+        language=_check_language(language),
         expires_on=expires_on,
         deadline=deadline if kind == ListingKind.CHALLENGE else None,
         created_by=actor,
@@ -174,6 +183,7 @@ def update_listing(
     expires_on: date | None = None,
     deadline: date | None = None,
     sought_kinds: Sequence[OrganisationKind] = (),
+    language: str | None = None,
 ) -> dict[str, Any]:
     _check_text(title, description)
     today = utcnow().date()
@@ -199,6 +209,9 @@ def update_listing(
     change("description", listing.description, description.strip())
     change("scope", listing.scope.value, scope.value)
     change("expires_on", listing.expires_on, expires_on)
+    if language is not None:
+        change("language", listing.language, _check_language(language))
+        listing.language = language
     change("themes", ",".join(t.slug for t in listing.themes), ",".join(themes))
     listing.title, listing.description = title.strip(), description.strip()
     listing.scope, listing.expires_on = scope, expires_on

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.words import whole_words
 from matchmaker.matching.snapshot import (
     CITY,
     COUNTRY,
@@ -269,7 +270,9 @@ def shared_words(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> 
 
 
 def shared_words_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
-    return {"words": sorted(asker.words & giver.words)[:6]}
+    """Whole words, as the asking listing writes them (not their stems)."""
+    written = whole_words(asker.stored_words)
+    return {"words": [written.get(stem, stem) for stem in sorted(asker.words & giver.words)[:6]]}
 
 
 def shared_words_sentence(p: Params, reader: Reader) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from matchmaker.core.words import listing_words, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
     Listing,
@@ -28,7 +29,6 @@ from matchmaker.listings.models import (
     listing_themes,
 )
 from matchmaker.listings.search import open_and_current
-from matchmaker.matching.text import significant_words
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 
 # Scope as a distance: how far a partner may be.
@@ -82,8 +82,9 @@ class ListingView:
     city_key: tuple[str, str, str]
     scope: int
     themes: frozenset[str]
-    words: frozenset[str]
+    words: frozenset[str]  # stems (matching/text.py)
     sought: frozenset[str] = frozenset()
+    stored_words: str = ""  # listings.match_words: the stems and the whole words
     asks: bool = field(init=False)  # a need or a challenge (not an offer)
     theme_bits: int = field(init=False)
     region_id: int = field(init=False)
@@ -267,6 +268,7 @@ _COLUMNS = (
     # The text only where its words were never stored (saved outside the ORM).
     sa.case((Listing.match_words.is_(None), Listing.description)),
     Listing.match_words,
+    Listing.language,
     sa.type_coerce(Listing.scope, sa.String).label("listing_scope"),
     Organisation.id,
     Organisation.name,
@@ -326,6 +328,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         title,
         description,
         stored,
+        language,
         scope,
         oid,
         oname,
@@ -347,12 +350,11 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
                 (*region_key, place_key(city)),
             )
         if stored is None:  # saved outside the ORM and not reindexed yet
-            words = significant_words(f"{title} {description}")
-        else:
-            # Interned: the same word of many listings is one string in memory. Built from a
-            # set, whose size is known, the frozenset's table is half as large as one grown
-            # word by word (about 50 MB less at 50k listings).
-            words = frozenset(set(map(sys.intern, stored.split())))
+            stored = listing_words(title, description, language)
+        # Interned: the same word of many listings is one string in memory. Built from a set,
+        # whose size is known, the frozenset's table is half as large as one grown word by
+        # word (about 50 MB less at 50k listings).
+        words = frozenset(set(map(sys.intern, stems(stored))))
         # Listings share a few hundred combinations of themes: one frozenset for each.
         theme_set = frozenset(themes.pop(lid, ()))
         theme_set = theme_sets.setdefault(theme_set, theme_set)
@@ -366,6 +368,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             themes=theme_set,
             words=words,
             sought=frozenset(sought.pop(lid)) if lid in sought else NO_KINDS,
+            stored_words=stored,
         )
     return views
 

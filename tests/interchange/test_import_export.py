@@ -87,6 +87,15 @@ def test_import_creates_verified_organisations_and_listings(app: Flask) -> None:
     assert challenge.deadline.isoformat() == "2030-03-01"
 
 
+def test_a_listing_keeps_its_language_through_import_and_export(app: Flask) -> None:
+    document = json.loads(json.dumps(DOCUMENT))
+    document["listings"][0]["language"] = "fr"
+    import_document(document)
+    db.session.commit()
+    languages = {item["ref"]: item["language"] for item in export_document()["listings"]}
+    assert sorted(languages.values()) == ["en", "fr"]  # English when the file says nothing
+
+
 def test_importing_twice_changes_nothing(app: Flask) -> None:
     import_document(DOCUMENT)
     db.session.commit()
@@ -161,6 +170,7 @@ def test_every_problem_is_listed_by_its_place_and_nothing_is_saved(app: Flask) -
         ),
         ({"title": "x"}, "listings[0].title: must have 5 to 120 characters"),
         ({"sought_kinds": ["sse_organisation"]}, "listings[0].sought_kinds: only challenges"),
+        ({"language": "xx"}, 'listings[0].language: "xx" is not one of en, fr'),
     ],
 )
 def test_listing_rules_are_checked(app: Flask, change: dict, expected: str) -> None:

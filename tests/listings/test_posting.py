@@ -258,6 +258,43 @@ def test_listings_of_unverified_organisations_are_hidden(client: FlaskClient) ->
     assert "Hidden listing" not in client.get("/needs").get_data(as_text=True)
 
 
+def test_a_listing_is_written_in_a_language_and_read_in_it(
+    client: FlaskClient, login: Any, member: Any, organisation: Any
+) -> None:
+    make_listing(
+        title="Évaluation des politiques publiques",
+        description="Nous évaluons les politiques publiques de l'économie sociale.",
+        language="fr",
+    )
+    make_listing(
+        title="Public policies",
+        description="We evaluate public policy for the social economy.",
+    )
+    login(member)
+    page = client.get(f"/organisations/{organisation.id}/listings/new/need").get_data(as_text=True)
+    assert '<option value="fr">French</option>' in page
+    # The same words in other forms, in French: only the French listing comes up.
+    fragment = client.get(
+        "/listings/similar?kind=need&language=fr&q=une+politique+publique+évaluée"
+    ).get_data(as_text=True)
+    assert "Évaluation des politiques publiques" in fragment and "Public policies" not in fragment
+    response = client.post(
+        f"/organisations/{organisation.id}/listings/new/need",
+        data={
+            **NEED,
+            "description": "Nous cherchons une évaluation de nos politiques.",
+            "language": "fr",
+        },
+    )
+    assert response.status_code == 302
+    listing = db.session.scalar(sa.select(Listing).order_by(Listing.id.desc()))
+    assert listing.language == "fr"
+    refused = client.post(
+        f"/organisations/{organisation.id}/listings/new/need", data={**NEED, "language": "xx"}
+    )
+    assert refused.status_code == 422
+
+
 def test_similar_listings_are_suggested_while_writing(
     client: FlaskClient, login: Any, member: Any, organisation: Any
 ) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from matchmaker.core.words import listing_words, stems
 from matchmaker.matching.snapshot import ListingView, Snapshot, place_key
-from matchmaker.matching.text import significant_words
 
 SCOPES = {"local": 0, "regional": 1, "national": 2, "international": 3}
 PLACES = {
@@ -29,6 +29,7 @@ def view(
     themes: Iterable[str] = ("social-inclusion",),
     text: str = "",
     sought: Iterable[str] = (),
+    language: str = "en",
 ) -> ListingView:
     city, region, country = PLACES[place]
     region_key = (country, place_key(region))
@@ -46,8 +47,9 @@ def view(
         city_key=(*region_key, place_key(city)),
         scope=SCOPES[scope],
         themes=frozenset(themes),
-        words=significant_words(text),
+        words=frozenset(stems(listing_words(text, "", language))),
         sought=frozenset(sought),
+        stored_words=listing_words(text, "", language),
     )
 
 

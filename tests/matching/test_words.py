@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from matchmaker.core.words import analyse, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, Scope
 from matchmaker.listings.services import update_listing
@@ -22,7 +24,10 @@ def test_saving_a_listing_stores_its_words_and_editing_updates_them(app: Flask) 
         title="Evaluating cooperative kitchens",
         description="Researchers to evaluate our kitchens and their training programmes.",
     )
-    assert _stored(listing) == "cooperativ evaluat kitchen programm research train"
+    assert _stored(listing) == (
+        "cooper evalu kitchen programm research train\t"
+        "cooperative evaluate kitchens programmes researchers training"
+    )
     update_listing(
         listing=listing,
         actor=None,
@@ -34,6 +39,53 @@ def test_saving_a_listing_stores_its_words_and_editing_updates_them(app: Flask) 
     db.session.commit()
     assert _stored(listing) == listing_words(listing.title, listing.description)
     assert "kitchen" not in (_stored(listing) or "") and "hous" in (_stored(listing) or "")
+
+
+@pytest.mark.parametrize(
+    "language, one, other",
+    [
+        ("en", "Public policy for community land", "Policies that communities own"),
+        ("fr", "Les politiques publiques locales", "Une politique publique de coopératives"),
+        ("es", "Cooperativas de trabajo asociado", "Una cooperativa de trabajadores"),
+        ("pt", "Incubadoras de cooperativas populares", "A incubadora de cooperativa"),
+        ("it", "Cooperative sociali di inserimento", "Una cooperativa per inserimenti"),
+        ("el", "Κοινωνικές επιχειρήσεις της πόλης", "Η επιχείρηση ένταξης"),
+        ("ar", "دعم التعاونيات النسائية", "مواكبة تعاونية فلاحية"),
+    ],
+)
+def test_words_meet_across_their_forms_in_each_language(
+    language: str, one: str, other: str
+) -> None:
+    first, second = analyse(one, language), analyse(other, language)
+    assert set(first) & set(second), (first, second)
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("en", "which would through their"),
+        ("fr", "avec leurs notre cette"),
+        ("es", "para nuestra también desde"),
+        ("pt", "para nossa também desde"),
+        ("it", "della nostra anche questo"),
+        ("el", "αυτή είναι επίσης"),
+        ("ar", "الذي هذه التي على"),
+    ],
+)
+def test_each_language_drops_its_own_stop_words(language: str, text: str) -> None:
+    assert analyse(text, language) == {}
+
+
+def test_listings_in_other_languages_are_read_in_theirs(app: Flask) -> None:
+    french = make_listing(
+        title="Politiques publiques",
+        description="Nous cherchons des partenaires pour évaluer nos politiques publiques.",
+        language="fr",
+    )
+    assert stems(_stored(french) or "") == list(
+        analyse(french.title + " " + french.description, "fr")
+    )
+    assert "polit" in stems(_stored(french) or "")
 
 
 def test_the_matcher_finds_the_words_of_a_listing_stored_without_them(app: Flask) -> None:

@@ -14,14 +14,17 @@ document.addEventListener("submit", (event) => {
   if (!form || !aside) return;
   const title = form.querySelector("[name=title]");
   const description = form.querySelector("[name=description]");
+  const language = form.querySelector("[name=language]");
   let timer = null;
   let lastQuery = "";
   const refresh = async () => {
     const query = `${title ? title.value : ""} ${description ? description.value : ""}`.trim();
-    if (query.length < 4 || query === lastQuery) return;
-    lastQuery = query;
+    const key = `${language ? language.value : ""}:${query}`;
+    if (query.length < 4 || key === lastQuery) return;
+    lastQuery = key;
     const url = new URL(form.dataset.similarUrl, window.location.href);
     url.searchParams.set("q", query.slice(0, 2000));
+    if (language) url.searchParams.set("language", language.value);
     try {
       const response = await fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" });
       if (response.ok) aside.innerHTML = await response.text();
@@ -30,7 +33,7 @@ document.addEventListener("submit", (event) => {
     }
   };
   form.addEventListener("input", (event) => {
-    if (event.target !== title && event.target !== description) return;
+    if (event.target !== title && event.target !== description && event.target !== language) return;
     window.clearTimeout(timer);
     timer = window.setTimeout(refresh, 400);
   });

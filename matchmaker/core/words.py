@@ -1,0 +1,120 @@
+"""What counts as a word, in each language a listing may be written in.
+
+One analysis for the matcher's shared-words rule and for the similar listings shown while
+someone writes: the text is cut into words of four letters or more, the language's stop words
+(stopwords-iso) and the words every SSE listing uses are dropped, and each word is reduced to
+its Snowball stem in that language (PyStemmer), so that "policy" and "policies", "politique" and
+"politiques", "κοινωνική" and "κοινωνικής" meet. The original words are kept beside their stems,
+so that people read whole words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+
+import Stemmer
+import stopwordsiso
+from flask_babel import lazy_gettext as _l
+
+# ISO 639-1 code → the name a person picks it by.
+LANGUAGES = {
+    "en": _l("English"),
+    "fr": _l("French"),
+    "es": _l("Spanish"),
+    "pt": _l("Portuguese"),
+    "it": _l("Italian"),
+    "ca": _l("Catalan"),
+    "el": _l("Greek"),
+    "ar": _l("Arabic"),
+}
+DEFAULT_LANGUAGE = "en"
+SNOWBALL = {
+    "en": "english",
+    "fr": "french",
+    "es": "spanish",
+    "pt": "portuguese",
+    "it": "italian",
+    "ca": "catalan",
+    "el": "greek",
+    "ar": "arabic",
+}
+# Words too common in this domain to say anything about two listings, in each language.
+DOMAIN_STOPWORDS = {
+    "en": """social economy solidarity local partners partner organisation organisations
+        people city region support work working network project projects also offer offers
+        need needs help""",
+    "fr": """économie sociale social solidaire solidarité locale local partenaires partenaire
+        organisation organisations ville région soutien réseau projet projets offre besoin""",
+    "es": """economía social solidaria solidaridad local socios socio organización
+        organizaciones ciudad región apoyo trabajo proyecto proyectos oferta necesidad""",
+    "pt": """economia social solidária solidariedade local parceiros parceiro organização
+        organizações cidade região apoio trabalho rede projeto projetos oferta necessidade""",
+    "it": """economia sociale solidale solidarietà locale partner organizzazione
+        organizzazioni città regione sostegno lavoro rete progetto progetti offerta bisogno""",
+    "ca": """economia social solidària solidaritat local socis organització organitzacions
+        ciutat regió suport treball xarxa projecte projectes oferta necessitat""",
+    "el": """κοινωνική κοινωνικής κοινωνικές οικονομία οικονομίας αλληλέγγυα αλληλεγγύης
+        τοπική τοπικής εταίροι οργάνωση οργανώσεις πόλη περιφέρεια υποστήριξη δίκτυο έργο""",
+    "ar": """الاقتصاد الاجتماعي التضامني الاجتماعية التضامنية المحلية الشركاء المنظمة
+        المنظمات المدينة الجهة الدعم الشبكة المشروع المشاريع""",
+}
+_WORD = re.compile(r"[^\W\d_]{4,}")
+
+
+def language_or_default(language: str | None) -> str:
+    return language if language in SNOWBALL else DEFAULT_LANGUAGE
+
+
+@cache
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(SNOWBALL[language])
+
+
+def _plain(word: str) -> str:
+    """``word`` without accents, and with the Greek final sigma written as a plain sigma:
+    stop-word lists differ in how they write them (stopwords-iso's Greek list has no accents)."""
+    decomposed = unicodedata.normalize("NFD", word.replace("ς", "σ"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    """The language's stop words and this domain's, as :func:`_plain` writes them."""
+    words = [*stopwordsiso.stopwords(language), *DOMAIN_STOPWORDS.get(language, "").split()]
+    return frozenset(map(_plain, words))
+
+
+def analyse(text: str, language: str | None = None) -> dict[str, str]:
+    """The significant words of ``text``: each stem, with the first word (alphabetically) that
+    gave it."""
+    language = language_or_default(language)
+    ignored = stop_words(language)
+    words = sorted(w for w in set(_WORD.findall(text.lower())) if _plain(w) not in ignored)
+    found: dict[str, str] = {}
+    for stem, word in zip(_stemmer(language).stemWords(words), words, strict=True):
+        found.setdefault(stem, word)
+    return found
+
+
+# What ``listings.match_words`` holds: the stems, space-separated, then a tab, then the whole
+# word each stem came from, in the same order (explanations show whole words).
+
+
+def listing_words(title: str, description: str, language: str | None = None) -> str:
+    """What ``listings.match_words`` holds for a listing. Changing the analysis means
+    recomputing that column (``flask --app wsgi match reindex``)."""
+    words = analyse(f"{title} {description}", language)
+    return f"{' '.join(words)}\t{' '.join(words.values())}"
+
+
+def stems(stored: str) -> list[str]:
+    """The stems of a stored ``match_words``."""
+    return stored.partition("\t")[0].split()
+
+
+def whole_words(stored: str) -> dict[str, str]:
+    """Stem → the whole word it came from, of a stored ``match_words``."""
+    stem_part, _, word_part = stored.partition("\t")
+    return dict(zip(stem_part.split(), word_part.split(), strict=False))
