@@ -94,7 +94,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_jobs(app: Flask) -> None:
     """The Celery app, and every module that declares jobs (so each is registered)."""
-    import matchmaker.core.outbox  # noqa: F401
+    import matchmaker.core.outbox
+    import matchmaker.matching.tasks
+    import matchmaker.notifications.tasks  # noqa: F401
     from matchmaker.core import jobs
 
     jobs.init_app(app)

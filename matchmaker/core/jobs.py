@@ -14,30 +14,20 @@ its transactions (it commits, as a CLI command does).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from celery import Celery, Task
-from celery.schedules import crontab
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from matchmaker.core.models import Job, JobStatus
+from matchmaker.db import utcnow
 from matchmaker.extensions import db
 
 logger = logging.getLogger(__name__)
 
 _QUEUED = "matchmaker.jobs_after_commit"
-
-# What the scheduler (celery beat) starts, so that no cron is needed.
-BEAT_SCHEDULE = {
-    "deliver-due-mail": {"task": "mail.deliver_due", "schedule": timedelta(seconds=30)},
-    "send-digests": {"task": "notifications.send_digests", "schedule": crontab(hour=7, minute=0)},
-    "send-reminders": {
-        "task": "notifications.send_reminders",
-        "schedule": crontab(hour=7, minute=30),
-    },
-}
 
 
 def init_app(app: Flask) -> Celery:
@@ -62,7 +52,6 @@ def init_app(app: Flask) -> Celery:
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
-        beat_schedule=BEAT_SCHEDULE,
         timezone="UTC",
     )
     app.extensions["celery"] = celery
@@ -101,3 +90,73 @@ def _run_queued(session: Session) -> None:
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
     session.info.pop(_QUEUED, None)
+
+
+# Jobs with a record: progress and outcome on a page -----------------------------------------
+
+
+def create_job(
+    kind: str,
+    *,
+    subject_id: int | None = None,
+    requested_by: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Job:
+    """Record a job in the current transaction; it starts once that transaction commits."""
+    job = Job(
+        kind=kind,
+        subject_id=subject_id,
+        requested_by_id=getattr(requested_by, "id", None),
+        params=params or {},
+    )
+    db.session.add(job)
+    db.session.flush()
+    enqueue_after_commit(kind, job.id)
+    return job
+
+
+def start_job(job_id: int) -> Job | None:
+    """Mark a queued job running and commit, or None if it is gone or already taken."""
+    taken = db.session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=utcnow(), updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return db.session.get(Job, job_id) if taken else None
+
+
+def report_progress(job_id: int, percent: int) -> None:
+    """Show progress while the job's own transaction is still open: written on a connection of
+    its own. Best effort: SQLite lets one writer at a time, and a job holding the write lock
+    there shows its progress only when it ends."""
+    try:
+        with db.engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            connection.execute(
+                sa.update(Job).where(Job.id == job_id).values(progress=percent, updated_at=utcnow())
+            )
+            connection.commit()
+    except sa.exc.OperationalError:
+        logger.debug("progress of job %s not written (database busy)", job_id)
+
+
+def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:
+    """Record a job's result and commit."""
+    job = db.session.get(Job, job_id)
+    if job is not None:
+        job.status, job.progress, job.result = JobStatus.FINISHED, 100, result
+        job.finished_at = utcnow()
+    db.session.commit()
+
+
+def fail_job(job_id: int, error: BaseException) -> None:
+    """Record why a job failed (after rolling back its work) and commit."""
+    db.session.rollback()
+    job = db.session.get(Job, job_id)
+    if job is not None:
+        job.status, job.finished_at = JobStatus.FAILED, utcnow()
+        job.error = f"{type(error).__name__}: {error}"[:5000]
+    db.session.commit()

@@ -65,3 +65,41 @@ class OutboxMessage(UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.template} {self.status.value}>"
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+class Job(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+    """A background job someone (or something) is waiting for: its progress and its outcome,
+    for a page to show while it runs (core/jobs.py). ``kind`` is the job's task name."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_kind_status", "kind", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[JobStatus] = mapped_column(
+        str_enum(JobStatus), default=JobStatus.QUEUED, server_default=JobStatus.QUEUED.value
+    )
+    progress: Mapped[int] = mapped_column(default=0, server_default="0")  # percent
+    subject_id: Mapped[int | None] = mapped_column()  # e.g. the listing to match
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in (JobStatus.FINISHED, JobStatus.FAILED)
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.kind} {self.status.value}>"

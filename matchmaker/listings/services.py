@@ -1,8 +1,9 @@
 """Listings: posting, editing and the open → paused → closed lifecycle; themes.
 
-Every change to a listing runs the matcher for that listing at once (matching/engine.py), so
-a new need has its proposals as soon as it is posted and a closed one has its pending
-proposals withdrawn.
+Every change to a listing sends the ``listing_changed`` event (listings/events.py); the
+matching feature answers it by matching that listing as soon as the change is committed, so a
+new need has its proposals right after it is posted and a closed one has its pending proposals
+withdrawn.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
+from matchmaker.listings.events import listing_changed
 from matchmaker.listings.models import (
     Listing,
     ListingKind,
@@ -28,7 +30,6 @@ from matchmaker.listings.models import (
     SoughtKind,
     Theme,
 )
-from matchmaker.matching.engine import match_listing
 from matchmaker.organisations.models import Organisation, OrganisationKind
 
 MAX_THEMES = 3
@@ -103,6 +104,12 @@ def set_theme_retired(*, actor: User, theme: Theme, retired: bool) -> None:
 # Listings ----------------------------------------------------------------------------------
 
 
+def _changed(listing: Listing) -> None:
+    """Tell whoever listens (the matcher) once the change is in the transaction."""
+    db.session.flush()
+    listing_changed.send(listing)
+
+
 def _check_dates(
     kind: ListingKind, expires_on: date | None, deadline: date | None, today: date
 ) -> None:
@@ -168,7 +175,7 @@ def create_listing(
     record_event(
         f"{kind.value}:create", actor=actor, subject=listing, details={"title": listing.title}
     )
-    match_listing(listing)
+    _changed(listing)
     return listing
 
 
@@ -230,7 +237,7 @@ def update_listing(
         ]
     if changes:
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
-        match_listing(listing)
+        _changed(listing)
     return changes
 
 
@@ -259,7 +266,7 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
         subject=listing,
         details={"before": before.value, "after": target.value},
     )
-    match_listing(listing)
+    _changed(listing)
     return target
 
 

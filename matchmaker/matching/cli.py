@@ -7,10 +7,13 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
 from matchmaker.matching.engine import MatcherBusy, run_full
 from matchmaker.matching.explanations import render as render_explanation
+from matchmaker.matching.models import RunKind
+from matchmaker.matching.tasks import match_waiting, record_failed_run
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.text import reindex_listing_words
 from matchmaker.proposals.models import Proposal, ProposalStatus
@@ -31,6 +34,7 @@ def run_command(wait: bool) -> None:
             bar.update(done - last[0])
             last[0] = done
 
+        started_at = utcnow()
         try:
             run = run_full(wait=wait, progress=progress)
         except MatcherBusy as error:
@@ -38,7 +42,11 @@ def run_command(wait: bool) -> None:
             raise click.ClickException(
                 "Another matcher run is under way; try again later, or use --wait."
             ) from error
+        except Exception as error:
+            failed = record_failed_run(RunKind.FULL, started_at, error)
+            raise click.ClickException(f"The run failed: {failed.error}") from error
     db.session.commit()
+    match_waiting()  # listings posted while the run held the lock
     seconds = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0
     click.echo(
         f"Run {run.id}: {run.listings_considered} listings considered, "

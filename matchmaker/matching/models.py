@@ -40,6 +40,7 @@ class MatcherRun(TimestampMixin, db.Model):  # type: ignore[name-defined]
     candidates_scored: Mapped[int] = mapped_column(default=0, server_default="0")
     proposals_created: Mapped[int] = mapped_column(default=0, server_default="0")
     proposals_withdrawn: Mapped[int] = mapped_column(default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(sa.Text)  # why a failed run failed
 
     def __repr__(self) -> str:
         return f"<MatcherRun {self.id} {self.kind.value} {self.status.value}>"

@@ -12,15 +12,17 @@ from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
+from matchmaker.core.jobs import create_job
+from matchmaker.core.models import Job
 from matchmaker.extensions import db
 from matchmaker.listings.services import all_themes
 from matchmaker.matching import settings as matching_settings
-from matchmaker.matching.engine import plan, run_full
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import MatcherRun
 from matchmaker.matching.rules import RULES
-from matchmaker.matching.snapshot import full_snapshot
+from matchmaker.matching.tasks import FULL_RUN, PREVIEW
 from matchmaker.matching.templates import TEMPLATES
+from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals import permissions, services
 from matchmaker.proposals.forms import (
@@ -242,9 +244,10 @@ def mine() -> ResponseReturnValue:
 @bp.route("/coordination/matching", methods=["GET", "POST"])
 @require_role(*COORDINATORS)
 def matching_page() -> ResponseReturnValue:
+    """Settings, a preview of their effect and full runs: the last two are jobs, followed on
+    their own page while they run."""
     current = matching_settings.load_settings()
     form = MatchingSettingsForm.build(data=current.as_dict())
-    preview = None
     status = 200
     if form.validate_on_submit():
         try:
@@ -254,36 +257,49 @@ def matching_page() -> ResponseReturnValue:
             status = 422
         else:
             if "save" not in request.form:
-                outcome = plan(full_snapshot(), chosen)
-                db.session.rollback()
-                preview = {
-                    "added": len(outcome.create) + len(outcome.revive),
-                    "dropped": len(outcome.withdraw),
-                    "rescored": len(outcome.rescore),
-                }
+                job = create_job(
+                    PREVIEW, requested_by=acting_user(), params={"settings": chosen.as_dict()}
+                )
             else:
                 changes = matching_settings.save_settings(settings=chosen, actor=acting_user())
-                run = run_full(settings=chosen, wait=True)
-                db.session.commit()
+                job = create_job(FULL_RUN, requested_by=acting_user())
                 flash(
                     _(
-                        "Settings saved (%(n)d changed). The matcher added %(added)d proposals "
-                        "and withdrew %(dropped)d.",
+                        "Settings saved (%(n)d changed). The matcher runs again with them.",
                         n=len(changes),
-                        added=run.proposals_created,
-                        dropped=run.proposals_withdrawn,
                     ),
                     "success",
                 )
-                return redirect(url_for("proposals.matching_page"))
+            db.session.commit()  # the job starts after this commit
+            return redirect(url_for("proposals.show_job", job_id=job.id))
     elif form.is_submitted():
         status = 422
     runs = db.session.scalars(sa.select(MatcherRun).order_by(MatcherRun.id.desc()).limit(10))
     return render_template(
         "proposals/matching.html",
         form=form,
-        preview=preview,
+        run_form=ConfirmForm(),
         runs=list(runs),
         rules=RULES,
         templates=TEMPLATES,
     ), status
+
+
+@bp.post("/coordination/matching/run")
+@require_role(*COORDINATORS)
+def start_full_run() -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    job = create_job(FULL_RUN, requested_by=acting_user())
+    db.session.commit()  # the run starts after this commit
+    return redirect(url_for("proposals.show_job", job_id=job.id))
+
+
+@bp.get("/coordination/jobs/<int:job_id>")
+@require_role(*COORDINATORS)
+def show_job(job_id: int) -> ResponseReturnValue:
+    """A full run's or a preview's progress; the page reloads itself until the job ends."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind not in (FULL_RUN, PREVIEW):
+        abort(404)
+    return render_template("proposals/job.html", job=job, is_preview=job.kind == PREVIEW)

@@ -98,10 +98,13 @@ def test_preview_tells_what_would_change_and_changes_nothing(
         .where(Proposal.status == ProposalStatus.PENDING_REVIEW)
     )
     response = client.post(
-        "/coordination/matching", data={**SETTINGS, "min_score": 90, "preview": "1"}
+        "/coordination/matching",
+        data={**SETTINGS, "min_score": 90, "preview": "1"},
+        follow_redirects=True,
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200
+    assert "/coordination/jobs/" in response.request.path
     assert f"would add 0 proposals and drop {pending} pending ones" in page
     assert db.session.scalar(sa.select(MatchingSetting)) is None
     assert load_settings().min_score == 40

@@ -1,0 +1,15 @@
+"""What the listings feature tells others, without knowing who listens.
+
+``listing_changed`` is sent, inside the transaction, whenever a listing is posted, edited,
+paused, reopened or closed; the matching feature subscribes to it (matching/tasks.py) and
+matches the listing once that transaction commits.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Sent with the listing as sender, after its change is flushed (it has an id).
+listing_changed = _signals.signal("listing-changed")

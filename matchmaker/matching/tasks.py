@@ -1,0 +1,187 @@
+"""How the matcher is started: jobs after commit, never inside a web request's work.
+
+- A listing posted, edited, paused, reopened or closed (the ``listing_changed`` event) writes a
+  "match this listing" job in the same transaction; the job runs after commit. If a full run
+  holds the matcher's lock meanwhile, the job stays queued: the full run matches every waiting
+  listing when it ends, a worker tries again a little later, and the scheduler sweeps what is
+  left every minute. Nothing posted is left unmatched until the next full run.
+- Full runs and settings previews are jobs started from Review → Matching settings, with their
+  progress on a page (proposals/routes.py).
+- A run that fails is recorded as failed, with its error, and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from celery import Task, shared_task
+
+from matchmaker.core.jobs import create_job, fail_job, finish_job, report_progress, start_job
+from matchmaker.core.models import Job, JobStatus
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings.events import listing_changed
+from matchmaker.listings.models import Listing
+from matchmaker.matching.engine import match_listing, plan, run_full
+from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.matching.settings import MatchSettings
+from matchmaker.matching.snapshot import full_snapshot
+from matchmaker.matching.templates import TEMPLATES
+
+logger = logging.getLogger(__name__)
+
+MATCH_LISTING = "matching.match_listing"
+MATCH_WAITING = "matching.match_waiting"
+FULL_RUN = "matching.full_run"
+PREVIEW = "matching.preview"
+BUSY_RETRY_SECONDS = 10
+
+
+@listing_changed.connect
+def _match_after_commit(listing: Listing, **_: Any) -> None:
+    create_job(MATCH_LISTING, subject_id=listing.id)
+
+
+def record_failed_run(
+    kind: RunKind, started_at: datetime, error: BaseException, focus_listing_id: int | None = None
+) -> MatcherRun:
+    """After the failed run's transaction was rolled back: a record of it, committed."""
+    db.session.rollback()
+    run = MatcherRun(
+        kind=kind,
+        status=RunStatus.FAILED,
+        started_at=started_at,
+        finished_at=utcnow(),
+        focus_listing_id=focus_listing_id,
+        error=f"{type(error).__name__}: {error}"[:5000],
+    )
+    db.session.add(run)
+    db.session.commit()
+    logger.error("matcher run (%s) failed: %s", kind.value, run.error, exc_info=error)
+    return run
+
+
+def match_one(job_id: int) -> bool:
+    """Run a queued "match this listing" job; False if the matcher is busy (it stays queued)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != JobStatus.QUEUED:
+        return True
+    listing = db.session.get(Listing, job.subject_id) if job.subject_id else None
+    if listing is None:  # deleted since
+        db.session.delete(job)
+        db.session.commit()
+        return True
+    started_at = utcnow()
+    try:
+        run = match_listing(listing)
+    except Exception as error:
+        record_failed_run(RunKind.INCREMENTAL, started_at, error, focus_listing_id=listing.id)
+        fail_job(job_id, error)
+        return True
+    if run is None:
+        db.session.rollback()
+        logger.info("listing %s waits: a full matcher run holds the lock", listing.id)
+        return False
+    db.session.delete(job)  # done: only waiting work keeps a row
+    db.session.commit()
+    return True
+
+
+def match_waiting() -> int:
+    """Match every listing whose job is still queued (e.g. it was posted during a full run)."""
+    waiting = db.session.scalars(
+        sa.select(Job.id)
+        .where(Job.kind == MATCH_LISTING, Job.status == JobStatus.QUEUED)
+        .order_by(Job.id)
+    ).all()
+    db.session.rollback()
+    return sum(match_one(job_id) for job_id in waiting)
+
+
+@shared_task(name=MATCH_LISTING, bind=True, ignore_result=True)
+def match_listing_task(self: Task, job_id: int) -> None:
+    if not match_one(job_id) and not self.request.is_eager:
+        # Try again soon; the full run under way also matches it when it ends.
+        raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=30)
+
+
+@shared_task(name=MATCH_WAITING, ignore_result=True)
+def match_waiting_task() -> int:
+    return match_waiting()
+
+
+def full_run(job_id: int) -> MatcherRun | None:
+    """The full run of a job: progress on the job's page, failure recorded, then the listings
+    that changed meanwhile."""
+    if start_job(job_id) is None:
+        return None
+    started_at = utcnow()
+
+    def progress(done: int) -> None:
+        # Scoring is most of a run; writing the proposals is the last tenth.
+        report_progress(job_id, 90 * done // len(TEMPLATES))
+
+    try:
+        run = run_full(wait=True, progress=progress)
+        db.session.commit()
+    except Exception as error:
+        record_failed_run(RunKind.FULL, started_at, error)
+        fail_job(job_id, error)
+        return None
+    logger.info(
+        "full matcher run %s: %d listings, %d proposals created, %d withdrawn",
+        run.id,
+        run.listings_considered,
+        run.proposals_created,
+        run.proposals_withdrawn,
+    )
+    finish_job(
+        job_id,
+        {
+            "run_id": run.id,
+            "listings": run.listings_considered,
+            "created": run.proposals_created,
+            "withdrawn": run.proposals_withdrawn,
+        },
+    )
+    match_waiting()
+    return run
+
+
+@shared_task(name=FULL_RUN, ignore_result=True)
+def full_run_task(job_id: int) -> None:
+    full_run(job_id)
+
+
+def preview(job_id: int) -> dict[str, int] | None:
+    """What the settings in the job's parameters would change, changing nothing."""
+    job = start_job(job_id)
+    if job is None:
+        return None
+    try:
+        settings = MatchSettings.of(**job.params["settings"])
+        outcome = plan(
+            full_snapshot(),
+            settings,
+            progress=lambda done: report_progress(job_id, 90 * done // len(TEMPLATES)),
+        )
+    except Exception as error:
+        logger.exception("matching preview %s failed", job_id)
+        fail_job(job_id, error)
+        return None
+    db.session.rollback()
+    result = {
+        "added": len(outcome.create) + len(outcome.revive),
+        "dropped": len(outcome.withdraw),
+        "rescored": len(outcome.rescore),
+    }
+    finish_job(job_id, result)
+    return result
+
+
+@shared_task(name=PREVIEW, ignore_result=True)
+def preview_task(job_id: int) -> None:
+    preview(job_id)

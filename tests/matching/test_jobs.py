@@ -1,0 +1,216 @@
+"""How matching is started: after commit, as jobs with their progress on a page, and never
+leaving a listing unmatched because a full run held the lock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.accounts.models import Role, User
+from matchmaker.core.models import Job, JobStatus
+from matchmaker.extensions import db
+from matchmaker.listings.models import Listing, ListingKind
+from matchmaker.matching import tasks
+from matchmaker.matching.engine import ADVISORY_LOCK_KEY
+from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.matching.templates import TEMPLATES
+from matchmaker.organisations.models import OrganisationKind
+from matchmaker.proposals.models import Proposal, ProposalParty
+from tests.conftest import is_postgres
+from tests.factories import PASSWORD, make_listing, make_organisation, make_user
+
+NEED = {
+    "title": "Evaluation of our work-integration programme",
+    "description": "We need researchers to evaluate the social impact of our programme.",
+    "themes": ["research-evaluation"],
+    "scope": "regional",
+    "expires_on": "",
+}
+
+
+def _as(app: Flask, user: User) -> FlaskClient:
+    client = app.test_client()
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def _proposals_of(listing_id: int) -> int:
+    db.session.expire_all()
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ProposalParty)
+            .where(ProposalParty.listing_id == listing_id)
+        )
+        or 0
+    )
+
+
+def _waiting_jobs() -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Job)
+            .where(Job.kind == tasks.MATCH_LISTING, Job.status == JobStatus.QUEUED)
+        )
+        or 0
+    )
+
+
+@pytest.fixture
+def offer() -> Listing:
+    university = make_organisation(kind=OrganisationKind.ACADEMIC_INSTITUTION)
+    return make_listing(
+        organisation=university, kind=ListingKind.OFFER, themes=("research-evaluation",)
+    )
+
+
+def _post_need(app: Flask) -> tuple[FlaskClient, int]:
+    member = make_user()
+    organisation = make_organisation(owner=member)
+    client = _as(app, member)
+    response = client.post(f"/organisations/{organisation.id}/listings/new/need", data=NEED)
+    assert response.status_code == 302
+    listing_id = db.session.scalar(sa.select(Listing.id).where(Listing.title == NEED["title"]))
+    assert listing_id is not None
+    return client, listing_id
+
+
+def test_a_posted_listing_is_matched_once_its_transaction_commits(
+    app: Flask, offer: Listing
+) -> None:
+    _, need_id = _post_need(app)
+    assert _proposals_of(need_id) == 1
+    assert _waiting_jobs() == 0
+    run = db.session.scalar(sa.select(MatcherRun).where(MatcherRun.focus_listing_id == need_id))
+    assert run is not None and run.status == RunStatus.FINISHED
+
+
+def test_a_listing_rolled_back_is_never_matched(app: Flask, offer: Listing) -> None:
+    from matchmaker.listings.services import change_status
+
+    with app.test_request_context():
+        change_status(listing=offer, actor=None, action="close")
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MatcherRun)) == 0
+    assert _waiting_jobs() == 0
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the matcher's lock is PostgreSQL's")
+def test_a_listing_posted_while_a_full_run_holds_the_lock_is_matched_afterwards(
+    app: Flask, offer: Listing
+) -> None:
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    full_run = engine.connect()  # stands for a full run under way: it holds the lock
+    full_run.execute(sa.select(sa.func.pg_advisory_lock(ADVISORY_LOCK_KEY)))
+    try:
+        _, need_id = _post_need(app)  # the posting succeeds; its matching waits
+        assert _proposals_of(need_id) == 0
+        assert _waiting_jobs() == 1
+        coordinator = _as(app, make_user(role=Role.COORDINATOR))
+        started = threading.Thread(
+            target=lambda: coordinator.post("/coordination/matching/run"), name="full-run"
+        )
+        started.start()  # a full run from the page waits for the lock too
+    finally:
+        full_run.execute(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
+        full_run.close()
+        engine.dispose()
+    started.join(timeout=60)
+    assert not started.is_alive()
+    assert _proposals_of(need_id) == 1
+    assert _waiting_jobs() == 0  # the full run matched what waited
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the matcher's lock is PostgreSQL's")
+def test_the_scheduler_matches_listings_left_waiting(app: Flask, offer: Listing) -> None:
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as full_run:
+        full_run.execute(sa.select(sa.func.pg_advisory_lock(ADVISORY_LOCK_KEY)))
+        _, need_id = _post_need(app)
+        full_run.execute(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
+    engine.dispose()
+    assert _proposals_of(need_id) == 0
+    app.extensions["celery"].tasks[tasks.MATCH_WAITING].apply()  # what beat starts each minute
+    assert _proposals_of(need_id) == 1
+    assert _waiting_jobs() == 0
+
+
+@pytest.mark.parametrize("role, status", [(Role.MEMBER, 403), (Role.COORDINATOR, 302)])
+def test_only_coordinators_start_a_full_run(app: Flask, role: Role, status: int) -> None:
+    client = _as(app, make_user(role=role))
+    assert client.post("/coordination/matching/run").status_code == status
+
+
+def test_a_full_run_started_from_the_page_shows_its_outcome(app: Flask, offer: Listing) -> None:
+    make_listing(themes=("research-evaluation",))
+    coordinator = _as(app, make_user(role=Role.COORDINATOR))
+    response = coordinator.post("/coordination/matching/run")
+    assert response.status_code == 302
+    job_page = response.headers["Location"]
+    page = coordinator.get(job_page).get_data(as_text=True)
+    assert "Done: 2 listings considered, 1 proposals added and 0 withdrawn." in page
+    assert 'http-equiv="refresh"' not in page
+    assert _as(app, make_user()).get(job_page).status_code == 403
+    run = db.session.scalar(sa.select(MatcherRun).where(MatcherRun.kind == RunKind.FULL))
+    assert run is not None and run.proposals_created == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+
+
+def test_a_job_page_refreshes_itself_until_the_job_ends(app: Flask) -> None:
+    job = Job(kind=tasks.FULL_RUN, status=JobStatus.RUNNING, progress=30)
+    db.session.add(job)
+    db.session.commit()
+    coordinator = _as(app, make_user(role=Role.COORDINATOR))
+    page = coordinator.get(f"/coordination/jobs/{job.id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "Running: 30% done." in page and 'value="30"' in page
+    assert coordinator.get("/coordination/jobs/999").status_code == 404
+
+
+def test_a_failing_run_is_recorded_as_failed_with_its_error_and_logged(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the pair template broke")
+
+    monkeypatch.setattr(TEMPLATES["pair"], "propose", broken)
+    coordinator = _as(app, make_user(role=Role.COORDINATOR))
+    with caplog.at_level(logging.ERROR, logger="matchmaker.matching.tasks"):
+        response = coordinator.post("/coordination/matching/run")
+    page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
+    assert "It failed: RuntimeError: the pair template broke" in page
+    [run] = db.session.scalars(sa.select(MatcherRun)).all()
+    assert (run.kind, run.status) == (RunKind.FULL, RunStatus.FAILED)
+    assert run.error == "RuntimeError: the pair template broke"
+    assert run.finished_at is not None
+    assert "matcher run (full) failed: RuntimeError: the pair template broke" in caplog.text
+    settings_page = coordinator.get("/coordination/matching").get_data(as_text=True)
+    assert "failed: RuntimeError: the pair template broke" in settings_page
+
+
+def test_a_failing_incremental_run_is_recorded_too(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("the pair template broke")
+
+    monkeypatch.setattr(TEMPLATES["pair"], "propose", broken)
+    _, need_id = _post_need(app)  # the listing is saved all the same
+    run = db.session.scalar(sa.select(MatcherRun))
+    assert run is not None
+    assert (run.kind, run.status, run.focus_listing_id) == (
+        RunKind.INCREMENTAL,
+        RunStatus.FAILED,
+        need_id,
+    )
+    job = db.session.scalar(sa.select(Job).where(Job.kind == tasks.MATCH_LISTING))
+    assert job is not None and job.status == JobStatus.FAILED and "broke" in (job.error or "")
