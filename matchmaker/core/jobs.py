@@ -14,7 +14,7 @@ its transactions (it commits, as a CLI command does).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from celery import Celery, Task
@@ -117,12 +117,14 @@ def create_job(
 
 def start_job(job_id: int) -> Job | None:
     """Mark a queued job running and commit, or None if it is gone or already taken."""
-    taken = db.session.execute(
+    result = db.session.execute(
         sa.update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
         .values(status=JobStatus.RUNNING, started_at=utcnow(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    # An UPDATE answers with a CursorResult, which counts the rows it changed.
+    taken = cast(sa.CursorResult[Any], result).rowcount
     db.session.commit()
     return db.session.get(Job, job_id) if taken else None
 

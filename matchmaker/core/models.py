@@ -74,7 +74,7 @@ class JobStatus(enum.StrEnum):
     FAILED = "failed"
 
 
-class Job(UpdatedMixin, db.Model):  # type: ignore[name-defined,misc]
+class Job(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     """A background job someone (or something) is waiting for: its progress and its outcome,
     for a page to show while it runs (core/jobs.py). ``kind`` is the job's task name."""
 

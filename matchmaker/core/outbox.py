@@ -16,6 +16,7 @@ again: at worst a duplicate, never a loss.
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import timedelta
 from typing import Any, cast
@@ -98,12 +99,18 @@ def _send(message: OutboxMessage) -> None:
     email.send()
 
 
-def deliver(message_id: int) -> bool:
-    """Try to send one message now; True if it was sent. Commits."""
+class Delivery(enum.Enum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # not due, already sent, or another deliverer holds it
+    FAILED = "failed"  # the server did not take it: tried again later
+
+
+def deliver(message_id: int) -> Delivery:
+    """Try to send one message now. Commits."""
     message = _claim(message_id)
     if message is None:
         db.session.rollback()
-        return False
+        return Delivery.SKIPPED
     try:
         _send(message)
     except Exception as error:  # SMTP refused, unreachable, timed out...
@@ -128,11 +135,13 @@ def deliver(message_id: int) -> bool:
                 message.last_error,
             )
         db.session.commit()
-        return False
+        return Delivery.FAILED
     message.status, message.sent_at, message.last_error = MessageStatus.SENT, utcnow(), None
+    # What was sent is not kept: it may hold a sign-in, confirmation or reset link.
+    message.body_text = message.body_html = ""
     db.session.commit()
     logger.info("mail %s (%s) delivered", message.id, message.template)
-    return True
+    return Delivery.SENT
 
 
 def deliver_due(limit: int = SWEEP_SIZE) -> int:
@@ -147,7 +156,15 @@ def deliver_due(limit: int = SWEEP_SIZE) -> int:
         .limit(limit)
     ).all()
     db.session.rollback()  # end the read; each delivery is a transaction of its own
-    return sum(deliver(message_id) for message_id in due_ids)
+    sent = 0
+    for message_id in due_ids:
+        outcome = deliver(message_id)
+        if outcome is Delivery.FAILED:
+            # The server is down or refusing: the rest wait for the next sweep rather than
+            # each waiting for its own time-out now.
+            break
+        sent += outcome is Delivery.SENT
+    return sent
 
 
 @shared_task(name=DELIVER_DUE, ignore_result=True)

@@ -82,8 +82,7 @@ def match_one(job_id: int) -> bool:
         fail_job(job_id, error)
         return True
     if run is None:
-        db.session.rollback()
-        logger.info("listing %s waits: a full matcher run holds the lock", listing.id)
+        db.session.rollback()  # the engine logged it; the job stays queued
         return False
     db.session.delete(job)  # done: only waiting work keeps a row
     db.session.commit()
@@ -131,13 +130,6 @@ def full_run(job_id: int) -> MatcherRun | None:
         record_failed_run(RunKind.FULL, started_at, error)
         fail_job(job_id, error)
         return None
-    logger.info(
-        "full matcher run %s: %d listings, %d proposals created, %d withdrawn",
-        run.id,
-        run.listings_considered,
-        run.proposals_created,
-        run.proposals_withdrawn,
-    )
     finish_job(
         job_id,
         {
