@@ -12,7 +12,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
 from matchmaker.core.forms import SingleLine
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
@@ -70,7 +70,9 @@ class ListingForm(FlaskForm):
     language = SelectField(
         _l("Language"),
         default=DEFAULT_LANGUAGE,
-        validators=[DataRequired(message=_l("Choose a language."))],
+        # AnyOf, not DataRequired: the select always has a value, and a `required` select
+        # whose first option is a real choice is invalid HTML.
+        validators=[AnyOf(list(LANGUAGES), message=_l("Choose a language."))],
         description=_l("The language the title and description are written in."),
     )
 
