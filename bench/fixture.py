@@ -27,8 +27,16 @@ SPLIT_KEY = "sse-matchmaker-fixture/"
 SEED_PARTNERSHIPS = (
     ("seed-liverpool", "Liverpool City Region (seed)", ("sen", "uol", "lcm")),
     ("seed-athens", "Athens (seed)", ("athens", "tua", "athens-wisc", "athens-sin")),
-    ("seed-sao-paulo", "São Paulo (seed)", ("sp", "sp-incubator")),
-    ("seed-tanger", "Tanger-Tetouan-Al Hoceima (seed)", ("ttah", "ttah-assoc")),
+    (
+        "seed-sao-paulo",
+        "São Paulo (seed)",
+        ("sp", "sp-incubator", "sp-state", "sp-sewing", "sp-kitchen"),
+    ),
+    (
+        "seed-tanger",
+        "Tanger-Tetouan-Al Hoceima (seed)",
+        ("ttah", "ttah-assoc", "ttah-centre", "ttah-coop", "ttah-council"),
+    ),
 )
 
 # What the fixture promises (issue 10); bench/quality.py refuses to measure a fixture that

@@ -119,7 +119,7 @@ def test_the_installed_package_migrates_loads_the_demo_and_serves_pages(
 
     flask = (installed, "-m", "flask", "--app", "matchmaker")
     _run(*flask, "db", "upgrade", cwd=tmp_path, env=env)
-    assert "organisations: 11 created" in _run(*flask, "demo", "load", cwd=tmp_path, env=env)
+    assert "organisations: 17 created" in _run(*flask, "demo", "load", cwd=tmp_path, env=env)
 
     port = free_port()
     log = tmp_path / "gunicorn.log"

@@ -31,4 +31,10 @@ OWNERS = {
     "ttah-assoc": ("tangier.assoc@example.org", "Samira (demo)"),
     "sp": ("saopaulo@example.org", "São Paulo (demo)"),
     "sp-incubator": ("sp.incubator@example.org", "Ana (demo)"),
+    "sp-state": ("sp.state@example.org", "Purchasing programme (demo)"),
+    "sp-sewing": ("sp.sewing@example.org", "Lúcia (demo)"),
+    "sp-kitchen": ("sp.kitchen@example.org", "Marcos (demo)"),
+    "ttah-centre": ("ttah.centre@example.org", "Youssef (demo)"),
+    "ttah-coop": ("ttah.coop@example.org", "Fatima (demo)"),
+    "ttah-council": ("ttah.council@example.org", "Council secretariat (demo)"),
 }

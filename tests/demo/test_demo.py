@@ -75,3 +75,46 @@ def test_demo_has_needs_offers_and_challenges_from_each_case(app: Flask) -> None
     }
     assert "City of Athens" in challenges
     assert all(listing.is_live() for listing in listings)
+
+
+def test_each_seed_case_is_proposed_in_its_own_shape(app: Flask) -> None:
+    from matchmaker.proposals.models import Proposal
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert runner.invoke(args=["match", "run"]).exit_code == 0
+    shapes: dict[str, list[set[str]]] = {}
+    for proposal in db.session.scalars(sa.select(Proposal)):
+        organisations = {party.organisation.name for party in proposal.parties}
+        shapes.setdefault(proposal.template, []).append(organisations)
+    liverpool = {
+        "Social Enterprise Network",
+        "Liverpool City Mayor's Office",
+        "University of Liverpool – Heseltine Institute for Public Policy and Practice",
+    }
+    assert liverpool in shapes["knowledge_exchange_triad"]
+    assert any(
+        {"City of Athens", "Technology University of Athens"} < organisations
+        for organisations in shapes["local_inclusion_partnership"]
+    )
+    # São Paulo: the municipality, its incubator NGO, SSE enterprises and the State as buyer.
+    assert any(
+        {
+            "Municipality of São Paulo",
+            "São Paulo Solidarity Economy Incubator (illustrative NGO)",
+            "São Paulo State public purchasing programme (illustrative)",
+        }
+        < organisations
+        for organisations in shapes["incubation_procurement"]
+    )
+    # Tanger: the region, support organisations, project developers and a policy body.
+    assert any(
+        {
+            "Région Tanger-Tetouan-Al Hoceima",
+            "Tangier SSE support and advice centre (illustrative)",
+            "Tangier Association of SSE Project Developers (illustrative)",
+            "Regional SSE council of Tanger-Tetouan-Al Hoceima (illustrative)",
+        }
+        <= organisations
+        for organisations in shapes["territorial_platform"]
+    )

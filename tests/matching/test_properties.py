@@ -75,6 +75,16 @@ CROWDED_REGION = listings(
 )
 
 
+# Dense in the São Paulo and Tanger shapes and in consortia: one city, the kinds of their slots,
+# the themes of incubation, public purchasing and territorial platforms.
+SHAPED_CITY = listings(
+    kinds=["public_agency", "sse_organisation", "civil_society"],
+    places=["saopaulo"],
+    themes=["incubation-entrepreneurship", "market-access", "territorial-platforms", "information"],
+)
+ANY_LISTINGS = st.one_of(listings(), CROWDED_REGION, SHAPED_CITY)
+
+
 @st.composite
 def match_settings(draw):  # type: ignore[no-untyped-def]
     weights = {name: draw(st.integers(min_value=0, max_value=100)) for name in RULES}
@@ -94,7 +104,7 @@ def _all(views, chosen):  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(listings(), CROWDED_REGION), match_settings())
+@given(ANY_LISTINGS, match_settings())
 def test_scores_are_percentages_that_their_explanations_add_up_to(views, chosen) -> None:  # type: ignore[no-untyped-def]
     for candidate in _all(views, chosen):
         assert 0 <= candidate.score <= 100
@@ -115,7 +125,7 @@ def test_matching_is_deterministic(views, chosen) -> None:  # type: ignore[no-un
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(listings(), CROWDED_REGION), match_settings())
+@given(ANY_LISTINGS, match_settings())
 def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyped-def]
     for candidate in _all(views, chosen):
         parties = [party.listing for party in candidate.parties]
@@ -132,6 +142,13 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
             assert challenge.kind == "challenge"
             assert challenge.sought <= {v.org_kind for v in parties[1:]}
             assert all(within_reach(challenge, other) for other in parties[1:])
+        assert len(parties) <= 6
+        if candidate.template != "knowledge_exchange_triad":  # the others have an anchor first
+            assert all(within_reach(parties[0], other) for other in parties[1:])
+        if candidate.template == "consortium":
+            anchor, partners = parties[0], parties[1:]
+            assert anchor.asks and not any(p.asks for p in partners)
+            assert all(anchor.themes & p.themes for p in partners)
         if candidate.template == "knowledge_exchange_triad":
             assert len({v.region_key for v in parties}) == 1
             assert {v.org_kind for v in parties} == {
@@ -142,7 +159,7 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.one_of(listings(), CROWDED_REGION), match_settings())
+@given(ANY_LISTINGS, match_settings())
 def test_what_a_template_proposes_is_what_it_builds_from_the_same_parties(views, chosen) -> None:  # type: ignore[no-untyped-def]
     # Templates may take shortcuts while proposing (the triad shares each link's work between
     # trios); a proposal rebuilt later from its parties must come out the same.

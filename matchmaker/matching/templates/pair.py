@@ -4,10 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from matchmaker.matching.scoring import Scorer, scorer_for
+from matchmaker.matching.scoring import Fractions, Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
 from matchmaker.matching.templates.base import Candidate, Party, Template, links_in_reach
+
+# How many partners of each listing get the full set of rules (a multiple of the cap).
+SHORTLIST_FACTOR = 2
+
+
+def shortlist(
+    snapshot: Snapshot, settings: MatchSettings, asker: ListingView
+) -> list[tuple[ListingView, Fractions, int]]:
+    """The likeliest offers for a need or challenge (the most shared themes, then the nearest:
+    from the index, so of another organisation, sharing a theme, within reach), each with how
+    much each rule fires on the link and its pair score. Found once per run and kept in the
+    snapshot: the consortium grows from the same offers."""
+    known = snapshot.memo.setdefault(("shortlist", settings), {})
+    found: list[tuple[ListingView, Fractions, int]] | None = known.get(asker.id)
+    if found is None:
+        scorer = scorer_for(settings)
+        limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
+        found = known[asker.id] = [
+            (giver, fractions, scorer.score([fractions]))
+            for giver in snapshot.nearest(asker, asker.themes, asks=False, limit=limit)
+            for fractions in [scorer.fractions(snapshot, asker, giver)]
+        ]
+    return found
 
 
 class PairTemplate(Template):
@@ -15,13 +38,10 @@ class PairTemplate(Template):
     label = "Pair"
     description = "One need or challenge, and an offer of another organisation."
     roles = {"asker": "posted the need or challenge", "offer": "posted the offer"}
-    # How many partners of each listing get the full set of rules (a multiple of the cap).
-    shortlist_factor = 2
 
     def propose(
         self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
     ) -> Iterable[Candidate]:
-        shortlist = settings.max_proposals_per_listing * self.shortlist_factor
         if focus is None:
             sources = [v for v in snapshot.listings.values() if v.asks]
         else:
@@ -29,12 +49,13 @@ class PairTemplate(Template):
         scorer = scorer_for(settings)
         parties: dict[int, Party] = {}  # one per listing, shared by its candidates
         for source in sources:
-            # The likeliest partners (shared themes, then nearness) get the full set of rules.
-            others = snapshot.nearest(source, source.themes, asks=not source.asks, limit=shortlist)
-            for other in others:
-                # From the index: other side, another organisation, a shared theme, in reach.
-                asker, giver = (source, other) if source.asks else (other, source)
-                yield self._candidate(snapshot, scorer, asker, giver, parties)
+            if source.asks:
+                for giver, _fractions, score in shortlist(snapshot, settings, source):
+                    yield self._candidate(snapshot, scorer, source, giver, parties, score)
+                continue
+            limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
+            for asker in snapshot.nearest(source, source.themes, asks=True, limit=limit):
+                yield self._candidate(snapshot, scorer, asker, source, parties)
 
     def _candidate(
         self,
@@ -43,6 +64,7 @@ class PairTemplate(Template):
         asker: ListingView,
         giver: ListingView,
         parties: dict[int, Party] | None = None,
+        score: int | None = None,
     ) -> Candidate:
         parties = {} if parties is None else parties
         asking = parties.get(asker.id) or parties.setdefault(asker.id, Party(asker, asker.kind))
@@ -50,7 +72,7 @@ class PairTemplate(Template):
         return Candidate(
             self.name,
             (asking, offering),
-            scorer.score([scorer.fractions(snapshot, asker, giver)]),
+            scorer.score([scorer.fractions(snapshot, asker, giver)]) if score is None else score,
             ((asker, giver),),
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
         )
