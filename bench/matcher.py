@@ -140,7 +140,7 @@ def _measure(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 10000, 50000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[1000, 5000, 10000, 50000])
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--naive-askers", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument(
@@ -188,6 +188,14 @@ def main() -> None:
             f"{row['incremental_ms_first']:>5.1f} ms | "
             f"{row['peak_memory_mb']:>8.0f} MB | {naive:>30}"
         )
+    full = {row["listings"]: row["full_seconds"] for row in rows}
+    for small, large in [(5000, 50000)]:
+        if small in full and large in full:
+            # How the full run grows: ten times the listings should cost at most twelve times.
+            print(
+                f"time({large // 1000}k) / time({small // 1000}k) = "
+                f"{full[large] / full[small]:.1f} (target: at most 12)"
+            )
 
 
 if __name__ == "__main__":

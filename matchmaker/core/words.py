@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import Stemmer
 import stopwordsiso
@@ -72,6 +72,7 @@ def _stemmer(language: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(SNOWBALL[language])
 
 
+@lru_cache(maxsize=65536)
 def _plain(word: str) -> str:
     """``word`` without accents, and with the Greek final sigma written as a plain sigma:
     stop-word lists differ in how they write them (stopwords-iso's Greek list has no accents)."""

@@ -175,3 +175,36 @@ def test_what_a_template_proposes_is_what_it_builds_from_the_same_parties(views,
                 candidate.listing_ids,
             )
             assert rebuilt.explanation(snap, chosen) == candidate.explanation(snap, chosen)
+
+
+def _all_pairs(views):  # type: ignore[no-untyped-def]
+    """Every need or challenge with every offer: the plain search the index must equal."""
+    return {
+        (asker.id, giver.id)
+        for asker in views
+        for giver in views
+        if asker.asks
+        and not giver.asks
+        and asker.org_id != giver.org_id
+        and asker.themes & giver.themes
+        and within_reach(asker, giver)
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(listings(), CROWDED_REGION))
+def test_the_indexed_search_finds_exactly_what_an_all_pairs_search_finds(views) -> None:  # type: ignore[no-untyped-def]
+    snap = snapshot(*views)
+    found = {
+        (view.id, other.id) if view.asks else (other.id, view.id)
+        for view in views
+        for other in snap.near(view, view.themes, asks=not view.asks)
+    }
+    assert found == _all_pairs(views)
+    # With room for every partner, the pair template scores exactly those pairs.
+    roomy = MatchSettings.of(max_proposals_per_listing=50, min_score=0)
+    proposed = {
+        (c.parties[0].listing.id, c.parties[1].listing.id)
+        for c in TEMPLATES["pair"].propose(snap, roomy, None)
+    }
+    assert proposed == _all_pairs(views)
