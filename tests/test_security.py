@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.routing import Rule
+from werkzeug.routing import IntegerConverter, Rule
 
 from matchmaker.core.auth import is_public_endpoint
 from tests.factories import PASSWORD, make_user
@@ -36,7 +36,7 @@ def _example_url(rule: Rule) -> str:
     values: dict[str, Any] = {}
     for argument in rule.arguments:
         converter = rule._converters[argument]
-        if type(converter).__name__ == "IntegerConverter":
+        if isinstance(converter, IntegerConverter):
             values[argument] = 1
         elif type(converter).__name__ == "AnyConverter":
             values[argument] = sorted(converter.items)[0]

@@ -13,6 +13,7 @@ from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.core.models import OutboxMessage
+from matchmaker.core.numbers import paginate
 from matchmaker.extensions import db
 from matchmaker.listings import services as listing_services
 from matchmaker.listings.forms import EditThemeForm, ThemeForm
@@ -29,7 +30,7 @@ def list_users() -> ResponseReturnValue:
     statement = sa.select(User).order_by(User.email)
     if query:
         statement = statement.where(User.email.contains(normalise_email(query), autoescape=True))
-    page = db.paginate(statement, per_page=50, error_out=False)
+    page = paginate(statement, per_page=50)
     forms = {user.id: RoleForm(prefix=f"u{user.id}", role=user.role.value) for user in page.items}
     return render_template("admin/users.html", page=page, forms=forms, query=query)
 

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.auth import require_role
 from matchmaker.core.models import AuditEvent
+from matchmaker.core.numbers import paginate
 from matchmaker.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/coordination/audit")
@@ -29,7 +30,7 @@ def index() -> ResponseReturnValue:
                 sa.select(User.id).where(User.email.contains(actor, autoescape=True))
             )
         )
-    page = db.paginate(statement, per_page=50, error_out=False)
+    page = paginate(statement, per_page=50)
     subjects = list(db.session.scalars(sa.select(AuditEvent.subject_type).distinct()))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(

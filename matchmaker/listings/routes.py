@@ -10,6 +10,7 @@ from flask_login import current_user
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.numbers import int_arg, paginate
 from matchmaker.core.words import analyse
 from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services
@@ -81,11 +82,7 @@ def browse(kind_path: str) -> ResponseReturnValue:
         status=form.status.data or "open",
         sort=form.sort.data or "",
     )
-    page = db.paginate(
-        search.browse_statement(filters),
-        per_page=_page_size(),
-        error_out=False,
-    )
+    page = paginate(search.browse_statement(filters), per_page=_page_size())
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
         "listings/browse.html", form=form, kind=kind, page=page, kind_path=kind_path, args=args
@@ -218,7 +215,7 @@ def similar() -> ResponseReturnValue:
     """Open listings like the one being written (an HTML fragment for the form's script)."""
     kind_value = request.args.get("kind", "")
     kind = ListingKind(kind_value) if kind_value in ListingKind._value2member_map_ else None
-    exclude = request.args.get("exclude", type=int)
+    exclude = int_arg("exclude")
     text = request.args.get("q", "")[:2000]
     language = request.args.get("language")
     return render_template(

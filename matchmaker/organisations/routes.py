@@ -18,6 +18,7 @@ from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.numbers import paginate
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import permissions, services
@@ -73,9 +74,7 @@ def directory() -> ResponseReturnValue:
         country=form.country.data or "",
         region=form.region.data or "",
     )
-    page = db.paginate(
-        services.directory_statement(filters), per_page=services.page_size(), error_out=False
-    )
+    page = paginate(services.directory_statement(filters), per_page=services.page_size())
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("organisations/directory.html", form=form, page=page, args=args)
 

@@ -14,6 +14,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
+from matchmaker.core.numbers import paginate
 from matchmaker.extensions import db
 from matchmaker.listings.services import all_themes
 from matchmaker.matching import settings as matching_settings
@@ -74,7 +75,7 @@ def queue() -> ResponseReturnValue:
         organisation_kind=form.organisation_kind.data or "",
         min_score=form.min_score.data or 0,
     )
-    page = db.paginate(services.queue_statement(filters), per_page=25, error_out=False)
+    page = paginate(services.queue_statement(filters), per_page=25)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template(
         "proposals/queue.html", form=form, page=page, args=args, templates=TEMPLATES
