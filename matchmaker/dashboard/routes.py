@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
+from matchmaker.core.spreadsheets import csv_text
 from matchmaker.dashboard.services import TABLES
 
 bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
@@ -25,12 +23,8 @@ def export(name: str) -> ResponseReturnValue:
     if name not in TABLES:
         abort(404)
     table = TABLES[name]()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.headers)
-    writer.writerows(table.rows)
     return Response(
-        buffer.getvalue(),
+        csv_text(table.headers, table.rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename={name}.csv"},
     )

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from matchmaker.core.spreadsheets import csv_text, restore_cell
 from matchmaker.interchange.document import (
     CONTACT_COLUMNS,
     FORMAT,
@@ -41,7 +42,10 @@ def _rows(text: str, table: str) -> list[dict[str, str]]:
     ]
     if missing:
         raise CSVError(f"{table}.csv: missing column(s) {', '.join(missing)}")
-    return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    return [
+        {k: restore_cell((v or "").strip()) for k, v in row.items() if k is not None}
+        for row in reader
+    ]
 
 
 def document_from_tables(tables: dict[str, str]) -> dict[str, Any]:
@@ -83,15 +87,10 @@ def tables_from_document(document: dict[str, Any]) -> dict[str, str]:
         for column in LIST_COLUMNS:
             row[column] = ";".join(listing.get(column) or [])
         rows["listings"].append(row)
-    texts = {}
-    for name, columns in TABLES.items():
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        for row in rows[name]:
-            writer.writerow({k: "" if v is None else v for k, v in row.items()})
-        texts[name] = buffer.getvalue()
-    return texts
+    return {
+        name: csv_text(columns, ([row.get(c) for c in columns] for row in rows[name]))
+        for name, columns in TABLES.items()
+    }
 
 
 def tables_from_directory(path: Path) -> dict[str, str]:
