@@ -36,6 +36,12 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def hash_password(password: str) -> str:
+    """The stored form of ``password``, at the configured cost."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    return generate_password_hash(password, method=method)
+
+
 class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "users"
 
@@ -91,8 +97,7 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     # Passwords
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = hash_password(password)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:

@@ -1,0 +1,105 @@
+"""M4: the sign-up and forgotten-password pages do not tell whether an address has an account,
+neither by their answer nor by the work (and so the time) it takes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from werkzeug import security
+
+from matchmaker.accounts import models, services
+from matchmaker.accounts.models import User
+from matchmaker.extensions import db
+from tests.conftest import Outbox
+from tests.factories import make_user
+
+SIGNUP = {
+    "display_name": "Nia Newcomer",
+    "password": "a-long-password",
+    "confirm_password": "a-long-password",
+}
+
+
+@pytest.fixture
+def hasher_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """How many times passwords were hashed or checked (the slow, deliberately costly work)."""
+    calls: Counter[str] = Counter()
+
+    def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        models, "generate_password_hash", counting("hash", security.generate_password_hash)
+    )
+    for module in (models, services):
+        monkeypatch.setattr(
+            module, "check_password_hash", counting("check", security.check_password_hash)
+        )
+    services._dummy_hash()  # computed once per process, before anything is counted
+    yield calls
+
+
+def test_m4_signup_does_the_same_work_for_known_and_new_addresses(
+    client: FlaskClient, outbox: Outbox, hasher_calls: Counter[str]
+) -> None:
+    make_user(email="known@example.org")
+    hasher_calls.clear()
+
+    known = client.post("/signup", data={**SIGNUP, "email": "known@example.org"})
+    work_for_known = dict(hasher_calls)
+    hasher_calls.clear()
+    new = client.post("/signup", data={**SIGNUP, "email": "new@example.org"})
+    work_for_new = dict(hasher_calls)
+
+    assert work_for_known == work_for_new == {"hash": 1}
+    assert known.status_code == new.status_code == 200
+    assert known.get_data(as_text=True).replace("known@", "new@") == new.get_data(as_text=True)
+    # One mail each: the owner of the known address is told someone tried to sign up.
+    [told] = outbox.to("known@example.org")
+    assert told["Subject"] == "Someone tried to sign up with your address"
+    assert [m["Subject"] for m in outbox.to("new@example.org")] == ["Confirm your email address"]
+    emails = set(db.session.scalars(sa.select(User.email)))
+    assert emails == {"known@example.org", "new@example.org"}
+
+
+def test_m4_failed_login_does_the_same_work_for_known_and_unknown_addresses(
+    client: FlaskClient, hasher_calls: Counter[str]
+) -> None:
+    make_user(email="known@example.org")
+    hasher_calls.clear()
+    known = client.post("/login", data={"email": "known@example.org", "password": "wrong-guess"})
+    work_for_known = dict(hasher_calls)
+    hasher_calls.clear()
+    unknown = client.post("/login", data={"email": "nobody@example.org", "password": "wrong-guess"})
+    assert dict(hasher_calls) == work_for_known == {"check": 1}
+    assert known.status_code == unknown.status_code == 422
+
+
+def test_m4_forgot_password_answers_the_same_for_known_unknown_and_inactive_addresses(
+    client: FlaskClient, outbox: Outbox
+) -> None:
+    make_user(email="known@example.org")
+    inactive = make_user(email="gone@example.org")
+    inactive.is_active_account = False
+    db.session.commit()
+    answers = {}
+    for address in ("known@example.org", "nobody@example.org", "gone@example.org"):
+        response = client.post("/forgot-password", data={"email": address})
+        answers[address] = (
+            response.status_code,
+            response.get_data(as_text=True).replace(address, "ADDRESS"),
+        )
+    assert answers["known@example.org"] == answers["nobody@example.org"]
+    assert answers["gone@example.org"] == answers["nobody@example.org"]
+    assert answers["known@example.org"][0] == 200
+    assert len(outbox.to("known@example.org")) == 1
+    assert len(outbox) == 1
