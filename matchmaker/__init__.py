@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaker.config import load_config
 
@@ -44,6 +45,15 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(environ, instance_path))
     if config_overrides:
         app.config.from_mapping(config_overrides)
+
+    if app.config.get("PROXY_FIX_X_FOR") or app.config.get("PROXY_FIX_X_PROTO"):
+        # Only the configured number of proxies is believed: a client cannot pick its own
+        # address by sending X-Forwarded-For when the app faces the internet directly.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=app.config["PROXY_FIX_X_FOR"],
+            x_proto=app.config["PROXY_FIX_X_PROTO"],
+        )
 
     _import_models()
     _init_extensions(app)

@@ -28,6 +28,14 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in TRUE_WORDS
 
 
+def _count(value: str | None, name: str) -> int:
+    if value is None:
+        return 0
+    if not value.strip().isdigit():
+        raise ConfigError(f"MATCHMAKER_{name} must be a whole number (of proxies), not {value!r}")
+    return int(value)
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """A random key kept in the instance folder, so development sessions survive restarts."""
     key_file = instance_path / "dev-secret-key"
@@ -74,6 +82,19 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
             f"MATCHMAKER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}"
         )
 
+    ratelimit_enabled = _flag(get("RATELIMIT_ENABLED"), True)
+    # Counters in memory:// are per process: with several gunicorn workers each keeps its own,
+    # and a limit of 10 lets 10 per worker through. Production keeps them in Redis.
+    ratelimit_storage = get(
+        "RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0" if production else "memory://"
+    )
+    assert ratelimit_storage is not None
+    if production and ratelimit_enabled and ratelimit_storage.startswith("memory://"):
+        raise ConfigError(
+            "MATCHMAKER_RATELIMIT_STORAGE_URL=memory:// is refused in production: each worker "
+            "would count on its own. Use Redis, e.g. redis://127.0.0.1:6379/0."
+        )
+
     mail_backend = get("MAIL_BACKEND", "console" if environment == "development" else "smtp")
     base_url = get("BASE_URL", "http://127.0.0.1:5000")
     assert base_url is not None
@@ -99,9 +120,16 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # run in this process right after the request commits (no worker needed).
         "BROKER_URL": get("BROKER_URL"),
         # Rate limiting (Flask-Limiter)
-        "RATELIMIT_STORAGE_URI": get("RATELIMIT_STORAGE_URL", "memory://"),
-        "RATELIMIT_ENABLED": _flag(get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage,
+        "RATELIMIT_ENABLED": ratelimit_enabled,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # If Redis is unreachable, count in memory for the moment rather than fail every request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        # How many proxies in front of the app set X-Forwarded-For / -Proto (0: none trusted).
+        # Behind one nginx, 1: otherwise every visitor has the proxy's address, and a limit
+        # keyed on the address locks everyone out at once.
+        "PROXY_FIX_X_FOR": _count(get("PROXY_FIX_X_FOR"), "PROXY_FIX_X_FOR"),
+        "PROXY_FIX_X_PROTO": _count(get("PROXY_FIX_X_PROTO"), "PROXY_FIX_X_PROTO"),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -131,9 +159,6 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
         # scrypt with Werkzeug's default cost; the tests lower the cost to stay fast.
         "PASSWORD_HASH_METHOD": "scrypt",
-        "RATELIMIT_LOGIN": "10 per minute; 100 per day",
-        "RATELIMIT_SIGNUP": "5 per minute; 50 per day",
-        "RATELIMIT_RESET": "5 per minute; 50 per day",
         # Logs: JSON lines (production) or readable lines, from this level up
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,
@@ -142,4 +167,12 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_INVITE_ORGANISATION": "20 per hour; 60 per day",
         # How long an invitation link works, in seconds.
         "INVITATION_MAX_AGE": int(get("INVITATION_MAX_AGE_DAYS", "7") or 7) * 24 * 3600,
+        # Per client address: modest, since a school or an office shares one address.
+        "RATELIMIT_LOGIN": get("RATELIMIT_LOGIN", "30 per minute; 300 per hour"),
+        "RATELIMIT_SIGNUP": get("RATELIMIT_SIGNUP", "10 per minute; 100 per hour"),
+        "RATELIMIT_RESET": get("RATELIMIT_RESET", "10 per minute; 100 per hour"),
+        # Per account (the address typed in the form), whatever the client address: failed
+        # log-ins only, so guessing one account's password is slow and others are untouched.
+        "RATELIMIT_LOGIN_ACCOUNT": get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 30 per hour"),
+        "RATELIMIT_RESET_ACCOUNT": get("RATELIMIT_RESET_ACCOUNT", "3 per hour; 10 per day"),
     }

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import hashlib
+
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -41,6 +44,17 @@ bp = Blueprint("accounts", __name__)
 
 def _limit(name: str) -> str:
     return str(current_app.config.get(name, "1000 per second"))
+
+
+def _submitted_account() -> str:
+    """The rate-limit key of the account a form names, whatever address the request came from."""
+    email = services.normalise_email(request.form.get("email", ""))
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed(response: Response) -> bool:
+    """A log-in or reset form shown again (an error) rather than a redirect or a 200 answer."""
+    return response.status_code >= 400
 
 
 def _next_url() -> str:
@@ -103,6 +117,12 @@ def resend_confirmation() -> ResponseReturnValue:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: _limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(
+    lambda: _limit("RATELIMIT_LOGIN_ACCOUNT"),
+    key_func=_submitted_account,
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(_next_url())
@@ -134,6 +154,9 @@ def logout() -> ResponseReturnValue:
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @public
 @limiter.limit(lambda: _limit("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(
+    lambda: _limit("RATELIMIT_RESET_ACCOUNT"), key_func=_submitted_account, methods=["POST"]
+)
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
