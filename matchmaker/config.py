@@ -157,6 +157,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "PAGE_SIZE": 20,
         # Uploads (data import) larger than this are refused with 413.
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # An import holds at most this many organisations, contacts and listings, and its CSV
+        # files at most this many bytes once unzipped: a tiny zip can expand a thousandfold.
+        "IMPORT_MAX_RECORDS": int(get("IMPORT_MAX_RECORDS", "20000") or 20000),
+        "IMPORT_MAX_BYTES": int(get("IMPORT_MAX_BYTES", str(50 * 1024 * 1024)) or 0),
         # scrypt with Werkzeug's default cost; the tests lower the cost to stay fast.
         "PASSWORD_HASH_METHOD": "scrypt",
         # Logs: JSON lines (production) or readable lines, from this level up

@@ -7,25 +7,12 @@ import click
 from flask.cli import AppGroup
 
 from matchmaker.extensions import db
-from matchmaker.interchange.csv_tables import (
-    CSVError,
-    document_from_tables,
-    tables_from_directory,
-    tables_from_document,
-)
+from matchmaker.interchange.csv_tables import tables_from_document
+from matchmaker.interchange.document import UnreadableFile
+from matchmaker.interchange.files import read_path
 from matchmaker.interchange.services import ImportRefused, export_document, import_document
 
 data_cli = AppGroup("data", help="Import and export organisations and listings.")
-
-
-def read_document(path: Path) -> object:
-    """A JSON file, or a folder holding organisations.csv, contacts.csv and listings.csv."""
-    if path.is_dir():
-        return document_from_tables(tables_from_directory(path))
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise click.ClickException(f"{path} is not valid JSON: {error}") from error
 
 
 @data_cli.command("import")
@@ -35,16 +22,16 @@ def read_document(path: Path) -> object:
 def import_command(path: Path, dry_run: bool, unverified: bool) -> None:
     """Import PATH (JSON file, or folder of CSV files), all or nothing."""
     try:
-        document = read_document(path)
+        document = read_path(path)
         report = import_document(document, verify=not unverified)
-    except CSVError as error:
-        raise click.ClickException(str(error)) from error
+    except UnreadableFile as error:
+        raise click.ClickException(f"{path}: {error}") from error
     except ImportRefused as refused:
         db.session.rollback()
         for line in refused.problems.lines():
             click.echo(line, err=True)
         raise click.ClickException(
-            f"{len(refused.problems.items)} problem(s) found; nothing was imported."
+            f"{refused.problems.total} problem(s) found; nothing was imported."
         ) from refused
     if dry_run:
         db.session.rollback()

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
-from pathlib import Path
 from typing import Any
 
 from matchmaker.core.spreadsheets import csv_text, restore_cell
@@ -18,6 +16,7 @@ from matchmaker.interchange.document import (
     FORMAT,
     LISTING_COLUMNS,
     ORGANISATION_COLUMNS,
+    UnreadableFile,
 )
 
 CONTACT_TABLE_COLUMNS = ("organisation", *CONTACT_COLUMNS)
@@ -29,42 +28,52 @@ TABLES = {
 LIST_COLUMNS = {"themes", "sought_kinds"}
 
 
-class CSVError(ValueError):
+class CSVError(UnreadableFile):
     """The CSV files cannot be read as tables."""
 
 
-def _rows(text: str, table: str) -> list[dict[str, str]]:
+def _rows(text: str, table: str, max_rows: int) -> list[dict[str, str]]:
+    """The rows of one table, read one at a time and refused past ``max_rows``."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [
-        c
-        for c in ("ref", "name")
-        if table == "organisations" and c not in (reader.fieldnames or [])
-    ]
-    if missing:
-        raise CSVError(f"{table}.csv: missing column(s) {', '.join(missing)}")
-    return [
-        {k: restore_cell((v or "").strip()) for k, v in row.items() if k is not None}
-        for row in reader
-    ]
+    rows = []
+    try:
+        missing = [
+            c
+            for c in ("ref", "name")
+            if table == "organisations" and c not in (reader.fieldnames or [])
+        ]
+        if missing:
+            raise CSVError(f"{table}.csv: missing column(s) {', '.join(missing)}")
+        for row in reader:
+            if len(rows) == max_rows:
+                raise CSVError(
+                    f"{table}.csv has more than {max_rows} rows; split it into smaller files"
+                )
+            rows.append(
+                {k: restore_cell((v or "").strip()) for k, v in row.items() if k is not None}
+            )
+    except csv.Error as error:  # e.g. a cell over the reader's 128 kB limit
+        raise CSVError(f"{table}.csv, line {reader.line_num}: cannot be read ({error})") from error
+    return rows
 
 
-def document_from_tables(tables: dict[str, str]) -> dict[str, Any]:
+def document_from_tables(tables: dict[str, str], *, max_rows: int) -> dict[str, Any]:
     """Build the interchange document from the texts of the CSV files (by table name)."""
     if "organisations" not in tables and "listings" not in tables:
         raise CSVError("expected organisations.csv and/or listings.csv")
     organisations = []
     by_ref: dict[str, dict[str, Any]] = {}
-    for row in _rows(tables.get("organisations", ""), "organisations"):
+    for row in _rows(tables.get("organisations", ""), "organisations", max_rows):
         record: dict[str, Any] = {k: (v or None) for k, v in row.items()}
         record["contacts"] = []
         organisations.append(record)
         by_ref[row.get("ref", "")] = record
-    for row in _rows(tables.get("contacts", ""), "contacts"):
+    for row in _rows(tables.get("contacts", ""), "contacts", max_rows):
         owner = by_ref.get(row.pop("organisation", ""))
         if owner is not None:
             owner["contacts"].append({k: (v or None) for k, v in row.items()})
     listings = []
-    for row in _rows(tables.get("listings", ""), "listings"):
+    for row in _rows(tables.get("listings", ""), "listings", max_rows):
         record = {}
         for key, value in row.items():
             if key in LIST_COLUMNS:
@@ -91,26 +100,3 @@ def tables_from_document(document: dict[str, Any]) -> dict[str, str]:
         name: csv_text(columns, ([row.get(c) for c in columns] for row in rows[name]))
         for name, columns in TABLES.items()
     }
-
-
-def tables_from_directory(path: Path) -> dict[str, str]:
-    return {
-        name: (path / f"{name}.csv").read_text(encoding="utf-8")
-        for name in TABLES
-        if (path / f"{name}.csv").exists()
-    }
-
-
-def tables_from_zip(data: bytes) -> dict[str, str]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise CSVError("the file is not a zip archive of CSV files") from error
-    tables = {}
-    for info in archive.infolist():
-        name = Path(info.filename).name
-        if name.endswith(".csv") and name[:-4] in TABLES:
-            if info.file_size > 50 * 1024 * 1024:
-                raise CSVError(f"{name} is larger than 50 MB")
-            tables[name[:-4]] = archive.read(info).decode("utf-8-sig")
-    return tables

@@ -52,18 +52,36 @@ CONTACT_FIELDS = set(CONTACT_COLUMNS)
 LISTING_FIELDS = set(LISTING_COLUMNS)
 
 
+# A file with a million mistakes is described by its first ones; keeping every one of them
+# (and showing them on a page) would cost more memory than the import itself.
+SHOWN_PROBLEMS = 100
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as an interchange document (nothing is saved)."""
+
+
 @dataclass
 class Problems:
     items: list[tuple[str, str]] = field(default_factory=list)
+    total: int = 0
 
     def add(self, path: str, message: str) -> None:
-        self.items.append((path, message))
+        self.total += 1
+        if len(self.items) < SHOWN_PROBLEMS:
+            self.items.append((path, message))
 
     def __bool__(self) -> bool:
-        return bool(self.items)
+        return self.total > 0
 
     def lines(self) -> list[str]:
-        return [f"{path}: {message}" for path, message in self.items]
+        shown = [f"{path}: {message}" for path, message in self.items]
+        if self.total > len(self.items):
+            shown.append(
+                f"... and {self.total - len(self.items)} more problem(s), {self.total} in all; "
+                f"only the first {len(self.items)} are listed"
+            )
+        return shown
 
 
 def _text(
@@ -140,11 +158,41 @@ def _list(record: dict[str, Any], key: str, path: str, problems: Problems) -> li
     return value
 
 
-def validate_document(document: Any, themes: dict[str, Theme]) -> tuple[dict[str, Any], Problems]:
-    """Check ``document``; return it cleaned (stripped text, parsed dates) and its problems."""
+def count_records(document: dict[str, Any]) -> int:
+    """Organisations, their contacts and listings (whatever their shape)."""
+    organisations = document.get("organisations")
+    listings = document.get("listings")
+    count = 0
+    for items in (organisations, listings):
+        if isinstance(items, list):
+            count += len(items)
+    if isinstance(organisations, list):
+        for record in organisations:
+            contacts = record.get("contacts") if isinstance(record, dict) else None
+            if isinstance(contacts, list):
+                count += len(contacts)
+    return count
+
+
+def validate_document(
+    document: Any, themes: dict[str, Theme], *, max_records: int | None = None
+) -> tuple[dict[str, Any], Problems]:
+    """Check ``document``; return it cleaned (stripped text, parsed dates) and its problems.
+
+    A document of more than ``max_records`` organisations, contacts and listings (when given)
+    is refused before any of them is checked.
+    """
     problems = Problems()
     if not isinstance(document, dict):
         problems.add("(document)", "must be a JSON object with organisations and listings")
+        return {}, problems
+    records = count_records(document)
+    if max_records is not None and records > max_records:
+        problems.add(
+            "(document)",
+            f"has {records} organisations, contacts and listings; at most {max_records} "
+            "can be imported at once (split the file)",
+        )
         return {}, problems
     _unknown(document, {"format", "organisations", "listings"}, "(document)", problems)
     if document.get("format", FORMAT) != FORMAT:

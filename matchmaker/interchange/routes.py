@@ -9,13 +9,9 @@ from flask_babel import gettext as _
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.extensions import db
-from matchmaker.interchange.csv_tables import (
-    TABLES,
-    CSVError,
-    document_from_tables,
-    tables_from_document,
-    tables_from_zip,
-)
+from matchmaker.interchange.csv_tables import TABLES, tables_from_document
+from matchmaker.interchange.document import UnreadableFile
+from matchmaker.interchange.files import read_upload
 from matchmaker.interchange.forms import ImportForm
 from matchmaker.interchange.services import ImportRefused, export_document, import_document
 
@@ -36,21 +32,16 @@ def import_file() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("interchange/index.html", form=form, tables=list(TABLES)), 422
     upload = form.file.data
-    data = upload.read()
     problems: list[str] = []
+    problem_total = 0
     report = None
     try:
-        if upload.filename.lower().endswith(".zip"):
-            document = document_from_tables(tables_from_zip(data))
-        else:
-            document = json.loads(data.decode("utf-8-sig"))
+        document = read_upload(upload.filename, upload.read())
         report = import_document(document, actor=acting_user(), verify=not form.unverified.data)
-    except (CSVError, UnicodeDecodeError) as error:
-        problems = [str(error)]
-    except json.JSONDecodeError as error:
-        problems = [_("The file is not valid JSON: %(error)s", error=str(error))]
+    except UnreadableFile as error:
+        problems, problem_total = [str(error)], 1
     except ImportRefused as refused:
-        problems = refused.problems.lines()
+        problems, problem_total = refused.problems.lines(), refused.problems.total
     if problems or form.dry_run.data:
         db.session.rollback()
     else:
@@ -67,6 +58,7 @@ def import_file() -> ResponseReturnValue:
         form=ImportForm(formdata=None),
         tables=list(TABLES),
         problems=problems,
+        problem_total=problem_total,
         report=report,
         dry_run=form.dry_run.data,
     ), 422 if problems else 200

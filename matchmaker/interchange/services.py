@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
@@ -32,7 +33,7 @@ class ImportRefused(Exception):
     """The document has problems; nothing was saved."""
 
     def __init__(self, problems: Problems) -> None:
-        super().__init__(f"{len(problems.items)} problem(s)")
+        super().__init__(f"{problems.total} problem(s)")
         self.problems = problems
 
 
@@ -71,7 +72,9 @@ def import_document(
     importing the same document twice changes nothing. The caller commits (or rolls back).
     """
     themes = {t.slug: t for t in all_themes()}
-    clean, problems = validate_document(document, themes)
+    clean, problems = validate_document(
+        document, themes, max_records=current_app.config["IMPORT_MAX_RECORDS"]
+    )
     if problems:
         raise ImportRefused(problems)
     report = ImportReport()
