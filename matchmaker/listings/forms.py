@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -18,7 +19,12 @@ from matchmaker.core.forms import SingleLine
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
 from matchmaker.listings.search import STATUS_FILTERS
-from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
+from matchmaker.listings.services import (
+    DESCRIPTION_LENGTH,
+    MAX_THEMES,
+    TITLE_LENGTH,
+    new_submission_key,
+)
 from matchmaker.organisations.forms import country_select_choices, kind_choices
 
 
@@ -34,6 +40,8 @@ def theme_choices(themes: list[Theme]) -> dict[str, str]:
 
 
 class ListingForm(FlaskForm):
+    # A new key each time the empty form is shown; sending the same form again reuses it.
+    submission_key = HiddenField(default=new_submission_key)
     title = StringField(
         _l("Title"),
         validators=[

@@ -118,6 +118,14 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.Index("ix_listings_kind_status", "kind", "status"),
         sa.Index("ix_listings_organisation_id", "organisation_id"),
+        # One listing per filled-in form: a form sent twice (Back, then Submit again; a double
+        # click) carries the same key and cannot make a second listing, even at the same moment.
+        sa.Index(
+            "ix_listings_organisation_id_submission_key",
+            "organisation_id",
+            "submission_key",
+            unique=True,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -145,6 +153,8 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     # The significant words of the title and description, as the matcher compares them
     # (matching/text.py), kept up to date whenever the listing is saved through the ORM.
     match_words: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    # The one-time key of the form that created the listing (None for imports and older rows).
+    submission_key: Mapped[str | None] = mapped_column(sa.String(64), deferred=True)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     themes: Mapped[list[Theme]] = relationship(

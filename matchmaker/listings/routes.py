@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
@@ -124,19 +125,27 @@ def create(organisation_id: int, kind: str) -> ResponseReturnValue:
         abort(403)
     form = _form_class(listing_kind)(themes=services.all_themes(include_retired=False))
     if form.validate_on_submit():
+        key = services.usable_submission_key(form.submission_key.data)
         try:
             listing = services.create_listing(
                 organisation=organisation,
                 actor=acting_user(),
                 kind=listing_kind,
+                submission_key=key,
                 **_form_values(form),
             )
+            db.session.commit()
         except DomainError as error:
             show_domain_error(form, error)
+        except IntegrityError:
+            # The same form, sent twice at once: the other request created the listing.
+            db.session.rollback()
+            earlier = services.submitted_listing(organisation=organisation, submission_key=key)
+            if earlier is None:
+                raise
+            return _published(earlier)
         else:
-            db.session.commit()
-            flash(_("Your %(kind)s is published.", kind=listing_kind.label.lower()), "success")
-            return redirect(url_for("listings.show", listing_id=listing.id))
+            return _published(listing)
     return render_template(
         "listings/form.html",
         form=form,
@@ -145,6 +154,11 @@ def create(organisation_id: int, kind: str) -> ResponseReturnValue:
         listing=None,
         similar=_similar_for(form, listing_kind, None),
     ), form_status(form)
+
+
+def _published(listing: Listing) -> ResponseReturnValue:
+    flash(_("Your %(kind)s is published.", kind=listing.kind.label.lower()), "success")
+    return redirect(url_for("listings.show", listing_id=listing.id))
 
 
 def _similar_for(form: ListingForm, kind: ListingKind, exclude_id: int | None) -> list[Listing]:

@@ -8,6 +8,8 @@ withdrawn.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -35,6 +37,8 @@ from matchmaker.organisations.models import Organisation, OrganisationKind
 MAX_THEMES = 3
 TITLE_LENGTH = (5, 120)
 DESCRIPTION_LENGTH = (20, 5000)
+# What new_submission_key() makes: 24 random bytes, URL-safe base64 (32 characters).
+SUBMISSION_KEY = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 # Themes ------------------------------------------------------------------------------------
@@ -134,6 +138,29 @@ def _check_language(language: str) -> str:
     return language
 
 
+def new_submission_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def usable_submission_key(value: str | None) -> str | None:
+    """A key as :func:`new_submission_key` makes them, or None for anything else."""
+    if value and SUBMISSION_KEY.fullmatch(value):
+        return value
+    return None
+
+
+def submitted_listing(*, organisation: Organisation, submission_key: str | None) -> Listing | None:
+    """The listing an earlier sending of the same form created, if any."""
+    if submission_key is None:
+        return None
+    return db.session.scalar(
+        sa.select(Listing).where(
+            Listing.organisation_id == organisation.id,
+            Listing.submission_key == submission_key,
+        )
+    )
+
+
 def create_listing(
     *,
     organisation: Organisation,
@@ -147,7 +174,12 @@ def create_listing(
     deadline: date | None = None,
     sought_kinds: Sequence[OrganisationKind] = (),
     language: str = DEFAULT_LANGUAGE,
+    submission_key: str | None = None,
 ) -> Listing:
+    """A new listing, or the one this very form already created (sent twice)."""
+    earlier = submitted_listing(organisation=organisation, submission_key=submission_key)
+    if earlier is not None:
+        return earlier
     if kind == ListingKind.CHALLENGE:
         if organisation.kind != OrganisationKind.PUBLIC_AGENCY:
             raise DomainError(_("Only public agencies post challenges."))
@@ -165,6 +197,7 @@ def create_listing(
         expires_on=expires_on,
         deadline=deadline if kind == ListingKind.CHALLENGE else None,
         created_by=actor,
+        submission_key=submission_key,
         themes=resolve_themes(themes),
         sought=[SoughtKind(kind=k) for k in dict.fromkeys(sought_kinds)]
         if kind == ListingKind.CHALLENGE

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
@@ -172,6 +173,18 @@ def reject(proposal_id: int) -> ResponseReturnValue:
     return _decide(proposal_id, "reject")
 
 
+def _answered(
+    organisation: Organisation, decision: ResponseDecision, proposal_id: int
+) -> ResponseReturnValue:
+    flash(
+        _("You accepted on behalf of %(name)s.", name=organisation.name)
+        if decision == ResponseDecision.ACCEPTED
+        else _("You declined on behalf of %(name)s.", name=organisation.name),
+        "success",
+    )
+    return redirect(url_for("proposals.show", proposal_id=proposal_id))
+
+
 @bp.post(
     "/proposals/<int:proposal_id>/organisations/<int:organisation_id>/<any(accept, decline):answer>"
 )
@@ -179,31 +192,44 @@ def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseRetur
     proposal = _load(proposal_id)
     allowed = {o.id: o for o in permissions.organisations_to_respond(current_user, proposal)}
     if organisation_id not in allowed:
-        abort(403)
+        # Sent again after the answer was recorded (Back and Submit, a double click):
+        # the same answer as the first time, or 403 for someone who was never asked.
+        parties = {o.id: o for o in permissions.party_organisations(current_user, proposal)}
+        recorded = (
+            services.recorded_response(proposal=proposal, organisation=parties[organisation_id])
+            if organisation_id in parties
+            else None
+        )
+        if recorded is None:
+            abort(403)
+        return _answered(parties[organisation_id], recorded.decision, proposal_id)
     organisation: Organisation = allowed[organisation_id]
     form = RespondForm(prefix=f"r{organisation.id}")
+    decision = ResponseDecision.ACCEPTED if answer == "accept" else ResponseDecision.DECLINED
     if form.validate_on_submit():
         try:
             services.respond(
                 proposal=proposal,
                 organisation=organisation,
                 actor=acting_user(),
-                decision=ResponseDecision.ACCEPTED
-                if answer == "accept"
-                else ResponseDecision.DECLINED,
+                decision=decision,
                 message=form.message.data,
             )
+            db.session.commit()
         except DomainError as error:
             show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("You accepted on behalf of %(name)s.", name=organisation.name)
-                if answer == "accept"
-                else _("You declined on behalf of %(name)s.", name=organisation.name),
-                "success",
+        except (IntegrityError, StaleDataError):
+            # The same answer sent twice at once (a double click, a retry): one of them is
+            # recorded, and this one is answered as if it had been.
+            db.session.rollback()
+            recorded = services.recorded_response(
+                proposal=db.session.get(Proposal, proposal_id), organisation=organisation
             )
-            return redirect(url_for("proposals.show", proposal_id=proposal.id))
+            if recorded is None:
+                raise
+            return _answered(organisation, recorded.decision, proposal_id)
+        else:
+            return _answered(organisation, decision, proposal_id)
     return _page(proposal, respond_forms={organisation.id: form}), 422
 
 

@@ -193,6 +193,15 @@ def reject_proposal(
     )
 
 
+def recorded_response(
+    *, proposal: Proposal | None, organisation: Organisation
+) -> ProposalResponse | None:
+    """The answer ``organisation`` gave to ``proposal``, if it has answered."""
+    if proposal is None:
+        return None
+    return next((r for r in proposal.responses if r.organisation_id == organisation.id), None)
+
+
 def respond(
     *,
     proposal: Proposal,
@@ -211,7 +220,7 @@ def respond(
         )
     if organisation.id not in {p.organisation_id for p in proposal.parties}:
         raise DomainError(_("This organisation is not a party to the proposal."))
-    if any(r.organisation_id == organisation.id for r in proposal.responses):
+    if recorded_response(proposal=proposal, organisation=organisation) is not None:
         raise DomainError(_("%(name)s has already answered.", name=organisation.name))
     message = (message or "").strip() or None
     if decision == ResponseDecision.DECLINED and not message:

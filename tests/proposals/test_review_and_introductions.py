@@ -198,7 +198,10 @@ def test_a_party_answers_only_for_its_own_organisation_and_once(app: Flask, worl
     assert rosie.post(url).status_code == 403
     own = f"/proposals/{proposal.id}/organisations/{world['network'].id}/accept"
     assert rosie.post(own).status_code == 302
-    assert rosie.post(own).status_code == 403
+    # Sent again: the first answer stands and is shown again (L4), nothing new is recorded.
+    assert rosie.post(own).status_code == 302
+    db.session.refresh(proposal)
+    assert len(proposal.responses) == 1
     assert _as(app, make_user()).post(own).status_code == 404
 
 

@@ -1,0 +1,225 @@
+"""Odd values in every form field and query parameter of the main pages, sent as a member and
+as a coordinator: the app may refuse them (4xx) but never fails (500).
+
+The forms are found by reading the pages themselves, so a new form or field is fuzzed without
+touching this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matchmaker.accounts.models import Role
+from matchmaker.extensions import db
+from matchmaker.listings.models import Listing
+from tests.factories import make_user
+from tests.proposals.test_review_and_introductions import _approve, _as, world
+
+__all__ = ["world"]
+
+ODD_VALUES = [
+    "",
+    " ",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "9" * 5000,
+    "1e309",
+    "NaN",
+    "' OR '1'='1",
+    "1; DROP TABLE users; --",
+    '"><script>alert(1)</script>',
+    "{{7*7}}",
+    "%s%s%s%n",
+    "../../etc/passwd",
+    "\x00",
+    "a\x00b",
+    "line\r\nInjected: header",
+    "\u202eevil",
+    "\ud7ff\ufffd",
+    "x" * 100_000,
+    '=HYPERLINK("http://evil.example")',
+    "2026-02-30",
+    "9999-12-31",
+    "http://evil.example/",
+    "javascript:alert(1)",
+]
+odd_text = st.one_of(
+    st.sampled_from(ODD_VALUES),
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=50),
+    st.integers().map(str),
+)
+
+
+@dataclass
+class Form:
+    page: str
+    method: str
+    action: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+
+class FormParser(HTMLParser):
+    """Every form of a page, with its fields and their current (or first offered) values."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.page = page
+        self.forms: list[Form] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            action = found.get("action") or self.page
+            self.forms.append(Form(self.page, found.get("method", "get").upper(), action))
+        elif not self.forms:
+            return
+        elif tag in ("input", "textarea", "select") and found.get("name"):
+            if found.get("type") in ("submit", "file"):
+                return
+            values = self.forms[-1].fields.setdefault(found["name"], [])
+            if tag == "select":
+                self._select = found["name"]
+            elif found.get("type") not in ("checkbox", "radio") or "checked" in found:
+                values.append(found.get("value", ""))
+        elif tag == "option" and self._select:
+            values = self.forms[-1].fields[self._select]
+            if not values:
+                values.append(found.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+
+MEMBER_PAGES = [
+    "/",
+    "/needs",
+    "/offers",
+    "/challenges",
+    "/organisations",
+    "/organisations/new",
+    "/my/organisations",
+    "/my/proposals",
+    "/account",
+    "/notifications",
+    "/organisations/{network}",
+    "/organisations/{network}/edit",
+    "/organisations/{network}/members",
+    "/organisations/{network}/listings/new/need",
+    "/organisations/{network}/listings/new/offer",
+    "/listings/{listing}",
+    "/listings/{listing}/edit",
+    "/proposals/{proposal}",
+]
+COORDINATOR_PAGES = [
+    "/coordination/proposals",
+    "/coordination/organisations",
+    "/coordination/data",
+    "/coordination/dashboard",
+    "/coordination/matching",
+    "/coordination/audit",
+    "/admin/users",
+    "/admin/themes",
+    "/proposals/{proposal}",
+    "/organisations/{network}",
+]
+# Forms that end the session the fuzzer works in.
+SKIPPED_ACTIONS = ("/logout",)
+
+
+def _forms(client: FlaskClient, pages: list[str], ids: dict[str, int]) -> list[Form]:
+    forms = []
+    for template in pages:
+        page = template.format(**ids)
+        response = client.get(page)
+        assert response.status_code == 200, page
+        parser = FormParser(page)
+        parser.feed(response.get_data(as_text=True))
+        forms += [
+            form
+            for form in parser.forms
+            if form.fields and not urlsplit(form.action).path.endswith(SKIPPED_ACTIONS)
+        ]
+    return forms
+
+
+def _ids(world: dict[str, Any]) -> dict[str, int]:
+    listing = db.session.scalar(
+        sa.select(Listing.id).where(Listing.organisation_id == world["network"].id)
+    )
+    return {"network": world["network"].id, "listing": listing, "proposal": world["proposal"].id}
+
+
+def _send(client: FlaskClient, form: Form, name: str, value: str) -> int:
+    data = {key: values[:1] for key, values in form.fields.items()}
+    data[name] = [value]
+    path = urlsplit(form.action).path
+    if form.method == "GET":
+        response = client.get(path, query_string=data)
+    else:
+        response = client.post(path, data=data)
+    return response.status_code
+
+
+@pytest.fixture
+def sessions(app: Flask, world: dict[str, Any]) -> dict[str, Any]:
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    ids = _ids(world)
+    member = _as(app, world["network_owner"])
+    coordinator = _as(app, make_user(role=Role.ADMIN))
+    return {
+        "member": (member, _forms(member, MEMBER_PAGES, ids)),
+        "coordinator": (coordinator, _forms(coordinator, COORDINATOR_PAGES, ids)),
+    }
+
+
+FUZZ_SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.mark.parametrize("who", ["member", "coordinator"])
+@FUZZ_SETTINGS
+@given(data=st.data())
+def test_odd_values_in_any_field_never_fail(
+    sessions: dict[str, Any], who: str, data: st.DataObject
+) -> None:
+    client, forms = sessions[who]
+    assert len(forms) >= 8
+    form = data.draw(st.sampled_from(forms), label="form")
+    names = sorted({*form.fields, "page"} if form.method == "GET" else form.fields)
+    name = data.draw(st.sampled_from(names), label="field")
+    value = data.draw(odd_text, label="value")
+    status = _send(client, form, name, value)
+    assert status < 500, (form.method, form.action, name, value)
+
+
+@pytest.mark.parametrize("who", ["member", "coordinator"])
+def test_every_field_of_every_form_survives_each_odd_value(
+    sessions: dict[str, Any], who: str
+) -> None:
+    """The exhaustive pass: each field, each listed odd value (no sampling)."""
+    client, forms = sessions[who]
+    failures = []
+    for form in forms:
+        for name in sorted(form.fields):
+            for value in ODD_VALUES:
+                status = _send(client, form, name, value)
+                if status >= 500:
+                    failures.append((form.method, form.action, name, value[:40], status))
+    assert failures == []
