@@ -75,13 +75,13 @@ def _import_models() -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from matchmaker.core import auth, errors, i18n, logs, numbers, security
+    from matchmaker.core import arguments, auth, errors, i18n, logs, security
     from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     # First, so the request id is set before any other hook can answer the request.
     logs.init_app(app)
     # Before any blueprint: rules pick their converters when they are added.
-    numbers.init_app(app)
+    arguments.init_app(app)
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -9,11 +9,11 @@ from matchmaker.accounts.forms import RoleForm
 from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import normalise_email, set_role
 from matchmaker.core import outbox
+from matchmaker.core.arguments import paginate, text_arg
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.core.models import OutboxMessage
-from matchmaker.core.numbers import paginate
 from matchmaker.extensions import db
 from matchmaker.listings import services as listing_services
 from matchmaker.listings.forms import EditThemeForm, ThemeForm
@@ -26,7 +26,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/users")
 @require_role(Role.ADMIN)
 def list_users() -> ResponseReturnValue:
-    query = request.args.get("q", "").strip()
+    query = text_arg("q")
     statement = sa.select(User).order_by(User.email)
     if query:
         statement = statement.where(User.email.contains(normalise_email(query), autoescape=True))

@@ -5,9 +5,9 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from matchmaker.accounts.models import Role, User
+from matchmaker.core.arguments import paginate, text_arg
 from matchmaker.core.auth import require_role
 from matchmaker.core.models import AuditEvent
-from matchmaker.core.numbers import paginate
 from matchmaker.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/coordination/audit")
@@ -16,9 +16,9 @@ bp = Blueprint("audit", __name__, url_prefix="/coordination/audit")
 @bp.get("")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def index() -> ResponseReturnValue:
-    action = request.args.get("action", "").strip()
-    subject = request.args.get("subject", "").strip()
-    actor = request.args.get("actor", "").strip().lower()
+    action = text_arg("action")
+    subject = text_arg("subject")
+    actor = text_arg("actor").lower()
     statement = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
     if action:
         statement = statement.where(AuditEvent.action.contains(action, autoescape=True))

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.validators import ValidationError
+from wtforms import SelectField
+from wtforms.validators import Optional, ValidationError
 
 from matchmaker.core.errors import DomainError
 from matchmaker.core.text import has_control_characters
@@ -41,3 +42,20 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
 def form_status(form: FlaskForm) -> int:
     """200 for a fresh form; 422 when a submitted one is shown again with its errors."""
     return 422 if form.is_submitted() else 200
+
+
+class FilterChoiceField(SelectField):
+    """A choice of a filter form, where empty means "any".
+
+    Surrounding blanks are dropped before the choice is checked: WTForms' ``Optional`` treats a
+    blank as empty and skips the check, which let ``?kind=%20`` reach the query as a kind.
+    """
+
+    def __init__(self, label: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("validators", [Optional()])
+        super().__init__(label, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = self.data.strip()

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
-from matchmaker.core.forms import SingleLine
+from matchmaker.core.forms import FilterChoiceField, SingleLine
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
 from matchmaker.listings.search import STATUS_FILTERS
@@ -124,13 +124,13 @@ class ListingFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search"), validators=[SingleLine(), Optional(), Length(max=200)])
-    theme = SelectField(_l("Theme"), validators=[Optional()])
-    organisation_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
-    country = SelectField(_l("Country"), validators=[Optional()])
+    theme = FilterChoiceField(_l("Theme"))
+    organisation_kind = FilterChoiceField(_l("Kind of organisation"))
+    country = FilterChoiceField(_l("Country"))
     region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
-    scope = SelectField(_l("Scope"), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
-    sort = SelectField(_l("Sort by"), validators=[Optional()])
+    scope = FilterChoiceField(_l("Scope"))
+    status = FilterChoiceField(_l("Status"))
+    sort = FilterChoiceField(_l("Sort by"))
 
     def __init__(self, *args: Any, themes: list[Theme], challenges: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

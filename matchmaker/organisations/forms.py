@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
-from matchmaker.core.forms import SingleLine
+from matchmaker.core.forms import FilterChoiceField, SingleLine
 from matchmaker.core.i18n import country_choices
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
@@ -155,8 +155,8 @@ class DirectoryFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Name"), validators=[SingleLine(), Optional(), Length(max=200)])
-    kind = SelectField(_l("Kind"), validators=[Optional()])
-    country = SelectField(_l("Country"), validators=[Optional()])
+    kind = FilterChoiceField(_l("Kind"))
+    country = FilterChoiceField(_l("Country"))
     region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.accounts.models import Role
+from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
-from matchmaker.core.numbers import paginate
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import permissions, services

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from matchmaker.core.forms import SingleLine
+from matchmaker.core.forms import FilterChoiceField, SingleLine
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
 from matchmaker.organisations.forms import country_select_choices, kind_choices
 from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
@@ -84,11 +84,11 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    template = SelectField(_l("Template"), validators=[Optional()])
-    theme = SelectField(_l("Theme"), validators=[Optional()])
-    country = SelectField(_l("Country"), validators=[Optional()])
+    template = FilterChoiceField(_l("Template"))
+    theme = FilterChoiceField(_l("Theme"))
+    country = FilterChoiceField(_l("Country"))
     region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
-    organisation_kind = SelectField(_l("Kind of organisation"), validators=[Optional()])
+    organisation_kind = FilterChoiceField(_l("Kind of organisation"))
     min_score = IntegerField(_l("Minimum score"), validators=[Optional(), NumberRange(0, 100)])
 
     def __init__(

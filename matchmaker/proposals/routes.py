@@ -10,12 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
+from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
-from matchmaker.core.numbers import paginate
 from matchmaker.extensions import db
 from matchmaker.listings.services import all_themes
 from matchmaker.matching import settings as matching_settings

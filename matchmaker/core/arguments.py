@@ -1,9 +1,9 @@
-"""Integers read from URLs and query strings, bounded to what the database can hold.
+"""Values read from URLs and query strings, bounded to what the database can hold.
 
 Ids are PostgreSQL ``integer`` columns: a larger number in a URL can never name a row, and
 passed on to the database it overflows (a 500 on SQLite and PostgreSQL alike). The ``int`` URL
 converter is replaced app-wide by one that answers 404 for such numbers, and query arguments
-(``page``, ids) go through :func:`int_arg`.
+(``page``, ids) go through :func:`int_arg`; free-text query arguments through :func:`text_arg`.
 """
 
 from __future__ import annotations
@@ -52,6 +52,15 @@ class BoundedIntConverter(IntegerConverter):
 def int_arg(name: str, *, low: int = 1, high: int = MAX_ID) -> int | None:
     """The query argument ``name`` as a bounded integer; None when absent or unusable."""
     return parse_bounded_int(request.args.get(name), low=low, high=high)
+
+
+def text_arg(name: str, *, max_length: int = 200) -> str:
+    """The query argument ``name``, stripped and cut to ``max_length`` characters.
+
+    Search terms end up in LIKE patterns, which databases refuse past a length (SQLite at
+    50,000 bytes); no real search is longer than a line.
+    """
+    return request.args.get(name, "").strip()[:max_length]
 
 
 def page_arg() -> int:
