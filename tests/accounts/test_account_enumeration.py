@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug import security
 
 from matchmaker.accounts import models, services
 from matchmaker.accounts.models import User
 from matchmaker.extensions import db
-from tests.conftest import Outbox
+from tests.conftest import Outbox, free_port
 from tests.factories import make_user
 
 SIGNUP = {
@@ -103,3 +104,16 @@ def test_m4_forgot_password_answers_the_same_for_known_unknown_and_inactive_addr
     assert answers["known@example.org"][0] == 200
     assert len(outbox.to("known@example.org")) == 1
     assert len(outbox) == 1
+
+
+def test_m4_forgot_password_answers_the_same_while_the_mail_server_is_down(
+    app: Flask, client: FlaskClient
+) -> None:
+    make_user(email="known@example.org")
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there
+    known = client.post("/forgot-password", data={"email": "known@example.org"})
+    unknown = client.post("/forgot-password", data={"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_data(as_text=True).replace("known@", "nobody@") == unknown.get_data(
+        as_text=True
+    )
