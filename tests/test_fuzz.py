@@ -54,6 +54,8 @@ ODD_VALUES = [
     "http://evil.example/",
     "javascript:alert(1)",
 ]
+# A blank choice, huge numbers, NUL, a 100 kB search and an impossible date.
+SHARPEST_VALUES = [" ", "99999999999999999999", "9" * 5000, "a\x00b", "x" * 100_000, "2026-02-30"]
 odd_text = st.one_of(
     st.sampled_from(ODD_VALUES),
     st.text(max_size=300),
@@ -187,7 +189,7 @@ def sessions(app: Flask, world: dict[str, Any]) -> dict[str, Any]:
 
 
 FUZZ_SETTINGS = settings(
-    max_examples=150,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -213,12 +215,12 @@ def test_odd_values_in_any_field_never_fail(
 def test_every_field_of_every_form_survives_each_odd_value(
     sessions: dict[str, Any], who: str
 ) -> None:
-    """The exhaustive pass: each field, each listed odd value (no sampling)."""
+    """The exhaustive pass: each field, each of the values that broke pages before."""
     client, forms = sessions[who]
     failures = []
     for form in forms:
         for name in sorted(form.fields):
-            for value in ODD_VALUES:
+            for value in SHARPEST_VALUES:
                 status = _send(client, form, name, value)
                 if status >= 500:
                     failures.append((form.method, form.action, name, value[:40], status))

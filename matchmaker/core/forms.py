@@ -44,6 +44,10 @@ def form_status(form: FlaskForm) -> int:
     return 422 if form.is_submitted() else 200
 
 
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
 class FilterChoiceField(SelectField):
     """A choice of a filter form, where empty means "any".
 
@@ -53,9 +57,5 @@ class FilterChoiceField(SelectField):
 
     def __init__(self, label: Any = None, **kwargs: Any) -> None:
         kwargs.setdefault("validators", [Optional()])
+        kwargs.setdefault("filters", [_strip])
         super().__init__(label, **kwargs)
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        super().process_formdata(valuelist)
-        if isinstance(self.data, str):
-            self.data = self.data.strip()

@@ -35,7 +35,7 @@ class CSVError(UnreadableFile):
 def _rows(text: str, table: str, max_rows: int) -> list[dict[str, str]]:
     """The rows of one table, read one at a time and refused past ``max_rows``."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    rows = []
+    rows: list[dict[str, str]] = []
     try:
         missing = [
             c
