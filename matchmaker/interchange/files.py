@@ -40,10 +40,11 @@ def _max_records() -> int:
 
 
 def _too_large() -> UnreadableFile:
+    size = f"{_max_bytes() // 1024:,} kB"
     return UnreadableFile(
         _(
             "The file is larger than %(size)s once unzipped; split it into smaller files.",
-            size=f"{_max_bytes() // 1024:,} kB",
+            size=size,
         )
     )
 
