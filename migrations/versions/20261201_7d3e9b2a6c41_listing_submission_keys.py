@@ -4,7 +4,7 @@ A unique index rather than a unique constraint: SQLite adds one without rebuildi
 `listings` table (which would cascade to its themes and proposal parties).
 
 Revision ID: 7d3e9b2a6c41
-Revises: 9d2e41c7a0b5
+Revises: 912491e71d1d
 Create Date: 2026-12-01 20:40:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "7d3e9b2a6c41"
-down_revision = "9d2e41c7a0b5"
+down_revision = "912491e71d1d"
 branch_labels = None
 depends_on = None
 
