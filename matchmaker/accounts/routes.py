@@ -21,6 +21,7 @@ from flask_login import current_user, login_user, logout_user
 
 from matchmaker.accounts import services
 from matchmaker.accounts.forms import (
+    ROLE_LABELS,
     ChangeEmailForm,
     ChangePasswordForm,
     ForgotPasswordForm,
@@ -214,6 +215,7 @@ def _account_page(
         password_form=password_form or ChangePasswordForm(prefix="pw", formdata=None),
         email_form=email_form or ChangeEmailForm(prefix="em", formdata=None),
         resend_form=ResendConfirmationForm(),
+        role_label=ROLE_LABELS[current_user.role],
         language_form=LanguageForm(
             formdata=None,
             data={"language": current_user.language or "", "next": url_for("accounts.account")},

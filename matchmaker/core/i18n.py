@@ -112,11 +112,18 @@ def is_country_code(code: str) -> bool:
     return code in dict(_countries("en"))
 
 
+def format_number(value: object) -> object:
+    """Numbers as the reader writes them (12 345,5 in French); anything else as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_decimal(value)
+    return value
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["number"] = format_number
 
     @app.context_processor
     def inject_locale() -> dict[str, object]:

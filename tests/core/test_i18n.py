@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
@@ -192,3 +192,18 @@ def test_user_written_text_takes_its_own_direction(client: FlaskClient) -> None:
     assert '<h1 dir="auto">تقييم برنامج الإدماج المهني</h1>' in page
     assert 'dir="auto">تعاونية الأمل</a>' in page
     assert '<span dir="auto">طنجة</span>' in page
+
+
+def test_numbers_are_written_for_the_reader(app: Flask) -> None:
+    with app.test_request_context():
+        for language, expected in (("en", "12,345.5"), ("fr", "12\u202f345,5"), ("el", "12.345,5")):
+            with force_locale(language):
+                assert render_template_string("{{ 12345.5|number }}") == expected
+        assert render_template_string("{{ 'n/a'|number }}") == "n/a"
+
+
+def test_the_account_page_names_the_role_in_the_reader_language(
+    client: FlaskClient, login: Any
+) -> None:
+    login(make_user(role=Role.COORDINATOR, language="es"))
+    assert "<dd>Coordinador</dd>" in client.get("/account").get_data(as_text=True)
