@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
@@ -114,7 +115,7 @@ def is_country_code(code: str) -> bool:
 
 def format_number(value: object) -> object:
     """Numbers as the reader writes them (12 345,5 in French); anything else as it is."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return format_decimal(value)
     return value
 
