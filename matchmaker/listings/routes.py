@@ -17,9 +17,11 @@ from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services
 from matchmaker.listings.forms import ChallengeForm, ListingFilterForm, ListingForm
 from matchmaker.listings.models import Listing, ListingKind, Scope
+from matchmaker.matching.diagnosis import diagnose
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation, OrganisationKind
 from matchmaker.organisations.permissions import can_view_organisation
+from matchmaker.proposals.status import listing_proposals
 
 bp = Blueprint("listings", __name__)
 
@@ -94,10 +96,20 @@ def browse(kind_path: str) -> ResponseReturnValue:
 @public
 def show(listing_id: int) -> ResponseReturnValue:
     listing = _load(listing_id)
+    can_edit = permissions.can_edit_listing(current_user, listing)
+    matching = diagnosis = suggestions = None
+    if can_edit:
+        matching = listing_proposals(listing)
+        if not matching.total:
+            diagnosis = diagnose(listing)
+            suggestions = search.listings_by_ids(diagnosis.suggestions)
     return render_template(
         "listings/show.html",
         listing=listing,
-        can_edit=permissions.can_edit_listing(current_user, listing),
+        can_edit=can_edit,
+        matching=matching,
+        diagnosis=diagnosis,
+        suggestions=suggestions,
         status_form=ConfirmForm(),
         actions=[
             action

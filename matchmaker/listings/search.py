@@ -277,3 +277,15 @@ def open_counts_by_theme() -> list[dict[str, Any]]:
 def newest_challenges(limit: int = 5) -> list[Listing]:
     statement = browse_statement(ListingFilters(kind=ListingKind.CHALLENGE))
     return list(db.session.scalars(statement.limit(limit)))
+
+
+def listings_by_ids(ids: list[int]) -> list[Listing]:
+    """These listings with their organisations, in the order of ``ids``."""
+    if not ids:
+        return []
+    statement = sa.select(Listing).join(Listing.organisation).where(Listing.id.in_(ids))
+    found = {
+        listing.id: listing
+        for listing in db.session.scalars(statement.options(contains_eager(Listing.organisation)))
+    }
+    return [found[i] for i in ids if i in found]

@@ -26,7 +26,7 @@ from matchmaker.matching.tasks import FULL_RUN, PREVIEW
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation
-from matchmaker.proposals import permissions, services
+from matchmaker.proposals import permissions, services, status
 from matchmaker.proposals.forms import (
     ApproveForm,
     MatchingSettingsForm,
@@ -260,8 +260,13 @@ def add_outcome(proposal_id: int) -> ResponseReturnValue:
 
 @bp.get("/my/proposals")
 def mine() -> ResponseReturnValue:
+    listings = status.organisation_listings(m.organisation_id for m in current_user.memberships)
     return render_template(
-        "proposals/mine.html", groups=services.proposals_for(current_user), templates=TEMPLATES
+        "proposals/mine.html",
+        groups=services.proposals_for(current_user),
+        templates=TEMPLATES,
+        listings=listings,
+        matching=status.proposal_counts(listing.id for listing in listings),
     )
 
 
