@@ -30,6 +30,20 @@ class SingleLine:
             )
 
 
+class MultiLine:
+    """Refuses tabs and other control characters in text of several lines (line breaks are
+    fine): a right-to-left override or a NUL byte has no place in a message."""
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if field.data and has_control_characters(str(field.data), line_breaks=True):
+            raise ValidationError(
+                self.message or _l("Remove the tabs and control characters from this text.")
+            )
+
+
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
     """Attach a service's error to the field it names, or to the form as a whole."""
     field = form._fields.get(error.field) if error.field else None

@@ -13,10 +13,12 @@ def _is_control(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cf") and char not in JOINERS
 
 
-def has_control_characters(value: str) -> bool:
+def has_control_characters(value: str, *, line_breaks: bool = False) -> bool:
     """True when ``value`` holds a newline, a tab, another control character or an invisible
-    format character (such as a right-to-left override) that has no place on one line."""
-    return any(_is_control(char) for char in value)
+    format character (such as a right-to-left override) that has no place on one line. With
+    ``line_breaks``, newlines are allowed (text of several lines)."""
+    allowed = "\r\n" if line_breaks else ""
+    return any(_is_control(char) and char not in allowed for char in value)
 
 
 def single_line(value: str) -> str:

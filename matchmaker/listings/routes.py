@@ -21,6 +21,7 @@ from matchmaker.matching.diagnosis import diagnose
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation, OrganisationKind
 from matchmaker.organisations.permissions import can_view_organisation
+from matchmaker.proposals.permissions import can_request_introduction
 from matchmaker.proposals.status import listing_proposals
 
 bp = Blueprint("listings", __name__)
@@ -107,6 +108,7 @@ def show(listing_id: int) -> ResponseReturnValue:
         "listings/show.html",
         listing=listing,
         can_edit=can_edit,
+        can_request=can_request_introduction(current_user, listing),
         matching=matching,
         diagnosis=diagnosis,
         suggestions=suggestions,

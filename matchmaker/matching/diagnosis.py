@@ -10,10 +10,12 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
 from matchmaker.listings.models import Listing, ListingKind, listing_themes
+from matchmaker.matching.scoring import scorer_for
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import (
     ListingView,
@@ -103,14 +105,19 @@ def diagnose(listing: Listing) -> Diagnosis:
     return diagnosis
 
 
+def _small_snapshot(views: list[ListingView]) -> Snapshot:
+    """A snapshot of just these listings, with the rarity of themes counted over all."""
+    listings = {view.id: view for view in views}
+    asks, offers = _org_profiles({view.org_id for view in listings.values()})
+    counts, total = theme_counts()
+    return Snapshot(listings, counts, total, asks, offers)
+
+
 def _pair_scores(
     focus: ListingView, others: list[ListingView], settings: MatchSettings
 ) -> list[int]:
     """The pair template's score of ``focus`` with each of ``others`` (the matcher's own rules)."""
-    listings = {view.id: view for view in [focus, *others]}
-    asks, offers = _org_profiles({view.org_id for view in listings.values()})
-    counts, total = theme_counts()
-    snapshot = Snapshot(listings, counts, total, asks, offers)
+    snapshot = _small_snapshot([focus, *others])
     pair = PairTemplate()
     scores = []
     for other in others:
@@ -122,3 +129,28 @@ def _pair_scores(
         if candidate is not None:
             scores.append(candidate.score)
     return scores
+
+
+@dataclass
+class PairScore:
+    score: int
+    explanation: list[dict[str, Any]]  # stored form (see matching/explanations.py)
+
+
+def score_pair(first: Listing, second: Listing) -> PairScore | None:
+    """The rules' score and explanation of two live listings as a pair, hard rules aside (for
+    an introduction a member asked for): None when it is no pair the rules can score (both
+    ask or both offer, or one is not live)."""
+    views = _views(Listing.id.in_([first.id, second.id]))
+    if first.id not in views or second.id not in views:
+        return None
+    a, b = views[first.id], views[second.id]
+    if a.asks == b.asks:
+        return None
+    asker, giver = (a, b) if a.asks else (b, a)
+    snapshot = _small_snapshot([asker, giver])
+    scorer = scorer_for(load_settings())
+    return PairScore(
+        scorer.score([scorer.fractions(snapshot, asker, giver)]),
+        scorer.explain(snapshot, [(asker, giver)]),
+    )

@@ -190,18 +190,22 @@ def plan(
             if any(lid not in snapshot.listings for lid in listing_ids):
                 withdraw(proposal, NOT_LIVE, listing_ids)
                 continue
-            rebuilt = TEMPLATES[proposal.template].build(
-                snapshot,
-                settings,
-                [Party(snapshot.listings[lid], role) for lid, role in proposal.parties],
-            )
-            if rebuilt is None or rebuilt.score < settings.min_score:
-                withdraw(proposal, BELOW_RULES, listing_ids)
-                continue
-            if rebuilt.score != proposal.score:
-                result.rescore.append((proposal.id, rebuilt))
-            else:
-                unchanged_scores.append((proposal.id, rebuilt))
+            template = TEMPLATES.get(proposal.template)
+            # None: a member asked for it (proposals/interest.py); the coordinators judge it,
+            # whatever it scores.
+            if template is not None:
+                rebuilt = template.build(
+                    snapshot,
+                    settings,
+                    [Party(snapshot.listings[lid], role) for lid, role in proposal.parties],
+                )
+                if rebuilt is None or rebuilt.score < settings.min_score:
+                    withdraw(proposal, BELOW_RULES, listing_ids)
+                    continue
+                if rebuilt.score != proposal.score:
+                    result.rescore.append((proposal.id, rebuilt))
+                else:
+                    unchanged_scores.append((proposal.id, rebuilt))
         if focus is None and proposal.status in LIVE_STATUSES:
             live_count.update(listing_ids)
 

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from matchmaker.core.forms import FilterChoiceField, SingleLine
+from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
 from matchmaker.organisations.forms import country_select_choices, kind_choices
 from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
@@ -99,3 +99,26 @@ class QueueFilterForm(FlaskForm):
         self.theme.choices = {"": str(_l("All themes"))} | themes
         self.country.choices = country_select_choices(str(_l("All countries")))
         self.organisation_kind.choices = kind_choices(blank=str(_l("All kinds")))
+
+
+class IntroductionRequestForm(FlaskForm):
+    """I'm interested: which of our listings this is about, and a short message."""
+
+    listing = SelectField(
+        _l("On behalf of"),
+        coerce=int,
+        validators=[InputRequired(message=_l("Choose one of your organisation's listings."))],
+        description=_l("The coordinators introduce this listing of yours to the one you saw."),
+    )
+    message = TextAreaField(
+        _l("Message to the coordinators"),
+        validators=[
+            InputRequired(message=_l("Say in a few words why you are interested.")),
+            Length(max=1000, message=_l("Keep the message under 1,000 characters.")),
+            MultiLine(),
+        ],
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listing.choices = choices

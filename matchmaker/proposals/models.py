@@ -128,6 +128,10 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined]
         back_populates="proposal",
         cascade="all, delete-orphan",
     )
+    # Set when a member asked for this introduction (template "requested"), not the matcher.
+    request: Mapped[IntroductionRequest | None] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan", lazy="selectin"
+    )
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.template} {self.score} {self.status.value}>"
@@ -168,6 +172,35 @@ class ProposalCover(TimestampMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<ProposalCover {self.proposal_id} by {self.covered_by_id}>"
+
+
+class IntroductionRequest(TimestampMixin, db.Model):  # type: ignore[name-defined]
+    """A member's "I'm interested" in another organisation's listing: the proposal it created,
+    who asked and why. One per listing and requesting organisation."""
+
+    __tablename__ = "introduction_requests"
+    __table_args__ = (sa.UniqueConstraint("listing_id", "organisation_id"),)
+
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The listing asked about; indexed by the unique constraint.
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="CASCADE"))
+    # The organisation that asks.
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    message: Mapped[str | None] = mapped_column(sa.Text)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="request")
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    requested_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<IntroductionRequest {self.proposal_id} listing={self.listing_id}>"
 
 
 class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from matchmaker.listings.models import Listing
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.models import Proposal, ProposalStatus
 
@@ -46,3 +47,24 @@ def can_see_contacts(user: Any, proposal: Proposal) -> bool:
 
 def can_record_outcome(user: Any, proposal: Proposal) -> bool:
     return proposal.status == ProposalStatus.AGREED and bool(party_organisations(user, proposal))
+
+
+def requesting_organisations(user: Any, listing: Listing) -> list[Organisation]:
+    """The user's verified organisations that may ask to be introduced to ``listing``'s."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [
+        m.organisation
+        for m in user.memberships
+        if m.organisation.is_verified and m.organisation_id != listing.organisation_id
+    ]
+
+
+def can_request_introduction(user: Any, listing: Listing) -> bool:
+    """A member of a verified organisation, on another organisation's live listing. Members of
+    the listing's own organisation never ask (they see its matching status instead)."""
+    if not getattr(user, "is_authenticated", False) or not listing.is_live():
+        return False
+    if any(m.organisation_id == listing.organisation_id for m in user.memberships):
+        return False
+    return bool(requesting_organisations(user, listing))

@@ -1,7 +1,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,10 +22,12 @@ from matchmaker.accounts.models import Role
 from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
-from matchmaker.core.forms import show_domain_error
+from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
-from matchmaker.extensions import db
+from matchmaker.extensions import db, limiter
+from matchmaker.listings.models import Listing
+from matchmaker.listings.permissions import can_view_listing
 from matchmaker.listings.services import all_themes
 from matchmaker.matching import settings as matching_settings
 from matchmaker.matching.explanations import render as render_explanation
@@ -26,9 +37,10 @@ from matchmaker.matching.tasks import FULL_RUN, PREVIEW
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation
-from matchmaker.proposals import permissions, services, status
+from matchmaker.proposals import interest, permissions, services, status
 from matchmaker.proposals.forms import (
     ApproveForm,
+    IntroductionRequestForm,
     MatchingSettingsForm,
     OutcomeForm,
     QueueFilterForm,
@@ -55,7 +67,8 @@ def _load(proposal_id: int) -> Proposal:
 
 
 def _template_labels() -> dict[str, str]:
-    return {name: template.label for name, template in TEMPLATES.items()}
+    labels = {name: str(template.label) for name, template in TEMPLATES.items()}
+    return labels | {interest.TEMPLATE: _("Requested by a member")}
 
 
 @bp.get("/coordination/proposals")
@@ -256,6 +269,52 @@ def add_outcome(proposal_id: int) -> ResponseReturnValue:
             flash(_("Thank you: the outcome is recorded."), "success")
             return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return _page(proposal, outcome_form=form), 422
+
+
+def _limit(name: str) -> str:
+    return str(current_app.config.get(name, "1000 per second"))
+
+
+def _requesting_user() -> str:
+    return f"user:{getattr(current_user, 'id', 'anonymous')}"
+
+
+@bp.route("/listings/<int:listing_id>/interest", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: _limit("RATELIMIT_INTRODUCTION_REQUEST"), key_func=_requesting_user, methods=["POST"]
+)
+def request_introduction(listing_id: int) -> ResponseReturnValue:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not can_view_listing(current_user, listing):
+        abort(404)
+    if not permissions.can_request_introduction(current_user, listing):
+        abort(403)
+    organisations = permissions.requesting_organisations(current_user, listing)
+    mine = interest.listings_to_bring([o.id for o in organisations])
+    form = IntroductionRequestForm(
+        choices=[(m.id, f"{m.organisation.name}: {m.title}") for m in mine]
+    )
+    if mine and form.validate_on_submit():
+        requesting = next(m for m in mine if m.id == form.listing.data)
+        try:
+            interest.request_introduction(
+                listing=listing,
+                requesting=requesting,
+                actor=acting_user(),
+                message=form.message.data or "",
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                _("Your request is with the coordinators: they introduce you if it fits."),
+                "success",
+            )
+            return redirect(url_for("listings.show", listing_id=listing.id))
+    return render_template(
+        "proposals/request.html", form=form, listing=listing, mine=mine
+    ), form_status(form)
 
 
 @bp.get("/my/proposals")

@@ -83,6 +83,11 @@ def test_1_newcomer_signs_up_confirms_registers_and_posts_a_need(
     page.get_by_label("Where partners may be").select_option("regional")
     page.get_by_role("button", name="Publish").click()
     page.get_by_role("heading", name=NEED).wait_for()
+    # The matcher ran before the listing's page: the poster learns at once what it found.
+    page.get_by_text(
+        re.compile(r"\d+ possible partners? found, waiting for a coordinator")
+    ).wait_for()
+    assert "University of Liverpool" not in page.locator("section.matching-status").inner_text()
     state["need_posted"] = True
 
 
@@ -164,6 +169,27 @@ def test_4_a_municipality_posts_a_challenge_and_sees_the_partnership(new_page: A
     officer.get_by_role("heading", name=re.compile("Waiting for your answer")).wait_for()
     card = officer.locator("li.card", has_text=title)
     assert "local inclusion partnership (athens model)" in card.inner_text().lower()
+
+
+def test_4b_an_interested_member_asks_to_be_introduced(new_page: Any) -> None:
+    member = new_page()
+    sign_in(member, "rosie.jolly@example.org")
+    member.goto("/offers")
+    card = member.locator("li.card", has_text="University of Liverpool").first
+    card.get_by_role("link").first.click()
+    member.get_by_role("link", name="I'm interested").click()
+    member.get_by_label("Message to the coordinators").fill("We would like to meet your team.")
+    member.get_by_role("button", name="Send the request").click()
+    member.get_by_text("Your request is with the coordinators").wait_for()
+
+    coordinator = new_page()
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.goto("/coordination/proposals?template=requested")
+    card = coordinator.locator("li.card", has_text="Requested by Social Enterprise Network").first
+    card.get_by_role("link").first.click()
+    coordinator.get_by_text("We would like to meet your team.").wait_for()
+    coordinator.get_by_role("button", name="Approve").click()
+    coordinator.get_by_text("Approved: the parties are introduced.").wait_for()
 
 
 def test_5_review_queue_and_dashboard_for_coordinators_only(new_page: Any) -> None:

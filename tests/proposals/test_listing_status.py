@@ -17,7 +17,8 @@ from matchmaker.matching.engine import run_full
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.models import Proposal, ProposalStatus, RejectionReason
 from matchmaker.proposals.services import approve_proposal, reject_proposal
-from tests.factories import PASSWORD, make_listing, make_organisation, make_user
+from tests.factories import make_listing, make_organisation, make_user
+from tests.proposals.helpers import signed_in
 
 NEED = {
     "title": "Evaluation of our work-integration programme",
@@ -26,13 +27,6 @@ NEED = {
     "scope": "regional",
     "expires_on": "",
 }
-
-
-def _as(app: Flask, user: Any) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 @pytest.fixture
@@ -77,7 +71,7 @@ def test_poster_sees_partners_found_right_after_posting(
     app: Flask, poster: Any, network: Any
 ) -> None:
     _offer(_university())
-    page = _post(_as(app, poster), network)
+    page = _post(signed_in(app, poster), network)
     assert "1 possible partner found, waiting for a coordinator." in page
     # The other party is not named before a coordinator approved the proposal.
     assert "Secret University" not in page
@@ -88,13 +82,13 @@ def test_other_members_do_not_see_the_matching_status(app: Flask, network: Any) 
     _offer(_university())
     run_full()
     db.session.commit()
-    page = _as(app, make_user()).get(f"/listings/{listing.id}").get_data(as_text=True)
+    page = signed_in(app, make_user()).get(f"/listings/{listing.id}").get_data(as_text=True)
     assert "waiting for a coordinator" not in page and "No partner proposed yet" not in page
 
 
 def test_no_listing_on_these_themes(app: Flask, poster: Any, network: Any) -> None:
     _offer(_university(), themes=("basic-needs",))
-    page = _post(_as(app, poster), network)
+    page = _post(signed_in(app, poster), network)
     assert "No partner proposed yet." in page
     assert "No open listing of another verified organisation shares these themes yet." in page
 
@@ -105,7 +99,7 @@ def test_candidates_beyond_the_scope_are_suggested(app: Flask, poster: Any, netw
         title="Impact evaluation in Athens",
         scope=Scope.REGIONAL,
     )
-    page = _post(_as(app, poster), network)
+    page = _post(signed_in(app, poster), network)
     assert "1 open listing shares these themes, but none within the scope of both listings." in page
     assert f'href="/listings/{far.id}"' in page and "Impact evaluation in Athens" in page
 
@@ -117,7 +111,7 @@ def test_candidates_below_the_minimum_score(app: Flask, poster: Any, network: An
         actor=make_user(role=Role.ADMIN),
     )
     db.session.commit()
-    page = _post(_as(app, poster), network)
+    page = _post(signed_in(app, poster), network)
     assert (
         "1 open listing within the scope shares these themes, but scored below the minimum "
         "score (100; best" in page
@@ -136,7 +130,7 @@ def test_rejected_pair_is_explained_and_not_counted(app: Flask, poster: Any, net
         expected_version=None,
     )
     db.session.commit()
-    page = _as(app, poster).get(f"/listings/{listing.id}").get_data(as_text=True)
+    page = signed_in(app, poster).get(f"/listings/{listing.id}").get_data(as_text=True)
     assert "Partners qualify, but were already proposed, or rejected or declined before." in page
     assert "Rejected" not in page
 
@@ -154,7 +148,7 @@ def test_statuses_and_covered_by(app: Flask, poster: Any, network: Any) -> None:
         )
     db.session.commit()
     assert second.status == ProposalStatus.COVERED
-    page = _as(app, poster).get(f"/listings/{listing.id}").get_data(as_text=True)
+    page = signed_in(app, poster).get(f"/listings/{listing.id}").get_data(as_text=True)
     assert "2 proposals made for this listing in all." in page
     assert "badge-approved" in page and "badge-covered" in page
     assert f"Covered by proposal #{first.id}." in page
@@ -169,7 +163,7 @@ def test_my_proposals_counts_pending_without_naming_the_parties(
     _offer(_university())
     run_full()
     db.session.commit()
-    client = _as(app, poster)
+    client = signed_in(app, poster)
     page = client.get("/my/proposals").get_data(as_text=True)
     assert "Our evaluation need" in page
     assert "1 possible partner found, waiting for a coordinator." in page
@@ -188,7 +182,7 @@ def test_my_proposals_counts_pending_without_naming_the_parties(
 def test_my_proposals_counts_in_one_query_whatever_the_listings(
     app: Flask, poster: Any, network: Any
 ) -> None:
-    client = _as(app, poster)
+    client = signed_in(app, poster)
 
     def queries() -> int:
         statements: list[str] = []
