@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run test test-postgres test-browser bench lint typecheck format migrate demo clean \
+.PHONY: run serve test test-postgres test-browser bench lint typecheck format migrate demo clean \
 	translations check-translations
 
 $(BIN)/python:
@@ -31,6 +31,28 @@ run: $(VENV)/.installed-app
 	$(DEV) $(FLASK) db upgrade
 	$(DEV) $(FLASK) demo load --if-empty
 	$(DEV) $(FLASK) run --host 127.0.0.1 --port 5000
+
+# The production topology on this machine (docs/deploy.md): gunicorn with 4 workers, one Celery
+# worker and the scheduler, against PostgreSQL and Redis. When one of them stops, or on Ctrl-C,
+# the others are stopped too.
+SERVE_ENV := MATCHMAKER_ENV=production MATCHMAKER_SECURE_COOKIES=false \
+	MATCHMAKER_MAIL_BACKEND=$${MATCHMAKER_MAIL_BACKEND:-console} \
+	MATCHMAKER_DATABASE_URL=$${MATCHMAKER_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/matchmaker} \
+	MATCHMAKER_BROKER_URL=$${MATCHMAKER_BROKER_URL:-redis://127.0.0.1:6379/0} \
+	MATCHMAKER_RATELIMIT_STORAGE_URL=$${MATCHMAKER_RATELIMIT_STORAGE_URL:-redis://127.0.0.1:6379/1} \
+	MATCHMAKER_SECRET_KEY=$${MATCHMAKER_SECRET_KEY:-$$(cat instance/serve-secret-key)}
+
+SERVE_PORT ?= 8000
+
+serve: $(VENV)/.installed-app
+	@mkdir -p instance
+	@test -s instance/serve-secret-key || $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))' > instance/serve-secret-key
+	$(SERVE_ENV) $(BIN)/flask --app matchmaker db upgrade
+	$(SERVE_ENV) bash -c 'trap "kill \$$(jobs -p) 2>/dev/null" EXIT; \
+	  $(BIN)/gunicorn --workers 4 --bind 127.0.0.1:$(SERVE_PORT) "matchmaker:create_app()" & \
+	  $(BIN)/celery -A matchmaker.jobs worker --loglevel=INFO & \
+	  $(BIN)/celery -A matchmaker.jobs beat --loglevel=INFO --schedule instance/celerybeat-schedule & \
+	  wait -n'
 
 test: $(VENV)/.installed-test
 	$(BIN)/pytest -m "not browser"

@@ -1,7 +1,9 @@
+import re
 from pathlib import Path
 
 import pytest
 
+from matchmaker import PROJECT_ROOT
 from matchmaker.config import ConfigError, load_config
 
 
@@ -77,3 +79,11 @@ def test_logs_are_json_in_production_and_readable_in_development(tmp_path: Path)
 def test_unknown_log_settings_are_refused(tmp_path: Path, name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=f"MATCHMAKER_{name}"):
         load_config({"MATCHMAKER_SECRET_KEY": "k" * 40, f"MATCHMAKER_{name}": value}, tmp_path)
+
+
+def test_every_setting_is_documented_in_the_deployment_guide() -> None:
+    source = (PROJECT_ROOT / "matchmaker" / "config.py").read_text()
+    guide = (PROJECT_ROOT / "docs" / "deploy.md").read_text()
+    settings = set(re.findall(r'\bget\(\s*"([A-Z0-9_]+)"', source))
+    assert {"SECRET_KEY", "DATABASE_URL"} <= settings
+    assert sorted(name for name in settings if f"`MATCHMAKER_{name}`" not in guide) == []
