@@ -120,7 +120,10 @@ class LocalInclusionPartnership(Template):
     ) -> Candidate | None:
         challenges = [p.listing for p in parties if p.role == "challenge_owner"]
         academics = [p.listing for p in parties if p.role == "academic_partner"]
-        delivery = [p.listing for p in parties if p.role == "delivery_partner"]
+        # In id order, as the parties are stored: a proposal rebuilt from them has the same links.
+        delivery = sorted(
+            (p.listing for p in parties if p.role == "delivery_partner"), key=lambda v: v.id
+        )
         if len(challenges) != 1 or len(academics) != 1 or not delivery:
             return None
         challenge, academic = challenges[0], academics[0]
@@ -145,6 +148,6 @@ class LocalInclusionPartnership(Template):
         ordered = (
             Party(challenge, "challenge_owner"),
             Party(academic, "academic_partner"),
-            *(Party(p, "delivery_partner") for p in sorted(delivery, key=lambda v: v.id)),
+            *(Party(p, "delivery_partner") for p in delivery),
         )
         return Candidate(self.name, ordered, score, tuple(links), coverage)
