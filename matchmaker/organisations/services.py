@@ -23,6 +23,8 @@ from matchmaker.core.text import single_line
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus
+from matchmaker.listings.services import change_status
 from matchmaker.organisations.models import (
     IDENTITY_FIELDS,
     ContactPerson,
@@ -375,7 +377,10 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
 
 
 def _accept_changes(*, organisation: Organisation, actor: User) -> None:
+    was_public_agency = organisation.kind == OrganisationKind.PUBLIC_AGENCY
     applied = _apply_pending_changes(organisation)
+    if was_public_agency and organisation.kind != OrganisationKind.PUBLIC_AGENCY:
+        _close_challenges(organisation, actor=actor)
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
     record_event("organisation:accept-changes", actor=actor, subject=organisation, details=applied)
@@ -389,6 +394,20 @@ def _accept_changes(*, organisation: Organisation, actor: User) -> None:
         changes=True,
         url=external_url(url_for("organisations.show", organisation_id=organisation.id)),
     )
+
+
+def _close_challenges(organisation: Organisation, *, actor: User) -> None:
+    """Challenges are a public agency's: once the verified kind is another, its open or paused
+    challenges close (their pending proposals are withdrawn by the matcher as for any closing)."""
+    challenges = db.session.scalars(
+        sa.select(Listing).where(
+            Listing.organisation_id == organisation.id,
+            Listing.kind == ListingKind.CHALLENGE,
+            Listing.status.in_([ListingStatus.OPEN, ListingStatus.PAUSED]),
+        )
+    )
+    for challenge in challenges:
+        change_status(listing=challenge, actor=actor, action="close")
 
 
 def _refuse_changes(*, organisation: Organisation, actor: User, reason: str) -> None:

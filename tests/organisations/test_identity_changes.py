@@ -11,9 +11,10 @@ from flask.testing import FlaskClient
 from matchmaker.accounts.models import Role
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind, ListingStatus
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
 from tests.conftest import Outbox
-from tests.factories import PASSWORD, make_organisation, make_user
+from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
 CO_OP = {
     "name": "Athens Social Co-op",
@@ -148,3 +149,25 @@ def test_h1_unverified_organisations_change_at_once(client: FlaskClient, login: 
     db.session.expire_all()
     assert pending.name == "Municipality of Athens - Social Services"
     assert pending.pending_changes is None
+
+
+def test_h1_challenges_close_when_the_verified_kind_stops_being_a_public_agency(
+    app: Any, client: FlaskClient, login: Any
+) -> None:
+    owner = make_user(email="officer@example.org")
+    fields = {key: value for key, value in CO_OP.items() if key != "kind"}
+    agency = make_organisation(owner=owner, kind=OrganisationKind.PUBLIC_AGENCY, **fields)
+    challenge = make_listing(organisation=agency, kind=ListingKind.CHALLENGE)
+    need = make_listing(organisation=agency, kind=ListingKind.NEED)
+    login(owner)
+    _edit(client, agency, CO_OP)  # now an SSE organisation, waiting for a coordinator
+    db.session.expire_all()
+    assert challenge.status == ListingStatus.OPEN  # the verified kind still holds
+    assert (
+        _coordinator(app).post(f"/coordination/organisations/{agency.id}/verify").status_code == 302
+    )
+    db.session.expire_all()
+    assert agency.kind == OrganisationKind.SSE_ORGANISATION
+    assert challenge.status == ListingStatus.CLOSED
+    assert need.status == ListingStatus.OPEN
+    assert client.get(f"/organisations/{agency.id}/listings/new/challenge").status_code == 403
