@@ -14,6 +14,7 @@ from flask import Flask, abort, request
 from flask_sqlalchemy.pagination import Pagination
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
+from matchmaker.core.text import single_line
 from matchmaker.extensions import db
 
 # The largest value of a PostgreSQL ``integer`` column (every id in the schema).
@@ -58,9 +59,10 @@ def text_arg(name: str, *, max_length: int = 200) -> str:
     """The query argument ``name``, stripped and cut to ``max_length`` characters.
 
     Search terms end up in LIKE patterns, which databases refuse past a length (SQLite at
-    50,000 bytes); no real search is longer than a line.
+    50,000 bytes); no real search is longer than a line. Control characters become spaces:
+    PostgreSQL refuses a NUL byte in any text parameter.
     """
-    return request.args.get(name, "").strip()[:max_length]
+    return single_line(request.args.get(name, ""))[:max_length]
 
 
 def page_arg() -> int:

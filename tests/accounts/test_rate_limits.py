@@ -1,3 +1,4 @@
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -7,6 +8,7 @@ from flask.testing import FlaskClient
 
 from matchmaker import create_app
 from matchmaker.config import ConfigError, load_config
+from matchmaker.extensions import db
 from tests.conftest import IsolatedClient, SMTPSink
 from tests.conftest import test_config as app_settings
 from tests.factories import PASSWORD, make_user
@@ -47,19 +49,31 @@ def test_sensitive_forms_are_rate_limited(
 PROXY = {"REMOTE_ADDR": "10.0.0.1"}  # every request comes through this reverse proxy
 
 
-def _proxied_app(database_url: str, smtp_sink: SMTPSink, trusted_proxies: int) -> Flask:
-    app = create_app(
-        app_settings(
-            database_url,
-            smtp_sink.port,
-            RATELIMIT_ENABLED=True,
-            RATELIMIT_LOGIN="4 per minute",
-            RATELIMIT_LOGIN_ACCOUNT="3 per minute",
-            PROXY_FIX_X_FOR=trusted_proxies,
+@pytest.fixture
+def proxied_app(database_url: str, smtp_sink: SMTPSink) -> Iterator[Callable[[int], Flask]]:
+    """Apps behind ``trusted_proxies`` proxies, with rate limits on; their database connections
+    are closed afterwards (a connection left to the garbage collector warns in a later test)."""
+    made: list[Flask] = []
+
+    def make(trusted_proxies: int) -> Flask:
+        app = create_app(
+            app_settings(
+                database_url,
+                smtp_sink.port,
+                RATELIMIT_ENABLED=True,
+                RATELIMIT_LOGIN="4 per minute",
+                RATELIMIT_LOGIN_ACCOUNT="3 per minute",
+                PROXY_FIX_X_FOR=trusted_proxies,
+            )
         )
-    )
-    app.test_client_class = IsolatedClient
-    return app
+        app.test_client_class = IsolatedClient
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def _log_in(client: FlaskClient, email: str, password: str, client_address: str | None) -> int:
@@ -74,11 +88,11 @@ def _log_in(client: FlaskClient, email: str, password: str, client_address: str 
 
 
 def test_m5_failed_logins_for_one_account_do_not_lock_out_another_behind_the_proxy(
-    app: Flask, database_url: str, smtp_sink: SMTPSink
+    app: Flask, proxied_app: Callable[[int], Flask]
 ) -> None:
     victim = make_user(email="victim@example.org")
     bystander = make_user(email="bystander@example.org")
-    client = _proxied_app(database_url, smtp_sink, trusted_proxies=1).test_client()
+    client = proxied_app(1).test_client()
     # An attacker guesses the victim's password from many client addresses.
     answers = [_log_in(client, victim.email, f"guess-{n}", f"203.0.113.{n}") for n in range(1, 6)]
     assert answers == [422, 422, 422, 429, 429]
@@ -89,10 +103,10 @@ def test_m5_failed_logins_for_one_account_do_not_lock_out_another_behind_the_pro
 
 
 def test_m5_successful_logins_do_not_count_against_the_account(
-    app: Flask, database_url: str, smtp_sink: SMTPSink
+    app: Flask, proxied_app: Callable[[int], Flask]
 ) -> None:
     user = make_user(email="regular@example.org")
-    proxied = _proxied_app(database_url, smtp_sink, trusted_proxies=1)
+    proxied = proxied_app(1)
     for n in range(1, 5):
         client = proxied.test_client()
         assert _log_in(client, user.email, PASSWORD, f"198.51.100.{n}") == 302
@@ -100,9 +114,9 @@ def test_m5_successful_logins_do_not_count_against_the_account(
 
 @pytest.mark.parametrize("trusted_proxies, blocked", [(1, False), (0, True)])
 def test_m5_x_forwarded_for_is_believed_only_when_configured(
-    app: Flask, database_url: str, smtp_sink: SMTPSink, trusted_proxies: int, blocked: bool
+    app: Flask, proxied_app: Callable[[int], Flask], trusted_proxies: int, blocked: bool
 ) -> None:
-    client = _proxied_app(database_url, smtp_sink, trusted_proxies).test_client()
+    client = proxied_app(trusted_proxies).test_client()
     # One client address uses up its limit, spread over accounts so no account limit applies.
     for n in range(4):
         assert _log_in(client, f"nobody{n}@example.org", "guess", "203.0.113.9") == 422

@@ -95,3 +95,16 @@ def test_l2_similar_listings_ignore_an_exclude_id_beyond_the_database(
     )
     assert response.status_code == 200
     assert "community energy" in response.get_data(as_text=True)
+
+
+def test_a_search_term_with_a_nul_byte_is_searched_as_words_not_refused(
+    app: Flask, client: FlaskClient, login: Any
+) -> None:
+    # PostgreSQL refuses a NUL byte in any text parameter: the audit search answered 500.
+    login(make_user(role=Role.COORDINATOR))
+    response = client.get("/coordination/audit?action=a%00b&actor=x%00&subject=%01")
+    assert response.status_code == 200
+    with app.test_request_context("/?q=%20co-op%00%0aAthens%20"):
+        from matchmaker.core.arguments import text_arg
+
+        assert text_arg("q") == "co-op Athens"
