@@ -167,7 +167,10 @@ def test_4_a_municipality_posts_a_challenge_and_sees_the_partnership(new_page: A
 
     officer.get_by_role("link", name="My proposals").click()
     officer.get_by_role("heading", name=re.compile("Waiting for your answer")).wait_for()
-    card = officer.locator("li.card", has_text=title)
+    # The proposal's card (the challenge's own matching-status card carries its title too).
+    card = officer.locator("li.card", has_text=title).filter(
+        has_text="Technology University of Athens"
+    )
     assert "local inclusion partnership (athens model)" in card.inner_text().lower()
 
 
