@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
-from matchmaker.core.forms import FilterChoiceField, SingleLine
+from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
 from matchmaker.listings.search import STATUS_FILTERS
@@ -59,6 +59,7 @@ class ListingForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Describe what you need or offer.")),
             Length(min=DESCRIPTION_LENGTH[0], max=DESCRIPTION_LENGTH[1]),
+            MultiLine(),
         ],
         description=_l("What, for whom, when, and what a partner would bring or get."),
     )
@@ -173,7 +174,9 @@ class ThemeForm(FlaskForm):
             Length(max=120),
         ],
     )
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=1000)])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), MultiLine(), Length(max=1000)]
+    )
 
 
 class EditThemeForm(ThemeForm):

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
-from matchmaker.core.forms import FilterChoiceField, SingleLine
+from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
 from matchmaker.core.i18n import country_choices
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
@@ -37,6 +37,7 @@ class OrganisationForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Describe the organisation in a few sentences.")),
             Length(min=20, max=5000),
+            MultiLine(),
         ],
         description=_l("What you do, for whom, and where."),
     )
@@ -142,6 +143,7 @@ class RejectOrganisationForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Say why, so the organisation can put it right.")),
             Length(max=2000),
+            MultiLine(),
         ],
     )
 

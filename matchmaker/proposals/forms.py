@@ -45,7 +45,7 @@ class ApproveForm(FlaskForm):
     version = HiddenField()
     note = TextAreaField(
         _l("Note to the parties (optional)"),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), MultiLine(), Length(max=2000)],
         description=_l("Why you think they should talk; it goes in the introduction email."),
     )
 
@@ -53,7 +53,9 @@ class ApproveForm(FlaskForm):
 class RejectForm(FlaskForm):
     version = HiddenField()
     reason = SelectField(_l("Reason"), validators=[InputRequired(message=_l("Choose a reason."))])
-    note = TextAreaField(_l("More detail (optional)"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(
+        _l("More detail (optional)"), validators=[Optional(), MultiLine(), Length(max=2000)]
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -65,7 +67,7 @@ class RejectForm(FlaskForm):
 class RespondForm(FlaskForm):
     message = TextAreaField(
         _l("Message to the other parties"),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), MultiLine(), Length(max=2000)],
         description=_l("Optional when you accept; please say why when you decline."),
     )
 
@@ -73,7 +75,7 @@ class RespondForm(FlaskForm):
 class OutcomeForm(FlaskForm):
     kind = SelectField(_l("What happened"), validators=[InputRequired()])
     happened_on = DateField(_l("When"), validators=[InputRequired(message=_l("Give the date."))])
-    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), MultiLine(), Length(max=2000)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
