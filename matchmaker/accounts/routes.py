@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -36,15 +35,11 @@ from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import SESSION_KEY
-from matchmaker.core.security import rotate_csrf_token, safe_next_path
+from matchmaker.core.security import configured_limit, rotate_csrf_token, safe_next_path
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
-
-
-def _limit(name: str) -> str:
-    return str(current_app.config.get(name, "1000 per second"))
 
 
 def _submitted_account() -> str:
@@ -64,7 +59,7 @@ def _next_url() -> str:
 
 @bp.route("/signup", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: _limit("RATELIMIT_SIGNUP"), methods=["POST"])
+@limiter.limit(lambda: configured_limit("RATELIMIT_SIGNUP"), methods=["POST"])
 def signup() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
@@ -117,9 +112,9 @@ def resend_confirmation() -> ResponseReturnValue:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: _limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit(lambda: configured_limit("RATELIMIT_LOGIN"), methods=["POST"])
 @limiter.limit(
-    lambda: _limit("RATELIMIT_LOGIN_ACCOUNT"),
+    lambda: configured_limit("RATELIMIT_LOGIN_ACCOUNT"),
     key_func=_submitted_account,
     methods=["POST"],
     deduct_when=_failed,
@@ -154,9 +149,11 @@ def logout() -> ResponseReturnValue:
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: _limit("RATELIMIT_RESET"), methods=["POST"])
+@limiter.limit(lambda: configured_limit("RATELIMIT_RESET"), methods=["POST"])
 @limiter.limit(
-    lambda: _limit("RATELIMIT_RESET_ACCOUNT"), key_func=_submitted_account, methods=["POST"]
+    lambda: configured_limit("RATELIMIT_RESET_ACCOUNT"),
+    key_func=_submitted_account,
+    methods=["POST"],
 )
 def forgot_password() -> ResponseReturnValue:
     form = ForgotPasswordForm()

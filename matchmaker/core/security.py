@@ -65,5 +65,10 @@ def safe_next_path(target: str | None) -> str | None:
     return path if path.startswith("/") and not path.startswith("//") else None
 
 
+def configured_limit(name: str) -> str:
+    """The rate limit the setting ``name`` holds, for ``limiter.limit(lambda: ...)``."""
+    return str(current_app.config.get(name, "1000 per second"))
+
+
 def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)

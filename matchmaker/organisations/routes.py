@@ -19,6 +19,7 @@ from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.security import configured_limit
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import permissions, services
@@ -254,10 +255,6 @@ def _members_page(organisation: Organisation, invite_form: InviteMemberForm) -> 
     )
 
 
-def _limit(name: str) -> str:
-    return str(current_app.config.get(name, "1000 per second"))
-
-
 # Rate-limit keys: invitations are counted per inviting user and per organisation, whatever
 # address they come from.
 def _inviting_user() -> str:
@@ -269,8 +266,10 @@ def _inviting_organisation() -> str:
 
 
 @bp.post("/organisations/<int:organisation_id>/members/invite")
-@limiter.limit(lambda: _limit("RATELIMIT_INVITE_USER"), key_func=_inviting_user)
-@limiter.limit(lambda: _limit("RATELIMIT_INVITE_ORGANISATION"), key_func=_inviting_organisation)
+@limiter.limit(lambda: configured_limit("RATELIMIT_INVITE_USER"), key_func=_inviting_user)
+@limiter.limit(
+    lambda: configured_limit("RATELIMIT_INVITE_ORGANISATION"), key_func=_inviting_organisation
+)
 def invite_member(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     if not permissions.can_invite_members(current_user, organisation):

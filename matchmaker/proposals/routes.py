@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
+from matchmaker.core.security import configured_limit
 from matchmaker.extensions import db, limiter
 from matchmaker.listings.models import Listing
 from matchmaker.listings.permissions import can_view_listing
@@ -271,17 +271,15 @@ def add_outcome(proposal_id: int) -> ResponseReturnValue:
     return _page(proposal, outcome_form=form), 422
 
 
-def _limit(name: str) -> str:
-    return str(current_app.config.get(name, "1000 per second"))
-
-
 def _requesting_user() -> str:
     return f"user:{getattr(current_user, 'id', 'anonymous')}"
 
 
 @bp.route("/listings/<int:listing_id>/interest", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: _limit("RATELIMIT_INTRODUCTION_REQUEST"), key_func=_requesting_user, methods=["POST"]
+    lambda: configured_limit("RATELIMIT_INTRODUCTION_REQUEST"),
+    key_func=_requesting_user,
+    methods=["POST"],
 )
 def request_introduction(listing_id: int) -> ResponseReturnValue:
     listing = db.session.get(Listing, listing_id)
