@@ -171,6 +171,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_INVITE_ORGANISATION": "20 per hour; 60 per day",
         # "I'm interested" requests fill the coordinators' queue: limited per user.
         "RATELIMIT_INTRODUCTION_REQUEST": "10 per hour; 30 per day",
+        # Saving a search (each one is checked against every new listing): limited per user.
+        "RATELIMIT_SAVE_SEARCH": "20 per hour; 50 per day",
         # How long an invitation link works, in seconds.
         "INVITATION_MAX_AGE": int(get("INVITATION_MAX_AGE_DAYS", "7") or 7) * 24 * 3600,
         # Per client address: modest, since a school or an office shares one address.

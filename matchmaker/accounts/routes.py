@@ -31,6 +31,8 @@ from matchmaker.accounts.forms import (
     ResetPasswordForm,
     SignupForm,
 )
+from matchmaker.alerts.services import MAX_SAVED_SEARCHES
+from matchmaker.alerts.services import summaries as saved_search_summaries
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
@@ -213,6 +215,8 @@ def _account_page(
         email_form=email_form or ChangeEmailForm(prefix="em", formdata=None),
         resend_form=ResendConfirmationForm(),
         role_label=ROLE_LABELS[current_user.role],
+        saved_searches=saved_search_summaries(current_user),
+        max_saved_searches=MAX_SAVED_SEARCHES,
         language_form=LanguageForm(
             formdata=None,
             data={"language": current_user.language or "", "next": url_for("accounts.account")},

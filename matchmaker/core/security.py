@@ -70,5 +70,10 @@ def configured_limit(name: str) -> str:
     return str(current_app.config.get(name, "1000 per second"))
 
 
+def current_user_key() -> str:
+    """The rate-limit key of the signed-in user, whatever address or session they come from."""
+    return f"user:{getattr(current_user, 'id', 'anonymous')}"
+
+
 def init_app(app: Flask) -> None:
     app.after_request(set_security_headers)

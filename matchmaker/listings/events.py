@@ -2,7 +2,8 @@
 
 ``listing_changed`` is sent, inside the transaction, whenever a listing is posted, edited,
 paused, reopened or closed; the matching feature subscribes to it (matching/tasks.py) and
-matches the listing once that transaction commits.
+matches the listing once that transaction commits, and saved searches (alerts/tasks.py) tell
+their owners of a listing posted or reopened.
 """
 
 from __future__ import annotations
@@ -11,5 +12,6 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent with the listing as sender, after its change is flushed (it has an id).
+#: Sent with the listing as sender, after its change is flushed (it has an id), and
+#: ``change``: "create", "update", "pause", "reopen" or "close".
 listing_changed = _signals.signal("listing-changed")

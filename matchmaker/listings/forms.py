@@ -17,8 +17,8 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, Va
 
 from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
-from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, Theme
-from matchmaker.listings.search import STATUS_FILTERS
+from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, ListingKind, Theme
+from matchmaker.listings.search import STATUS_FILTERS, ListingFilters
 from matchmaker.listings.services import (
     DESCRIPTION_LENGTH,
     MAX_THEMES,
@@ -150,6 +150,20 @@ class ListingFilterForm(FlaskForm):
             sorts["deadline"] = str(_l("Deadline"))
         sorts["relevance"] = str(_l("Relevance"))
         self.sort.choices = sorts
+
+    def filters(self, kind: ListingKind) -> ListingFilters:
+        """What the validated form asks for, as the search takes it."""
+        return ListingFilters(
+            kind=kind,
+            q=self.q.data or "",
+            theme=self.theme.data or "",
+            organisation_kind=self.organisation_kind.data or "",
+            country=self.country.data or "",
+            region=self.region.data or "",
+            scope=self.scope.data or "",
+            status=self.status.data or "open",
+            sort=self.sort.data or "",
+        )
 
 
 class ThemeForm(FlaskForm):

@@ -8,6 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from matchmaker.alerts.forms import SavedSearchNameForm
+from matchmaker.alerts.permissions import can_save_searches
+from matchmaker.alerts.services import FILTER_FIELDS, suggested_name
 from matchmaker.core.arguments import int_arg, paginate
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
@@ -25,12 +28,6 @@ from matchmaker.proposals.permissions import can_request_introduction
 from matchmaker.proposals.status import listing_proposals
 
 bp = Blueprint("listings", __name__)
-
-BROWSE_KINDS = {
-    "needs": ListingKind.NEED,
-    "offers": ListingKind.OFFER,
-    "challenges": ListingKind.CHALLENGE,
-}
 
 
 def _page_size() -> int:
@@ -67,7 +64,7 @@ def _form_values(form: ListingForm) -> dict[str, Any]:
 @bp.get("/<any(needs, offers, challenges):kind_path>")
 @public
 def browse(kind_path: str) -> ResponseReturnValue:
-    kind = BROWSE_KINDS[kind_path]
+    kind = search.BROWSE_KINDS[kind_path]
     form = ListingFilterForm(
         request.args, themes=services.all_themes(), challenges=kind == ListingKind.CHALLENGE
     )
@@ -75,21 +72,21 @@ def browse(kind_path: str) -> ResponseReturnValue:
         return render_template(
             "listings/browse.html", form=form, kind=kind, page=None, kind_path=kind_path, args={}
         ), 400
-    filters = search.ListingFilters(
-        kind=kind,
-        q=form.q.data or "",
-        theme=form.theme.data or "",
-        organisation_kind=form.organisation_kind.data or "",
-        country=form.country.data or "",
-        region=form.region.data or "",
-        scope=form.scope.data or "",
-        status=form.status.data or "open",
-        sort=form.sort.data or "",
-    )
+    filters = form.filters(kind)
     page = paginate(search.browse_statement(filters), per_page=_page_size())
     args = {key: value for key, value in request.args.items() if key != "page" and value}
+    save_form = None
+    if can_save_searches(current_user):
+        save_form = SavedSearchNameForm(formdata=None, data={"name": suggested_name(filters)})
     return render_template(
-        "listings/browse.html", form=form, kind=kind, page=page, kind_path=kind_path, args=args
+        "listings/browse.html",
+        form=form,
+        kind=kind,
+        page=page,
+        kind_path=kind_path,
+        args=args,
+        save_form=save_form,
+        save_args={key: value for key, value in args.items() if key in FILTER_FIELDS},
     )
 
 

@@ -78,6 +78,13 @@ MAX_TERMS = 12
 FTS_TABLE = sa.table("listings_fts", sa.column("rowid", sa.Integer))
 STATUS_FILTERS = ("open", "paused", "closed", "expired", "all")
 SORTS = ("newest", "deadline", "relevance")
+# The search pages, one per kind: /needs, /offers, /challenges.
+BROWSE_KINDS = {
+    "needs": ListingKind.NEED,
+    "offers": ListingKind.OFFER,
+    "challenges": ListingKind.CHALLENGE,
+}
+BROWSE_PATHS = {kind: path for path, kind in BROWSE_KINDS.items()}
 
 
 def search_terms(text: str) -> list[str]:

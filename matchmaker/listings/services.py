@@ -108,10 +108,11 @@ def set_theme_retired(*, actor: User, theme: Theme, retired: bool) -> None:
 # Listings ----------------------------------------------------------------------------------
 
 
-def _changed(listing: Listing) -> None:
-    """Tell whoever listens (the matcher) once the change is in the transaction."""
+def _changed(listing: Listing, change: str) -> None:
+    """Tell whoever listens (the matcher, saved searches) once the change is in the
+    transaction; ``change`` is "create", "update" or the status action ("reopen"...)."""
     db.session.flush()
-    listing_changed.send(listing)
+    listing_changed.send(listing, change=change)
 
 
 def _check_dates(
@@ -208,7 +209,7 @@ def create_listing(
     record_event(
         f"{kind.value}:create", actor=actor, subject=listing, details={"title": listing.title}
     )
-    _changed(listing)
+    _changed(listing, "create")
     return listing
 
 
@@ -270,7 +271,7 @@ def update_listing(
         ]
     if changes:
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
-        _changed(listing)
+        _changed(listing, "update")
     return changes
 
 
@@ -299,7 +300,7 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
         subject=listing,
         details={"before": before.value, "after": target.value},
     )
-    _changed(listing)
+    _changed(listing, action)
     return target
 
 

@@ -24,7 +24,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
-from matchmaker.core.security import configured_limit
+from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.extensions import db, limiter
 from matchmaker.listings.models import Listing
 from matchmaker.listings.permissions import can_view_listing
@@ -271,14 +271,10 @@ def add_outcome(proposal_id: int) -> ResponseReturnValue:
     return _page(proposal, outcome_form=form), 422
 
 
-def _requesting_user() -> str:
-    return f"user:{getattr(current_user, 'id', 'anonymous')}"
-
-
 @bp.route("/listings/<int:listing_id>/interest", methods=["GET", "POST"])
 @limiter.limit(
     lambda: configured_limit("RATELIMIT_INTRODUCTION_REQUEST"),
-    key_func=_requesting_user,
+    key_func=current_user_key,
     methods=["POST"],
 )
 def request_introduction(listing_id: int) -> ResponseReturnValue:

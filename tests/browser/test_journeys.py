@@ -195,6 +195,43 @@ def test_4b_an_interested_member_asks_to_be_introduced(new_page: Any) -> None:
     coordinator.get_by_text("Approved: the parties are introduced.").wait_for()
 
 
+def test_4c_a_saved_search_alerts_its_owner_of_a_new_listing(
+    new_page: Any, sink_outbox: Outbox
+) -> None:
+    watcher = new_page()
+    sign_in(watcher, "gabriel.amitsis@example.org")
+    watcher.goto("/needs")
+    watcher.get_by_label("Search", exact=True).fill("allotments")
+    watcher.get_by_role("button", name="Filter").click()
+    watcher.get_by_label("Name of the search").fill("Allotments in Attica")
+    watcher.get_by_role("button", name="Save this search").click()
+    watcher.get_by_text("Your search \u201cAllotments in Attica\u201d is saved").wait_for()
+
+    poster = new_page()
+    sign_in(poster, "athens.coop@example.org")
+    poster.get_by_role("link", name="My organisations").click()
+    poster.get_by_role("link", name="Post a need").first.click()
+    title = "Community allotments for our members"
+    poster.get_by_label("Title").fill(title)
+    poster.get_by_label("Description").fill(
+        "We need land and advice to grow food in community allotments with our members."
+    )
+    poster.get_by_label("Housing, food and psycho-social support").check()
+    poster.get_by_label("Where partners may be").select_option("regional")
+    sink_outbox.sink.messages.clear()
+    poster.get_by_role("button", name="Publish").click()
+    poster.get_by_role("heading", name=title).wait_for()
+
+    [mail] = sink_outbox.to("gabriel.amitsis@example.org")
+    assert "Allotments in Attica" in mail["Subject"]
+    watcher.get_by_role("link", name=re.compile("^Notifications")).click()
+    watcher.get_by_role("link", name=re.compile("Allotments in Attica")).click()
+    watcher.get_by_role("heading", name=title).wait_for()
+    watcher.get_by_role("link", name="Account").click()
+    watcher.locator("section.saved-searches").get_by_role("button", name="Pause alerts").click()
+    watcher.get_by_text("Alerts for \u201cAllotments in Attica\u201d are paused.").wait_for()
+
+
 def test_5_review_queue_and_dashboard_for_coordinators_only(new_page: Any) -> None:
     coordinator = new_page()
     sign_in(coordinator, "coordinator@example.org")

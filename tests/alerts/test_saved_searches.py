@@ -1,0 +1,419 @@
+"""Saved searches: a member keeps a search and hears of each new listing that matches it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from matchmaker.accounts.models import EmailPreference
+from matchmaker.alerts import services
+from matchmaker.alerts.models import SavedSearch, SavedSearchAlert
+from matchmaker.core.errors import DomainError
+from matchmaker.db import utcnow
+from matchmaker.extensions import db
+from matchmaker.listings import services as listing_services
+from matchmaker.listings.models import ListingKind, ListingStatus, Scope
+from matchmaker.listings.search import ListingFilters
+from matchmaker.notifications.models import Notification
+from matchmaker.notifications.services import send_digests
+from matchmaker.organisations.models import OrganisationKind
+from tests.conftest import Outbox
+from tests.factories import make_listing, make_organisation, make_user
+from tests.proposals.helpers import signed_in
+
+EVALUATION = ListingFilters(kind=ListingKind.NEED, q="evaluation", theme="research-evaluation")
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    watcher = make_user(email="watcher@example.org", display_name="Watcher")
+    university = make_organisation(
+        owner=watcher, kind=OrganisationKind.ACADEMIC_INSTITUTION, name="Curious University"
+    )
+    poster = make_user(email="poster@example.org")
+    network = make_organisation(owner=poster, name="Social Enterprise Network")
+    return {"watcher": watcher, "university": university, "poster": poster, "network": network}
+
+
+def _post(organisation: Any, **change: Any) -> Any:
+    """Post a need as its members do: the alerts job runs once this commits."""
+    values: dict[str, Any] = {
+        "title": "Evaluation of our programmes",
+        "description": "We need researchers to evaluate the social impact of our programmes.",
+        "themes": ["research-evaluation"],
+        "scope": Scope.REGIONAL,
+    }
+    values.update(change)
+    listing = listing_services.create_listing(
+        organisation=organisation,
+        actor=organisation.memberships[0].user,
+        kind=values.pop("kind", ListingKind.NEED),
+        **values,
+    )
+    db.session.commit()
+    return listing
+
+
+def _notifications(user: Any) -> list[Notification]:
+    return list(db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)))
+
+
+# Services --------------------------------------------------------------------------------------
+
+
+def test_a_new_listing_that_matches_alerts_the_owner_in_the_app_and_by_mail(
+    world: dict[str, Any], outbox: Outbox
+) -> None:
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    listing = _post(world["network"])
+
+    (notification,) = _notifications(world["watcher"])
+    assert notification.kind == "saved_search"
+    assert "Evaluation work" in notification.message and listing.title in notification.message
+    assert notification.url == f"/listings/{listing.id}"
+    (mail,) = outbox.to("watcher@example.org")
+    assert "Evaluation work" in mail["Subject"]
+    text = outbox.text(mail)
+    assert listing.title in text and "Social Enterprise Network" in text
+    assert outbox.link(mail, f"/listings/{listing.id}") == f"/listings/{listing.id}"
+    assert outbox.link(mail, "/account") == "/account"
+    # The poster's side is not told of their own listing.
+    assert not _notifications(world["poster"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "title": "Training for our volunteers",
+            "description": "We need a trainer for our volunteers, twice a year.",
+        },
+        {"themes": ["training-advice"]},
+        {"kind": ListingKind.OFFER},
+    ],
+    ids=["other words", "other theme", "other kind"],
+)
+def test_a_listing_that_does_not_match_alerts_nobody(
+    world: dict[str, Any], outbox: Outbox, change: dict[str, Any]
+) -> None:
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    _post(world["network"], **change)
+    assert not _notifications(world["watcher"])
+    assert not outbox.to("watcher@example.org")
+
+
+def test_filters_on_the_organisation_are_checked(world: dict[str, Any]) -> None:
+    in_greece = ListingFilters(kind=ListingKind.NEED, country="GR")
+    by_agencies = ListingFilters(kind=ListingKind.NEED, organisation_kind="public_agency")
+    in_britain = ListingFilters(
+        kind=ListingKind.NEED, country="GB", organisation_kind="sse_organisation"
+    )
+    for name, filters in (
+        ("Greece", in_greece),
+        ("Agencies", by_agencies),
+        ("Britain", in_britain),
+    ):
+        services.save_search(user=world["watcher"], name=name, filters=filters)
+    db.session.commit()
+    _post(world["network"])  # a British SSE organisation
+    (notification,) = _notifications(world["watcher"])
+    assert "Britain" in notification.message
+
+
+def test_own_organisation_paused_searches_and_older_listings_alert_nobody(
+    world: dict[str, Any],
+) -> None:
+    older = make_listing(
+        organisation=world["network"],
+        title="Evaluation of our programmes",
+        themes=("research-evaluation",),
+        status=ListingStatus.PAUSED,
+    )
+    poster_search = services.save_search(user=world["poster"], name="Mine", filters=EVALUATION)
+    paused = services.save_search(user=world["watcher"], name="Paused", filters=EVALUATION)
+    services.set_paused(search=paused, paused=True)
+    db.session.commit()
+    _post(world["network"])
+    assert not _notifications(world["poster"]) and not _notifications(world["watcher"])
+    # A listing opened before a search was saved is not news to it.
+    assert poster_search not in services.candidate_searches(older, utcnow() - timedelta(days=1))
+
+
+def test_a_reopened_listing_alerts_once_and_an_edit_does_not(world: dict[str, Any]) -> None:
+    listing = make_listing(
+        organisation=world["network"],
+        title="Evaluation of our programmes",
+        description="We need researchers to evaluate the social impact of our programmes.",
+        themes=("research-evaluation",),
+        status=ListingStatus.PAUSED,
+    )
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    poster = world["poster"]
+    listing_services.update_listing(
+        listing=listing,
+        actor=poster,
+        title="Evaluation of all our programmes",
+        description=listing.description,
+        themes=["research-evaluation"],
+        scope=listing.scope,
+    )
+    db.session.commit()
+    assert not _notifications(world["watcher"])  # paused, and edited: nothing new
+
+    listing_services.change_status(listing=listing, actor=poster, action="reopen")
+    db.session.commit()
+    assert len(_notifications(world["watcher"])) == 1
+    for action in ("close", "reopen"):
+        listing_services.change_status(listing=listing, actor=poster, action=action)
+        db.session.commit()
+    assert len(_notifications(world["watcher"])) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearchAlert)) == 1
+
+
+def test_two_searches_that_match_make_one_notification(world: dict[str, Any]) -> None:
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    services.save_search(
+        user=world["watcher"], name="Anything", filters=ListingFilters(kind=ListingKind.NEED)
+    )
+    db.session.commit()
+    _post(world["network"])
+    assert len(_notifications(world["watcher"])) == 1
+
+
+@pytest.mark.parametrize(
+    "preference, mailed_at_once, in_digest",
+    [
+        (EmailPreference.IMMEDIATE, True, False),
+        (EmailPreference.DAILY, False, True),
+        (EmailPreference.NONE, False, False),
+    ],
+)
+def test_alerts_follow_the_email_preference(
+    app: Flask,
+    world: dict[str, Any],
+    outbox: Outbox,
+    preference: EmailPreference,
+    mailed_at_once: bool,
+    in_digest: bool,
+) -> None:
+    world["watcher"].email_preference = preference
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    _post(world["network"])
+    assert len(_notifications(world["watcher"])) == 1
+    assert bool(outbox.to("watcher@example.org")) == mailed_at_once
+    with app.test_request_context():
+        send_digests()
+    db.session.commit()
+    digests = [m for m in outbox.to("watcher@example.org") if "digest" in m["Subject"]]
+    assert bool(digests) == in_digest
+    if in_digest:
+        assert "Evaluation work" in outbox.text(digests[0])
+
+
+def test_an_alert_is_in_the_owners_language(world: dict[str, Any], outbox: Outbox) -> None:
+    world["watcher"].language = "fr"
+    services.save_search(user=world["watcher"], name="Évaluation", filters=EVALUATION)
+    db.session.commit()
+    _post(world["network"])
+    (notification,) = _notifications(world["watcher"])
+    assert "Évaluation" in notification.message and "New need" not in notification.message
+    (mail,) = outbox.to("watcher@example.org")
+    assert "Bonjour" in outbox.text(mail)
+
+
+def test_an_account_keeps_a_limited_number_of_searches(world: dict[str, Any]) -> None:
+    for number in range(services.MAX_SAVED_SEARCHES):
+        services.save_search(
+            user=world["watcher"],
+            name=f"Search {number}",
+            filters=ListingFilters(kind=ListingKind.NEED),
+        )
+    with pytest.raises(DomainError, match="Delete one"):
+        services.save_search(
+            user=world["watcher"], name="One more", filters=ListingFilters(kind=ListingKind.NEED)
+        )
+
+
+def test_a_search_is_described_in_words(app: Flask, world: dict[str, Any]) -> None:
+    filters = ListingFilters(
+        kind=ListingKind.CHALLENGE, q="housing", theme="basic-needs", country="GR", scope="local"
+    )
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        words = [(c.label, c.value) for c in services.describe(filters)]
+        assert words == [
+            ("Words", "housing"),
+            ("Theme", "Housing, food and psycho-social support"),
+            ("Country", "Greece"),
+            ("Scope", "Local (same city)"),
+        ]
+        assert services.suggested_name(ListingFilters(kind=ListingKind.NEED, country="GR")) == (
+            "Needs: Greece"
+        )
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+def test_a_member_saves_the_search_shown_from_its_page(app: Flask, world: dict[str, Any]) -> None:
+    client = signed_in(app, world["watcher"])
+    page = client.get("/needs?q=evaluation&theme=research-evaluation&sort=newest")
+    html = page.get_data(as_text=True)
+    assert "Save this search" in html
+    assert "/saved-searches/new/needs?q=evaluation&amp;theme=research-evaluation" in html
+    assert "sort=" not in html.split("/saved-searches/new/needs")[1].split('"')[0]
+
+    response = client.post(
+        "/saved-searches/new/needs?q=evaluation&theme=research-evaluation",
+        data={"name": "  Evaluation   work "},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/needs?q=evaluation&theme=research-evaluation"
+    saved = db.session.scalar(sa.select(SavedSearch))
+    assert (saved.name, saved.kind, saved.q, saved.theme) == (
+        "Evaluation work",
+        ListingKind.NEED,
+        "evaluation",
+        "research-evaluation",
+    )
+    account = client.get("/account").get_data(as_text=True)
+    assert "Evaluation work" in account and "Research, evaluation and impact measurement" in account
+
+
+def test_saving_needs_a_name_and_a_valid_search(app: Flask, world: dict[str, Any]) -> None:
+    client = signed_in(app, world["watcher"])
+    response = client.post("/saved-searches/new/needs?q=evaluation", data={"name": " "})
+    assert response.status_code == 422
+    assert "Give the search a name." in response.get_data(as_text=True)
+    response = client.post("/saved-searches/new/needs?theme=no-such-theme", data={"name": "x"})
+    assert response.status_code == 400
+    assert "This search cannot be saved" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 0
+
+
+def test_the_limit_is_explained_on_the_page(app: Flask, world: dict[str, Any]) -> None:
+    for number in range(services.MAX_SAVED_SEARCHES):
+        services.save_search(
+            user=world["watcher"],
+            name=f"Search {number}",
+            filters=ListingFilters(kind=ListingKind.NEED),
+        )
+    db.session.commit()
+    client = signed_in(app, world["watcher"])
+    response = client.post("/saved-searches/new/offers", data={"name": "One more"})
+    assert response.status_code == 422
+    assert "the most an account may keep" in response.get_data(as_text=True)
+
+
+def test_who_may_save_a_search(app: Flask, world: dict[str, Any]) -> None:
+    anonymous = app.test_client()
+    response = anonymous.post("/saved-searches/new/needs", data={"name": "Mine"})
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert "Sign in to save this search" in anonymous.get("/needs").get_data(as_text=True)
+
+    unconfirmed = make_user(confirmed=False)
+    client = signed_in(app, unconfirmed)
+    assert client.post("/saved-searches/new/needs", data={"name": "Mine"}).status_code == 403
+    assert "Save this search" not in client.get("/needs").get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 0
+
+
+def test_the_owner_renames_pauses_resumes_and_deletes(app: Flask, world: dict[str, Any]) -> None:
+    saved = services.save_search(user=world["watcher"], name="Evaluation", filters=EVALUATION)
+    db.session.commit()
+    client = signed_in(app, world["watcher"])
+
+    assert client.get(f"/saved-searches/{saved.id}/rename").status_code == 200
+    response = client.post(f"/saved-searches/{saved.id}/rename", data={"name": ""})
+    assert response.status_code == 422
+    response = client.post(f"/saved-searches/{saved.id}/rename", data={"name": "Impact studies"})
+    assert response.status_code == 302
+    db.session.refresh(saved)
+    assert saved.name == "Impact studies"
+
+    client.post(f"/saved-searches/{saved.id}/pause")
+    db.session.refresh(saved)
+    assert saved.is_paused
+    assert "Resume alerts" in client.get("/account").get_data(as_text=True)
+    client.post(f"/saved-searches/{saved.id}/resume")
+    db.session.refresh(saved)
+    assert not saved.is_paused
+
+    response = client.post(f"/saved-searches/{saved.id}/delete")
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 0
+
+
+@pytest.mark.parametrize(
+    "method, path, data",
+    [
+        ("get", "/saved-searches/{id}/rename", None),
+        ("post", "/saved-searches/{id}/rename", {"name": "Taken over"}),
+        ("post", "/saved-searches/{id}/pause", None),
+        ("post", "/saved-searches/{id}/delete", None),
+    ],
+)
+def test_another_users_saved_search_is_not_found(
+    app: Flask, world: dict[str, Any], method: str, path: str, data: dict[str, str] | None
+) -> None:
+    saved = services.save_search(user=world["watcher"], name="Evaluation", filters=EVALUATION)
+    db.session.commit()
+    client = signed_in(app, world["poster"])
+    response = getattr(client, method)(path.format(id=saved.id), data=data)
+    assert response.status_code == 404
+    db.session.refresh(saved)
+    assert (saved.name, saved.is_paused) == ("Evaluation", False)
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_saving_and_deleting_need_the_csrf_token(
+        self, app: Flask, world: dict[str, Any]
+    ) -> None:
+        saved = services.save_search(user=world["watcher"], name="Evaluation", filters=EVALUATION)
+        db.session.commit()
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        client.post(
+            "/login",
+            data={
+                "email": "watcher@example.org",
+                "password": "correct-horse-battery",
+                "csrf_token": token,
+            },
+        )
+        assert client.post("/saved-searches/new/needs", data={"name": "x"}).status_code == 400
+        assert client.post(f"/saved-searches/{saved.id}/delete").status_code == 400
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SavedSearch)) == 1
+
+
+class TestRateLimit:
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": "100 per minute",
+            "RATELIMIT_SAVE_SEARCH": "2 per hour",
+        }
+
+    def test_saving_searches_is_rate_limited_per_user(
+        self, app: Flask, world: dict[str, Any]
+    ) -> None:
+        first, second = signed_in(app, world["watcher"]), signed_in(app, world["watcher"])
+        assert first.post("/saved-searches/new/needs", data={"name": "A"}).status_code == 302
+        assert second.post("/saved-searches/new/offers", data={"name": "B"}).status_code == 302
+        assert first.post("/saved-searches/new/needs", data={"name": "C"}).status_code == 429
+        assert first.get("/saved-searches/new/needs").status_code == 200
+        other = signed_in(app, world["poster"])
+        assert other.post("/saved-searches/new/needs", data={"name": "D"}).status_code == 302
