@@ -23,6 +23,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.core.words import whole_words
+from matchmaker.matching.affinity import affinity
+from matchmaker.matching.affinity import shared as shared_stems
 from matchmaker.matching.snapshot import (
     CITY,
     COUNTRY,
@@ -279,6 +281,33 @@ def shared_words_sentence(p: Params, reader: Reader) -> str:
     return _("Both texts speak of %(words)s.", words=reader.words(p["words"]))
 
 
+# Shared vocabulary ------------------------------------------------------------------------
+
+AFFINITY_FULL = 0.25  # a cosine this high gives all the rule's points
+
+
+def shared_vocabulary(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
+    """The two organisations speak of the same things (matching/affinity.py)."""
+    return min(1.0, affinity(snapshot, asker.org_id, giver.org_id) / AFFINITY_FULL)
+
+
+def shared_vocabulary_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
+    return {
+        "asker": asker.org_name,
+        "giver": giver.org_name,
+        "words": shared_stems(snapshot, asker.org_id, giver.org_id),
+    }
+
+
+def shared_vocabulary_sentence(p: Params, reader: Reader) -> str:
+    return _(
+        "%(asker)s and %(giver)s write about the same things: %(words)s.",
+        asker=p["asker"],
+        giver=p["giver"],
+        words=reader.words(p["words"]),
+    )
+
+
 # The registry -----------------------------------------------------------------------------
 
 RULES: dict[str, Rule] = {
@@ -286,7 +315,7 @@ RULES: dict[str, Rule] = {
     for rule in (
         Rule(
             "shared_themes",
-            30,
+            25,
             _l("Shared themes (rarer themes count more)"),
             shared_themes,
             shared_themes_params,
@@ -294,7 +323,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "proximity",
-            15,
+            10,
             _l("Proximity (same city > same region > same country)"),
             proximity,
             proximity_params,
@@ -302,7 +331,7 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "complementary_kinds",
-            20,
+            15,
             _l("Complementary kinds of organisation"),
             complementary_kinds,
             complementary_kinds_params,
@@ -318,11 +347,19 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "mutual",
-            15,
+            10,
             _l("Mutual exchange (each offers what the other needs)"),
             mutual,
             mutual_params,
             mutual_sentence,
+        ),
+        Rule(
+            "shared_vocabulary",
+            20,
+            _l("Shared vocabulary of the two organisations (rarer words count more)"),
+            shared_vocabulary,
+            shared_vocabulary_params,
+            shared_vocabulary_sentence,
         ),
         Rule(
             "shared_words",

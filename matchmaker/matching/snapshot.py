@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from matchmaker.core.words import listing_words, stems
+from matchmaker.core.words import analyse, listing_words, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
     Listing,
@@ -85,6 +85,9 @@ class ListingView:
     words: frozenset[str]  # stems (matching/text.py)
     sought: frozenset[str] = frozenset()
     stored_words: str = ""  # listings.match_words: the stems and the whole words
+    # The stems of the organisation's name and description, each with the word it came from
+    # (one dictionary shared by the organisation's listings' views).
+    org_words: dict[str, str] = field(default_factory=dict)
     asks: bool = field(init=False)  # a need or a challenge (not an offer)
     theme_bits: int = field(init=False)
     region_id: int = field(init=False)
@@ -276,6 +279,7 @@ _COLUMNS = (
     Organisation.country,
     Organisation.region,
     Organisation.city,
+    Organisation.description,
 )
 
 
@@ -322,6 +326,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     theme_sets: dict[frozenset[str], frozenset[str]] = {}
     # What each organisation brings to its listings' views, made (and held) once per organisation.
     orgs: dict[int, tuple[str, str, str, str, str, tuple[str, str], tuple[str, str, str]]] = {}
+    org_words: dict[int, dict[str, str]] = {}
     for (
         lid,
         kind,
@@ -336,6 +341,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         country,
         region,
         city,
+        org_description,
     ) in rows:
         org = orgs.get(oid)
         if org is None:
@@ -349,6 +355,11 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
                 region_key,
                 (*region_key, place_key(city)),
             )
+            # In the language of the first of its listings read: the one it writes in.
+            org_words[oid] = {
+                sys.intern(stem): word
+                for stem, word in analyse(f"{oname} {org_description}", language).items()
+            }
         if stored is None:  # saved outside the ORM and not reindexed yet
             stored = listing_words(title, description, language)
         # Interned: the same word of many listings is one string in memory. Built from a set,
@@ -369,6 +380,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             words=words,
             sought=frozenset(sought.pop(lid)) if lid in sought else NO_KINDS,
             stored_words=stored,
+            org_words=org_words[oid],
         )
     return views
 

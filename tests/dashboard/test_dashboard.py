@@ -23,11 +23,29 @@ from tests.factories import make_user
 @pytest.fixture
 def demo(app: Flask) -> None:
     app.test_cli_runner().invoke(args=["demo", "load"])
-    proposals = list(db.session.scalars(sa.select(Proposal).order_by(Proposal.id)))
-    proposals[0].status = ProposalStatus.AGREED
-    proposals[0].decided_at = utcnow()
-    proposals[1].status = ProposalStatus.DECLINED
-    proposals[1].decided_at = utcnow()
+    # Two pairs: the first agreed; declined, a later one whose rules differ both ways (so the
+    # rates by rule show 0 %, 50 % and 100 %) and whose need keeps another live proposal.
+    everything = list(db.session.scalars(sa.select(Proposal).order_by(Proposal.id)))
+    pairs = [p for p in everything if p.template == "pair"]
+
+    def rules(proposal: Proposal) -> set[str]:
+        return {item["rule"] for item in proposal.explanation}
+
+    def need(proposal: Proposal) -> int:
+        return proposal.parties[0].listing_id
+
+    agreed = pairs[0]
+    declined = next(
+        p
+        for p in pairs[1:]
+        if rules(p) - rules(agreed)
+        and rules(agreed) - rules(p)
+        and sum(need(p) in {party.listing_id for party in other.parties} for other in everything)
+        > 1
+    )
+    agreed.status, agreed.decided_at = ProposalStatus.AGREED, utcnow()
+    declined.status, declined.decided_at = ProposalStatus.DECLINED, utcnow()
+    proposals = [agreed]
     db.session.add(
         Outcome(proposal=proposals[0], kind=OutcomeKind.FIRST_MEETING, happened_on=utcnow().date())
     )

@@ -155,3 +155,26 @@ def test_shared_words_need_two_significant_words() -> None:
         and firing.reason == "Both texts speak of cooperatives, evaluation, food."
     )
     assert rules.shared_words(snap, need, one) is None
+
+
+def test_shared_vocabulary_weighs_rare_words_and_names_them_whole() -> None:
+    # Two organisations that write about the same programme (community wealth building with
+    # anchor institutions), two that only share the words everybody uses.
+    need = view(1, "need", 1, text="Anchor institutions procurement community wealth building")
+    offer = view(2, "offer", 2, text="Community wealth building advice for anchor institutions")
+    stranger = view(3, "offer", 3, text="Training courses for adults returning to work")
+    others = [
+        view(10 + n, "offer", 10 + n, text=f"Training courses number {n} community")
+        for n in range(6)
+    ]
+    snap = snapshot(need, offer, stranger, *others)
+    firing = rules.shared_vocabulary(snap, need, offer)
+    assert firing is not None and firing.fraction == 1.0
+    assert "anchor" in firing.reason and "institutions" in firing.reason
+    assert "instituti" not in firing.reason.replace("institutions", "")  # whole words, no stems
+    assert rules.shared_vocabulary(snap, need, stranger) is None
+    # "community" is written by most organisations here: on its own it says little.
+    common = view(30, "offer", 30, text="Community")
+    snap = snapshot(need, common, *others)
+    weak = rules.shared_vocabulary(snap, need, common)
+    assert weak is None or weak.fraction < 0.5

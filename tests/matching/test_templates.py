@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from matchmaker.matching.scoring import score_links
 from matchmaker.matching.settings import DEFAULTS, MatchSettings
+from matchmaker.matching.snapshot import ListingView
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.base import Party
 from tests.matching.helpers import snapshot, view
@@ -212,3 +213,48 @@ def test_a_focus_listing_outside_the_triad_gives_no_triad() -> None:
     other_theme = view(8, "offer", 8, "sse_organisation", themes=("funding",))
     assert list(TRIAD.propose(snapshot(*views, other_theme), DEFAULTS, 8)) == []
     assert len(list(TRIAD.propose(snapshot(*views), DEFAULTS, views[0].id))) == 1
+
+
+def test_consortium_partner_that_trades_with_no_partner_joins_on_shared_vocabulary() -> None:
+    # A city's challenge on work integration and training; a training centre fills the
+    # training theme, a university the knowledge role. The university trades with neither
+    # partner, but it writes about the same programme: it joins. A look-alike university that
+    # writes about something else does not.
+    programme = "street vendors cooperative integration programme"
+    challenge = view(
+        1,
+        "challenge",
+        1,
+        "public_agency",
+        themes=("work-integration", "training-advice", "research-evaluation"),
+        text=f"Bring {programme} to scale",
+        sought=("academic_institution",),
+    )
+    centre = view(
+        2, "offer", 2, "civil_society", themes=("training-advice",), text=f"Training {programme}"
+    )
+    university = view(
+        3,
+        "offer",
+        3,
+        "academic_institution",
+        themes=("research-evaluation",),
+        text=f"Evaluation of the {programme}",
+    )
+    elsewhere = view(
+        4,
+        "offer",
+        4,
+        "academic_institution",
+        themes=("research-evaluation",),
+        text="Evaluation of maritime logistics and shipping",
+    )
+    # Organisations far away, so that the programme's words are rare on the platform.
+    far = [view(10 + n, "need", 10 + n, place="athens", text=f"Kitchen {n}") for n in range(4)]
+
+    def consortia(*views: ListingView) -> list[list[int]]:
+        found = TEMPLATES["consortium"].propose(snapshot(*views, *far), DEFAULTS, None)
+        return [sorted(party.listing.org_id for party in c.parties) for c in found]
+
+    assert consortia(challenge, centre, university) == [[1, 2, 3]]
+    assert consortia(challenge, centre, elsewhere) == []

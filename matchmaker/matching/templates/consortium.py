@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from matchmaker.matching.affinity import affinity
 from matchmaker.matching.roles import ROLES, ROLES_BY_NAME, brought, called_for
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, scorer_for
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 # Each partner, with the anchor, scores at least the minimum score plus this.
 PARTNER_MARGIN = -10
+# A partner that trades with none of the others joins when it shares this much vocabulary
+# with them on average (a cosine, matching/affinity.py).
+COHESION = 0.12
 
 Gap = tuple[str, str]  # ("theme", slug) | ("kind", organisation kind) | ("role", role name)
 ROLE_ORDER = [role.name for role in ROLES]
@@ -71,18 +75,27 @@ def fills(snapshot: Snapshot, view: ListingView, open_gaps: Sequence[Gap]) -> li
 def _joins(snapshot: Snapshot, view: ListingView, parties: Sequence[Party]) -> bool:
     """A partner joins the partnership, not only the anchor: a new organisation, and (after the
     first partner) one that needs a theme a partner offers, or offers a theme a partner needs,
-    in any of their listings. Real partnerships are webs of exchange."""
+    in any of their listings, or that speaks of the same things as the parties so far (their
+    mean shared vocabulary, matching/affinity.py). Real partnerships are webs of exchange and
+    of shared purpose."""
     if any(view.org_id == party.listing.org_id for party in parties):
         return False
     if len(parties) < 2:
         return True
     asks, offers = snapshot.org_asks, snapshot.org_offers
     mine_asked, mine_offered = asks.get(view.org_id, set()), offers.get(view.org_id, set())
-    return any(
+    if any(
         not mine_asked.isdisjoint(offers.get(party.listing.org_id, ()))
         or not mine_offered.isdisjoint(asks.get(party.listing.org_id, ()))
         for party in parties[1:]
-    )
+    ):
+        return True
+    return cohesion(snapshot, view.org_id, [party.listing.org_id for party in parties]) >= COHESION
+
+
+def cohesion(snapshot: Snapshot, org_id: int, others: Sequence[int]) -> float:
+    """The mean shared vocabulary of an organisation with ``others``."""
+    return sum(affinity(snapshot, org_id, other) for other in others) / len(others)
 
 
 def role_of(filled: Sequence[Gap]) -> str:
