@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from typing import Any
 
@@ -130,3 +131,13 @@ def test_an_error_while_writing_reaches_the_run_and_nothing_is_kept(
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProposalParty)) == 0
+
+
+def test_a_run_pauses_the_garbage_collector_and_gives_it_back_even_on_error() -> None:
+    assert gc.isenabled()
+    with engine.batch_memory():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), engine.batch_memory():
+        raise RuntimeError("a failing run")
+    assert gc.isenabled()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from matchmaker.matching.engine import _best_first
 from matchmaker.matching.explanations import Reader, render
 from matchmaker.matching.rules import RULES
 from matchmaker.matching.settings import MatchSettings
@@ -208,3 +209,32 @@ def test_the_indexed_search_finds_exactly_what_an_all_pairs_search_finds(views) 
         for c in TEMPLATES["pair"].propose(snap, roomy, None)
     }
     assert proposed == _all_pairs(views)
+
+
+@settings(max_examples=100, deadline=None)
+@given(listings(), st.integers(min_value=1, max_value=6))
+def test_the_nearest_partners_are_the_plain_ranking_cut_short(views, limit) -> None:  # type: ignore[no-untyped-def]
+    # Snapshot.nearest packs (rank, id) into one integer to sort; the plain ranking is the
+    # most shared themes and nearest first, then the lowest id.
+    snap = snapshot(*views)
+    for source in views:
+        found = snap._walk(source, source.themes, asks=not source.asks, enough=limit)
+        plain = sorted(found, key=lambda oid: (-found[oid][0], oid))[:limit]
+        nearest = snap.nearest(source, source.themes, asks=not source.asks, limit=limit)
+        assert [other.id for other in nearest] == plain
+
+
+@settings(max_examples=100, deadline=None)
+@given(listings())
+def test_the_packed_ranking_of_candidates_is_the_plain_one(views) -> None:  # type: ignore[no-untyped-def]
+    # engine._best_first packs (score, template, listing ids) into one integer; the plain
+    # order is the highest score first, then the template's name, then the listing ids.
+    snap = snapshot(*views)
+    roomy = MatchSettings.of(max_proposals_per_listing=50, min_score=0)
+    qualifying = {}
+    for template in TEMPLATES.values():
+        for candidate in template.propose(snap, roomy, None):
+            qualifying[(candidate.template, candidate.listing_ids)] = candidate
+    packed = [key for _, key, _ in _best_first(qualifying, max(v.id for v in views).bit_length())]
+    plain = sorted(qualifying, key=lambda key: (-qualifying[key].score, key[0], key[1]))
+    assert packed == plain
