@@ -10,6 +10,7 @@ strangers in the same place share the themes but rarely the words.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
@@ -52,9 +53,8 @@ def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     if value is None:
         everyone = profiles(snapshot)
         a, b = everyone.get(first, {}), everyone.get(second, {})
-        if len(a) > len(b):
-            a, b = b, a
-        value = known[key] = sum(weight * b.get(stem, 0.0) for stem, weight in a.items())
+        # Only the shared words add to the cosine: intersect the keys first (in C).
+        value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys())
     return value
 
 
@@ -63,7 +63,7 @@ def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[s
     way of writing them), the heaviest first."""
     everyone = profiles(snapshot)
     a, b = everyone.get(first, {}), everyone.get(second, {})
-    common = sorted(set(a) & set(b), key=lambda stem: (-a[stem] * b[stem], stem))[:most]
+    common = heapq.nsmallest(most, a.keys() & b.keys(), key=lambda stem: (-a[stem] * b[stem], stem))
     written = _written(snapshot, first)
     return [written.get(stem, stem) for stem in common]
 
