@@ -389,10 +389,11 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
         assert proposal is not None
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.withdrawn_reason, proposal.withdrawn_at = reason, now
-    run.listings_considered = plan_.listings_considered
-    run.candidates_scored = plan_.candidates_scored
-    run.proposals_created = len(plan_.create) + len(plan_.revive)
-    run.proposals_withdrawn = len(plan_.withdraw)
+    # Added up: an incremental run may apply several plans (see match_listing).
+    run.listings_considered = (run.listings_considered or 0) + plan_.listings_considered
+    run.candidates_scored = (run.candidates_scored or 0) + plan_.candidates_scored
+    run.proposals_created = (run.proposals_created or 0) + len(plan_.create) + len(plan_.revive)
+    run.proposals_withdrawn = (run.proposals_withdrawn or 0) + len(plan_.withdraw)
     db.session.flush()
 
 
@@ -498,6 +499,43 @@ def run_full(
     return run
 
 
+def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> list[int]:
+    """Plan and apply the proposals of one listing; returns the ids of the proposals it
+    withdrew."""
+    snapshot = neighbourhood_snapshot(listing)
+    if listing.id in snapshot.listings:
+        planned = plan(snapshot, settings, focus=listing.id)
+    else:
+        # Not live any more: withdraw what it has pending, propose nothing.
+        pending = db.session.scalars(
+            sa.select(Proposal.id)
+            .join(ProposalParty)
+            .where(
+                ProposalParty.listing_id == listing.id,
+                Proposal.status == ProposalStatus.PENDING_REVIEW,
+            )
+        ).all()
+        planned = Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1)
+    apply(planned, run, snapshot, settings)
+    return [pid for pid, _ in planned.withdraw]
+
+
+def _match_freed(withdrawn: list[int], run: MatcherRun, settings: MatchSettings, done: int) -> None:
+    """The other listings of the proposals just withdrawn have room again under the cap:
+    match them too, so that the proposals end where a full run would put them."""
+    if not withdrawn:
+        return
+    freed = db.session.scalars(
+        sa.select(Listing)
+        .join(ProposalParty, ProposalParty.listing_id == Listing.id)
+        .where(ProposalParty.proposal_id.in_(withdrawn), Listing.id != done)
+        .distinct()
+        .order_by(Listing.id)
+    ).all()
+    for other in freed:
+        _match_one(other, run, settings)
+
+
 def match_listing(listing: Listing) -> MatcherRun | None:
     """Match one listing that was just created, edited, reopened or closed. The caller commits.
 
@@ -516,26 +554,9 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     db.session.add(run)
     db.session.flush()
     _log_start(run)
-    snapshot = neighbourhood_snapshot(listing)
     settings = load_settings()
-    if listing.id in snapshot.listings:
-        apply(plan(snapshot, settings, focus=listing.id), run, snapshot, settings)
-    else:
-        # Not live any more: withdraw what it has pending, propose nothing.
-        pending = db.session.scalars(
-            sa.select(Proposal.id)
-            .join(ProposalParty)
-            .where(
-                ProposalParty.listing_id == listing.id,
-                Proposal.status == ProposalStatus.PENDING_REVIEW,
-            )
-        ).all()
-        apply(
-            Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1),
-            run,
-            snapshot,
-            settings,
-        )
+    withdrawn = _match_one(listing, run, settings)
+    _match_freed(withdrawn, run, settings, listing.id)
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     _log_end(run)
     return run

@@ -372,3 +372,29 @@ def test_an_incremental_run_never_proposes_a_combination_with_a_declined_pair(ap
         for p in proposals(ProposalStatus.PENDING_REVIEW)
         if {sen.listing_id, university.listing_id} <= set(p.listing_ids)
     ]
+
+
+def test_room_freed_under_the_cap_is_used_at_once(app: Flask) -> None:
+    from matchmaker.matching.engine import match_listing
+
+    offer = make_listing(
+        kind=ListingKind.OFFER,
+        themes=("training-advice",),
+        organisation=make_organisation(kind=OrganisationKind.CIVIL_SOCIETY),
+    )
+    needs = [make_listing(themes=("training-advice",)) for _ in range(5)]
+    _run()
+    newcomer = make_listing(themes=("training-advice",))
+    match_listing(newcomer)
+    db.session.commit()
+    assert not [p for p in proposals() if {offer.id, newcomer.id} <= set(p.listing_ids)]
+
+    # One of the five needs closes: its proposal with the offer is withdrawn, and the offer's
+    # freed place goes to the newcomer in the same incremental run, not at the next full run.
+    needs[0].status = ListingStatus.CLOSED
+    db.session.commit()
+    match_listing(needs[0])
+    db.session.commit()
+    live = [p for p in proposals(ProposalStatus.PENDING_REVIEW) if offer.id in p.listing_ids]
+    assert newcomer.id in {lid for p in live for lid in p.listing_ids}
+    assert len(live) == 5
