@@ -11,6 +11,7 @@ from matchmaker.core.words import listing_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, SoughtKind, Theme, listing_themes
+from matchmaker.matching.text import rebuild_word_counts
 from matchmaker.organisations.models import Organisation
 
 KINDS = [
@@ -170,6 +171,8 @@ def generate(listing_count: int, seed: int = 2026) -> None:
     db.session.execute(sa.insert(listing_themes), theme_rows)
     if sought_rows:
         db.session.execute(sa.insert(SoughtKind.__table__), sought_rows)
+    # Inserted in bulk, outside the ORM: count their words as saving them would have.
+    rebuild_word_counts()
     db.session.commit()
 
 

@@ -2,8 +2,8 @@
 
 An organisation's profile is the set of significant words (core/words.py: Snowball stems in
 each text's language) of its name, its description and its live listings, each word weighted
-by how rare it is among the organisations of the snapshot (inverse document frequency), so that
-a word every listing uses says little and a word two organisations alone use says much. Real
+by how rare it is among all listings (inverse document frequency, from ``word_counts``), so
+that a word every listing uses says little and a word two organisations alone use says much. Real
 partners name the same programme, the same people concerned, the same activity; plausible
 strangers in the same place share the themes but rarely the words.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
@@ -33,16 +34,29 @@ def profiles(snapshot: Snapshot) -> dict[int, Profile]:
             if not org_words:
                 org_words.update(view.org_words)
             org_words.update(view.words)
-        frequency = Counter(stem for org_words in words.values() for stem in org_words)
-        total = len(words)
-        idf = {stem: math.log((total + 1) / (count + 1)) for stem, count in frequency.items()}
+        if snapshot.org_listing_words is not None:
+            for org_id, said in snapshot.org_listing_words.items():
+                words[org_id].update(said)
+        idf = _rarity(snapshot)
         found = {}
         for org_id, org_words in words.items():
-            weights = {stem: idf[stem] for stem in org_words if idf[stem] > 0}
+            weights = {stem: weight for stem in org_words if (weight := idf(stem)) > 0}
             norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
             found[org_id] = {stem: w / norm for stem, w in weights.items()}
         snapshot.memo[("profiles",)] = found
     return found
+
+
+def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
+    """A word's weight: the inverse document frequency of the listings that use it, among
+    every listing ever posted (``word_counts``, the same for full and incremental runs)."""
+    counts = snapshot.word_counts
+    total = snapshot.total_live
+    if counts is None:  # a snapshot built in memory: its own listings are the platform
+        counts = Counter(stem for view in snapshot.listings.values() for stem in view.words)
+        total = len(snapshot.listings)
+    known = counts
+    return lambda stem: math.log((total + 1) / (known.get(stem, 0) + 1))
 
 
 def affinity(snapshot: Snapshot, first: int, second: int) -> float:

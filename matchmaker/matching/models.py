@@ -59,3 +59,15 @@ class MatchingSetting(UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<MatchingSetting {self.key}={self.value}>"
+
+
+class WordCount(db.Model):  # type: ignore[name-defined]
+    """How many listings (of every listing ever posted) use each significant word (a stem,
+    core/words.py): what makes a word rare for the shared-vocabulary rule. Kept in step when
+    a listing's words are stored (matching/text.py), so that full and incremental runs weigh a
+    word the same way."""
+
+    __tablename__ = "word_counts"
+
+    stem: Mapped[str] = mapped_column(sa.Text, primary_key=True)
+    listings: Mapped[int] = mapped_column(default=0, server_default="0")

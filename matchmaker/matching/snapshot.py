@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -29,6 +29,7 @@ from matchmaker.listings.models import (
     listing_themes,
 )
 from matchmaker.listings.search import open_and_current
+from matchmaker.matching.models import WordCount
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 
 # Scope as a distance: how far a partner may be.
@@ -123,6 +124,12 @@ class Snapshot:
     # For the mutual rule: the themes each organisation needs (needs and challenges) and offers.
     org_asks: dict[int, set[str]] = field(default_factory=dict)
     org_offers: dict[int, set[str]] = field(default_factory=dict)
+    # How many listings (of every listing ever posted) use each word (matching/text.py): what
+    # makes a word rare. None: count the snapshot's own listings (tests build such snapshots).
+    word_counts: dict[str, int] | None = None
+    # The words of every live listing of each organisation in the snapshot, where the snapshot
+    # holds only some of them (an incremental run's neighbourhood); None: the views hold all.
+    org_listing_words: dict[int, set[str]] | None = None
     _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
     _theme_stats: dict[int, tuple[float, float]] = field(default_factory=dict)
@@ -385,7 +392,10 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     return views
 
 
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+T = TypeVar("T")
+
+
+def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -413,11 +423,30 @@ def _profiles(views: Iterable[ListingView]) -> tuple[dict[int, set[str]], dict[i
     return asks, offers
 
 
+def word_counts(
+    views: Iterable[ListingView] | None = None, also: Iterable[set[str]] = ()
+) -> dict[str, int]:
+    """How many listings use each word: every word (``views`` None), or the words of
+    ``views`` (their listings' and their organisations') and ``also``."""
+    statement = sa.select(WordCount.stem, WordCount.listings)
+    if views is None:
+        return dict(db.session.execute(statement).all())
+    wanted: set[str] = set()
+    for view in views:
+        wanted.update(view.words, view.org_words)
+    for words in also:
+        wanted.update(words)
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(wanted), 5000):
+        found.update(db.session.execute(statement.where(WordCount.stem.in_(chunk))).all())
+    return found
+
+
 def full_snapshot() -> Snapshot:
     views = _views()
     asks, offers = _profiles(views.values())
     counts, total = theme_counts()
-    return Snapshot(views, counts, total, asks, offers)
+    return Snapshot(views, counts, total, asks, offers, word_counts=word_counts())
 
 
 def neighbourhood_snapshot(focus: Listing) -> Snapshot:
@@ -466,9 +495,34 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
         )
     ids.add(focus.id)
     views = _views(Listing.id.in_(sorted(ids)))
-    asks, offers = _org_profiles({view.org_id for view in views.values()})
+    org_ids = {view.org_id for view in views.values()}
+    asks, offers = _org_profiles(org_ids)
     counts, total = theme_counts()
-    return Snapshot(views, counts, total, asks, offers)
+    everything_said = _org_listing_words(org_ids)
+    return Snapshot(
+        views,
+        counts,
+        total,
+        asks,
+        offers,
+        word_counts=word_counts(views.values(), also=everything_said.values()),
+        org_listing_words=everything_said,
+    )
+
+
+def _org_listing_words(org_ids: set[int]) -> dict[int, set[str]]:
+    """The words of every live listing of these organisations (the shared-vocabulary rule
+    reads an organisation's whole profile, whatever part of it a neighbourhood holds)."""
+    found: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(sorted(org_ids), 5000):
+        rows = db.session.execute(
+            sa.select(Listing.organisation_id, Listing.match_words)
+            .join(Organisation, Organisation.id == Listing.organisation_id)
+            .where(live_condition(), Listing.organisation_id.in_(chunk))
+        )
+        for org_id, stored in rows:
+            found[org_id].update(stems(stored or ""))
+    return found
 
 
 def _org_profiles(org_ids: set[int]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:

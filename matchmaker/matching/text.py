@@ -1,33 +1,92 @@
-"""The significant words of each listing, stored for the shared-words rule.
+"""The significant words of each listing, stored for the shared-words and shared-vocabulary
+rules.
 
 ``listings.match_words`` holds them (core/words.py, ``listing_words``: the listing's language
 decides the analysis), worked out once when a listing is saved, so that a full run over tens
-of thousands of listings need not find them again.
+of thousands of listings need not find them again. ``word_counts`` holds how many listings use
+each word, kept in step in the same flush, so that every run, full or incremental, weighs a
+word by the same rarity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from matchmaker.core.words import listing_words
+from matchmaker.core.words import listing_words, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
+from matchmaker.matching.models import WordCount
 
 
 @sa.event.listens_for(Listing, "before_insert")
 @sa.event.listens_for(Listing, "before_update")
-def _remember_words(_mapper: object, _connection: object, listing: Listing) -> None:
+def _remember_words(_mapper: object, connection: sa.Connection, listing: Listing) -> None:
+    before = set(stems(listing.match_words or ""))
     listing.match_words = listing_words(listing.title, listing.description, listing.language)
+    after = set(stems(listing.match_words))
+    count_words(connection, added=after - before, removed=before - after)
+
+
+@sa.event.listens_for(Listing, "before_delete")
+def _forget_words(_mapper: object, connection: sa.Connection, listing: Listing) -> None:
+    count_words(connection, added=(), removed=stems(listing.match_words or ""))
+
+
+def count_words(connection: sa.Connection, *, added: Iterable[str], removed: Iterable[str]) -> None:
+    """One more listing uses each of ``added``, one fewer each of ``removed`` (in stem order,
+    so that two transactions never wait for each other's rows in opposite orders)."""
+    table = WordCount.__table__
+    added, removed = sorted(set(added)), sorted(set(removed))
+    if added:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(table).values([{"stem": stem, "listings": 1} for stem in added])
+        connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=[table.c.stem], set_={"listings": table.c.listings + 1}
+            )
+        )
+    if removed:
+        connection.execute(
+            sa.update(table).where(table.c.stem.in_(removed)).values(listings=table.c.listings - 1)
+        )
+
+
+def rebuild_word_counts(*, batch: int = 5000) -> int:
+    """Count every listing's stored words again (after rows were written outside the ORM).
+    Returns how many words there are. The caller commits."""
+    counts: Counter[str] = Counter()
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(Listing.id, Listing.match_words)
+            .where(Listing.id > last_id)
+            .order_by(Listing.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        for _, stored in rows:
+            counts.update(set(stems(stored or "")))
+        last_id = rows[-1][0]
+    db.session.execute(sa.delete(WordCount))
+    if counts:
+        db.session.execute(
+            sa.insert(WordCount), [{"stem": s, "listings": n} for s, n in sorted(counts.items())]
+        )
+    return len(counts)
 
 
 def reindex_listing_words(
     *, batch: int = 2000, progress: Callable[[int], None] | None = None
 ) -> int:
     """Recompute ``listings.match_words`` for every listing whose stored words differ (rows
-    written outside the ORM, or all of them after the analysis changed). Returns how many
-    changed; ``progress`` hears how many listings each batch walked. The caller commits."""
+    written outside the ORM, or all of them after the analysis changed), then count the words
+    again (``word_counts``). Returns how many listings changed; ``progress`` hears how many
+    listings each batch walked. The caller commits."""
     changed = 0
     last_id = 0
     while True:
@@ -44,6 +103,7 @@ def reindex_listing_words(
             .limit(batch)
         ).all()
         if not rows:
+            rebuild_word_counts()
             return changed
         updates = [
             {"listing_id": lid, "words": words}

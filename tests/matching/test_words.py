@@ -10,8 +10,9 @@ from matchmaker.core.words import analyse, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, Scope
 from matchmaker.listings.services import update_listing
+from matchmaker.matching.models import WordCount
 from matchmaker.matching.snapshot import full_snapshot
-from matchmaker.matching.text import listing_words
+from matchmaker.matching.text import listing_words, rebuild_word_counts
 from tests.factories import make_listing
 
 
@@ -112,3 +113,62 @@ def test_reindex_fills_in_and_corrects_the_stored_words(app: Flask) -> None:
     assert "2 of 3 listings had their words recomputed." in result.output
     for listing in (stale, missing, right):
         assert _stored(listing) == listing_words(listing.title, listing.description)
+
+
+def test_word_counts_follow_listings_saved_edited_and_deleted(app: Flask) -> None:
+    def counts() -> dict[str, int]:
+        return {w.stem: w.listings for w in db.session.scalars(sa.select(WordCount))}
+
+    first = make_listing(title="Cooperative kitchens", description="Kitchens for cooperatives.")
+    second = make_listing(title="Cooperative bakery", description="A bakery run as a cooperative.")
+    db.session.commit()
+    assert counts()["cooper"] == 2 and counts()["kitchen"] == 1
+    first.title, first.description = "Housing", "Homes for families of the neighbourhood."
+    db.session.commit()
+    assert counts()["cooper"] == 1 and counts()["kitchen"] == 0 and counts()["hous"] == 1
+    db.session.delete(second)
+    db.session.commit()
+    assert counts()["cooper"] == 0
+    kept = {stem: n for stem, n in counts().items() if n}
+    rebuild_word_counts()
+    db.session.commit()
+    assert counts() == kept
+
+
+def test_an_incremental_run_weighs_shared_vocabulary_as_a_full_run_does(app: Flask) -> None:
+    from matchmaker.listings.models import ListingKind
+    from matchmaker.matching.affinity import affinity
+    from matchmaker.matching.snapshot import neighbourhood_snapshot
+    from tests.factories import make_organisation
+
+    # The university is in another region: an incremental run for the need sees its offer
+    # (national scope) but none of its other listings, and few of the platform's listings.
+    university = make_organisation(city="Manchester", region="Greater Manchester")
+    make_listing(
+        organisation=university,
+        kind=ListingKind.NEED,
+        title="Anchor institution procurement",
+        description="Our estates team buys from cooperatives of the region.",
+        scope=Scope.LOCAL,
+    )
+    offer = make_listing(
+        organisation=university,
+        kind=ListingKind.OFFER,
+        title="Evaluation of community wealth building",
+        description="Researchers evaluate procurement by anchor institutions.",
+        scope=Scope.NATIONAL,
+    )
+    for number in range(4):
+        make_listing(title=f"Community garden {number}", description="Allotments for families.")
+    need = make_listing(
+        title="Community wealth building",
+        description="Anchor institutions should buy from local cooperatives.",
+        scope=Scope.NATIONAL,
+    )
+    db.session.commit()
+    full = full_snapshot()
+    near = neighbourhood_snapshot(need)
+    assert offer.id in near.listings and len(near.listings) < len(full.listings)
+    in_full = affinity(full, need.organisation_id, university.id)
+    assert 0 < in_full < 1
+    assert affinity(near, need.organisation_id, university.id) == pytest.approx(in_full)
