@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from matchmaker.accounts.models import Role
+from matchmaker.accounts.models import Role, TokenScope
 from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
 from matchmaker.core.forms import SingleLine
 from matchmaker.core.i18n import language_names
@@ -150,3 +150,37 @@ class LanguageForm(FlaskForm):
     def validate_language(self, field: SelectField) -> None:
         if field.data and field.data not in current_app.config["LANGUAGES"]:
             raise ValidationError(_l("Choose one of the languages offered."))
+
+
+TOKEN_SCOPE_LABELS = {
+    TokenScope.READ: _l("Read: see your organisations' listings and proposals"),
+    TokenScope.WRITE: _l("Read and write: also post and change listings, answer introductions"),
+}
+
+
+class CreateTokenForm(FlaskForm):
+    name = StringField(
+        _l("Token name"),
+        validators=[
+            SingleLine(),
+            DataRequired(message=_l("Give the token a name.")),
+            # Mirrors the access_tokens.name column (String(100)).
+            Length(max=100),
+        ],
+        description=_l("Say where you use it, e.g. “our website’s listings page”."),
+    )
+    scope = SelectField(
+        _l("What it may do"),
+        default=TokenScope.READ.value,
+        validators=[DataRequired(message=_l("Choose what the token may do."))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope.choices = {
+            scope.value: str(label) for scope, label in TOKEN_SCOPE_LABELS.items()
+        }
+
+
+class RevokeTokenForm(FlaskForm):
+    """A button only: revoke one token."""

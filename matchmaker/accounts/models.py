@@ -13,7 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matchmaker.db import UpdatedMixin, str_enum, utcnow
+from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
 from matchmaker.extensions import db
 
 if TYPE_CHECKING:
@@ -24,6 +24,13 @@ class EmailPreference(enum.StrEnum):
     IMMEDIATE = "immediate"
     DAILY = "daily"
     NONE = "none"
+
+
+class TokenScope(enum.StrEnum):
+    """What a personal access token may do with the API: read only, or read and change."""
+
+    READ = "read"
+    WRITE = "write"
 
 
 class Role(enum.StrEnum):
@@ -118,3 +125,36 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+
+class AccessToken(TimestampMixin, db.Model):  # type: ignore[name-defined]
+    """A personal access token for the JSON API. Only its SHA-256 digest is kept: the token
+    itself is shown once, when it is made. Revoked tokens stay (with ``revoked_at``) so the
+    account page and the audit trail can still name them."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope))
+    # Hex SHA-256 of the whole token; the token is random enough that no salt or slow hash is
+    # needed, and a digest can be looked up at each request.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The first characters of the token, so its owner can tell their tokens apart.
+    hint: Mapped[str] = mapped_column(sa.String(16))
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AccessToken {self.id} {self.name!r} {self.scope.value}>"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == TokenScope.WRITE

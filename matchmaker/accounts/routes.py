@@ -18,19 +18,23 @@ from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from matchmaker.accounts import services
+from matchmaker.accounts import access_tokens, services
 from matchmaker.accounts.forms import (
     ROLE_LABELS,
+    TOKEN_SCOPE_LABELS,
     ChangeEmailForm,
     ChangePasswordForm,
+    CreateTokenForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
     LogoutForm,
     ResendConfirmationForm,
     ResetPasswordForm,
+    RevokeTokenForm,
     SignupForm,
 )
+from matchmaker.accounts.models import AccessToken, TokenScope
 from matchmaker.alerts.services import MAX_SAVED_SEARCHES
 from matchmaker.alerts.services import summaries as saved_search_summaries
 from matchmaker.core.auth import acting_user, public
@@ -206,13 +210,22 @@ def set_language() -> ResponseReturnValue:
 
 
 def _account_page(
-    password_form: ChangePasswordForm | None = None, email_form: ChangeEmailForm | None = None
+    password_form: ChangePasswordForm | None = None,
+    email_form: ChangeEmailForm | None = None,
+    token_form: CreateTokenForm | None = None,
+    new_token: access_tokens.NewToken | None = None,
 ) -> str:
-    """The account page; a form given here is shown again with its errors, the others empty."""
+    """The account page; a form given here is shown again with its errors, the others empty.
+    ``new_token`` is a token just made, whose secret the page shows this once."""
     return render_template(
         "accounts/account.html",
         password_form=password_form or ChangePasswordForm(prefix="pw", formdata=None),
         email_form=email_form or ChangeEmailForm(prefix="em", formdata=None),
+        token_form=token_form or CreateTokenForm(prefix="tk", formdata=None),
+        tokens=access_tokens.active_tokens(acting_user()),
+        token_scopes=TOKEN_SCOPE_LABELS,
+        new_token=new_token,
+        revoke_form=RevokeTokenForm(),
         resend_form=ResendConfirmationForm(),
         role_label=ROLE_LABELS[current_user.role],
         saved_searches=saved_search_summaries(current_user),
@@ -287,4 +300,34 @@ def confirm_email_change(token: str) -> ResponseReturnValue:
         return redirect(url_for("accounts.account"))
     db.session.commit()
     flash(_("Your email address is changed."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/tokens")
+def create_token() -> ResponseReturnValue:
+    form = CreateTokenForm(prefix="tk")
+    if form.validate_on_submit():
+        try:
+            new_token = access_tokens.create_token(
+                user=acting_user(), name=form.name.data, scope=TokenScope(form.scope.data)
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            # Shown on this page and never again: not flashed (the session cookie is only signed,
+            # not encrypted) and not redirected to.
+            return _account_page(new_token=new_token)
+    return _account_page(token_form=form), 422
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_token(token_id: int) -> ResponseReturnValue:
+    token = db.session.get(AccessToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if RevokeTokenForm().validate_on_submit():
+        access_tokens.revoke_token(user=acting_user(), token=token)
+        db.session.commit()
+        flash(_("The token “%(name)s” is revoked.", name=token.name), "success")
     return redirect(url_for("accounts.account"))
