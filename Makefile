@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run serve test test-postgres test-browser bench lint typecheck format migrate demo clean \
+.PHONY: run serve test test-postgres test-browser bench bench-web lint typecheck format migrate demo clean \
 	translations check-translations
 
 $(BIN)/python:
@@ -63,6 +63,13 @@ test-browser: $(VENV)/.installed-browser
 bench: $(VENV)/.installed-app
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/quality.py
+
+# Pages under load (bench/web.py): wrk against gunicorn on SQLite and PostgreSQL, beside a
+# hello-world app. Needs Debian's wrk, PostgreSQL and Redis; the 50,000-listing databases are
+# built once and kept (instance/bench-web/, the database bench_web).
+bench-web: $(VENV)/.installed-app
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk
+	$(BIN)/python bench/web.py $(BENCH_WEB_ARGS)
 
 test-postgres: $(VENV)/.installed-test
 	MATCHMAKER_TEST_DATABASE_URL=$${MATCHMAKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser"
