@@ -220,8 +220,10 @@ class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined]
     position: Mapped[int] = mapped_column(default=0, server_default="0")
 
     proposal: Mapped[Proposal] = relationship(back_populates="parties")
-    organisation: Mapped[Organisation] = relationship(lazy="joined")
-    listing: Mapped[Listing] = relationship(lazy="joined")
+    # Inner joins (both columns are NOT NULL): SQLite plans a LEFT JOIN to the nested
+    # listings-organisations join by scanning every listing.
+    organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
+    listing: Mapped[Listing] = relationship(lazy="joined", innerjoin=True)
 
     def __repr__(self) -> str:
         return f"<ProposalParty {self.proposal_id} listing={self.listing_id} {self.role}>"
