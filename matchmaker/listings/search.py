@@ -108,34 +108,33 @@ class ListingFilters:
     organisation_id: int | None = None
 
 
-def _fts_condition_and_rank(terms: list[str], match_all: bool) -> tuple[Any, Any]:
-    """A WHERE condition and an ORDER BY expression (best first) for ``terms``."""
+def _match_terms(
+    statement: sa.Select[tuple[Listing]], terms: list[str], match_all: bool
+) -> tuple[sa.Select[tuple[Listing]], Any]:
+    """``statement`` narrowed to listings matching ``terms``, and an ORDER BY expression
+    (best first)."""
     if db.engine.dialect.name == "postgresql":
         joiner = " & " if match_all else " | "
         query = sa.func.to_tsquery(
             sa.literal_column("'english'"), joiner.join(f"{t}:*" for t in terms)
         )
         vector: sa.ColumnElement[Any] = sa.literal_column("listings.search_vector")
-        return vector.op("@@")(query), sa.func.ts_rank_cd(vector, query).desc()
+        return statement.where(vector.op("@@")(query)), sa.func.ts_rank_cd(vector, query).desc()
     joiner = " " if match_all else " OR "
     match = joiner.join(f'"{t}"*' for t in terms)
-    condition = Listing.id.in_(
-        sa.select(FTS_TABLE.c.rowid).where(
-            sa.text("listings_fts MATCH :fts_match").bindparams(fts_match=match)
+    # bm25 is computed in the same pass as MATCH (title weighted ten times the description), and
+    # the matches joined: asked once a row, the index would be searched again for every match.
+    matches = (
+        sa.select(
+            FTS_TABLE.c.rowid.label("listing_id"),
+            sa.func.bm25(sa.literal_column("listings_fts"), 10.0, 1.0).label("rank"),
         )
-    )
-    # bm25 needs the FTS table in the FROM clause; a correlated subquery gives each row its rank
-    # (title weighted ten times the description).
-    rank = (
-        sa.select(sa.func.bm25(sa.literal_column("listings_fts"), 10.0, 1.0))
         .select_from(FTS_TABLE)
-        .where(
-            sa.text("listings_fts MATCH :fts_rank_match").bindparams(fts_rank_match=match),
-            FTS_TABLE.c.rowid == Listing.id,
-        )
-        .scalar_subquery()
+        .where(sa.text("listings_fts MATCH :fts_match").bindparams(fts_match=match))
+        .subquery("fts_matches")
     )
-    return condition, rank.asc()
+    statement = statement.join(matches, matches.c.listing_id == Listing.id)
+    return statement, matches.c.rank.asc()
 
 
 def open_and_current() -> Any:
@@ -200,8 +199,7 @@ def browse_statement(filters: ListingFilters) -> sa.Select[tuple[Listing]]:
     if filters.q.strip():
         if not terms:
             return statement.where(sa.false())
-        condition, rank = _fts_condition_and_rank(terms, match_all=True)
-        statement = statement.where(condition)
+        statement, rank = _match_terms(statement, terms, match_all=True)
 
     sort = filters.sort or ("relevance" if rank is not None else "newest")
     newest = (Listing.created_at.desc(), Listing.id.desc())
