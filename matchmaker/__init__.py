@@ -76,7 +76,7 @@ def _import_models() -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from matchmaker.core import arguments, auth, errors, i18n, logs, security
+    from matchmaker.core import arguments, auth, caching, errors, i18n, logs, security
     from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     # First, so the request id is set before any other hook can answer the request.
@@ -94,6 +94,7 @@ def _init_extensions(app: Flask) -> None:
         render_as_batch=app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"),
         compare_type=True,
     )
+    caching.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)

@@ -95,6 +95,17 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
             "would count on its own. Use Redis, e.g. redis://127.0.0.1:6379/0."
         )
 
+    # Shared fragments (core/caching.py): Redis in production, so every worker sees the same
+    # fragments and the same invalidation; "simple" keeps them in each process.
+    cache_url = get("CACHE_URL", "redis://127.0.0.1:6379/2" if production else "simple")
+    assert cache_url is not None
+    if production and cache_url == "simple":
+        raise ConfigError(
+            "MATCHMAKER_CACHE_URL=simple is refused in production: each worker would keep its "
+            "own fragments and miss the others' invalidations. Use Redis, e.g. "
+            "redis://127.0.0.1:6379/2."
+        )
+
     mail_backend = get("MAIL_BACKEND", "console" if environment == "development" else "smtp")
     base_url = get("BASE_URL", "http://127.0.0.1:5000")
     assert base_url is not None
@@ -130,6 +141,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # keyed on the address locks everyone out at once.
         "PROXY_FIX_X_FOR": _count(get("PROXY_FIX_X_FOR"), "PROXY_FIX_X_FOR"),
         "PROXY_FIX_X_PROTO": _count(get("PROXY_FIX_X_PROTO"), "PROXY_FIX_X_PROTO"),
+        # Shared fragments (Flask-Caching)
+        "CACHE_TYPE": "SimpleCache" if cache_url == "simple" else "RedisCache",
+        "CACHE_REDIS_URL": None if cache_url == "simple" else cache_url,
+        "CACHE_KEY_PREFIX": "matchmaker:",
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

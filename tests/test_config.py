@@ -87,3 +87,13 @@ def test_every_setting_is_documented_in_the_deployment_guide() -> None:
     settings = set(re.findall(r'\bget\(\s*"([A-Z0-9_]+)"', source))
     assert {"SECRET_KEY", "DATABASE_URL"} <= settings
     assert sorted(name for name in settings if f"`MATCHMAKER_{name}`" not in guide) == []
+
+
+def test_the_cache_is_redis_in_production_and_in_process_elsewhere(tmp_path: Path) -> None:
+    production = {"MATCHMAKER_SECRET_KEY": "k" * 40}
+    config = load_config(production, tmp_path)
+    assert config["CACHE_TYPE"] == "RedisCache"
+    assert config["CACHE_REDIS_URL"] == "redis://127.0.0.1:6379/2"
+    assert load_config({"MATCHMAKER_ENV": "development"}, tmp_path)["CACHE_TYPE"] == "SimpleCache"
+    with pytest.raises(ConfigError, match="MATCHMAKER_CACHE_URL"):
+        load_config({**production, "MATCHMAKER_CACHE_URL": "simple"}, tmp_path)

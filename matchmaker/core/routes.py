@@ -5,8 +5,9 @@ from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from matchmaker.core.auth import public
+from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.extensions import db
-from matchmaker.listings.search import newest_challenges, open_counts_by_theme
+from matchmaker.listings.search import listings_by_ids, newest_challenge_ids, open_counts_by_theme
 from matchmaker.organisations.models import KIND_LABELS
 from matchmaker.organisations.services import directory_counts
 
@@ -15,13 +16,14 @@ bp = Blueprint("core", __name__)
 
 @bp.get("/")
 @public
+@for_visitors
 def home() -> ResponseReturnValue:
     return render_template(
         "core/home.html",
-        counts=directory_counts(),
+        counts=shared_fragment("directory-counts", directory_counts),
         kind_labels=KIND_LABELS,
-        theme_counts=open_counts_by_theme(),
-        challenges=newest_challenges(),
+        theme_counts=shared_fragment("open-counts-by-theme", open_counts_by_theme),
+        challenges=listings_by_ids(shared_fragment("newest-challenges", newest_challenge_ids)),
     )
 
 

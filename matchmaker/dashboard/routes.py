@@ -5,8 +5,16 @@ from flask.typing import ResponseReturnValue
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
+from matchmaker.core.caching import shared_fragment
 from matchmaker.core.spreadsheets import csv_text
-from matchmaker.dashboard.services import TABLES
+from matchmaker.dashboard.services import TABLES, Table
+
+
+def _table(name: str) -> Table:
+    """The figures change when listings, organisations or proposals do: built once for every
+    coordinator reading them, in their language."""
+    return shared_fragment(f"dashboard:{name}", TABLES[name])
+
 
 bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
 
@@ -14,7 +22,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
 @bp.get("")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def index() -> ResponseReturnValue:
-    return render_template("dashboard/index.html", tables=[build() for build in TABLES.values()])
+    return render_template("dashboard/index.html", tables=[_table(name) for name in TABLES])
 
 
 @bp.get("/<name>.csv")
@@ -22,7 +30,7 @@ def index() -> ResponseReturnValue:
 def export(name: str) -> ResponseReturnValue:
     if name not in TABLES:
         abort(404)
-    table = TABLES[name]()
+    table = _table(name)
     return Response(
         csv_text(table.headers, table.rows),
         mimetype="text/csv",

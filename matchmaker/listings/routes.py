@@ -13,6 +13,7 @@ from matchmaker.alerts.permissions import can_save_searches
 from matchmaker.alerts.services import FILTER_FIELDS, suggested_name
 from matchmaker.core.arguments import int_arg, paginate
 from matchmaker.core.auth import acting_user, public
+from matchmaker.core.caching import for_visitors
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.words import analyse
@@ -63,6 +64,7 @@ def _form_values(form: ListingForm) -> dict[str, Any]:
 
 @bp.get("/<any(needs, offers, challenges):kind_path>")
 @public
+@for_visitors
 def browse(kind_path: str) -> ResponseReturnValue:
     kind = search.BROWSE_KINDS[kind_path]
     form = ListingFilterForm(
@@ -92,6 +94,7 @@ def browse(kind_path: str) -> ResponseReturnValue:
 
 @bp.get("/listings/<int:listing_id>")
 @public
+@for_visitors
 def show(listing_id: int) -> ResponseReturnValue:
     listing = _load(listing_id)
     can_edit = permissions.can_edit_listing(current_user, listing)

@@ -109,8 +109,8 @@ class ListingFilters:
 
 
 def _match_terms(
-    statement: sa.Select[tuple[Listing]], terms: list[str], match_all: bool
-) -> tuple[sa.Select[tuple[Listing]], Any]:
+    statement: sa.Select[Any], terms: list[str], match_all: bool
+) -> tuple[sa.Select[Any], Any]:
     """``statement`` narrowed to listings matching ``terms``, and an ORDER BY expression
     (best first)."""
     if db.engine.dialect.name == "postgresql":
@@ -279,9 +279,9 @@ def open_counts_by_theme() -> list[dict[str, Any]]:
     )
 
 
-def newest_challenges(limit: int = 5) -> list[Listing]:
+def newest_challenge_ids(limit: int = 5) -> list[int]:
     statement = browse_statement(ListingFilters(kind=ListingKind.CHALLENGE))
-    return list(db.session.scalars(statement.limit(limit)))
+    return list(db.session.scalars(statement.with_only_columns(Listing.id).limit(limit)))
 
 
 def listings_by_ids(ids: list[int]) -> list[Listing]:

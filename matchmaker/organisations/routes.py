@@ -17,6 +17,7 @@ from flask_login import current_user
 from matchmaker.accounts.models import Role
 from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
+from matchmaker.core.caching import for_visitors
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.security import configured_limit
@@ -65,6 +66,7 @@ def _fields(form: OrganisationForm) -> dict[str, object]:
 
 @bp.get("/organisations")
 @public
+@for_visitors
 def directory() -> ResponseReturnValue:
     form = DirectoryFilterForm(request.args)
     if not form.validate():
@@ -82,6 +84,7 @@ def directory() -> ResponseReturnValue:
 
 @bp.get("/organisations/<int:organisation_id>")
 @public
+@for_visitors
 def show(organisation_id: int) -> ResponseReturnValue:
     from matchmaker.listings.search import ListingFilters, browse_statement
 

@@ -1,0 +1,139 @@
+"""Shared fragments and visitors' pages: built once, rebuilt when the data changes, never
+another person's and never another language's."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel import force_locale
+
+from matchmaker.core.caching import TOKEN_PLACEHOLDER, page_for_visitor, shared_fragment
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind, ListingStatus
+from tests.factories import make_listing, make_organisation, make_user
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _without_tokens(page: str) -> str:
+    return TOKEN.sub('name="csrf_token" value=""', page)
+
+
+def _home_needs(page: str) -> str:
+    """The number of open needs with the theme social inclusion, as the home page says it."""
+    match = re.search(r"theme=social-inclusion\">(\d+)</a>", page)
+    assert match, page
+    return match.group(1)
+
+
+def test_a_fragment_is_built_once_per_language_and_again_after_a_change(app: Flask) -> None:
+    built: list[str] = []
+
+    def build() -> str:
+        built.append("x")
+        return f"built {len(built)}"
+
+    with app.test_request_context():
+        assert shared_fragment("example", build) == "built 1"
+        assert shared_fragment("example", build) == "built 1"
+        with force_locale("fr"):
+            assert shared_fragment("example", build) == "built 2"
+        make_listing()  # commits a new listing: a new generation
+        assert shared_fragment("example", build) == "built 3"
+        assert shared_fragment("example", build, "page 2") == "built 4"
+
+
+def test_a_session_that_wrote_and_did_not_commit_builds_its_own(app: Flask) -> None:
+    listing = make_listing()
+    with app.test_request_context():
+        assert shared_fragment("example", lambda: "before") == "before"
+        listing.title = "A new title for the listing"
+        db.session.flush()
+        assert shared_fragment("example", lambda: "during") == "during"
+        db.session.rollback()
+        assert shared_fragment("example", lambda: "after") == "before"
+
+
+def test_home_counts_follow_new_and_closed_listings(app: Flask) -> None:
+    client = app.test_client()
+    organisation = make_organisation()
+    make_listing(organisation=organisation)
+    assert _home_needs(client.get("/").get_data(as_text=True)) == "1"
+    second = make_listing(organisation=organisation)
+    assert _home_needs(client.get("/").get_data(as_text=True)) == "2"
+    second.status = ListingStatus.CLOSED
+    db.session.commit()
+    assert _home_needs(client.get("/").get_data(as_text=True)) == "1"
+
+
+def test_newest_challenges_on_the_home_page_follow_new_ones(app: Flask) -> None:
+    client = app.test_client()
+    assert "Water for every school" not in client.get("/").get_data(as_text=True)
+    make_listing(kind=ListingKind.CHALLENGE, title="Water for every school")
+    assert "Water for every school" in client.get("/").get_data(as_text=True)
+
+
+def test_a_stored_page_matches_the_page_built_for_the_visitor(app: Flask) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    make_listing(title="Evaluation of cooperative kitchens")
+    first, second = app.test_client(), app.test_client()
+    built = first.get("/needs?q=kitchens").get_data(as_text=True)
+    stored = second.get("/needs?q=kitchens").get_data(as_text=True)
+    assert "Evaluation of cooperative kitchens" in stored
+    assert _without_tokens(stored) == _without_tokens(built)
+    # Each visitor's page carries their own token, which their language switch accepts.
+    for client, page in ((first, built), (second, stored)):
+        token = TOKEN.search(page)
+        assert token is not None
+        answer = client.post("/language", data={"language": "fr", "csrf_token": token.group(1)})
+        assert answer.status_code == 302
+
+
+def test_page_for_visitor_puts_the_token_where_the_placeholder_stands(app: Flask) -> None:
+    with app.test_request_context():
+        from flask_wtf.csrf import generate_csrf
+
+        page = f'<input name="csrf_token" value="{TOKEN_PLACEHOLDER}"><p>Needs</p>'
+        assert page_for_visitor(page) == page.replace(TOKEN_PLACEHOLDER, generate_csrf())
+        assert page_for_visitor("<p>No form</p>") == "<p>No form</p>"
+
+
+def test_visitors_pages_are_in_the_readers_language(app: Flask) -> None:
+    english, french = app.test_client(), app.test_client()
+    assert 'lang="en"' in english.get("/needs").get_data(as_text=True)
+    page = french.get("/needs", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert 'lang="fr"' in page
+    assert 'lang="en"' in english.get("/needs").get_data(as_text=True)
+
+
+def test_a_signed_in_member_never_gets_a_visitors_page(client: FlaskClient, login: Any) -> None:
+    assert "Sign out" not in client.get("/").get_data(as_text=True)
+    login(make_user(display_name="Ada"))
+    page = client.get("/")
+    assert "Sign out" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_message_waiting_for_a_visitor_is_shown_once(app: Flask) -> None:
+    client = app.test_client()
+    client.get("/needs")
+    client.post("/language", data={"language": "fr"})
+    assert "La langue est modifiée." in client.get("/needs").get_data(as_text=True)
+    assert "La langue est modifiée." not in client.get("/needs").get_data(as_text=True)
+
+
+def test_visitors_pages_answer_304_to_a_browser_that_has_them(app: Flask) -> None:
+    client = app.test_client()
+    first = client.get("/organisations")
+    assert first.headers["ETag"]
+    assert "private" in first.headers["Cache-Control"]
+    assert "no-cache" in first.headers["Cache-Control"]
+    again = client.get("/organisations", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    make_organisation(name="Kitchen cooperative of Attica")
+    changed = client.get("/organisations", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    assert "Kitchen cooperative of Attica" in changed.get_data(as_text=True)
