@@ -1,0 +1,123 @@
+"""The regression guard of issue #16: each main page makes as many SQL queries with many rows
+to show as with few. A query per row (a relationship loaded lazily in a template, a count per
+card) makes a page slower with every row; this test names the page that started doing so."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker.accounts.models import Role
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind, Scope
+from matchmaker.matching.engine import run_full
+from matchmaker.organisations.models import Organisation, OrganisationKind
+from tests.factories import make_listing, make_organisation, make_user
+from tests.proposals.helpers import signed_in
+
+# Visitors' pages and shared fragments come from the cache otherwise: here every page is built.
+pytestmark = pytest.mark.usefixtures("app")
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    return {"CACHE_TYPE": "NullCache", "CACHE_NO_NULL_WARNING": True}
+
+
+def _pages(busy: Organisation, listing_id: int) -> dict[str, tuple[str, bool]]:
+    """Each main page: its address, and whether a coordinator asks for it."""
+    return {
+        "home": ("/", False),
+        "directory": ("/organisations", False),
+        "directory filtered": ("/organisations?kind=academic_institution&country=GB", False),
+        "needs: search": ("/needs?q=kitchens", False),
+        "needs: filters": ("/needs?theme=social-inclusion&country=GB&scope=regional", False),
+        "offers: filters": ("/offers?theme=social-inclusion&organisation_kind=academic_institution", False),
+        "challenges: search": ("/challenges?q=kitchens", False),
+        "listing": (f"/listings/{listing_id}", False),
+        "organisation": (f"/organisations/{busy.id}", False),
+        "review queue": ("/coordination/proposals", True),
+        "dashboard": ("/coordination/dashboard", True),
+    }
+
+
+def _add_rows(busy: Organisation, count: int) -> None:
+    """``count`` needs of ``busy``, and as many offers and challenges of other organisations
+    that the matcher pairs with them."""
+    for number in range(count):
+        make_listing(
+            organisation=busy,
+            title=f"Kitchens for the neighbourhood {number}",
+            themes=("social-inclusion", "basic-needs"),
+            scope=Scope.REGIONAL,
+        )
+        university = make_organisation(kind=OrganisationKind.ACADEMIC_INSTITUTION)
+        make_listing(
+            organisation=university,
+            kind=ListingKind.OFFER,
+            title=f"Research on community kitchens {number}",
+            themes=("social-inclusion", "research-evaluation"),
+            scope=Scope.REGIONAL,
+        )
+        make_listing(kind=ListingKind.CHALLENGE, title=f"Kitchens in every school {number}")
+    run_full()
+    db.session.commit()
+
+
+@contextmanager
+def _counting(app: Flask) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _query_counts(
+    app: Flask, pages: dict[str, tuple[str, bool]], visitor: FlaskClient, coordinator: FlaskClient
+) -> tuple[dict[str, int], dict[str, str]]:
+    counts, bodies = {}, {}
+    for name, (path, signed) in pages.items():
+        client = coordinator if signed else visitor
+        client.get(path)  # the first request of a kind may load what later ones reuse
+        with _counting(app) as statements:
+            answer = client.get(path)
+        assert answer.status_code == 200, (name, answer.status_code)
+        counts[name], bodies[name] = len(statements), answer.get_data(as_text=True)
+    return counts, bodies
+
+
+def test_no_main_page_makes_a_query_per_row(app: Flask) -> None:
+    busy = make_organisation(name="Kitchen cooperative")
+    coordinator = signed_in(app, make_user(role=Role.COORDINATOR))
+    visitor = app.test_client()
+    # A need nobody answers, so the dashboard's unmet needs have a row from the start (a table
+    # with no row loads nothing for its rows: from none to some is not a query per row).
+    make_listing(title="A bakery's first oven", themes=("funding",), scope=Scope.LOCAL)
+    _add_rows(busy, 1)
+    listing_id = db.session.scalar(sa.text("SELECT max(id) FROM listings"))
+    pages = _pages(busy, listing_id)
+    few, few_bodies = _query_counts(app, pages, visitor, coordinator)
+
+    _add_rows(busy, 7)
+    many, many_bodies = _query_counts(app, pages, visitor, coordinator)
+
+    # The pages do show more rows now, or the comparison would prove nothing.
+    assert many_bodies["needs: search"].count("listing-card") > few_bodies[
+        "needs: search"
+    ].count("listing-card")
+    assert len(many_bodies["review queue"]) > len(few_bodies["review queue"])
+    assert len(many_bodies["organisation"]) > len(few_bodies["organisation"])
+    grown = {name: (few[name], many[name]) for name in pages if many[name] > few[name]}
+    assert not grown, f"queries with 1 row vs 7 rows shown: {grown}"
