@@ -38,7 +38,10 @@ def _pages(busy: Organisation, listing_id: int) -> dict[str, tuple[str, bool]]:
         "directory filtered": ("/organisations?kind=academic_institution&country=GB", False),
         "needs: search": ("/needs?q=kitchens", False),
         "needs: filters": ("/needs?theme=social-inclusion&country=GB&scope=regional", False),
-        "offers: filters": ("/offers?theme=social-inclusion&organisation_kind=academic_institution", False),
+        "offers: filters": (
+            "/offers?theme=social-inclusion&organisation_kind=academic_institution",
+            False,
+        ),
         "challenges: search": ("/challenges?q=kitchens", False),
         "listing": (f"/listings/{listing_id}", False),
         "organisation": (f"/organisations/{busy.id}", False),
@@ -114,9 +117,9 @@ def test_no_main_page_makes_a_query_per_row(app: Flask) -> None:
     many, many_bodies = _query_counts(app, pages, visitor, coordinator)
 
     # The pages do show more rows now, or the comparison would prove nothing.
-    assert many_bodies["needs: search"].count("listing-card") > few_bodies[
-        "needs: search"
-    ].count("listing-card")
+    assert many_bodies["needs: search"].count("listing-card") > few_bodies["needs: search"].count(
+        "listing-card"
+    )
     assert len(many_bodies["review queue"]) > len(few_bodies["review queue"])
     assert len(many_bodies["organisation"]) > len(few_bodies["organisation"])
     grown = {name: (few[name], many[name]) for name in pages if many[name] > few[name]}

@@ -26,6 +26,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
@@ -81,6 +82,12 @@ def shared_fragment(name: str, build: Callable[[], T], *key_parts: Hashable) -> 
     except RedisError:
         logger.warning("The cache is unreachable; %s not stored", name, exc_info=True)
     return value
+
+
+def shared_html(name: str, render: Callable[[], str], *key_parts: Hashable) -> Markup:
+    """HTML that ``render`` draws from an autoescaping template, as a shared fragment, for
+    pages where everyone allowed to see it sees the same (what every coordinator sees)."""
+    return Markup(shared_fragment(name, render, *key_parts))  # noqa: S704 (autoescaped)
 
 
 # Stands for the visitor's own CSRF token in a stored page (the language switcher's form).

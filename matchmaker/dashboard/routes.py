@@ -5,7 +5,7 @@ from flask.typing import ResponseReturnValue
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
-from matchmaker.core.caching import shared_fragment
+from matchmaker.core.caching import shared_fragment, shared_html
 from matchmaker.core.spreadsheets import csv_text
 from matchmaker.dashboard.services import TABLES, Table
 
@@ -22,7 +22,12 @@ bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
 @bp.get("")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def index() -> ResponseReturnValue:
-    return render_template("dashboard/index.html", tables=[_table(name) for name in TABLES])
+    # The same for every coordinator: drawn once a generation and language.
+    content = shared_html(
+        "dashboard-page",
+        lambda: render_template("dashboard/_tables.html", tables=[_table(n) for n in TABLES]),
+    )
+    return render_template("dashboard/index.html", content=content)
 
 
 @bp.get("/<name>.csv")

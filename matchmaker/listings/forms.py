@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -25,7 +26,7 @@ from matchmaker.listings.services import (
     TITLE_LENGTH,
     new_submission_key,
 )
-from matchmaker.organisations.forms import country_select_choices, kind_choices
+from matchmaker.organisations.forms import country_filter_choices, kind_choices
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -133,11 +134,20 @@ class ListingFilterForm(FlaskForm):
     status = FilterChoiceField(_l("Status"))
     sort = FilterChoiceField(_l("Sort by"))
 
-    def __init__(self, *args: Any, themes: list[Theme], challenges: bool, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        themes: Mapping[str, str],
+        countries: Collection[str],
+        challenges: bool,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.theme.choices = {"": str(_l("All themes"))} | theme_choices(themes)
+        self.theme.choices = {"": str(_l("All themes"))} | dict(themes)
         self.organisation_kind.choices = kind_choices(blank=str(_l("All kinds")))
-        self.country.choices = country_select_choices(str(_l("All countries")))
+        self.country.choices = country_filter_choices(
+            str(_l("All countries")), countries, self.country.data
+        )
         self.scope.choices = {"": str(_l("Any scope"))} | {
             scope.value: str(label) for scope, label in SCOPE_LABELS.items()
         }

@@ -13,7 +13,7 @@ from matchmaker.alerts.permissions import can_save_searches
 from matchmaker.alerts.services import FILTER_FIELDS, suggested_name
 from matchmaker.core.arguments import int_arg, paginate
 from matchmaker.core.auth import acting_user, public
-from matchmaker.core.caching import for_visitors
+from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.words import analyse
@@ -68,7 +68,10 @@ def _form_values(form: ListingForm) -> dict[str, Any]:
 def browse(kind_path: str) -> ResponseReturnValue:
     kind = search.BROWSE_KINDS[kind_path]
     form = ListingFilterForm(
-        request.args, themes=services.all_themes(), challenges=kind == ListingKind.CHALLENGE
+        request.args,
+        themes=search.theme_filter_choices(request.args.get("theme", "").strip()),
+        countries=shared_fragment("countries-with-listings", search.countries_with_listings),
+        challenges=kind == ListingKind.CHALLENGE,
     )
     if not form.validate():
         return render_template(

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
+from matchmaker.core.caching import shared_fragment
 from matchmaker.core.words import analyse, language_or_default, stems
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -277,6 +278,40 @@ def open_counts_by_theme() -> list[dict[str, Any]]:
     return sorted(
         table.values(), key=lambda e: (-(e["need"] + e["offer"] + e["challenge"]), e["name"])
     )
+
+
+def countries_with_listings() -> list[str]:
+    """The countries of verified organisations that have listings (the filters offer these)."""
+    return list(
+        db.session.scalars(
+            sa.select(Organisation.country)
+            .distinct()
+            .where(
+                Organisation.status == OrganisationStatus.VERIFIED,
+                sa.exists().where(Listing.organisation_id == Organisation.id),
+            )
+        )
+    )
+
+
+def themes_in_use() -> dict[str, str]:
+    """Slug and name of every theme some listing carries, by name."""
+    in_use = sa.exists().where(listing_themes_table.c.theme_id == Theme.id)
+    rows = db.session.execute(
+        sa.select(Theme.slug, Theme.name).where(in_use).order_by(Theme.name)
+    ).all()
+    return {slug: name for slug, name in rows}
+
+
+def theme_filter_choices(selected: str | None) -> dict[str, str]:
+    """The themes a filter offers: those in use, and the one asked for if it exists, so a link
+    to a theme nobody holds yet still works."""
+    choices = shared_fragment("themes-in-use", themes_in_use)
+    if selected and selected not in choices:
+        name = db.session.scalar(sa.select(Theme.name).where(Theme.slug == selected))
+        if name is not None:
+            choices = choices | {selected: name}
+    return choices
 
 
 def newest_challenge_ids(limit: int = 5) -> list[int]:

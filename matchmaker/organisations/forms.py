@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -8,7 +9,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField, URLFiel
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
 
 from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
-from matchmaker.core.i18n import country_choices
+from matchmaker.core.i18n import country_choices, is_country_code
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
 
@@ -21,6 +22,17 @@ def kind_choices(blank: str | None = None) -> dict[str, str]:
 
 def country_select_choices(blank: str) -> dict[str, str]:
     return {"": blank, **dict(country_choices())}
+
+
+def country_filter_choices(
+    blank: str, in_use: Collection[str], selected: str | None
+) -> dict[str, str]:
+    """A filter's countries: those that occur (``in_use``), by name in the reader's language,
+    and the one asked for if it is a country at all, so a link to an empty country still works."""
+    wanted = set(in_use)
+    if selected and is_country_code(selected):
+        wanted.add(selected)
+    return {"": blank} | {code: name for code, name in country_choices() if code in wanted}
 
 
 class OrganisationForm(FlaskForm):
@@ -161,7 +173,9 @@ class DirectoryFilterForm(FlaskForm):
     country = FilterChoiceField(_l("Country"))
     region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, countries: Collection[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = kind_choices(blank=str(_l("All kinds")))
-        self.country.choices = country_select_choices(str(_l("All countries")))
+        self.country.choices = country_filter_choices(
+            str(_l("All countries")), countries, self.country.data
+        )

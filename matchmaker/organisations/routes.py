@@ -17,7 +17,7 @@ from flask_login import current_user
 from matchmaker.accounts.models import Role
 from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
-from matchmaker.core.caching import for_visitors
+from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.security import configured_limit
@@ -68,7 +68,10 @@ def _fields(form: OrganisationForm) -> dict[str, object]:
 @public
 @for_visitors
 def directory() -> ResponseReturnValue:
-    form = DirectoryFilterForm(request.args)
+    form = DirectoryFilterForm(
+        request.args,
+        countries=shared_fragment("directory-countries", services.countries_in_directory),
+    )
     if not form.validate():
         return render_template("organisations/directory.html", form=form, page=None), 400
     filters = services.DirectoryFilters(

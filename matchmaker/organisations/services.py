@@ -498,6 +498,17 @@ def user_organisations(user: User) -> list[Organisation]:
     )
 
 
+def countries_in_directory() -> list[str]:
+    """The countries of verified organisations (the directory's filter offers these)."""
+    return list(
+        db.session.scalars(
+            sa.select(Organisation.country)
+            .distinct()
+            .where(Organisation.status == OrganisationStatus.VERIFIED)
+        )
+    )
+
+
 def directory_counts() -> dict[str, int]:
     rows = db.session.execute(
         sa.select(Organisation.kind, sa.func.count())

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
-from matchmaker.organisations.forms import country_select_choices, kind_choices
+from matchmaker.organisations.forms import country_filter_choices, kind_choices
 from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
 
 
@@ -94,12 +95,19 @@ class QueueFilterForm(FlaskForm):
     min_score = IntegerField(_l("Minimum score"), validators=[Optional(), NumberRange(0, 100)])
 
     def __init__(
-        self, *args: Any, templates: dict[str, str], themes: dict[str, str], **kwargs: Any
+        self,
+        *args: Any,
+        templates: dict[str, str],
+        themes: Mapping[str, str],
+        countries: Collection[str],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.template.choices = {"": str(_l("All templates"))} | templates
-        self.theme.choices = {"": str(_l("All themes"))} | themes
-        self.country.choices = country_select_choices(str(_l("All countries")))
+        self.theme.choices = {"": str(_l("All themes"))} | dict(themes)
+        self.country.choices = country_filter_choices(
+            str(_l("All countries")), countries, self.country.data
+        )
         self.organisation_kind.choices = kind_choices(blank=str(_l("All kinds")))
 
 

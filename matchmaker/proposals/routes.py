@@ -20,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from matchmaker.accounts.models import Role
 from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, require_role
+from matchmaker.core.caching import shared_fragment, shared_html
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.jobs import create_job
@@ -28,7 +29,7 @@ from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.extensions import db, limiter
 from matchmaker.listings.models import Listing
 from matchmaker.listings.permissions import can_view_listing
-from matchmaker.listings.services import all_themes
+from matchmaker.listings.search import theme_filter_choices
 from matchmaker.matching import settings as matching_settings
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import MatcherRun
@@ -37,6 +38,7 @@ from matchmaker.matching.tasks import FULL_RUN, PREVIEW
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation
+from matchmaker.organisations.services import countries_in_directory
 from matchmaker.proposals import interest, permissions, services, status
 from matchmaker.proposals.forms import (
     ApproveForm,
@@ -77,7 +79,8 @@ def queue() -> ResponseReturnValue:
     form = QueueFilterForm(
         request.args,
         templates=_template_labels(),
-        themes={t.slug: t.name for t in all_themes()},
+        themes=theme_filter_choices(request.args.get("theme", "").strip()),
+        countries=shared_fragment("directory-countries", countries_in_directory),
     )
     if not form.validate():
         return render_template("proposals/queue.html", form=form, page=None, args={}), 400
@@ -89,11 +92,17 @@ def queue() -> ResponseReturnValue:
         organisation_kind=form.organisation_kind.data or "",
         min_score=form.min_score.data or 0,
     )
-    page = paginate(services.queue_statement(filters), per_page=25)
     args = {key: value for key, value in request.args.items() if key != "page" and value}
-    return render_template(
-        "proposals/queue.html", form=form, page=page, args=args, templates=TEMPLATES
-    )
+
+    def results() -> str:
+        page = paginate(services.queue_statement(filters), per_page=25)
+        return render_template(
+            "proposals/_queue.html", form=form, page=page, args=args, templates=TEMPLATES
+        )
+
+    # The same for every coordinator: built once a generation, language and address.
+    content = shared_html("review-queue", results, request.full_path)
+    return render_template("proposals/queue.html", form=form, content=content)
 
 
 def _page(proposal: Proposal, **forms: object) -> str:

@@ -137,3 +137,29 @@ def test_visitors_pages_answer_304_to_a_browser_that_has_them(app: Flask) -> Non
     changed = client.get("/organisations", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200
     assert "Kitchen cooperative of Attica" in changed.get_data(as_text=True)
+
+
+def _options(page: str, name: str) -> list[str]:
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select, page
+    return re.findall(r'<option[^>]*value="([^"]*)"', select.group(1))
+
+
+def test_filters_offer_the_countries_and_themes_that_occur(app: Flask) -> None:
+    client = app.test_client()
+    make_listing(
+        organisation=make_organisation(country="GR"), themes=("social-inclusion", "funding")
+    )
+    make_organisation(country="MA")  # no listing yet
+    needs = client.get("/needs").get_data(as_text=True)
+    assert _options(needs, "country") == ["", "GR"]
+    assert _options(needs, "theme") == ["", "funding", "social-inclusion"]
+    directory = client.get("/organisations").get_data(as_text=True)
+    assert _options(directory, "country") == ["", "GR", "MA"]
+    # A link to a country or a theme nobody is in yet still works, showing what it asks for.
+    empty = client.get("/needs?country=ZW&theme=market-access")
+    assert empty.status_code == 200
+    assert "ZW" in _options(empty.get_data(as_text=True), "country")
+    assert "market-access" in _options(empty.get_data(as_text=True), "theme")
+    assert client.get("/needs?country=XX").status_code == 400
+    assert client.get("/needs?theme=no-such-theme").status_code == 400
