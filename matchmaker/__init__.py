@@ -76,7 +76,7 @@ def _import_models() -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from matchmaker.core import arguments, auth, caching, errors, i18n, logs, security
+    from matchmaker.core import arguments, auth, caching, errors, i18n, logs, security, static_files
     from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     # First, so the request id is set before any other hook can answer the request.
@@ -95,6 +95,7 @@ def _init_extensions(app: Flask) -> None:
         compare_type=True,
     )
     caching.init_app(app)
+    static_files.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     mail.init_app(app)
