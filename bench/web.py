@@ -282,9 +282,20 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+REDIS_URL = os.environ.get("MATCHMAKER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+def empty_cache() -> None:
+    """Each engine starts with an empty cache (the other's fragments have the same keys)."""
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
 def app_environment(url: str) -> dict[str, str]:
-    """Production settings, on this machine's Redis (db 7 unless told otherwise)."""
-    redis_url = os.environ.get("MATCHMAKER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+    """Production settings, on this machine's Redis (db 7 unless told otherwise: the rate-limit
+    counters and the cache, emptied before each engine's run)."""
+    redis_url = REDIS_URL
     return {
         **os.environ,
         "MATCHMAKER_ENV": "production",
@@ -362,6 +373,7 @@ def measure_engine(engine: str, args: argparse.Namespace, script: Path) -> list[
     all_pages = pages(listing_id, organisation_id)
     if args.pages:
         all_pages = [p for p in all_pages if any(word in p.name for word in args.pages)]
+    empty_cache()
     logs = Path(tempfile.mkdtemp(prefix="bench-web-"))
     app_port, hello_port = args.port, args.port + 1
     app_server = _gunicorn(
