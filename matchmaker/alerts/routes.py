@@ -13,10 +13,8 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.extensions import db, limiter
-from matchmaker.listings.forms import ListingFilterForm
-from matchmaker.listings.models import ListingKind
+from matchmaker.listings.forms import listing_filter_form
 from matchmaker.listings.search import BROWSE_KINDS
-from matchmaker.listings.services import all_themes
 from matchmaker.organisations.forms import ConfirmForm
 
 bp = Blueprint("alerts", __name__)
@@ -38,9 +36,7 @@ def _load(search_id: int) -> SavedSearch:
 def save_search(kind_path: str) -> ResponseReturnValue:
     """Save the search of the page's query arguments (the search page's own form posts here)."""
     kind = BROWSE_KINDS[kind_path]
-    search_form = ListingFilterForm(
-        request.args, themes=all_themes(), challenges=kind == ListingKind.CHALLENGE
-    )
+    search_form = listing_filter_form(request.args, kind)
     if not search_form.validate():
         abort(400, description=_("This search cannot be saved: go back and check its filters."))
     filters = search_form.filters(kind)

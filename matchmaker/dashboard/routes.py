@@ -7,7 +7,7 @@ from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
 from matchmaker.core.caching import shared_fragment, shared_html
 from matchmaker.core.spreadsheets import csv_text
-from matchmaker.dashboard.services import TABLES, Table
+from matchmaker.dashboard.services import PAGE_ROWS, TABLES, Table
 
 
 def _table(name: str) -> Table:
@@ -25,7 +25,9 @@ def index() -> ResponseReturnValue:
     # The same for every coordinator: drawn once a generation and language.
     content = shared_html(
         "dashboard-page",
-        lambda: render_template("dashboard/_tables.html", tables=[_table(n) for n in TABLES]),
+        lambda: render_template(
+            "dashboard/_tables.html", tables=[_table(n) for n in TABLES], page_rows=PAGE_ROWS
+        ),
     )
     return render_template("dashboard/index.html", content=content)
 

@@ -16,10 +16,16 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
 
+from matchmaker.core.caching import shared_fragment
 from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, ListingKind, Theme
-from matchmaker.listings.search import STATUS_FILTERS, ListingFilters
+from matchmaker.listings.search import (
+    STATUS_FILTERS,
+    ListingFilters,
+    countries_with_listings,
+    theme_filter_choices,
+)
 from matchmaker.listings.services import (
     DESCRIPTION_LENGTH,
     MAX_THEMES,
@@ -207,3 +213,14 @@ class EditThemeForm(ThemeForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.slug
+
+
+def listing_filter_form(args: Mapping[str, str], kind: ListingKind) -> ListingFilterForm:
+    """The search page's filters read from ``args``, offering the themes and countries that
+    occur (and any other one asked for, so a saved search may wait for a first listing)."""
+    return ListingFilterForm(
+        args,
+        themes=theme_filter_choices(args.get("theme", "").strip()),
+        countries=shared_fragment("countries-with-listings", countries_with_listings),
+        challenges=kind == ListingKind.CHALLENGE,
+    )

@@ -13,13 +13,13 @@ from matchmaker.alerts.permissions import can_save_searches
 from matchmaker.alerts.services import FILTER_FIELDS, suggested_name
 from matchmaker.core.arguments import int_arg, paginate
 from matchmaker.core.auth import acting_user, public
-from matchmaker.core.caching import for_visitors, shared_fragment
+from matchmaker.core.caching import for_visitors
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.words import analyse
 from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services
-from matchmaker.listings.forms import ChallengeForm, ListingFilterForm, ListingForm
+from matchmaker.listings.forms import ChallengeForm, ListingForm, listing_filter_form
 from matchmaker.listings.models import Listing, ListingKind, Scope
 from matchmaker.matching.diagnosis import diagnose
 from matchmaker.organisations.forms import ConfirmForm
@@ -67,12 +67,7 @@ def _form_values(form: ListingForm) -> dict[str, Any]:
 @for_visitors
 def browse(kind_path: str) -> ResponseReturnValue:
     kind = search.BROWSE_KINDS[kind_path]
-    form = ListingFilterForm(
-        request.args,
-        themes=search.theme_filter_choices(request.args.get("theme", "").strip()),
-        countries=shared_fragment("countries-with-listings", search.countries_with_listings),
-        challenges=kind == ListingKind.CHALLENGE,
-    )
+    form = listing_filter_form(request.args, kind)
     if not form.validate():
         return render_template(
             "listings/browse.html", form=form, kind=kind, page=None, kind_path=kind_path, args={}

@@ -161,3 +161,15 @@ def test_unmet_needs_lists_needs_without_live_proposals(
     titles = [row[0] for row in rows[1:]]
     assert "Housing, food and work for people in social vulnerability" in titles
     assert "A performative research agenda for the city-region's social economy" not in titles
+
+
+def test_long_tables_show_their_first_rows_and_leave_the_rest_to_the_csv(
+    client: FlaskClient, login: Any, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("matchmaker.dashboard.routes.PAGE_ROWS", 2)
+    login(make_user(role=Role.COORDINATOR))
+    page = client.get("/coordination/dashboard").get_data(as_text=True)
+    regions = client.get("/coordination/dashboard/by_region.csv").get_data(as_text=True)
+    total = len(list(csv.reader(io.StringIO(regions)))) - 1
+    assert total > 2
+    assert f"The first 2 rows of {total}; the CSV file has them all." in page
