@@ -168,6 +168,12 @@ def start_new_generation() -> None:
         logger.error("The cache is unreachable; shared fragments are not invalidated")
 
 
+def note_shared_write() -> None:
+    """The session writes shared data in a way its events do not see (bulk inserts on its
+    connection): its commit starts a new generation all the same."""
+    db.session.info[WROTE_SHARED_DATA] = True
+
+
 def _writes_shared_table(instance: object) -> bool:
     return getattr(instance, "__tablename__", None) in SHARED_TABLES
 

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from matchmaker.core.caching import note_shared_write
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
@@ -323,6 +324,8 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     """
     now = utcnow()
     connection = db.session.connection()
+    # The proposals go in on the session's connection, unseen by its events.
+    note_shared_write()
     proposal_constants = {
         "status": ProposalStatus.PENDING_REVIEW.value,
         "matcher_run_id": run.id,

@@ -163,3 +163,29 @@ def test_filters_offer_the_countries_and_themes_that_occur(app: Flask) -> None:
     assert "market-access" in _options(empty.get_data(as_text=True), "theme")
     assert client.get("/needs?country=XX").status_code == 400
     assert client.get("/needs?theme=no-such-theme").status_code == 400
+
+
+def test_the_review_queue_shows_the_proposals_of_a_new_matcher_run(app: Flask) -> None:
+    from matchmaker.accounts.models import Role
+    from matchmaker.listings.models import Scope
+    from matchmaker.matching.engine import run_full
+    from matchmaker.organisations.models import OrganisationKind
+    from tests.proposals.helpers import signed_in
+
+    coordinator = signed_in(app, make_user(role=Role.COORDINATOR))
+    make_listing(title="Kitchens for the neighbourhood", themes=("social-inclusion",))
+    university = make_organisation(kind=OrganisationKind.ACADEMIC_INSTITUTION)
+    make_listing(
+        organisation=university,
+        kind=ListingKind.OFFER,
+        title="Research on community kitchens",
+        themes=("social-inclusion",),
+        scope=Scope.REGIONAL,
+    )
+    assert "Research on community kitchens" not in coordinator.get(
+        "/coordination/proposals"
+    ).get_data(as_text=True)
+    run_full()  # writes its proposals in bulk, on the session's connection
+    db.session.commit()
+    queue = coordinator.get("/coordination/proposals").get_data(as_text=True)
+    assert "Research on community kitchens" in queue
