@@ -96,6 +96,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         )
 
     mail_backend = get("MAIL_BACKEND", "console" if environment == "development" else "smtp")
+    if mail_backend == "console":
+        # Readable messages (decoded subject, text part, links) rather than raw MIME.
+        mail_backend = "matchmaker.core.console_mail.EmailBackend"
     base_url = get("BASE_URL", "http://127.0.0.1:5000")
     assert base_url is not None
 

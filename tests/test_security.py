@@ -18,6 +18,8 @@ EXPECTED_PUBLIC = {
     "static",
     "core.home",
     "core.healthz",
+    "core.help_page",
+    "core.privacy",
     "accounts.signup",
     "accounts.login",
     "accounts.confirm_email",

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -47,12 +47,13 @@ def require_role(*roles: str) -> Callable[[F], F]:
 
 
 def require_confirmed(view: F) -> F:
-    """Only users who confirmed their email address may go on (403 with an explanation)."""
+    """Only users who confirmed their email address may go on; the others get a page (403) that
+    says what to do, with a button that sends the link again."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_email_confirmed:
-            abort(403, description=str(_l("Please confirm your email address first.")))
+            return render_template("errors/confirm_first.html"), 403
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

@@ -7,8 +7,10 @@ from flask.typing import ResponseReturnValue
 from matchmaker.core.auth import public
 from matchmaker.extensions import db
 from matchmaker.listings.search import newest_challenges, open_counts_by_theme
+from matchmaker.matching.rules import RULES
 from matchmaker.organisations.models import KIND_LABELS
 from matchmaker.organisations.services import directory_counts
+from matchmaker.proposals.models import STATUS_HELP, ProposalStatus
 
 bp = Blueprint("core", __name__)
 
@@ -23,6 +25,24 @@ def home() -> ResponseReturnValue:
         theme_counts=open_counts_by_theme(),
         challenges=newest_challenges(),
     )
+
+
+@bp.get("/help")
+@public
+def help_page() -> ResponseReturnValue:
+    """How matching works and what each status means, from the rules and statuses themselves
+    (one declaration each)."""
+    return render_template(
+        "core/help.html",
+        rules=RULES.values(),
+        statuses=[(status.label, STATUS_HELP[status]) for status in ProposalStatus],
+    )
+
+
+@bp.get("/privacy")
+@public
+def privacy() -> ResponseReturnValue:
+    return render_template("core/privacy.html")
 
 
 @bp.get("/healthz")
