@@ -16,12 +16,25 @@ from matchmaker.extensions import db, login_manager
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_ATTR = "_matchmaker_public"
+OWN_AUTH_ATTR = "_matchmaker_own_auth"
 
 
 def public(view: F) -> F:
     """Mark a view as reachable without signing in."""
     setattr(view, PUBLIC_ATTR, True)
     return view
+
+
+def authenticates_itself(view: F) -> F:
+    """Mark a view that checks its own credentials (an API token in a header) and never the
+    session: the sign-in redirect does not apply to it, and it must answer 401 itself."""
+    setattr(view, OWN_AUTH_ATTR, True)
+    return view
+
+
+def is_self_authenticating_endpoint(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(view is not None and getattr(view, OWN_AUTH_ATTR, False))
 
 
 def is_public_endpoint(endpoint: str | None) -> bool:
@@ -60,7 +73,7 @@ def require_confirmed(view: F) -> F:
 
 
 def _enforce_login() -> Any:
-    if is_public_endpoint(request.endpoint):
+    if is_public_endpoint(request.endpoint) or is_self_authenticating_endpoint(request.endpoint):
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
