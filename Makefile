@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run serve test test-postgres test-browser bench bench-web lint typecheck format migrate demo clean \
-	translations check-translations
+.PHONY: run serve test test-postgres test-browser bench bench-web lint typecheck format migrate demo \
+	clean translations check-translations vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -112,6 +112,15 @@ check-translations: $(VENV)/.installed-app
 	$(EXTRACT)
 	@$(UPDATE) --check 2>/dev/null || { echo "A marked string is missing from the catalogs" \
 		"(or one was removed): run make translations, then translate what it added." >&2; exit 1; }
+
+# Front-end files the app serves itself (no CDN), copied from npm packages pinned in
+# package.json and committed: Swagger UI for the API documentation at /api/v1/docs.
+SWAGGER_UI := matchmaker/static/vendor/swagger-ui
+vendor:
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(SWAGGER_UI)
+	cd node_modules/swagger-ui-dist && cp swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt \
+		swagger-ui.css LICENSE NOTICE ../../$(SWAGGER_UI)/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage node_modules screenshots

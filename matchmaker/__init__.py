@@ -130,6 +130,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from matchmaker import api
     from matchmaker.accounts.routes import bp as accounts_bp
     from matchmaker.admin.routes import bp as admin_bp
     from matchmaker.alerts.routes import bp as alerts_bp
@@ -142,6 +143,8 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.organisations.routes import bp as organisations_bp
     from matchmaker.proposals.routes import bp as proposals_bp
 
+    # The JSON API's blueprints (flask-smorest registers them, documenting each operation).
+    api.init_app(app)
     for blueprint in (
         core_bp,
         accounts_bp,

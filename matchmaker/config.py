@@ -107,6 +107,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         )
 
     mail_backend = get("MAIL_BACKEND", "console" if environment == "development" else "smtp")
+    if mail_backend == "console":
+        # Readable messages (decoded subject, text part, links) rather than raw MIME.
+        mail_backend = "matchmaker.core.console_mail.EmailBackend"
     base_url = get("BASE_URL", "http://127.0.0.1:5000")
     assert base_url is not None
 
@@ -198,4 +201,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # log-ins only, so guessing one account's password is slow and others are untouched.
         "RATELIMIT_LOGIN_ACCOUNT": get("RATELIMIT_LOGIN_ACCOUNT", "5 per minute; 30 per hour"),
         "RATELIMIT_RESET_ACCOUNT": get("RATELIMIT_RESET_ACCOUNT", "3 per hour; 10 per day"),
+        # The JSON API: per access token, or per client address for calls without one.
+        "RATELIMIT_API": get("RATELIMIT_API", "300 per minute; 10000 per day"),
+        # flask-smorest (matchmaker/api): the OpenAPI document's title and versions.
+        "API_TITLE": "SSE Matchmaker API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.1.0",
     }

@@ -26,7 +26,7 @@ def test_production_settings_are_safe(tmp_path: Path) -> None:
 def test_development_prints_mail_and_keeps_a_generated_key(tmp_path: Path) -> None:
     env = {"MATCHMAKER_ENV": "development"}
     first = load_config(env, tmp_path)
-    assert first["MAIL_BACKEND"] == "console"
+    assert first["MAIL_BACKEND"] == "matchmaker.core.console_mail.EmailBackend"  # readable
     assert first["DEBUG"] is True
     assert load_config(env, tmp_path)["SECRET_KEY"] == first["SECRET_KEY"]
 

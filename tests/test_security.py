@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter, Rule
 
-from matchmaker.core.auth import is_public_endpoint
+from matchmaker.core.auth import is_public_endpoint, is_self_authenticating_endpoint
 from tests.factories import PASSWORD, make_user
 
 # Endpoints a signed-out visitor may use: the public pages, and the links mailed to people.
@@ -18,6 +18,8 @@ EXPECTED_PUBLIC = {
     "static",
     "core.home",
     "core.healthz",
+    "core.help_page",
+    "core.privacy",
     "accounts.signup",
     "accounts.login",
     "accounts.confirm_email",
@@ -29,6 +31,14 @@ EXPECTED_PUBLIC = {
     "organisations.show",
     "listings.browse",
     "listings.show",
+    # The JSON API's open data and its documentation
+    "api.openapi",
+    "api.docs",
+    "public.list_themes",
+    "public.list_organisations",
+    "public.get_organisation",
+    "public.list_listings",
+    "public.get_listing",
 }
 
 
@@ -65,6 +75,13 @@ def test_every_other_endpoint_sends_an_anonymous_client_to_sign_in(
         url = _example_url(rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method)
+            with app.test_request_context():
+                token_only = is_self_authenticating_endpoint(rule.endpoint)
+            if token_only:
+                # The API asks for a token instead of sending anyone to a sign-in page.
+                assert response.status_code == 401, (rule.endpoint, method)
+                assert response.content_type == "application/problem+json"
+                continue
             assert response.status_code == 302, (rule.endpoint, method, response.status_code)
             assert response.headers["Location"].startswith("/login"), rule.endpoint
             checked += 1
@@ -93,6 +110,12 @@ def test_every_post_is_refused_without_a_csrf_token(csrf_app: Flask, login: Any)
     assert len(posts) >= 10
     for rule in posts:
         response = client.post(_example_url(rule), data={})
+        with csrf_app.test_request_context():
+            token_only = is_self_authenticating_endpoint(rule.endpoint)
+        if token_only:
+            # No CSRF token needed there, because the session cookie is worth nothing there.
+            assert response.status_code == 401, (rule.endpoint, response.status_code)
+            continue
         assert response.status_code == 400, (rule.endpoint, response.status_code)
         assert "expired or was not sent from this site" in response.get_data(as_text=True)
 

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from matchmaker.accounts.models import Role, TokenScope
 from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
-from matchmaker.core.forms import SingleLine
+from matchmaker.core.forms import SingleLine, length
 from matchmaker.core.i18n import language_names
 
 PASSWORD_LENGTH = Length(
@@ -38,7 +38,7 @@ def email_field(label: str | None = None) -> EmailField:
                 message=_l("Enter a valid email address, like name@example.org."),
                 check_deliverability=False,
             ),
-            Length(max=254),
+            length(max=254),
         ],
         render_kw={"autocomplete": "email"},
     )
@@ -68,7 +68,7 @@ class SignupForm(FlaskForm):
     email = email_field()
     display_name = StringField(
         _l("Your name"),
-        validators=[SingleLine(), DataRequired(message=_l("Enter your name.")), Length(max=100)],
+        validators=[SingleLine(), DataRequired(message=_l("Enter your name.")), length(max=100)],
         description=_l("Shown to the people you work with."),
         render_kw={"autocomplete": "name"},
     )
@@ -165,7 +165,7 @@ class CreateTokenForm(FlaskForm):
             SingleLine(),
             DataRequired(message=_l("Give the token a name.")),
             # Mirrors the access_tokens.name column (String(100)).
-            Length(max=100),
+            length(max=100),
         ],
         description=_l("Say where you use it, e.g. “our website’s listings page”."),
     )

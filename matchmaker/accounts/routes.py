@@ -90,7 +90,7 @@ def signup() -> ResponseReturnValue:
 @public
 def confirm_email(token: str) -> ResponseReturnValue:
     try:
-        services.confirm_email(token)
+        user, first_time = services.confirm_email(token)
     except InvalidToken as error:
         flash(
             _("This confirmation link has expired. Sign in to get a new one.")
@@ -101,7 +101,14 @@ def confirm_email(token: str) -> ResponseReturnValue:
         return redirect(url_for("accounts.login"))
     db.session.commit()
     flash(_("Thank you, your email address is confirmed."), "success")
-    return redirect(url_for("core.home" if current_user.is_authenticated else "accounts.login"))
+    if not current_user.is_authenticated and first_time and user.is_active:
+        # The link just proved the address is theirs: they go on signed in. Only the first
+        # click does this; a link found later in a mailbox is no way into the account.
+        login_user(user)
+        rotate_csrf_token()
+    if current_user.is_authenticated:
+        return redirect(url_for("organisations.mine"))
+    return redirect(url_for("accounts.login"))
 
 
 @bp.post("/confirm/resend")

@@ -108,13 +108,15 @@ def send_confirmation(user: User) -> None:
         )
 
 
-def confirm_email(token: str) -> User:
+def confirm_email(token: str) -> tuple[User, bool]:
+    """The user the link confirms, and whether this click confirmed them (the first one)."""
     data = read_token("confirm-email", token, current_app.config["EMAIL_TOKEN_MAX_AGE"])
     user = db.session.get(User, data.get("user"))
     if user is None or user.email != data.get("email"):
         raise InvalidToken()
+    first_time = not user.is_email_confirmed
     user.confirm_email()
-    return user
+    return user, first_time
 
 
 def authenticate(*, email: str, password: str) -> User | None:

@@ -6,6 +6,7 @@ from flask.typing import ResponseReturnValue
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.arguments import paginate, text_arg
+from matchmaker.core.audit_words import action_label, details_in_words
 from matchmaker.core.auth import require_role
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
@@ -42,3 +43,8 @@ def index() -> ResponseReturnValue:
         actor=actor,
         subjects=sorted(subjects),
     )
+
+
+# The trail in words on every page that shows part of it (here, and a proposal's history).
+bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_filter(details_in_words, "details_in_words")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -16,12 +16,25 @@ from matchmaker.extensions import db, login_manager
 F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC_ATTR = "_matchmaker_public"
+OWN_AUTH_ATTR = "_matchmaker_own_auth"
 
 
 def public(view: F) -> F:
     """Mark a view as reachable without signing in."""
     setattr(view, PUBLIC_ATTR, True)
     return view
+
+
+def authenticates_itself(view: F) -> F:
+    """Mark a view that checks its own credentials (an API token in a header) and never the
+    session: the sign-in redirect does not apply to it, and it must answer 401 itself."""
+    setattr(view, OWN_AUTH_ATTR, True)
+    return view
+
+
+def is_self_authenticating_endpoint(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(view is not None and getattr(view, OWN_AUTH_ATTR, False))
 
 
 def is_public_endpoint(endpoint: str | None) -> bool:
@@ -47,19 +60,20 @@ def require_role(*roles: str) -> Callable[[F], F]:
 
 
 def require_confirmed(view: F) -> F:
-    """Only users who confirmed their email address may go on (403 with an explanation)."""
+    """Only users who confirmed their email address may go on; the others get a page (403) that
+    says what to do, with a button that sends the link again."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not current_user.is_email_confirmed:
-            abort(403, description=str(_l("Please confirm your email address first.")))
+            return render_template("errors/confirm_first.html"), 403
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
 
 
 def _enforce_login() -> Any:
-    if is_public_endpoint(request.endpoint):
+    if is_public_endpoint(request.endpoint) or is_self_authenticating_endpoint(request.endpoint):
         return None
     if not current_user.is_authenticated:
         return login_manager.unauthorized()

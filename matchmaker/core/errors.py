@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -40,7 +43,27 @@ MESSAGES = {
 }
 
 
-def _render(code: int, description: str | None = None) -> tuple[str, int]:
+ErrorRenderer = Callable[[int, str | None, Exception | None], Any]
+JSON_ERRORS_KEY = "matchmaker.json_errors"
+
+
+def answer_errors_under(app: Flask, prefix: str, renderer: ErrorRenderer) -> None:
+    """Errors of requests whose path starts with ``prefix`` (a JSON API) are answered by
+    ``renderer(code, description, error)`` instead of an HTML page."""
+    app.extensions.setdefault(JSON_ERRORS_KEY, []).append((prefix, renderer))
+
+
+def _renderer_for_request() -> ErrorRenderer | None:
+    for prefix, renderer in current_app.extensions.get(JSON_ERRORS_KEY, []):
+        if request.path.startswith(prefix):
+            return renderer
+    return None
+
+
+def _render(code: int, description: str | None = None, error: Exception | None = None) -> Any:
+    renderer = _renderer_for_request()
+    if renderer is not None:
+        return renderer(code, description, error)
     return (
         render_template(
             "errors/error.html",
@@ -52,14 +75,14 @@ def _render(code: int, description: str | None = None) -> tuple[str, int]:
     )
 
 
-def handle_http_error(error: HTTPException) -> tuple[str, int]:
+def handle_http_error(error: HTTPException) -> Any:
     code = error.code or 500
     # Werkzeug's default descriptions are technical; only keep ones our code set on purpose.
     described = error.description if error.description != type(error).description else None
-    return _render(code, described)
+    return _render(code, described, error)
 
 
-def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
+def handle_csrf_error(error: CSRFError) -> Any:
     return _render(
         400,
         str(
@@ -68,7 +91,7 @@ def handle_csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
-def handle_server_error(error: Exception) -> tuple[str, int]:
+def handle_server_error(error: Exception) -> Any:
     db.session.rollback()
     return _render(500)
 

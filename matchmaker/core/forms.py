@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from matchmaker.core.errors import DomainError
 from matchmaker.core.text import has_control_characters
@@ -42,6 +42,20 @@ class MultiLine:
             raise ValidationError(
                 self.message or _l("Remove the tabs and control characters from this text.")
             )
+
+
+def length(*, max: int, min: int = -1) -> Length:
+    """A length check in the product's words (WTForms' default sentence, "Field must be
+    between 20 and 5000 characters long.", is not ours). Mirrors a column's size where it has one.
+    """
+    if min > 0:
+        return Length(min=min, max=max, message=_l("Write %(min)d to %(max)d characters here."))
+    return Length(max=max, message=_l("Keep this to %(max)d characters or fewer."))
+
+
+def number_range(low: int, high: int) -> NumberRange:
+    """A number check in the product's words."""
+    return NumberRange(min=low, max=high, message=_l("Give a number from %(min)s to %(max)s."))
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:

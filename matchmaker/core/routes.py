@@ -8,8 +8,10 @@ from matchmaker.core.auth import public
 from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.extensions import db
 from matchmaker.listings.search import listings_by_ids, newest_challenge_ids, open_counts_by_theme
+from matchmaker.matching.rules import RULES
 from matchmaker.organisations.models import KIND_LABELS
 from matchmaker.organisations.services import directory_counts
+from matchmaker.proposals.models import STATUS_HELP, ProposalStatus
 
 bp = Blueprint("core", __name__)
 
@@ -25,6 +27,24 @@ def home() -> ResponseReturnValue:
         theme_counts=shared_fragment("open-counts-by-theme", open_counts_by_theme),
         challenges=listings_by_ids(shared_fragment("newest-challenges", newest_challenge_ids)),
     )
+
+
+@bp.get("/help")
+@public
+def help_page() -> ResponseReturnValue:
+    """How matching works and what each status means, from the rules and statuses themselves
+    (one declaration each)."""
+    return render_template(
+        "core/help.html",
+        rules=RULES.values(),
+        statuses=[(status.label, STATUS_HELP[status]) for status in ProposalStatus],
+    )
+
+
+@bp.get("/privacy")
+@public
+def privacy() -> ResponseReturnValue:
+    return render_template("core/privacy.html")
 
 
 @bp.get("/healthz")

@@ -15,6 +15,11 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from flask import Response
+
+# The byte-order mark tells Excel the file is UTF-8: without it, Greek and Arabic come out as
+# mojibake (LibreOffice and the app's own import read it either way).
+BYTE_ORDER_MARK = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
 
@@ -48,3 +53,12 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     for row in rows:
         writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """A CSV download that spreadsheets open as UTF-8."""
+    return Response(
+        BYTE_ORDER_MARK + text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
+    )

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
 from matchmaker.core.caching import shared_fragment, shared_html
-from matchmaker.core.spreadsheets import csv_text
-from matchmaker.dashboard.services import PAGE_ROWS, TABLES, Table
+from matchmaker.core.spreadsheets import csv_response, csv_text
+from matchmaker.dashboard.services import PAGE_ROWS, TABLES, Table, waiting_for_coordinators
 
 
 def _table(name: str) -> Table:
@@ -17,6 +17,12 @@ def _table(name: str) -> Table:
 
 
 bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
+
+
+@bp.app_context_processor
+def _coordinators_menu() -> dict[str, object]:
+    """``waiting()`` for the coordinators' menu: counted only when a coordinator's page asks."""
+    return {"waiting": waiting_for_coordinators}
 
 
 @bp.get("")
@@ -38,8 +44,4 @@ def export(name: str) -> ResponseReturnValue:
     if name not in TABLES:
         abort(404)
     table = _table(name)
-    return Response(
-        csv_text(table.headers, table.rows),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={name}.csv"},
-    )
+    return csv_response(csv_text(table.headers, table.rows), f"{name}.csv")

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
 from matchmaker.listings.search import open_and_current, open_counts_by_theme
 from matchmaker.matching.explanations import label as rule_label
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.models import Organisation, OrganisationStatus
+from matchmaker.organisations.services import count_awaiting_verification
 from matchmaker.proposals.models import (
     LIVE_STATUSES,
     Outcome,
@@ -260,3 +262,27 @@ TABLES: dict[str, Callable[[], Table]] = {
     "decision_times": decision_times,
     "unmet_needs": unmet_needs,
 }
+
+
+# What waits for coordinators (the counts in their menu) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Waiting:
+    verification: int  # organisations, new or with identity changes
+    review: int  # proposals
+    mail: int  # messages that failed for good (admins retry them)
+
+
+def waiting_for_coordinators() -> Waiting:
+    review = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Proposal)
+        .where(Proposal.status == ProposalStatus.PENDING_REVIEW)
+    )
+    mail = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.FAILED)
+    )
+    return Waiting(count_awaiting_verification(), review or 0, mail or 0)

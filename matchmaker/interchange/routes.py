@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
+from matchmaker.core.spreadsheets import csv_response
 from matchmaker.extensions import db
 from matchmaker.interchange.csv_tables import TABLES, tables_from_document
 from matchmaker.interchange.document import UnreadableFile
@@ -80,9 +81,4 @@ def export_json() -> ResponseReturnValue:
 def export_csv(table: str) -> ResponseReturnValue:
     if table not in TABLES:
         abort(404)
-    text = tables_from_document(export_document())[table]
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename={table}.csv"},
-    )
+    return csv_response(tables_from_document(export_document())[table], f"{table}.csv")

@@ -14,10 +14,10 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Optional, Regexp, ValidationError
 
 from matchmaker.core.caching import shared_fragment
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
+from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, ListingKind, Theme
 from matchmaker.listings.search import (
@@ -55,7 +55,7 @@ class ListingForm(FlaskForm):
             SingleLine(),
             DataRequired(message=_l("Give the listing a title.")),
             # Mirrors the listings.title column (String(120)).
-            Length(min=TITLE_LENGTH[0], max=TITLE_LENGTH[1]),
+            length(min=TITLE_LENGTH[0], max=TITLE_LENGTH[1]),
         ],
         description=_l(
             "A short sentence, e.g. \u201cEvaluation of our work-integration programme\u201d."
@@ -65,7 +65,7 @@ class ListingForm(FlaskForm):
         _l("Description"),
         validators=[
             DataRequired(message=_l("Describe what you need or offer.")),
-            Length(min=DESCRIPTION_LENGTH[0], max=DESCRIPTION_LENGTH[1]),
+            length(min=DESCRIPTION_LENGTH[0], max=DESCRIPTION_LENGTH[1]),
             MultiLine(),
         ],
         description=_l("What, for whom, when, and what a partner would bring or get."),
@@ -131,11 +131,11 @@ class ListingFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Search"), validators=[SingleLine(), Optional(), Length(max=200)])
+    q = StringField(_l("Search"), validators=[SingleLine(), Optional(), length(max=200)])
     theme = FilterChoiceField(_l("Theme"))
     organisation_kind = FilterChoiceField(_l("Kind of organisation"))
     country = FilterChoiceField(_l("Country"))
-    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), length(max=100)])
     scope = FilterChoiceField(_l("Scope"))
     status = FilterChoiceField(_l("Status"))
     sort = FilterChoiceField(_l("Sort by"))
@@ -188,7 +188,7 @@ class ThemeForm(FlaskForm):
         validators=[
             SingleLine(),
             DataRequired(message=_l("Give the theme a short name.")),
-            Length(max=64),
+            length(max=64),
             Regexp(
                 r"^[a-z0-9]+(-[a-z0-9]+)*$",
                 message=_l("Use lower-case letters, digits and hyphens, e.g. circular-economy."),
@@ -201,11 +201,11 @@ class ThemeForm(FlaskForm):
         validators=[
             SingleLine(),
             DataRequired(message=_l("Give the theme a name.")),
-            Length(max=120),
+            length(max=120),
         ],
     )
     description = TextAreaField(
-        _l("Description"), validators=[Optional(), MultiLine(), Length(max=1000)]
+        _l("Description"), validators=[Optional(), MultiLine(), length(max=1000)]
     )
 
 

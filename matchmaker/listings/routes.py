@@ -22,6 +22,7 @@ from matchmaker.listings import permissions, search, services
 from matchmaker.listings.forms import ChallengeForm, ListingForm, listing_filter_form
 from matchmaker.listings.models import Listing, ListingKind, Scope
 from matchmaker.matching.diagnosis import diagnose
+from matchmaker.notifications.services import mark_read_about
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation, OrganisationKind
 from matchmaker.organisations.permissions import can_view_organisation
@@ -95,6 +96,8 @@ def browse(kind_path: str) -> ResponseReturnValue:
 @for_visitors
 def show(listing_id: int) -> ResponseReturnValue:
     listing = _load(listing_id)
+    if current_user.is_authenticated and mark_read_about(acting_user(), url=request.path):
+        db.session.commit()  # a saved search's alert about this listing is read now
     can_edit = permissions.can_edit_listing(current_user, listing)
     matching = diagnosis = suggestions = None
     if can_edit:

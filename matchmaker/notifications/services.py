@@ -73,15 +73,31 @@ def unread_count(user: User) -> int:
     )
 
 
-def mark_read(user: User, notification_id: int | None = None) -> int:
-    statement = sa.update(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
+def _mark_read(user: User, *conditions: Any) -> int:
+    result = db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None), *conditions)
+        .values(read_at=utcnow())
     )
-    if notification_id is not None:
-        statement = statement.where(Notification.id == notification_id)
-    result = db.session.execute(statement.values(read_at=utcnow()))
     # An UPDATE answers with a CursorResult, which counts the rows it changed.
     return cast(sa.CursorResult[Any], result).rowcount or 0
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    """Mark one notification read, or all of them."""
+    if notification_id is None:
+        return _mark_read(user)
+    return _mark_read(user, Notification.id == notification_id)
+
+
+def mark_read_about(user: User, *, proposal_id: int | None = None, url: str | None = None) -> int:
+    """Mark read what ``user`` was told about this proposal or this page, now that they opened
+    it: a notification does not stay unread after one has seen (and acted on) its subject."""
+    if proposal_id is not None:
+        return _mark_read(user, Notification.proposal_id == proposal_id)
+    if url is not None:
+        return _mark_read(user, Notification.url == url)
+    return 0
 
 
 def send_digests() -> int:

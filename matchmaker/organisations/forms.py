@@ -6,9 +6,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Email, Optional, ValidationError
 
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
+from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length
 from matchmaker.core.i18n import country_choices, is_country_code
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
@@ -38,7 +38,7 @@ def country_filter_choices(
 class OrganisationForm(FlaskForm):
     name = StringField(
         _l("Name"),
-        validators=[SingleLine(), DataRequired(message=_l("Enter the name.")), Length(max=200)],
+        validators=[SingleLine(), DataRequired(message=_l("Enter the name.")), length(max=200)],
     )
     kind = SelectField(
         _l("Kind of organisation"),
@@ -48,7 +48,7 @@ class OrganisationForm(FlaskForm):
         _l("Description"),
         validators=[
             DataRequired(message=_l("Describe the organisation in a few sentences.")),
-            Length(min=20, max=5000),
+            length(min=20, max=5000),
             MultiLine(),
         ],
         description=_l("What you do, for whom, and where."),
@@ -59,16 +59,16 @@ class OrganisationForm(FlaskForm):
             SingleLine(),
             Optional(),
             URL(require_tld=True, message=_l("Enter a full address, like https://example.org.")),
-            Length(max=500),
+            length(max=500),
         ],
     )
     city = StringField(
         _l("City"),
-        validators=[SingleLine(), DataRequired(message=_l("Enter the city.")), Length(max=100)],
+        validators=[SingleLine(), DataRequired(message=_l("Enter the city.")), length(max=100)],
     )
     region = StringField(
         _l("Region"),
-        validators=[SingleLine(), DataRequired(message=_l("Enter the region.")), Length(max=100)],
+        validators=[SingleLine(), DataRequired(message=_l("Enter the region.")), length(max=100)],
         description=_l("The city-region or administrative region, e.g. Liverpool City Region."),
     )
     country = SelectField(
@@ -91,12 +91,12 @@ class ContactPersonForm(FlaskForm):
         validators=[
             SingleLine(),
             DataRequired(message=_l("Enter the person's name.")),
-            Length(max=120),
+            length(max=120),
         ],
     )
     contact_position = StringField(
         _l("Position"),
-        validators=[SingleLine(), Optional(), Length(max=200)],
+        validators=[SingleLine(), Optional(), length(max=200)],
         description=_l('e.g. "Co-Director, Heseltine Institute for Public Policy and Practice"'),
     )
     contact_email = EmailField(
@@ -105,11 +105,11 @@ class ContactPersonForm(FlaskForm):
             SingleLine(),
             Optional(),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
-            Length(max=254),
+            length(max=254),
         ],
         description=_l("Shown only to partners who agreed to work with you, and coordinators."),
     )
-    contact_phone = StringField(_l("Phone"), validators=[SingleLine(), Optional(), Length(max=40)])
+    contact_phone = StringField(_l("Phone"), validators=[SingleLine(), Optional(), length(max=40)])
 
 
 class NewOrganisationForm(OrganisationForm):
@@ -117,7 +117,7 @@ class NewOrganisationForm(OrganisationForm):
 
     contact_name = StringField(
         _l("Contact person"),
-        validators=[SingleLine(), Optional(), Length(max=120)],
+        validators=[SingleLine(), Optional(), length(max=120)],
         description=_l("You can add more contact people later."),
     )
     contact_position = ContactPersonForm.contact_position
@@ -144,7 +144,7 @@ class InviteMemberForm(FlaskForm):
             SingleLine(),
             DataRequired(message=_l("Enter an email address.")),
             Email(message=_l("Enter a valid email address."), check_deliverability=False),
-            Length(max=254),
+            length(max=254),
         ],
     )
 
@@ -154,7 +154,7 @@ class RejectOrganisationForm(FlaskForm):
         _l("Reason"),
         validators=[
             DataRequired(message=_l("Say why, so the organisation can put it right.")),
-            Length(max=2000),
+            length(max=2000),
             MultiLine(),
         ],
     )
@@ -168,10 +168,10 @@ class DirectoryFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Name"), validators=[SingleLine(), Optional(), Length(max=200)])
+    q = StringField(_l("Name"), validators=[SingleLine(), Optional(), length(max=200)])
     kind = FilterChoiceField(_l("Kind"))
     country = FilterChoiceField(_l("Country"))
-    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), length(max=100)])
 
     def __init__(self, *args: Any, countries: Collection[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

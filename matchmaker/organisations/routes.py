@@ -20,7 +20,7 @@ from matchmaker.core.auth import acting_user, public, require_confirmed, require
 from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
-from matchmaker.core.security import configured_limit
+from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import permissions, services
@@ -263,16 +263,12 @@ def _members_page(organisation: Organisation, invite_form: InviteMemberForm) -> 
 
 # Rate-limit keys: invitations are counted per inviting user and per organisation, whatever
 # address they come from.
-def _inviting_user() -> str:
-    return f"user:{getattr(current_user, 'id', 'anonymous')}"
-
-
 def _inviting_organisation() -> str:
     return f"organisation:{(request.view_args or {}).get('organisation_id')}"
 
 
 @bp.post("/organisations/<int:organisation_id>/members/invite")
-@limiter.limit(lambda: configured_limit("RATELIMIT_INVITE_USER"), key_func=_inviting_user)
+@limiter.limit(lambda: configured_limit("RATELIMIT_INVITE_USER"), key_func=current_user_key)
 @limiter.limit(
     lambda: configured_limit("RATELIMIT_INVITE_ORGANISATION"), key_func=_inviting_organisation
 )

@@ -315,19 +315,27 @@ def remove_member(*, organisation: Organisation, actor: User, membership: Member
 # Verification ----------------------------------------------------------------------------
 
 
+def _awaiting_verification() -> Any:
+    """New organisations, and verified ones whose identity changes wait for a coordinator."""
+    return sa.or_(
+        Organisation.status == OrganisationStatus.PENDING,
+        sa.and_(
+            Organisation.status == OrganisationStatus.VERIFIED,
+            Organisation.pending_changes.is_not(None),
+        ),
+    )
+
+
+def count_awaiting_verification() -> int:
+    statement = sa.select(sa.func.count()).select_from(Organisation)
+    return db.session.scalar(statement.where(_awaiting_verification())) or 0
+
+
 def verification_queue() -> list[Organisation]:
     return list(
         db.session.scalars(
             sa.select(Organisation)
-            .where(
-                sa.or_(
-                    Organisation.status == OrganisationStatus.PENDING,
-                    sa.and_(
-                        Organisation.status == OrganisationStatus.VERIFIED,
-                        Organisation.pending_changes.is_not(None),
-                    ),
-                )
-            )
+            .where(_awaiting_verification())
             .options(selectinload(Organisation.memberships).selectinload(Membership.user))
             .order_by(Organisation.created_at, Organisation.id)
         )

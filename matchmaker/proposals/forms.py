@@ -13,9 +13,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
+from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length, number_range
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
 from matchmaker.organisations.forms import country_filter_choices, kind_choices
 from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
@@ -32,7 +32,7 @@ class MatchingSettingsForm(FlaskForm):
             low, high = LIMITS[name]
             fields[name] = IntegerField(
                 label,
-                validators=[InputRequired(), NumberRange(min=low, max=high)],
+                validators=[InputRequired(message=_l("Give a number.")), number_range(low, high)],
                 description=f"{low}–{high}; default {defaults[name]}",
             )
         form_class = type("BoundMatchingSettingsForm", (cls,), fields)
@@ -46,7 +46,7 @@ class ApproveForm(FlaskForm):
     version = HiddenField()
     note = TextAreaField(
         _l("Note to the parties (optional)"),
-        validators=[Optional(), MultiLine(), Length(max=2000)],
+        validators=[Optional(), MultiLine(), length(max=2000)],
         description=_l("Why you think they should talk; it goes in the introduction email."),
     )
 
@@ -55,7 +55,7 @@ class RejectForm(FlaskForm):
     version = HiddenField()
     reason = SelectField(_l("Reason"), validators=[InputRequired(message=_l("Choose a reason."))])
     note = TextAreaField(
-        _l("More detail (optional)"), validators=[Optional(), MultiLine(), Length(max=2000)]
+        _l("More detail (optional)"), validators=[Optional(), MultiLine(), length(max=2000)]
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -68,15 +68,17 @@ class RejectForm(FlaskForm):
 class RespondForm(FlaskForm):
     message = TextAreaField(
         _l("Message to the other parties"),
-        validators=[Optional(), MultiLine(), Length(max=2000)],
+        validators=[Optional(), MultiLine(), length(max=2000)],
         description=_l("Optional when you accept; please say why when you decline."),
     )
 
 
 class OutcomeForm(FlaskForm):
-    kind = SelectField(_l("What happened"), validators=[InputRequired()])
+    kind = SelectField(
+        _l("What happened"), validators=[InputRequired(message=_l("Choose what happened."))]
+    )
     happened_on = DateField(_l("When"), validators=[InputRequired(message=_l("Give the date."))])
-    note = TextAreaField(_l("Note"), validators=[Optional(), MultiLine(), Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), MultiLine(), length(max=2000)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -90,9 +92,9 @@ class QueueFilterForm(FlaskForm):
     template = FilterChoiceField(_l("Template"))
     theme = FilterChoiceField(_l("Theme"))
     country = FilterChoiceField(_l("Country"))
-    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), Length(max=100)])
+    region = StringField(_l("Region"), validators=[SingleLine(), Optional(), length(max=100)])
     organisation_kind = FilterChoiceField(_l("Kind of organisation"))
-    min_score = IntegerField(_l("Minimum score"), validators=[Optional(), NumberRange(0, 100)])
+    min_score = IntegerField(_l("Minimum score"), validators=[Optional(), number_range(0, 100)])
 
     def __init__(
         self,

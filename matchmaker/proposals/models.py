@@ -38,6 +38,29 @@ STATUS_LABELS = {
     ProposalStatus.DECLINED: _l("Declined"),
     ProposalStatus.COVERED: _l("Covered by another proposal"),
 }
+# What each status means, for the help page.
+STATUS_HELP = {
+    ProposalStatus.PENDING_REVIEW: _l(
+        "The matcher found this partnership; a coordinator has not looked at it yet. The other "
+        "parties are not named to you until it is approved."
+    ),
+    ProposalStatus.APPROVED: _l(
+        "A coordinator introduced the parties by email. Each party now accepts or declines."
+    ),
+    ProposalStatus.REJECTED: _l(
+        "A coordinator decided it does not fit, with a reason. It is never proposed again."
+    ),
+    ProposalStatus.WITHDRAWN: _l(
+        "A listing it was built on closed or changed, so the proposal no longer holds."
+    ),
+    ProposalStatus.AGREED: _l(
+        "Every party accepted: each sees the others' contact people and can record what came of it."
+    ),
+    ProposalStatus.DECLINED: _l("A party declined. The same parties are not proposed again."),
+    ProposalStatus.COVERED: _l(
+        "A coordinator approved a larger or overlapping proposal that includes this one."
+    ),
+}
 
 # Proposals that still hold a listing's attention (count towards its cap).
 LIVE_STATUSES = (ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED, ProposalStatus.AGREED)

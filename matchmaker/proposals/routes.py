@@ -36,6 +36,7 @@ from matchmaker.matching.models import MatcherRun
 from matchmaker.matching.rules import RULES
 from matchmaker.matching.tasks import FULL_RUN, PREVIEW
 from matchmaker.matching.templates import TEMPLATES
+from matchmaker.notifications.services import mark_read_about
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.models import Organisation
 from matchmaker.organisations.services import countries_in_directory
@@ -129,7 +130,10 @@ def _page(proposal: Proposal, **forms: object) -> str:
 
 @bp.get("/proposals/<int:proposal_id>")
 def show(proposal_id: int) -> ResponseReturnValue:
-    return _page(_load(proposal_id))
+    proposal = _load(proposal_id)
+    if mark_read_about(acting_user(), proposal_id=proposal.id):
+        db.session.commit()
+    return _page(proposal)
 
 
 def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
@@ -183,16 +187,26 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
     return redirect(url_for("proposals.queue"))
 
 
-@bp.post("/coordination/proposals/<int:proposal_id>/approve")
+@bp.route("/coordination/proposals/<int:proposal_id>/approve", methods=["GET", "POST"])
 @require_role(*COORDINATORS)
 def approve(proposal_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return _back_to_proposal(proposal_id)
     return _decide(proposal_id, "approve")
 
 
-@bp.post("/coordination/proposals/<int:proposal_id>/reject")
+@bp.route("/coordination/proposals/<int:proposal_id>/reject", methods=["GET", "POST"])
 @require_role(*COORDINATORS)
 def reject(proposal_id: int) -> ResponseReturnValue:
+    if request.method == "GET":
+        return _back_to_proposal(proposal_id)
     return _decide(proposal_id, "reject")
+
+
+def _back_to_proposal(proposal_id: int) -> ResponseReturnValue:
+    """The address a decision or an answer was sent to, opened again (a reload after a form
+    with errors, a bookmark): the proposal's page, not "method not allowed"."""
+    return redirect(url_for("proposals.show", proposal_id=proposal_id), 303)
 
 
 def _answered(
@@ -207,10 +221,14 @@ def _answered(
     return redirect(url_for("proposals.show", proposal_id=proposal_id))
 
 
-@bp.post(
-    "/proposals/<int:proposal_id>/organisations/<int:organisation_id>/<any(accept, decline):answer>"
+@bp.route(
+    "/proposals/<int:proposal_id>/organisations/<int:organisation_id>"
+    "/<any(accept, decline):answer>",
+    methods=["GET", "POST"],
 )
 def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseReturnValue:
+    if request.method == "GET":
+        return _back_to_proposal(proposal_id)
     proposal = _load(proposal_id)
     allowed = {o.id: o for o in permissions.organisations_to_respond(current_user, proposal)}
     if organisation_id not in allowed:

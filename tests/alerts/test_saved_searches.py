@@ -417,3 +417,14 @@ class TestRateLimit:
         assert first.get("/saved-searches/new/needs").status_code == 200
         other = signed_in(app, world["poster"])
         assert other.post("/saved-searches/new/needs", data={"name": "D"}).status_code == 302
+
+
+def test_opening_the_listing_marks_its_alert_read(app: Flask, world: dict[str, Any]) -> None:
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    listing = _post(world["network"])
+    client = signed_in(app, world["watcher"])
+    assert client.get(f"/listings/{listing.id}").status_code == 200
+    db.session.expire_all()
+    (notification,) = _notifications(world["watcher"])
+    assert notification.read_at is not None

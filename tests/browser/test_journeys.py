@@ -45,7 +45,8 @@ def test_1_newcomer_signs_up_confirms_registers_and_posts_a_need(
     [message] = sink_outbox.to(NEWCOMER["email"])
     page.goto(sink_outbox.link(message, "/confirm/"))
     page.get_by_text("your email address is confirmed").wait_for()
-    sign_in(page, NEWCOMER["email"], NEWCOMER["password"])
+    # The link signed the newcomer in, on the page of their organisations (issue 14).
+    assert page.url.endswith("/my/organisations")
 
     page.get_by_role("link", name="My organisations").click()
     page.get_by_role("link", name="Register an organisation").click()
@@ -230,6 +231,47 @@ def test_4c_a_saved_search_alerts_its_owner_of_a_new_listing(
     watcher.get_by_role("link", name="Account").click()
     watcher.locator("section.saved-searches").get_by_role("button", name="Pause alerts").click()
     watcher.get_by_text("Alerts for \u201cAllotments in Attica\u201d are paused.").wait_for()
+
+
+def test_4d_a_long_unbroken_word_wraps_on_a_phone(new_page: Any) -> None:
+    poster = new_page(width=375)
+    sign_in(poster, "ttah.coop@example.org")
+    poster.goto("/my/organisations")
+    poster.get_by_role("link", name="Post a need").first.click()
+    word = "Weaving" + "x" * 100
+    poster.get_by_label("Title").fill(word)
+    poster.get_by_label("Description").fill("Looms for " + "y" * 400 + " and training.")
+    poster.get_by_label("Training, technical and professional advice").check()
+    poster.get_by_label("Where partners may be").select_option("regional")
+    poster.get_by_role("button", name="Publish").click()
+    poster.get_by_role("heading", name=word).wait_for()
+    for path in (poster.url, "/needs"):
+        poster.goto(path)
+        width = poster.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width} px wide"
+
+
+def test_4e_menu_and_filters_fold_on_a_phone_without_javascript(new_page: Any) -> None:
+    phone = new_page(width=375, javascript=False)
+    sign_in(phone, "coordinator@example.org")
+    phone.goto("/needs")
+    review = phone.get_by_role("link", name=re.compile("^Review"))
+    theme = phone.get_by_label("Theme", exact=True)
+    assert not review.is_visible() and not theme.is_visible()
+    assert phone.get_by_label("Search", exact=True).is_visible()
+    phone.get_by_text("Menu", exact=True).click()
+    review.wait_for()
+    phone.get_by_text("More filters").click()
+    theme.wait_for()
+
+    wide = new_page(width=1280, javascript=False)
+    sign_in(wide, "coordinator@example.org")
+    wide.goto("/needs")
+    assert wide.get_by_role("link", name=re.compile("^Review")).is_visible()
+    assert wide.get_by_label("Theme", exact=True).is_visible()
+    # The coordinators' links are one labelled group, with what waits for them counted.
+    group = wide.locator("li.nav-group", has_text="Coordination").inner_text()
+    assert "Review" in group and "Dashboard" in group and "Users" not in group
 
 
 def test_5_review_queue_and_dashboard_for_coordinators_only(new_page: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,24 +24,29 @@ def _all_forms(cls: type[FlaskForm] = FlaskForm) -> set[type[FlaskForm]]:
     return found
 
 
-def test_l3_every_single_line_field_refuses_control_characters(app: Flask) -> None:
-    missing = []
-    checked = 0
+def _declared_fields() -> Iterator[tuple[type[FlaskForm], str, UnboundField]]:
+    """Every field declared on the app's forms: (form, name, field)."""
     for form in _all_forms():
         if not form.__module__.startswith("matchmaker."):
             continue
         for name in dir(form):
             field = getattr(form, name)
-            if not isinstance(field, UnboundField) or not issubclass(
-                field.field_class, StringField
-            ):
-                continue
-            if issubclass(field.field_class, (TextAreaField, PasswordField, HiddenField)):
-                continue
-            validators = field.kwargs.get("validators") or []
-            checked += 1
-            if not any(isinstance(v, SingleLine) for v in validators):
-                missing.append(f"{form.__module__}.{form.__name__}.{name}")
+            if isinstance(field, UnboundField):
+                yield form, name, field
+
+
+def test_l3_every_single_line_field_refuses_control_characters(app: Flask) -> None:
+    missing = []
+    checked = 0
+    for form, name, field in _declared_fields():
+        if not issubclass(field.field_class, StringField):
+            continue
+        if issubclass(field.field_class, (TextAreaField, PasswordField, HiddenField)):
+            continue
+        validators = field.kwargs.get("validators") or []
+        checked += 1
+        if not any(isinstance(v, SingleLine) for v in validators):
+            missing.append(f"{form.__module__}.{form.__name__}.{name}")
     assert checked >= 15
     assert missing == []
 
@@ -90,3 +96,23 @@ def test_l3_forms_refuse_a_newline_in_a_name(client: FlaskClient, login: Any) ->
     )
     assert response.status_code == 422
     assert "Keep this on one line" in response.get_data(as_text=True)
+
+
+def test_every_validator_says_the_products_own_sentence(app: Flask) -> None:
+    """Issue 14: a field's error is written for this product ("Describe what you need or
+    offer: 20 to 5,000 characters."), never the library's default ("Field must be between
+    20 and 5000 characters long.")."""
+    from wtforms import validators as v
+
+    worded = (v.Length, v.DataRequired, v.InputRequired, v.NumberRange, v.Email, v.EqualTo)
+    worded += (v.Regexp, v.AnyOf, v.NoneOf, v.URL)
+    missing = []
+    checked = 0
+    for form, name, field in _declared_fields():
+        for validator in field.kwargs.get("validators") or []:
+            if isinstance(validator, worded):
+                checked += 1
+                if not getattr(validator, "message", None):
+                    missing.append(f"{form.__name__}.{name}: {type(validator).__name__}")
+    assert checked >= 40
+    assert missing == []

@@ -121,3 +121,23 @@ def test_m6_cli_csv_export_holds_no_formula_and_imports_back(app: Flask, tmp_pat
     assert result.exit_code == 0, result.output
     assert "0 created, 0 updated" in result.output
     assert export_document() == before
+
+
+@pytest.mark.parametrize(
+    "url", ["/coordination/data/export/organisations.csv", "/coordination/dashboard/by_theme.csv"]
+)
+def test_csv_downloads_start_with_the_utf8_byte_order_mark(
+    client: FlaskClient, login: Any, url: str
+) -> None:
+    """Excel reads a CSV as UTF-8 only with the mark: without it Greek and Arabic are garbled."""
+    make_listing(
+        organisation=make_organisation(name="Δήμος Αθηναίων", city="Αθήνα"),
+        themes=("social-inclusion",),
+    )
+    login(make_user(role=Role.COORDINATOR))
+    body = client.get(url).get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    text = body.decode("utf-8-sig")
+    assert not text.startswith("\ufeff")
+    if "organisations" in url:
+        assert "Δήμος Αθηναίων" in text

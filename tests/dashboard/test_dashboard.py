@@ -140,7 +140,7 @@ def test_dashboard_draws_charts_with_tables_behind_them(
 def test_every_table_exports_as_csv(client: FlaskClient, login: Any, demo: None) -> None:
     login(make_user(role=Role.COORDINATOR))
     response = client.get("/coordination/dashboard/by_status.csv")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0] == ["Status", "Proposals"]
     counts = {row[0]: int(row[1]) for row in rows[1:]}
     assert counts["Agreed"] == 1 and counts["Declined"] == 1
@@ -154,7 +154,7 @@ def test_unmet_needs_lists_needs_without_live_proposals(
     rows = list(
         csv.reader(
             io.StringIO(
-                client.get("/coordination/dashboard/unmet_needs.csv").get_data(as_text=True)
+                client.get("/coordination/dashboard/unmet_needs.csv").get_data().decode("utf-8-sig")
             )
         )
     )

@@ -62,8 +62,8 @@ def test_member_posts_a_need_and_sees_its_page(
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"title": "Eval"}, "between 5 and 120"),
-        ({"description": "Too short."}, "between 20 and 5000"),
+        ({"title": "Eval"}, "Write 5 to 120 characters here."),
+        ({"description": "Too short."}, "Write 20 to 5000 characters here."),
         ({"themes": []}, "Choose at least one theme"),
         (
             {"themes": ["funding", "information", "participation", "market-access"]},

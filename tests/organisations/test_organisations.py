@@ -65,7 +65,7 @@ def test_unconfirmed_user_cannot_register_an_organisation(client: FlaskClient, l
     [
         ({"country": "XX"}, "Not a valid choice"),
         ({"kind": "cartel"}, "Not a valid choice"),
-        ({"description": "Too short"}, "between 20 and 5000"),
+        ({"description": "Too short"}, "Write 20 to 5000 characters here."),
         ({"website": "javascript:alert(1)"}, "Enter a full address"),
         ({"name": ""}, "Enter the name"),
         ({"contact_name": "", "contact_email": "jo@example.org"}, "Enter the name of the person"),

@@ -131,7 +131,7 @@ def test_saving_applies_the_settings_and_reruns(
     "change, message",
     [
         (NO_WEIGHTS, "At least one rule needs some weight"),
-        ({"min_score": 101}, "Number must be between"),
+        ({"min_score": 101}, "Give a number from 0 to 100."),
         ({"proximity": "many"}, "Not a valid integer value"),
     ],
 )

@@ -152,11 +152,13 @@ def test_approval_introduces_every_member_by_email_and_notification(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 3
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "proposal:approve"))
     party = _as(app, world["network_member"])
+    assert '<span class="count"' in party.get("/").get_data(as_text=True)
     page = party.get(f"/proposals/{proposal.id}").get_data(as_text=True)
     assert "University of Liverpool" in page and "Research and evaluation" in page
     assert "Shared themes" in page
     assert "alan.contact@example.org" not in page and "rosie.contact@example.org" not in page
-    assert '<span class="count"' in party.get("/").get_data(as_text=True)
+    # Opening the proposal read its notification (issue 14).
+    assert '<span class="count"' not in party.get("/").get_data(as_text=True)
 
 
 def test_both_accept_then_contacts_are_shared(app: Flask, world: dict, outbox: Outbox) -> None:
@@ -362,4 +364,6 @@ def test_the_audit_trail_is_for_coordinators(app: Flask, world: dict) -> None:
         as_text=True
     )
     history = coordinator.get(f"/proposals/{world['proposal'].id}").get_data(as_text=True)
-    assert "proposal:approve" in history and "proposed by the matcher" in history
+    # In words, not codes (issue 14).
+    assert "Proposal approved and parties introduced" in history
+    assert "proposal:approve" not in history and "proposed by the matcher" in history

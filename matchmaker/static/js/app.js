@@ -38,3 +38,16 @@ document.addEventListener("submit", (event) => {
     timer = window.setTimeout(refresh, 400);
   });
 })();
+
+// The menu and filters fold on a phone only: on a wide screen they are open (CSS shows them too).
+(() => {
+  const wide = window.matchMedia("(min-width: 48rem)");
+  const unfold = () => {
+    if (!wide.matches) return;
+    document.querySelectorAll("details.collapsible").forEach((details) => {
+      details.open = true;
+    });
+  };
+  unfold();
+  wide.addEventListener("change", unfold);
+})();

@@ -1,0 +1,318 @@
+"""A member's own data, with their personal access token: their organisations' listings (the
+listing services: the forms' checks, the audit trail and the matcher's run after each change)
+and the proposals that introduce their organisations (the proposals services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from matchmaker.accounts.models import User
+from matchmaker.api import api_blueprint
+from matchmaker.api.access import Access, api_user
+from matchmaker.api.paging import Key, keyset_page
+from matchmaker.api.problems import fail
+from matchmaker.api.schemas import (
+    AnswerSchema,
+    ListingInputSchema,
+    ListingPageSchema,
+    ListingSchema,
+    ListingUpdateSchema,
+    MyListingArgs,
+    MyProposalArgs,
+    ProposalPageSchema,
+    ProposalSchema,
+)
+from matchmaker.core.errors import DomainError
+from matchmaker.extensions import db
+from matchmaker.listings import permissions as listing_permissions
+from matchmaker.listings import services as listing_services
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope
+from matchmaker.matching.explanations import render as render_explanation
+from matchmaker.organisations.models import Organisation, OrganisationKind
+from matchmaker.organisations.permissions import can_view_organisation
+from matchmaker.proposals import permissions as proposal_permissions
+from matchmaker.proposals import services as proposal_services
+from matchmaker.proposals.models import Proposal, ProposalParty, ResponseDecision
+
+bp = api_blueprint("member", __name__, "Your organisations' listings and proposals (a token).")
+
+NOT_YOURS = _l("No organisation of yours has this id.")
+
+
+def _domain_failure(error: DomainError) -> Any:
+    fail(422, error.message, field=error.field)
+
+
+# Listings ----------------------------------------------------------------------------------
+
+
+def _my_organisation_ids(user: User) -> list[int]:
+    return [membership.organisation_id for membership in user.memberships]
+
+
+def _my_listing(listing_id: int) -> Listing:
+    listing = db.session.get(Listing, listing_id)
+    if listing is None or not listing_permissions.can_edit_listing(api_user(), listing):
+        abort(404)
+    return listing
+
+
+@bp.route("/me/listings", methods=["GET"], access=Access.READ)
+@bp.arguments(MyListingArgs, location="query", as_kwargs=True)
+@bp.response(200, ListingPageSchema)
+def list_my_listings(
+    *, cursor: str | None = None, limit: int, status: str | None = None
+) -> dict[str, Any]:
+    """Every listing of your organisations, newest first, in every status."""
+    statement = sa.select(Listing).where(
+        Listing.organisation_id.in_(_my_organisation_ids(api_user()))
+    )
+    if status:
+        statement = statement.where(Listing.status == ListingStatus(status))
+    return keyset_page(
+        statement,
+        keys=[Key(Listing.id, descending=True)],
+        row_key=lambda listing: (listing.id,),
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@bp.route("/me/listings", methods=["POST"], access=Access.WRITE)
+@bp.arguments(ListingInputSchema)
+@bp.response(201, ListingSchema)
+def create_listing(data: dict[str, Any]) -> Listing:
+    """Post a need, an offer or (a public agency) a challenge; the matcher looks for partners
+    as soon as it is saved."""
+    user = api_user()
+    organisation = db.session.get(Organisation, data["organisation_id"])
+    if organisation is None or not can_view_organisation(user, organisation):
+        fail(422, str(NOT_YOURS), field="organisation_id")
+    kind = ListingKind(data["kind"])
+    allowed = (
+        listing_permissions.can_post_challenges
+        if kind == ListingKind.CHALLENGE
+        else listing_permissions.can_post_listings
+    )
+    if not allowed(user, organisation):
+        abort(403)
+    try:
+        listing = listing_services.create_listing(
+            organisation=organisation,
+            actor=user,
+            kind=kind,
+            title=data["title"],
+            description=data["description"],
+            themes=data["themes"],
+            scope=Scope(data["scope"]),
+            language=data["language"],
+            expires_on=data.get("expires_on"),
+            deadline=data.get("deadline"),
+            sought_kinds=[OrganisationKind(k) for k in data.get("sought_kinds", [])],
+        )
+    except DomainError as error:
+        _domain_failure(error)
+    db.session.commit()
+    return listing
+
+
+@bp.route("/me/listings/<int:listing_id>", methods=["GET"], access=Access.READ)
+@bp.response(200, ListingSchema)
+def get_my_listing(listing_id: int) -> Listing:
+    """One listing of your organisations, in any status."""
+    return _my_listing(listing_id)
+
+
+@bp.route("/me/listings/<int:listing_id>", methods=["PATCH"], access=Access.WRITE)
+@bp.arguments(ListingUpdateSchema)
+@bp.response(200, ListingSchema)
+def update_listing(data: dict[str, Any], listing_id: int) -> Listing:
+    """Change some fields of a listing; the others keep their value."""
+    listing = _my_listing(listing_id)
+    values: dict[str, Any] = {
+        "title": data.get("title", listing.title),
+        "description": data.get("description", listing.description),
+        "themes": data.get("themes", [theme.slug for theme in listing.themes]),
+        "scope": Scope(data.get("scope", listing.scope.value)),
+        "language": data.get("language", listing.language),
+        "expires_on": data.get("expires_on", listing.expires_on),
+    }
+    if listing.kind == ListingKind.CHALLENGE:
+        values["deadline"] = data.get("deadline", listing.deadline)
+        values["sought_kinds"] = [
+            OrganisationKind(k) for k in data.get("sought_kinds", listing.sought_kinds)
+        ]
+    try:
+        listing_services.update_listing(listing=listing, actor=api_user(), **values)
+    except DomainError as error:
+        _domain_failure(error)
+    db.session.commit()
+    return listing
+
+
+@bp.route(
+    "/me/listings/<int:listing_id>/<any(pause, reopen, close):action>",
+    methods=["POST"],
+    access=Access.WRITE,
+)
+@bp.response(200, ListingSchema)
+def change_listing_status(listing_id: int, action: str) -> Listing:
+    """Pause, reopen or close a listing (closing withdraws its pending proposals)."""
+    listing = _my_listing(listing_id)
+    try:
+        listing_services.change_status(listing=listing, actor=api_user(), action=action)
+    except DomainError as error:
+        fail(409, error.message)
+    db.session.commit()
+    return listing
+
+
+# Proposals ---------------------------------------------------------------------------------
+
+
+def proposal_body(proposal: Proposal, user: User) -> dict[str, Any]:
+    """A proposal as ``user`` may see it: contacts only once every party accepted."""
+    contacts = []
+    if proposal_permissions.can_see_contacts(user, proposal):
+        contacts = [
+            {
+                "organisation_id": party.organisation_id,
+                "name": contact.name,
+                "position": contact.position,
+                "email": contact.email,
+                "phone": contact.phone,
+            }
+            for party in proposal.parties
+            for contact in party.organisation.contacts
+        ]
+    return {
+        "id": proposal.id,
+        "template": proposal.template,
+        "score": proposal.score,
+        "status": proposal.status.value,
+        "version": proposal.version,
+        "parties": [
+            {
+                "organisation": party.organisation,
+                "listing_id": party.listing_id,
+                "listing_title": party.listing.title,
+                "listing_kind": party.listing.kind.value,
+                "role": party.role,
+            }
+            for party in proposal.parties
+        ],
+        "explanation": [
+            {"rule": line.rule, "points": line.points, "reason": line.reason}
+            for line in render_explanation(proposal.template, proposal.explanation)
+        ],
+        "responses": [
+            {
+                "organisation_id": response.organisation_id,
+                "decision": response.decision.value,
+                "message": response.message,
+                "created_at": response.created_at,
+            }
+            for response in proposal.responses
+        ],
+        "awaiting_answer_from": [
+            o.id for o in proposal_permissions.organisations_to_respond(user, proposal)
+        ],
+        "contacts": contacts,
+        "created_at": proposal.created_at,
+        "url": url_for("proposals.show", proposal_id=proposal.id, _external=True),
+    }
+
+
+def _my_proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    user = api_user()
+    # Only introduced proposals, and only to their parties: 404 otherwise, as on the pages.
+    if (
+        proposal is None
+        or proposal.status not in proposal_permissions.INTRODUCED
+        or not proposal_permissions.party_organisations(user, proposal)
+    ):
+        abort(404)
+    return proposal
+
+
+@bp.route("/me/proposals", methods=["GET"], access=Access.READ)
+@bp.arguments(MyProposalArgs, location="query", as_kwargs=True)
+@bp.response(200, ProposalPageSchema)
+def list_my_proposals(
+    *, cursor: str | None = None, limit: int, status: str | None = None
+) -> dict[str, Any]:
+    """Proposals that introduce your organisations, newest first."""
+    user = api_user()
+    statuses = [status] if status else [s.value for s in proposal_permissions.INTRODUCED]
+    statement = sa.select(Proposal).where(
+        Proposal.status.in_(statuses),
+        Proposal.id.in_(
+            sa.select(ProposalParty.proposal_id).where(
+                ProposalParty.organisation_id.in_(_my_organisation_ids(user))
+            )
+        ),
+    )
+    page = keyset_page(
+        statement,
+        keys=[Key(Proposal.id, descending=True)],
+        row_key=lambda proposal: (proposal.id,),
+        cursor=cursor,
+        limit=limit,
+    )
+    page["items"] = [proposal_body(proposal, user) for proposal in page["items"]]
+    return page
+
+
+@bp.route("/me/proposals/<int:proposal_id>", methods=["GET"], access=Access.READ)
+@bp.response(200, ProposalSchema)
+def get_my_proposal(proposal_id: int) -> dict[str, Any]:
+    """One proposal that introduces one of your organisations."""
+    return proposal_body(_my_proposal(proposal_id), api_user())
+
+
+@bp.route(
+    "/me/proposals/<int:proposal_id>/organisations/<int:organisation_id>/"
+    "<any(accept, decline):answer>",
+    methods=["POST"],
+    access=Access.WRITE,
+)
+@bp.arguments(AnswerSchema)
+@bp.response(200, ProposalSchema)
+def answer_proposal(
+    data: dict[str, Any], proposal_id: int, organisation_id: int, answer: str
+) -> dict[str, Any]:
+    """Accept or decline an introduction on behalf of one of your organisations. Declining
+    needs a message."""
+    proposal = _my_proposal(proposal_id)
+    user = api_user()
+    parties = {o.id: o for o in proposal_permissions.party_organisations(user, proposal)}
+    if organisation_id not in parties:
+        abort(404)
+    decision = ResponseDecision.ACCEPTED if answer == "accept" else ResponseDecision.DECLINED
+    try:
+        proposal_services.respond(
+            proposal=proposal,
+            organisation=parties[organisation_id],
+            actor=user,
+            decision=decision,
+            message=data.get("message"),
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.field:
+            _domain_failure(error)
+        fail(409, error.message)
+    except (IntegrityError, StaleDataError):
+        # The same answer sent twice at once: one of them is recorded.
+        db.session.rollback()
+        fail(409, _("%(name)s has already answered.", name=parties[organisation_id].name))
+    return proposal_body(proposal, user)

@@ -1,0 +1,117 @@
+"""The audit trail in words, in the reader's language: "Proposal approved" rather than
+``proposal:approve``, and details as labelled values rather than raw JSON (where Greek came out
+as ``\\u0391\\u03b8...``). Used by the audit page and a proposal's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+# Listings record their kind in the action (need:create, offer:close ...): one word for all.
+_LISTING_KINDS = ("need", "offer", "challenge")
+_LISTING_ACTIONS = {
+    "create": _l("Listing posted"),
+    "update": _l("Listing edited"),
+    "pause": _l("Listing paused"),
+    "reopen": _l("Listing reopened"),
+    "close": _l("Listing closed"),
+}
+ACTIONS = {
+    "data:import": _l("Data imported"),
+    "mail:retry": _l("Mail sent again"),
+    "organisation:create": _l("Organisation registered"),
+    "organisation:update": _l("Organisation edited"),
+    "organisation:verify": _l("Organisation verified"),
+    "organisation:reject": _l("Organisation rejected"),
+    "organisation:accept-changes": _l("Organisation's changes accepted"),
+    "organisation:refuse-changes": _l("Organisation's changes refused"),
+    "organisation:add-contact": _l("Contact person added"),
+    "organisation:remove-contact": _l("Contact person removed"),
+    "organisation:invite": _l("Member invited"),
+    "organisation:join": _l("Member joined"),
+    "organisation:remove-member": _l("Member removed"),
+    "organisation:revoke-invitation": _l("Invitation withdrawn"),
+    "proposal:request": _l("Introduction requested"),
+    "proposal:approve": _l("Proposal approved and parties introduced"),
+    "proposal:reject": _l("Proposal rejected"),
+    "proposal:accept": _l("A party accepted"),
+    "proposal:decline": _l("A party declined"),
+    "proposal:agree": _l("Every party accepted"),
+    "proposal:withdraw": _l("Proposal withdrawn"),
+    "proposal:cover": _l("Covered by another proposal"),
+    "proposal:uncover": _l("Back in the queue"),
+    "proposal:outcome": _l("Outcome recorded"),
+    "settings:matching": _l("Matching settings changed"),
+    "theme:create": _l("Theme created"),
+    "theme:update": _l("Theme edited"),
+    "theme:retire": _l("Theme retired"),
+    "theme:restore": _l("Theme restored"),
+    "user:change-email": _l("Email address changed"),
+    "user:change-password": _l("Password changed"),
+    "user:reset-password": _l("Password reset"),
+    "user:role": _l("Role changed"),
+}
+DETAIL_LABELS = {
+    "after": _l("After"),
+    "before": _l("Before"),
+    "by": _l("Covered by proposal"),
+    "changes": _l("Changes"),
+    "created": _l("Created"),
+    "declined": _l("Declined proposal"),
+    "description": _l("Description"),
+    "email": _l("Email address"),
+    "happened_on": _l("When"),
+    "invitations_revoked": _l("Invitations withdrawn"),
+    "kind": _l("Kind"),
+    "last_error": _l("Last error"),
+    "listing": _l("Listing"),
+    "message": _l("Message"),
+    "name": _l("Name"),
+    "note": _l("Note"),
+    "organisation": _l("Organisation"),
+    "position": _l("Position"),
+    "reason": _l("Reason"),
+    "slug": _l("Short name"),
+    "template": _l("Template"),
+    "title": _l("Title"),
+    "updated": _l("Updated"),
+}
+
+
+def action_label(action: str) -> str:
+    """An action code in words; an unknown code as it is (nothing is hidden)."""
+    subject, _sep, verb = action.partition(":")
+    if subject in _LISTING_KINDS and verb in _LISTING_ACTIONS:
+        return str(_LISTING_ACTIONS[verb])
+    label = ACTIONS.get(action)
+    return str(label) if label is not None else action
+
+
+@dataclass(frozen=True)
+class Detail:
+    label: str
+    value: str
+
+
+def _words(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, list | tuple):
+        return ", ".join(_words(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{detail_label(k)}: {_words(v)}" for k, v in value.items())
+    return str(value)
+
+
+def detail_label(key: str) -> str:
+    label = DETAIL_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ").capitalize()
+
+
+def details_in_words(details: dict[str, Any] | None) -> list[Detail]:
+    """An event's details as labelled values, text as it was written (Greek stays Greek)."""
+    return [Detail(detail_label(key), _words(value)) for key, value in (details or {}).items()]

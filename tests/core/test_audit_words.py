@@ -1,0 +1,54 @@
+"""Issue 14: the audit trail and a proposal's history read as words, in the reader's language,
+with what people wrote shown as written (no JSON, no escaped Greek)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel import force_locale
+
+from matchmaker.accounts.models import Role
+from matchmaker.core.audit import record_event
+from matchmaker.core.audit_words import action_label, details_in_words
+from matchmaker.extensions import db
+from tests.factories import make_organisation, make_user
+
+
+def test_actions_and_details_in_words(app: Flask) -> None:
+    with app.test_request_context():
+        assert action_label("proposal:approve") == "Proposal approved and parties introduced"
+        assert action_label("challenge:close") == "Listing closed"
+        assert action_label("something:new") == "something:new"
+        words = [
+            (d.label, d.value)
+            for d in details_in_words(
+                {"reason": "Δεν ταιριάζει", "changes": {"title": ["Old", "New"]}, "note": None}
+            )
+        ]
+        assert words == [
+            ("Reason", "Δεν ταιριάζει"),
+            ("Changes", "Title: Old, New"),
+            ("Note", "—"),
+        ]
+        with force_locale("fr"):
+            assert action_label("organisation:verify") == "Organisation vérifiée"
+            assert details_in_words({"reason": "x"})[0].label == "Motif"
+
+
+def test_the_audit_page_shows_words_not_json(client: FlaskClient, login: Any) -> None:
+    coordinator = make_user(role=Role.COORDINATOR)
+    organisation = make_organisation(name="Δήμος Αθηναίων")
+    record_event(
+        "organisation:reject",
+        actor=coordinator,
+        subject=organisation,
+        details={"reason": "Λείπει η περιγραφή"},
+    )
+    db.session.commit()
+    login(coordinator)
+    page = client.get("/coordination/audit").get_data(as_text=True)
+    assert "Organisation rejected" in page
+    assert '<dt>Reason</dt><dd dir="auto">Λείπει η περιγραφή</dd>' in page
+    assert "\\u039b" not in page and "{&#34;" not in page
