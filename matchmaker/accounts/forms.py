@@ -14,7 +14,7 @@ from wtforms import (
     StringField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
 from matchmaker.accounts.models import Role, TokenScope
 from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
@@ -172,7 +172,13 @@ class CreateTokenForm(FlaskForm):
     scope = SelectField(
         _l("What it may do"),
         default=TokenScope.READ.value,
-        validators=[DataRequired(message=_l("Choose what the token may do."))],
+        # AnyOf, not DataRequired: the select always has a value, and a `required` select whose
+        # first option is a real choice is invalid HTML (the Nu checker refused the account page).
+        validators=[
+            AnyOf(
+                [scope.value for scope in TokenScope], message=_l("Choose what the token may do.")
+            )
+        ],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

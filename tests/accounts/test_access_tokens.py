@@ -100,3 +100,11 @@ def test_revoking_a_token_ends_it_and_only_its_owner_may(client: FlaskClient, lo
     db.session.expire_all()
     assert access_tokens.authenticate(mine.secret) is None
     assert access_tokens.authenticate(theirs.secret) is not None
+
+
+def test_the_scope_select_is_valid_html(client: FlaskClient, login: Any) -> None:
+    """A `required` select whose first option is a real choice is invalid HTML (Nu checker)."""
+    login(make_user())
+    page = client.get("/account").get_data(as_text=True)
+    (select,) = re.findall(r"<select[^>]*name=\"tk-scope\"[^>]*>", page)
+    assert "required" not in select
