@@ -67,6 +67,7 @@ def _import_models() -> None:
     """Every model module, so the metadata Alembic compares against is complete."""
     import matchmaker.accounts.models
     import matchmaker.alerts.models
+    import matchmaker.announcements.models
     import matchmaker.core.models
     import matchmaker.listings.models
     import matchmaker.matching.models
@@ -110,6 +111,7 @@ def _init_extensions(app: Flask) -> None:
 def _init_jobs(app: Flask) -> None:
     """The Celery app, and every module that declares jobs (so each is registered)."""
     import matchmaker.alerts.tasks
+    import matchmaker.announcements.tasks
     import matchmaker.core.outbox
     import matchmaker.matching.tasks
     import matchmaker.notifications.tasks  # noqa: F401
@@ -134,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.accounts.routes import bp as accounts_bp
     from matchmaker.admin.routes import bp as admin_bp
     from matchmaker.alerts.routes import bp as alerts_bp
+    from matchmaker.announcements.routes import bp as announcements_bp
     from matchmaker.core.audit_routes import bp as audit_bp
     from matchmaker.core.routes import bp as core_bp
     from matchmaker.dashboard.routes import bp as dashboard_bp
@@ -151,6 +154,7 @@ def _register_blueprints(app: Flask) -> None:
         organisations_bp,
         listings_bp,
         alerts_bp,
+        announcements_bp,
         interchange_bp,
         proposals_bp,
         notifications_bp,

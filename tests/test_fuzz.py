@@ -135,6 +135,8 @@ COORDINATOR_PAGES = [
     "/coordination/audit",
     "/admin/users",
     "/admin/themes",
+    "/announcements",
+    "/announcements/new",
     "/proposals/{proposal}",
     "/organisations/{network}",
 ]

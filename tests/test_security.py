@@ -39,6 +39,8 @@ EXPECTED_PUBLIC = {
     "public.get_organisation",
     "public.list_listings",
     "public.get_listing",
+    "announcements.browse",
+    "announcements.show",
 }
 
 

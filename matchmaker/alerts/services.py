@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from matchmaker.accounts.models import User
 from matchmaker.alerts.models import SavedSearch, SavedSearchAlert
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import country_name
+from matchmaker.core.jobs import record_once
 from matchmaker.core.mail import external_url
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Scope
@@ -230,14 +230,12 @@ def send_alerts(listing: Listing, opened_at: datetime) -> int:
             by_user.setdefault(search.user_id, []).append(search)
     if not by_user:
         return 0
-    for searches in by_user.values():
-        for search in searches:
-            db.session.add(SavedSearchAlert(saved_search_id=search.id, listing_id=listing.id))
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Another run of this job told them first.
-        db.session.rollback()
+    alerts = [
+        SavedSearchAlert(saved_search_id=search.id, listing_id=listing.id)
+        for searches in by_user.values()
+        for search in searches
+    ]
+    if not record_once(alerts):  # another run of this job told them first
         return 0
     for searches in by_user.values():
         first = searches[0]

@@ -14,6 +14,7 @@ its transactions (it commits, as a CLI command does).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -90,6 +91,19 @@ def _run_queued(session: Session) -> None:
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
     session.info.pop(_QUEUED, None)
+
+
+def record_once(rows: Iterable[Any]) -> bool:
+    """Add rows whose primary key marks work done once per subject (an alert, a delivery) and
+    flush; False, with the session rolled back, when another run of the job recorded them first.
+    """
+    db.session.add_all(list(rows))
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False
+    return True
 
 
 # Jobs with a record: progress and outcome on a page -----------------------------------------

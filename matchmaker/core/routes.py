@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
+from matchmaker.announcements.services import latest_announcements
 from matchmaker.core.auth import public
 from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.extensions import db
@@ -26,6 +27,7 @@ def home() -> ResponseReturnValue:
         kind_labels=KIND_LABELS,
         theme_counts=shared_fragment("open-counts-by-theme", open_counts_by_theme),
         challenges=listings_by_ids(shared_fragment("newest-challenges", newest_challenge_ids)),
+        announcements=latest_announcements(),
     )
 
 

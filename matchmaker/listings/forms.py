@@ -46,6 +46,14 @@ def theme_choices(themes: list[Theme]) -> dict[str, str]:
     return {theme.slug: theme.name for theme in themes}
 
 
+def check_theme_count(field: MultiCheckboxField) -> None:
+    """1 to MAX_THEMES themes (the service checks again: see resolve_themes)."""
+    if not field.data:
+        raise ValidationError(_l("Choose at least one theme."))
+    if len(field.data) > MAX_THEMES:
+        raise ValidationError(_l("Choose at most %(n)d themes.", n=MAX_THEMES))
+
+
 class ListingForm(FlaskForm):
     # A new key each time the empty form is shown; sending the same form again reuses it.
     submission_key = HiddenField(default=new_submission_key)
@@ -101,10 +109,7 @@ class ListingForm(FlaskForm):
         }
 
     def validate_themes(self, field: MultiCheckboxField) -> None:
-        if not field.data:
-            raise ValidationError(_l("Choose at least one theme."))
-        if len(field.data) > MAX_THEMES:
-            raise ValidationError(_l("Choose at most %(n)d themes.", n=MAX_THEMES))
+        check_theme_count(field)
 
 
 class ChallengeForm(ListingForm):

@@ -27,6 +27,7 @@ PUBLIC_PAGES = {
     "organisation": "/organisations/1",
     "signup": "/signup",
     "login": "/login",
+    "announcements": "/announcements",
 }
 COORDINATOR_PAGES = {
     "review-queue": "/coordination/proposals",
@@ -34,6 +35,7 @@ COORDINATOR_PAGES = {
     "dashboard": "/coordination/dashboard",
     "matching-settings": "/coordination/matching",
     "verification": "/coordination/organisations",
+    "new-announcement-form": "/announcements/new",
 }
 MEMBER_PAGES = {
     "my-organisations": "/my/organisations",

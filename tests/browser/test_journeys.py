@@ -274,6 +274,39 @@ def test_4e_menu_and_filters_fold_on_a_phone_without_javascript(new_page: Any) -
     assert "Review" in group and "Dashboard" in group and "Users" not in group
 
 
+def test_4f_an_agency_posts_a_funding_call_and_a_fitting_member_is_told(
+    new_page: Any, sink_outbox: Outbox
+) -> None:
+    officer = new_page()
+    sign_in(officer, "athens@example.org")
+    officer.get_by_role("link", name="Announcements").click()
+    officer.get_by_role("link", name="Post an announcement").click()
+    title = "Funding for work-integration cooperatives"
+    officer.get_by_label("Kind of announcement").select_option(label="Funding call")
+    officer.get_by_label("Title").fill(title)
+    officer.get_by_label("Text", exact=True).fill(
+        "The City of Athens funds social cooperatives that hire people far from work."
+    )
+    officer.get_by_label("Work integration and employment").check()
+    officer.get_by_label("For whom").select_option(label="Project developers")
+    officer.get_by_label("End date").fill((date.today() + timedelta(days=30)).isoformat())
+    officer.get_by_label("Web address").fill("https://www.cityofathens.gr/")
+    sink_outbox.sink.messages.clear()
+    officer.get_by_role("button", name="Publish").click()
+    officer.get_by_text("Your announcement is published.").wait_for()
+    officer.get_by_role("heading", name=title).wait_for()
+
+    # The work-integration cooperative of Athens offers work integration: it is told.
+    assert sink_outbox.to("athens.coop@example.org")
+    member = new_page()
+    sign_in(member, "athens.coop@example.org")
+    member.get_by_role("link", name=re.compile("^Notifications")).click()
+    member.get_by_role("link", name=re.compile(title)).click()
+    member.get_by_role("heading", name=title).wait_for()
+    member.get_by_text("Project developers").wait_for()
+    assert member.get_by_role("button", name="Withdraw").count() == 0
+
+
 def test_5_review_queue_and_dashboard_for_coordinators_only(new_page: Any) -> None:
     coordinator = new_page()
     sign_in(coordinator, "coordinator@example.org")

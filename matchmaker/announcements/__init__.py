@@ -1,0 +1,1 @@
+"""Announcements: funding calls, training, procurement notices and events for members."""

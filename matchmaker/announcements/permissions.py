@@ -1,0 +1,35 @@
+"""Who may post, see, change and withdraw announcements. Templates use the same functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.announcements.models import Announcement, AnnouncementStatus
+from matchmaker.announcements.services import postable_organisations
+from matchmaker.organisations.permissions import can_verify_organisations
+
+
+def is_author(user: Any, announcement: Announcement) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and announcement.author_id == user.id)
+
+
+def can_post_announcements(user: Any) -> bool:
+    """Members of a verified public agency, and coordinators."""
+    return can_verify_organisations(user) or bool(postable_organisations(user))
+
+
+def can_view_announcement(user: Any, announcement: Announcement) -> bool:
+    """Current ones are public; withdrawn or expired ones stay for their author and coordinators."""
+    return (
+        announcement.is_current() or is_author(user, announcement) or can_verify_organisations(user)
+    )
+
+
+def can_edit_announcement(user: Any, announcement: Announcement) -> bool:
+    return announcement.status == AnnouncementStatus.PUBLISHED and is_author(user, announcement)
+
+
+def can_withdraw_announcement(user: Any, announcement: Announcement) -> bool:
+    return announcement.status == AnnouncementStatus.PUBLISHED and (
+        is_author(user, announcement) or can_verify_organisations(user)
+    )

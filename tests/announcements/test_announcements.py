@@ -1,0 +1,480 @@
+"""Announcements: who posts, edits and withdraws them, the public list, and who receives them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from matchmaker.accounts.models import EmailPreference, Role
+from matchmaker.announcements import services
+from matchmaker.announcements.models import (
+    Announcement,
+    AnnouncementDelivery,
+    AnnouncementKind,
+    AnnouncementStatus,
+    Audience,
+)
+from matchmaker.announcements.tasks import deliver_now
+from matchmaker.core.errors import DomainError
+from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind, ListingStatus
+from matchmaker.notifications.models import Notification
+from matchmaker.notifications.services import send_digests
+from matchmaker.organisations.models import Membership, OrganisationKind, OrganisationStatus
+from tests.conftest import Outbox
+from tests.factories import make_listing, make_organisation, make_user
+from tests.proposals.helpers import signed_in
+
+FUNDING = "funding"
+IN_A_MONTH = date.today() + timedelta(days=30)
+
+
+def _member_of(
+    kind: OrganisationKind, *, themes: tuple[str, ...] = (FUNDING,), **fields: Any
+) -> Any:
+    """A member of a verified organisation of ``kind`` with an open offer on ``themes``."""
+    owner = make_user(**{k: fields.pop(k) for k in ("email", "language") if k in fields})
+    organisation = make_organisation(owner=owner, kind=kind, **fields)
+    make_listing(organisation=organisation, kind=ListingKind.OFFER, themes=themes)
+    return owner
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    officer = make_user(email="officer@example.org")
+    agency = make_organisation(
+        owner=officer, kind=OrganisationKind.PUBLIC_AGENCY, name="Liverpool City Council"
+    )
+    coop = _member_of(OrganisationKind.SSE_ORGANISATION, email="coop@example.org")
+    return {"officer": officer, "agency": agency, "coop": coop}
+
+
+def _publish(author: Any, organisation: Any, **change: Any) -> Announcement:
+    values: dict[str, Any] = {
+        "kind": AnnouncementKind.FUNDING_CALL,
+        "audience": Audience.PROJECT_DEVELOPERS,
+        "title": "Social innovation fund, spring round",
+        "body": "Grants of up to 20,000 pounds for SSE projects in the city region.",
+        "themes": [FUNDING],
+        "ends_on": IN_A_MONTH,
+        "link": "https://example.org/fund",
+    }
+    values.update(change)
+    announcement = services.create_announcement(author=author, organisation=organisation, **values)
+    db.session.commit()  # delivery runs after this commit
+    return announcement
+
+
+def _notified(user: Any) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            sa.select(Notification).where(
+                Notification.user_id == user.id, Notification.kind == "announcement"
+            )
+        )
+    )
+
+
+# Delivery --------------------------------------------------------------------------------------
+
+
+def test_a_fitting_member_is_notified_and_mailed_at_once(
+    world: dict[str, Any], outbox: Outbox
+) -> None:
+    announcement = _publish(world["officer"], world["agency"])
+    (notification,) = _notified(world["coop"])
+    assert "Funding call" in notification.message
+    assert announcement.title in notification.message
+    assert notification.url == f"/announcements/{announcement.id}"
+    (mail,) = outbox.to("coop@example.org")
+    assert announcement.title in mail["Subject"]
+    text = outbox.text(mail)
+    assert "Liverpool City Council" in text and "Grants of up to 20,000" in text
+    assert outbox.link(mail, "/announcements/") == f"/announcements/{announcement.id}"
+    # The agency's own members are not told of their own announcement.
+    assert not _notified(world["officer"]) and not outbox.to("officer@example.org")
+
+
+def test_only_the_right_members_receive_it(world: dict[str, Any]) -> None:
+    fitting = {
+        "civil society": _member_of(OrganisationKind.CIVIL_SOCIETY),
+    }
+    left_out = {
+        "other theme": _member_of(OrganisationKind.SSE_ORGANISATION, themes=("basic-needs",)),
+        "other country": _member_of(OrganisationKind.SSE_ORGANISATION, country="GR"),
+        "policy maker": _member_of(OrganisationKind.ACADEMIC_INSTITUTION),
+        "private sector": _member_of(OrganisationKind.PRIVATE_SECTOR),
+        "unverified": _member_of(
+            OrganisationKind.SSE_ORGANISATION, status=OrganisationStatus.PENDING
+        ),
+    }
+    closed_owner = make_user()
+    closed = make_organisation(owner=closed_owner)
+    make_listing(organisation=closed, themes=(FUNDING,), status=ListingStatus.CLOSED)
+    left_out["only a closed listing"] = closed_owner
+    no_listing = make_user()
+    make_organisation(owner=no_listing)
+    left_out["no listing"] = no_listing
+
+    _publish(world["officer"], world["agency"])
+    assert _notified(world["coop"]) and _notified(fitting["civil society"])
+    for why, user in left_out.items():
+        assert not _notified(user), why
+
+
+@pytest.mark.parametrize(
+    "audience, kinds_reached",
+    [
+        (Audience.PROJECT_DEVELOPERS, {"sse_organisation", "civil_society"}),
+        (Audience.POLICY_MAKERS, {"public_agency", "academic_institution"}),
+        (Audience.EVERYONE, {kind.value for kind in OrganisationKind}),
+    ],
+)
+def test_the_audience_decides_the_kinds_of_organisation(
+    world: dict[str, Any], audience: Audience, kinds_reached: set[str]
+) -> None:
+    members = {kind.value: _member_of(kind) for kind in OrganisationKind}
+    _publish(world["officer"], world["agency"], audience=audience)
+    assert {kind for kind, user in members.items() if _notified(user)} == kinds_reached
+
+
+def test_kept_to_the_region_it_reaches_that_region_only(world: dict[str, Any]) -> None:
+    elsewhere = _member_of(OrganisationKind.SSE_ORGANISATION, region="Greater Manchester")
+    announcement = _publish(world["officer"], world["agency"], region_only=True)
+    assert announcement.region == "Liverpool City Region"
+    assert _notified(world["coop"]) and not _notified(elsewhere)
+
+
+def test_a_coordinator_posts_for_a_country(world: dict[str, Any]) -> None:
+    coordinator = make_user(role=Role.COORDINATOR)
+    greek = _member_of(OrganisationKind.SSE_ORGANISATION, country="GR", region="Attica")
+    announcement = _publish(coordinator, None, country="GR")
+    assert announcement.organisation is None and announcement.country == "GR"
+    assert _notified(greek) and not _notified(world["coop"])
+
+
+@pytest.mark.parametrize(
+    "preference, mailed_at_once, in_digest",
+    [
+        (EmailPreference.IMMEDIATE, True, False),
+        (EmailPreference.DAILY, False, True),
+        (EmailPreference.NONE, False, False),
+    ],
+)
+def test_delivery_follows_the_email_preference(
+    app: Flask,
+    world: dict[str, Any],
+    outbox: Outbox,
+    preference: EmailPreference,
+    mailed_at_once: bool,
+    in_digest: bool,
+) -> None:
+    world["coop"].email_preference = preference
+    db.session.commit()
+    _publish(world["officer"], world["agency"])
+    assert len(_notified(world["coop"])) == 1
+    assert bool(outbox.to("coop@example.org")) == mailed_at_once
+    with app.test_request_context():
+        send_digests()
+    db.session.commit()
+    digests = [m for m in outbox.to("coop@example.org") if "digest" in m["Subject"]]
+    assert bool(digests) == in_digest
+    if in_digest:
+        assert "Social innovation fund" in outbox.text(digests[0])
+
+
+def test_each_member_reads_it_in_their_language(world: dict[str, Any], outbox: Outbox) -> None:
+    french = _member_of(OrganisationKind.SSE_ORGANISATION, email="fr@example.org", language="fr")
+    greek = _member_of(OrganisationKind.SSE_ORGANISATION, email="el@example.org", language="el")
+    _publish(world["officer"], world["agency"])
+    (message_fr,) = _notified(french)
+    assert message_fr.message.startswith("Appel à financement")
+    (message_el,) = _notified(greek)
+    assert "Funding call" not in message_el.message
+    assert "Bonjour" in outbox.text(outbox.to("fr@example.org")[0])
+    assert "Funding call" in _notified(world["coop"])[0].message
+
+
+def test_never_twice_to_the_same_person(world: dict[str, Any], outbox: Outbox) -> None:
+    # A member of two fitting organisations, an edit that adds a theme, and the job run again.
+    second = make_organisation(owner=world["coop"], kind=OrganisationKind.CIVIL_SOCIETY)
+    make_listing(organisation=second, kind=ListingKind.OFFER, themes=(FUNDING, "training-advice"))
+    trainer = _member_of(OrganisationKind.SSE_ORGANISATION, themes=("training-advice",))
+    announcement = _publish(world["officer"], world["agency"])
+    assert not _notified(trainer)
+    values = {
+        "kind": announcement.kind,
+        "audience": announcement.audience,
+        "title": announcement.title,
+        "body": announcement.body,
+        "ends_on": announcement.ends_on,
+    }
+    services.update_announcement(
+        announcement=announcement,
+        actor=world["officer"],
+        themes=[FUNDING, "training-advice"],
+        **values,
+    )
+    db.session.commit()
+    assert deliver_now(announcement.id) == 0
+    assert len(_notified(world["coop"])) == 1 and len(outbox.to("coop@example.org")) == 1
+    assert len(_notified(trainer)) == 1  # new to the edited announcement, told once
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AnnouncementDelivery)) == 2
+
+
+def test_withdrawn_or_ended_announcements_are_not_delivered(world: dict[str, Any]) -> None:
+    announcement = _publish(world["officer"], world["agency"], themes=["basic-needs"])
+    services.withdraw_announcement(announcement=announcement, actor=world["officer"])
+    db.session.commit()
+    late = _member_of(OrganisationKind.SSE_ORGANISATION, themes=("basic-needs",))
+    assert deliver_now(announcement.id) == 0
+    assert not _notified(late)
+
+
+# Posting rules ---------------------------------------------------------------------------------
+
+
+def test_the_end_date_must_not_be_past_and_the_link_must_be_http(world: dict[str, Any]) -> None:
+    with pytest.raises(DomainError, match="end date is in the past") as error:
+        _publish(world["officer"], world["agency"], ends_on=date.today() - timedelta(days=1))
+    assert error.value.field == "ends_on"
+    for link in ("javascript:alert(1)", "ftp://example.org/file", "example.org"):
+        with pytest.raises(DomainError, match="http:// or https://"):
+            _publish(world["officer"], world["agency"], link=link)
+    assert _publish(world["officer"], world["agency"], link="").link is None
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+def _form(**change: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "funding_call",
+        "title": "Social innovation fund, spring round",
+        "body": "Grants of up to 20,000 pounds for SSE projects in the city region.",
+        "themes": [FUNDING],
+        "audience": "project_developers",
+        "ends_on": IN_A_MONTH.isoformat(),
+        "link": "https://example.org/fund",
+    }
+    data.update(change)
+    return data
+
+
+def test_an_agency_member_posts_and_the_public_list_shows_it(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    client = signed_in(app, world["officer"])
+    page = client.get("/announcements/new")
+    assert page.status_code == 200 and "Liverpool City Council" in page.get_data(as_text=True)
+    response = client.post("/announcements/new", data=_form(organisation=str(world["agency"].id)))
+    assert response.status_code == 302
+    announcement = db.session.scalar(sa.select(Announcement))
+    assert response.headers["Location"] == f"/announcements/{announcement.id}"
+    assert (announcement.organisation, announcement.country) == (world["agency"], "GB")
+
+    visitor = app.test_client()
+    listing = visitor.get("/announcements").get_data(as_text=True)
+    assert announcement.title in listing
+    assert announcement.title in visitor.get("/").get_data(as_text=True)
+    shown = visitor.get(f"/announcements/{announcement.id}").get_data(as_text=True)
+    assert 'href="https://example.org/fund"' in shown and "Withdraw" not in shown
+
+
+@pytest.mark.parametrize(
+    "change, field_error",
+    [
+        ({"ends_on": (date.today() - timedelta(days=2)).isoformat()}, "end date is in the past"),
+        ({"ends_on": "not a date"}, "Not a valid date value."),
+        ({"link": "javascript:alert(1)"}, "starts with http:// or https://"),
+        ({"themes": []}, "Choose at least one theme."),
+        ({"title": ""}, "Give the announcement a title."),
+        ({"kind": "rumour"}, "Not a valid choice."),
+        ({"audience": ""}, "Choose who the announcement is for."),
+        ({"body": "Line\x00with a NUL byte and enough words."}, "control characters"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(
+    app: Flask, world: dict[str, Any], change: dict[str, Any], field_error: str
+) -> None:
+    client = signed_in(app, world["officer"])
+    response = client.post(
+        "/announcements/new", data=_form(organisation=str(world["agency"].id), **change)
+    )
+    assert response.status_code == 422
+    assert field_error in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 0
+
+
+def test_who_may_post(app: Flask, world: dict[str, Any]) -> None:
+    anonymous = app.test_client().get("/announcements/new")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    assert signed_in(app, world["coop"]).get("/announcements/new").status_code == 403
+    pending_agency = make_user()
+    make_organisation(
+        owner=pending_agency,
+        kind=OrganisationKind.PUBLIC_AGENCY,
+        status=OrganisationStatus.PENDING,
+    )
+    assert signed_in(app, pending_agency).get("/announcements/new").status_code == 403
+    # Posting for an organisation one may not post for is refused like an unknown choice.
+    client = signed_in(app, world["officer"])
+    other = make_organisation(kind=OrganisationKind.PUBLIC_AGENCY)
+    response = client.post("/announcements/new", data=_form(organisation=str(other.id)))
+    assert response.status_code == 422
+    assert "Choose who posts the announcement." in response.get_data(as_text=True)
+    assert "Post an announcement" not in signed_in(app, world["coop"]).get(
+        "/announcements"
+    ).get_data(as_text=True)
+
+
+def test_a_coordinator_posts_for_the_coordination_team(app: Flask, world: dict[str, Any]) -> None:
+    client = signed_in(app, make_user(role=Role.COORDINATOR))
+    response = client.post("/announcements/new", data=_form(organisation="0"))
+    assert response.status_code == 422
+    assert "Choose the country the announcement is for." in response.get_data(as_text=True)
+    response = client.post("/announcements/new", data=_form(organisation="0", country="GB"))
+    assert response.status_code == 302
+    announcement = db.session.scalar(sa.select(Announcement))
+    assert announcement.organisation is None and announcement.country == "GB"
+    assert _notified(world["coop"])
+
+
+def test_the_list_filters_and_leaves_out_ended_and_withdrawn_ones(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    officer, agency = world["officer"], world["agency"]
+    funding = _publish(officer, agency, title="Funding for cooperatives")
+    training = _publish(
+        officer,
+        agency,
+        title="Training for policy officers",
+        kind=AnnouncementKind.TRAINING,
+        audience=Audience.POLICY_MAKERS,
+        themes=["training-advice"],
+    )
+    everyone = _publish(
+        officer,
+        agency,
+        title="Open day at the town hall",
+        kind=AnnouncementKind.EVENT,
+        audience=Audience.EVERYONE,
+    )
+    ended = _publish(officer, agency, title="An ended call for projects")
+    ended.ends_on = date.today() - timedelta(days=1)
+    withdrawn = _publish(officer, agency, title="A withdrawn call for projects")
+    services.withdraw_announcement(announcement=withdrawn, actor=officer)
+    db.session.commit()
+
+    client = app.test_client()
+
+    def titles(query: str = "") -> list[str]:
+        html = client.get(f"/announcements{query}").get_data(as_text=True)
+        return [a.title for a in (funding, training, everyone, ended, withdrawn) if a.title in html]
+
+    assert titles() == [funding.title, training.title, everyone.title]
+    assert client.get("/announcements").get_data(as_text=True).index(everyone.title) < (
+        client.get("/announcements").get_data(as_text=True).index(funding.title)
+    )  # newest first
+    assert titles("?theme=training-advice") == [training.title]
+    assert titles("?kind=event") == [everyone.title]
+    assert titles("?audience=project_developers") == [funding.title, everyone.title]
+    assert client.get("/announcements?kind=rumour").status_code == 400
+    assert client.get("/announcements?theme=%00").status_code == 400
+
+    # Ended and withdrawn ones stay for their author and coordinators only.
+    for hidden in (ended, withdrawn):
+        path = f"/announcements/{hidden.id}"
+        assert client.get(path).status_code == 404
+        assert signed_in(app, world["coop"]).get(path).status_code == 404
+        assert signed_in(app, officer).get(path).status_code == 200
+        assert signed_in(app, make_user(role=Role.COORDINATOR)).get(path).status_code == 200
+
+
+def test_the_list_is_paginated(app: Flask, world: dict[str, Any]) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for number in range(3):
+        _publish(world["officer"], world["agency"], title=f"Call number {number}")
+    client = app.test_client()
+    first = client.get("/announcements").get_data(as_text=True)
+    second = client.get("/announcements?page=2").get_data(as_text=True)
+    assert "Call number 2" in first and "Call number 0" not in first
+    assert "Call number 0" in second
+
+
+def test_the_author_edits_and_withdraws_others_may_not(app: Flask, world: dict[str, Any]) -> None:
+    announcement = _publish(world["officer"], world["agency"])
+    path = f"/announcements/{announcement.id}"
+    colleague = make_user()
+    world["agency"].memberships.append(Membership(user=colleague))
+    db.session.commit()
+    for outsider in (world["coop"], colleague, make_user(role=Role.COORDINATOR)):
+        client = signed_in(app, outsider)
+        assert client.get(f"{path}/edit").status_code == 403
+        assert client.post(f"{path}/edit", data=_form(title="Taken over")).status_code == 403
+    assert signed_in(app, world["coop"]).post(f"{path}/withdraw").status_code == 403
+    assert signed_in(app, colleague).post(f"{path}/withdraw").status_code == 403
+    anonymous = app.test_client().post(f"{path}/withdraw")
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+    author = signed_in(app, world["officer"])
+    page = author.get(f"{path}/edit")
+    assert page.status_code == 200 and "Social innovation fund" in page.get_data(as_text=True)
+    response = author.post(f"{path}/edit", data=_form(title="Social innovation fund, 2nd round"))
+    assert response.status_code == 302
+    db.session.refresh(announcement)
+    assert announcement.title == "Social innovation fund, 2nd round"
+    bad = author.post(f"{path}/edit", data=_form(link="ftp://example.org"))
+    assert bad.status_code == 422
+
+    assert author.post(f"{path}/withdraw").status_code == 302
+    db.session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.WITHDRAWN
+    assert author.get(f"{path}/edit").status_code == 403
+    assert author.post(f"{path}/withdraw").status_code == 403
+
+
+def test_a_coordinator_withdraws_any_announcement(app: Flask, world: dict[str, Any]) -> None:
+    announcement = _publish(world["officer"], world["agency"])
+    coordinator = signed_in(app, make_user(role=Role.COORDINATOR))
+    page = coordinator.get(f"/announcements/{announcement.id}").get_data(as_text=True)
+    assert "Withdraw" in page and "/edit" not in page
+    assert coordinator.post(f"/announcements/{announcement.id}/withdraw").status_code == 302
+    db.session.refresh(announcement)
+    assert announcement.status == AnnouncementStatus.WITHDRAWN
+    assert app.test_client().get(f"/announcements/{announcement.id}").status_code == 404
+
+
+class TestWithCsrf:
+    @pytest.fixture
+    def app_config(self) -> dict[str, Any]:
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_posting_editing_and_withdrawing_need_the_csrf_token(
+        self, app: Flask, world: dict[str, Any]
+    ) -> None:
+        announcement = _publish(world["officer"], world["agency"])
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+        client.post(
+            "/login",
+            data={
+                "email": "officer@example.org",
+                "password": "correct-horse-battery",
+                "csrf_token": token,
+            },
+        )
+        path = f"/announcements/{announcement.id}"
+        data = _form(organisation=str(world["agency"].id))
+        assert client.post("/announcements/new", data=data).status_code == 400
+        assert client.post(f"{path}/edit", data=_form(title="Changed title")).status_code == 400
+        assert client.post(f"{path}/withdraw").status_code == 400
+        db.session.refresh(announcement)
+        assert announcement.status == AnnouncementStatus.PUBLISHED
+        assert announcement.title == "Social innovation fund, spring round"
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
