@@ -257,6 +257,7 @@ def plan(
         if progress is not None:
             progress(done)
     result.candidates_scored = scored
+    _prefer_named_shapes(qualifying)
     ranked = _best_first(qualifying, max(snapshot.listings, default=0).bit_length())
     del qualifying
     cap = settings.max_proposals_per_listing
@@ -276,6 +277,24 @@ def plan(
             else:
                 result.revive.append((known.id, candidate))
     return result
+
+
+GENERAL_TEMPLATES = frozenset({"pair", "consortium"})
+
+
+def _prefer_named_shapes(qualifying: dict[tuple[str, tuple[int, ...]], Candidate]) -> None:
+    """A consortium grown around a need or challenge that a named shape (the seed cases'
+    partnerships) also fills is not proposed beside it: the named shape says the same
+    partnership in the words of a model coordinators know, and the two would compete for the
+    same partners' places under the cap."""
+    shaped = {
+        candidate.parties[0].listing.id
+        for (template, _), candidate in qualifying.items()
+        if template not in GENERAL_TEMPLATES
+    }
+    for key in [key for key in qualifying if key[0] == "consortium"]:
+        if qualifying[key].parties[0].listing.id in shaped:
+            del qualifying[key]
 
 
 def _anchor(snapshot: Snapshot, listing_id: int) -> int | None:

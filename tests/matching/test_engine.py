@@ -398,3 +398,30 @@ def test_room_freed_under_the_cap_is_used_at_once(app: Flask) -> None:
     live = [p for p in proposals(ProposalStatus.PENDING_REVIEW) if offer.id in p.listing_ids]
     assert newcomer.id in {lid for p in live for lid in p.listing_ids}
     assert len(live) == 5
+
+
+def test_a_new_challenge_that_fits_a_named_shape_is_proposed_in_that_shape(app: Flask) -> None:
+    # The City of Athens posts a second challenge on the Athens model's themes: the partnership
+    # comes as the Athens model, not as a general consortium of the same parties taking their
+    # places under the cap.
+    from matchmaker.matching.engine import match_listing
+    from matchmaker.organisations.models import Organisation
+
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    athens = db.session.scalar(sa.select(Organisation).where(Organisation.name == "City of Athens"))
+    challenge = make_listing(
+        organisation=athens,
+        kind=ListingKind.CHALLENGE,
+        scope=Scope.LOCAL,
+        themes=("social-inclusion", "work-integration"),
+        sought_kinds=(OrganisationKind.ACADEMIC_INSTITUTION, OrganisationKind.SSE_ORGANISATION),
+        title="Work integration for young people at risk of poverty",
+        description="The City of Athens seeks a university and social enterprises for work "
+        "integration and social inclusion of young people at risk of poverty.",
+    )
+    db.session.commit()
+    match_listing(challenge)
+    db.session.commit()
+    templates = {p.template for p in proposals() if challenge.id in p.listing_ids}
+    assert "local_inclusion_partnership" in templates
+    assert "consortium" not in templates
