@@ -144,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.listings.routes import bp as listings_bp
     from matchmaker.notifications.routes import bp as notifications_bp
     from matchmaker.organisations.routes import bp as organisations_bp
+    from matchmaker.places.routes import bp as places_bp
     from matchmaker.proposals.routes import bp as proposals_bp
 
     # The JSON API's blueprints (flask-smorest registers them, documenting each operation).
@@ -152,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
         core_bp,
         accounts_bp,
         organisations_bp,
+        places_bp,
         listings_bp,
         alerts_bp,
         announcements_bp,

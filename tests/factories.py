@@ -20,6 +20,7 @@ from matchmaker.organisations.models import (
     OrganisationKind,
     OrganisationStatus,
 )
+from matchmaker.places import gazetteer
 
 PASSWORD = "correct-horse-battery"
 _sequence = itertools.count(1)
@@ -67,6 +68,16 @@ def make_organisation(
         "country": "GB",
     }
     values.update(fields)
+    # As the forms and the import store it: a real place when the gazetteer knows the city,
+    # left unresolved (as the migration leaves an unknown one) when it does not.
+    place = gazetteer.resolve(values["city"], values["country"])
+    if place is not None and "geonames_id" not in fields:
+        values.update(
+            geonames_id=place.geonames_id,
+            latitude=place.latitude,
+            longitude=place.longitude,
+            subdivision=place.subdivision,
+        )
     organisation = Organisation(kind=kind, status=status, **values)
     if status == OrganisationStatus.VERIFIED:
         organisation.verified_at = utcnow()

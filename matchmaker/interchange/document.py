@@ -18,6 +18,7 @@ from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import ListingKind, ListingStatus, Scope, Theme
 from matchmaker.listings.services import DESCRIPTION_LENGTH, MAX_THEMES, TITLE_LENGTH
 from matchmaker.organisations.models import OrganisationKind
+from matchmaker.places import gazetteer
 
 FORMAT = "sse-matchmaker/1"
 
@@ -31,6 +32,7 @@ ORGANISATION_COLUMNS = (
     "city",
     "region",
     "country",
+    "geonames_id",
 )
 CONTACT_COLUMNS = ("name", "position", "email", "phone")
 LISTING_COLUMNS = (
@@ -143,6 +145,42 @@ def _date(record: dict[str, Any], key: str, path: str, problems: Problems) -> da
         return None
 
 
+def _place(
+    record: dict[str, Any], clean: dict[str, Any], path: str, problems: Problems
+) -> gazetteer.Place | None:
+    """The organisation's city as a real place: by its GeoNames id when given, else by its
+    name (in any language or script) in the organisation's country."""
+    country = clean["country"]
+    raw_id = record.get("geonames_id")
+    if raw_id not in (None, ""):
+        number = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+        if isinstance(raw_id, str) and raw_id.strip().isascii() and raw_id.strip().isdigit():
+            number = int(raw_id.strip()) if len(raw_id.strip()) <= 10 else None
+        place = gazetteer.get(number) if number is not None else None
+        if place is None:
+            problems.add(
+                f"{path}.geonames_id", f'"{raw_id}" is not the GeoNames id of a city we know'
+            )
+        elif place.country != country:
+            problems.add(f"{path}.geonames_id", f"{place.name} ({raw_id}) is not in {country}")
+            place = None
+        elif not clean["city"]:
+            clean["city"] = place.name
+        return place
+    if not clean["city"]:
+        return None
+    place = gazetteer.resolve(clean["city"], country)
+    if place is None:
+        problems.add(
+            f"{path}.city",
+            f'unknown place "{clean["city"]}" in {country}: check the spelling, write the '
+            "name in another language, or give the city's geonames_id",
+        )
+    else:
+        clean["city"] = gazetteer.written_name(clean["city"])
+    return place
+
+
 def _unknown(record: dict[str, Any], allowed: set[str], path: str, problems: Problems) -> None:
     for key in sorted(set(record) - allowed):
         problems.add(f"{path}.{key}", "unknown field")
@@ -214,15 +252,25 @@ def validate_document(
                 record, "description", path, problems, length=(1, 5000), multiline=True
             ),
             "website": _text(record, "website", path, problems, required=False, length=(1, 500)),
-            "city": _text(record, "city", path, problems, length=(1, 100)),
+            "city": _text(
+                record,
+                "city",
+                path,
+                problems,
+                length=(1, 100),
+                required="geonames_id" not in record,
+            ),
             "region": _text(record, "region", path, problems, length=(1, 100)),
             "country": _text(record, "country", path, problems, length=(2, 2)),
+            "place": None,
             "contacts": [],
         }
         if clean["country"] and not is_country_code(clean["country"]):
             problems.add(
                 f"{path}.country", f'"{clean["country"]}" is not an ISO 3166-1 alpha-2 country code'
             )
+        elif clean["country"]:
+            clean["place"] = _place(record, clean, path, problems)
         if clean["website"] and not clean["website"].startswith(("http://", "https://")):
             problems.add(f"{path}.website", "must start with http:// or https://")
         if clean["ref"] in kinds_by_ref:

@@ -85,12 +85,17 @@ def import_document(
                 Organisation.name == record["name"], Organisation.country == record["country"]
             )
         )
+        place = record["place"]
         values = {
             "kind": OrganisationKind(record["kind"]),
             "description": record["description"],
             "website": record["website"],
             "city": record["city"],
             "region": record["region"],
+            "geonames_id": place.geonames_id,
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "subdivision": place.subdivision,
         }
         if organisation is None:
             organisation = Organisation(name=record["name"], country=record["country"], **values)
@@ -203,6 +208,7 @@ def export_document() -> dict[str, Any]:
                 "city": organisation.city,
                 "region": organisation.region,
                 "country": organisation.country,
+                "geonames_id": organisation.geonames_id,
                 "contacts": [
                     {
                         "name": contact.name,

@@ -29,13 +29,13 @@ from matchmaker.matching.snapshot import (
     CITY,
     COUNTRY,
     REGION,
-    WORLD,
     ListingView,
     Snapshot,
     distance,
     theme_bits,
     themes_of,
 )
+from matchmaker.places.gazetteer import distance_km, subdivision_name
 
 if TYPE_CHECKING:
     from flask_babel import LazyString
@@ -100,28 +100,74 @@ def shared_themes_sentence(p: Params, reader: Reader) -> str:
 
 # Proximity --------------------------------------------------------------------------------
 
-PROXIMITY = {CITY: 1.0, REGION: 2 / 3, COUNTRY: 1 / 3, WORLD: 0.0}
+NEAR_KM = 50  # two cities this close share a labour market, networks and a daily commute
+PROXIMITY = {"city": 1.0, "near": 0.8, "region": 2 / 3, "subdivision": 2 / 3, "country": 1 / 3}
+# North-south, a degree of latitude is 111 km: farther apart than this, they are not near.
+_NEAR_DEGREES = NEAR_KM / 111.0
+
+
+def _km(a: ListingView, b: ListingView) -> float | None:
+    """How far apart the two organisations' cities are, when both are real places and close
+    enough to matter (None otherwise: most pairs are told apart by latitude alone)."""
+    if a.latitude is None or b.latitude is None or a.longitude is None or b.longitude is None:
+        return None
+    if abs(a.latitude - b.latitude) > _NEAR_DEGREES:
+        return None
+    return distance_km((a.latitude, a.longitude), (b.latitude, b.longitude))
+
+
+def _proximity(asker: ListingView, giver: ListingView) -> tuple[str | None, float | None]:
+    """The closest level the two share (city, near, region, subdivision, country), and the
+    distance in km when it is "near"."""
+    level = distance(asker, giver)
+    if level == CITY:
+        return "city", None
+    km = _km(asker, giver)
+    if km is not None and km <= NEAR_KM:
+        return "near", km
+    if level == REGION:
+        return "region", None
+    if asker.subdivision is not None and asker.subdivision == giver.subdivision:
+        return "subdivision", None
+    if level == COUNTRY:
+        return "country", None
+    return None, None
 
 
 def proximity(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
-    """Same city > same region > same country."""
-    return PROXIMITY[distance(asker, giver)]
+    """Same city > within 50 km > same region > same country, measured on real places (the
+    gazetteer's) where the cities were found there, else on the names as written."""
+    level, _km_apart = _proximity(asker, giver)
+    return PROXIMITY[level] if level else 0.0
 
 
 def proximity_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
-    level = distance(asker, giver)
-    if level == CITY:
+    level, km = _proximity(asker, giver)
+    if level == "city":
         return {"level": "city", "place": asker.city}
-    if level == REGION:
+    if level == "near":
+        return {"level": "near", "place": asker.city, "other": giver.city, "km": round(km or 0)}
+    if level == "region":
         return {"level": "region", "place": asker.region}
+    if level == "subdivision":
+        return {"level": "subdivision", "place": asker.subdivision}
     return {"level": "country", "place": asker.country}
 
 
 def proximity_sentence(p: Params, reader: Reader) -> str:
     if p["level"] == "city":
         return _("Same city: %(place)s.", place=p["place"])
+    if p["level"] == "near":
+        return _(
+            "Near each other: %(place)s and %(other)s are %(km)d km apart.",
+            place=p["place"],
+            other=p["other"],
+            km=p["km"],
+        )
     if p["level"] == "region":
         return _("Same city-region: %(place)s.", place=p["place"])
+    if p["level"] == "subdivision":
+        return _("Same region: %(place)s.", place=subdivision_name(p["place"]))
     return _("Same country: %(place)s.", place=p["place"])
 
 
@@ -324,7 +370,7 @@ RULES: dict[str, Rule] = {
         Rule(
             "proximity",
             10,
-            _l("Proximity (same city > same region > same country)"),
+            _l("Proximity (same city > within 50 km > same region > same country)"),
             proximity,
             proximity_params,
             proximity_sentence,

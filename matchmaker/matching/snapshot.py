@@ -42,6 +42,14 @@ def place_key(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+def city_key(country: str, region: str, city: str, geonames_id: int | None) -> tuple[str, str, str]:
+    """One key per city: the gazetteer's place when the city was found there (Αθήνα and Athens
+    are one), else the city as written, within its region."""
+    if geonames_id is not None:
+        return (country, "", f"geonames:{geonames_id}")
+    return (country, place_key(region), place_key(city))
+
+
 # Small integers for themes and places, so that the rules, which compare hundreds of thousands
 # of pairs in a full run, test and combine them cheaply (bits of an int; one int comparison).
 _THEME_BITS: dict[str, int] = {}
@@ -89,6 +97,10 @@ class ListingView:
     # The stems of the organisation's name and description, each with the word it came from
     # (one dictionary shared by the organisation's listings' views).
     org_words: dict[str, str] = field(default_factory=dict)
+    # The organisation's city as a real place (None when the gazetteer could not find it).
+    latitude: float | None = None
+    longitude: float | None = None
+    subdivision: str | None = None  # ISO 3166-2
     asks: bool = field(init=False)  # a need or a challenge (not an offer)
     theme_bits: int = field(init=False)
     region_id: int = field(init=False)
@@ -287,6 +299,10 @@ _COLUMNS = (
     Organisation.region,
     Organisation.city,
     Organisation.description,
+    Organisation.geonames_id,
+    Organisation.latitude,
+    Organisation.longitude,
+    Organisation.subdivision,
 )
 
 
@@ -334,6 +350,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     # What each organisation brings to its listings' views, made (and held) once per organisation.
     orgs: dict[int, tuple[str, str, str, str, str, tuple[str, str], tuple[str, str, str]]] = {}
     org_words: dict[int, dict[str, str]] = {}
+    places: dict[int, dict[str, Any]] = {}
     for (
         lid,
         kind,
@@ -349,23 +366,31 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
         region,
         city,
         org_description,
+        geonames_id,
+        latitude,
+        longitude,
+        subdivision,
     ) in rows:
         org = orgs.get(oid)
         if org is None:
-            region_key = (country, place_key(region))
             org = orgs[oid] = (
                 oname,
                 sys.intern(okind),
                 country,
                 region,
                 city,
-                region_key,
-                (*region_key, place_key(city)),
+                (country, place_key(region)),
+                city_key(country, region, city, geonames_id),
             )
             # In the language of the first of its listings read: the one it writes in.
             org_words[oid] = {
                 sys.intern(stem): word
                 for stem, word in analyse(f"{oname} {org_description}", language).items()
+            }
+            places[oid] = {
+                "latitude": latitude,
+                "longitude": longitude,
+                "subdivision": subdivision,
             }
         if stored is None:  # saved outside the ORM and not reindexed yet
             stored = listing_words(title, description, language)
@@ -388,6 +413,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
             sought=frozenset(sought.pop(lid)) if lid in sought else NO_KINDS,
             stored_words=stored,
             org_words=org_words[oid],
+            **places[oid],
         )
     return views
 
@@ -452,17 +478,22 @@ def full_snapshot() -> Snapshot:
 def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     """The live listings an incremental run of ``focus`` may combine it with.
 
-    Its region (where the multi-party templates look), and the listings of the other side
-    (needs and challenges for an offer, offers for the others) that share a theme and whose own
-    scope reaches back: same country for national scopes, anywhere only for international ones.
+    Its region as written, and its city as a real place (where the multi-party templates look),
+    and the listings of the other side (needs and challenges for an offer, offers for the
+    others) that share a theme and whose own scope reaches back: same country for national
+    scopes, anywhere only for international ones.
     """
     organisation = focus.organisation
     level = SCOPE_LEVEL[focus.scope]
     # Ids first, each through an index; an OR across the joins would scan every listing.
-    region_orgs = sa.select(Organisation.id).where(
+    same_region = sa.and_(
         Organisation.country == organisation.country,
         sa.func.lower(Organisation.region) == organisation.region.lower(),
     )
+    if organisation.geonames_id is not None:
+        # Its city however written (Αθήνα, Athens), whatever region its partners typed.
+        same_region = sa.or_(same_region, Organisation.geonames_id == organisation.geonames_id)
+    region_orgs = sa.select(Organisation.id).where(same_region)
     ids = set(
         db.session.scalars(sa.select(Listing.id).where(Listing.organisation_id.in_(region_orgs)))
     )

@@ -65,6 +65,12 @@ class OrganisationForm(FlaskForm):
     city = StringField(
         _l("City"),
         validators=[SingleLine(), DataRequired(message=_l("Enter the city.")), length(max=100)],
+        description=_l(
+            "In any language or script: Αθήνα, Athina or Athens are one city. We look it up "
+            "in the chosen country."
+        ),
+        # The suggestions (static/js/app.js) fill the datalist the template puts beside it.
+        render_kw={"list": "city-suggestions", "autocomplete": "off"},
     )
     region = StringField(
         _l("Region"),

@@ -82,9 +82,15 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     website: Mapped[str | None] = mapped_column(sa.String(500))
-    city: Mapped[str] = mapped_column(sa.String(100))
+    city: Mapped[str] = mapped_column(sa.String(100))  # as the owner writes it
     region: Mapped[str] = mapped_column(sa.String(100))
     country: Mapped[str] = mapped_column(sa.String(2), index=True)
+    # The city as a real place (matchmaker/places): None until it is found in the gazetteer,
+    # which the owner is asked to fix.
+    geonames_id: Mapped[int | None] = mapped_column(index=True)
+    latitude: Mapped[float | None] = mapped_column(sa.Float)
+    longitude: Mapped[float | None] = mapped_column(sa.Float)
+    subdivision: Mapped[str | None] = mapped_column(sa.String(10), index=True)  # ISO 3166-2
     status: Mapped[OrganisationStatus] = mapped_column(
         str_enum(OrganisationStatus),
         default=OrganisationStatus.PENDING,
@@ -119,6 +125,11 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_verified(self) -> bool:
         return self.status == OrganisationStatus.VERIFIED
+
+    @property
+    def place_unresolved(self) -> bool:
+        """The city was never found in the gazetteer (typed before places were real)."""
+        return self.geonames_id is None
 
     @property
     def has_pending_changes(self) -> bool:

@@ -118,6 +118,7 @@ def mine() -> ResponseReturnValue:
         listings=listings_of([o.id for o in organisations]),
         can_post_listings=can_post_listings,
         can_post_challenges=can_post_challenges,
+        can_edit_organisation=permissions.can_edit_organisation,
     )
 
 

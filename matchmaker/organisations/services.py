@@ -37,6 +37,7 @@ from matchmaker.organisations.models import (
     OrganisationStatus,
     typed_identity_value,
 )
+from matchmaker.places import gazetteer
 
 EDITABLE_FIELDS = ("name", "kind", "description", "website", "city", "region", "country")
 
@@ -55,6 +56,26 @@ def _name_taken(name: str, country: str, exclude_id: int | None = None) -> bool:
     if exclude_id is not None:
         statement = statement.where(Organisation.id != exclude_id)
     return db.session.scalar(statement) is not None
+
+
+def locate(city: str, country: str) -> dict[str, Any]:
+    """The gazetteer's place for ``city`` in ``country``, as the organisation's columns."""
+    place = gazetteer.resolve(city, country)
+    if place is None:
+        raise DomainError(
+            _(
+                "We cannot find %(city)s in the chosen country. Check the spelling, write the "
+                "city's name in another language, or pick it from the suggestions.",
+                city=city.strip(),
+            ),
+            "city",
+        )
+    return {
+        "geonames_id": place.geonames_id,
+        "latitude": place.latitude,
+        "longitude": place.longitude,
+        "subdivision": place.subdivision,
+    }
 
 
 def create_organisation(
@@ -82,10 +103,11 @@ def create_organisation(
         kind=kind,
         description=description.strip(),
         website=_clean(website),
-        city=city.strip(),
+        city=gazetteer.written_name(city),
         region=region.strip(),
         country=country,
         created_by_id=creator.id,
+        **locate(city, country),
     )
     organisation.memberships.append(Membership(user=creator, role=MembershipRole.OWNER))
     if contact and _clean(contact.get("name")):
@@ -108,6 +130,12 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
             _("An organisation with this name is already registered in this country."), "name"
         )
     changes: dict[str, list[Any]] = {}
+    if "city" in fields:
+        # Found in the country the owner chose (which may still wait for a coordinator).
+        place = locate(fields["city"], country)
+        fields = {**fields, "city": gazetteer.written_name(fields["city"])}
+        for key, value in place.items():
+            setattr(organisation, key, value)
     held_back = organisation.is_verified
     pending = dict(organisation.pending_changes or {})
     for key in EDITABLE_FIELDS:

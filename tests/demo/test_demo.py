@@ -33,6 +33,13 @@ def test_demo_load_creates_the_seed_cases_once(app: Flask) -> None:
     assert all(
         o.status == OrganisationStatus.VERIFIED for o in db.session.scalars(sa.select(Organisation))
     )
+    # Every demo city is a real place, in the seed cases' four regions.
+    assert set(db.session.execute(sa.select(Organisation.country, Organisation.subdivision))) == {
+        ("GB", "GB-ENG"),
+        ("GR", "GR-I"),
+        ("MA", "MA-01"),
+        ("BR", "BR-SP"),
+    }
     roles = {u.email: u.role for u in db.session.scalars(sa.select(User))}
     assert roles["coordinator@example.org"] == Role.COORDINATOR
     assert roles["admin@example.org"] == Role.ADMIN

@@ -111,7 +111,7 @@ def test_an_existing_organisation_is_updated_not_duplicated(app: Flask) -> None:
     import_document(DOCUMENT)
     db.session.commit()
     changed = json.loads(json.dumps(DOCUMENT))
-    changed["organisations"][0]["city"] = "Liverpool L69"
+    changed["organisations"][0]["city"] = "Birkenhead"
     report = import_document(changed)
     db.session.commit()
     assert report.updated["organisations"] == 1

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from matchmaker.core.words import listing_words, stems
-from matchmaker.matching.snapshot import ListingView, Snapshot, place_key
+from matchmaker.matching.snapshot import ListingView, Snapshot, city_key, place_key
+from matchmaker.places import gazetteer
 
 SCOPES = {"local": 0, "regional": 1, "national": 2, "international": 3}
 PLACES = {
@@ -16,6 +18,12 @@ PLACES = {
     "athens": ("Athens", "Attica", "GR"),
     "piraeus": ("Piraeus", "Attica", "GR"),
     "saopaulo": ("São Paulo", "São Paulo", "BR"),
+    # Written in other languages, and more places for the proximity rule (see located()).
+    "athina": ("Αθήνα", "Αττική", "GR"),
+    "chania": ("Chania", "Crete", "GR"),
+    "heraklion": ("Heraklion", "Κρήτη", "GR"),
+    "thessaloniki": ("Thessaloniki", "Central Macedonia", "GR"),
+    "tangier": ("Tangier", "Tanger-Tetouan-Al Hoceima", "MA"),
 }
 
 
@@ -50,6 +58,20 @@ def view(
         words=frozenset(stems(listing_words(text, "", language))),
         sought=frozenset(sought),
         stored_words=listing_words(text, "", language),
+    )
+
+
+def located(view: ListingView) -> ListingView:
+    """``view`` with its city found in the gazetteer, as the snapshot loads an organisation
+    whose city is a real place."""
+    place = gazetteer.resolve(view.city, view.country)
+    assert place is not None, view.city
+    return replace(
+        view,
+        city_key=city_key(view.country, view.region, view.city, place.geonames_id),
+        latitude=place.latitude,
+        longitude=place.longitude,
+        subdivision=place.subdivision,
     )
 
 

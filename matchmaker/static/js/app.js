@@ -51,3 +51,42 @@ document.addEventListener("submit", (event) => {
   unfold();
   wide.addEventListener("change", unfold);
 })();
+
+// Real places: suggest cities (any language or script) as they are typed, in the chosen
+// country. Without JavaScript the typed name is looked up when the form is sent.
+(() => {
+  const list = document.querySelector("datalist[data-suggestions-url]");
+  const input = list && document.querySelector(`input[list="${list.id}"]`);
+  if (!input) return;
+  const country = input.form ? input.form.querySelector("[name=country]") : null;
+  let timer = null;
+  let lastKey = "";
+  const refresh = async () => {
+    const query = input.value.trim();
+    const key = `${country ? country.value : ""}:${query}`;
+    if (query.length < 2 || key === lastKey) return;
+    lastKey = key;
+    const url = new URL(list.dataset.suggestionsUrl, window.location.href);
+    url.searchParams.set("q", query.slice(0, 100));
+    if (country && country.value) url.searchParams.set("country", country.value);
+    try {
+      const response = await fetch(url, { headers: { Accept: "application/json" } });
+      if (!response.ok) return;
+      const places = await response.json();
+      list.replaceChildren(
+        ...places.map((place) => {
+          const option = document.createElement("option");
+          option.value = place.value;
+          option.label = place.label;
+          return option;
+        }),
+      );
+    } catch (error) {
+      // Offline or the server is busy: the name is looked up when the form is sent.
+    }
+  };
+  input.addEventListener("input", () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, 250);
+  });
+})();
