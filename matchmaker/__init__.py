@@ -142,9 +142,11 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.dashboard.routes import bp as dashboard_bp
     from matchmaker.interchange.routes import bp as interchange_bp
     from matchmaker.listings.routes import bp as listings_bp
+    from matchmaker.murmurations.routes import bp as murmurations_bp
     from matchmaker.notifications.routes import bp as notifications_bp
     from matchmaker.organisations.routes import bp as organisations_bp
     from matchmaker.places.routes import bp as places_bp
+    from matchmaker.privacy.routes import bp as privacy_bp
     from matchmaker.proposals.routes import bp as proposals_bp
 
     # The JSON API's blueprints (flask-smorest registers them, documenting each operation).
@@ -163,6 +165,8 @@ def _register_blueprints(app: Flask) -> None:
         audit_bp,
         dashboard_bp,
         admin_bp,
+        murmurations_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -172,7 +176,16 @@ def _register_cli(app: Flask) -> None:
     from matchmaker.demo.cli import demo_cli
     from matchmaker.interchange.cli import data_cli
     from matchmaker.matching.cli import match_cli, proposals_cli
+    from matchmaker.murmurations.cli import murmurations_cli
     from matchmaker.notifications.cli import notifications_cli
 
-    for group in (users_cli, demo_cli, data_cli, match_cli, proposals_cli, notifications_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        data_cli,
+        match_cli,
+        proposals_cli,
+        notifications_cli,
+        murmurations_cli,
+    ):
         app.cli.add_command(group)

@@ -111,6 +111,7 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # Readable messages (decoded subject, text part, links) rather than raw MIME.
         mail_backend = "matchmaker.core.console_mail.EmailBackend"
     base_url = get("BASE_URL", "http://127.0.0.1:5000")
+    murmurations_index = (get("MURMURATIONS_INDEX_URL") or "").rstrip("/") or None
     assert base_url is not None
 
     return {
@@ -163,6 +164,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # Links in mail sent outside a request (CLI digests, reminders)
         "MATCHMAKER_BASE_URL": base_url.rstrip("/"),
         "PREFERRED_URL_SCHEME": "https" if base_url.startswith("https") else "http",
+        # A Murmurations index node's API (e.g. https://index.murmurations.network/v2) that
+        # `flask murmurations register` posts the profiles to; unset, nothing is sent anywhere.
+        "MURMURATIONS_INDEX_URL": murmurations_index,
         # Tokens mailed to users
         "EMAIL_TOKEN_MAX_AGE": int(get("EMAIL_TOKEN_MAX_AGE", str(2 * 24 * 3600)) or 0),
         "RESET_TOKEN_MAX_AGE": int(get("RESET_TOKEN_MAX_AGE", "3600") or 0),

@@ -41,6 +41,10 @@ EXPECTED_PUBLIC = {
     "public.get_listing",
     "announcements.browse",
     "announcements.show",
+    # Murmurations profiles: read by other SSE maps and the Murmurations index
+    "murmurations.organisation_profile",
+    "murmurations.listing_profile",
+    "murmurations.index",
 }
 
 

@@ -73,6 +73,9 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
     )
     # A code from the LANGUAGES setting; empty means "follow the browser" (mail: the default).
     language: Mapped[str | None] = mapped_column(sa.String(8))
+    # Set when the member erased their account: the row stays as a pseudonym (privacy/erasure.py)
+    # so the audit trail and the listings they wrote keep an author who is nobody in particular.
+    erased_at: Mapped[datetime | None] = mapped_column()
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -109,6 +112,10 @@ class User(UserMixin, UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def is_email_confirmed(self) -> bool:

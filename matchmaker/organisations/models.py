@@ -38,6 +38,7 @@ class OrganisationStatus(enum.StrEnum):
     VERIFIED = "verified"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
+    CLOSED = "closed"  # by its owner, or when its last member erased their account
 
     @property
     def label(self) -> str:
@@ -49,6 +50,7 @@ STATUS_LABELS = {
     OrganisationStatus.VERIFIED: _l("Verified"),
     OrganisationStatus.REJECTED: _l("Not verified"),
     OrganisationStatus.SUSPENDED: _l("Suspended"),
+    OrganisationStatus.CLOSED: _l("Closed"),
 }
 
 
@@ -98,6 +100,7 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     )  # not indexed: nearly every organisation is verified, so it would mislead the planner
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     verified_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
     verified_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -130,6 +133,10 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     def place_unresolved(self) -> bool:
         """The city was never found in the gazetteer (typed before places were real)."""
         return self.geonames_id is None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == OrganisationStatus.CLOSED
 
     @property
     def has_pending_changes(self) -> bool:
@@ -183,6 +190,10 @@ class ContactPerson(TimestampMixin, db.Model):  # type: ignore[name-defined]
     position: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(40))
+    # Who entered it: their contact records go when they erase their account.
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="contacts")
 

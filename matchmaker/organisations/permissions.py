@@ -35,7 +35,12 @@ def can_view_organisation(user: Any, organisation: Organisation) -> bool:
 
 
 def can_edit_organisation(user: Any, organisation: Organisation) -> bool:
-    return is_owner(user, organisation)
+    return is_owner(user, organisation) and not organisation.is_closed
+
+
+def can_close_organisation(user: Any, organisation: Organisation) -> bool:
+    """Its owners close it (privacy/erasure.py), confirming with their password."""
+    return is_owner(user, organisation) and not organisation.is_closed
 
 
 def can_manage_members(user: Any, organisation: Organisation) -> bool:

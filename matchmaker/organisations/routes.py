@@ -101,6 +101,7 @@ def show(organisation_id: int) -> ResponseReturnValue:
         open_listings=list(open_listings),
         show_contact_details=permissions.can_see_contact_details(current_user, organisation),
         can_edit=permissions.can_edit_organisation(current_user, organisation),
+        can_close=permissions.can_close_organisation(current_user, organisation),
         can_manage=permissions.can_manage_members(current_user, organisation),
         is_member=permissions.is_member(current_user, organisation),
     )

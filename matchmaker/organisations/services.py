@@ -111,7 +111,7 @@ def create_organisation(
     )
     organisation.memberships.append(Membership(user=creator, role=MembershipRole.OWNER))
     if contact and _clean(contact.get("name")):
-        organisation.contacts.append(_contact_from(contact))
+        organisation.contacts.append(_contact_from(contact, author=creator))
     db.session.add(organisation)
     db.session.flush()
     record_event("organisation:create", actor=creator, subject=organisation)
@@ -184,18 +184,19 @@ def _apply_pending_changes(organisation: Organisation) -> dict[str, list[str | N
     return applied
 
 
-def _contact_from(data: dict[str, str | None]) -> ContactPerson:
+def _contact_from(data: dict[str, str | None], *, author: User) -> ContactPerson:
     email = _clean(data.get("email"))
     return ContactPerson(
         name=(data.get("name") or "").strip(),
         position=(data.get("position") or "").strip(),
         email=normalise_email(email) if email else None,
         phone=_clean(data.get("phone")),
+        created_by_id=author.id,
     )
 
 
 def add_contact(*, organisation: Organisation, actor: User, **data: str | None) -> ContactPerson:
-    contact = _contact_from(data)
+    contact = _contact_from(data, author=actor)
     organisation.contacts.append(contact)
     db.session.flush()
     record_event(

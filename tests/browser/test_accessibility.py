@@ -42,6 +42,8 @@ MEMBER_PAGES = {
     "new-need-form": "/organisations/1/listings/new/need",
     "my-proposals": "/my/proposals",
     "account": "/account",
+    "erase-account": "/account/erase",
+    "close-organisation": "/organisations/1/close",
 }
 
 

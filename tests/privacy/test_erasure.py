@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from matchmaker.accounts.models import User
+from matchmaker.core.models import AuditEvent
+from matchmaker.core.outbox import queue_message
+from matchmaker.extensions import db
+from matchmaker.listings.models import Listing, ListingStatus
+from matchmaker.organisations.models import MembershipRole, Organisation, OrganisationStatus
+from matchmaker.privacy.erasure import ORGANISATION_CLOSED
+from matchmaker.proposals.models import Proposal, ProposalStatus
+from tests.factories import PASSWORD, make_listing, make_organisation, make_user
+from tests.privacy.scenario import EMAIL, NAME, World, member_with_everything
+from tests.proposals.helpers import signed_in
+
+
+def _every_text_value() -> list[tuple[str, str, Any]]:
+    """(table, column, value) of every text value in every table of the database."""
+    found = []
+    inspector = sa.inspect(db.engine)
+    with db.engine.connect() as connection:
+        for table in inspector.get_table_names():
+            result = connection.execute(sa.text(f'SELECT * FROM "{table}"'))  # noqa: S608
+            columns = list(result.keys())
+            for row in result:
+                for column, value in zip(columns, row, strict=True):
+                    if isinstance(value, str | bytes | dict | list):
+                        found.append((table, column, value))
+    return found
+
+
+def _traces(*needles: str) -> list[tuple[str, str]]:
+    lowered = [n.lower() for n in needles]
+    return [
+        (table, column)
+        for table, column, value in _every_text_value()
+        if any(n in str(value).lower() for n in lowered)
+    ]
+
+
+def _erase(app: Flask, world: World) -> None:
+    with app.test_request_context():
+        # A mail to the member and one naming them to someone else, both still in the outbox.
+        queue_message(
+            recipients=[EMAIL],
+            subject="Your digest",
+            body_text=f"Hello {NAME}",
+            body_html=f"<p>Hello {NAME}</p>",
+            template="digest",
+        )
+        queue_message(
+            recipients=[world.colleague.email],
+            subject=f"{NAME} answered",
+            body_text=f"{NAME} ({EMAIL}) accepted.",
+            body_html=f"<p>{NAME} ({EMAIL}) accepted.</p>",
+            template="proposal_agreed",
+        )
+    db.session.commit()
+    assert _traces(EMAIL, NAME), "the scenario should leave traces to erase"
+    client = signed_in(app, world.member)
+    assert client.get("/account/erase").status_code == 200
+    response = client.post("/account/erase", data={"password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302  # signed out
+
+
+def test_erasing_an_account_leaves_no_trace_of_the_email_or_name(app: Flask) -> None:
+    world = member_with_everything(app)
+    _erase(app, world)
+    db.session.expire_all()
+    assert _traces(EMAIL, NAME) == []
+    assert _traces("Quiroga") == []  # nor part of the name
+
+
+def test_what_the_organisations_keep_after_an_erasure(app: Flask) -> None:
+    world = member_with_everything(app)
+    member_id = world.member.id
+    _erase(app, world)
+    db.session.expire_all()
+
+    erased = db.session.get(User, member_id)
+    assert erased is not None and erased.is_erased and not erased.is_active
+    assert erased.display_name.startswith("former-member-")
+
+    # The organisation with another member goes on; the colleague now owns it, and the need
+    # they wrote stays, posted by a former member.
+    shared = db.session.get(Organisation, world.shared.id)
+    assert shared is not None and shared.status == OrganisationStatus.VERIFIED
+    assert [(m.user_id, m.role) for m in shared.memberships] == [
+        (world.colleague.id, MembershipRole.OWNER)
+    ]
+    need = db.session.get(Listing, world.need.id)
+    assert need is not None and need.status == ListingStatus.OPEN
+    page = signed_in(app, world.colleague).get(f"/listings/{need.id}").get_data(as_text=True)
+    assert "a former member" in page
+    # The agreed partnership stays, without the member's message.
+    introduced = db.session.get(Proposal, world.introduced.id)
+    assert introduced is not None and introduced.status == ProposalStatus.AGREED
+    assert all(r.message is None for r in introduced.responses if r.responded_by_id == member_id)
+
+    # The organisation of one is closed, its offer too, and the proposal waiting for review
+    # is withdrawn with the reason.
+    alone = db.session.get(Organisation, world.alone.id)
+    assert alone is not None and alone.status == OrganisationStatus.CLOSED
+    assert alone.memberships == [] and alone.contacts == []
+    offer = db.session.get(Listing, world.offer_alone.id)
+    assert offer is not None and offer.status == ListingStatus.CLOSED
+    pending = db.session.get(Proposal, world.pending.id)
+    assert pending is not None and pending.status == ProposalStatus.WITHDRAWN
+    assert pending.withdrawn_reason == ORGANISATION_CLOSED
+
+    # The old address signs nobody in.
+    response = app.test_client().post("/login", data={"email": EMAIL, "password": PASSWORD})
+    assert response.status_code == 422
+
+
+def test_a_coordinator_sees_that_an_erasure_happened_not_what_was_erased(app: Flask) -> None:
+    world = member_with_everything(app)
+    member_id = world.member.id
+    _erase(app, world)
+    erase_event = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "user:erase")
+    ).one()
+    assert erase_event.subject_id == member_id
+    assert erase_event.details == {}
+    # The member's earlier events are still there, under the pseudonym.
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(
+            AuditEvent.actor_id == member_id, AuditEvent.action == "need:create"
+        )
+    )
+    page = signed_in(app, world.coordinator).get("/coordination/audit?action=user:erase")
+    assert "user:erase" in page.get_data(as_text=True)
+    assert EMAIL not in page.get_data(as_text=True)
+
+
+def test_erasing_needs_the_password(app: Flask) -> None:
+    member = make_user()
+    make_organisation(owner=member)
+    client = signed_in(app, member)
+    response = client.post("/account/erase", data={"password": "not-my-password"})
+    assert response.status_code == 422
+    assert "Your password is not correct." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(User, member.id).is_erased  # type: ignore[union-attr]
+    assert client.get("/account").status_code == 200
+
+
+@pytest.mark.parametrize("who", ["owner", "member", "stranger"])
+def test_only_an_owner_closes_an_organisation(app: Flask, who: str) -> None:
+    owner, member, stranger = make_user(), make_user(), make_user()
+    organisation = make_organisation(owner=owner, members=[member])
+    user = {"owner": owner, "member": member, "stranger": stranger}[who]
+    client = signed_in(app, user)
+    response = client.post(f"/organisations/{organisation.id}/close", data={"password": PASSWORD})
+    assert response.status_code == {"owner": 302, "member": 403, "stranger": 403}[who]
+
+
+def test_an_owner_closes_their_organisation_with_their_password(app: Flask) -> None:
+    owner = make_user()
+    organisation = make_organisation(
+        owner=owner, contacts=[{"name": "Pat Contact", "email": "pat@example.org"}]
+    )
+    listing = make_listing(organisation=organisation)
+    other = make_listing(kind=listing.kind)
+    pending = Proposal(
+        template="pair", score=50, explanation=[], fingerprint=f"pair:{listing.id}:{other.id}"
+    )
+    db.session.add(pending)
+    db.session.flush()
+    from matchmaker.proposals.models import ProposalParty
+
+    pending.parties = [
+        ProposalParty(organisation_id=organisation.id, listing_id=listing.id, role="need"),
+        ProposalParty(
+            organisation_id=other.organisation_id, listing_id=other.id, role="need", position=1
+        ),
+    ]
+    db.session.commit()
+    client = signed_in(app, owner)
+    assert b"/close" in client.get(f"/organisations/{organisation.id}").data
+    refused = client.post(f"/organisations/{organisation.id}/close", data={"password": "wrong"})
+    assert refused.status_code == 422
+    closed = client.post(f"/organisations/{organisation.id}/close", data={"password": PASSWORD})
+    assert closed.status_code == 302
+    db.session.expire_all()
+    assert organisation.status == OrganisationStatus.CLOSED
+    assert organisation.contacts == []
+    assert db.session.get(Listing, listing.id).status == ListingStatus.CLOSED  # type: ignore[union-attr]
+    withdrawn = db.session.get(Proposal, pending.id)
+    assert withdrawn is not None and withdrawn.status == ProposalStatus.WITHDRAWN
+    assert withdrawn.withdrawn_reason == ORGANISATION_CLOSED
+    assert "This organisation is closed" in client.get(
+        f"/organisations/{organisation.id}"
+    ).get_data(as_text=True)
+    assert (
+        app.test_client().get(f"/murmurations/organisations/{organisation.id}.json").status_code
+        == 404
+    )
+    assert client.get(f"/organisations/{organisation.id}/close").status_code == 403
+
+
+def test_the_scrubber_takes_the_person_and_leaves_their_neighbours() -> None:
+    from matchmaker.privacy.erasure import _Scrubber
+
+    scrubber = _Scrubber(["ana@coop.example"], ["Ana"], "X")
+    assert scrubber.text("Write to ana@coop.example. Ana says hi.") == "Write to X. X says hi."
+    assert scrubber.text("Cc: diana@coop.example, Analysis by Anabel") == (
+        "Cc: diana@coop.example, Analysis by Anabel"
+    )
+    assert scrubber.text("juliana.ana@coop.example") == "juliana.ana@coop.example"
+    assert scrubber.html("<b>Ana &amp; co</b>") == "<b>X &amp; co</b>"
+    assert scrubber.data({"by": ["ANA", 3]}) == {"by": ["X", 3]}
