@@ -3,7 +3,7 @@ closed (a new status, `closed`), and who entered each contact person (their reco
 they erase their account). Existing contact people have no known author.
 
 Revision ID: 413f15638f6d
-Revises: 6bf2b8ba3c33
+Revises: 3a8f1c6d2e90
 Create Date: 2026-12-01 23:50:02.824530
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import matchmaker.db
 
 revision = "413f15638f6d"
-down_revision = "6bf2b8ba3c33"
+down_revision = "3a8f1c6d2e90"
 branch_labels = None
 depends_on = None
 
