@@ -69,6 +69,12 @@ def _time_passes() -> None:
     db.session.commit()
 
 
+def _queue_mail(app: Flask, user: User, subject: str = "Hello") -> None:
+    """Queue one message to ``user`` in the current transaction (sent once it commits)."""
+    with app.test_request_context():
+        send_email(user.email, subject, "reset_password", user=user, reset_url="x", minutes=1)
+
+
 def _proposal() -> tuple[Proposal, User, User]:
     network_owner = make_user(email="rosie@example.org")
     uni_owner = make_user(email="alan@example.org")
@@ -170,8 +176,7 @@ def test_mail_arrives_before_the_response_is_read(client: FlaskClient, outbox: O
 
 def test_a_rolled_back_decision_sends_nothing(app: Flask, outbox: Outbox) -> None:
     user = make_user(email="someone@example.org")
-    with app.test_request_context():
-        send_email(user.email, "Never sent", "reset_password", user=user, reset_url="x", minutes=1)
+    _queue_mail(app, user, "Never sent")
     db.session.rollback()
     make_user(email="later@example.org")  # a later transaction commits
     assert len(outbox) == 0
@@ -181,9 +186,7 @@ def test_a_rolled_back_decision_sends_nothing(app: Flask, outbox: Outbox) -> Non
 def test_a_failing_message_waits_twice_as_long_each_time_then_fails_and_is_logged(
     app: Flask, outbox: Outbox, smtp_down: Callable[[], None], caplog: pytest.LogCaptureFixture
 ) -> None:
-    user = make_user(email="someone@example.org")
-    with app.test_request_context():
-        send_email(user.email, "Hello", "reset_password", user=user, reset_url="x", minutes=1)
+    _queue_mail(app, make_user(email="someone@example.org"))
     with caplog.at_level(logging.WARNING, logger="matchmaker.core.outbox"):
         db.session.commit()
     [message] = _messages()
@@ -207,9 +210,7 @@ def test_a_failing_message_waits_twice_as_long_each_time_then_fails_and_is_logge
 def test_a_message_is_delivered_once_however_often_it_is_asked_for(
     app: Flask, outbox: Outbox
 ) -> None:
-    user = make_user(email="someone@example.org")
-    with app.test_request_context():
-        send_email(user.email, "Hello", "reset_password", user=user, reset_url="x", minutes=1)
+    _queue_mail(app, make_user(email="someone@example.org"))
     db.session.commit()
     [message] = _messages()
     assert mail_outbox.deliver(message.id) is mail_outbox.Delivery.SKIPPED  # sent at commit
@@ -221,9 +222,7 @@ def test_a_message_is_delivered_once_however_often_it_is_asked_for(
 def test_a_message_another_deliverer_holds_is_skipped_not_sent_twice(
     app: Flask, outbox: Outbox, smtp_down: Callable[[], None]
 ) -> None:
-    user = make_user(email="someone@example.org")
-    with app.test_request_context():
-        send_email(user.email, "Hello", "reset_password", user=user, reset_url="x", minutes=1)
+    _queue_mail(app, make_user(email="someone@example.org"))
     db.session.commit()  # SMTP is down: the message waits
     smtp_down()
     _time_passes()
@@ -239,3 +238,33 @@ def test_a_message_another_deliverer_holds_is_skipped_not_sent_twice(
     assert len(outbox) == 0
     assert mail_outbox.deliver(message.id) is mail_outbox.Delivery.SENT
     assert len(outbox) == 1
+
+
+def test_every_attempt_at_a_message_carries_the_same_message_id(
+    app: Flask, outbox: Outbox, smtp_down: Callable[[], None]
+) -> None:
+    _queue_mail(app, make_user(email="someone@example.org"))
+    db.session.commit()  # SMTP is down: the first attempt fails
+    smtp_down()
+    _time_passes()
+    assert mail_outbox.deliver_due() == 1
+    [message] = _messages()
+    # As if the deliverer had died after the server took the message, before marking it sent.
+    db.session.execute(
+        sa.update(OutboxMessage).values(status=MessageStatus.PENDING, body_text="Hello again")
+    )
+    db.session.commit()
+    assert mail_outbox.deliver_due() == 1
+    first, again = outbox.sink.messages
+    assert first["Message-ID"] == again["Message-ID"]
+    assert first["Message-ID"].startswith(f"<outbox.{message.id}.")
+    assert first["Message-ID"].endswith("@localhost>")
+
+
+def test_messages_have_message_ids_of_their_own(app: Flask, outbox: Outbox) -> None:
+    user = make_user(email="someone@example.org")
+    for _ in range(2):
+        _queue_mail(app, user)
+        db.session.commit()
+    first, second = outbox.sink.messages
+    assert first["Message-ID"] != second["Message-ID"]
