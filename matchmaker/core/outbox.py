@@ -9,11 +9,13 @@ message is marked failed for an admin to retry (Admin → Mail).
 Exactly once: a message is claimed by an UPDATE that, on PostgreSQL, only touches a row no
 other deliverer holds (``FOR UPDATE SKIP LOCKED``); the row stays locked while the message is
 sent and is marked sent in the same transaction. On SQLite the claim takes the database's write
-lock, which serialises deliverers the same way. If a deliverer dies after the SMTP server took
-the message but before its transaction commits, the message is still pending and is sent
-again: at worst a duplicate, never a loss. Every attempt carries the same Message-ID
-(:func:`message_id`), so such a duplicate is recognisable as one: mail stores that drop a
-Message-ID they already hold drop it, and ``bench/load.py`` counts duplicates by it.
+lock, which serialises deliverers the same way. That transaction commits as soon as the server
+has answered the message's DATA, before the connection is closed (QUIT): a server that drops
+the connection at QUIT has the message, and it is not sent again. If a deliverer dies in the
+one database round trip between the server's answer and that commit, the message is still
+pending and is sent again: at worst a duplicate, never a loss. Every attempt carries the same
+Message-ID (:func:`message_id`), so such a duplicate is recognisable as one: mail stores that
+drop a Message-ID they already hold drop it, and ``bench/load.py`` counts duplicates by it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.jobs import enqueue_after_commit
 from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.db import utcnow
-from matchmaker.extensions import db
+from matchmaker.extensions import db, mail
 
 logger = logging.getLogger(__name__)
 
@@ -101,15 +103,26 @@ def message_id(message: OutboxMessage) -> str:
     return f"<outbox.{message.id}.{message.created_at:%Y%m%d%H%M%S}@{domain}>"
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(message: OutboxMessage, connection: Any) -> None:
+    """Hand the message to the server over ``connection``, which stays open: the server has the
+    message once this returns."""
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body_text,
         to=[address.strip() for address in message.recipients.split(",")],
         headers={"Message-ID": message_id(message)},
+        connection=connection,
     )
     email.attach_alternative(message.body_html, "text/html")
+    connection.open()
     email.send()
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except Exception as error:  # the message is the server's already, or it failed already
+        logger.info("SMTP connection not closed cleanly: %s: %s", type(error).__name__, error)
 
 
 class Delivery(enum.Enum):
@@ -124,9 +137,11 @@ def deliver(message_id: int) -> Delivery:
     if message is None:
         db.session.rollback()
         return Delivery.SKIPPED
+    connection = mail.get_connection()
     try:
-        _send(message)
+        _send(message, connection)
     except Exception as error:  # SMTP refused, unreachable, timed out...
+        _close(connection)
         message.last_error = f"{type(error).__name__}: {error}"[:1000]
         if message.attempts >= MAX_ATTEMPTS:
             message.status = MessageStatus.FAILED
@@ -153,6 +168,7 @@ def deliver(message_id: int) -> Delivery:
     # What was sent is not kept: it may hold a sign-in, confirmation or reset link.
     message.body_text = message.body_html = ""
     db.session.commit()
+    _close(connection)  # only now: the message is marked sent whatever QUIT brings
     logger.info("mail %s (%s) delivered", message.id, message.template)
     return Delivery.SENT
 

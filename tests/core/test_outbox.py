@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_mailman.backends.smtp import EmailBackend
 from sqlalchemy.orm import Session
 
 from matchmaker.accounts.models import Role, User
@@ -268,3 +269,35 @@ def test_messages_have_message_ids_of_their_own(app: Flask, outbox: Outbox) -> N
         db.session.commit()
     first, second = outbox.sink.messages
     assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_a_message_is_marked_sent_before_the_connection_closes_and_not_sent_again(
+    app: Flask, outbox: Outbox, smtp_down: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server has the message once it answered DATA: a connection lost at QUIT does not
+    make it a failure to send again, and a deliverer dying at QUIT finds it marked sent."""
+    _queue_mail(app, make_user(email="someone@example.org"))
+    db.session.commit()  # SMTP is down: the message waits
+    smtp_down()
+    [message] = _messages()
+    seen_at_quit = []
+
+    def close_badly(self: EmailBackend) -> None:
+        with db.engine.connect() as other_connection:  # what another deliverer would see
+            seen_at_quit.append(
+                other_connection.scalar(
+                    sa.select(OutboxMessage.status).where(OutboxMessage.id == message.id)
+                )
+            )
+        self.connection.close()
+        self.connection = None
+        raise ConnectionResetError("reset by peer at QUIT")
+
+    monkeypatch.setattr(EmailBackend, "close", close_badly)
+    _time_passes()
+    assert mail_outbox.deliver_due() == 1
+    assert seen_at_quit == [MessageStatus.SENT]
+    _time_passes()
+    assert mail_outbox.deliver_due() == 0
+    assert len(outbox) == 1
+    assert _messages(MessageStatus.SENT) == _messages()
