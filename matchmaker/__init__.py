@@ -113,6 +113,7 @@ def _init_jobs(app: Flask) -> None:
     import matchmaker.alerts.tasks
     import matchmaker.announcements.tasks
     import matchmaker.core.outbox
+    import matchmaker.core.purge
     import matchmaker.matching.tasks
     import matchmaker.notifications.tasks  # noqa: F401
     from matchmaker.core import jobs

@@ -195,6 +195,8 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_INTRODUCTION_REQUEST": "10 per hour; 30 per day",
         # Saving a search (each one is checked against every new listing): limited per user.
         "RATELIMIT_SAVE_SEARCH": "20 per hour; 50 per day",
+        # Delivered mail and ended jobs are deleted this many days after (core/purge.py).
+        "PURGE_AFTER_DAYS": int(get("PURGE_AFTER_DAYS", "30") or 30),
         # How long an invitation link works, in seconds.
         "INVITATION_MAX_AGE": int(get("INVITATION_MAX_AGE_DAYS", "7") or 7) * 24 * 3600,
         # Per client address: modest, since a school or an office shares one address.

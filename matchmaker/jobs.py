@@ -16,6 +16,7 @@ from celery.schedules import crontab
 
 from matchmaker import create_app
 from matchmaker.core.outbox import DELIVER_DUE
+from matchmaker.core.purge import PURGE_OLD_RECORDS
 from matchmaker.matching.tasks import MATCH_WAITING
 from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 
@@ -26,6 +27,8 @@ SCHEDULE = {
     "match-waiting-listings": {"task": MATCH_WAITING, "schedule": timedelta(minutes=1)},
     "send-digests": {"task": SEND_DIGESTS, "schedule": crontab(hour=7, minute=0)},
     "send-reminders": {"task": SEND_REMINDERS, "schedule": crontab(hour=7, minute=30)},
+    # Delivered mail and ended jobs older than MATCHMAKER_PURGE_AFTER_DAYS.
+    "purge-old-records": {"task": PURGE_OLD_RECORDS, "schedule": crontab(hour=3, minute=15)},
 }
 
 flask_app = create_app()
