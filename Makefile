@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEV := MATCHMAKER_ENV=development
 
-.PHONY: run serve test test-postgres test-browser bench bench-web lint typecheck format migrate demo \
-	clean translations check-translations vendor
+.PHONY: run serve test test-postgres test-browser bench bench-web bench-load lint typecheck format \
+	migrate demo clean translations check-translations vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,16 @@ bench: $(VENV)/.installed-app
 bench-web: $(VENV)/.installed-app
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk
 	$(BIN)/python bench/web.py $(BENCH_WEB_ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed-app
+
+# Load and fault benchmark (bench/load.py): rebuilds the PostgreSQL database bench_load and
+# runs gunicorn, a Celery worker, the scheduler and an SMTP sink on ports 8100 and 8125, with
+# Redis databases 5 (queue) and 6 (rate limits). About 6 minutes.
+bench-load: $(VENV)/.installed-bench
+	$(BIN)/python bench/load.py
 
 test-postgres: $(VENV)/.installed-test
 	MATCHMAKER_TEST_DATABASE_URL=$${MATCHMAKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser"
