@@ -594,7 +594,8 @@ def report(phases: list[Phase]) -> str:
         c = phase.counts
         lines.append("")
         lines.append(
-            f"- listings posted or edited: {c.listings}, lost {c.listings_lost}; "
+            f"- listings posted or edited: {c.listings}, lost {c.listings_lost} "
+            f"({c.listings_unanswered} edits stopped with the run before their answer); "
             f"decisions {c.decisions} (lost {c.decisions_lost}, decided twice {c.decided_twice}, "
             f"{c.conflicts} refused as conflicts); answers {c.answers} (lost {c.answers_lost}, "
             f"{c.answers_refused} refused: proposal already declined)"

@@ -147,7 +147,9 @@ class Member(_SignedIn):
         super().on_start()
         self.posted: list[int] = []
 
-    def save_listing(self, url: str, request: str, title: str, themes: int) -> int | None:
+    def save_listing(
+        self, url: str, request: str, title: str, themes: int, listing_id: int | None = None
+    ) -> int | None:
         """Fill in the listing form at ``url`` and send it; the listing's id if it was saved."""
         page = self.client.get(url, name=f"{request} form")
         fields = form_to(page, url)
@@ -160,13 +162,16 @@ class Member(_SignedIn):
             "scope": "regional",
             "language": "en",
         }
+        if listing_id is not None:
+            # If the run ends before the answer comes, the edit may be saved or not.
+            record("listing sent", id=listing_id, title=title)
         with self.client.post(
             url, data=fields, name=request, allow_redirects=False, catch_response=True
         ) as response:
-            listing_id = location_id(response, r"/listings/(\d+)")
-            if listing_id is None:
+            saved = location_id(response, r"/listings/(\d+)")
+            if saved is None:
                 response.failure(f"not saved: {response.status_code}")
-        return listing_id
+        return saved
 
     @task(2)
     def post_listing(self) -> None:
@@ -185,7 +190,8 @@ class Member(_SignedIn):
             return
         listing_id = random.choice(self.posted)
         title = f"Bench edited {uuid.uuid4().hex[:10]}"
-        if self.save_listing(f"/listings/{listing_id}/edit", "edit listing", title, themes=1):
+        url = f"/listings/{listing_id}/edit"
+        if self.save_listing(url, "edit listing", title, themes=1, listing_id=listing_id):
             record("listing", id=listing_id, title=title)
 
     @task(2)

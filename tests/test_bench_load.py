@@ -65,3 +65,25 @@ def test_two_clients_told_they_decided_the_same_proposal_is_a_failure() -> None:
 def test_listings_left_waiting_for_the_matcher_fail_the_run() -> None:
     counts = compare([], _stored(waiting_matches=3), ["<outbox.1>", "<outbox.2>"])
     assert not counts.ok
+
+
+def test_an_edit_whose_answer_never_came_may_or_may_not_be_stored() -> None:
+    sent = [
+        {"kind": "listing", "id": 1, "title": "Need"},
+        {"kind": "listing sent", "id": 1, "title": "Need, edited"},  # the run ended meanwhile
+    ]
+    for title in ("Need", "Need, edited"):
+        counts = compare(sent, _stored(listings={1: title}), ["<outbox.1>", "<outbox.2>"])
+        assert counts.ok and counts.listings_unanswered == 1
+    counts = compare(sent, _stored(listings={1: "Something else"}), ["<outbox.1>", "<outbox.2>"])
+    assert counts.listings_lost == 1
+
+
+def test_an_edit_answered_since_is_no_excuse_for_an_older_title() -> None:
+    edits = [
+        {"kind": "listing", "id": 1, "title": "Need"},
+        {"kind": "listing sent", "id": 1, "title": "Need, edited"},
+        {"kind": "listing", "id": 1, "title": "Need, edited"},
+    ]
+    counts = compare(edits, _stored(listings={1: "Need"}), ["<outbox.1>", "<outbox.2>"])
+    assert counts.listings_lost == 1 and counts.listings_unanswered == 0
