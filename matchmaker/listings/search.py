@@ -303,11 +303,16 @@ def themes_in_use() -> dict[str, str]:
     return {slug: name for slug, name in rows}
 
 
+# What a theme's slug can be; anything else in a query string is no theme (and is not sent to
+# the database: PostgreSQL refuses a NUL byte with an error).
+THEME_SLUG = re.compile(r"[a-z0-9_-]{1,64}")
+
+
 def theme_filter_choices(selected: str | None) -> dict[str, str]:
     """The themes a filter offers: those in use, and the one asked for if it exists, so a link
     to a theme nobody holds yet still works."""
     choices = shared_fragment("themes-in-use", themes_in_use)
-    if selected and selected not in choices:
+    if selected and selected not in choices and THEME_SLUG.fullmatch(selected):
         name = db.session.scalar(sa.select(Theme.name).where(Theme.slug == selected))
         if name is not None:
             choices = choices | {selected: name}
