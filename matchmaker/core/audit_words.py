@@ -19,6 +19,9 @@ _LISTING_ACTIONS = {
     "close": _l("Listing closed"),
 }
 ACTIONS = {
+    "announcement:create": _l("Announcement posted"),
+    "announcement:update": _l("Announcement edited"),
+    "announcement:withdraw": _l("Announcement withdrawn"),
     "data:import": _l("Data imported"),
     "mail:retry": _l("Mail sent again"),
     "organisation:create": _l("Organisation registered"),
@@ -33,6 +36,9 @@ ACTIONS = {
     "organisation:join": _l("Member joined"),
     "organisation:remove-member": _l("Member removed"),
     "organisation:revoke-invitation": _l("Invitation withdrawn"),
+    "organisation:leave": _l("Member left"),
+    "organisation:new-owner": _l("New owner"),
+    "organisation:close": _l("Organisation closed"),
     "proposal:request": _l("Introduction requested"),
     "proposal:approve": _l("Proposal approved and parties introduced"),
     "proposal:reject": _l("Proposal rejected"),
@@ -48,10 +54,13 @@ ACTIONS = {
     "theme:update": _l("Theme edited"),
     "theme:retire": _l("Theme retired"),
     "theme:restore": _l("Theme restored"),
+    "token:create": _l("Access token created"),
+    "token:revoke": _l("Access token revoked"),
     "user:change-email": _l("Email address changed"),
     "user:change-password": _l("Password changed"),
     "user:reset-password": _l("Password reset"),
     "user:role": _l("Role changed"),
+    "user:erase": _l("Account erased"),
 }
 DETAIL_LABELS = {
     "after": _l("After"),
@@ -73,6 +82,8 @@ DETAIL_LABELS = {
     "organisation": _l("Organisation"),
     "position": _l("Position"),
     "reason": _l("Reason"),
+    "scope": _l("Scope"),
+    "user": _l("User"),
     "slug": _l("Short name"),
     "template": _l("Template"),
     "title": _l("Title"),

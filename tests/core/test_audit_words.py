@@ -52,3 +52,24 @@ def test_the_audit_page_shows_words_not_json(client: FlaskClient, login: Any) ->
     assert "Organisation rejected" in page
     assert '<dt>Reason</dt><dd dir="auto">Λείπει η περιγραφή</dd>' in page
     assert "\\u039b" not in page and "{&#34;" not in page
+
+
+def test_every_action_the_code_records_has_words(app: Flask) -> None:
+    """A new action recorded without words would show its code (``user:erase``) on the audit
+    page: walk the source for every action given to ``record_event``."""
+    import re
+    from pathlib import Path
+
+    import matchmaker
+
+    source = Path(matchmaker.__file__).parent
+    recorded = {
+        action
+        for path in source.rglob("*.py")
+        for action in re.findall(
+            r'record_event\(\s*"([a-z_]+:[a-z_-]+)"', path.read_text(encoding="utf-8")
+        )
+    }
+    assert len(recorded) > 30  # the walk found the calls
+    with app.test_request_context():
+        assert {action for action in recorded if action_label(action) == action} == set()
