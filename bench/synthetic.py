@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from matchmaker.core.words import listing_words
+from matchmaker.core.words import listing_words, search_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, SoughtKind, Theme, listing_themes
@@ -152,6 +152,8 @@ def generate(listing_count: int, seed: int = 2026) -> None:
                 "description": words,
                 # As the app stores them when a listing is saved (inserted here in bulk).
                 "match_words": listing_words(title, words),
+                "search_title": search_words(title),
+                "search_body": search_words(words),
                 "scope": _weighted(rng, SCOPES),
                 "status": "open",
                 "deadline": deadline if kind == "challenge" else None,

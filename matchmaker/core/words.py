@@ -110,6 +110,37 @@ def listing_words(title: str, description: str, language: str | None = None) -> 
     return f"{' '.join(words)}\t{' '.join(words.values())}"
 
 
+# What the search index holds (listings.search_title and search_body, indexed by SQLite's FTS5
+# and PostgreSQL's 'simple' configuration): every word, lower-case and without accents, each
+# followed by its Snowball stem in the listing's language where the stem differs. A searched
+# word is looked for as itself (and as the start of a longer word, while someone types) and as
+# its stem in each language, since nobody says which language they search in.
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def search_words(text: str, language: str | None = None) -> str:
+    """What the search index holds for ``text``, written in ``language``."""
+    words = _TOKEN.findall(text.lower())
+    indexed: list[str] = []
+    for word, stem in zip(
+        words, _stemmer(language_or_default(language)).stemWords(words), strict=True
+    ):
+        plain, plain_stem = _plain(word), _plain(stem)
+        indexed.append(plain)
+        if plain_stem != plain:
+            indexed.append(plain_stem)
+    return " ".join(indexed)
+
+
+def search_forms(word: str) -> tuple[str, list[str]]:
+    """A searched word as the index writes it, and its stems in every language (those that
+    differ from it)."""
+    lower = word.lower()
+    plain = _plain(lower)
+    stems = {_plain(_stemmer(language).stemWord(lower)) for language in SNOWBALL}
+    return plain, sorted(stem for stem in stems if stem and stem != plain)
+
+
 def stems(stored: str) -> list[str]:
     """The stems of a stored ``match_words``."""
     return stored.partition("\t")[0].split()

@@ -153,6 +153,11 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     # The significant words of the title and description, as the matcher compares them
     # (matching/text.py), kept up to date whenever the listing is saved through the ORM.
     match_words: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    # What the full-text search index holds for the title and the description (each word and
+    # its stem in the listing's language: core/words.py, listings/search.py), kept up to date
+    # whenever the listing is saved through the ORM.
+    search_title: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
+    search_body: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
     # The one-time key of the form that created the listing (None for imports and older rows).
     submission_key: Mapped[str | None] = mapped_column(sa.String(64), deferred=True)
 

@@ -1,7 +1,10 @@
 """Browsing and full-text search of listings, behind one function for both engines.
 
 SQLite ranks with FTS5's bm25 over an external-content index; PostgreSQL with ts_rank_cd over a
-generated, GIN-indexed tsvector column. Both stem English words and match word prefixes, so
+generated, GIN-indexed tsvector column. Both index the same words (core/words.py,
+``search_words``): each word of the title and the description, and its Snowball stem in the
+listing's language, so "politiques" finds "politique", "κοινωνικής" finds "κοινωνική" and
+"evaluate" finds "evaluation"; a searched word also matches the start of a longer word, so
 "incubat" finds "incubation" while someone is still typing.
 """
 
@@ -16,7 +19,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from matchmaker.core.caching import shared_fragment
-from matchmaker.core.words import analyse, language_or_default, stems
+from matchmaker.core.words import (
+    analyse,
+    language_or_default,
+    search_forms,
+    search_words,
+    stems,
+)
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope, Theme
@@ -90,7 +99,7 @@ BROWSE_PATHS = {kind: path for path, kind in BROWSE_KINDS.items()}
 
 def search_terms(text: str) -> list[str]:
     """The words worth searching for: lower-case, no stop words, at most ``MAX_TERMS``."""
-    words = re.findall(r"\w+", text.lower())
+    words = re.findall(r"[^\W_]+", text.lower())
     terms = [w for w in dict.fromkeys(words) if len(w) > 1 and w not in STOPWORDS]
     return terms[:MAX_TERMS]
 
@@ -109,20 +118,31 @@ class ListingFilters:
     organisation_id: int | None = None
 
 
+def _alternatives(terms: list[str]) -> list[tuple[str, list[str]]]:
+    """Each term as the index writes it (matched as a word or the start of one) and its stems
+    in every language (matched whole): core/words.py, ``search_forms``."""
+    return [search_forms(term) for term in terms]
+
+
 def _match_terms(
     statement: sa.Select[Any], terms: list[str], match_all: bool
 ) -> tuple[sa.Select[Any], Any]:
     """``statement`` narrowed to listings matching ``terms``, and an ORDER BY expression
-    (best first)."""
+    (best first). The index holds each word and its stem in the listing's language
+    (``listings.search_title`` and ``search_body``), the same on both engines; terms are
+    letters and digits only, so nothing in them is the query language's syntax."""
+    forms = _alternatives(terms)
     if db.engine.dialect.name == "postgresql":
         joiner = " & " if match_all else " | "
-        query = sa.func.to_tsquery(
-            sa.literal_column("'english'"), joiner.join(f"{t}:*" for t in terms)
-        )
+        text = joiner.join("(" + " | ".join([f"{word}:*", *stems]) + ")" for word, stems in forms)
+        query = sa.func.to_tsquery(sa.literal_column("'simple'"), text)
         vector: sa.ColumnElement[Any] = sa.literal_column("listings.search_vector")
         return statement.where(vector.op("@@")(query)), sa.func.ts_rank_cd(vector, query).desc()
-    joiner = " " if match_all else " OR "
-    match = joiner.join(f'"{t}"*' for t in terms)
+    joiner = " AND " if match_all else " OR "
+    match = joiner.join(
+        "(" + " OR ".join([f'"{word}"*', *(f'"{stem}"' for stem in stems)]) + ")"
+        for word, stems in forms
+    )
     # bm25 is computed in the same pass as MATCH (title weighted ten times the description), and
     # the matches joined: asked once a row, the index would be searched again for every match.
     matches = (
@@ -136,6 +156,14 @@ def _match_terms(
     )
     statement = statement.join(matches, matches.c.listing_id == Listing.id)
     return statement, matches.c.rank.asc()
+
+
+@sa.event.listens_for(Listing, "before_insert")
+@sa.event.listens_for(Listing, "before_update")
+def _index_words(_mapper: object, _connection: sa.Connection, listing: Listing) -> None:
+    """What the search index holds for the listing, worked out whenever it is saved."""
+    listing.search_title = search_words(listing.title or "", listing.language)
+    listing.search_body = search_words(listing.description or "", listing.language)
 
 
 def open_and_current() -> Any:

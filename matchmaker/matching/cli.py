@@ -57,8 +57,8 @@ def run_command(wait: bool) -> None:
 
 @match_cli.command("reindex")
 def reindex_command() -> None:
-    """Recompute the words the matcher compares, for listings written outside the app or after
-    the matcher's word rules changed."""
+    """Recompute the words the matcher compares and the search index holds, for listings
+    written outside the app or after the word rules changed."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
     with click.progressbar(length=total, label="Listings", show_pos=True) as bar:
         changed = reindex_listing_words(progress=bar.update)

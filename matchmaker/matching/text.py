@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from matchmaker.core.words import listing_words, stems
+from matchmaker.core.words import listing_words, search_words, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
 from matchmaker.matching.models import WordCount
@@ -83,10 +83,11 @@ def rebuild_word_counts(*, batch: int = 5000) -> int:
 def reindex_listing_words(
     *, batch: int = 2000, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Recompute ``listings.match_words`` for every listing whose stored words differ (rows
-    written outside the ORM, or all of them after the analysis changed), then count the words
-    again (``word_counts``). Returns how many listings changed; ``progress`` hears how many
-    listings each batch walked. The caller commits."""
+    """Recompute the words stored with every listing whose stored words differ (rows written
+    outside the ORM, or all of them after the analysis changed): ``listings.match_words``, the
+    matcher's, and ``search_title`` / ``search_body``, the search index's (listings/search.py);
+    then count the matcher's words again (``word_counts``). Returns how many listings changed;
+    ``progress`` hears how many listings each batch walked. The caller commits."""
     changed = 0
     last_id = 0
     while True:
@@ -97,6 +98,8 @@ def reindex_listing_words(
                 Listing.description,
                 Listing.language,
                 Listing.match_words,
+                Listing.search_title,
+                Listing.search_body,
             )
             .where(Listing.id > last_id)
             .order_by(Listing.id)
@@ -105,16 +108,31 @@ def reindex_listing_words(
         if not rows:
             rebuild_word_counts()
             return changed
-        updates = [
-            {"listing_id": lid, "words": words}
-            for lid, title, description, language, stored in rows
-            if (words := listing_words(title, description, language)) != stored
-        ]
+        updates = []
+        for lid, title, description, language, *stored in rows:
+            words = (
+                listing_words(title, description, language),
+                search_words(title, language),
+                search_words(description, language),
+            )
+            if words != tuple(stored):
+                updates.append(
+                    {
+                        "listing_id": lid,
+                        "words": words[0],
+                        "indexed_title": words[1],
+                        "indexed_body": words[2],
+                    }
+                )
         if updates:
             db.session.execute(
                 sa.update(Listing.__table__)
                 .where(Listing.__table__.c.id == sa.bindparam("listing_id"))
-                .values(match_words=sa.bindparam("words")),
+                .values(
+                    match_words=sa.bindparam("words"),
+                    search_title=sa.bindparam("indexed_title"),
+                    search_body=sa.bindparam("indexed_body"),
+                ),
                 updates,
             )
         changed += len(updates)

@@ -105,6 +105,36 @@ def test_full_text_search_finds_a_word_of_the_description(client: FlaskClient, w
     assert titles(client, "/needs?q=the") == []
 
 
+# Each listing is searched in its own language: a searched word finds the other forms of it
+# (Snowball stems in the listing's language), with or without accents, on both engines.
+IN_EACH_LANGUAGE = [
+    ("fr", "Évaluation des politiques locales", "Une université pour nous aider.", "politique"),
+    ("es", "Compras públicas para cooperativas", "Buscamos formación.", "cooperativa"),
+    ("pt", "Incubação de empreendimentos solidários", "Precisamos de apoio.", "empreendimento"),
+    ("it", "Patti di collaborazione nei quartieri", "Cerchiamo volontari.", "quartiere"),
+    ("el", "Κοινωνική επιχείρηση για νέους", "Χρειαζόμαστε εκπαίδευση.", "κοινωνικής"),
+    ("el", "Στέγαση στην Αθήνα", "Ένας συνεταιρισμός.", "αθηνα"),
+    ("ar", "تمويل التعاونيات في طنجة", "نحتاج إلى تدريب.", "التعاونية"),
+    ("en", "Évaluation of social policies", "A study.", "evaluation"),
+]
+
+
+@pytest.mark.parametrize(("language", "title", "description", "query"), IN_EACH_LANGUAGE)
+def test_a_search_finds_other_forms_of_a_word_in_the_listings_language(
+    client: FlaskClient, language: str, title: str, description: str, query: str
+) -> None:
+    make_listing(title=title, description=description, language=language)
+    make_listing(title="Something else entirely", description="Nothing in common here.")
+    assert titles(client, f"/needs?q={query}") == [title]
+
+
+def test_a_search_word_also_finds_longer_words_while_someone_types(client: FlaskClient) -> None:
+    make_listing(title="Incubation for new cooperatives")
+    make_listing(title="Κοινωνικοί συνεταιρισμοί", language="el")
+    assert titles(client, "/needs?q=incubat") == ["Incubation for new cooperatives"]
+    assert titles(client, "/needs?q=κοινων") == ["Κοινωνικοί συνεταιρισμοί"]
+
+
 def test_search_combines_with_filters(client: FlaskClient, world: None) -> None:
     assert titles(client, "/needs?q=social&country=GB") == ["Strategy for the city-region"]
     assert titles(client, "/needs?q=inclusion&theme=basic-needs") == []

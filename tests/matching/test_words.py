@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from matchmaker.core.words import analyse, stems
 from matchmaker.extensions import db
@@ -113,6 +114,24 @@ def test_reindex_fills_in_and_corrects_the_stored_words(app: Flask) -> None:
     assert "2 of 3 listings had their words recomputed." in result.output
     for listing in (stale, missing, right):
         assert _stored(listing) == listing_words(listing.title, listing.description)
+
+
+def test_reindex_makes_listings_written_outside_the_app_searchable(
+    app: Flask, client: FlaskClient
+) -> None:
+    listing = make_listing(title="Συνεταιρισμοί τροφίμων", description="Κουζίνα.", language="el")
+    db.session.execute(
+        sa.update(Listing)
+        .where(Listing.id == listing.id)
+        .values(search_title=None, search_body=None)
+    )
+    db.session.commit()
+    assert "Συνεταιρισμοί τροφίμων" not in client.get("/needs?q=συνεταιρισμός").text
+
+    result = app.test_cli_runner().invoke(args=["match", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 listings had their words recomputed." in result.output
+    assert "Συνεταιρισμοί τροφίμων" in client.get("/needs?q=συνεταιρισμός").text
 
 
 def test_word_counts_follow_listings_saved_edited_and_deleted(app: Flask) -> None:
