@@ -125,3 +125,26 @@ def test_each_seed_case_is_proposed_in_its_own_shape(app: Flask) -> None:
         <= organisations
         for organisations in shapes["territorial_platform"]
     )
+
+
+def test_seed_cases_write_in_their_own_languages_and_are_found_in_them(app: Flask) -> None:
+    from matchmaker.listings.models import Listing
+
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    languages: dict[str, set[str]] = {}
+    for listing in db.session.scalars(sa.select(Listing)):
+        languages.setdefault(listing.organisation.country, set()).add(listing.language)
+    # Athens writes Greek, São Paulo Portuguese, Tanger-Tetouan-Al Hoceima Arabic and French;
+    # each region also has listings in English, the language the four cases share.
+    assert languages == {
+        "GB": {"en"},
+        "GR": {"el", "en"},
+        "BR": {"pt", "en"},
+        "MA": {"ar", "fr", "en"},
+    }
+    client = app.test_client()
+    # A word in another form than it was written finds the listing, in its language.
+    assert "Θέσεις ένταξης στην εργασία" in client.get("/offers?q=συνεταιρισμού").text
+    assert "معلومات وتكوين لتنمية تعاونيتنا" in client.get("/needs?q=تعاونية").text
+    assert "nossa cooperativa de costura" in client.get("/needs?q=cooperativas").text
+    assert "porteurs de projets" in client.get("/offers?q=porteur").text
