@@ -73,7 +73,8 @@ def _import_models() -> None:
     import matchmaker.matching.models
     import matchmaker.notifications.models
     import matchmaker.organisations.models
-    import matchmaker.proposals.models  # noqa: F401
+    import matchmaker.proposals.models
+    import matchmaker.territories.models  # noqa: F401
 
 
 def _init_extensions(app: Flask) -> None:
@@ -149,6 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.places.routes import bp as places_bp
     from matchmaker.privacy.routes import bp as privacy_bp
     from matchmaker.proposals.routes import bp as proposals_bp
+    from matchmaker.territories.routes import bp as territories_bp
 
     # The JSON API's blueprints (flask-smorest registers them, documenting each operation).
     api.init_app(app)
@@ -168,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         murmurations_bp,
         privacy_bp,
+        territories_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -112,6 +112,10 @@ class Announcement(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
+    # When set, it reaches this territory's organisations instead of its country's.
+    territory_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("territories.id", ondelete="SET NULL"), index=True
+    )
 
     author: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()

@@ -49,6 +49,8 @@ SHARED_TABLES = frozenset(
         "proposals",
         "proposal_parties",
         "outcomes",
+        "territories",
+        "territory_coordinators",
     }
 )
 GENERATION_KEY = "data-generation"

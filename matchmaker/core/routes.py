@@ -13,6 +13,7 @@ from matchmaker.matching.rules import RULES
 from matchmaker.organisations.models import KIND_LABELS
 from matchmaker.organisations.services import directory_counts
 from matchmaker.proposals.models import STATUS_HELP, ProposalStatus
+from matchmaker.territories.services import all_territories
 
 bp = Blueprint("core", __name__)
 
@@ -28,6 +29,7 @@ def home() -> ResponseReturnValue:
         theme_counts=shared_fragment("open-counts-by-theme", open_counts_by_theme),
         challenges=listings_by_ids(shared_fragment("newest-challenges", newest_challenge_ids)),
         announcements=latest_announcements(),
+        territories=all_territories(),
     )
 
 

@@ -8,11 +8,12 @@ from flask.cli import AppGroup
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import create_user, find_user_by_email
-from matchmaker.demo.data import DEMO_PASSWORD, OWNERS, SEED_FILE, STAFF
+from matchmaker.demo.data import DEMO_PASSWORD, OWNERS, SEED_FILE, STAFF, TERRITORIES
 from matchmaker.extensions import db
 from matchmaker.interchange.services import ImportReport, import_document
 from matchmaker.matching.engine import run_full
 from matchmaker.organisations.models import Membership, MembershipRole, Organisation
+from matchmaker.territories import services as territories
 
 demo_cli = AppGroup("demo", help="Demo data from the four seed cases.")
 
@@ -44,8 +45,30 @@ def load_demo() -> tuple[ImportReport, int]:
         if organisation.created_by_id is None:
             organisation.created_by_id = owner.id
     db.session.flush()
+    _load_territories(admin=_user(STAFF[0]["email"], STAFF[0]["name"]))
     users_after = db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
     return report, users_after - users_before
+
+
+def _load_territories(*, admin: User) -> None:
+    """The four territories and a territorial coordinator for each (kept as they are when
+    they exist: an admin may have changed them)."""
+    for record in TERRITORIES:
+        territory = territories.territory_by_slug(record.slug)
+        if territory is None:
+            territory = territories.create_territory(
+                actor=admin,
+                slug=record.slug,
+                name=record.name,
+                language=record.language,
+                subdivisions=list(record.subdivisions),
+                geonames_ids=list(record.geonames_ids),
+            )
+        email, name = record.coordinator
+        coordinator = _user(email, name, Role.COORDINATOR)
+        if not any(a.user_id == coordinator.id for a in territory.appointments):
+            territories.appoint_coordinator(territory=territory, actor=admin, user=coordinator)
+    db.session.flush()
 
 
 @demo_cli.command("load")

@@ -8,6 +8,7 @@ descriptive names marked as illustrative.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 DEMO_PASSWORD = "demo-password"
@@ -38,3 +39,57 @@ OWNERS = {
     "ttah-coop": ("ttah.coop@example.org", "Fatima (demo)"),
     "ttah-council": ("ttah.council@example.org", "Council secretariat (demo)"),
 }
+
+# The four seed cases' territories, each with a territorial coordinator (who sees only its
+# organisations). Liverpool City Region is no ISO subdivision: its boroughs' towns are listed by
+# GeoNames id (Liverpool, Birkenhead, Wallasey, Bootle, Southport, Huyton, Kirkby, Prescot,
+# St Helens, Widnes, Runcorn).
+
+
+@dataclass(frozen=True)
+class DemoTerritory:
+    slug: str
+    name: str
+    language: str
+    subdivisions: tuple[str, ...]
+    geonames_ids: tuple[int, ...]
+    coordinator: tuple[str, str]  # email, name
+
+
+TERRITORIES = [
+    DemoTerritory(
+        "liverpool-city-region",
+        "Liverpool City Region",
+        "en",
+        (),
+        (
+            *(2644210, 2655613, 2634873, 2655198, 2637343, 2646329),
+            *(2645313, 2639928, 2638785, 2633954, 2638960),
+        ),
+        ("lcr.coordinator@example.org", "Liverpool City Region coordinator (demo)"),
+    ),
+    DemoTerritory(
+        "attica",
+        "Attica",
+        "el",
+        ("GR-I",),
+        (),
+        ("attica.coordinator@example.org", "Συντονίστρια Αττικής (demo)"),
+    ),
+    DemoTerritory(
+        "tanger-tetouan-al-hoceima",
+        "Tanger-Tetouan-Al Hoceima",
+        "ar",
+        ("MA-01",),
+        (),
+        ("ttah.coordinator@example.org", "Coordinatrice TTAH (demo)"),
+    ),
+    DemoTerritory(
+        "sao-paulo",
+        "São Paulo",
+        "pt",
+        ("BR-SP",),
+        (),
+        ("sp.coordinator@example.org", "Coordenadora São Paulo (demo)"),
+    ),
+]
