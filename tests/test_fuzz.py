@@ -135,6 +135,7 @@ COORDINATOR_PAGES = [
     "/coordination/audit",
     "/admin/users",
     "/admin/themes",
+    "/admin/territories",
     "/announcements",
     "/announcements/new",
     "/proposals/{proposal}",

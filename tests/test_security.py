@@ -45,6 +45,8 @@ EXPECTED_PUBLIC = {
     "murmurations.organisation_profile",
     "murmurations.listing_profile",
     "murmurations.index",
+    # A territory's page (/t/<slug>)
+    "territories.show",
 }
 
 

@@ -14,6 +14,7 @@ from matchmaker.listings.forms import MultiCheckboxField, check_theme_count, the
 from matchmaker.listings.models import Theme
 from matchmaker.organisations.forms import country_select_choices
 from matchmaker.organisations.models import Organisation
+from matchmaker.territories.models import Territory
 
 # The organisation choice of a coordinator who posts for no organisation.
 NO_ORGANISATION = "0"
@@ -93,6 +94,11 @@ class AnnouncementForm(FlaskForm):
         description=_l("Optional. Where to read more or apply, starting with https://."),
     )
     region_only = BooleanField(_l("Only for organisations in our region"))
+    territory = SelectField(
+        _l("Territory"),
+        default="",
+        description=_l("Kept to a territory, it reaches that territory's organisations only."),
+    )
 
     def __init__(
         self,
@@ -100,16 +106,25 @@ class AnnouncementForm(FlaskForm):
         themes: list[Theme],
         organisations: list[Organisation] | None,
         may_post_for_no_organisation: bool = False,
+        territories: list[Territory] | None = None,
+        territory_required: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.kind.choices = kind_choices(blank=str(_l("Choose…")))
         self.audience.choices = audience_choices(blank=str(_l("Choose…")))
         self.themes.choices = theme_choices(themes)
-        if organisations is None:  # editing: who posted it does not change
+        if organisations is None:  # editing: who posted it, and where it goes, do not change
             del self.organisation
             del self.country
+            del self.territory
             return
+        places = {} if territory_required else {"": str(_l("No territory"))}
+        places |= {str(t.id): t.name for t in territories or []}
+        self.territory.choices = places
+        self.territory.validators = [
+            AnyOf(list(places), message=_l("Choose one of the listed territories."))
+        ]
         choices = {str(o.id): o.name for o in organisations}
         if may_post_for_no_organisation:
             choices[NO_ORGANISATION] = str(_l("The coordination team"))

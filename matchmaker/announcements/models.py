@@ -12,6 +12,7 @@ from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme
 from matchmaker.organisations.models import Organisation, OrganisationKind
+from matchmaker.territories.models import Territory
 
 
 class AnnouncementKind(enum.StrEnum):
@@ -84,7 +85,8 @@ announcement_themes = sa.Table(
 
 class Announcement(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     """A call, a training, a procurement notice or an event, told to the members it concerns
-    until its end date. It reaches the organisations of its country (and region, when set)."""
+    until its end date. It reaches the organisations of its territory when it has one, else of
+    its country (and region, when set)."""
 
     __tablename__ = "announcements"
     __table_args__ = (sa.Index("ix_announcements_status_ends_on", "status", "ends_on"),)
@@ -119,6 +121,7 @@ class Announcement(UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     author: Mapped[User | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
     themes: Mapped[list[Theme]] = relationship(
         secondary=announcement_themes, order_by="Theme.name", lazy="selectin"
     )

@@ -22,6 +22,7 @@ from matchmaker.extensions import db
 from matchmaker.listings.services import all_themes
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.permissions import can_verify_organisations
+from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("announcements", __name__)
 
@@ -88,20 +89,25 @@ def create() -> ResponseReturnValue:
     if not permissions.can_post_announcements(current_user):
         abort(403)
     organisations = services.postable_organisations(current_user)
+    territories = services.territory_choices(current_user)
     form = AnnouncementForm(
         themes=all_themes(include_retired=False),
         organisations=organisations,
         may_post_for_no_organisation=can_verify_organisations(current_user),
+        territories=territories,
+        territory_required=not coverage_of(current_user).is_everything,
     )
     if form.validate_on_submit():
         chosen = form.organisation.data
         organisation = next((o for o in organisations if str(o.id) == chosen), None)
         country = form.country.data if chosen == NO_ORGANISATION and form.country else ""
+        territory = next((t for t in territories if str(t.id) == form.territory.data), None)
         try:
             announcement = services.create_announcement(
                 author=acting_user(),
                 organisation=organisation,
                 country=country or "",
+                territory=territory,
                 **_values(form),
             )
         except DomainError as error:

@@ -39,6 +39,9 @@ from matchmaker.organisations.models import (
     OrganisationKind,
     OrganisationStatus,
 )
+from matchmaker.places import gazetteer
+from matchmaker.territories.models import Territory
+from matchmaker.territories.services import coverage_of, organisations_in
 
 TITLE_LENGTH = (5, 120)
 BODY_LENGTH = (20, 5000)
@@ -104,15 +107,25 @@ def create_announcement(
     link: str = "",
     country: str = "",
     region_only: bool = False,
+    territory: Territory | None = None,
 ) -> Announcement:
     """Publish an announcement; it is delivered once the transaction commits.
 
-    Posted for an organisation, it reaches that organisation's country (and its region with
-    ``region_only``); a coordinator posting for no organisation names the ``country``.
+    Kept to a ``territory``, it reaches that territory's organisations (a territorial
+    coordinator's always is). Otherwise, posted for an organisation, it reaches that
+    organisation's country (and its region with ``region_only``); a coordinator posting for no
+    organisation names the ``country``.
     """
     _check(title=title, body=body, ends_on=ends_on)
     assert ends_on is not None
-    if organisation is not None:
+    allowed = territory_choices(author)
+    if territory is None and not coverage_of(author).is_everything:
+        territory = allowed[0]
+    if territory is not None and territory not in allowed:
+        raise DomainError(_("Choose one of the listed territories."), "territory")
+    if territory is not None:
+        country, region = (organisation.country if organisation else _country_of(territory)), ""
+    elif organisation is not None:
         country = organisation.country
         region = organisation.region if region_only else ""
     elif author.is_coordinator and country:
@@ -131,6 +144,7 @@ def create_announcement(
         link=check_link(link),
         country=country,
         region=region,
+        territory=territory,
     )
     db.session.add(announcement)
     db.session.flush()
@@ -138,10 +152,33 @@ def create_announcement(
         "announcement:create",
         actor=author,
         subject=announcement,
-        details={"kind": kind.value, "country": country, "region": region},
+        details={
+            "kind": kind.value,
+            "country": country,
+            "region": region,
+            "territory": territory.slug if territory else None,
+        },
     )
     enqueue_after_commit(DELIVER_ANNOUNCEMENT, announcement.id)
     return announcement
+
+
+def territory_choices(user: User) -> list[Territory]:
+    """The territories ``user`` may keep an announcement to: their own for a territorial
+    coordinator, any for the others."""
+    coverage = coverage_of(user)
+    statement = sa.select(Territory).order_by(Territory.name)
+    if not coverage.is_everything:
+        statement = statement.where(Territory.id.in_([t.id for t in coverage.territories]))
+    return list(db.session.scalars(statement))
+
+
+def _country_of(territory: Territory) -> str:
+    """The country of a territory (of its first subdivision, else of its first city)."""
+    if territory.subdivisions:
+        return territory.subdivisions[0][:2]
+    place = gazetteer.get(territory.geonames_ids[0]) if territory.geonames_ids else None
+    return place.country if place is not None else ""
 
 
 def update_announcement(
@@ -168,7 +205,7 @@ def update_announcement(
     announcement.themes = resolve_themes(themes, allowed_retired=held)
     announcement.ends_on = ends_on
     announcement.link = check_link(link)
-    if announcement.organisation is not None:
+    if announcement.organisation is not None and announcement.territory is None:
         announcement.region = announcement.organisation.region if region_only else ""
     record_event("announcement:update", actor=actor, subject=announcement)
     enqueue_after_commit(DELIVER_ANNOUNCEMENT, announcement.id)
@@ -223,13 +260,13 @@ def latest_announcements(count: int = HOME_COUNT) -> list[Announcement]:
 def recipients(announcement: Announcement) -> list[User]:
     """Who receives ``announcement``: the active members of verified organisations
 
-    - in its country (and its region, when it is kept to one),
+    - in its territory when it has one, else in its country (and its region, when it is kept
+      to one),
     - of a kind its audience covers,
     - with an open listing on one of its themes (an organisation's themes are those of what it
       needs and offers),
 
     except the members of the organisation that posted it and those it has reached already.
-    Territories will narrow "its country" here, and only here.
     """
     theme_ids = [theme.id for theme in announcement.themes]
     shares_a_theme = (
@@ -252,13 +289,16 @@ def recipients(announcement: Announcement) -> list[User]:
         .where(
             User.is_active_account.is_(True),
             Organisation.status == OrganisationStatus.VERIFIED,
-            Organisation.country == announcement.country,
             Organisation.kind.in_(announcement.audience.organisation_kinds),
             shares_a_theme,
             User.id.not_in(reached),
         )
     )
-    if announcement.region:
+    if announcement.territory is not None:
+        statement = statement.where(organisations_in(announcement.territory))
+    else:
+        statement = statement.where(Organisation.country == announcement.country)
+    if announcement.region and announcement.territory is None:
         statement = statement.where(
             sa.func.lower(Organisation.region) == announcement.region.lower()
         )

@@ -23,6 +23,8 @@ from matchmaker.api.schemas import (
 from matchmaker.extensions import db
 from matchmaker.proposals import services
 from matchmaker.proposals.models import Proposal, RejectionReason
+from matchmaker.proposals.permissions import can_review_proposal
+from matchmaker.territories.services import coverage_of
 
 bp = api_blueprint("coordination", __name__, "The review queue (a coordinator's token).")
 
@@ -32,7 +34,9 @@ bp = api_blueprint("coordination", __name__, "The review queue (a coordinator's 
 @bp.response(200, ProposalPageSchema)
 def list_queue(*, cursor: str | None = None, limit: int, **filters: Any) -> dict[str, Any]:
     """Proposals waiting for review, highest score first, with the queue page's filters."""
-    statement = services.queue_statement(services.QueueFilters(**filters)).order_by(None)
+    statement = services.queue_statement(
+        services.QueueFilters(**filters), coverage_of(api_user())
+    ).order_by(None)
     page = keyset_page(
         statement,
         keys=[Key(Proposal.score, descending=True), Key(Proposal.id)],
@@ -47,7 +51,8 @@ def list_queue(*, cursor: str | None = None, limit: int, **filters: Any) -> dict
 
 def _proposal(proposal_id: int) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
+    # Outside the coordinator's territories, a proposal is not found.
+    if proposal is None or not can_review_proposal(api_user(), proposal):
         abort(404)
     return proposal
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.arguments import paginate, text_arg
@@ -10,6 +11,7 @@ from matchmaker.core.audit_words import action_label, details_in_words
 from matchmaker.core.auth import require_role
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
+from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("audit", __name__, url_prefix="/coordination/audit")
 
@@ -20,7 +22,12 @@ def index() -> ResponseReturnValue:
     action = text_arg("action")
     subject = text_arg("subject")
     actor = text_arg("actor").lower()
-    statement = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    # A territorial coordinator reads what happened in their territory only.
+    statement = (
+        sa.select(AuditEvent)
+        .where(coverage_of(current_user).audit_events())
+        .order_by(AuditEvent.id.desc())
+    )
     if action:
         statement = statement.where(AuditEvent.action.contains(action, autoescape=True))
     if subject:

@@ -60,18 +60,21 @@ WROTE_SHARED_DATA = "wrote_shared_data"
 DEFAULT_TIMEOUT = 300
 
 
-def shared_fragment(name: str, build: Callable[[], T], *key_parts: Hashable) -> T:
+def shared_fragment(
+    name: str, build: Callable[[], T], *key_parts: Hashable, per_language: bool = True
+) -> T:
     """``build()``'s value, from the cache when this generation and language already built it.
 
     ``key_parts`` name what else the value depends on (a filter, a page); the value must pickle
-    (plain data: no ORM objects, no lazy strings).
+    (plain data: no ORM objects, no lazy strings). A value that holds no words of the app's
+    (``per_language=False``) is shared by every language, and can be read while the request's
+    language is being chosen.
     """
     if db.session.info.get(WROTE_SHARED_DATA):
         return build()
     try:
-        key = ":".join(
-            ["fragment", name, str(get_locale() or "en"), data_generation(), *map(str, key_parts)]
-        )
+        language = str(get_locale() or "en") if per_language else "*"
+        key = ":".join(["fragment", name, language, data_generation(), *map(str, key_parts)])
         found = cache.get(key)
     except RedisError:
         logger.warning("The cache is unreachable; building %s without it", name, exc_info=True)

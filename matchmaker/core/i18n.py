@@ -36,13 +36,12 @@ def text_direction(code: str) -> str:
 
 
 def territory_language() -> str | None:
-    """The default language of the territory the request belongs to.
+    """The default language of the territory the request belongs to: the ``/t/<slug>`` page
+    shown, or the signed-in user's territory (matchmaker/territories). :func:`select_locale`
+    asks this after the user's own choice and before the browser's."""
+    from matchmaker.territories.services import language_for_request
 
-    Territories do not exist yet (issue 13, part 2). When they do, return the language of the
-    signed-in user's territory or of the ``/t/<slug>`` page being shown; the selection order in
-    :func:`select_locale` already asks this after the user's own choice and before the browser.
-    """
-    return None
+    return language_for_request()
 
 
 def _chosen_language() -> str | None:

@@ -2,18 +2,26 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
 from matchmaker.core.caching import shared_fragment, shared_html
 from matchmaker.core.spreadsheets import csv_response, csv_text
-from matchmaker.dashboard.services import PAGE_ROWS, TABLES, Table, waiting_for_coordinators
+from matchmaker.dashboard.services import (
+    PAGE_ROWS,
+    TABLES,
+    Table,
+    Waiting,
+    waiting_for_coordinators,
+)
+from matchmaker.territories.services import Coverage, coverage_of
 
 
-def _table(name: str) -> Table:
+def _table(name: str, coverage: Coverage) -> Table:
     """The figures change when listings, organisations or proposals do: built once for every
-    coordinator reading them, in their language."""
-    return shared_fragment(f"dashboard:{name}", TABLES[name])
+    coordinator of the same territories reading them, in their language."""
+    return shared_fragment(f"dashboard:{name}", lambda: TABLES[name](coverage), coverage.key)
 
 
 bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
@@ -21,19 +29,29 @@ bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
 
 @bp.app_context_processor
 def _coordinators_menu() -> dict[str, object]:
-    """``waiting()`` for the coordinators' menu: counted only when a coordinator's page asks."""
-    return {"waiting": waiting_for_coordinators}
+    """``waiting()`` for the coordinators' menu: counted only when a coordinator's page asks,
+    in their territories."""
+
+    def waiting() -> Waiting:
+        return waiting_for_coordinators(coverage_of(current_user))
+
+    return {"waiting": waiting}
 
 
 @bp.get("")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def index() -> ResponseReturnValue:
-    # The same for every coordinator: drawn once a generation and language.
+    # The same for every coordinator of the same territories: drawn once a generation,
+    # language and coverage.
+    coverage = coverage_of(current_user)
     content = shared_html(
         "dashboard-page",
         lambda: render_template(
-            "dashboard/_tables.html", tables=[_table(n) for n in TABLES], page_rows=PAGE_ROWS
+            "dashboard/_tables.html",
+            tables=[_table(n, coverage) for n in TABLES],
+            page_rows=PAGE_ROWS,
         ),
+        coverage.key,
     )
     return render_template("dashboard/index.html", content=content)
 
@@ -43,5 +61,5 @@ def index() -> ResponseReturnValue:
 def export(name: str) -> ResponseReturnValue:
     if name not in TABLES:
         abort(404)
-    table = _table(name)
+    table = _table(name, coverage_of(current_user))
     return csv_response(csv_text(table.headers, table.rows), f"{name}.csv")

@@ -1,5 +1,6 @@
 """The coordinators' dashboard: every figure as a table (headers + rows), so the page can draw
-a chart from it and export it as CSV from the same data."""
+a chart from it and export it as CSV from the same data. Each table counts what a coordinator's
+:class:`Coverage` holds: their territories' organisations, and the proposals with a party there."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from matchmaker.proposals.models import (
     ProposalParty,
     ProposalStatus,
 )
+from matchmaker.territories.services import Coverage
 
 # The most rows of a table the page shows (its CSV file has them all): at 50,000 listings the
 # unmet needs alone made a page of 650 KB.
@@ -50,10 +52,10 @@ def _count_headers(first: str) -> list[str]:
     return [first, str(_l("Needs")), str(_l("Offers")), str(_l("Challenges")), str(_l("Total"))]
 
 
-def by_theme() -> Table:
+def by_theme(coverage: Coverage) -> Table:
     rows = [
         [r["name"], r["need"], r["offer"], r["challenge"], r["need"] + r["offer"] + r["challenge"]]
-        for r in open_counts_by_theme()
+        for r in open_counts_by_theme(coverage.organisations())
     ]
     return Table(
         "by_theme",
@@ -64,12 +66,16 @@ def by_theme() -> Table:
     )
 
 
-def by_region() -> Table:
+def by_region(coverage: Coverage) -> Table:
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     for country, region, kind, count in db.session.execute(
         sa.select(Organisation.country, Organisation.region, Listing.kind, sa.func.count())
         .join(Listing, Listing.organisation_id == Organisation.id)
-        .where(Organisation.status == OrganisationStatus.VERIFIED, open_and_current())
+        .where(
+            Organisation.status == OrganisationStatus.VERIFIED,
+            open_and_current(),
+            coverage.organisations(),
+        )
         .group_by(Organisation.country, Organisation.region, Listing.kind)
     ):
         counts[(country, region)][kind.value] += count
@@ -89,10 +95,12 @@ def by_region() -> Table:
     )
 
 
-def by_status() -> Table:
+def by_status(coverage: Coverage) -> Table:
     counts = dict(
         db.session.execute(
-            sa.select(Proposal.status, sa.func.count()).group_by(Proposal.status)
+            sa.select(Proposal.status, sa.func.count())
+            .where(coverage.proposals())
+            .group_by(Proposal.status)
         ).all()
     )
     rows = [[status.label, counts.get(status, 0)] for status in ProposalStatus]
@@ -101,11 +109,12 @@ def by_status() -> Table:
     )
 
 
-def _decided() -> list[Proposal]:
+def _decided(coverage: Coverage) -> list[Proposal]:
     return list(
         db.session.scalars(
             sa.select(Proposal).where(
-                Proposal.status.in_([ProposalStatus.AGREED, ProposalStatus.DECLINED])
+                Proposal.status.in_([ProposalStatus.AGREED, ProposalStatus.DECLINED]),
+                coverage.proposals(),
             )
         )
     )
@@ -115,9 +124,9 @@ def _rate(agreed: int, declined: int) -> str:
     return f"{100 * agreed / (agreed + declined):.0f}%" if agreed + declined else "—"
 
 
-def acceptance_by_template() -> Table:
+def acceptance_by_template(coverage: Coverage) -> Table:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for proposal in _decided():
+    for proposal in _decided(coverage):
         counts[proposal.template][proposal.status.value] += 1
     rows = [
         [_template_label(name), c["agreed"], c["declined"], _rate(c["agreed"], c["declined"])]
@@ -131,9 +140,9 @@ def acceptance_by_template() -> Table:
     )
 
 
-def acceptance_by_rule() -> Table:
+def acceptance_by_rule(coverage: Coverage) -> Table:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for proposal in _decided():
+    for proposal in _decided(coverage):
         for item in proposal.explanation:
             counts[item["rule"]][proposal.status.value] += 1
     rows = [
@@ -148,10 +157,12 @@ def acceptance_by_rule() -> Table:
     )
 
 
-def outcomes_by_template() -> Table:
+def outcomes_by_template(coverage: Coverage) -> Table:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for template, kind in db.session.execute(
-        sa.select(Proposal.template, Outcome.kind).join(Outcome, Outcome.proposal_id == Proposal.id)
+        sa.select(Proposal.template, Outcome.kind)
+        .join(Outcome, Outcome.proposal_id == Proposal.id)
+        .where(coverage.proposals())
     ):
         counts[template][kind.label] += 1
     rows = [
@@ -166,7 +177,7 @@ def outcomes_by_template() -> Table:
     )
 
 
-def outcomes_by_theme() -> Table:
+def outcomes_by_theme(coverage: Coverage) -> Table:
     counts: Counter[str] = Counter()
     for _outcome, name in db.session.execute(
         sa.select(Outcome.id, Theme.name)
@@ -175,6 +186,8 @@ def outcomes_by_theme() -> Table:
         .join(ProposalParty, ProposalParty.proposal_id == Outcome.proposal_id)
         .join(listing_themes, listing_themes.c.listing_id == ProposalParty.listing_id)
         .join(Theme, Theme.id == listing_themes.c.theme_id)
+        .join(Proposal, Proposal.id == Outcome.proposal_id)
+        .where(coverage.proposals())
     ):
         counts[name] += 1
     rows = [[name, count] for name, count in counts.most_common()]
@@ -186,11 +199,11 @@ def outcomes_by_theme() -> Table:
     )
 
 
-def decision_times() -> Table:
+def decision_times(coverage: Coverage) -> Table:
     days: dict[str, list[float]] = defaultdict(list)
     for template, created, decided in db.session.execute(
         sa.select(Proposal.template, Proposal.created_at, Proposal.decided_at).where(
-            Proposal.decided_at.is_not(None)
+            Proposal.decided_at.is_not(None), coverage.proposals()
         )
     ):
         assert decided is not None  # the query keeps decided proposals only
@@ -210,7 +223,7 @@ def decision_times() -> Table:
     )
 
 
-def unmet_needs() -> Table:
+def unmet_needs(coverage: Coverage) -> Table:
     live = (
         sa.select(ProposalParty.listing_id).join(Proposal).where(Proposal.status.in_(LIVE_STATUSES))
     )
@@ -231,6 +244,7 @@ def unmet_needs() -> Table:
                 Organisation.status == OrganisationStatus.VERIFIED,
                 open_and_current(),
                 Listing.id.not_in(live),
+                coverage.organisations(),
             )
             .order_by(Listing.created_at, Listing.id)
         )
@@ -251,7 +265,7 @@ def unmet_needs() -> Table:
     )
 
 
-TABLES: dict[str, Callable[[], Table]] = {
+TABLES: dict[str, Callable[[Coverage], Table]] = {
     "by_theme": by_theme,
     "by_region": by_region,
     "by_status": by_status,
@@ -274,15 +288,15 @@ class Waiting:
     mail: int  # messages that failed for good (admins retry them)
 
 
-def waiting_for_coordinators() -> Waiting:
+def waiting_for_coordinators(coverage: Coverage) -> Waiting:
     review = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Proposal)
-        .where(Proposal.status == ProposalStatus.PENDING_REVIEW)
+        .where(Proposal.status == ProposalStatus.PENDING_REVIEW, coverage.proposals())
     )
     mail = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(OutboxMessage)
         .where(OutboxMessage.status == MessageStatus.FAILED)
     )
-    return Waiting(count_awaiting_verification(), review or 0, mail or 0)
+    return Waiting(count_awaiting_verification(coverage), review or 0, mail or 0)

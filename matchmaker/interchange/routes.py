@@ -5,6 +5,7 @@ import json
 from flask import Blueprint, Response, abort, flash, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
@@ -15,6 +16,7 @@ from matchmaker.interchange.document import UnreadableFile
 from matchmaker.interchange.files import read_upload
 from matchmaker.interchange.forms import ImportForm
 from matchmaker.interchange.services import ImportRefused, export_document, import_document
+from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("interchange", __name__, url_prefix="/coordination/data")
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
@@ -23,15 +25,27 @@ COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
 @bp.get("")
 @require_role(*COORDINATORS)
 def index() -> ResponseReturnValue:
-    return render_template("interchange/index.html", form=ImportForm(), tables=list(TABLES))
+    return render_template(
+        "interchange/index.html", form=ImportForm(), tables=list(TABLES), can_import=_can_import()
+    )
+
+
+def _can_import() -> bool:
+    """An import may create and verify organisations anywhere: coordinators of every territory
+    only (a territorial coordinator's exports cover their territory)."""
+    return coverage_of(current_user).is_everything
 
 
 @bp.post("/import")
 @require_role(*COORDINATORS)
 def import_file() -> ResponseReturnValue:
+    if not _can_import():
+        abort(403)
     form = ImportForm()
     if not form.validate_on_submit():
-        return render_template("interchange/index.html", form=form, tables=list(TABLES)), 422
+        return render_template(
+            "interchange/index.html", form=form, tables=list(TABLES), can_import=True
+        ), 422
     upload = form.file.data
     problems: list[str] = []
     problem_total = 0
@@ -62,13 +76,14 @@ def import_file() -> ResponseReturnValue:
         problem_total=problem_total,
         report=report,
         dry_run=form.dry_run.data,
+        can_import=True,
     ), 422 if problems else 200
 
 
 @bp.get("/export.json")
 @require_role(*COORDINATORS)
 def export_json() -> ResponseReturnValue:
-    body = json.dumps(export_document(), ensure_ascii=False, indent=2)
+    body = json.dumps(export_document(coverage_of(current_user)), ensure_ascii=False, indent=2)
     return Response(
         body,
         mimetype="application/json",
@@ -81,4 +96,5 @@ def export_json() -> ResponseReturnValue:
 def export_csv(table: str) -> ResponseReturnValue:
     if table not in TABLES:
         abort(404)
-    return csv_response(tables_from_document(export_document())[table], f"{table}.csv")
+    document = export_document(coverage_of(current_user))
+    return csv_response(tables_from_document(document)[table], f"{table}.csv")

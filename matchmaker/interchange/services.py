@@ -25,6 +25,7 @@ from matchmaker.organisations.models import (
     OrganisationKind,
     OrganisationStatus,
 )
+from matchmaker.territories.services import EVERYTHING, Coverage
 
 KIND_ORDER = {ListingKind.NEED: 0, ListingKind.OFFER: 1, ListingKind.CHALLENGE: 2}
 
@@ -181,11 +182,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:60] or "organisation"
 
 
-def export_document() -> dict[str, Any]:
-    """Every organisation and its listings, in a stable order with stable refs."""
+def export_document(coverage: Coverage = EVERYTHING) -> dict[str, Any]:
+    """Every organisation ``coverage`` holds and its listings, in a stable order with stable
+    refs."""
     organisations = list(
         db.session.scalars(
             sa.select(Organisation)
+            .where(coverage.organisations())
             .options(selectinload(Organisation.contacts))
             .order_by(Organisation.name, Organisation.country)
         )
@@ -222,7 +225,7 @@ def export_document() -> dict[str, Any]:
         )
     position = {organisation.id: index for index, organisation in enumerate(organisations)}
     listings = sorted(
-        db.session.scalars(sa.select(Listing)),
+        db.session.scalars(sa.select(Listing).where(coverage.listings())),
         key=lambda item: (position[item.organisation_id], KIND_ORDER[item.kind], item.id),
     )
     counters: Counter[tuple[int, str]] = Counter()

@@ -6,7 +6,7 @@ from typing import Any
 
 from matchmaker.listings.models import Listing
 from matchmaker.organisations.models import Organisation, OrganisationKind
-from matchmaker.organisations.permissions import can_verify_organisations, is_member
+from matchmaker.organisations.permissions import can_coordinate, is_member
 
 
 def can_post_listings(user: Any, organisation: Organisation) -> bool:
@@ -24,7 +24,7 @@ def can_view_listing(user: Any, listing: Listing) -> bool:
     return (
         listing.organisation.is_verified
         or is_member(user, listing.organisation)
-        or can_verify_organisations(user)
+        or can_coordinate(user, listing.organisation)
     )
 
 

@@ -286,15 +286,20 @@ def similar_listings(
     return [found[listing_id] for listing_id in best]
 
 
-def open_counts_by_theme() -> list[dict[str, Any]]:
-    """For each theme: how many live needs, offers and challenges carry it."""
+def open_counts_by_theme(where: Any = None) -> list[dict[str, Any]]:
+    """For each theme: how many live needs, offers and challenges carry it (of the
+    organisations ``where`` holds, a condition on ``Organisation``, when given)."""
     rows = db.session.execute(
         sa.select(Theme.slug, Theme.name, Listing.kind, sa.func.count(Listing.id))
         .select_from(Theme)
         .join(listing_themes_table, listing_themes_table.c.theme_id == Theme.id)
         .join(Listing, Listing.id == listing_themes_table.c.listing_id)
         .join(Organisation, Organisation.id == Listing.organisation_id)
-        .where(Organisation.status == OrganisationStatus.VERIFIED, open_and_current())
+        .where(
+            Organisation.status == OrganisationStatus.VERIFIED,
+            open_and_current(),
+            sa.true() if where is None else where,
+        )
         .group_by(Theme.slug, Theme.name, Listing.kind)
     ).all()
     table: dict[str, dict[str, Any]] = {}

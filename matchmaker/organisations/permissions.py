@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from matchmaker.organisations.models import MembershipRole, Organisation
+from matchmaker.territories.services import coverage_of
 
 
 def _membership_role(user: Any, organisation: Organisation) -> MembershipRole | None:
@@ -28,9 +29,16 @@ def can_verify_organisations(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_coordinator)
 
 
+def can_coordinate(user: Any, organisation: Organisation) -> bool:
+    """A coordinator whose territories hold ``organisation`` (or who has none: all of them)."""
+    return can_verify_organisations(user) and coverage_of(user).covers(organisation)
+
+
 def can_view_organisation(user: Any, organisation: Organisation) -> bool:
     return (
-        organisation.is_verified or is_member(user, organisation) or can_verify_organisations(user)
+        organisation.is_verified
+        or is_member(user, organisation)
+        or can_coordinate(user, organisation)
     )
 
 
@@ -54,4 +62,4 @@ def can_invite_members(user: Any, organisation: Organisation) -> bool:
 
 def can_see_contact_details(user: Any, organisation: Organisation) -> bool:
     """Contact people's emails and phones: the organisation's own members and coordinators."""
-    return is_member(user, organisation) or can_verify_organisations(user)
+    return is_member(user, organisation) or can_coordinate(user, organisation)

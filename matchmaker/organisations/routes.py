@@ -40,6 +40,7 @@ from matchmaker.organisations.models import (
     Organisation,
     OrganisationKind,
 )
+from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("organisations", __name__)
 
@@ -243,7 +244,7 @@ def members(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     if not (
         permissions.is_member(current_user, organisation)
-        or permissions.can_verify_organisations(current_user)
+        or permissions.can_coordinate(current_user, organisation)
     ):
         abort(403)
     return _members_page(organisation, InviteMemberForm())
@@ -361,7 +362,7 @@ def accept_invitation(token: str) -> ResponseReturnValue:
 
 
 def _queue_page(failed: RejectOrganisationForm | None = None, failed_id: int | None = None) -> str:
-    organisations = services.verification_queue()
+    organisations = services.verification_queue(coverage_of(current_user))
     reject_forms = {
         organisation.id: (
             failed
@@ -378,6 +379,14 @@ def _queue_page(failed: RejectOrganisationForm | None = None, failed_id: int | N
     )
 
 
+def _load_to_verify(organisation_id: int) -> Organisation:
+    """An organisation this coordinator may verify; outside their territory it is not found."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or not permissions.can_coordinate(current_user, organisation):
+        abort(404)
+    return organisation
+
+
 @bp.get("/coordination/organisations")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def verification_queue() -> ResponseReturnValue:
@@ -387,7 +396,7 @@ def verification_queue() -> ResponseReturnValue:
 @bp.post("/coordination/organisations/<int:organisation_id>/verify")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def verify(organisation_id: int) -> ResponseReturnValue:
-    organisation = db.session.get(Organisation, organisation_id) or abort(404)
+    organisation = _load_to_verify(organisation_id)
     if ConfirmForm().validate_on_submit():
         changes = organisation.has_pending_changes
         try:
@@ -408,7 +417,7 @@ def verify(organisation_id: int) -> ResponseReturnValue:
 @bp.post("/coordination/organisations/<int:organisation_id>/reject")
 @require_role(Role.COORDINATOR, Role.ADMIN)
 def reject(organisation_id: int) -> ResponseReturnValue:
-    organisation = db.session.get(Organisation, organisation_id) or abort(404)
+    organisation = _load_to_verify(organisation_id)
     form = RejectOrganisationForm(prefix=f"o{organisation.id}")
     if not form.validate_on_submit():
         return _queue_page(failed=form, failed_id=organisation.id), 422

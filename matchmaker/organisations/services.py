@@ -38,6 +38,7 @@ from matchmaker.organisations.models import (
     typed_identity_value,
 )
 from matchmaker.places import gazetteer
+from matchmaker.territories.services import EVERYTHING, Coverage
 
 EDITABLE_FIELDS = ("name", "kind", "description", "website", "city", "region", "country")
 
@@ -355,16 +356,19 @@ def _awaiting_verification() -> Any:
     )
 
 
-def count_awaiting_verification() -> int:
+def count_awaiting_verification(coverage: Coverage = EVERYTHING) -> int:
     statement = sa.select(sa.func.count()).select_from(Organisation)
-    return db.session.scalar(statement.where(_awaiting_verification())) or 0
+    return (
+        db.session.scalar(statement.where(_awaiting_verification(), coverage.organisations())) or 0
+    )
 
 
-def verification_queue() -> list[Organisation]:
+def verification_queue(coverage: Coverage = EVERYTHING) -> list[Organisation]:
+    """What waits for verification among the organisations ``coverage`` holds."""
     return list(
         db.session.scalars(
             sa.select(Organisation)
-            .where(_awaiting_verification())
+            .where(_awaiting_verification(), coverage.organisations())
             .options(selectinload(Organisation.memberships).selectinload(Membership.user))
             .order_by(Organisation.created_at, Organisation.id)
         )

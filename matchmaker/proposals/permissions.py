@@ -7,6 +7,7 @@ from typing import Any
 from matchmaker.listings.models import Listing
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.models import Proposal, ProposalStatus
+from matchmaker.territories.services import coverage_of
 
 # Parties learn of a proposal only once a coordinator approved it.
 INTRODUCED = (ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED)
@@ -14,6 +15,12 @@ INTRODUCED = (ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DEC
 
 def can_review(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_coordinator)
+
+
+def can_review_proposal(user: Any, proposal: Proposal) -> bool:
+    """A coordinator sees and decides a proposal when one of its parties lies in their
+    territories (or they have none): a proposal across territories is each one's to decide."""
+    return can_review(user) and coverage_of(user).covers_proposal(proposal)
 
 
 def party_organisations(user: Any, proposal: Proposal) -> list[Organisation]:
@@ -25,7 +32,7 @@ def party_organisations(user: Any, proposal: Proposal) -> list[Organisation]:
 
 
 def can_view_proposal(user: Any, proposal: Proposal) -> bool:
-    if can_review(user):
+    if can_review_proposal(user, proposal):
         return True
     return proposal.status in INTRODUCED and bool(party_organisations(user, proposal))
 
@@ -41,7 +48,7 @@ def organisations_to_respond(user: Any, proposal: Proposal) -> list[Organisation
 def can_see_contacts(user: Any, proposal: Proposal) -> bool:
     """Contact people are shared once every party accepted."""
     return proposal.status == ProposalStatus.AGREED and (
-        bool(party_organisations(user, proposal)) or can_review(user)
+        bool(party_organisations(user, proposal)) or can_review_proposal(user, proposal)
     )
 
 

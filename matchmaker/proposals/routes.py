@@ -56,6 +56,7 @@ from matchmaker.proposals.models import (
     RejectionReason,
     ResponseDecision,
 )
+from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("proposals", __name__)
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
@@ -94,15 +95,17 @@ def queue() -> ResponseReturnValue:
         min_score=form.min_score.data or 0,
     )
     args = {key: value for key, value in request.args.items() if key != "page" and value}
+    coverage = coverage_of(current_user)
 
     def results() -> str:
-        page = paginate(services.queue_statement(filters), per_page=25)
+        page = paginate(services.queue_statement(filters, coverage), per_page=25)
         return render_template(
             "proposals/_queue.html", form=form, page=page, args=args, templates=TEMPLATES
         )
 
-    # The same for every coordinator: built once a generation, language and address.
-    content = shared_html("review-queue", results, request.full_path)
+    # The same for every coordinator of the same territories: built once a generation,
+    # language, address and coverage.
+    content = shared_html("review-queue", results, request.full_path, coverage.key)
     return render_template("proposals/queue.html", form=form, content=content)
 
 
@@ -113,11 +116,13 @@ def _page(proposal: Proposal, **forms: object) -> str:
         proposal=proposal,
         explanation=render_explanation(proposal.template, proposal.explanation),
         template=TEMPLATES.get(proposal.template),
-        can_review=permissions.can_review(current_user),
+        can_review=permissions.can_review_proposal(current_user, proposal),
         show_contacts=permissions.can_see_contacts(current_user, proposal),
         respond_orgs=respond_orgs,
         can_record_outcome=permissions.can_record_outcome(current_user, proposal),
-        history=services.history(proposal) if permissions.can_review(current_user) else [],
+        history=services.history(proposal)
+        if permissions.can_review_proposal(current_user, proposal)
+        else [],
         approve_form=forms.get("approve_form")
         or ApproveForm(prefix="approve", version=proposal.version),
         reject_form=forms.get("reject_form")
@@ -137,7 +142,9 @@ def show(proposal_id: int) -> ResponseReturnValue:
 
 
 def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
-    proposal = db.session.get(Proposal, proposal_id) or abort(404)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or not permissions.can_review_proposal(current_user, proposal):
+        abort(404)
     form = ApproveForm(prefix="approve") if action == "approve" else RejectForm(prefix="reject")
     if not form.validate_on_submit():
         key = "approve_form" if action == "approve" else "reject_form"

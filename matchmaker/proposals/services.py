@@ -34,6 +34,7 @@ from matchmaker.proposals.models import (
     RejectionReason,
     ResponseDecision,
 )
+from matchmaker.territories.services import EVERYTHING, Coverage
 
 REMINDER_AFTER = timedelta(days=30)
 
@@ -55,9 +56,14 @@ class QueueFilters:
     min_score: int = 0
 
 
-def queue_statement(filters: QueueFilters) -> sa.Select[tuple[Proposal]]:
-    """Pending proposals, highest score first, narrowed by every filter given."""
-    statement = sa.select(Proposal).where(Proposal.status == ProposalStatus.PENDING_REVIEW)
+def queue_statement(
+    filters: QueueFilters, coverage: Coverage = EVERYTHING
+) -> sa.Select[tuple[Proposal]]:
+    """Pending proposals that ``coverage`` holds, highest score first, narrowed by every filter
+    given."""
+    statement = sa.select(Proposal).where(
+        Proposal.status == ProposalStatus.PENDING_REVIEW, coverage.proposals()
+    )
     if filters.template:
         statement = statement.where(Proposal.template == filters.template)
     if filters.min_score:

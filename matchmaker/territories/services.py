@@ -22,6 +22,7 @@ from matchmaker.accounts.models import Role, User
 from matchmaker.core.audit import record_event
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.errors import DomainError
+from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
 from matchmaker.organisations.models import Organisation
@@ -72,13 +73,35 @@ def _summaries() -> list[TerritorySummary]:
 
 
 def all_territories() -> list[TerritorySummary]:
-    """Every territory by name, from the shared cache (the home page lists them)."""
-    return shared_fragment("territories", _summaries)
+    """Every territory by name, from the shared cache (the home page lists them, and the
+    language choice reads them)."""
+    return shared_fragment("territories", _summaries, per_language=False)
 
 
 def territory_of(organisation: Organisation) -> list[TerritorySummary]:
     """The territories ``organisation`` lies in (territories may overlap)."""
     return [t for t in all_territories() if t.contains(organisation)]
+
+
+def language_for_request() -> str | None:
+    """The default language of the territory this request is about: the ``/t/<slug>`` page
+    shown, else the signed-in user's (the one they coordinate, else their first organisation's).
+    """
+    from flask import request
+    from flask_login import current_user
+
+    if request.endpoint == "territories.show":
+        slug = (request.view_args or {}).get("slug")
+        return next((t.language for t in all_territories() if t.slug == slug), None)
+    if not current_user.is_authenticated:
+        return None
+    coverage = coverage_of(current_user)
+    if not coverage.is_everything:
+        return coverage.territories[0].language
+    for membership in current_user.memberships:
+        for territory in territory_of(membership.organisation):
+            return territory.language
+    return None
 
 
 # What a coordinator's pages cover ---------------------------------------------------------------
@@ -133,6 +156,24 @@ class Coverage:
             return sa.true()
         return Proposal.id.in_(self.proposal_ids())
 
+    def audit_events(self) -> Any:
+        """SQL condition on ``AuditEvent``: what happened to a covered organisation, one of its
+        listings, or a covered proposal. Events about anything else (accounts, themes,
+        settings, imports) belong to no territory and only untethered coordinators see them."""
+        if self.is_everything:
+            return sa.true()
+        about = {
+            "organisation": self.organisation_ids(),
+            "listing": sa.select(Listing.id).where(self.listings()),
+            "proposal": self.proposal_ids(),
+        }
+        return sa.or_(
+            *(
+                sa.and_(AuditEvent.subject_type == kind, AuditEvent.subject_id.in_(ids))
+                for kind, ids in about.items()
+            )
+        )
+
     def covers(self, organisation: Organisation) -> bool:
         return self.is_everything or any(t.contains(organisation) for t in self.territories)
 
@@ -148,8 +189,8 @@ EVERYTHING = Coverage()
 def coverage_of(user: Any) -> Coverage:
     """What ``user``'s coordinator pages cover: their territories' organisations; everything for
     an admin and for a coordinator appointed to no territory. Looked up once a request."""
-    if not getattr(user, "is_authenticated", False) or user.role == Role.ADMIN:
-        return EVERYTHING
+    if not getattr(user, "is_authenticated", False) or user.role != Role.COORDINATOR:
+        return EVERYTHING  # members are not coordinators; admins see every territory
     cached = g.setdefault("territory_coverage", {})
     if user.id not in cached:
         ids = set(
@@ -183,7 +224,9 @@ def parse_subdivisions(text: str) -> list[str]:
 def parse_cities(text: str) -> list[int]:
     """GeoNames ids separated by commas or spaces; each must be a place the gazetteer knows."""
     parts = [part for part in re.split(r"[\s,;]+", text) if part]
-    unknown = [p for p in parts if not p.isdigit() or gazetteer.get(int(p)) is None]
+    unknown = [
+        p for p in parts if not (p.isascii() and p.isdigit()) or gazetteer.get(int(p)) is None
+    ]
     if unknown:
         raise DomainError(
             _("Unknown GeoNames ids: %(ids)s.", ids=", ".join(unknown)), "geonames_ids"

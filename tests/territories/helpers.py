@@ -29,6 +29,17 @@ def make_territory(
     return territory
 
 
+def make_city_region() -> Territory:
+    """Liverpool City Region as the demo draws it, here with Liverpool alone."""
+    return make_territory(
+        slug="lcr",
+        name="Liverpool City Region",
+        language="en",
+        subdivisions=(),
+        geonames_ids=(2644210,),
+    )
+
+
 def make_territorial_coordinator(territory: Territory, **fields: object) -> User:
     user = make_user(role=Role.COORDINATOR, **fields)  # type: ignore[arg-type]
     db.session.add(TerritoryCoordinator(territory_id=territory.id, user_id=user.id))

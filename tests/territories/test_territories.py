@@ -20,6 +20,7 @@ from matchmaker.territories.models import Territory
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 from tests.territories.helpers import (
     athens_organisation,
+    make_city_region,
     make_territorial_coordinator,
     make_territory,
 )
@@ -77,13 +78,7 @@ def test_the_public_page_shows_the_territory_and_nothing_else(app: Flask) -> Non
 
 
 def test_a_city_region_is_a_set_of_cities(app: Flask) -> None:
-    lcr = make_territory(
-        slug="lcr",
-        name="Liverpool City Region",
-        language="en",
-        subdivisions=(),
-        geonames_ids=(2644210,),
-    )
+    lcr = make_city_region()
     inside = make_organisation(name="Inside")  # Liverpool
     outside = make_organisation(name="Outside", city="Manchester", region="Greater Manchester")
     names = set(
