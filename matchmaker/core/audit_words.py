@@ -54,6 +54,10 @@ ACTIONS = {
     "theme:update": _l("Theme edited"),
     "theme:retire": _l("Theme retired"),
     "theme:restore": _l("Theme restored"),
+    "territory:create": _l("Territory created"),
+    "territory:update": _l("Territory edited"),
+    "territory:appoint": _l("Coordinator appointed"),
+    "territory:dismiss": _l("Coordinator's appointment ended"),
     "token:create": _l("Access token created"),
     "token:revoke": _l("Access token revoked"),
     "user:change-email": _l("Email address changed"),
@@ -86,6 +90,7 @@ DETAIL_LABELS = {
     "user": _l("User"),
     "slug": _l("Short name"),
     "template": _l("Template"),
+    "territory": _l("Territory"),
     "title": _l("Title"),
     "updated": _l("Updated"),
 }
