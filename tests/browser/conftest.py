@@ -146,3 +146,15 @@ def sign_in(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+    read_the_browsers_language(page)
+
+
+def read_the_browsers_language(page: Any) -> None:
+    """A member whose organisation lies in a territory reads its language (Attica's Greek)
+    unless they chose one: the people of these tests choose their browser's, in the header."""
+    wanted = page.evaluate("navigator.language").split("-")[0]
+    if page.locator("html").get_attribute("lang") != wanted:
+        page.locator("#switch-language").select_option(wanted)
+        page.locator(".language-switcher button[type=submit]").click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == wanted

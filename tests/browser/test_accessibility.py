@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, ROOT, SCREENSHOTS, sign_in
+from tests.browser.conftest import (
+    DEMO_PASSWORD,
+    ROOT,
+    SCREENSHOTS,
+    read_the_browsers_language,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +35,8 @@ PUBLIC_PAGES = {
     "login": "/login",
     "announcements": "/announcements",
 }
+# A territory's page speaks the territory's language whatever the browser's (Attica: Greek).
+TERRITORY_PAGES = {"territory": "/t/attica"}
 COORDINATOR_PAGES = {
     "review-queue": "/coordination/proposals",
     "proposal": "/proposals/1",
@@ -79,7 +87,7 @@ def test_main_pages_are_accessible_at_both_widths(new_page: Any, width: int) -> 
     problems: list[str] = []
     html: dict[str, str] = {}
     visitor = new_page(width=width, bypass_csp=True)
-    for name, path in PUBLIC_PAGES.items():
+    for name, path in (PUBLIC_PAGES | TERRITORY_PAGES).items():
         problems += _check(visitor, name, path, width, html)
     coordinator = new_page(width=width, bypass_csp=True)
     sign_in(coordinator, "coordinator@example.org")
@@ -126,6 +134,7 @@ def _sign_in_by_field_names(page: Any, email: str) -> None:
     page.locator("main input[name=password]").fill(DEMO_PASSWORD)
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/login" not in url)
+    read_the_browsers_language(page)
 
 
 def _invalid_html(pages: dict[str, str], tmp_folder: Path) -> list[str]:
