@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from babel.support import Translations
 
-from tests.browser.conftest import DEMO_PASSWORD, ROOT
+from tests.browser.conftest import DEMO_PASSWORD, ROOT, read_the_browsers_language
 from tests.browser.test_accessibility import _serious_violations
 from tests.conftest import Outbox, SMTPSink
 
@@ -224,3 +224,5 @@ def _sign_in(page: Any, email: str) -> None:
     page.locator("main input[name=password]").fill(DEMO_PASSWORD)
     page.locator("main form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/login" not in url)
+    # Demo members read their territory's language; earlier tests may have chosen another.
+    read_the_browsers_language(page)
