@@ -7,6 +7,7 @@ from typing import Any
 from matchmaker.announcements.models import Announcement, AnnouncementStatus
 from matchmaker.announcements.services import postable_organisations
 from matchmaker.organisations.permissions import can_verify_organisations
+from matchmaker.territories.services import coverage_of
 
 
 def is_author(user: Any, announcement: Announcement) -> bool:
@@ -18,10 +19,25 @@ def can_post_announcements(user: Any) -> bool:
     return can_verify_organisations(user) or bool(postable_organisations(user))
 
 
+def coordinates(user: Any, announcement: Announcement) -> bool:
+    """A coordinator of the announcement's territory, or of the organisation that posted it; a
+    coordinator with no territory coordinates them all."""
+    if not can_verify_organisations(user):
+        return False
+    coverage = coverage_of(user)
+    if coverage.is_everything:
+        return True
+    if announcement.territory_id in {territory.id for territory in coverage.territories}:
+        return True
+    return announcement.organisation is not None and coverage.covers(announcement.organisation)
+
+
 def can_view_announcement(user: Any, announcement: Announcement) -> bool:
     """Current ones are public; withdrawn or expired ones stay for their author and coordinators."""
     return (
-        announcement.is_current() or is_author(user, announcement) or can_verify_organisations(user)
+        announcement.is_current()
+        or is_author(user, announcement)
+        or coordinates(user, announcement)
     )
 
 
@@ -31,5 +47,5 @@ def can_edit_announcement(user: Any, announcement: Announcement) -> bool:
 
 def can_withdraw_announcement(user: Any, announcement: Announcement) -> bool:
     return announcement.status == AnnouncementStatus.PUBLISHED and (
-        is_author(user, announcement) or can_verify_organisations(user)
+        is_author(user, announcement) or coordinates(user, announcement)
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,12 @@ from flask import Flask
 
 from matchmaker.accounts.access_tokens import create_token
 from matchmaker.accounts.models import Role, TokenScope, User
+from matchmaker.announcements.models import (
+    Announcement,
+    AnnouncementKind,
+    AnnouncementStatus,
+    Audience,
+)
 from matchmaker.core.audit import record_event
 from matchmaker.dashboard.services import TABLES as DASHBOARD_TABLES
 from matchmaker.extensions import db
@@ -44,6 +51,7 @@ class World:
     pending_inside: Organisation
     pending_outside: Organisation
     hidden_listing: Listing  # of the pending organisation outside
+    ended_announcement: Announcement  # withdrawn, of an organisation outside
 
 
 def _proposal(need: Listing, offer: Listing, fingerprint: str) -> Proposal:
@@ -89,11 +97,30 @@ def world(app: Flask) -> World:
         ),
         pending_outside=pending_outside,
         hidden_listing=make_listing(organisation=pending_outside, title=f"{OUTSIDE} hidden"),
+        ended_announcement=withdrawn_announcement(outside_a),
     )
     record_event("proposal:cover", actor=None, subject=world.outside)
     record_event("organisation:update", actor=None, subject=pending_outside)
     db.session.commit()
     return world
+
+
+def withdrawn_announcement(organisation: Organisation) -> Announcement:
+    author = organisation.memberships[0].user
+    announcement = Announcement(
+        author=author,
+        organisation=organisation,
+        kind=AnnouncementKind.EVENT,
+        audience=Audience.EVERYONE,
+        title=f"{OUTSIDE} fair",
+        body="A fair that was called off, kept for its author and coordinators.",
+        ends_on=date.today() + timedelta(days=5),
+        country=organisation.country,
+        status=AnnouncementStatus.WITHDRAWN,
+    )
+    db.session.add(announcement)
+    db.session.commit()
+    return announcement
 
 
 def _links(page: str) -> set[int]:
@@ -205,13 +232,15 @@ def _address(rule: Any, world: World) -> str | None:
             values[name] = world.pending_outside.id
         elif name == "listing_id":
             values[name] = world.hidden_listing.id
+        elif name == "announcement_id":
+            values[name] = world.ended_announcement.id
         elif hasattr(converter, "items"):  # any(...): its first choice
             values[name] = sorted(converter.items)[0]
         elif name in ("contact_id", "membership_id", "invitation_id"):
             values[name] = 1
         else:
             return None
-    if not {"proposal_id", "organisation_id", "listing_id"} & set(values):
+    if not {"proposal_id", "organisation_id", "listing_id", "announcement_id"} & set(values):
         return None
     if rule.rule.startswith("/api/v1/me/"):
         # A member's own listings and proposals by token, whatever their role (tests/api):
@@ -269,6 +298,8 @@ def test_a_territorial_coordinator_can_neither_see_nor_decide_outside(
         "coordination.get_proposal",
         "coordination.approve_proposal",
         "coordination.reject_proposal",
+        "announcements.show",
+        "announcements.withdraw",
     } <= walked
 
 
