@@ -17,9 +17,10 @@ from matchmaker.accounts.models import Role
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, Scope
 from matchmaker.matching.engine import run_full
-from matchmaker.organisations.models import Organisation, OrganisationKind
+from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
+from tests.territories.helpers import make_city_region, make_territorial_coordinator
 
 # Visitors' pages and shared fragments come from the cache otherwise: here every page is built.
 pytestmark = pytest.mark.usefixtures("app")
@@ -122,5 +123,33 @@ def test_no_main_page_makes_a_query_per_row(app: Flask) -> None:
     )
     assert len(many_bodies["review queue"]) > len(few_bodies["review queue"])
     assert len(many_bodies["organisation"]) > len(few_bodies["organisation"])
+    grown = {name: (few[name], many[name]) for name in pages if many[name] > few[name]}
+    assert not grown, f"queries with 1 row vs 7 rows shown: {grown}"
+
+
+def test_a_territorys_pages_make_no_query_per_row(app: Flask) -> None:
+    """The territory page, and a territorial coordinator's pages (their filter is one more
+    condition, never a query per row)."""
+    territory = make_city_region()
+    coordinator = signed_in(app, make_territorial_coordinator(territory))
+    visitor = app.test_client()
+    busy = make_organisation(name="Kitchen cooperative")  # Liverpool: in the city region
+    make_listing(title="A bakery's first oven", themes=("funding",), scope=Scope.LOCAL)
+    make_organisation(name="Newcomers", status=OrganisationStatus.PENDING)
+    _add_rows(busy, 1)
+    pages = {
+        "territory page": (f"/t/{territory.slug}", False),
+        "review queue": ("/coordination/proposals", True),
+        "verification queue": ("/coordination/organisations", True),
+        "dashboard": ("/coordination/dashboard", True),
+    }
+    few, few_bodies = _query_counts(app, pages, visitor, coordinator)
+    _add_rows(busy, 7)
+    many, many_bodies = _query_counts(app, pages, visitor, coordinator)
+
+    assert len(many_bodies["review queue"]) > len(few_bodies["review queue"])
+    assert many_bodies["territory page"].count("listing-card") > few_bodies["territory page"].count(
+        "listing-card"
+    )
     grown = {name: (few[name], many[name]) for name in pages if many[name] > few[name]}
     assert not grown, f"queries with 1 row vs 7 rows shown: {grown}"
