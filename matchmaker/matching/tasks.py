@@ -37,6 +37,7 @@ MATCH_LISTING = "matching.match_listing"
 MATCH_WAITING = "matching.match_waiting"
 FULL_RUN = "matching.full_run"
 PREVIEW = "matching.preview"
+NIGHTLY_RUN = "matching.nightly_run"
 BUSY_RETRY_SECONDS = 10
 
 
@@ -146,6 +147,18 @@ def full_run(job_id: int) -> MatcherRun | None:
 @shared_task(name=FULL_RUN, ignore_result=True)
 def full_run_task(job_id: int) -> None:
     full_run(job_id)
+
+
+@shared_task(name=NIGHTLY_RUN, ignore_result=True)
+def nightly_run_task() -> int:
+    """A full run every night (the scheduler's, matchmaker/jobs.py), as a job like the ones
+    coordinators start. An incremental run rescores only the proposals of the listing it
+    matches, while every new listing makes some words and themes more common and so changes
+    the scores of proposals elsewhere a little; the nightly run brings every score, and what
+    falls below the minimum score, in line with what a full run finds. Returns the job's id."""
+    job = create_job(FULL_RUN)
+    db.session.commit()  # the run starts after this commit
+    return job.id
 
 
 def preview(job_id: int) -> dict[str, int] | None:
