@@ -31,6 +31,7 @@ from matchmaker.listings.models import (
 from matchmaker.listings.search import open_and_current
 from matchmaker.matching.models import WordCount
 from matchmaker.organisations.models import Organisation, OrganisationStatus
+from matchmaker.places.gazetteer import regional_subdivision
 
 # Scope as a distance: how far a partner may be.
 SCOPE_LEVEL = {Scope.LOCAL: 0, Scope.REGIONAL: 1, Scope.NATIONAL: 2, Scope.INTERNATIONAL: 3}
@@ -48,6 +49,16 @@ def city_key(country: str, region: str, city: str, geonames_id: int | None) -> t
     if geonames_id is not None:
         return (country, "", f"geonames:{geonames_id}")
     return (country, place_key(region), place_key(city))
+
+
+def region_key(country: str, region: str, subdivision: str | None) -> tuple[str, str]:
+    """One key per region: the ISO 3166-2 subdivision of the organisation's city where the
+    gazetteer found it and it is a region (Αττική and Attica are one; England is no region),
+    else the region as written."""
+    code = regional_subdivision(subdivision)
+    if code is not None:
+        return (country, f"iso:{code}")
+    return (country, place_key(region))
 
 
 # Small integers for themes and places, so that the rules, which compare hundreds of thousands
@@ -379,7 +390,7 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
                 country,
                 region,
                 city,
-                (country, place_key(region)),
+                region_key(country, region, subdivision),
                 city_key(country, region, city, geonames_id),
             )
             # In the language of the first of its listings read: the one it writes in.

@@ -178,3 +178,23 @@ def subdivision_name(code: str | None) -> str:
 
     subdivision = pycountry.subdivisions.get(code=code)
     return str(subdivision.name) if subdivision is not None else code
+
+
+# ISO 3166-2 calls England, Scotland and Wales "countries": a nation within a state is too
+# large to be anyone's region.
+NATION_TYPES = frozenset({"Country"})
+
+
+@cache
+def regional_subdivision(code: str | None) -> str | None:
+    """``code`` if that ISO 3166-2 subdivision is a region in the matcher's sense (Attikí,
+    Tanger-Tétouan-Al Hoceïma, São Paulo state, Catalunya), else None (unknown, or a nation
+    such as England)."""
+    if not code:
+        return None
+    import pycountry
+
+    subdivision = pycountry.subdivisions.get(code=code)
+    if subdivision is None or subdivision.type in NATION_TYPES:
+        return None
+    return code

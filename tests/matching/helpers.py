@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from matchmaker.core.words import listing_words, stems
-from matchmaker.matching.snapshot import ListingView, Snapshot, city_key, place_key
+from matchmaker.matching.snapshot import ListingView, Snapshot, city_key, place_key, region_key
 from matchmaker.places import gazetteer
 
 SCOPES = {"local": 0, "regional": 1, "national": 2, "international": 3}
@@ -68,6 +68,7 @@ def located(view: ListingView) -> ListingView:
     assert place is not None, view.city
     return replace(
         view,
+        region_key=region_key(view.country, view.region, place.subdivision),
         city_key=city_key(view.country, view.region, view.city, place.geonames_id),
         latitude=place.latitude,
         longitude=place.longitude,

@@ -14,6 +14,7 @@ from matchmaker.listings.models import ListingKind, Scope
 from matchmaker.matching.engine import match_listing, run_full
 from matchmaker.matching.explanations import render
 from matchmaker.matching.rules import proximity, proximity_params, proximity_sentence
+from matchmaker.matching.snapshot import within_reach
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.models import Proposal
 from tests.factories import make_listing, make_organisation
@@ -92,8 +93,8 @@ def test_unfound_cities_are_compared_as_written(app: Flask) -> None:
         ("athina", "athens", "city", 1.0),
         ("liverpool", "birkenhead", "near", 0.8),
         ("athens", "piraeus", "near", 0.8),
-        # Crete: one subdivision, 110 km apart, regions written in two languages.
-        ("chania", "heraklion", "subdivision", 2 / 3),
+        # Crete: one region (an ISO subdivision), 110 km apart, written in two languages.
+        ("chania", "heraklion", "region", 2 / 3),
         ("athens", "thessaloniki", "country", 1 / 3),
         ("tangier", "athens", None, 0.0),
     ],
@@ -107,6 +108,22 @@ def test_proximity_is_measured_on_the_map(
     assert proximity(snap, a, b) == pytest.approx(points)
     if level:
         assert proximity_params(snap, a, b)["level"] == level
+
+
+def test_a_region_written_in_two_languages_is_one_region_for_the_scopes() -> None:
+    """A regional listing reaches partners anywhere in its region, whatever language the
+    region was written in (Crete and Κρήτη); England is a nation, not a region."""
+    chania = located(view(1, "need", 1, place="chania", scope="regional"))
+    heraklion = located(view(2, "offer", 2, place="heraklion", scope="regional"))
+    assert within_reach(chania, heraklion)
+    liverpool = located(view(3, "need", 3, place="liverpool", scope="regional"))
+    manchester = located(view(4, "offer", 4, place="manchester", scope="regional"))
+    assert not within_reach(liverpool, manchester)
+    # Where the gazetteer did not find the city, the region is compared as written.
+    assert not within_reach(
+        view(5, "need", 5, place="chania", scope="regional"),
+        view(6, "offer", 6, place="heraklion", scope="regional"),
+    )
 
 
 def test_the_near_and_subdivision_sentences(app: Flask) -> None:
