@@ -504,6 +504,10 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     if organisation.geonames_id is not None:
         # Its city however written (Αθήνα, Athens), whatever region its partners typed.
         same_region = sa.or_(same_region, Organisation.geonames_id == organisation.geonames_id)
+    subdivision = regional_subdivision(organisation.subdivision)
+    if subdivision is not None:
+        # Its region as the gazetteer knows it (Attica, Αττική): see region_key().
+        same_region = sa.or_(same_region, Organisation.subdivision == subdivision)
     region_orgs = sa.select(Organisation.id).where(same_region)
     ids = set(
         db.session.scalars(sa.select(Listing.id).where(Listing.organisation_id.in_(region_orgs)))

@@ -80,6 +80,27 @@ def test_an_incremental_run_finds_them_too(
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
+def test_an_incremental_run_finds_partners_anywhere_in_the_region_however_written(
+    app: Flask,
+) -> None:
+    network = make_organisation(name="Network", city="Chania", region="Crete", country="GR")
+    university = make_organisation(
+        name="University",
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+        city="Heraklion",
+        region="Κρήτη",
+        country="GR",
+    )
+    themes = ("research-evaluation",)
+    make_listing(organisation=network, scope=Scope.REGIONAL, themes=themes)
+    offer = make_listing(
+        organisation=university, kind=ListingKind.OFFER, scope=Scope.REGIONAL, themes=themes
+    )
+    match_listing(offer)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+
+
 def test_unfound_cities_are_compared_as_written(app: Flask) -> None:
     _local_pair("Αθήνα", "Atlantis", "GR")
     run_full()
