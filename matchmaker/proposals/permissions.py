@@ -17,6 +17,12 @@ def can_review(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_coordinator)
 
 
+def can_change_matching(user: Any) -> bool:
+    """The matching settings and full runs apply to every territory: a coordinator appointed
+    to some territories reads them; a coordinator of all of them, or an admin, changes them."""
+    return can_review(user) and coverage_of(user).is_everything
+
+
 def can_review_proposal(user: Any, proposal: Proposal) -> bool:
     """A coordinator sees and decides a proposal when one of its parties lies in their
     territories (or they have none): a proposal across territories is each one's to decide."""

@@ -368,6 +368,9 @@ def matching_page() -> ResponseReturnValue:
     current = matching_settings.load_settings()
     form = MatchingSettingsForm.build(data=current.as_dict())
     status = 200
+    may_change = permissions.can_change_matching(current_user)
+    if form.is_submitted() and "save" in request.form and not may_change:
+        abort(403)
     if form.validate_on_submit():
         try:
             chosen = matching_settings.validate(form.values())
@@ -401,12 +404,15 @@ def matching_page() -> ResponseReturnValue:
         runs=list(runs),
         rules=RULES,
         templates=TEMPLATES,
+        may_change=may_change,
     ), status
 
 
 @bp.post("/coordination/matching/run")
 @require_role(*COORDINATORS)
 def start_full_run() -> ResponseReturnValue:
+    if not permissions.can_change_matching(current_user):
+        abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     job = create_job(FULL_RUN, requested_by=acting_user())
