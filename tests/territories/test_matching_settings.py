@@ -24,7 +24,7 @@ RUN = "Run the matcher on every listing"
 def test_a_territorial_coordinator_reads_but_does_not_change_the_matching(
     app: Flask, client: FlaskClient, login: Any
 ) -> None:
-    login(make_territorial_coordinator(make_territory()))
+    login(make_territorial_coordinator(make_territory(), language="en"))
     page = client.get("/coordination/matching").get_data(as_text=True)
     assert "These settings apply to every territory" in page
     assert SAVE not in page and RUN not in page
