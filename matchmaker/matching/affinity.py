@@ -61,7 +61,7 @@ def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
 
 def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     """The cosine (0..1) of two organisations' profiles."""
-    known: dict[tuple[int, int], float] = snapshot.memo.setdefault(("affinity",), {})
+    known: dict[tuple[int, int], float] = snapshot.scratch.setdefault(("affinity",), {})
     key = (first, second) if first < second else (second, first)
     value = known.get(key)
     if value is None:

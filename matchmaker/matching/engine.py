@@ -17,12 +17,10 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
-from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -30,7 +28,7 @@ from matchmaker.core.caching import note_shared_write
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
-from matchmaker.matching.bulk import Prepared, prepare, reserve_ids
+from matchmaker.matching.bulk import prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
@@ -51,9 +49,6 @@ logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x55E_3A7C  # PostgreSQL advisory lock shared by every matcher run
 NOT_LIVE = "A listing closed, paused or expired, or its organisation is no longer verified."
 BELOW_RULES = "It no longer meets the matching rules."
-
-
-T = TypeVar("T")
 
 
 class MatcherBusy(RuntimeError):
@@ -257,13 +252,14 @@ def plan(
         if progress is not None:
             progress(done)
     result.candidates_scored = scored
+    snapshot.scratch.clear()  # room for the ranking
     _prefer_named_shapes(qualifying)
     ranked = _best_first(qualifying, max(snapshot.listings, default=0).bit_length())
-    del qualifying
     cap = settings.max_proposals_per_listing
     # A defaultdict finds a missing count in C; a Counter calls Python for each one.
     counts: defaultdict[int, int] = defaultdict(int, live_count)
-    for _, key, candidate in ranked:
+    for key in ranked:
+        candidate = qualifying[key]
         ids = key[1]
         for lid in ids:
             if counts[lid] >= cap:
@@ -311,23 +307,23 @@ def _footprint(candidate: Candidate) -> Footprint:
 
 def _best_first(
     qualifying: dict[tuple[str, tuple[int, ...]], Candidate], id_bits: int
-) -> list[tuple[int, tuple[str, tuple[int, ...]], Candidate]]:
-    """The candidates, highest score first, then by template name and listing ids (so that runs
-    are repeatable): each (score, template, ids) packed into one integer, which sorts several
-    times faster than the tuples themselves when hundreds of thousands of candidates tie on
-    their scores."""
+) -> list[tuple[str, tuple[int, ...]]]:
+    """The candidates' keys, highest score first, then by template name and listing ids (so
+    that runs are repeatable): each (score, template, ids) packed into one integer, which sorts
+    several times faster than the tuples themselves when hundreds of thousands of candidates
+    tie on their scores."""
     names = {name: rank for rank, name in enumerate(sorted(TEMPLATES))}
     longest = max((len(ids) for _, ids in qualifying), default=0)
     template_bits = len(names).bit_length()
-    ranked = []
-    for key, candidate in qualifying.items():
-        packed = (100 - candidate.score) << template_bits | names[key[0]]
+
+    def packed(key: tuple[str, tuple[int, ...]]) -> int:
+        number = (100 - qualifying[key].score) << template_bits | names[key[0]]
         for listing_id in key[1]:
-            packed = packed << id_bits | listing_id
+            number = number << id_bits | listing_id
         # Shorter id lists are padded with zeros, so (1, 2) comes before (1, 2, 3).
-        ranked.append((packed << id_bits * (longest - len(key[1])), key, candidate))
-    ranked.sort(key=itemgetter(0))
-    return ranked
+        return number << id_bits * (longest - len(key[1]))
+
+    return sorted(qualifying, key=packed)
 
 
 CHUNK = 2000
@@ -336,10 +332,8 @@ CHUNK = 2000
 def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSettings) -> None:
     """Write the plan.
 
-    New proposals go in chunks. While the database writes one chunk on a second thread, this
-    one writes the explanations of the next: the database's share of the work (SQLite's
-    B-trees and foreign keys, PostgreSQL's round trips) runs without Python's GIL, so the two
-    overlap. One chunk at most waits to be written, which keeps memory in bounds.
+    New proposals go in chunks: each chunk's explanations are written, its rows inserted
+    (matching/bulk.py), and its explanations freed, so that memory stays in bounds.
     """
     now = utcnow()
     connection = db.session.connection()
@@ -352,51 +346,33 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
         "created_at": now,
         "updated_at": now,
     }
-
     proposal_ids = reserve_ids(connection, Proposal.__table__, len(plan_.create))
-
-    def chunks() -> Iterator[tuple[Prepared, Prepared]]:
-        for start in range(0, len(plan_.create), CHUNK):
-            chunk = plan_.create[start : start + CHUNK]
-            ids = proposal_ids[start : start + CHUNK]
-            yield (
-                prepare(
-                    connection.dialect,
-                    Proposal.__table__,
-                    ("id", "template", "score", "explanation", "fingerprint"),
-                    [
-                        (pid, c.template, c.score, c.explanation(snapshot, settings), c.fingerprint)
-                        for pid, c in _yielding(zip(ids, chunk, strict=True))
-                    ],
-                    proposal_constants,
-                ),
-                prepare(
-                    connection.dialect,
-                    ProposalParty.__table__,
-                    ("proposal_id", "organisation_id", "listing_id", "role", "position"),
-                    [
-                        (pid, party.listing.org_id, party.listing.id, party.role, position)
-                        for pid, candidate in zip(ids, chunk, strict=True)
-                        for position, party in enumerate(candidate.parties)
-                    ],
-                    {"created_at": now},
-                ),
-            )
-            for candidate in chunk:
-                candidate.forget_explanation()
-
-    if len(plan_.create) <= CHUNK:  # an incremental run: no second thread to start
-        for tables in chunks():
-            _write(connection, *tables)
-    else:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-writer") as writer:
-            written: Future[None] | None = None
-            for tables in chunks():
-                if written is not None:
-                    written.result()  # the previous chunk is in (or its error is raised here)
-                written = writer.submit(_write, connection, *tables)
-            if written is not None:
-                written.result()
+    for start in range(0, len(plan_.create), CHUNK):
+        chunk = plan_.create[start : start + CHUNK]
+        ids = proposal_ids[start : start + CHUNK]
+        prepare(
+            connection.dialect,
+            Proposal.__table__,
+            ("id", "template", "score", "explanation", "fingerprint"),
+            [
+                (pid, c.template, c.score, c.explanation(snapshot, settings), c.fingerprint)
+                for pid, c in zip(ids, chunk, strict=True)
+            ],
+            proposal_constants,
+        ).execute(connection)
+        prepare(
+            connection.dialect,
+            ProposalParty.__table__,
+            ("proposal_id", "organisation_id", "listing_id", "role", "position"),
+            [
+                (pid, party.listing.org_id, party.listing.id, party.role, position)
+                for pid, candidate in zip(ids, chunk, strict=True)
+                for position, party in enumerate(candidate.parties)
+            ],
+            {"created_at": now},
+        ).execute(connection)
+        for candidate in chunk:
+            candidate.forget_explanation()
     for proposal_id, candidate in plan_.revive + plan_.rescore:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None
@@ -417,21 +393,6 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     run.proposals_created = (run.proposals_created or 0) + len(plan_.create) + len(plan_.revive)
     run.proposals_withdrawn = (run.proposals_withdrawn or 0) + len(plan_.withdraw)
     db.session.flush()
-
-
-def _yielding(items: Iterable[T], every: int = 32) -> Iterator[T]:
-    """``items``, letting other threads run every so often. The writer thread needs the GIL for
-    a moment between two statements; without this it would wait for the interpreter's switch
-    interval (5 ms) each time, as this thread never blocks while it writes explanations."""
-    for number, item in enumerate(items):
-        if number % every == 0:
-            time.sleep(0)
-        yield item
-
-
-def _write(connection: sa.Connection, *tables: Prepared) -> None:
-    for rows in tables:
-        rows.execute(connection)
 
 
 def _log_start(run: MatcherRun) -> None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import mul
 from typing import Any
 
 from matchmaker.matching.rules import RULES, Params, Rule
@@ -71,12 +72,24 @@ class Scorer:
     def score(self, fractions: Sequence[Fractions]) -> int:
         return sum(self.points(fractions)) + self.bonus
 
+    def link_score(self, fractions: Fractions) -> int:
+        """``score([fractions])``, the score of one link (a pair), without averaging over the
+        links: a full run scores hundreds of thousands of them."""
+        return sum(map(round, map(mul, self.most, fractions))) + self.bonus
+
     def explain(
-        self, snapshot: Snapshot, links: Sequence[Link], coverage: Params | None = None
+        self,
+        snapshot: Snapshot,
+        links: Sequence[Link],
+        coverage: Params | None = None,
+        *,
+        fractions: Sequence[Fractions] | None = None,
     ) -> list[dict[str, Any]]:
         """Each rule that gave points, with the parameters its sentence needs (see
-        matching/explanations.py for the stored form)."""
-        fractions = [self.fractions(snapshot, asker, giver) for asker, giver in links]
+        matching/explanations.py for the stored form). ``fractions``: how the rules fired on
+        each link, where the score already found it."""
+        if fractions is None:
+            fractions = [self.fractions(snapshot, asker, giver) for asker, giver in links]
         explanation: list[dict[str, Any]] = []
         for index, (rule, points) in enumerate(
             zip(self.rules, self.points(fractions), strict=True)

@@ -159,6 +159,9 @@ class Snapshot:
     # What the rules derive from the snapshot and use again (for example a list of themes,
     # rarest first), keyed by the rule's own tuples.
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    # What the templates keep while they propose (each listing's shortlist, each pair of
+    # organisations' affinity): freed by the engine before it ranks and writes the candidates.
+    scratch: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     @property
     def rarities(self) -> dict[str, float]:

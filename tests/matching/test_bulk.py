@@ -1,4 +1,4 @@
-"""The full run's fast write path: chunks written on a second thread, ids reserved up front."""
+"""The full run's fast write path: chunks of multi-row inserts, ids reserved up front."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from matchmaker.demo.cli import load_demo
 from matchmaker.extensions import db
 from matchmaker.matching import bulk, engine
 from matchmaker.matching.models import MatcherRun, RunKind
+from matchmaker.matching.scoring import scorer_for
 from matchmaker.matching.settings import load_settings
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.proposals.models import Proposal, ProposalParty, ProposalStatus
@@ -141,3 +142,18 @@ def test_a_run_pauses_the_garbage_collector_and_gives_it_back_even_on_error() ->
     with pytest.raises(RuntimeError), engine.batch_memory():
         raise RuntimeError("a failing run")
     assert gc.isenabled()
+
+
+def test_explanations_from_the_scores_fractions_are_the_plain_ones(app: Flask) -> None:
+    # A candidate keeps how the rules fired on each link when it was scored, and its
+    # explanation reuses them; worked out again from the links alone, they explain the same.
+    load_demo()
+    db.session.commit()
+    snapshot, settings = full_snapshot(), load_settings()
+    planned = engine.plan(snapshot, settings)
+    assert any(c.fractions is not None for c in planned.create)
+    assert any(c.coverage is not None for c in planned.create)
+    for candidate in planned.create:
+        scorer = scorer_for(settings, multi=candidate.coverage is not None)
+        plain = scorer.explain(snapshot, candidate.links, candidate.coverage)
+        assert candidate.explanation(snapshot, settings) == plain

@@ -235,6 +235,6 @@ def test_the_packed_ranking_of_candidates_is_the_plain_one(views) -> None:  # ty
     for template in TEMPLATES.values():
         for candidate in template.propose(snap, roomy, None):
             qualifying[(candidate.template, candidate.listing_ids)] = candidate
-    packed = [key for _, key, _ in _best_first(qualifying, max(v.id for v in views).bit_length())]
+    packed = _best_first(qualifying, max(v.id for v in views).bit_length())
     plain = sorted(qualifying, key=lambda key: (-qualifying[key].score, key[0], key[1]))
     assert packed == plain

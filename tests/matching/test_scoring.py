@@ -65,3 +65,16 @@ def test_a_new_rule_is_one_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert scorer_for(chosen).most[-1] == 33  # a third: 50 of the 150 weights
     [line] = [line for line in render("pair", explanation, Reader({})) if line.rule == "same_kind"]
     assert line.reason == "Both are of kind SSE organisation."
+
+
+@given(
+    st.lists(st.floats(0, 1), min_size=len(RULES), max_size=len(RULES)),
+    st.sampled_from([DEFAULTS, MatchSettings.of(shared_themes=3, mutual=0, proximity=40)]),
+)
+def test_a_links_score_is_the_plain_score_of_that_one_link(
+    fractions: list[float], settings: MatchSettings
+) -> None:
+    # Scorer.link_score skips the averaging over links that a single link does not need.
+    scorer = scorer_for(settings)
+    mine = tuple(fractions[: len(scorer.rules)])
+    assert scorer.link_score(mine) == scorer.score([mine])

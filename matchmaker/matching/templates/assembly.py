@@ -94,4 +94,6 @@ def assemble(
         else scorer.fractions(snapshot, asker, giver)
         for asker, giver in links
     ]
-    return Candidate(template, tuple(parties), scorer.score(fractions), tuple(links), coverage)
+    return Candidate(
+        template, tuple(parties), scorer.score(fractions), tuple(links), coverage, tuple(fractions)
+    )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from matchmaker.matching.rules import Params
-from matchmaker.matching.scoring import Link, scorer_for
+from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot, within_reach
 
@@ -35,6 +35,8 @@ class Candidate:
     links: tuple[Link, ...] = ()
     # A multi-party candidate: the parameters of its template's coverage_sentence.
     coverage: Params | None = None
+    # How much each rule fired on each link, as found for the score (the explanation reuses it).
+    fractions: tuple[Fractions, ...] | None = None
     _explanation: list[dict[str, Any]] | None = None
     _fingerprint: str | None = None
     _listing_ids: tuple[int, ...] | None = None
@@ -44,7 +46,9 @@ class Candidate:
         that are kept)."""
         if self._explanation is None:
             scorer = scorer_for(settings, multi=self.coverage is not None)
-            self._explanation = scorer.explain(snapshot, self.links, self.coverage)
+            self._explanation = scorer.explain(
+                snapshot, self.links, self.coverage, fractions=self.fractions
+            )
         return self._explanation
 
     def forget_explanation(self) -> None:

@@ -55,7 +55,7 @@ def gaps(anchor: ListingView) -> list[Gap]:
 def fillable(snapshot: Snapshot, view: ListingView) -> frozenset[Gap]:
     """Every gap an offer could fill: its themes, its kind and the roles it brings (found once
     per listing and run)."""
-    known: dict[int, frozenset[Gap]] = snapshot.memo.setdefault(("fillable",), {})
+    known: dict[int, frozenset[Gap]] = snapshot.scratch.setdefault(("fillable",), {})
     found = known.get(view.id)
     if found is None:
         found = known[view.id] = frozenset(

@@ -101,9 +101,10 @@ class KnowledgeExchangeTriad(Template):
             in_focus = focus_view is None or view.region_key == focus_view.region_key
             if in_focus and self._eligible(view):
                 regions[view.region_key].append(view)
-        seen: set[tuple[int, ...]] = set()
-        assemble = self._assembler(snapshot, settings)
         for views in regions.values():
+            # A trio and its links lie in one region: what is found for one is freed after it.
+            seen: set[tuple[int, ...]] = set()
+            assemble = self._assembler(snapshot, settings)
             neighbours: dict[int, dict[str, list[ListingView]]] = defaultdict(
                 lambda: defaultdict(list)
             )
@@ -170,7 +171,8 @@ class KnowledgeExchangeTriad(Template):
     ) -> Callable[[Sequence[ListingView], tuple[int, ...]], Candidate | None]:
         """Scores valid trios. Many trios share a link (a centre with three neighbours of
         each kind makes nine): each link's reach and rule fractions are found once, and each
-        listing's party and each region's coverage are made once, for all the trios of a run."""
+        listing's party and each region's coverage are made once, for all the trios made with
+        it (those of one region)."""
         scorer = scorer_for(settings, multi=True)
         known: dict[int, tuple[Link, bool, Fractions]] = {}
         parties: dict[int, Party] = {}
@@ -208,6 +210,7 @@ class KnowledgeExchangeTriad(Template):
                 scorer.score(fractions),
                 tuple(links),
                 coverage,
+                tuple(fractions),
                 _listing_ids=key,
             )
 

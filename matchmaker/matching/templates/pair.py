@@ -20,13 +20,13 @@ def shortlist(
     from the index, so of another organisation, sharing a theme, within reach), each with how
     much each rule fires on the link and its pair score. Found once per run and kept in the
     snapshot: the consortium grows from the same offers."""
-    known = snapshot.memo.setdefault(("shortlist", settings), {})
+    known = snapshot.scratch.setdefault(("shortlist", settings), {})
     found: list[tuple[ListingView, Fractions, int]] | None = known.get(asker.id)
     if found is None:
         scorer = scorer_for(settings)
         limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
         found = known[asker.id] = [
-            (giver, fractions, scorer.score([fractions]))
+            (giver, fractions, scorer.link_score(fractions))
             for giver in snapshot.nearest(asker, asker.themes, asks=False, limit=limit)
             for fractions in [scorer.fractions(snapshot, asker, giver)]
         ]
@@ -50,8 +50,10 @@ class PairTemplate(Template):
         parties: dict[int, Party] = {}  # one per listing, shared by its candidates
         for source in sources:
             if source.asks:
-                for giver, _fractions, score in shortlist(snapshot, settings, source):
-                    yield self._candidate(snapshot, scorer, source, giver, parties, score)
+                for giver, fractions, score in shortlist(snapshot, settings, source):
+                    yield self._candidate(
+                        snapshot, scorer, source, giver, parties, (fractions, score)
+                    )
                 continue
             limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
             for asker in snapshot.nearest(source, source.themes, asks=True, limit=limit):
@@ -64,16 +66,20 @@ class PairTemplate(Template):
         asker: ListingView,
         giver: ListingView,
         parties: dict[int, Party] | None = None,
-        score: int | None = None,
+        scored: tuple[Fractions, int] | None = None,
     ) -> Candidate:
         parties = {} if parties is None else parties
         asking = parties.get(asker.id) or parties.setdefault(asker.id, Party(asker, asker.kind))
         offering = parties.get(giver.id) or parties.setdefault(giver.id, Party(giver, "offer"))
+        if scored is None:
+            fractions = scorer.fractions(snapshot, asker, giver)
+            scored = fractions, scorer.link_score(fractions)
         return Candidate(
             self.name,
             (asking, offering),
-            scorer.score([scorer.fractions(snapshot, asker, giver)]) if score is None else score,
+            scored[1],
             ((asker, giver),),
+            fractions=(scored[0],),
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
         )
 
