@@ -66,10 +66,18 @@ def select_locale() -> str | None:
 
 
 def language_of(user: Any) -> str:
-    """The language to write to ``user`` in when they are not here to ask (mail)."""
+    """The language to write to ``user`` in when they are not here to ask (mail): their
+    setting, else their territory's, else the default."""
+    from matchmaker.territories.services import territory_language_of
+
+    languages = current_app.config["LANGUAGES"]
     language = getattr(user, "language", None)
-    if language in current_app.config["LANGUAGES"]:
+    if language in languages:
         return str(language)
+    if getattr(user, "id", None) is not None:
+        language = territory_language_of(user)
+        if language in languages:
+            return str(language)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 

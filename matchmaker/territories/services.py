@@ -95,10 +95,17 @@ def language_for_request() -> str | None:
         return next((t.language for t in all_territories() if t.slug == slug), None)
     if not current_user.is_authenticated:
         return None
-    coverage = coverage_of(current_user)
+    return territory_language_of(current_user)
+
+
+def territory_language_of(user: Any) -> str | None:
+    """The default language of ``user``'s territory: the one they coordinate, else their first
+    organisation's (None when they have neither). Mail is written in it to someone who chose
+    no language of their own (core/i18n.language_of)."""
+    coverage = coverage_of(user)
     if not coverage.is_everything:
         return coverage.territories[0].language
-    for membership in current_user.memberships:
+    for membership in user.memberships:
         for territory in territory_of(membership.organisation):
             return territory.language
     return None

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask_babel import force_locale, gettext
 
-from matchmaker.accounts.models import Role
+from matchmaker.accounts.models import EmailPreference, Role
 from matchmaker.announcements import services
 from matchmaker.announcements.models import Announcement, AnnouncementKind, Audience
 from matchmaker.core.errors import DomainError
@@ -156,3 +157,36 @@ def test_a_public_agency_keeps_its_announcement_to_a_territory(app: Flask) -> No
     )
     assert response.status_code == 302
     assert _notified(athens) and not _notified(thessaloniki)
+
+
+def test_mail_goes_out_in_the_territorys_language_to_who_chose_none(
+    app: Flask, outbox: Any
+) -> None:
+    """An announcement mailed at once: in Greek to a member of Attica who chose no language,
+    in the chosen language to one who did, and in the default one outside any territory."""
+    make_territory()
+    athenian, chooser = _member_in("Athens", "Attica"), _member_in("Piraeus", "Attica")
+    chooser.language = "fr"
+    outsider = _member_in("Thessaloniki", "Central Macedonia")
+    for user in (athenian, chooser, outsider):
+        user.email_preference = EmailPreference.IMMEDIATE
+    agency = make_organisation(
+        owner=make_user(), kind=OrganisationKind.PUBLIC_AGENCY, country="GR", city="Athens"
+    )
+    services.create_announcement(author=agency.memberships[0].user, organisation=agency, **VALUES)
+    db.session.commit()
+    subjects = {
+        user.email: str(outbox.to(user.email)[0]["Subject"]).strip()
+        for user in (athenian, chooser, outsider)
+    }
+
+    def subject_in(language: str) -> str:
+        with app.test_request_context(), force_locale(language):
+            return gettext("New announcement: %(title)s", title=VALUES["title"])
+
+    assert subjects == {
+        athenian.email: subject_in("el"),
+        chooser.email: subject_in("fr"),
+        outsider.email: subject_in("en"),
+    }
+    assert subject_in("el") != subject_in("en")
