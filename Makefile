@@ -124,13 +124,15 @@ check-translations: $(VENV)/.installed-app
 		"(or one was removed): run make translations, then translate what it added." >&2; exit 1; }
 
 # Front-end files the app serves itself (no CDN), copied from npm packages pinned in
-# package.json and committed: Swagger UI for the API documentation at /api/v1/docs.
+# package.json and committed: Swagger UI for the API documentation at /api/v1/docs, and the
+# Lucide icons the pages use (a sprite of the ones named in the code, scripts/build_icons.py).
 SWAGGER_UI := matchmaker/static/vendor/swagger-ui
-vendor:
+vendor: $(VENV)/.installed-app
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(SWAGGER_UI)
 	cd node_modules/swagger-ui-dist && cp swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt \
 		swagger-ui.css LICENSE NOTICE ../../$(SWAGGER_UI)/
+	$(BIN)/python scripts/build_icons.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .coverage node_modules screenshots

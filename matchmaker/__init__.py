@@ -78,7 +78,17 @@ def _import_models() -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from matchmaker.core import arguments, auth, caching, errors, i18n, logs, security, static_files
+    from matchmaker.core import (
+        arguments,
+        auth,
+        caching,
+        errors,
+        i18n,
+        icons,
+        logs,
+        security,
+        static_files,
+    )
     from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     # First, so the request id is set before any other hook can answer the request.
@@ -107,6 +117,7 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     i18n.init_app(app)
+    icons.init_app(app)
 
 
 def _init_jobs(app: Flask) -> None:

@@ -29,6 +29,7 @@ EXPECTED_PUBLIC = {
     "accounts.set_language",  # the header's language switcher, for visitors too
     "organisations.directory",
     "organisations.show",
+    "organisations.logo",  # a verified organisation's logo, as public as its page
     "listings.browse",
     "listings.show",
     # The JSON API's open data and its documentation

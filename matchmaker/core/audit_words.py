@@ -32,6 +32,8 @@ ACTIONS = {
     "organisation:refuse-changes": _l("Organisation's changes refused"),
     "organisation:add-contact": _l("Contact person added"),
     "organisation:remove-contact": _l("Contact person removed"),
+    "organisation:set-logo": _l("Logo changed"),
+    "organisation:remove-logo": _l("Logo removed"),
     "organisation:invite": _l("Member invited"),
     "organisation:join": _l("Member joined"),
     "organisation:remove-member": _l("Member removed"),

@@ -36,8 +36,13 @@ def set_security_headers(response: Response) -> Response:
     if request.is_secure and current_app.config["HSTS"]:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
     # What a signed-in person sees carries personal data (accounts, contact people, exports):
-    # no browser or proxy cache keeps it for the next person at the same computer.
-    if request.endpoint != "static" and current_user.is_authenticated:
+    # no browser or proxy cache keeps it for the next person at the same computer. An answer
+    # that declares itself public (a verified organisation's logo) is the same for everyone.
+    if (
+        request.endpoint != "static"
+        and current_user.is_authenticated
+        and not response.cache_control.public
+    ):
         response.headers["Cache-Control"] = "no-store"
     return response
 

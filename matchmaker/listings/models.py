@@ -87,6 +87,36 @@ class Theme(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     def __repr__(self) -> str:
         return f"<Theme {self.slug}>"
 
+    @property
+    def icon(self) -> str:
+        return theme_icon(self.slug)
+
+
+# Lucide icon names (static/vendor/lucide) of the seed themes; a theme an admin adds later gets
+# the plain tag. Decorative: the theme's name always stands beside its icon.
+THEME_ICONS = {
+    "research-evaluation": "microscope",
+    "knowledge-exchange": "arrow-left-right",
+    "policy-strategy": "scroll-text",
+    "social-inclusion": "heart-handshake",
+    "social-innovation": "lightbulb",
+    "incubation-entrepreneurship": "sprout",
+    "training-advice": "presentation",
+    "market-access": "store",
+    "funding": "coins",
+    "territorial-platforms": "network",
+    "participation": "megaphone",
+    "information": "info",
+    "basic-needs": "house",
+    "work-integration": "hammer",
+    "local-wealth": "piggy-bank",
+}
+DEFAULT_THEME_ICON = "tag"
+
+
+def theme_icon(slug: str) -> str:
+    return THEME_ICONS.get(slug, DEFAULT_THEME_ICON)
+
 
 listing_themes = sa.Table(
     "listing_themes",

@@ -20,7 +20,7 @@ from matchmaker.core.words import analyse
 from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services
 from matchmaker.listings.forms import ChallengeForm, ListingForm, listing_filter_form
-from matchmaker.listings.models import Listing, ListingKind, Scope
+from matchmaker.listings.models import Listing, ListingKind, Scope, theme_icon
 from matchmaker.matching.diagnosis import diagnose
 from matchmaker.notifications.services import mark_read_about
 from matchmaker.organisations.forms import ConfirmForm
@@ -30,6 +30,8 @@ from matchmaker.proposals.permissions import can_request_introduction
 from matchmaker.proposals.status import listing_proposals
 
 bp = Blueprint("listings", __name__)
+# Tables that hold a theme's slug rather than the theme (the home page's counts) find its icon.
+bp.add_app_template_global(theme_icon, "theme_icon")
 
 
 def _page_size() -> int:

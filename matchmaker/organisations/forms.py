@@ -5,11 +5,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Optional, ValidationError
 
 from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length
 from matchmaker.core.i18n import country_choices, is_country_code
+from matchmaker.organisations.logos import MAX_UPLOAD_BYTES
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
 
@@ -141,6 +143,24 @@ class NewOrganisationForm(OrganisationForm):
             ]
             return False
         return valid
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(
+        _l("Logo"),
+        validators=[
+            FileRequired(message=_l("Choose an image file.")),
+            FileSize(
+                max_size=MAX_UPLOAD_BYTES,
+                message=_l("The logo is larger than %(size)s MB: send a smaller file.", size=2),
+            ),
+        ],
+        description=_l(
+            "A PNG, JPEG, GIF or WebP image of up to 2 MB. We keep a square copy of 256 pixels, "
+            "without the file's metadata."
+        ),
+        render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
+    )
 
 
 class InviteMemberForm(FlaskForm):

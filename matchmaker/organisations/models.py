@@ -23,6 +23,20 @@ class OrganisationKind(enum.StrEnum):
     def label(self) -> str:
         return str(KIND_LABELS[self])
 
+    @property
+    def icon(self) -> str:
+        """Its icon in the vendored sprite (scripts/build_icons.py copies the ones named here)."""
+        return KIND_ICONS[self]
+
+
+# Lucide icon names (static/vendor/lucide): decorative, the label always stands beside them.
+KIND_ICONS = {
+    OrganisationKind.SSE_ORGANISATION: "handshake",
+    OrganisationKind.ACADEMIC_INSTITUTION: "graduation-cap",
+    OrganisationKind.PUBLIC_AGENCY: "landmark",
+    OrganisationKind.PRIVATE_SECTOR: "briefcase",
+    OrganisationKind.CIVIL_SOCIETY: "users",
+}
 
 KIND_LABELS = {
     OrganisationKind.SSE_ORGANISATION: _l("SSE organisation"),
@@ -112,6 +126,9 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     pending_changes: Mapped[dict[str, str | None] | None] = mapped_column(
         sa.JSON(none_as_null=True)
     )
+    # A digest of the logo's PNG (organisation_logos), None without one: pages decide between
+    # the logo and the initials, and version the logo's address, without loading the image.
+    logo_digest: Mapped[str | None] = mapped_column(sa.String(16))
 
     contacts: Mapped[list[ContactPerson]] = relationship(
         back_populates="organisation",
@@ -124,6 +141,21 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Organisation {self.id} {self.name!r} {self.status.value}>"
+
+    @property
+    def initials(self) -> str:
+        """One or two letters standing for the organisation where it has no logo."""
+        words = [word for word in self.name.split() if word[:1].isalnum()]
+        # "University of Liverpool" is UL: small words in lower case are passed over (scripts
+        # without case, like Arabic, keep every word).
+        words = [word for word in words if not word[0].islower()] or words
+        letters = "".join(word[0] for word in words[:2]) or self.name[:1]
+        return letters.upper()
+
+    @property
+    def initials_colour(self) -> int:
+        """Which of the stylesheet's colours its initials take, the same on every page."""
+        return self.id % 8
 
     @property
     def is_verified(self) -> bool:
@@ -224,3 +256,18 @@ class Invitation(TimestampMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} {self.email} {self.status.value}>"
+
+
+class OrganisationLogo(TimestampMixin, db.Model):  # type: ignore[name-defined]
+    """An organisation's logo as we re-encoded it (a square PNG): never the bytes uploaded."""
+
+    __tablename__ = "organisation_logos"
+
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    image: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    digest: Mapped[str] = mapped_column(sa.String(16))
+
+    def __repr__(self) -> str:
+        return f"<OrganisationLogo {self.organisation_id} {self.digest}>"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -21,14 +22,16 @@ from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.security import configured_limit, current_user_key
+from matchmaker.core.static_files import ONE_YEAR
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
-from matchmaker.organisations import permissions, services
+from matchmaker.organisations import logos, permissions, services
 from matchmaker.organisations.forms import (
     ConfirmForm,
     ContactPersonForm,
     DirectoryFilterForm,
     InviteMemberForm,
+    LogoForm,
     NewOrganisationForm,
     OrganisationForm,
     RejectOrganisationForm,
@@ -188,13 +191,80 @@ def edit(organisation_id: int) -> ResponseReturnValue:
                 "success",
             )
             return redirect(url_for("organisations.show", organisation_id=organisation.id))
+    return _edit_page(organisation, form=form), form_status(form)
+
+
+def _edit_page(
+    organisation: Organisation,
+    *,
+    form: OrganisationForm | None = None,
+    contact_form: ContactPersonForm | None = None,
+    logo_form: LogoForm | None = None,
+) -> str:
+    """The edit page with its three forms, the one that failed showing its errors."""
     return render_template(
         "organisations/form.html",
-        form=form,
+        form=form or OrganisationForm(obj=organisation, formdata=None),
         organisation=organisation,
-        contact_form=ContactPersonForm(formdata=None),
+        contact_form=contact_form or ContactPersonForm(formdata=None),
+        logo_form=logo_form or LogoForm(formdata=None),
         confirm_form=ConfirmForm(),
-    ), form_status(form)
+    )
+
+
+@bp.get("/organisations/<int:organisation_id>/logo.png")
+@public
+def logo(organisation_id: int) -> ResponseReturnValue:
+    """The stored PNG. At its versioned address (?v=digest) a verified organisation's logo may be
+    kept a year by anyone (a new logo gets a new address); otherwise it is asked for again."""
+    organisation = _load(organisation_id)
+    stored = logos.logo_of(organisation)
+    if stored is None:
+        abort(404)
+    response = Response(stored.image, mimetype="image/png")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(stored.digest)
+    if organisation.is_verified and request.args.get("v") == stored.digest:
+        response.cache_control.public = True
+        response.cache_control.max_age = ONE_YEAR
+        response.cache_control.immutable = True
+    else:
+        if organisation.is_verified:
+            response.cache_control.public = True
+        response.cache_control.no_cache = True
+    return response.make_conditional(request)
+
+
+@bp.post("/organisations/<int:organisation_id>/logo")
+def upload_logo(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_edit_organisation(current_user, organisation):
+        abort(403)
+    form = LogoForm()
+    if form.validate_on_submit():
+        try:
+            logos.set_logo(
+                organisation=organisation, actor=acting_user(), data=form.logo.data.read()
+            )
+        except DomainError as error:
+            form.logo.errors = [*form.logo.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("The new logo is saved."), "success")
+            return redirect(url_for("organisations.edit", organisation_id=organisation.id))
+    return _edit_page(organisation, logo_form=form), 422
+
+
+@bp.post("/organisations/<int:organisation_id>/logo/remove")
+def remove_logo(organisation_id: int) -> ResponseReturnValue:
+    organisation = _load(organisation_id)
+    if not permissions.can_edit_organisation(current_user, organisation):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        logos.remove_logo(organisation=organisation, actor=acting_user())
+        db.session.commit()
+        flash(_("The logo is removed; its initials stand in for it."), "success")
+    return redirect(url_for("organisations.edit", organisation_id=organisation.id))
 
 
 @bp.post("/organisations/<int:organisation_id>/contacts")
@@ -215,13 +285,7 @@ def add_contact(organisation_id: int) -> ResponseReturnValue:
         db.session.commit()
         flash(_("Contact person added."), "success")
         return redirect(url_for("organisations.edit", organisation_id=organisation.id))
-    return render_template(
-        "organisations/form.html",
-        form=OrganisationForm(obj=organisation, formdata=None),
-        organisation=organisation,
-        contact_form=form,
-        confirm_form=ConfirmForm(),
-    ), 422
+    return _edit_page(organisation, contact_form=form), 422
 
 
 @bp.post("/organisations/<int:organisation_id>/contacts/<int:contact_id>/delete")

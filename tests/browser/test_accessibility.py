@@ -52,6 +52,7 @@ MEMBER_PAGES = {
     "account": "/account",
     "erase-account": "/account/erase",
     "close-organisation": "/organisations/1/close",
+    "edit-organisation": "/organisations/1/edit",
 }
 
 
