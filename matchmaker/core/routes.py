@@ -13,6 +13,7 @@ from matchmaker.matching.rules import RULES
 from matchmaker.organisations.models import KIND_LABELS
 from matchmaker.organisations.services import directory_counts
 from matchmaker.proposals.models import STATUS_HELP, ProposalStatus
+from matchmaker.proposals.showcase import figures_by_country, shown_partnerships
 from matchmaker.territories.services import all_territories
 
 bp = Blueprint("core", __name__)
@@ -22,8 +23,12 @@ bp = Blueprint("core", __name__)
 @public
 @for_visitors
 def home() -> ResponseReturnValue:
+    figures, figures_by_place = shared_fragment("figures-by-country", figures_by_country)
     return render_template(
         "core/home.html",
+        figures=figures,
+        figures_by_place=figures_by_place,
+        partnerships=shared_fragment("shown-partnerships", shown_partnerships),
         counts=shared_fragment("directory-counts", directory_counts),
         kind_labels=KIND_LABELS,
         theme_counts=shared_fragment("open-counts-by-theme", open_counts_by_theme),

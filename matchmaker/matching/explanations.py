@@ -25,11 +25,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import country_name
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme
 from matchmaker.matching.rules import RULES
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
+from matchmaker.places.gazetteer import subdivision_name
 
 ROLE_COVERAGE = "role_coverage"
 ROLE_COVERAGE_LABEL = _l("Multi-party: every role filled")
@@ -108,3 +110,128 @@ def render(
         Line(item["rule"], label(item["rule"]), item["points"], reason(template, item, reader))
         for item in explanation
     ]
+
+
+# The story --------------------------------------------------------------------------------
+# Before the table of points, the same explanation told in two or three sentences: who would
+# work together and on what, why they fit, and what each brings. Built from the stored rule ids
+# and parameters when the page is read, in the reader's language.
+
+
+@dataclass(frozen=True)
+class Party:
+    """What the story needs of a party: its name, and the listing that brought it in."""
+
+    name: str
+    listing_kind: str  # "need", "offer" or "challenge"
+    listing_title: str
+
+
+def _params(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """An item's parameters: one set for a pair, one per link for a multi-party proposal."""
+    if "params" in item:
+        return [item["params"]]
+    return [link["params"] for link in item.get("links", [])]
+
+
+def _first(items: dict[str, dict[str, Any]], rule: str) -> dict[str, Any] | None:
+    found = _params(items[rule]) if rule in items else []
+    return found[0] if found else None
+
+
+def _names(names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return _("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
+
+
+def _who(parties: Sequence[Party], themes: list[str], reader: Reader) -> str:
+    askers = [p for p in parties if p.listing_kind != "offer"]
+    givers = [p for p in parties if p.listing_kind == "offer"]
+    if len(parties) == 2 and len(askers) == 1 and len(givers) == 1:
+        if themes:
+            return _(
+                "%(giver)s can bring %(asker)s what it is looking for: %(themes)s.",
+                giver=givers[0].name,
+                asker=askers[0].name,
+                themes=reader.themes(themes),
+            )
+        return _(
+            "%(giver)s answers what %(asker)s is looking for.",
+            giver=givers[0].name,
+            asker=askers[0].name,
+        )
+    names = _names([p.name for p in parties])
+    if themes:
+        return _(
+            "%(names)s could work together on %(themes)s.",
+            names=names,
+            themes=reader.themes(themes),
+        )
+    return _("%(names)s could work together.", names=names)
+
+
+def _why(items: dict[str, dict[str, Any]]) -> str | None:
+    place = _first(items, "proximity")
+    if place is not None:
+        level = place["level"]
+        if level == "city":
+            return _("They work in the same city, %(place)s.", place=place["place"])
+        if level == "near":
+            return _(
+                "They work close by: %(place)s and %(other)s are %(km)d km apart.",
+                place=place["place"],
+                other=place["other"],
+                km=place["km"],
+            )
+        if level == "region":
+            return _("They work in the same city-region, %(place)s.", place=place["place"])
+        if level == "subdivision":
+            return _(
+                "They work in the same region, %(place)s.", place=subdivision_name(place["place"])
+            )
+        return _("They work in the same country, %(place)s.", place=country_name(place["place"]))
+    kinds = _first(items, "complementary_kinds")
+    if kinds is not None:
+        return _("Being of different kinds, they bring different things.")
+    return None
+
+
+def _brings(
+    parties: Sequence[Party], items: dict[str, dict[str, Any]], reader: Reader
+) -> str | None:
+    sentences = [
+        _("%(name)s brings “%(title)s”.", name=p.name, title=p.listing_title)
+        for p in parties
+        if p.listing_kind == "offer"
+    ][:3]
+    back = _first(items, "mutual")
+    if back is not None and back.get("themes"):
+        sentences.append(
+            _(
+                "And it goes both ways: %(giver)s also needs %(themes)s, which %(asker)s offers.",
+                giver=back["giver"],
+                asker=back["asker"],
+                themes=reader.themes(back["themes"]),
+            )
+        )
+    return " ".join(sentences) or None
+
+
+def story(
+    explanation: list[dict[str, Any]],
+    parties: Sequence[Party],
+    reader: Reader | None = None,
+) -> list[str]:
+    """Two or three sentences that tell the explanation: who, why they fit, what each brings."""
+    reader = reader or Reader()
+    items = {item["rule"]: item for item in explanation if "rule" in item and "reason" not in item}
+    themes: list[str] = []
+    for params in _params(items["shared_themes"]) if "shared_themes" in items else []:
+        themes += [slug for slug in params["themes"] if slug not in themes]
+    sentences = [
+        _who(parties, themes, reader),
+        _why(items),
+        _brings(parties, items, reader),
+    ]
+    return [sentence for sentence in sentences if sentence]

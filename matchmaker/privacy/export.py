@@ -145,7 +145,15 @@ def _answers(user: User) -> list[dict[str, Any]]:
         .order_by(ProposalResponse.id)
     )
     return [
-        _row(r, "proposal_id", "organisation_id", "decision", "message", "created_at")
+        _row(
+            r,
+            "proposal_id",
+            "organisation_id",
+            "decision",
+            "message",
+            "is_shown_publicly",
+            "created_at",
+        )
         for r in responses
     ]
 

@@ -6,6 +6,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
@@ -70,6 +71,13 @@ class RespondForm(FlaskForm):
         _l("Message to the other parties"),
         validators=[Optional(), MultiLine(), length(max=2000)],
         description=_l("Optional when you accept; please say why when you decline."),
+    )
+    show_publicly = BooleanField(
+        _l("When everyone accepts, the home page may show this partnership"),
+        description=_l(
+            "Only the organisations' names and the themes, and only if every party agrees; "
+            "never contact details or messages."
+        ),
     )
 
 

@@ -270,6 +270,9 @@ class ProposalResponse(TimestampMixin, db.Model):  # type: ignore[name-defined]
     )
     decision: Mapped[ResponseDecision] = mapped_column(str_enum(ResponseDecision))
     message: Mapped[str | None] = mapped_column(sa.Text)
+    # The party agrees that, once everyone has accepted, the partnership (the organisations'
+    # names and the themes, never contacts) may be shown on the home page. Off unless ticked.
+    is_shown_publicly: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     responded_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

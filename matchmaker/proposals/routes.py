@@ -31,6 +31,7 @@ from matchmaker.listings.models import Listing
 from matchmaker.listings.permissions import can_view_listing
 from matchmaker.listings.search import theme_filter_choices
 from matchmaker.matching import settings as matching_settings
+from matchmaker.matching.explanations import Party, story
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import MatcherRun
 from matchmaker.matching.rules import RULES
@@ -115,6 +116,13 @@ def _page(proposal: Proposal, **forms: object) -> str:
         "proposals/show.html",
         proposal=proposal,
         explanation=render_explanation(proposal.template, proposal.explanation),
+        story=story(
+            proposal.explanation,
+            [
+                Party(party.organisation.name, party.listing.kind.value, party.listing.title)
+                for party in proposal.parties
+            ],
+        ),
         template=TEMPLATES.get(proposal.template),
         can_review=permissions.can_review_proposal(current_user, proposal),
         show_contacts=permissions.can_see_contacts(current_user, proposal),
@@ -261,6 +269,7 @@ def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseRetur
                 actor=acting_user(),
                 decision=decision,
                 message=form.message.data,
+                show_publicly=form.show_publicly.data,
             )
             db.session.commit()
         except DomainError as error:

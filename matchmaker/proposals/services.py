@@ -215,8 +215,12 @@ def respond(
     actor: User,
     decision: ResponseDecision,
     message: str | None = None,
+    show_publicly: bool = False,
 ) -> None:
-    """One party answers. All accepted: agreed, contacts shared. One declined: ended for all."""
+    """One party answers. All accepted: agreed, contacts shared. One declined: ended for all.
+
+    ``show_publicly``: the party agrees to the partnership being shown on the home page once
+    agreed (shown only when every party said so)."""
     if proposal.status != ProposalStatus.APPROVED:
         raise DomainError(
             _(
@@ -233,7 +237,11 @@ def respond(
         raise DomainError(_("Say why you decline, so the coordinators can learn."), "message")
     proposal.responses.append(
         ProposalResponse(
-            organisation=organisation, decision=decision, message=message, responded_by=actor
+            organisation=organisation,
+            decision=decision,
+            message=message,
+            responded_by=actor,
+            is_shown_publicly=show_publicly and decision == ResponseDecision.ACCEPTED,
         )
     )
     record_event(
