@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -18,7 +17,7 @@ from wtforms.validators import AnyOf, DataRequired, Email, EqualTo, Length
 
 from matchmaker.accounts.models import Role, TokenScope
 from matchmaker.accounts.services import MIN_PASSWORD_LENGTH
-from matchmaker.core.forms import SingleLine, length
+from matchmaker.core.forms import Form, SingleLine, length
 from matchmaker.core.i18n import language_names
 
 PASSWORD_LENGTH = Length(
@@ -64,7 +63,7 @@ def repeat_password_field(other: str) -> PasswordField:
     )
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     email = email_field()
     display_name = StringField(
         _l("Your name"),
@@ -76,7 +75,7 @@ class SignupForm(FlaskForm):
     confirm_password = repeat_password_field("password")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field()
     password = PasswordField(
         _l("Password"),
@@ -86,16 +85,16 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = new_password_field(_l("New password"))
     confirm_password = repeat_password_field("password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your current password."))],
@@ -105,7 +104,7 @@ class ChangePasswordForm(FlaskForm):
     confirm_password = repeat_password_field("new_password")
 
 
-class ChangeEmailForm(FlaskForm):
+class ChangeEmailForm(Form):
     email = email_field(_l("New email address"))
     password = PasswordField(
         _l("Your password"),
@@ -114,11 +113,11 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
-class ResendConfirmationForm(FlaskForm):
+class ResendConfirmationForm(Form):
     """A button only: resend the confirmation mail."""
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(Form):
     """A button only: logging out is a state change, so it is a POST with a CSRF token."""
 
 
@@ -129,7 +128,7 @@ ROLE_LABELS = {
 }
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -137,7 +136,7 @@ class RoleForm(FlaskForm):
         self.role.choices = {role.value: str(label) for role, label in ROLE_LABELS.items()}
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     """The language switcher in the header and the setting on the account page."""
 
     language = SelectField(_l("Language"), validate_choice=False)
@@ -158,7 +157,7 @@ TOKEN_SCOPE_LABELS = {
 }
 
 
-class CreateTokenForm(FlaskForm):
+class CreateTokenForm(Form):
     name = StringField(
         _l("Token name"),
         validators=[
@@ -188,5 +187,5 @@ class CreateTokenForm(FlaskForm):
         }
 
 
-class RevokeTokenForm(FlaskForm):
+class RevokeTokenForm(Form):
     """A button only: revoke one token."""

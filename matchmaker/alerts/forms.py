@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from matchmaker.alerts.services import NAME_LENGTH
-from matchmaker.core.forms import SingleLine
+from matchmaker.core.forms import Form, SingleLine
 
 
-class SavedSearchNameForm(FlaskForm):
+class SavedSearchNameForm(Form):
     """Save the search shown, or rename a saved one: its name is all there is to fill in."""
 
     name = StringField(

@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
 from matchmaker.announcements.models import AUDIENCE_LABELS, KIND_LABELS
 from matchmaker.announcements.services import BODY_LENGTH, LINK_LENGTH, TITLE_LENGTH
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine
+from matchmaker.core.forms import FilterChoiceField, Form, MultiLine, SingleLine
 from matchmaker.listings.forms import MultiCheckboxField, check_theme_count, theme_choices
 from matchmaker.listings.models import Theme
 from matchmaker.organisations.forms import country_select_choices
@@ -30,7 +29,7 @@ def audience_choices(blank: str | None = None) -> dict[str, str]:
     return {"": blank, **choices} if blank is not None else choices
 
 
-class AnnouncementForm(FlaskForm):
+class AnnouncementForm(Form):
     organisation = SelectField(_l("Posted by"))
     country = SelectField(
         _l("Country"),
@@ -140,7 +139,7 @@ class AnnouncementForm(FlaskForm):
         check_theme_count(field)
 
 
-class AnnouncementFilterForm(FlaskForm):
+class AnnouncementFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -6,11 +6,89 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations as library_translations
 from wtforms import SelectField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from matchmaker.core.errors import DomainError
 from matchmaker.core.text import has_control_characters
+
+_NUMBER = _l("Enter a number, like 12.5.")
+_CHOICE = _l("Choose one of the options offered.")
+_CHOICES = _l("Choose only among the options offered.")
+_EDIT = _l("This field cannot be changed.")
+
+# What WTForms and Flask-WTF say when a value cannot be read or checked (a coercion error, a
+# default validator message), in the product's own words. Their English sentences are not ours,
+# and their translations (when there are any) read differently from the rest of the product.
+LIBRARY_MESSAGES: dict[str, Any] = {
+    "Not a valid integer value.": _l("Enter a whole number, like 12."),
+    "Not a valid decimal value.": _NUMBER,
+    "Not a valid float value.": _NUMBER,
+    "Not a valid date value.": _l("Enter a real date, like 2027-03-31."),
+    "Not a valid datetime value.": _l("Enter a real date and time, like 2027-03-31 14:30."),
+    "Not a valid time value.": _l("Enter a time, like 14:30."),
+    "Not a valid week value.": _l("Enter a week, like 2027-W13."),
+    "Not a valid choice.": _CHOICE,
+    "Invalid Choice: could not coerce.": _CHOICE,
+    "Invalid value, must be one of: %(values)s.": _CHOICE,
+    "Invalid value, can't be any of: %(values)s.": _CHOICE,
+    "'%(value)s' is not a valid choice for this field.": _CHOICES,
+    "'%(value)s' are not valid choices for this field.": _CHOICES,
+    "Invalid choice(s): one or more data inputs could not be coerced.": _CHOICES,
+    "This field is required.": _l("Fill in this field."),
+    "Invalid input.": _l("Check what you entered here."),
+    "Invalid email address.": _l("Enter a valid email address."),
+    "Invalid URL.": _l("Enter a full address, like https://example.org."),
+    "Number must be between %(min)s and %(max)s.": _l("Give a number from %(min)s to %(max)s."),
+    "Number must be at least %(min)s.": _l("Give a number of at least %(min)s."),
+    "Number must be at most %(max)s.": _l("Give a number of at most %(max)s."),
+    "Date must be between %(min)s and %(max)s.": _l("Give a date from %(min)s to %(max)s."),
+    "Date must be at least %(min)s.": _l("Give a date on or after %(min)s."),
+    "Date must be at most %(max)s.": _l("Give a date on or before %(max)s."),
+    "Field must be equal to %(other_name)s.": _l("The two entries must be the same."),
+    "File does not have an approved extension.": _l("This kind of file is not accepted here."),
+    "This field cannot be edited.": _EDIT,
+    "This field is disabled and cannot have a value.": _EDIT,
+    "Field must be at least %(min)d character long.": _l("Write at least %(min)d characters."),
+    "Field must be at least %(min)d characters long.": _l("Write at least %(min)d characters."),
+    "Field cannot be longer than %(max)d character.": _l(
+        "Keep this to %(max)d characters or fewer."
+    ),
+    "Field cannot be longer than %(max)d characters.": _l(
+        "Keep this to %(max)d characters or fewer."
+    ),
+    "Field must be exactly %(max)d character long.": _l("Write exactly %(max)d characters."),
+    "Field must be exactly %(max)d characters long.": _l("Write exactly %(max)d characters."),
+    "Field must be between %(min)d and %(max)d characters long.": _l(
+        "Write %(min)d to %(max)d characters here."
+    ),
+}
+
+
+class ProductMessages:
+    """The translations WTForms asks for its own messages: ours where we have a sentence, the
+    library's (translated) otherwise."""
+
+    def gettext(self, string: str) -> str:
+        if string in LIBRARY_MESSAGES:
+            return str(LIBRARY_MESSAGES[string])
+        return str(library_translations.gettext(string))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.gettext(singular if n == 1 else plural)
+
+
+PRODUCT_MESSAGES = ProductMessages()
+
+
+class Form(FlaskForm):
+    """Every form of the product (tests/core/test_forms.py checks): a FlaskForm whose library
+    messages are the product's own sentences, in the reader's language."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> ProductMessages:
+            return PRODUCT_MESSAGES
 
 
 class SingleLine:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from flask import Response
@@ -53,6 +54,11 @@ def csv_text(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     for row in rows:
         writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
     return buffer.getvalue()
+
+
+def write_csv_file(path: Path, text: str) -> None:
+    """A CSV file that spreadsheets open as UTF-8, as the web's downloads are."""
+    path.write_text(BYTE_ORDER_MARK + text, encoding="utf-8")
 
 
 def csv_response(text: str, filename: str) -> Response:

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from matchmaker.core.spreadsheets import write_csv_file
 from matchmaker.extensions import db
 from matchmaker.interchange.csv_tables import tables_from_document
 from matchmaker.interchange.document import UnreadableFile
@@ -63,5 +64,5 @@ def export_command(out: Path | None, format_: str) -> None:
         raise click.UsageError("CSV export needs --out FOLDER")
     out.mkdir(parents=True, exist_ok=True)
     for name, text in tables_from_document(document).items():
-        (out / f"{name}.csv").write_text(text, encoding="utf-8")
+        write_csv_file(out / f"{name}.csv", text)
     click.echo(f"Wrote organisations.csv, contacts.csv and listings.csv in {out}", err=True)

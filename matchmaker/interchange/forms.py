@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField
 
+from matchmaker.core.forms import Form
 
-class ImportForm(FlaskForm):
+
+class ImportForm(Form):
     file = FileField(
         _l("File"),
         validators=[

@@ -4,7 +4,6 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import AnyOf, DataRequired, Optional, Regexp, ValidationError
 
 from matchmaker.core.caching import shared_fragment
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length
+from matchmaker.core.forms import FilterChoiceField, Form, MultiLine, SingleLine, length
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, ListingKind, Theme
 from matchmaker.listings.search import (
@@ -54,7 +53,7 @@ def check_theme_count(field: MultiCheckboxField) -> None:
         raise ValidationError(_l("Choose at most %(n)d themes.", n=MAX_THEMES))
 
 
-class ListingForm(FlaskForm):
+class ListingForm(Form):
     # A new key each time the empty form is shown; sending the same form again reuses it.
     submission_key = HiddenField(default=new_submission_key)
     title = StringField(
@@ -132,7 +131,7 @@ class ChallengeForm(ListingForm):
             raise ValidationError(_l("Choose at least one kind of partner."))
 
 
-class ListingFilterForm(FlaskForm):
+class ListingFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -187,7 +186,7 @@ class ListingFilterForm(FlaskForm):
         )
 
 
-class ThemeForm(FlaskForm):
+class ThemeForm(Form):
     slug = StringField(
         _l("Short name"),
         validators=[

@@ -6,12 +6,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from matchmaker.accounts.models import EmailPreference
 from matchmaker.core.auth import acting_user
-from matchmaker.core.forms import form_status
+from matchmaker.core.forms import Form, form_status
 from matchmaker.extensions import db
 from matchmaker.notifications import services
 from matchmaker.notifications.models import Notification
@@ -26,7 +25,7 @@ PREFERENCE_LABELS = {
 }
 
 
-class PreferenceForm(FlaskForm):
+class PreferenceForm(Form):
     email_preference = SelectField(_l("Email"))
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -4,12 +4,11 @@ from collections.abc import Collection
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Optional, ValidationError
 
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length
+from matchmaker.core.forms import FilterChoiceField, Form, MultiLine, SingleLine, length
 from matchmaker.core.i18n import country_choices, is_country_code
 from matchmaker.organisations.logos import MAX_UPLOAD_BYTES
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
@@ -37,7 +36,7 @@ def country_filter_choices(
     return {"": blank} | {code: name for code, name in country_choices() if code in wanted}
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(
         _l("Name"),
         validators=[SingleLine(), DataRequired(message=_l("Enter the name.")), length(max=200)],
@@ -93,7 +92,7 @@ class OrganisationForm(FlaskForm):
             raise ValidationError(_l("The address must start with http:// or https://."))
 
 
-class ContactPersonForm(FlaskForm):
+class ContactPersonForm(Form):
     contact_name = StringField(
         _l("Contact person"),
         validators=[
@@ -145,7 +144,7 @@ class NewOrganisationForm(OrganisationForm):
         return valid
 
 
-class LogoForm(FlaskForm):
+class LogoForm(Form):
     logo = FileField(
         _l("Logo"),
         validators=[
@@ -163,7 +162,7 @@ class LogoForm(FlaskForm):
     )
 
 
-class InviteMemberForm(FlaskForm):
+class InviteMemberForm(Form):
     email = EmailField(
         _l("Email address of the person to invite"),
         validators=[
@@ -175,7 +174,7 @@ class InviteMemberForm(FlaskForm):
     )
 
 
-class RejectOrganisationForm(FlaskForm):
+class RejectOrganisationForm(Form):
     reason = TextAreaField(
         _l("Reason"),
         validators=[
@@ -186,11 +185,11 @@ class RejectOrganisationForm(FlaskForm):
     )
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button only: a POST with a CSRF token (verify, remove, accept)."""
 
 
-class DirectoryFilterForm(FlaskForm):
+class DirectoryFilterForm(Form):
     class Meta:
         csrf = False
 

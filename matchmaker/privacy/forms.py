@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired
+
+from matchmaker.core.forms import Form
 
 
 def _password_field() -> PasswordField:
@@ -14,9 +15,9 @@ def _password_field() -> PasswordField:
     )
 
 
-class EraseAccountForm(FlaskForm):
+class EraseAccountForm(Form):
     password = _password_field()
 
 
-class CloseOrganisationForm(FlaskForm):
+class CloseOrganisationForm(Form):
     password = _password_field()

@@ -4,7 +4,6 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,13 +15,20 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
-from matchmaker.core.forms import FilterChoiceField, MultiLine, SingleLine, length, number_range
+from matchmaker.core.forms import (
+    FilterChoiceField,
+    Form,
+    MultiLine,
+    SingleLine,
+    length,
+    number_range,
+)
 from matchmaker.matching.settings import DEFAULTS, LABELS, LIMITS
 from matchmaker.organisations.forms import country_filter_choices, kind_choices
 from matchmaker.proposals.models import OUTCOME_LABELS, REJECTION_LABELS
 
 
-class MatchingSettingsForm(FlaskForm):
+class MatchingSettingsForm(Form):
     """One whole-number field per setting, built from matching/settings.py."""
 
     @classmethod
@@ -43,7 +49,7 @@ class MatchingSettingsForm(FlaskForm):
         return {name: self[name].data for name in LABELS}
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     version = HiddenField()
     note = TextAreaField(
         _l("Note to the parties (optional)"),
@@ -52,7 +58,7 @@ class ApproveForm(FlaskForm):
     )
 
 
-class RejectForm(FlaskForm):
+class RejectForm(Form):
     version = HiddenField()
     reason = SelectField(_l("Reason"), validators=[InputRequired(message=_l("Choose a reason."))])
     note = TextAreaField(
@@ -66,7 +72,7 @@ class RejectForm(FlaskForm):
         }
 
 
-class RespondForm(FlaskForm):
+class RespondForm(Form):
     message = TextAreaField(
         _l("Message to the other parties"),
         validators=[Optional(), MultiLine(), length(max=2000)],
@@ -81,7 +87,7 @@ class RespondForm(FlaskForm):
     )
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     kind = SelectField(
         _l("What happened"), validators=[InputRequired(message=_l("Choose what happened."))]
     )
@@ -93,7 +99,7 @@ class OutcomeForm(FlaskForm):
         self.kind.choices = {k.value: str(label) for k, label in OUTCOME_LABELS.items()}
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -121,7 +127,7 @@ class QueueFilterForm(FlaskForm):
         self.organisation_kind.choices = kind_choices(blank=str(_l("All kinds")))
 
 
-class IntroductionRequestForm(FlaskForm):
+class IntroductionRequestForm(Form):
     """I'm interested: which of our listings this is about, and a short message."""
 
     listing = SelectField(

@@ -289,11 +289,11 @@ def test_an_agency_member_posts_and_the_public_list_shows_it(
     "change, field_error",
     [
         ({"ends_on": (date.today() - timedelta(days=2)).isoformat()}, "end date is in the past"),
-        ({"ends_on": "not a date"}, "Not a valid date value."),
+        ({"ends_on": "not a date"}, "Enter a real date, like 2027-03-31."),
         ({"link": "javascript:alert(1)"}, "starts with http:// or https://"),
         ({"themes": []}, "Choose at least one theme."),
         ({"title": ""}, "Give the announcement a title."),
-        ({"kind": "rumour"}, "Not a valid choice."),
+        ({"kind": "rumour"}, "Choose one of the options offered."),
         ({"audience": ""}, "Choose who the announcement is for."),
         ({"body": "Line\x00with a NUL byte and enough words."}, "control characters"),
     ],

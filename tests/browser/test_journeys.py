@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENSHOTS, sign_in
 from tests.conftest import Outbox, SMTPSink
 
 pytestmark = pytest.mark.browser
@@ -124,6 +126,7 @@ def test_3_both_parties_accept_and_see_each_others_contact_people(new_page: Any)
     sign_in(newcomer, NEWCOMER["email"], NEWCOMER["password"])
     newcomer.goto(state["proposal_url"])
     assert "alan.southern@example.org" not in newcomer.content()
+    newcomer.get_by_label("When everyone accepts, the home page may show this partnership").check()
     newcomer.get_by_role("button", name="Accept").click()
     newcomer.get_by_text(f"You accepted on behalf of {ORGANISATION}").wait_for()
     assert "alan.southern@example.org" not in newcomer.content()
@@ -132,11 +135,23 @@ def test_3_both_parties_accept_and_see_each_others_contact_people(new_page: Any)
     sign_in(alan, "alan.southern@example.org")
     alan.get_by_role("link", name="My proposals").click()
     alan.locator("li.card", has_text=ORGANISATION).get_by_role("link").first.click()
+    # The story comes before the table of points.
+    story = alan.locator("p.story").inner_text()
+    assert ORGANISATION in story and "University of Liverpool" in story
+    alan.get_by_label("When everyone accepts, the home page may show this partnership").check()
     alan.get_by_role("button", name="Accept").click()
     alan.get_by_text("Everyone accepted").wait_for()
     assert "nia.contact@example.org" in alan.content()
     newcomer.reload()
     assert "alan.southern@example.org" in newcomer.content()
+
+    # Both agreed to show it: a visitor sees it on the home page, without contacts.
+    visitor = new_page()
+    visitor.goto("/")
+    recent = visitor.locator(".partnership-cards li.card", has_text=ORGANISATION)
+    recent.wait_for()
+    assert "University of Liverpool" in recent.inner_text()
+    assert "nia.contact@example.org" not in visitor.content()
 
 
 def test_4_a_municipality_posts_a_challenge_and_sees_the_partnership(new_page: Any) -> None:
@@ -249,6 +264,31 @@ def test_4d_a_long_unbroken_word_wraps_on_a_phone(new_page: Any) -> None:
         poster.goto(path)
         width = poster.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} is {width} px wide"
+
+
+def test_4g_an_owner_uploads_a_logo_shown_wherever_the_organisation_is(
+    new_page: Any, tmp_path: Path
+) -> None:
+    logo = tmp_path / "logo.jpg"
+    Image.new("RGB", (600, 300), (31, 111, 74)).save(logo, format="JPEG")
+    owner = new_page()
+    sign_in(owner, "alan.southern@example.org")
+    owner.goto("/organisations/1/edit")
+    owner.get_by_label("Logo", exact=True).set_input_files(str(logo))
+    owner.get_by_role("button", name="Upload the logo").click()
+    owner.get_by_text("The new logo is saved.").wait_for()
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for width in (375, 1280):
+        visitor = new_page(width=width)
+        for name, path in (("organisation", "/organisations/1"), ("directory", "/organisations")):
+            visitor.goto(path)
+            image = visitor.locator('img.org-logo[src*="/organisations/1/logo.png"]').first
+            image.wait_for()
+            # The picture loaded (a broken image has no natural width).
+            assert image.evaluate("img => img.complete && img.naturalWidth") == 256
+            visitor.screenshot(path=str(SCREENSHOTS / f"logo-{name}-{width}.png"), full_page=True)
+            overflow = visitor.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{path} @{width} is {overflow}px wider than the screen"
 
 
 def test_4e_menu_and_filters_fold_on_a_phone_without_javascript(new_page: Any) -> None:

@@ -219,7 +219,10 @@ def test_csv_tables_round_trip(app: Flask, tmp_path: Path) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(args=["data", "export", "--format", "csv", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "listings.csv").read_text().startswith("ref,organisation,kind,title")
+    # With the byte-order mark Excel needs to read Greek and Arabic, like the web's downloads.
+    for table in ("organisations", "contacts", "listings"):
+        assert (tmp_path / f"{table}.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (tmp_path / "listings.csv").read_text().startswith("\ufeffref,organisation,kind,title")
     assert (
         "research-evaluation;knowledge-exchange" in (tmp_path / "listings.csv").read_text()
         or "knowledge-exchange;research-evaluation" in (tmp_path / "listings.csv").read_text()

@@ -69,10 +69,10 @@ def test_member_posts_a_need_and_sees_its_page(
             {"themes": ["funding", "information", "participation", "market-access"]},
             "Choose at most 3 themes",
         ),
-        ({"themes": ["no-such-theme"]}, "is not a valid choice"),
-        ({"scope": "galactic"}, "Not a valid choice"),
+        ({"themes": ["no-such-theme"]}, "Choose only among the options offered."),
+        ({"scope": "galactic"}, "Choose one of the options offered."),
         ({"expires_on": "2001-01-01"}, "The expiry date cannot be in the past"),
-        ({"expires_on": "31/31/2031"}, "Not a valid date value"),
+        ({"expires_on": "31/31/2031"}, "Enter a real date, like 2027-03-31."),
     ],
 )
 def test_bad_listing_input_is_explained_and_kept(

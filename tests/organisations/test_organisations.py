@@ -63,8 +63,8 @@ def test_unconfirmed_user_cannot_register_an_organisation(client: FlaskClient, l
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"country": "XX"}, "Not a valid choice"),
-        ({"kind": "cartel"}, "Not a valid choice"),
+        ({"country": "XX"}, "Choose one of the options offered."),
+        ({"kind": "cartel"}, "Choose one of the options offered."),
         ({"description": "Too short"}, "Write 20 to 5000 characters here."),
         ({"website": "javascript:alert(1)"}, "Enter a full address"),
         ({"name": ""}, "Enter the name"),

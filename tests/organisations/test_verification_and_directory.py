@@ -149,7 +149,7 @@ def test_directory_is_paginated(app: Any, client: FlaskClient) -> None:
 def test_directory_refuses_an_unknown_filter_value(client: FlaskClient) -> None:
     response = client.get("/organisations?kind=cartel")
     assert response.status_code == 400
-    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert "Choose one of the options offered." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("decision", ["verify", "reject"])

@@ -132,7 +132,7 @@ def test_saving_applies_the_settings_and_reruns(
     [
         (NO_WEIGHTS, "At least one rule needs some weight"),
         ({"min_score": 101}, "Give a number from 0 to 100."),
-        ({"proximity": "many"}, "Not a valid integer value"),
+        ({"proximity": "many"}, "Enter a whole number, like 12."),
     ],
 )
 def test_bad_settings_are_refused(
