@@ -2,7 +2,7 @@
 (pages choose between the logo and the initials without loading the image).
 
 Revision ID: 7c2d9e4f1a35
-Revises: 413f15638f6d
+Revises: 5c2d8e1f7a43
 Create Date: 2026-12-02 04:20:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import matchmaker.db
 
 revision = "7c2d9e4f1a35"
-down_revision = "413f15638f6d"
+down_revision = "5c2d8e1f7a43"
 branch_labels = None
 depends_on = None
 
