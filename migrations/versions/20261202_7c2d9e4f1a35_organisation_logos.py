@@ -2,7 +2,7 @@
 (pages choose between the logo and the initials without loading the image).
 
 Revision ID: 7c2d9e4f1a35
-Revises: 5c2d8e1f7a43
+Revises: 8e5b2c7d4a10
 Create Date: 2026-12-02 04:20:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import matchmaker.db
 
 revision = "7c2d9e4f1a35"
-down_revision = "5c2d8e1f7a43"
+down_revision = "8e5b2c7d4a10"
 branch_labels = None
 depends_on = None
 
