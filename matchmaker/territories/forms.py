@@ -3,15 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Optional, Regexp
 
-from matchmaker.core.forms import MultiLine, SingleLine, length
+from matchmaker.core.forms import Form, MultiLine, SingleLine, length
 from matchmaker.core.i18n import language_names
 
 
-class TerritoryForm(FlaskForm):
+class TerritoryForm(Form):
     """Edit a territory (its address stays; :class:`NewTerritoryForm` chooses it)."""
 
     name = StringField(
@@ -58,7 +57,7 @@ class NewTerritoryForm(TerritoryForm):
     )
 
 
-class AppointForm(FlaskForm):
+class AppointForm(Form):
     email = EmailField(
         _l("Email of the coordinator"),
         validators=[
