@@ -13,7 +13,11 @@ from matchmaker.matching.rules import RULES
 from matchmaker.organisations.models import KIND_LABELS
 from matchmaker.organisations.services import directory_counts
 from matchmaker.proposals.models import STATUS_HELP, ProposalStatus
-from matchmaker.proposals.showcase import figures_by_country, shown_partnerships
+from matchmaker.proposals.showcase import (
+    figures_by_country,
+    figures_by_territory,
+    shown_partnerships,
+)
 from matchmaker.territories.services import all_territories
 
 bp = Blueprint("core", __name__)
@@ -28,6 +32,7 @@ def home() -> ResponseReturnValue:
         "core/home.html",
         figures=figures,
         figures_by_place=figures_by_place,
+        figures_by_territory=shared_fragment("figures-by-territory", figures_by_territory),
         partnerships=shared_fragment("shown-partnerships", shown_partnerships),
         counts=shared_fragment("directory-counts", directory_counts),
         kind_labels=KIND_LABELS,

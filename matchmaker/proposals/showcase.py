@@ -23,6 +23,7 @@ from matchmaker.proposals.models import (
     ProposalStatus,
     ResponseDecision,
 )
+from matchmaker.territories.services import TerritorySummary, all_territories, organisations_in
 
 SHOWN = 6  # partnerships on the home page
 
@@ -169,3 +170,38 @@ def figures_by_country() -> tuple[Figures, list[tuple[str, Figures]]]:
         )
         for code in countries
     ]
+
+
+def figures_by_territory() -> list[tuple[TerritorySummary, Figures]]:
+    """The same figures for each territory (matchmaker/territories): its verified
+    organisations, their open listings, and the agreed partnerships with a party inside."""
+    verified = Organisation.status == OrganisationStatus.VERIFIED
+    agreed = Proposal.status == ProposalStatus.AGREED
+    rows = []
+    for territory in all_territories():
+        inside = organisations_in(territory)
+        organisations = db.session.scalar(
+            sa.select(sa.func.count(Organisation.id)).where(verified, inside)
+        )
+        listings = db.session.scalar(
+            sa.select(sa.func.count(Listing.id))
+            .join(Organisation, Organisation.id == Listing.organisation_id)
+            .where(verified, inside, open_and_current())
+        )
+        partnerships = db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Proposal.id)))
+            .join(ProposalParty, ProposalParty.proposal_id == Proposal.id)
+            .join(Organisation, Organisation.id == ProposalParty.organisation_id)
+            .where(agreed, inside)
+        )
+        rows.append(
+            (
+                territory,
+                Figures(
+                    organisations=organisations or 0,
+                    open_listings=listings or 0,
+                    partnerships=partnerships or 0,
+                ),
+            )
+        )
+    return rows

@@ -105,3 +105,18 @@ def test_the_home_page_counts_organisations_listings_and_partnerships_by_country
     greece = table.split("Greece</a></th>")[1].split("</tr>")[0]
     assert [cell.split("</td>")[0] for cell in greece.split("<td>")[1:]] == ["2", "2", "0"]
     assert table.index("Greece") < table.index("United Kingdom")
+
+
+def test_the_home_page_counts_them_by_territory_too(client: FlaskClient) -> None:
+    from tests.territories.helpers import make_territory
+
+    make_territory()  # Attica
+    athens = make_organisation(name="City of Athens", country="GR", city="Athens", region="Attica")
+    make_organisation(name="Piraeus cooperative", country="GR", city="Piraeus", region="Attica")
+    make_organisation(name="Thessaloniki network", country="GR", city="Thessaloniki")
+    make_organisation(name="Liverpool network")
+    make_listing(organisation=athens)
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    table = page.split("<summary>By territory</summary>")[1].split("</table>")[0]
+    attica = table.split('href="/t/attica" dir="auto">Attica</a></th>')[1].split("</tr>")[0]
+    assert [cell.split("</td>")[0] for cell in attica.split("<td>")[1:]] == ["2", "1", "0"]
