@@ -89,7 +89,7 @@ class Template:
     name: ClassVar[str]
     label: ClassVar[str]
     description: ClassVar[str]
-    roles: ClassVar[dict[str, str]]  # role → a sentence a coordinator can read
+    roles: ClassVar[dict[str, Any]]  # role → what the party brings, in the reader's language
 
     def coverage_sentence(self, params: Params, reader: Reader) -> str:
         """Why a multi-party candidate earns the role-coverage bonus, from the ``coverage``

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from matchmaker.matching.affinity import affinity
@@ -113,12 +114,12 @@ class Consortium(Template):
         "A partnership grown around one need or challenge: each partner fills a theme, a kind "
         "of partner sought or a role that the others leave open, up to six parties."
     )
-    roles = {"anchor": "the need or challenge the partnership grows around"} | {
+    roles = {"anchor": _l("the need or challenge the partnership grows around")} | {
         role.name: role.brings for role in ROLES
     }
     roles |= {
-        "sought_partner": "is of a kind the challenge seeks",
-        "theme_partner": "covers a theme of the anchor",
+        "sought_partner": _l("is of a kind the challenge seeks"),
+        "theme_partner": _l("covers a theme of the anchor"),
     }
 
     def propose(

@@ -15,6 +15,7 @@ from itertools import product
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, Link, scorer_for
@@ -85,9 +86,9 @@ class KnowledgeExchangeTriad(Template):
         "social innovation or local wealth."
     )
     roles = {
-        "sse_partner": "brings practice (SSE organisation or network)",
-        "academic_partner": "brings research and knowledge exchange (academic institution)",
-        "public_partner": "brings policy and strategy (public agency)",
+        "sse_partner": _l("brings practice (SSE organisation or network)"),
+        "academic_partner": _l("brings research and knowledge exchange (academic institution)"),
+        "public_partner": _l("brings policy and strategy (public agency)"),
     }
 
     def propose(

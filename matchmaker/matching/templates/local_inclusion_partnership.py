@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import score_links
@@ -39,9 +40,9 @@ class LocalInclusionPartnership(Template):
         "offers deliver on inclusion, innovation, incubation or work integration."
     )
     roles = {
-        "challenge_owner": "posted the challenge (public agency)",
-        "academic_partner": "designs and evaluates (academic institution)",
-        "delivery_partner": "delivers (SSE organisation)",
+        "challenge_owner": _l("posted the challenge (public agency)"),
+        "academic_partner": _l("designs and evaluates (academic institution)"),
+        "delivery_partner": _l("delivers (SSE organisation)"),
     }
 
     def coverage_sentence(self, params: Params, reader: Reader) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from flask_babel import lazy_gettext as _l
+
 from matchmaker.matching.scoring import Fractions, Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
@@ -37,7 +39,12 @@ class PairTemplate(Template):
     name = "pair"
     label = "Pair"
     description = "One need or challenge, and an offer of another organisation."
-    roles = {"asker": "posted the need or challenge", "offer": "posted the offer"}
+    # The asking party's role is its listing's kind (see propose()).
+    roles = {
+        "need": _l("posted the need"),
+        "challenge": _l("posted the challenge"),
+        "offer": _l("posted the offer"),
+    }
 
     def propose(
         self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
