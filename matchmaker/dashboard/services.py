@@ -45,7 +45,7 @@ class Table:
 
 def _template_label(name: str) -> str:
     template = TEMPLATES.get(name)
-    return template.label if template else name
+    return str(template.label) if template else name
 
 
 def _count_headers(first: str) -> list[str]:

@@ -41,5 +41,5 @@ def test_each_partys_role_reads_in_the_readers_language(app: Flask) -> None:
     db.session.commit()
     [proposal] = db.session.scalars(sa.select(Proposal))
     page = _as(app, coordinator).get(f"/proposals/{proposal.id}").get_data(as_text=True)
-    tags = [tag.split("</p>")[0] for tag in page.split('<p class="kind-tag">')[2:]]
-    assert tags == ["a publié le besoin", "a publié l'offre"]
+    tags = [tag.split("</p>")[0] for tag in page.split('<p class="kind-tag">')[1:]]
+    assert tags == ["Paire", "a publié le besoin", "a publié l'offre"]  # the template's name too

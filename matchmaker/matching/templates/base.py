@@ -87,8 +87,8 @@ class Template:
     """Base for templates. Subclasses set the class attributes and implement two methods."""
 
     name: ClassVar[str]
-    label: ClassVar[str]
-    description: ClassVar[str]
+    label: ClassVar[Any]  # lazily translated: str() in the reader's language
+    description: ClassVar[Any]
     roles: ClassVar[dict[str, Any]]  # role → what the party brings, in the reader's language
 
     def coverage_sentence(self, params: Params, reader: Reader) -> str:

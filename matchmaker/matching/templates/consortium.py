@@ -109,8 +109,8 @@ def role_of(filled: Sequence[Gap]) -> str:
 
 class Consortium(Template):
     name = "consortium"
-    label = "Consortium (any shape)"
-    description = (
+    label = _l("Consortium (any shape)")
+    description = _l(
         "A partnership grown around one need or challenge: each partner fills a theme, a kind "
         "of partner sought or a role that the others leave open, up to six parties."
     )

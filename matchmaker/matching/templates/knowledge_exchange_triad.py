@@ -79,8 +79,8 @@ def _links(views: Sequence[ListingView], ends: Sequence[ListingView] | None = No
 
 class KnowledgeExchangeTriad(Template):
     name = "knowledge_exchange_triad"
-    label = "Knowledge-exchange triad (Liverpool model)"
-    description = (
+    label = _l("Knowledge-exchange triad (Liverpool model)")
+    description = _l(
         "An SSE organisation, an academic institution and a public agency of the same "
         "city-region, joined by needs and offers on research, knowledge exchange, policy, "
         "social innovation or local wealth."

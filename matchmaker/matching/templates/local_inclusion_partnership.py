@@ -34,8 +34,8 @@ ACADEMIC_VARIANTS = 2
 
 class LocalInclusionPartnership(Template):
     name = "local_inclusion_partnership"
-    label = "Local inclusion partnership (Athens model)"
-    description = (
+    label = _l("Local inclusion partnership (Athens model)")
+    description = _l(
         "A public agency's challenge, an academic institution, and SSE organisations whose "
         "offers deliver on inclusion, innovation, incubation or work integration."
     )

@@ -57,8 +57,8 @@ def slot(
 @dataclass(frozen=True)
 class Shape:
     name: str
-    label: str
-    description: str
+    label: Any  # translated when read
+    description: Any
     model: Any  # "São Paulo model", for the explanation (translated)
     anchor: Slot
     slots: tuple[Slot, ...]
@@ -67,8 +67,8 @@ class Shape:
 SHAPES = (
     Shape(
         name="incubation_procurement",
-        label="Incubation and public purchasing (São Paulo model)",
-        description=(
+        label=_l("Incubation and public purchasing (São Paulo model)"),
+        description=_l(
             "A municipality's need or challenge, an incubator or NGO, SSE enterprises and a "
             "public buyer: incubation and market access through public purchasing."
         ),
@@ -105,8 +105,8 @@ SHAPES = (
     ),
     Shape(
         name="territorial_platform",
-        label="Territorial SSE platform (Tanger-Tetouan-Al Hoceima model)",
-        description=(
+        label=_l("Territorial SSE platform (Tanger-Tetouan-Al Hoceima model)"),
+        description=_l(
             "A regional authority's need or challenge, support organisations, SSE project "
             "developers and policy bodies, around a regional SSE platform."
         ),

@@ -37,8 +37,8 @@ def shortlist(
 
 class PairTemplate(Template):
     name = "pair"
-    label = "Pair"
-    description = "One need or challenge, and an offer of another organisation."
+    label = _l("Pair")
+    description = _l("One need or challenge, and an offer of another organisation.")
     # The asking party's role is its listing's kind (see propose()).
     roles = {
         "need": _l("posted the need"),
