@@ -150,7 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from matchmaker.admin.routes import bp as admin_bp
     from matchmaker.alerts.routes import bp as alerts_bp
     from matchmaker.announcements.routes import bp as announcements_bp
-    from matchmaker.core.audit_routes import bp as audit_bp
+    from matchmaker.audit.routes import bp as audit_bp
     from matchmaker.core.routes import bp as core_bp
     from matchmaker.dashboard.routes import bp as dashboard_bp
     from matchmaker.interchange.routes import bp as interchange_bp

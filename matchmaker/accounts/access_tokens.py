@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from matchmaker.accounts.models import AccessToken, TokenScope, User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 

@@ -15,7 +15,6 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, refresh
-from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from matchmaker.accounts import access_tokens, services
@@ -41,6 +40,7 @@ from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import SESSION_KEY
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.security import configured_limit, rotate_csrf_token, safe_next_path
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter

@@ -8,12 +8,12 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
 from matchmaker.accounts.models import Role, User, hash_password
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.tokens import InvalidToken, make_token, read_token

@@ -3,7 +3,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from matchmaker.accounts.forms import RoleForm
 from matchmaker.accounts.models import Role, User
@@ -13,6 +12,7 @@ from matchmaker.core.arguments import paginate, text_arg
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings import services as listing_services

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.alerts import permissions, services
@@ -11,6 +10,7 @@ from matchmaker.alerts.models import SavedSearch
 from matchmaker.core.auth import acting_user, require_confirmed
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.extensions import db, limiter
 from matchmaker.listings.forms import listing_filter_form

@@ -16,13 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.accounts.models import User
 from matchmaker.alerts.models import SavedSearch, SavedSearchAlert
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import country_name
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.jobs import record_once
 from matchmaker.core.mail import external_url
 from matchmaker.extensions import db

@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.announcements import permissions, services
@@ -18,6 +17,7 @@ from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.listings.services import all_themes
 from matchmaker.organisations.forms import ConfirmForm

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -27,6 +26,7 @@ from matchmaker.announcements.models import (
 )
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.jobs import enqueue_after_commit, record_once
 from matchmaker.db import utcnow
 from matchmaker.extensions import db

@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,6 +29,7 @@ from matchmaker.api.schemas import (
     ProposalSchema,
 )
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.listings import permissions as listing_permissions
 from matchmaker.listings import services as listing_services

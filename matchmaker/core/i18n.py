@@ -1,18 +1,31 @@
-"""The languages the app speaks, how a request's language is chosen, and the localised lists
-(countries) that forms and pages share."""
+"""The languages the app speaks, how a request's language is chosen, the localised lists
+(countries) that forms and pages share, and the translation functions that keep names in their
+own direction inside right-to-left sentences (:func:`gettext`, :func:`ngettext`)."""
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+import flask_babel
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import force_locale, format_date, format_datetime, format_decimal, get_locale
+from flask.sansio.app import App
+from flask_babel import (
+    LazyString,
+    force_locale,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 # Codes Babel lists among territories that are not ISO 3166-1 alpha-2 country codes.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK"}
@@ -35,13 +48,31 @@ def text_direction(code: str) -> str:
     return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
 
 
-def territory_language() -> str | None:
-    """The default language of the territory the request belongs to: the ``/t/<slug>`` page
-    shown, or the signed-in user's territory (matchmaker/territories). :func:`select_locale`
-    asks this after the user's own choice and before the browser's."""
-    from matchmaker.territories.services import language_for_request
+# The languages of territories (matchmaker/territories registers them when its blueprint is
+# registered: core knows nothing of features): the request's territory's, and a user's.
+TERRITORY_LANGUAGES = "matchmaker.territory_languages"
 
-    return language_for_request()
+
+def set_territory_languages(
+    app: App,
+    for_request: Callable[[], str | None],
+    of_user: Callable[[Any], str | None],
+) -> None:
+    """Tell the language choice where a territory's default language comes from."""
+    app.extensions[TERRITORY_LANGUAGES] = (for_request, of_user)
+
+
+def territory_language() -> str | None:
+    """The default language of the territory the request belongs to (the ``/t/<slug>`` page
+    shown, or the signed-in user's territory), when territories are registered.
+    :func:`select_locale` asks this after the user's own choice and before the browser's."""
+    registered = current_app.extensions.get(TERRITORY_LANGUAGES)
+    return registered[0]() if registered else None
+
+
+def _territory_language_of(user: Any) -> str | None:
+    registered = current_app.extensions.get(TERRITORY_LANGUAGES)
+    return registered[1](user) if registered else None
 
 
 def _chosen_language() -> str | None:
@@ -68,14 +99,12 @@ def select_locale() -> str | None:
 def language_of(user: Any) -> str:
     """The language to write to ``user`` in when they are not here to ask (mail): their
     setting, else their territory's, else the default."""
-    from matchmaker.territories.services import territory_language_of
-
     languages = current_app.config["LANGUAGES"]
     language = getattr(user, "language", None)
     if language in languages:
         return str(language)
     if getattr(user, "id", None) is not None:
-        language = territory_language_of(user)
+        language = _territory_language_of(user)
         if language in languages:
             return str(language)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
@@ -127,7 +156,61 @@ def format_number(value: object) -> object:
     return value
 
 
+# Unicode's FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE: what <bdi> is to HTML, for text
+# that may end up in a flash message, a mail subject or an attribute.
+_FIRST_STRONG_ISOLATE, _POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+@lru_cache(maxsize=32)
+def _runs_right_to_left(code: str) -> bool:
+    return Locale.parse(code).character_order == "right-to-left"
+
+
+def isolated(value: Any) -> Any:
+    """``value`` (a name, a place, a title put into a sentence) kept in its own direction when
+    the reader's language runs right to left: in an Arabic sentence, a Latin organisation's name
+    and the punctuation after it are not reordered with the words around them, and an Arabic
+    name in an English sentence needs nothing. Numbers and left-to-right readers' text are
+    returned as they are."""
+    if isinstance(value, LazyString):
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    locale = get_locale()
+    if locale is None or not _runs_right_to_left(str(locale)):
+        return value
+    if isinstance(value, Markup):
+        return Markup("\u2068%s\u2069") % value  # safe text stays safe
+    return f"{_FIRST_STRONG_ISOLATE}{value}{_POP_DIRECTIONAL_ISOLATE}"
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext``, each text put into the sentence :func:`isolated`."""
+    return flask_babel.gettext(string, **{k: isolated(v) for k, v in variables.items()})
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's ``ngettext``, each text put into the sentence :func:`isolated`."""
+    return flask_babel.ngettext(
+        singular, plural, num, **{k: isolated(v) for k, v in variables.items()}
+    )
+
+
+def _isolating(template_function: Any) -> Any:
+    """A template's ``gettext`` or ``ngettext`` (Jinja's i18n extension, as Flask-Babel installs
+    it) that puts each text into the sentence :func:`isolated`."""
+
+    @pass_context
+    def translate(context: Context, *args: Any, **variables: Any) -> Any:
+        return template_function(context, *args, **{k: isolated(v) for k, v in variables.items()})
+
+    return translate
+
+
 def init_app(app: Flask) -> None:
+    # Templates' _(), gettext(), ngettext() and {% trans %} all go through these two.
+    for name in ("gettext", "ngettext"):
+        app.jinja_env.globals[name] = _isolating(app.jinja_env.globals[name])
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime

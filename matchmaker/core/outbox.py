@@ -29,11 +29,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 from celery import shared_task
 from flask import current_app
-from flask_babel import gettext as _
 from flask_mailman import EmailMultiAlternatives
 
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.jobs import enqueue_after_commit
 from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.db import utcnow

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 
+from matchmaker.core.i18n import gettext as _
 from matchmaker.interchange.csv_tables import TABLES, document_from_tables
 from matchmaker.interchange.document import UnreadableFile
 

@@ -4,11 +4,11 @@ import json
 
 from flask import Blueprint, Response, abort, flash, render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.spreadsheets import csv_response
 from matchmaker.extensions import db
 from matchmaker.interchange.csv_tables import TABLES, tables_from_document

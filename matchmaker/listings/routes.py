@@ -4,7 +4,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +15,7 @@ from matchmaker.core.auth import acting_user, public
 from matchmaker.core.caching import for_visitors
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.words import analyse
 from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services

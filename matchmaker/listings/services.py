@@ -15,11 +15,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 
 from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.db import utcnow
 from matchmaker.extensions import db

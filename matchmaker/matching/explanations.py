@@ -22,10 +22,10 @@ from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.core.i18n import country_name
+from matchmaker.core.i18n import country_name, isolated
+from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme
 from matchmaker.matching.rules import RULES
@@ -95,7 +95,8 @@ def reason(template: str, item: dict[str, Any], reader: Reader) -> str:
     sentence = RULES[item["rule"]].sentence
     if "links" in item:
         return " ".join(
-            f"{link['asker']} ↔ {link['giver']}: {sentence(link['params'], reader)}"
+            f"{isolated(link['asker'])} ↔ {isolated(link['giver'])}: "
+            f"{sentence(link['params'], reader)}"
             for link in item["links"]
         )
     return sentence(item["params"], reader)

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.words import whole_words
 from matchmaker.matching.affinity import affinity
 from matchmaker.matching.affinity import shared as shared_stems

@@ -3,7 +3,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import SelectField
@@ -11,6 +10,7 @@ from wtforms import SelectField
 from matchmaker.accounts.models import EmailPreference
 from matchmaker.core.auth import acting_user
 from matchmaker.core.forms import Form, form_status
+from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.notifications import services
 from matchmaker.notifications.models import Notification

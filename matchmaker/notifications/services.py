@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 
 from matchmaker.accounts.models import EmailPreference, User
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.db import utcnow

@@ -11,11 +11,11 @@ import io
 import warnings
 from typing import Any
 
-from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.organisations.models import Organisation, OrganisationLogo
 

@@ -12,7 +12,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.accounts.models import Role
@@ -21,6 +20,7 @@ from matchmaker.core.auth import acting_user, public, require_confirmed, require
 from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.static_files import ONE_YEAR
 from matchmaker.core.tokens import InvalidToken

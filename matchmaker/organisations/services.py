@@ -8,7 +8,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import selectinload
@@ -17,6 +16,7 @@ from matchmaker.accounts.models import User
 from matchmaker.accounts.services import normalise_email
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.text import single_line

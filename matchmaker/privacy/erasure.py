@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from markupsafe import escape
 
 from matchmaker.accounts.models import AccessToken, EmailPreference, Role, User, hash_password
 from matchmaker.alerts.models import SavedSearch
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent, OutboxMessage
 from matchmaker.db import utcnow
 from matchmaker.extensions import db

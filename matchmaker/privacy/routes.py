@@ -4,12 +4,12 @@ import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from matchmaker.core.auth import acting_user
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import gettext as _
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.organisations.models import Organisation

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus
 from matchmaker.matching.diagnosis import score_pair

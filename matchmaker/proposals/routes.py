@@ -11,8 +11,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +21,8 @@ from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.caching import shared_fragment, shared_html
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
+from matchmaker.core.i18n import gettext as _
+from matchmaker.core.i18n import ngettext
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
 from matchmaker.core.security import configured_limit, current_user_key

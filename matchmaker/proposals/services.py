@@ -8,13 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent
 from matchmaker.db import utcnow
 from matchmaker.extensions import db

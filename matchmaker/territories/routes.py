@@ -3,7 +3,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import find_user_by_email
@@ -11,6 +10,8 @@ from matchmaker.core.auth import acting_user, public, require_role
 from matchmaker.core.caching import for_visitors
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
+from matchmaker.core.i18n import gettext as _
+from matchmaker.core.i18n import set_territory_languages
 from matchmaker.extensions import db
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.territories import services
@@ -18,6 +19,12 @@ from matchmaker.territories.forms import AppointForm, NewTerritoryForm, Territor
 from matchmaker.territories.models import Territory
 
 bp = Blueprint("territories", __name__)
+# Pages of a territory, and the mail of its members, speak its default language (core/i18n).
+bp.record_once(
+    lambda state: set_territory_languages(
+        state.app, services.language_for_request, services.territory_language_of
+    )
+)
 
 
 @bp.get("/t/<slug>")

@@ -16,12 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, g
-from flask_babel import gettext as _
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.audit import record_event
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing

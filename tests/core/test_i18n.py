@@ -11,6 +11,7 @@ import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale
+from markupsafe import Markup
 
 from matchmaker.accounts.models import EmailPreference, Role, User
 from matchmaker.core.i18n import country_choices
@@ -207,3 +208,54 @@ def test_the_account_page_names_the_role_in_the_reader_language(
 ) -> None:
     login(make_user(role=Role.COORDINATOR, language="es"))
     assert "<dd>Coordinador</dd>" in client.get("/account").get_data(as_text=True)
+
+
+# In an Arabic sentence, a name written in Latin letters is kept in its own direction (Unicode's
+# first-strong isolate … pop directional isolate, plain text's <bdi>): else its punctuation and
+# the words after it are reordered around it.
+FSI, PDI = "\u2068", "\u2069"
+
+
+def test_a_latin_name_in_an_arabic_flash_keeps_its_own_direction(
+    client: FlaskClient, login: Any
+) -> None:
+    login(make_user(display_name="Maria Santos", language="ar"))
+    page = client.get("/").get_data(as_text=True)
+    assert f"مرحبًا بعودتك، {FSI}Maria Santos{PDI}." in page
+
+
+def test_left_to_right_readers_get_the_name_as_it_is(client: FlaskClient, login: Any) -> None:
+    login(make_user(display_name="Maria Santos", language="en"))
+    page = client.get("/").get_data(as_text=True)
+    assert "Welcome back, Maria Santos." in page
+    assert FSI not in page
+
+
+def test_a_template_sentence_isolates_the_name_and_still_escapes_it(app: Flask) -> None:
+    sentence = "{{ _('Logo of %(name)s', name=name) }}"
+    with app.test_request_context():
+        with force_locale("ar"):
+            arabic = render_template_string(sentence, name="<b>Tanger & Co</b>")
+            safe = render_template_string(sentence, name=Markup("<em>Tanger</em>"))
+        with force_locale("fr"):
+            french = render_template_string(sentence, name="Tanger & Co")
+    assert f"{FSI}&lt;b&gt;Tanger &amp; Co&lt;/b&gt;{PDI}" in arabic
+    assert f"{FSI}<em>Tanger</em>{PDI}" in safe
+    assert FSI not in french and "Tanger &amp; Co" in french
+
+
+def test_an_explanation_read_in_arabic_isolates_the_partners_names(app: Flask) -> None:
+    from matchmaker.matching.explanations import Reader, reason
+
+    item = {
+        "rule": "shared_vocabulary",
+        "params": {"asker": "Tanger Coop", "giver": "Université Abdelmalek Essaâdi", "words": []},
+    }
+    with app.test_request_context():
+        with force_locale("ar"):
+            arabic = reason("pair", item, Reader({}))
+        with force_locale("en"):
+            english = reason("pair", item, Reader({}))
+    assert f"{FSI}Tanger Coop{PDI}" in arabic
+    assert f"{FSI}Université Abdelmalek Essaâdi{PDI}" in arabic
+    assert english.startswith("Tanger Coop and Université Abdelmalek Essaâdi write about")

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
+from matchmaker.core.i18n import gettext as _
+from matchmaker.core.i18n import ngettext
 from matchmaker.matching.affinity import affinity
 from matchmaker.matching.roles import ROLES, ROLES_BY_NAME, brought, called_for
 from matchmaker.matching.rules import Params

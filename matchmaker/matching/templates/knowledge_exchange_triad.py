@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import product
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import gettext as _
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings

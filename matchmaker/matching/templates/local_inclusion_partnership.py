@@ -12,9 +12,9 @@ import heapq
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import gettext as _
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import score_links
 from matchmaker.matching.settings import MatchSettings

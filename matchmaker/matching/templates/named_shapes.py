@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import gettext as _
 from matchmaker.matching.rules import Params
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot, within_reach
