@@ -20,8 +20,9 @@ from matchmaker.extensions import db
 from matchmaker.organisations.models import Organisation, OrganisationLogo
 
 # What an upload may be: bitmap formats Pillow decodes. SVG is not among them (it can hold
-# scripts), nor are formats a browser would not show anyway.
-ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
+# scripts), nor are formats a browser would not show anyway. MPO is how Pillow names a JPEG
+# that carries a second picture (many cameras and phones write one): a JPEG to its owner.
+ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "GIF", "WEBP"})
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 # Decoding allocates width x height pixels whatever the file's size: a small file that claims
 # 50,000 x 50,000 pixels is refused before it is decoded.

@@ -79,6 +79,26 @@ def test_an_uploaded_logo_is_stored_as_a_square_png_without_its_metadata(
     assert owned.logo_digest == stored.digest
 
 
+def test_a_camera_jpeg_with_a_second_picture_is_accepted_as_the_jpeg_it_is(
+    client: FlaskClient, owned: Organisation
+) -> None:
+    # Cameras and phones write a preview after the picture (the JPEG's MP extension): Pillow
+    # names such a file MPO. Its owner sent a JPEG, and the form asked for one.
+    out = io.BytesIO()
+    first, second = Image.new("RGB", (300, 300), (200, 30, 30)), Image.new("RGB", (80, 80))
+    first.save(out, format="MPO", save_all=True, append_images=[second])
+    with Image.open(io.BytesIO(out.getvalue())) as opened:
+        assert opened.format == "MPO"
+    response = upload(client, owned, out.getvalue(), "photo.jpg")
+    assert response.status_code == 302
+    stored = db.session.get(OrganisationLogo, owned.id)
+    assert stored is not None
+    with Image.open(io.BytesIO(stored.image)) as image:
+        assert image.format == "PNG"
+        red, green, blue, _alpha = image.getpixel((128, 128))
+        assert red > 190 and green < 40 and blue < 40  # the picture, not its preview
+
+
 def test_the_logo_is_served_as_png_with_safe_and_cache_headers(
     client: FlaskClient, owned: Organisation
 ) -> None:
