@@ -195,6 +195,16 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_INTRODUCTION_REQUEST": "10 per hour; 30 per day",
         # Saving a search (each one is checked against every new listing): limited per user.
         "RATELIMIT_SAVE_SEARCH": "20 per hour; 50 per day",
+        # Per signed-in user: mail to an address the user typed (a new confirmation link, an
+        # email change), so one account cannot flood an inbox, nor ask address after address
+        # whether another account uses it; password changes, so a borrowed session cannot
+        # guess the password it checks.
+        "RATELIMIT_ACCOUNT_MAIL": get("RATELIMIT_ACCOUNT_MAIL", "3 per hour; 10 per day"),
+        "RATELIMIT_ACCOUNT_CHANGE": get("RATELIMIT_ACCOUNT_CHANGE", "10 per hour; 30 per day"),
+        # Announcements mail every fitting member of a country or territory; logos are
+        # decoded and redrawn (up to 25 megapixels each): limited per user.
+        "RATELIMIT_ANNOUNCEMENT": "10 per hour; 30 per day",
+        "RATELIMIT_LOGO": "20 per hour; 60 per day",
         # Delivered mail and ended jobs are deleted this many days after (core/purge.py).
         "PURGE_AFTER_DAYS": int(get("PURGE_AFTER_DAYS", "30") or 30),
         # How long an invitation link works, in seconds.

@@ -41,7 +41,12 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import SESSION_KEY
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.security import configured_limit, rotate_csrf_token, safe_next_path
+from matchmaker.core.security import (
+    configured_limit,
+    current_user_key,
+    rotate_csrf_token,
+    safe_next_path,
+)
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 
@@ -112,6 +117,7 @@ def confirm_email(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/confirm/resend")
+@limiter.limit(lambda: configured_limit("RATELIMIT_ACCOUNT_MAIL"), key_func=current_user_key)
 def resend_confirmation() -> ResponseReturnValue:
     if ResendConfirmationForm().validate_on_submit() and not current_user.is_email_confirmed:
         services.send_confirmation(acting_user())
@@ -250,6 +256,7 @@ def account() -> ResponseReturnValue:
 
 
 @bp.post("/account/password")
+@limiter.limit(lambda: configured_limit("RATELIMIT_ACCOUNT_CHANGE"), key_func=current_user_key)
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():
@@ -271,6 +278,7 @@ def change_password() -> ResponseReturnValue:
 
 
 @bp.post("/account/email")
+@limiter.limit(lambda: configured_limit("RATELIMIT_ACCOUNT_MAIL"), key_func=current_user_key)
 def change_email() -> ResponseReturnValue:
     form = ChangeEmailForm(prefix="em")
     if form.validate_on_submit():

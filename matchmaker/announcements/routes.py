@@ -18,7 +18,8 @@ from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
-from matchmaker.extensions import db
+from matchmaker.core.security import configured_limit, current_user_key
+from matchmaker.extensions import db, limiter
 from matchmaker.listings.services import all_themes
 from matchmaker.organisations.forms import ConfirmForm
 from matchmaker.organisations.permissions import can_verify_organisations
@@ -85,6 +86,9 @@ def show(announcement_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/announcements/new", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: configured_limit("RATELIMIT_ANNOUNCEMENT"), key_func=current_user_key, methods=["POST"]
+)
 def create() -> ResponseReturnValue:
     if not permissions.can_post_announcements(current_user):
         abort(403)

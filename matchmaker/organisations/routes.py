@@ -236,6 +236,7 @@ def logo(organisation_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/organisations/<int:organisation_id>/logo")
+@limiter.limit(lambda: configured_limit("RATELIMIT_LOGO"), key_func=current_user_key)
 def upload_logo(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)
     if not permissions.can_edit_organisation(current_user, organisation):

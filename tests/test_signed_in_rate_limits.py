@@ -1,0 +1,101 @@
+"""Signed-in forms that mail addresses the user typed, mail many members, check the password or
+make the server redraw a picture are limited per user (found in the 2026-12 penetration test:
+they had no limit at all, so one account could flood an inbox with confirmation links)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+
+from matchmaker.organisations.models import OrganisationKind
+from tests.conftest import Outbox
+from tests.factories import PASSWORD, make_organisation, make_user
+from tests.proposals.helpers import signed_in
+
+ALLOWED = 2
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    limit = f"{ALLOWED} per hour"
+    return {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_ACCOUNT_MAIL": limit,
+        "RATELIMIT_ACCOUNT_CHANGE": limit,
+        "RATELIMIT_ANNOUNCEMENT": limit,
+        "RATELIMIT_LOGO": limit,
+    }
+
+
+def _logo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _posts(app: Flask) -> dict[str, tuple[FlaskClient, str, dict[str, Any]]]:
+    unconfirmed = make_user(confirmed=False)
+    member = make_user()
+    officer = make_user()
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    announcement = {
+        "organisation": str(agency.id),
+        "kind": "funding_call",
+        "title": "Social innovation fund, spring round",
+        "body": "Grants of up to 20,000 pounds for SSE projects in the city region.",
+        "themes": ["funding"],
+        "audience": "project_developers",
+        "ends_on": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    return {
+        "confirmation link": (signed_in(app, unconfirmed), "/confirm/resend", {}),
+        "email change": (
+            signed_in(app, member),
+            "/account/email",
+            {"em-email": "someone.else@example.org", "em-password": PASSWORD},
+        ),
+        "password change": (
+            signed_in(app, member),
+            "/account/password",
+            {"pw-current_password": "a wrong guess", "pw-new_password": "x" * 12},
+        ),
+        "announcement": (signed_in(app, officer), "/announcements/new", announcement),
+        "logo": (
+            signed_in(app, officer),
+            f"/organisations/{agency.id}/logo",
+            {"logo": "a fresh file each time"},
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "form", ["confirmation link", "email change", "password change", "announcement", "logo"]
+)
+def test_signed_in_forms_that_mail_or_cost_are_limited_per_user(
+    app: Flask, outbox: Outbox, form: str
+) -> None:
+    client, url, data = _posts(app)[form]
+
+    def post() -> Any:
+        # A file is read by each request: a fresh one each time.
+        fresh = {
+            k: (io.BytesIO(_logo()), "logo.png") if k == "logo" else v for k, v in data.items()
+        }
+        return client.post(url, data=fresh)
+
+    for _ in range(ALLOWED):
+        assert post().status_code != 429
+    mailed = len(outbox)
+    response = post()
+    assert response.status_code == 429
+    assert "Too many requests" in response.get_data(as_text=True)
+    assert len(outbox) == mailed  # nothing more went out
+    # Another user is not held back by this one's count.
+    if form == "confirmation link":
+        assert signed_in(app, make_user(confirmed=False)).post(url).status_code != 429
