@@ -207,7 +207,13 @@ def coverage_of(user: Any) -> Coverage:
                 )
             )
         )
-        cached[user.id] = Coverage(tuple(t for t in all_territories() if t.id in ids))
+        territories = tuple(t for t in all_territories() if t.id in ids)
+        if len(territories) < len(ids):
+            # The shared list is older than an appointment (a request begun before the
+            # territory was made, or a new generation lost with Redis): read them afresh, as
+            # an empty tuple would cover everything.
+            territories = tuple(t for t in _summaries() if t.id in ids)
+        cached[user.id] = Coverage(territories)
     coverage: Coverage = cached[user.id]
     return coverage
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 
 from matchmaker.accounts.access_tokens import create_token
 from matchmaker.accounts.models import Role, TokenScope, User
@@ -22,12 +22,14 @@ from matchmaker.announcements.models import (
     Audience,
 )
 from matchmaker.core.audit import record_event
+from matchmaker.core.caching import GENERATION_KEY
 from matchmaker.dashboard.services import TABLES as DASHBOARD_TABLES
-from matchmaker.extensions import db
+from matchmaker.extensions import cache, db
 from matchmaker.interchange.csv_tables import TABLES as EXPORT_TABLES
 from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.proposals.models import Proposal, ProposalParty, ProposalStatus
+from matchmaker.territories.services import all_territories, coverage_of
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
 from tests.territories.helpers import (
@@ -331,3 +333,24 @@ def test_the_inside_and_across_proposals_are_the_territorial_coordinators(
         "/api/v1/coordination/proposals", headers={"Authorization": f"Bearer {token}"}
     ).get_json()
     assert {item["id"] for item in body["items"]} == {world.inside.id, world.across.id}
+
+
+def test_a_territory_list_older_than_the_appointment_never_widens_the_coverage(
+    app: Flask,
+) -> None:
+    # The shared list of territories is built (a page reads it) before Attica exists; Attica
+    # and its coordinator are then made, but the new data generation is lost (Redis unreachable
+    # at that commit, or a request that began before it): the list read is the old one.
+    assert all_territories() == []
+    generation = cache.get(GENERATION_KEY)
+    attica = make_territory()
+    eleni = make_territorial_coordinator(attica)
+    make_organisation(name=f"{OUTSIDE} Bakers", status=OrganisationStatus.PENDING)
+    cache.set(GENERATION_KEY, generation, timeout=0)
+    g.pop("data_generation", None)
+    assert all_territories() == []  # the stale list
+    coverage = coverage_of(eleni)
+    assert not coverage.is_everything
+    assert [t.slug for t in coverage.territories] == [attica.slug]
+    queue = signed_in(app, eleni).get("/coordination/organisations")
+    assert queue.status_code == 200 and OUTSIDE not in queue.get_data(as_text=True)
