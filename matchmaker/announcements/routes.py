@@ -87,7 +87,11 @@ def show(announcement_id: int) -> ResponseReturnValue:
 
 @bp.route("/announcements/new", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: configured_limit("RATELIMIT_ANNOUNCEMENT"), key_func=current_user_key, methods=["POST"]
+    lambda: configured_limit("RATELIMIT_ANNOUNCEMENT"),
+    key_func=current_user_key,
+    methods=["POST"],
+    # Only what is published (and mailed) counts: a form sent back to fix a field does not.
+    deduct_when=lambda response: response.status_code == 302,
 )
 def create() -> ResponseReturnValue:
     if not permissions.can_post_announcements(current_user):
