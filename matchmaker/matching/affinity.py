@@ -10,7 +10,6 @@ strangers in the same place share the themes but rarely the words.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -19,32 +18,43 @@ from typing import TYPE_CHECKING
 from matchmaker.core.words import whole_words
 
 if TYPE_CHECKING:
-    from matchmaker.matching.snapshot import Snapshot
+    from matchmaker.matching.snapshot import ListingView, Snapshot
 
 Profile = dict[str, float]  # stem → weight; the weights' squares add up to 1
 
 
-def profiles(snapshot: Snapshot) -> dict[int, Profile]:
-    """Each organisation's profile (found once per snapshot)."""
-    found: dict[int, Profile] | None = snapshot.memo.get(("profiles",))
-    if found is None:
-        words: dict[int, set[str]] = defaultdict(set)
+def profile(snapshot: Snapshot, org_id: int) -> Profile:
+    """An organisation's profile, made the first time a rule asks for it (an incremental run
+    needs those of a few of its neighbourhood's organisations, not all)."""
+    found: dict[int, Profile] = snapshot.memo.setdefault(("profiles",), {})
+    weights = found.get(org_id)
+    if weights is None:
+        idf = snapshot.memo.get(("rarity",))
+        if idf is None:
+            idf = snapshot.memo[("rarity",)] = _rarity(snapshot)
+        weights = {stem: weight for stem in _words(snapshot, org_id) if (weight := idf(stem)) > 0}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        weights = found[org_id] = {stem: w / norm for stem, w in weights.items()}
+    return weights
+
+
+def _words(snapshot: Snapshot, org_id: int) -> set[str]:
+    """The words of an organisation: its name and description, then its listings' (those of
+    the snapshot in its order, then, where the snapshot holds only some, all the others')."""
+    views: dict[int, list[ListingView]] | None = snapshot.memo.get(("views by organisation",))
+    if views is None:
+        views = defaultdict(list)
         for view in snapshot.listings.values():
-            org_words = words[view.org_id]
-            if not org_words:
-                org_words.update(view.org_words)
-            org_words.update(view.words)
-        if snapshot.org_listing_words is not None:
-            for org_id, said in snapshot.org_listing_words.items():
-                words[org_id].update(said)
-        idf = _rarity(snapshot)
-        found = {}
-        for org_id, org_words in words.items():
-            weights = {stem: weight for stem in org_words if (weight := idf(stem)) > 0}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            found[org_id] = {stem: w / norm for stem, w in weights.items()}
-        snapshot.memo[("profiles",)] = found
-    return found
+            views[view.org_id].append(view)
+        snapshot.memo[("views by organisation",)] = views
+    words: set[str] = set()
+    for view in views.get(org_id, ()):
+        if not words:
+            words.update(view.org_words)
+        words.update(view.words)
+    if snapshot.org_listing_words is not None:
+        words.update(snapshot.org_listing_words.get(org_id, ()))
+    return words
 
 
 def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
@@ -61,12 +71,13 @@ def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
 
 def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     """The cosine (0..1) of two organisations' profiles."""
-    known: dict[tuple[int, int], float] = snapshot.scratch.setdefault(("affinity",), {})
-    key = (first, second) if first < second else (second, first)
+    known: dict[int, float] = snapshot.scratch.setdefault(("affinity",), {})
+    # One int for the pair (ids are below 2**32): a third of the memory of a tuple key, for
+    # the hundreds of thousands of pairs of a full run.
+    key = first << 32 | second if first < second else second << 32 | first
     value = known.get(key)
     if value is None:
-        everyone = profiles(snapshot)
-        a, b = everyone.get(first, {}), everyone.get(second, {})
+        a, b = profile(snapshot, first), profile(snapshot, second)
         # Only the shared words add to the cosine: intersect the keys first (in C).
         value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys())
     return value
@@ -75,11 +86,12 @@ def affinity(snapshot: Snapshot, first: int, second: int) -> float:
 def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[str]:
     """The words that weigh most in both profiles, as whole words (the first organisation's
     way of writing them), the heaviest first."""
-    everyone = profiles(snapshot)
-    a, b = everyone.get(first, {}), everyone.get(second, {})
-    common = heapq.nsmallest(most, a.keys() & b.keys(), key=lambda stem: (-a[stem] * b[stem], stem))
+    a, b = profile(snapshot, first), profile(snapshot, second)
+    # Heaviest first, then in alphabetical order: a plain sort of (minus the weight, stem)
+    # pairs is faster than a heap with a key function for the few dozen words two share.
+    heaviest = sorted([(-a[stem] * b[stem], stem) for stem in a.keys() & b.keys()])[:most]
     written = _written(snapshot, first)
-    return [written.get(stem, stem) for stem in common]
+    return [written.get(stem, stem) for _, stem in heaviest]
 
 
 def _written(snapshot: Snapshot, org_id: int) -> dict[str, str]:

@@ -59,7 +59,7 @@ class Scorer:
     bonus: int  # the template's points for filling every role
 
     def fractions(self, snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Fractions:
-        return tuple(rule.score(snapshot, asker, giver) for rule in self.rules)
+        return tuple([rule.score(snapshot, asker, giver) for rule in self.rules])
 
     def points(self, fractions: Sequence[Fractions]) -> tuple[int, ...]:
         """Each rule's points: its share times its mean fraction over the links."""

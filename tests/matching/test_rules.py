@@ -178,3 +178,24 @@ def test_shared_vocabulary_weighs_rare_words_and_names_them_whole() -> None:
     snap = snapshot(need, common, *others)
     weak = rules.shared_vocabulary(snap, need, common)
     assert weak is None or weak.fraction < 0.5
+
+
+def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetically() -> None:
+    # Eight words both write, two of them rarer; the explanation names the six whose weights
+    # multiply to the most, the rarer first, then alphabetically among equals: what a plain
+    # sort of every shared word gives.
+    from matchmaker.matching.affinity import _written, profile, shared
+
+    words = "alpha bravo charlie delta echo foxtrot golf hotel"
+    need = view(1, "need", 1, text=words)
+    offer = view(2, "offer", 2, text=words)
+    others = [
+        view(10 + n, "offer", 10 + n, text="alpha bravo charlie delta echo foxtrot")
+        for n in range(2)
+    ] + [view(20 + n, "offer", 20 + n, text="zulu") for n in range(4)]
+    snap = snapshot(need, offer, *others)
+    a, b = profile(snap, 1), profile(snap, 2)
+    plain = sorted(a.keys() & b.keys(), key=lambda stem: (-a[stem] * b[stem], stem))[:6]
+    named = shared(snap, 1, 2)
+    assert named == ["golf", "hotel", "alpha", "bravo", "charlie", "delta"]
+    assert named == [_written(snap, 1).get(stem, stem) for stem in plain]

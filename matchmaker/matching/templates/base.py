@@ -32,7 +32,8 @@ class Candidate:
     template: str
     parties: tuple[Party, ...]
     score: int
-    links: tuple[Link, ...] = ()
+    # The needs and offers that score it; a pair's one link is its two parties (see links).
+    _links: tuple[Link, ...] = ()
     # A multi-party candidate: the parameters of its template's coverage_sentence.
     coverage: Params | None = None
     # How much each rule fired on each link, as found for the score (the explanation reuses it).
@@ -40,6 +41,14 @@ class Candidate:
     _explanation: list[dict[str, Any]] | None = None
     _fingerprint: str | None = None
     _listing_ids: tuple[int, ...] | None = None
+
+    @property
+    def links(self) -> tuple[Link, ...]:
+        """The (need or challenge, offer) links its score averages over. A pair's is made from
+        its parties when asked, not held: a full run holds hundreds of thousands of pairs."""
+        if self._links or len(self.parties) != 2:
+            return self._links
+        return ((self.parties[0].listing, self.parties[1].listing),)
 
     def explanation(self, snapshot: Snapshot, settings: MatchSettings) -> list[dict[str, Any]]:
         """Each rule that fired, its points and why (written on demand: only for proposals

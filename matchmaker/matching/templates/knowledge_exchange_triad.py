@@ -8,10 +8,10 @@ Heseltine Institute shaping the city-region's social economy together.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import product
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
@@ -42,6 +42,7 @@ ROLE_OF_KIND = {
     "public_agency": "public_partner",
 }
 ROLE_ORDER = {kind: order for order, kind in enumerate(ROLE_OF_KIND)}
+_id = attrgetter("id")
 # Per listing, how many neighbours of each other kind are tried as its partners.
 NEIGHBOURS_PER_KIND = 3
 
@@ -123,12 +124,9 @@ class KnowledgeExchangeTriad(Template):
             for centre_id, groups in neighbours.items():
                 centre = by_id[centre_id]
                 others = [kind for kind in ROLE_OF_KIND if kind != centre.org_kind]
-                firsts = heapq.nsmallest(
-                    NEIGHBOURS_PER_KIND, groups.get(others[0], []), key=lambda v: v.id
-                )
-                seconds = heapq.nsmallest(
-                    NEIGHBOURS_PER_KIND, groups.get(others[1], []), key=lambda v: v.id
-                )
+                # The lowest ids: a neighbour has a few partners, so a sort beats a heap.
+                firsts = sorted(groups.get(others[0], ()), key=_id)[:NEIGHBOURS_PER_KIND]
+                seconds = sorted(groups.get(others[1], ()), key=_id)[:NEIGHBOURS_PER_KIND]
                 for first, second in product(firsts, seconds):
                     key = tuple(sorted((centre.id, first.id, second.id)))
                     if key in seen or (focus is not None and focus not in key):

@@ -85,7 +85,6 @@ class PairTemplate(Template):
             self.name,
             (asking, offering),
             scored[1],
-            ((asker, giver),),
             fractions=(scored[0],),
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
         )
