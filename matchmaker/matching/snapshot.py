@@ -150,8 +150,8 @@ class Snapshot:
     # How many listings (of every listing ever posted) use each word (matching/text.py): what
     # makes a word rare. None: count the snapshot's own listings (tests build such snapshots).
     word_counts: dict[str, int] | None = None
-    # The words of every live listing of each organisation in the snapshot, where the snapshot
-    # holds only some of them (an incremental run's neighbourhood); None: the views hold all.
+    # The words of every live listing of each organisation of which the snapshot holds only
+    # some (an incremental run's neighbourhood); None: the views hold all.
     org_listing_words: dict[int, set[str]] | None = None
     _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
@@ -512,9 +512,14 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
         # Its region as the gazetteer knows it (Attica, Αττική): see region_key().
         same_region = sa.or_(same_region, Organisation.subdivision == subdivision)
     region_orgs = sa.select(Organisation.id).where(same_region)
-    ids = set(
-        db.session.scalars(sa.select(Listing.id).where(Listing.organisation_id.in_(region_orgs)))
-    )
+    in_region = db.session.execute(
+        sa.select(Listing.id, Listing.organisation_id).where(
+            Listing.organisation_id.in_(region_orgs)
+        )
+    ).all()
+    ids = {listing_id for listing_id, _ in in_region}
+    # Organisations of the region: the snapshot holds every listing of theirs.
+    whole = {org_id for _, org_id in in_region}
     if level >= COUNTRY:
         other_side = (
             Listing.kind != ListingKind.OFFER
@@ -544,10 +549,15 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
         )
     ids.add(focus.id)
     views = _views(Listing.id.in_(sorted(ids)))
-    org_ids = {view.org_id for view in views.values()}
-    asks, offers = _org_profiles(org_ids)
+    # What each organisation needs and offers, and says, in all its live listings: read from
+    # the views for those of the region, from the database for the others.
+    asks, offers = _profiles(view for view in views.values() if view.org_id in whole)
+    partial = {view.org_id for view in views.values()} - whole
+    more_asks, more_offers = _org_profiles(partial)
+    asks.update(more_asks)
+    offers.update(more_offers)
     counts, total = theme_counts()
-    everything_said = _org_listing_words(org_ids)
+    everything_said = _org_listing_words(partial)
     return Snapshot(
         views,
         counts,
