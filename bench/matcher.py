@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/matcher.py                 # 1k, 10k and 50k listings (SQLite)
     .venv/bin/python bench/matcher.py --sizes 1000    # one size
+    .venv/bin/python bench/matcher.py --dense         # 3 countries, 12 cities (bench/synthetic.py)
 
 Each size runs in its own process on a fresh SQLite database built by the migrations, so the
 peak memory reported is that size's own (the whole process: Python, SQLAlchemy and the data).
@@ -27,16 +28,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def measure(size: int, naive_askers: int, repeats: int) -> dict[str, float | int | str]:
+def measure(
+    size: int, naive_askers: int, repeats: int, dense: bool = False
+) -> dict[str, float | int | str]:
     folder = Path(tempfile.mkdtemp(prefix="matchmaker-bench-"))
     try:
-        return _measure(folder, size, naive_askers, repeats)
+        return _measure(folder, size, naive_askers, repeats, dense)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def _measure(
-    folder: Path, size: int, naive_askers: int, repeats: int
+    folder: Path, size: int, naive_askers: int, repeats: int, dense: bool
 ) -> dict[str, float | int | str]:
     from flask_migrate import upgrade
 
@@ -64,7 +67,7 @@ def _measure(
     generated = folder / "generated.sqlite3"
     with app_on(generated).app_context():
         upgrade()
-        generate(size)
+        generate(size, dense=dense)
         db.session.remove()
         db.engine.dispose()  # the last connection closes: the WAL is folded into the file
     # The full run, several times, each on its own copy of the generated database: one timing
@@ -146,11 +149,16 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="full runs for each size; the median is reported"
     )
+    parser.add_argument(
+        "--dense",
+        action="store_true",
+        help="a few countries and many organisations in each city (bench/synthetic.py)",
+    )
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat needs at least one full run")
     if args.one:
-        print(json.dumps(measure(args.one, args.naive_askers, args.repeat)))
+        print(json.dumps(measure(args.one, args.naive_askers, args.repeat, args.dense)))
         return
     rows = []
     for size in args.sizes:
@@ -161,6 +169,7 @@ def main() -> None:
                 sys.executable,
                 __file__,
                 *("--one", str(size), "--naive-askers", str(naive), "--repeat", str(args.repeat)),
+                *(["--dense"] if args.dense else []),
             ],
             check=True,
             capture_output=True,

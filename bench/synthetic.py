@@ -106,9 +106,18 @@ def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
     return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs])[0]
 
 
-def generate(listing_count: int, seed: int = 2026) -> None:
+# Where the organisations are: (countries, regions per country, cities per region).
+SPREAD = (40, 5, 4)
+# Dense: a few countries, many organisations in each city (the indexes' and the per-region
+# templates' worst case).
+DENSE = (3, 2, 2)
+
+
+def generate(listing_count: int, seed: int = 2026, *, dense: bool = False) -> None:
     """About one organisation for every five listings, spread over 40 countries, 5 regions
-    each and 4 cities per region; themes follow a long tail, as real ones do."""
+    each and 4 cities per region (``dense``: 3 countries, 2 regions each, 2 cities per region);
+    themes follow a long tail, as real ones do."""
+    countries, regions, cities = DENSE if dense else SPREAD
     rng = random.Random(seed)
     themes = list(db.session.execute(sa.select(Theme.id, Theme.slug).order_by(Theme.id)).all())
     theme_weights = [1 / (rank + 1) ** 0.7 for rank in range(len(themes))]
@@ -116,15 +125,15 @@ def generate(listing_count: int, seed: int = 2026) -> None:
     org_count = max(10, listing_count // 5)
     orgs = []
     for number in range(org_count):
-        country = f"C{rng.randrange(40):02d}"
-        region = f"{country}-R{rng.randrange(5)}"
+        country = f"C{rng.randrange(countries):02d}"
+        region = f"{country}-R{rng.randrange(regions)}"
         orgs.append(
             {
                 "id": number + 1,
                 "name": f"Organisation {number + 1}",
                 "kind": _weighted(rng, KINDS),
                 "description": "A synthetic organisation for the benchmark.",
-                "city": f"{region}-City{rng.randrange(4)}",
+                "city": f"{region}-City{rng.randrange(cities)}",
                 "region": region,
                 "country": _iso(country),
                 "status": "verified",
