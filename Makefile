@@ -55,8 +55,13 @@ serve: $(VENV)/.installed-app
 	  $(BIN)/celery -A matchmaker.jobs beat --loglevel=INFO --schedule instance/celerybeat-schedule & \
 	  wait -n'
 
+# The suite runs in one process a core (pytest-xdist; each has a database of its own, see
+# tests/conftest.py). PYTEST_WORKERS=0 runs it in this one process.
+PYTEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+
 test: $(VENV)/.installed-test
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest -m "not browser" $(PYTEST_PARALLEL)
 
 test-browser: $(VENV)/.installed-browser
 	$(BIN)/pytest -m browser --no-cov tests/browser
@@ -83,7 +88,7 @@ bench-load: $(VENV)/.installed-bench
 	$(BIN)/python bench/load.py
 
 test-postgres: $(VENV)/.installed-test
-	MATCHMAKER_TEST_DATABASE_URL=$${MATCHMAKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser"
+	MATCHMAKER_TEST_DATABASE_URL=$${MATCHMAKER_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not browser" $(PYTEST_PARALLEL)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -19,7 +19,8 @@ import pytest
 from matchmaker import PROJECT_ROOT
 from tests.conftest import free_port
 
-pytestmark = pytest.mark.slow
+# One xdist worker builds and installs the wheel once for the whole module.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("package")]
 
 # What the built wheel is made from, copied so the build never reuses a stale build/ folder.
 SOURCES = ("pyproject.toml", "README.md", "matchmaker", "templates", "migrations")

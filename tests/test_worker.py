@@ -40,6 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.worker,
+    # One Celery worker on one queue: the module's tests run in one xdist worker, in order.
+    pytest.mark.xdist_group("celery-worker"),
     pytest.mark.skipif(not BROKER_URL, reason="set MATCHMAKER_TEST_BROKER_URL to a Redis URL"),
 ]
 

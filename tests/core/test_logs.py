@@ -92,6 +92,7 @@ def test_development_logs_are_readable_lines_with_the_same_fields(
     assert line.endswith("request_id=req-42")
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_an_error_is_logged_with_its_traceback_and_request_id(
     app: Flask, client: FlaskClient, logs: LogCapture
 ) -> None:

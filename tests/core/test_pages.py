@@ -1,5 +1,6 @@
 from unittest import mock
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -36,6 +37,7 @@ def test_unknown_page_is_a_friendly_404(client: FlaskClient) -> None:
     assert "Page not found" in response.get_data(as_text=True)
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_unexpected_error_is_a_friendly_500(app: Flask) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
