@@ -149,12 +149,24 @@ def report_progress(job_id: int, percent: int) -> None:
     there shows its progress only when it ends."""
     try:
         with db.engine.connect() as connection:
-            if connection.dialect.name == "sqlite":
+            sqlite = connection.dialect.name == "sqlite"
+            waits = 0
+            if sqlite:
+                waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
                 connection.exec_driver_sql("PRAGMA busy_timeout=0")
-            connection.execute(
-                sa.update(Job).where(Job.id == job_id).values(progress=percent, updated_at=utcnow())
-            )
-            connection.commit()
+            try:
+                connection.execute(
+                    sa.update(Job)
+                    .where(Job.id == job_id)
+                    .values(progress=percent, updated_at=utcnow())
+                )
+                connection.commit()
+            finally:
+                if sqlite:
+                    # The connection goes back to the pool: whoever takes it next must wait for
+                    # the write lock again, as on every other connection.
+                    connection.rollback()
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
     except sa.exc.OperationalError:
         logger.debug("progress of job %s not written (database busy)", job_id)
 

@@ -165,6 +165,26 @@ def test_a_full_run_started_from_the_page_shows_its_outcome(app: Flask, offer: L
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
+@pytest.mark.skipif(is_postgres(), reason="busy_timeout is SQLite's")
+def test_progress_written_on_the_side_leaves_its_connection_waiting_for_locks(app: Flask) -> None:
+    """On SQLite the progress is written without waiting for the lock; the pooled connection it
+    used must not keep that, or a later request on it fails at once with "database is locked"
+    where it should have waited for the other writer."""
+    from matchmaker.core.jobs import report_progress
+
+    job = Job(kind=tasks.FULL_RUN, status=JobStatus.RUNNING, progress=0)
+    db.session.add(job)
+    db.session.commit()
+    busy_timeout = "PRAGMA busy_timeout"
+    with db.engine.connect() as connection:
+        waits = connection.exec_driver_sql(busy_timeout).scalar()
+    report_progress(job.id, 40)
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).progress == 40
+    with db.engine.connect() as connection:  # the pool hands back the connection just used
+        assert connection.exec_driver_sql(busy_timeout).scalar() == waits > 0
+
+
 def test_a_job_page_refreshes_itself_until_the_job_ends(app: Flask) -> None:
     job = Job(kind=tasks.FULL_RUN, status=JobStatus.RUNNING, progress=30)
     db.session.add(job)
