@@ -282,15 +282,47 @@ def _prefer_named_shapes(qualifying: dict[tuple[str, tuple[int, ...]], Candidate
     """A consortium grown around a need or challenge that a named shape (the seed cases'
     partnerships) also fills is not proposed beside it: the named shape says the same
     partnership in the words of a model coordinators know, and the two would compete for the
-    same partners' places under the cap."""
+    same partners' places under the cap. A named shape counts whether it is proposed now or
+    already live: a full run meets the live ones among the existing proposals, an incremental
+    run only those of its focus listing, so both ask the database."""
+    consortia = [key for key in qualifying if key[0] == "consortium"]
+    if not consortia:
+        return
     shaped = {
         candidate.parties[0].listing.id
         for (template, _), candidate in qualifying.items()
         if template not in GENERAL_TEMPLATES
     }
-    for key in [key for key in qualifying if key[0] == "consortium"]:
+    shaped |= _live_named_shape_anchors(
+        {qualifying[key].parties[0].listing.id for key in consortia} - shaped
+    )
+    for key in consortia:
         if qualifying[key].parties[0].listing.id in shaped:
             del qualifying[key]
+
+
+def _live_named_shape_anchors(anchors: set[int]) -> set[int]:
+    """Those of ``anchors`` (listing ids) that a live proposal of a named shape is built
+    around (its first party)."""
+    found: set[int] = set()
+    ordered = sorted(anchors)
+    for start in range(0, len(ordered), ANCHORS_PER_QUERY):
+        found.update(
+            db.session.scalars(
+                sa.select(ProposalParty.listing_id)
+                .join(Proposal)
+                .where(
+                    ProposalParty.position == 0,
+                    ProposalParty.listing_id.in_(ordered[start : start + ANCHORS_PER_QUERY]),
+                    Proposal.status.in_(LIVE_STATUSES),
+                    Proposal.template.not_in(GENERAL_TEMPLATES),
+                )
+            )
+        )
+    return found
+
+
+ANCHORS_PER_QUERY = 500  # bound parameters per query, well under SQLite's limit
 
 
 def _anchor(snapshot: Snapshot, listing_id: int) -> int | None:
