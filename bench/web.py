@@ -76,7 +76,7 @@ class Page:
     signed_in: bool = False
 
 
-def pages(listing_id: int, organisation_id: int) -> list[Page]:
+def pages(listing_id: int, organisation_id: int, territory: str) -> list[Page]:
     return [
         Page("home", "/"),
         Page("directory", "/organisations"),
@@ -92,6 +92,7 @@ def pages(listing_id: int, organisation_id: int) -> list[Page]:
         Page("challenges: filters", "/challenges?theme=social-inclusion&sort=deadline"),
         Page("listing", f"/listings/{listing_id}"),
         Page("organisation", f"/organisations/{organisation_id}"),
+        Page("territory", f"/t/{territory}"),
         Page("review queue", "/coordination/proposals", signed_in=True),
         Page("dashboard", "/coordination/dashboard", signed_in=True),
     ]
@@ -210,12 +211,14 @@ def database(engine: str, listings: int, rebuild: bool) -> str:
     return url
 
 
-def sample_ids(url: str) -> tuple[int, int]:
-    """A demo listing (with themes, an organisation with contacts) and a busy organisation."""
+def sample_ids(url: str) -> tuple[int, int, str]:
+    """A demo listing (with themes, an organisation with contacts), a busy organisation, and
+    the first territory of the demo data."""
     import sqlalchemy as sa
 
     from matchmaker.extensions import db
     from matchmaker.listings.models import Listing
+    from matchmaker.territories.models import Territory
 
     app = _app(url)
     with app.app_context():
@@ -226,10 +229,13 @@ def sample_ids(url: str) -> tuple[int, int]:
             .order_by(sa.func.count().desc(), Listing.organisation_id)
             .limit(1)
         ).scalar_one()
+        territory = db.session.scalars(
+            sa.select(Territory.slug).order_by(Territory.id).limit(1)
+        ).one()
         db.session.remove()
         db.engine.dispose()
     assert listing is not None
-    return listing, busiest
+    return listing, busiest, territory
 
 
 # --- the servers -----------------------------------------------------------------------------
@@ -369,8 +375,7 @@ def wrk(url: str, duration: int, script: Path, cookie: str | None = None) -> Res
 
 def measure_engine(engine: str, args: argparse.Namespace, script: Path) -> list[dict[str, Any]]:
     url = database(engine, args.listings, args.rebuild)
-    listing_id, organisation_id = sample_ids(url)
-    all_pages = pages(listing_id, organisation_id)
+    all_pages = pages(*sample_ids(url))
     if args.pages:
         all_pages = [p for p in all_pages if any(word in p.name for word in args.pages)]
     empty_cache()

@@ -9,6 +9,14 @@ fragment built before it is never read again (it expires on its own). A session 
 written and not committed yet neither reads nor stores fragments: it builds them from what it
 sees. Every key carries the reader's language, so no one is served another language's labels;
 fragments hold public data only, never what one person may see and another may not.
+
+Each process also keeps the entries it read or built lately (:class:`LocalEntries`) in front of
+Redis: a key names its generation, so a local entry is as current as the stored one, and a
+request reads Redis once (the generation) instead of once a fragment. A signed-out visitor's
+page goes further: the process trusts the generation it read less than
+``VISITOR_GENERATION_MAX_AGE`` ago, so a visitor's page costs no round trip at all; a change
+made in another process reaches visitors' pages within that second (at once in the process
+that made it).
 """
 
 from __future__ import annotations
@@ -16,12 +24,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextlib import suppress
 from functools import wraps
 from itertools import chain
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, has_app_context, make_response, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_app_context,
+    make_response,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
@@ -58,6 +78,68 @@ GENERATION_KEY = "data-generation"
 WROTE_SHARED_DATA = "wrote_shared_data"
 # Whatever invalidation misses (a date passing, a write outside the ORM) lasts this long at most.
 DEFAULT_TIMEOUT = 300
+# A process keeps an entry it read or built this long, and this many entries at most.
+LOCAL_TIMEOUT = 60
+LOCAL_ENTRIES = 512
+# A visitor's page may be built from a generation this old (seconds), read by this process.
+VISITOR_GENERATION_MAX_AGE = 1.0
+
+
+class LocalEntries:
+    """The cache entries a process read or built lately, by key, the least recently used
+    dropped first. Keys hold the data generation, so an entry never goes out of date but by
+    its timeout (what invalidation misses: a date passing)."""
+
+    def __init__(self, size: int = LOCAL_ENTRIES, timeout: float = LOCAL_TIMEOUT) -> None:
+        self.size, self.timeout = size, timeout
+        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str) -> Any:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        with suppress(KeyError):  # another thread dropped it meanwhile
+            self._entries.move_to_end(key)
+        return found[1]
+
+    def set(self, key: str, value: Any) -> None:
+        self._entries[key] = (time.monotonic() + self.timeout, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            try:
+                self._entries.popitem(last=False)
+            except KeyError:
+                break
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+def _local() -> LocalEntries | None:
+    """This process's entries, or None when the app stores nothing (NullCache)."""
+    local: LocalEntries | None = current_app.extensions.get("local_cache_entries")
+    return local
+
+
+def cached(key: str) -> Any:
+    """The value stored under ``key``: this process's copy, else the cache's."""
+    local = _local()
+    found = local.get(key) if local is not None else None
+    if found is None:
+        found = cache.get(key)
+        if found is not None and local is not None:
+            local.set(key, found)
+    return found
+
+
+def store(key: str, value: Any) -> None:
+    cache.set(key, value, timeout=DEFAULT_TIMEOUT)
+    local = _local()
+    if local is not None:
+        local.set(key, value)
 
 
 def shared_fragment(
@@ -75,7 +157,7 @@ def shared_fragment(
     try:
         language = str(get_locale() or "en") if per_language else "*"
         key = ":".join(["fragment", name, language, data_generation(), *map(str, key_parts)])
-        found = cache.get(key)
+        found = cached(key)
     except RedisError:
         logger.warning("The cache is unreachable; building %s without it", name, exc_info=True)
         return build()
@@ -83,7 +165,7 @@ def shared_fragment(
         return found[0]
     value = build()
     try:
-        cache.set(key, (value,), timeout=DEFAULT_TIMEOUT)
+        store(key, (value,))
     except RedisError:
         logger.warning("The cache is unreachable; %s not stored", name, exc_info=True)
     return value
@@ -114,10 +196,10 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
         if current_user.is_authenticated or "_flashes" in session:
             return view(*args, **kwargs)
         try:
-            key = ":".join(
-                ["page", str(get_locale() or "en"), data_generation(), request.full_path]
-            )
-            stored = None if db.session.info.get(WROTE_SHARED_DATA) else cache.get(key)
+            generation = data_generation(max_age=VISITOR_GENERATION_MAX_AGE)
+            language = str(get_locale() or "en")
+            key = ":".join(["visitor-page", language, generation, request.full_path])
+            stored = None if db.session.info.get(WROTE_SHARED_DATA) else cached(key)
         except RedisError:
             logger.warning("The cache is unreachable; page built without it", exc_info=True)
             return view(*args, **kwargs)
@@ -127,17 +209,19 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
                 return response
             body = response.get_data(as_text=True)
             token = g.get("csrf_token")
-            stored = (body.replace(token, TOKEN_PLACEHOLDER) if token else body, response.mimetype)
+            template = body.replace(token, TOKEN_PLACEHOLDER) if token else body
+            etag = hashlib.sha256(template.encode()).hexdigest()[:32]
+            stored = (template, response.mimetype, etag)
             try:
-                cache.set(key, stored, timeout=DEFAULT_TIMEOUT)
+                store(key, stored)
             except RedisError:
                 logger.warning("The cache is unreachable; page not stored", exc_info=True)
-        template, mimetype = stored
+        template, mimetype, etag = stored
         response = Response(page_for_visitor(template), mimetype=mimetype)
         # The page holds this visitor's token: their browser may keep it, no shared cache may.
         response.cache_control.private = True
         response.cache_control.no_cache = True
-        response.set_etag(hashlib.sha256(template.encode()).hexdigest()[:32])
+        response.set_etag(etag)
         response.vary.update(("Cookie", "Accept-Language"))
         return response.make_conditional(request)
 
@@ -151,21 +235,29 @@ def page_for_visitor(template: str) -> str:
     return template.replace(TOKEN_PLACEHOLDER, generate_csrf())
 
 
-def data_generation() -> str:
-    """The current generation, read once an app context (a request, a job)."""
+def data_generation(max_age: float = 0.0) -> str:
+    """The current generation, read once an app context (a request, a job). With ``max_age``,
+    the generation this process read or started less than ``max_age`` seconds ago will do."""
     if "data_generation" not in g:
+        memo = current_app.extensions.get("data_generation")
+        if max_age and memo is not None and time.monotonic() - memo[1] < max_age:
+            g.data_generation = memo[0]
+            return str(memo[0])
         generation = cache.get(GENERATION_KEY)
         if generation is None:
             # Never set, or evicted: a new token, so nothing built before can be read again.
             cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=0)
             generation = cache.get(GENERATION_KEY)
         g.data_generation = str(generation)
+        if _local() is not None:
+            current_app.extensions["data_generation"] = (g.data_generation, time.monotonic())
     return str(g.data_generation)
 
 
 def start_new_generation() -> None:
     """Every shared fragment built so far is out of date."""
     g.pop("data_generation", None)
+    current_app.extensions.pop("data_generation", None)
     try:
         cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=0)
     except RedisError:
@@ -215,6 +307,8 @@ _LISTENERS: list[tuple[str, Callable[..., Any]]] = [
 
 def init_app(app: Flask) -> None:
     cache.init_app(app)
+    if app.config.get("CACHE_TYPE") not in ("NullCache", "null"):
+        app.extensions["local_cache_entries"] = LocalEntries()
     for name, listener in _LISTENERS:
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)
