@@ -62,6 +62,7 @@ SHARED_TABLES = frozenset(
     {
         "organisations",
         "contact_people",
+        "memberships",
         "listings",
         "listing_themes",
         "listing_sought_kinds",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.caching import shared_fragment
 from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
@@ -288,15 +289,32 @@ class Waiting:
     mail: int  # messages that failed for good (admins retry them)
 
 
-def waiting_for_coordinators(coverage: Coverage) -> Waiting:
+def waiting_for_coordinators(coverage: Coverage, *, with_mail: bool) -> Waiting:
+    """The menu's counts: organisations and proposals waiting in ``coverage`` (the same for
+    every coordinator of the same territories: a shared fragment, counted again when
+    organisations or proposals change), and failed mail when ``with_mail`` (admins only)."""
+    verification, review = shared_fragment(
+        "coordinators-menu",
+        lambda: _waiting_in(coverage),
+        coverage.key,
+        per_language=False,
+    )
+    mail = (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.FAILED)
+        )
+        if with_mail
+        else 0
+    )
+    return Waiting(verification, review, mail or 0)
+
+
+def _waiting_in(coverage: Coverage) -> tuple[int, int]:
     review = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Proposal)
         .where(Proposal.status == ProposalStatus.PENDING_REVIEW, coverage.proposals())
     )
-    mail = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OutboxMessage)
-        .where(OutboxMessage.status == MessageStatus.FAILED)
-    )
-    return Waiting(count_awaiting_verification(coverage), review or 0, mail or 0)
+    return count_awaiting_verification(coverage), review or 0

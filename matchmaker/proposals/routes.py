@@ -12,13 +12,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, require_role
-from matchmaker.core.caching import shared_fragment, shared_html
+from matchmaker.core.caching import shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
@@ -79,35 +80,38 @@ def _template_labels() -> dict[str, str]:
 @bp.get("/coordination/proposals")
 @require_role(*COORDINATORS)
 def queue() -> ResponseReturnValue:
-    form = QueueFilterForm(
-        request.args,
-        templates=_template_labels(),
-        themes=theme_filter_choices(request.args.get("theme", "").strip()),
-        countries=shared_fragment("directory-countries", countries_in_directory),
-    )
-    if not form.validate():
-        return render_template("proposals/queue.html", form=form, page=None, args={}), 400
-    filters = services.QueueFilters(
-        template=form.template.data or "",
-        theme=form.theme.data or "",
-        country=form.country.data or "",
-        region=form.region.data or "",
-        organisation_kind=form.organisation_kind.data or "",
-        min_score=form.min_score.data or 0,
-    )
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
     coverage = coverage_of(current_user)
 
-    def results() -> str:
+    def results() -> tuple[str, int]:
+        form = QueueFilterForm(
+            request.args,
+            templates=_template_labels(),
+            themes=theme_filter_choices(request.args.get("theme", "").strip()),
+            countries=shared_fragment("directory-countries", countries_in_directory),
+        )
+        if not form.validate():
+            return render_template("proposals/_queue.html", form=form, page=None, args={}), 400
+        filters = services.QueueFilters(
+            template=form.template.data or "",
+            theme=form.theme.data or "",
+            country=form.country.data or "",
+            region=form.region.data or "",
+            organisation_kind=form.organisation_kind.data or "",
+            min_score=form.min_score.data or 0,
+        )
+        args = {key: value for key, value in request.args.items() if key != "page" and value}
         page = paginate(services.queue_statement(filters, coverage), per_page=25)
-        return render_template(
+        html = render_template(
             "proposals/_queue.html", form=form, page=page, args=args, templates=TEMPLATES
         )
+        return html, 200
 
-    # The same for every coordinator of the same territories: built once a generation,
-    # language, address and coverage.
-    content = shared_html("review-queue", results, request.full_path, coverage.key)
-    return render_template("proposals/queue.html", form=form, content=content)
+    # The filters and results are the same for every coordinator of the same territories:
+    # built once a generation, language, address and coverage (the form too: a stored page
+    # costs no form).
+    content, status = shared_fragment("review-queue-page", results, request.full_path, coverage.key)
+    page = Markup(content)  # noqa: S704 (drawn by an autoescaping template)
+    return render_template("proposals/queue.html", content=page), status
 
 
 def _page(proposal: Proposal, **forms: object) -> str:

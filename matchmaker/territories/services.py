@@ -95,7 +95,15 @@ def language_for_request() -> str | None:
         return next((t.language for t in all_territories() if t.slug == slug), None)
     if not current_user.is_authenticated:
         return None
-    return territory_language_of(current_user)
+    # Asked on each of their pages: kept with the shared fragments (territories, appointments,
+    # organisations and memberships are shared tables, so a change renews it).
+    return shared_fragment(
+        "territory-language",
+        lambda: territory_language_of(current_user),
+        current_user.id,
+        current_user.role,
+        per_language=False,
+    )
 
 
 def territory_language_of(user: Any) -> str | None:
@@ -201,10 +209,17 @@ def coverage_of(user: Any) -> Coverage:
     cached = g.setdefault("territory_coverage", {})
     if user.id not in cached:
         ids = set(
-            db.session.scalars(
-                sa.select(TerritoryCoordinator.territory_id).where(
-                    TerritoryCoordinator.user_id == user.id
-                )
+            shared_fragment(
+                "coordinated-territories",
+                lambda: tuple(
+                    db.session.scalars(
+                        sa.select(TerritoryCoordinator.territory_id).where(
+                            TerritoryCoordinator.user_id == user.id
+                        )
+                    )
+                ),
+                user.id,
+                per_language=False,
             )
         )
         territories = tuple(t for t in all_territories() if t.id in ids)

@@ -129,6 +129,9 @@ def _links(page: str) -> set[int]:
     return {int(n) for n in re.findall(r'href="/proposals/(\d+)"', page)}
 
 
+REVIEW_COUNT = re.compile(r'href="/coordination/proposals">[^<]*<span class="count"[^>]*>(\d+)<')
+
+
 def test_the_review_queue_holds_the_proposals_with_a_party_inside(app: Flask, world: World) -> None:
     eleni, chris = signed_in(app, world.eleni), signed_in(app, world.chris)
     assert _links(eleni.get("/coordination/proposals").get_data(as_text=True)) == {
@@ -141,7 +144,7 @@ def test_the_review_queue_holds_the_proposals_with_a_party_inside(app: Flask, wo
         world.outside.id,
     }
     # The menu counts what each of them can act on (Eleni reads Greek: Attica's language).
-    review = re.compile(r'href="/coordination/proposals">[^<]*<span class="count"[^>]*>(\d+)<')
+    review = REVIEW_COUNT
     eleni_page = eleni.get("/coordination/proposals").get_data(as_text=True)
     assert '<html lang="el"' in eleni_page
     assert review.findall(eleni_page) == ["2"]
@@ -155,6 +158,9 @@ def test_a_proposal_across_territories_needs_one_approval(app: Flask, world: Wor
     assert world.across.id in _links(
         liam_client.get("/coordination/proposals").get_data(as_text=True)
     )
+    assert REVIEW_COUNT.findall(eleni.get("/coordination/proposals").get_data(as_text=True)) == [
+        "2"
+    ]
     response = eleni.post(
         f"/coordination/proposals/{world.across.id}/approve",
         data={"approve-version": world.across.version},
@@ -167,6 +173,11 @@ def test_a_proposal_across_territories_needs_one_approval(app: Flask, world: Wor
         assert world.across.id not in _links(
             client.get("/coordination/proposals").get_data(as_text=True)
         )
+    # And her menu counts what is left at once (the counts are kept between requests).
+    page = eleni.get("/coordination/proposals").get_data(as_text=True)
+    left = len(_links(page))
+    assert left < 2
+    assert REVIEW_COUNT.findall(page) == ([str(left)] if left else [])
 
 
 def test_the_verification_queue_holds_the_territory_only(app: Flask, world: World) -> None:
