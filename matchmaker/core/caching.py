@@ -24,10 +24,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from contextlib import suppress
 from functools import wraps
 from itertools import chain
 from typing import Any, TypeVar
@@ -94,29 +94,30 @@ class LocalEntries:
     def __init__(self, size: int = LOCAL_ENTRIES, timeout: float = LOCAL_TIMEOUT) -> None:
         self.size, self.timeout = size, timeout
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        # A threaded server (the development one, gthread workers) shares the entries.
+        self._lock = threading.Lock()
 
     def get(self, key: str) -> Any:
-        found = self._entries.get(key)
-        if found is None:
-            return None
-        if found[0] < time.monotonic():
-            self._entries.pop(key, None)
-            return None
-        with suppress(KeyError):  # another thread dropped it meanwhile
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] < time.monotonic():
+                del self._entries[key]
+                return None
             self._entries.move_to_end(key)
-        return found[1]
+            return found[1]
 
     def set(self, key: str, value: Any) -> None:
-        self._entries[key] = (time.monotonic() + self.timeout, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            try:
+        with self._lock:
+            self._entries[key] = (time.monotonic() + self.timeout, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-            except KeyError:
-                break
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()
 
 
 def _local() -> LocalEntries | None:
