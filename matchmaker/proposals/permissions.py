@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matchmaker.listings.models import Listing
+from matchmaker.matching.tasks import FULL_RUN, PREVIEW
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from matchmaker.territories.services import coverage_of
+
+if TYPE_CHECKING:
+    from matchmaker.core.models import Job
 
 # Parties learn of a proposal only once a coordinator approved it.
 INTRODUCED = (ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED)
@@ -21,6 +25,18 @@ def can_change_matching(user: Any) -> bool:
     """The matching settings and full runs apply to every territory: a coordinator appointed
     to some territories reads them; a coordinator of all of them, or an admin, changes them."""
     return can_review(user) and coverage_of(user).is_everything
+
+
+def can_follow_job(user: Any, job: Job) -> bool:
+    """A full run's page is every coordinator's (the matching page lists the runs); a preview
+    of settings is its author's, and theirs who may change the settings."""
+    if job.kind == FULL_RUN:
+        return can_review(user)
+    if job.kind == PREVIEW:
+        return can_change_matching(user) or (
+            can_review(user) and job.requested_by_id is not None and job.requested_by_id == user.id
+        )
+    return False
 
 
 def can_review_proposal(user: Any, proposal: Proposal) -> bool:

@@ -438,6 +438,6 @@ def start_full_run() -> ResponseReturnValue:
 def show_job(job_id: int) -> ResponseReturnValue:
     """A full run's or a preview's progress; the page reloads itself until the job ends."""
     job = db.session.get(Job, job_id)
-    if job is None or job.kind not in (FULL_RUN, PREVIEW):
+    if job is None or not permissions.can_follow_job(current_user, job):
         abort(404)
     return render_template("proposals/job.html", job=job, is_preview=job.kind == PREVIEW)

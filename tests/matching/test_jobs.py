@@ -234,3 +234,34 @@ def test_a_failing_incremental_run_is_recorded_too(
     )
     job = db.session.scalar(sa.select(Job).where(Job.kind == tasks.MATCH_LISTING))
     assert job is not None and job.status == JobStatus.FAILED and "broke" in (job.error or "")
+
+
+def test_a_preview_is_followed_by_its_author_and_the_platform_coordinators_only(
+    app: Flask,
+) -> None:
+    """A coordinator of some territories may preview settings; another such coordinator does
+    not see that preview (not even that it exists), nor does a member."""
+    from tests.territories.helpers import make_territorial_coordinator, make_territory
+
+    attica = make_territory(language="en")  # its coordinators read English here
+    author = make_territorial_coordinator(attica)
+    colleague = make_territorial_coordinator(attica)
+    preview = Job(
+        kind=tasks.PREVIEW,
+        status=JobStatus.RUNNING,
+        progress=50,
+        requested_by_id=author.id,
+        params={"settings": {"min_score": 45}},
+    )
+    run = Job(kind=tasks.FULL_RUN, status=JobStatus.RUNNING, progress=20)
+    db.session.add_all([preview, run])
+    db.session.commit()
+
+    assert "Running: 50% done." in _as(app, author).get(f"/coordination/jobs/{preview.id}").text
+    assert _as(app, colleague).get(f"/coordination/jobs/{preview.id}").status_code == 404
+    platform = _as(app, make_user(role=Role.COORDINATOR))
+    assert "Running: 50% done." in platform.get(f"/coordination/jobs/{preview.id}").text
+    member = _as(app, make_user())
+    assert member.get(f"/coordination/jobs/{preview.id}").status_code in (403, 404)
+    # The runs are listed on the matching page for every coordinator; so are their pages.
+    assert "Running: 20% done." in _as(app, colleague).get(f"/coordination/jobs/{run.id}").text
