@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -174,34 +175,46 @@ def figures_by_country() -> tuple[Figures, list[tuple[str, Figures]]]:
 
 def figures_by_territory() -> list[tuple[TerritorySummary, Figures]]:
     """The same figures for each territory (matchmaker/territories): its verified
-    organisations, their open listings, and the agreed partnerships with a party inside."""
+    organisations, their open listings, and the agreed partnerships with a party inside.
+
+    Three queries however many territories there are: each counts, in one pass, what lies in
+    every territory at once (a column per territory; territories may overlap)."""
+    territories = all_territories()
+    if not territories:
+        return []
     verified = Organisation.status == OrganisationStatus.VERIFIED
-    agreed = Proposal.status == ProposalStatus.AGREED
-    rows = []
-    for territory in all_territories():
-        inside = organisations_in(territory)
-        organisations = db.session.scalar(
-            sa.select(sa.func.count(Organisation.id)).where(verified, inside)
+
+    def per_territory(
+        counted: sa.ColumnExpressionArgument[Any], *, distinct: bool = False
+    ) -> list[Any]:
+        columns = [sa.case((organisations_in(territory), counted)) for territory in territories]
+        if distinct:
+            return [sa.func.count(sa.distinct(column)) for column in columns]
+        return [sa.func.count(column) for column in columns]
+
+    organisations = db.session.execute(
+        sa.select(*per_territory(Organisation.id)).where(verified)
+    ).one()
+    listings = db.session.execute(
+        sa.select(*per_territory(Listing.id))
+        .join(Organisation, Organisation.id == Listing.organisation_id)
+        .where(verified, open_and_current())
+    ).one()
+    partnerships = db.session.execute(
+        sa.select(*per_territory(Proposal.id, distinct=True))
+        .select_from(Proposal)
+        .join(ProposalParty, ProposalParty.proposal_id == Proposal.id)
+        .join(Organisation, Organisation.id == ProposalParty.organisation_id)
+        .where(Proposal.status == ProposalStatus.AGREED)
+    ).one()
+    return [
+        (
+            territory,
+            Figures(
+                organisations=organisations[number] or 0,
+                open_listings=listings[number] or 0,
+                partnerships=partnerships[number] or 0,
+            ),
         )
-        listings = db.session.scalar(
-            sa.select(sa.func.count(Listing.id))
-            .join(Organisation, Organisation.id == Listing.organisation_id)
-            .where(verified, inside, open_and_current())
-        )
-        partnerships = db.session.scalar(
-            sa.select(sa.func.count(sa.distinct(Proposal.id)))
-            .join(ProposalParty, ProposalParty.proposal_id == Proposal.id)
-            .join(Organisation, Organisation.id == ProposalParty.organisation_id)
-            .where(agreed, inside)
-        )
-        rows.append(
-            (
-                territory,
-                Figures(
-                    organisations=organisations or 0,
-                    open_listings=listings or 0,
-                    partnerships=partnerships or 0,
-                ),
-            )
-        )
-    return rows
+        for number, territory in enumerate(territories)
+    ]

@@ -120,3 +120,46 @@ def test_the_home_page_counts_them_by_territory_too(client: FlaskClient) -> None
     table = page.split("<summary>By territory</summary>")[1].split("</table>")[0]
     attica = table.split('href="/t/attica" dir="auto">Attica</a></th>')[1].split("</tr>")[0]
     assert [cell.split("</td>")[0] for cell in attica.split("<td>")[1:]] == ["2", "1", "0"]
+
+
+def test_the_figures_by_territory_take_as_many_queries_for_four_territories_as_for_one(
+    app: Flask,
+) -> None:
+    """Each territory is a column of the same three counts, never three queries of its own;
+    territories may overlap, and each counts what lies in it."""
+    import sqlalchemy as sa
+
+    from matchmaker.proposals.showcase import figures_by_territory
+    from tests.territories.helpers import make_territory
+
+    athens = make_organisation(name="City of Athens", country="GR", city="Athens", region="Attica")
+    make_organisation(name="Piraeus cooperative", country="GR", city="Piraeus", region="Attica")
+    make_listing(organisation=athens)
+    make_territory()  # Attica
+
+    def counted() -> tuple[int, list[tuple[str, int, int]]]:
+        statements: list[str] = []
+
+        def listen(_connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            rows = figures_by_territory()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listen)
+        return len(statements), [(t.slug, f.organisations, f.open_listings) for t, f in rows]
+
+    one, rows = counted()
+    assert rows == [("attica", 2, 1)]
+    make_territory(slug="greece", name="Greece", subdivisions=("GR-I", "GR-B"))
+    make_territory(slug="macedonia", name="Central Macedonia", subdivisions=("GR-B",))
+    make_territory(slug="lcr", name="Liverpool City Region", language="en", subdivisions=())
+    four, rows = counted()
+    assert four == one
+    assert sorted(rows) == [
+        ("attica", 2, 1),
+        ("greece", 2, 1),
+        ("lcr", 0, 0),
+        ("macedonia", 0, 0),
+    ]
