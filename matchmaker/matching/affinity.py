@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from operator import mul
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
@@ -66,7 +67,16 @@ def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
         counts = Counter(stem for view in snapshot.listings.values() for stem in view.words)
         total = len(snapshot.listings)
     known = counts
-    return lambda stem: math.log((total + 1) / (known.get(stem, 0) + 1))
+    # Worked out once per word: the organisations' profiles share most of their words.
+    weights: dict[str, float] = {}
+
+    def rarity(stem: str) -> float:
+        weight = weights.get(stem)
+        if weight is None:
+            weight = weights[stem] = math.log((total + 1) / (known.get(stem, 0) + 1))
+        return weight
+
+    return rarity
 
 
 def affinity(snapshot: Snapshot, first: int, second: int) -> float:
@@ -78,20 +88,28 @@ def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     value = known.get(key)
     if value is None:
         a, b = profile(snapshot, first), profile(snapshot, second)
-        # Only the shared words add to the cosine: intersect the keys first (in C).
-        value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys())
+        # Only the shared words add to the cosine: intersect the keys first, then multiply
+        # and add in C (in the order of the intersection, as a loop over it would).
+        common = a.keys() & b.keys()
+        value = known[key] = sum(map(mul, map(a.__getitem__, common), map(b.__getitem__, common)))
     return value
 
 
 def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[str]:
     """The words that weigh most in both profiles, as whole words (the first organisation's
-    way of writing them), the heaviest first."""
-    a, b = profile(snapshot, first), profile(snapshot, second)
-    # Heaviest first, then in alphabetical order: a plain sort of (minus the weight, stem)
-    # pairs is faster than a heap with a key function for the few dozen words two share.
-    heaviest = sorted([(-a[stem] * b[stem], stem) for stem in a.keys() & b.keys()])[:most]
-    written = _written(snapshot, first)
-    return [written.get(stem, stem) for _, stem in heaviest]
+    way of writing them), the heaviest first. Found once per run for each two organisations:
+    their listings meet in several proposals."""
+    known: dict[int, tuple[str, ...]] = snapshot.memo.setdefault(("shared", most), {})
+    key = first << 32 | second  # one int for the two (ids are below 2**32), as in affinity()
+    words = known.get(key)
+    if words is None:
+        a, b = profile(snapshot, first), profile(snapshot, second)
+        # Heaviest first, then in alphabetical order: a plain sort of (minus the weight, stem)
+        # pairs is faster than a heap with a key function for the few dozen words two share.
+        heaviest = sorted([(-a[stem] * b[stem], stem) for stem in a.keys() & b.keys()])[:most]
+        written = _written(snapshot, first)
+        words = known[key] = tuple([written.get(stem, stem) for _, stem in heaviest])
+    return list(words)
 
 
 def _written(snapshot: Snapshot, org_id: int) -> dict[str, str]:

@@ -199,3 +199,31 @@ def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetical
     named = shared(snap, 1, 2)
     assert named == ["golf", "hotel", "alpha", "bravo", "charlie", "delta"]
     assert named == [_written(snap, 1).get(stem, stem) for stem in plain]
+
+
+def test_affinity_is_the_plain_cosine_and_shared_words_are_found_once() -> None:
+    # The cosine is multiplied and added in C, each word's rarity worked out once: it must be
+    # the same float as a plain loop over the shared words (in the same order) gives.
+    import math
+
+    from matchmaker.matching.affinity import affinity, profile, shared
+
+    need = view(1, "need", 1, text="Anchor institutions procurement community wealth building")
+    offer = view(2, "offer", 2, text="Community wealth building advice for anchor institutions")
+    others = [view(10 + n, "offer", 10 + n, text=f"Community training {n}") for n in range(4)]
+    snap = snapshot(need, offer, *others)
+    a, b = profile(snap, 1), profile(snap, 2)
+    plain = 0.0
+    for stem in a.keys() & b.keys():
+        plain += a[stem] * b[stem]
+    assert affinity(snap, 1, 2) == plain == affinity(snap, 2, 1)
+    total = len(snap.listings)
+    counts = {stem: sum(stem in v.words for v in snap.listings.values()) for stem in a}
+    weights = {stem: math.log((total + 1) / (counts[stem] + 1)) for stem in a}
+    norm = math.sqrt(sum(w * w for w in weights.values() if w > 0))
+    assert a == {stem: w / norm for stem, w in weights.items() if w > 0}
+    # The words two organisations share are sorted once per run, and each caller gets its own
+    # list (explanations are data: one may not change another's).
+    first = shared(snap, 1, 2)
+    first.append("changed")
+    assert shared(snap, 1, 2) == first[:-1]
