@@ -26,7 +26,8 @@ EXPECTED_PUBLIC = {
     "accounts.forgot_password",
     "accounts.reset_password",
     "accounts.confirm_email_change",
-    "accounts.set_language",  # the header's language switcher, for visitors too
+    "accounts.set_language",  # the header's language switcher, signed in (saved on the account)
+    "accounts.choose_language",  # the header's language switcher, signed out (a cookie)
     "organisations.directory",
     "organisations.show",
     "organisations.logo",  # a verified organisation's logo, as public as its page

@@ -6,11 +6,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -39,8 +39,8 @@ from matchmaker.alerts.services import summaries as saved_search_summaries
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
-from matchmaker.core.i18n import SESSION_KEY
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.i18n import remember_language
 from matchmaker.core.security import (
     configured_limit,
     current_user_key,
@@ -204,8 +204,8 @@ def reset_password(token: str) -> ResponseReturnValue:
 @bp.post("/language")
 @public
 def set_language() -> ResponseReturnValue:
-    """The header's switcher and the account page's setting: a signed-in user's choice is saved
-    on their account (pages and mail), a visitor's in their session."""
+    """The signed-in user's switcher in the header and their setting on the account page: saved
+    on their account (pages and mail), and kept in this browser for after they sign out."""
     form = LanguageForm()
     if not form.validate_on_submit():
         abort(400, description=_("Choose one of the languages offered."))
@@ -213,13 +213,28 @@ def set_language() -> ResponseReturnValue:
     if current_user.is_authenticated:
         services.set_language(user=acting_user(), language=language)
         db.session.commit()
-    if language:
-        session[SESSION_KEY] = language
-    else:
-        session.pop(SESSION_KEY, None)
+    return _language_changed(language, form.next.data)
+
+
+@bp.get("/language")
+@public
+def choose_language() -> ResponseReturnValue:
+    """A signed-out visitor's switcher in the header: a GET form, so a visitor's pages hold no
+    CSRF token and need no session. It changes nothing but this browser's display language (a
+    cookie), which is all a link from another site could make it do; ``next`` stays on this
+    site."""
+    language = request.args.get("language", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400, description=_("Choose one of the languages offered."))
+    return _language_changed(language, request.args.get("next"))
+
+
+def _language_changed(language: str | None, next_path: str | None) -> ResponseReturnValue:
+    response = redirect(safe_next_path(next_path) or url_for("core.home"))
+    remember_language(response, language)
     refresh()  # say it in the language just chosen
     flash(_("The language is changed."), "success")
-    return redirect(safe_next_path(form.next.data) or url_for("core.home"))
+    return response
 
 
 def _account_page(

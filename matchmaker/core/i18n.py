@@ -13,7 +13,7 @@ from typing import Any
 
 import flask_babel
 from babel import Locale
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request
 from flask.sansio.app import App
 from flask_babel import (
     LazyString,
@@ -26,12 +26,16 @@ from flask_babel import (
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
+from werkzeug.wrappers import Response as BaseResponse
 
 # Codes Babel lists among territories that are not ISO 3166-1 alpha-2 country codes.
 _NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "XK"}
 
-# Where an anonymous visitor's choice from the language switcher is kept.
-SESSION_KEY = "language"
+# The cookie that keeps the language chosen in the switcher, for a signed-out visitor (and a
+# member once signed out): a cookie of its own, not the session, so a visitor's pages need no
+# session at all.
+LANGUAGE_COOKIE = "language"
+LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
 def language_names() -> list[tuple[str, str]]:
@@ -81,8 +85,26 @@ def _chosen_language() -> str | None:
 
     if current_user.is_authenticated and current_user.language:
         return str(current_user.language)
-    value = session.get(SESSION_KEY)
-    return value if isinstance(value, str) else None
+    if "language_choice" in g:  # chosen in this very request (its cookie goes out with it)
+        return g.language_choice
+    return request.cookies.get(LANGUAGE_COOKIE)
+
+
+def remember_language(response: BaseResponse, language: str | None) -> None:
+    """Keep ``language`` as this browser's choice (None: the browser's own language again),
+    from this request on."""
+    g.language_choice = language
+    if not language:
+        response.delete_cookie(LANGUAGE_COOKIE, httponly=True, samesite="Lax")
+        return
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=LANGUAGE_COOKIE_MAX_AGE,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def select_locale() -> str | None:

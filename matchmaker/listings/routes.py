@@ -115,7 +115,7 @@ def show(listing_id: int) -> ResponseReturnValue:
         matching=matching,
         diagnosis=diagnosis,
         suggestions=suggestions,
-        status_form=ConfirmForm(),
+        status_form=ConfirmForm() if can_edit else None,
         actions=[
             action
             for action, (sources, _target) in services.ALLOWED_TRANSITIONS.items()

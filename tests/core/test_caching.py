@@ -14,12 +14,9 @@ from matchmaker.core.caching import TOKEN_PLACEHOLDER, page_for_visitor, shared_
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, ListingStatus
 from tests.factories import make_listing, make_organisation, make_user
+from tests.territories.helpers import make_territory
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _without_tokens(page: str) -> str:
-    return TOKEN.sub('name="csrf_token" value=""', page)
 
 
 def _home_needs(page: str) -> str:
@@ -80,16 +77,42 @@ def test_a_stored_page_matches_the_page_built_for_the_visitor(app: Flask) -> Non
     app.config["WTF_CSRF_ENABLED"] = True
     make_listing(title="Evaluation of cooperative kitchens")
     first, second = app.test_client(), app.test_client()
-    built = first.get("/needs?q=kitchens").get_data(as_text=True)
-    stored = second.get("/needs?q=kitchens").get_data(as_text=True)
-    assert "Evaluation of cooperative kitchens" in stored
-    assert _without_tokens(stored) == _without_tokens(built)
-    # Each visitor's page carries their own token, which their language switch accepts.
+    built = first.get("/needs?q=kitchens")
+    stored = second.get("/needs?q=kitchens")
+    assert "Evaluation of cooperative kitchens" in stored.get_data(as_text=True)
+    assert stored.get_data(as_text=True) == built.get_data(as_text=True)
+    # Neither holds a token nor gives the visitor a session; each one's switcher works.
+    assert TOKEN.search(stored.get_data(as_text=True)) is None
     for client, page in ((first, built), (second, stored)):
-        token = TOKEN.search(page)
-        assert token is not None
-        answer = client.post("/language", data={"language": "fr", "csrf_token": token.group(1)})
+        assert "Set-Cookie" not in page.headers
+        answer = client.get("/language", query_string={"language": "fr", "next": "/needs"})
         assert answer.status_code == 302
+        assert 'lang="fr"' in client.get("/needs").get_data(as_text=True)
+
+
+def test_a_visitor_is_given_no_cookie_on_any_public_page(app: Flask) -> None:
+    """A visitor's pages hold no CSRF token, so they start no session: no cookie to set (and
+    none to sign) on the pages every visitor sees alike."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    listing = make_listing(kind=ListingKind.OFFER, title="Shared kitchen hours")
+    territory = make_territory()
+    paths = [
+        "/",
+        "/organisations",
+        "/organisations?kind=sse_organisation&country=GR",
+        "/needs?q=kitchen",
+        "/offers?country=GR",
+        "/challenges",
+        f"/listings/{listing.id}",
+        f"/organisations/{listing.organisation_id}",
+        f"/t/{territory.slug}",
+    ]
+    client = app.test_client()
+    for path in paths * 2:  # built, then stored
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert "Set-Cookie" not in answer.headers, path
+        assert TOKEN.search(answer.get_data(as_text=True)) is None, path
 
 
 def test_page_for_visitor_puts_the_token_where_the_placeholder_stands(app: Flask) -> None:
@@ -120,7 +143,7 @@ def test_a_signed_in_member_never_gets_a_visitors_page(client: FlaskClient, logi
 def test_a_message_waiting_for_a_visitor_is_shown_once(app: Flask) -> None:
     client = app.test_client()
     client.get("/needs")
-    client.post("/language", data={"language": "fr"})
+    client.get("/language", query_string={"language": "fr"})
     assert "La langue est modifiée." in client.get("/needs").get_data(as_text=True)
     assert "La langue est modifiée." not in client.get("/needs").get_data(as_text=True)
 

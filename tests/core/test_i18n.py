@@ -56,15 +56,36 @@ def test_the_browser_language_chooses_the_page_language(
 
 
 def test_a_visitor_switches_language_without_javascript(client: FlaskClient) -> None:
-    response = client.post("/language", data={"language": "el", "next": "/needs?sort=newest"})
+    page = client.get("/needs?sort=newest").get_data(as_text=True)
+    # The switcher is a form: a select of the languages, each named in its own language.
+    assert '<form method="get" action="/language" class="language-switcher">' in page
+    assert '<input type="hidden" name="next" value="/needs?sort=newest">' in page
+    assert '<option value="ar" lang="ar">العربية</option>' in page
+    response = client.get(
+        "/language", query_string={"language": "el", "next": "/needs?sort=newest"}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/needs?sort=newest"
     page = client.get("/needs", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert 'lang="el"' in page
     assert "Η γλώσσα άλλαξε." in page  # the confirmation, in the language just chosen
-    # The switcher is a form: a select of the languages, each named in its own language.
-    assert '<option value="ar" lang="ar">العربية</option>' in page
     assert '<option value="el" lang="el" selected>Ελληνικά</option>' in page
+    # Kept by this browser, message shown once: the next page is in Greek without it.
+    page = client.get("/offers", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="el"' in page
+    assert "Η γλώσσα άλλαξε." not in page
+
+
+def test_a_visitors_choice_is_a_display_cookie_and_nothing_else(client: FlaskClient) -> None:
+    response = client.get("/language", query_string={"language": "fr"})
+    cookies = response.headers.getlist("Set-Cookie")
+    [language] = [c for c in cookies if c.startswith("language=")]
+    assert "HttpOnly" in language
+    assert "SameSite=Lax" in language
+    assert "Max-Age=31536000" in language
+    # A value the switcher does not offer never chooses a language.
+    client.set_cookie("language", "xx")
+    assert 'lang="en"' in _html_tag(client, "/", **{"Accept-Language": "en"})
 
 
 def test_the_switcher_refuses_unknown_languages_and_outside_redirects(
@@ -73,6 +94,24 @@ def test_the_switcher_refuses_unknown_languages_and_outside_redirects(
     assert client.post("/language", data={"language": "xx"}).status_code == 400
     response = client.post("/language", data={"language": "fr", "next": "https://evil.test/"})
     assert response.headers["Location"] == "/"
+    assert client.get("/language", query_string={"language": "xx"}).status_code == 400
+    assert client.get("/language").status_code == 400
+    for outside in ("https://evil.test/", "//evil.test/", "/\\evil.test"):
+        response = client.get("/language", query_string={"language": "fr", "next": outside})
+        assert response.headers["Location"] == "/"
+
+
+def test_a_link_to_the_visitors_switcher_changes_no_account(
+    client: FlaskClient, login: Any
+) -> None:
+    user = make_user(language="pt")
+    login(user)
+    page = client.get("/").get_data(as_text=True)
+    assert '<form method="post" action="/language" class="language-switcher">' in page
+    client.get("/language", query_string={"language": "ar"})
+    db.session.refresh(user)
+    assert user.language == "pt"
+    assert 'lang="pt"' in _html_tag(client, "/account")
 
 
 def test_a_signed_in_user_language_is_kept_on_the_account(client: FlaskClient, login: Any) -> None:
@@ -98,9 +137,11 @@ def test_a_signed_in_user_language_is_kept_on_the_account(client: FlaskClient, l
 def test_the_language_switch_needs_a_csrf_token(app: Flask) -> None:
     app.config["WTF_CSRF_ENABLED"] = True
     client = app.test_client()
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/login").get_data(as_text=True)
     assert client.post("/language", data={"language": "fr"}).status_code == 400
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
     assert token is not None
     response = client.post("/language", data={"language": "fr", "csrf_token": token.group(1)})
     assert response.status_code == 302
