@@ -46,6 +46,11 @@ CACHE_DIR = ROOT / "instance" / "bench-web"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_web"
 SECRET_KEY = "bench-web-not-secret"  # noqa: S105 (a throwaway server on loopback)
 COORDINATOR = ("coordinator@example.org", "demo-password")
+# The signed-in pages are asked for with the browser the coordinator signed in with: Flask-Login
+# marks a session whose browser changed as no longer fresh, and wrk (which sends no User-Agent of
+# its own and never keeps the answer's cookie) would have the session signed and set again on
+# every request, which a browser pays once.
+USER_AGENT = "bench-web"
 TARGET_RATIO = 0.35
 TARGET_P99_MS = 100.0
 
@@ -318,6 +323,7 @@ def coordinator_cookie(base: str) -> str:
     """Sign in through the sign-in form, as a browser does; the session cookie wrk sends."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("User-Agent", USER_AGENT)]
     form = opener.open(f"{base}/login").read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form) or re.search(
         r'name="csrf_token" value="([^"]+)"', form
@@ -339,6 +345,7 @@ def check_pages(base: str, all_pages: list[Page], cookie: str) -> None:
         request = urllib.request.Request(base + page.path)  # noqa: S310
         if page.signed_in:
             request.add_header("Cookie", cookie)
+            request.add_header("User-Agent", USER_AGENT)
         with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310
             final = answer.geturl()
             if answer.status != 200 or "/login" in final:
@@ -359,7 +366,7 @@ class Result:
 def wrk(url: str, duration: int, script: Path, cookie: str | None = None) -> Result:
     command = ["wrk", "-t2", "-c32", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
     if cookie:
-        command += ["-H", f"Cookie: {cookie}"]
+        command += ["-H", f"Cookie: {cookie}", "-H", f"User-Agent: {USER_AGENT}"]
     output = subprocess.run(  # noqa: S603
         [*command, url], capture_output=True, text=True, check=True
     ).stdout

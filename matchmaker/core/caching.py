@@ -237,6 +237,93 @@ def page_for_visitor(template: str) -> str:
     return template.replace(TOKEN_PLACEHOLDER, generate_csrf())
 
 
+# The parts of a page that are each person's own (their unread count), by name: drawn for
+# them, or, in a page stored for many people, a marker put back for each reader.
+PERSONAL_PARTS: dict[str, Callable[[], Markup]] = {}
+# In g: this request draws a page to be stored for everyone of its audience.
+DRAWING_FOR_AUDIENCE = "drawing_for_audience"
+
+
+def personal_part(name: str) -> Callable[[Callable[[], Markup]], Callable[[], Markup]]:
+    """Declare ``render`` a part of pages that is the reader's own: in a page stored for an
+    audience (:func:`for_audience`) it stands as a marker, drawn for each reader when served."""
+
+    def decorator(render: Callable[[], Markup]) -> Callable[[], Markup]:
+        PERSONAL_PARTS[name] = render
+
+        @wraps(render)
+        def part() -> Markup:
+            if g.get(DRAWING_FOR_AUDIENCE):
+                return Markup(f"\x00{name}\x00")  # noqa: S704 (a marker, no text)
+            return render()
+
+        return part
+
+    return decorator
+
+
+def for_audience(
+    audience: Callable[[], str],
+) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:
+    """A signed-in page as everyone ``audience()`` names alike sees it (coordinators of the same
+    role and territories), built once a generation, language and address.
+
+    The reader's own parts are put back into the stored page for them: their CSRF token and each
+    :func:`personal_part` (their unread count). Readers with a message waiting, or who have not
+    confirmed their address (the page asks them to), get the page built for them. Put it below
+    the view's permission checks: it decides who sees the same page, not who may see it.
+    """
+
+    def decorator(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            if "_flashes" in session or not current_user.is_email_confirmed:
+                return view(*args, **kwargs)
+            if db.session.info.get(WROTE_SHARED_DATA):
+                return view(*args, **kwargs)
+            try:
+                language = str(get_locale() or "en")
+                parts = ["audience-page", audience(), language, data_generation()]
+                key = ":".join([*parts, request.full_path])
+                stored = cached(key)
+            except RedisError:
+                logger.warning("The cache is unreachable; page built without it", exc_info=True)
+                return view(*args, **kwargs)
+            if stored is None:
+                g.setdefault(DRAWING_FOR_AUDIENCE, True)
+                try:
+                    response = make_response(view(*args, **kwargs))
+                finally:
+                    g.pop(DRAWING_FOR_AUDIENCE, None)
+                body = response.get_data(as_text=True)
+                if response.status_code != 200 or response.direct_passthrough:
+                    response.set_data(page_for_reader(body))
+                    return response
+                token = g.get("csrf_token")
+                template = body.replace(token, TOKEN_PLACEHOLDER) if token else body
+                stored = (template, response.mimetype)
+                try:
+                    store(key, stored)
+                except RedisError:
+                    logger.warning("The cache is unreachable; page not stored", exc_info=True)
+            template, mimetype = stored
+            return Response(page_for_reader(template), mimetype=mimetype)
+
+        return wrapper
+
+    return decorator
+
+
+def page_for_reader(template: str) -> str:
+    """A page stored for an audience with this reader's CSRF token and own parts in it."""
+    page = page_for_visitor(template)
+    for name, render in PERSONAL_PARTS.items():
+        marker = f"\x00{name}\x00"
+        if marker in page:
+            page = page.replace(marker, render())
+    return page
+
+
 def data_generation(max_age: float = 0.0) -> str:
     """The current generation, read once an app context (a request, a job). With ``max_age``,
     the generation this process read or started less than ``max_age`` seconds ago will do."""

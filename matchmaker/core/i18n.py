@@ -245,14 +245,4 @@ def init_app(app: Flask) -> None:
             "current_locale": locale,
             "text_direction": text_direction(locale),
             "language_names": language_names,
-            "unread_count": _unread_count,
         }
-
-
-def _unread_count() -> int:
-    """Unread notifications of the signed-in user, for the navigation bar."""
-    from flask_login import current_user
-
-    from matchmaker.notifications.services import unread_count
-
-    return unread_count(current_user) if current_user.is_authenticated else 0

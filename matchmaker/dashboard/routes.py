@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import require_role
-from matchmaker.core.caching import shared_fragment, shared_html
+from matchmaker.core.caching import for_audience, shared_fragment, shared_html
 from matchmaker.core.spreadsheets import csv_response, csv_text
 from matchmaker.dashboard.services import (
     PAGE_ROWS,
@@ -15,7 +15,7 @@ from matchmaker.dashboard.services import (
     Waiting,
     waiting_for_coordinators,
 )
-from matchmaker.territories.services import Coverage, coverage_of
+from matchmaker.territories.services import Coverage, coordinators_audience, coverage_of
 
 
 def _table(name: str, coverage: Coverage) -> Table:
@@ -40,6 +40,7 @@ def _coordinators_menu() -> dict[str, object]:
 
 @bp.get("")
 @require_role(Role.COORDINATOR, Role.ADMIN)
+@for_audience(lambda: coordinators_audience(current_user))
 def index() -> ResponseReturnValue:
     # The same for every coordinator of the same territories: drawn once a generation,
     # language and coverage.

@@ -5,18 +5,39 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import SelectField
 
 from matchmaker.accounts.models import EmailPreference
 from matchmaker.core.auth import acting_user
+from matchmaker.core.caching import personal_part
 from matchmaker.core.forms import Form, form_status
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.i18n import ngettext
 from matchmaker.extensions import db
 from matchmaker.notifications import services
 from matchmaker.notifications.models import Notification
 from matchmaker.organisations.forms import ConfirmForm
 
 bp = Blueprint("notifications", __name__)
+
+
+@personal_part("unread-badge")
+def unread_badge() -> Markup:
+    """The menu's count of the reader's unread notifications: the number for the eye, the words
+    for a screen reader (aria-label is not allowed on a span); nothing when there are none."""
+    unread = services.unread_count(current_user) if current_user.is_authenticated else 0
+    if not unread:
+        return Markup("")
+    return Markup(
+        ' <span class="count" aria-hidden="true">{}</span><span class="visually-hidden">{}</span>'
+    ).format(unread, ngettext("%(num)d unread", "%(num)d unread", unread))
+
+
+@bp.app_context_processor
+def _notifications_menu() -> dict[str, object]:
+    return {"unread_badge": unread_badge}
+
 
 PREFERENCE_LABELS = {
     EmailPreference.IMMEDIATE: _l("Email me at once"),

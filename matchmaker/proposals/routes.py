@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from matchmaker.accounts.models import Role
 from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, require_role
-from matchmaker.core.caching import shared_fragment
+from matchmaker.core.caching import for_audience, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
@@ -58,7 +58,7 @@ from matchmaker.proposals.models import (
     RejectionReason,
     ResponseDecision,
 )
-from matchmaker.territories.services import coverage_of
+from matchmaker.territories.services import coordinators_audience, coverage_of
 
 bp = Blueprint("proposals", __name__)
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
@@ -79,6 +79,7 @@ def _template_labels() -> dict[str, str]:
 
 @bp.get("/coordination/proposals")
 @require_role(*COORDINATORS)
+@for_audience(lambda: coordinators_audience(current_user))
 def queue() -> ResponseReturnValue:
     coverage = coverage_of(current_user)
 

@@ -233,6 +233,12 @@ def coverage_of(user: Any) -> Coverage:
     return coverage
 
 
+def coordinators_audience(user: Any) -> str:
+    """Who sees ``user``'s coordinator pages alike: the same role (an admin's menu has more)
+    and the same territories (:func:`matchmaker.core.caching.for_audience`)."""
+    return f"{user.role.value}:{coverage_of(user).key}"
+
+
 # Administration ---------------------------------------------------------------------------------
 
 

@@ -212,3 +212,76 @@ def test_the_review_queue_shows_the_proposals_of_a_new_matcher_run(app: Flask) -
     db.session.commit()
     queue = coordinator.get("/coordination/proposals").get_data(as_text=True)
     assert "Research on community kitchens" in queue
+
+
+# Coordinators' pages: stored once for everyone of the same role and territories ----------------
+
+COORDINATOR_PAGES = ("/coordination/proposals", "/coordination/dashboard")
+BADGE = re.compile(
+    r' <span class="count" aria-hidden="true">\d+</span>'
+    r'<span class="visually-hidden">(\d+) unread</span>'
+)
+
+
+def _notify(user: Any, count: int) -> None:
+    from matchmaker.notifications.models import Notification
+
+    for number in range(count):
+        db.session.add(
+            Notification(user_id=user.id, kind="test", message=f"News {number}", url="/")
+        )
+    db.session.commit()
+
+
+def _without_own_parts(page: str) -> str:
+    return BADGE.sub("", _without_tokens(page))
+
+
+def test_coordinators_share_a_stored_page_with_their_own_count_and_token(app: Flask) -> None:
+    from matchmaker.accounts.models import Role
+    from tests.proposals.helpers import signed_in
+
+    ada, bob = make_user(role=Role.COORDINATOR), make_user(role=Role.COORDINATOR)
+    _notify(ada, 2)
+    first, second = signed_in(app, ada), signed_in(app, bob)
+    for client in (first, second):
+        assert "Welcome back" in client.get("/").get_data(as_text=True)  # shown once
+    app.config["WTF_CSRF_ENABLED"] = True
+    for path in COORDINATOR_PAGES:
+        ada_page = first.get(path).get_data(as_text=True)
+        bob_page = second.get(path).get_data(as_text=True)
+        assert BADGE.findall(ada_page) == ["2"]
+        assert BADGE.findall(bob_page) == []
+        assert _without_own_parts(ada_page) == _without_own_parts(bob_page)
+        assert TOKEN.findall(ada_page) != TOKEN.findall(bob_page)
+    # Ada reads her notifications: her stored page says so at once.
+    first.post("/notifications/read", data={"csrf_token": TOKEN.findall(ada_page)[0]})
+    assert BADGE.findall(first.get(COORDINATOR_PAGES[0]).get_data(as_text=True)) == []
+    # Each one's token is theirs: signing out with it works, with the other's it does not.
+    bob_token = TOKEN.findall(bob_page)[0]
+    assert first.post("/logout", data={"csrf_token": bob_token}).status_code == 400
+    assert second.post("/logout", data={"csrf_token": bob_token}).status_code == 302
+    assert second.get(COORDINATOR_PAGES[0]).status_code == 302  # to the sign-in page
+
+
+def test_coordinators_stored_pages_follow_role_language_and_messages(app: Flask) -> None:
+    from matchmaker.accounts.models import Role
+    from tests.proposals.helpers import signed_in
+
+    admin = signed_in(app, make_user(role=Role.ADMIN))
+    coordinator = signed_in(app, make_user(role=Role.COORDINATOR))
+    french = signed_in(app, make_user(role=Role.COORDINATOR, language="fr"))
+    for client in (admin, coordinator, french):
+        client.get("/")  # the welcome
+    for path in COORDINATOR_PAGES:
+        assert "Administration" in admin.get(path).get_data(as_text=True)
+        page = coordinator.get(path).get_data(as_text=True)
+        assert "Administration" not in page
+        assert 'lang="en"' in page
+        assert 'lang="fr"' in french.get(path).get_data(as_text=True)
+    # A message waiting is shown on the next page, once, though the page is stored.
+    coordinator.post("/language", data={"language": "es"})
+    assert "El idioma ha cambiado." in coordinator.get(COORDINATOR_PAGES[0]).get_data(as_text=True)
+    again = coordinator.get(COORDINATOR_PAGES[0]).get_data(as_text=True)
+    assert 'lang="es"' in again
+    assert "El idioma ha cambiado." not in again
