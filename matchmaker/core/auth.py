@@ -7,9 +7,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
 
 from matchmaker.extensions import db, login_manager
 
@@ -80,6 +81,18 @@ def _enforce_login() -> Any:
     return None
 
 
+def _anonymous_without_cookies() -> None:
+    """A request with neither a session cookie nor a remember-me cookie is a signed-out
+    visitor's: Flask-Login would find no one either, after hashing the client's address and
+    agent for its session protection and looking for both cookies."""
+    config, cookies = current_app.config, request.cookies
+    if (
+        config["SESSION_COOKIE_NAME"] not in cookies
+        and config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE_NAME) not in cookies
+    ):
+        g._login_user = login_manager.anonymous_user()
+
+
 def _load_user(session_id: str) -> Any:
     """The user a login id names, while its session token holds and it is not too old."""
     from matchmaker.accounts.models import User
@@ -103,6 +116,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
+    app.before_request(_anonymous_without_cookies)
     app.before_request(_enforce_login)
 
 

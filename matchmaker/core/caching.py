@@ -51,7 +51,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from matchmaker.extensions import cache, db
+from matchmaker.extensions import cache, db, limiter
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def shared_fragment(
     (``per_language=False``) is shared by every language, and can be read while the request's
     language is being chosen.
     """
-    if db.session.info.get(WROTE_SHARED_DATA):
+    if wrote_shared_data():
         return build()
     try:
         language = str(get_locale() or "en") if per_language else "*"
@@ -179,7 +179,12 @@ def shared_html(name: str, render: Callable[[], str], *key_parts: Hashable) -> M
     return Markup(shared_fragment(name, render, *key_parts))  # noqa: S704 (autoescaped)
 
 
-# Stands for the visitor's own CSRF token in a stored page (the language switcher's form).
+# Marks a view wrapped by for_visitors.
+FOR_VISITORS_ATTR = "_matchmaker_for_visitors"
+# Flask-Limiter's settings for limits on every page (extensions.py gives the limiter none).
+LIMITS_FOR_EVERY_PAGE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+# Stands for a visitor's own CSRF token in a stored page (a page with a form they may use).
 TOKEN_PLACEHOLDER = "\x00csrf-token\x00"  # noqa: S105 (not a secret: stands for one)
 
 
@@ -201,7 +206,7 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
             generation = data_generation(max_age=VISITOR_GENERATION_MAX_AGE)
             language = str(get_locale() or "en")
             key = ":".join(["visitor-page", language, generation, request.full_path])
-            stored = None if db.session.info.get(WROTE_SHARED_DATA) else cached(key)
+            stored = None if wrote_shared_data() else cached(key)
         except RedisError:
             logger.warning("The cache is unreachable; page built without it", exc_info=True)
             return view(*args, **kwargs)
@@ -227,7 +232,26 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
         response.vary.update(("Cookie", "Accept-Language"))
         return response.make_conditional(request)
 
+    setattr(wrapper, FOR_VISITORS_ATTR, True)
     return wrapper
+
+
+@limiter.request_filter
+def is_stored_page_request() -> bool:
+    """Flask-Limiter's filter: a GET of a page stored for visitors skips the rate-limit check.
+
+    These pages have no limits of their own, so the check found none and cost a tenth of such a
+    request; a stored page costs less to serve than the check did. Defaults or application-wide
+    limits, when configured, apply to them as to every page: the filter then lets them through.
+    Every POST (sign-in, registration, every form) is checked as before.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, FOR_VISITORS_ATTR, False):
+        return False
+    config = current_app.config
+    return not any(config.get(name) for name in LIMITS_FOR_EVERY_PAGE)
 
 
 def page_for_visitor(template: str) -> str:
@@ -352,6 +376,13 @@ def start_new_generation() -> None:
     except RedisError:
         # The fragments expire within DEFAULT_TIMEOUT; until then they may be out of date.
         logger.error("The cache is unreachable; shared fragments are not invalidated")
+
+
+def wrote_shared_data() -> bool:
+    """The request's session wrote shared data it has not committed yet. A request that has
+    not opened a session (a visitor's stored page) has written nothing: asking its session
+    would open one, and closing it costs as much again."""
+    return db.session.registry.has() and bool(db.session.info.get(WROTE_SHARED_DATA))
 
 
 def note_shared_write() -> None:

@@ -1,0 +1,88 @@
+"""What a signed-out visitor's request skips, and what it never skips: a stored page is not
+rate-checked (it has no limits of its own) while every form still is; a request without
+cookies is a signed-out visitor's; the security headers are on every answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from flask.testing import FlaskClient
+from flask_login import current_user
+
+from matchmaker.core.caching import is_stored_page_request
+from matchmaker.core.security import SECURITY_HEADERS
+from tests.factories import make_user
+
+RATE_LIMITED = {"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "2 per minute"}
+
+
+@pytest.mark.parametrize("app_config", [RATE_LIMITED])
+def test_stored_pages_skip_the_rate_check_and_forms_do_not(app: Flask, client: FlaskClient) -> None:
+    for path, method, skipped in [
+        ("/needs?q=kitchen", "GET", True),
+        ("/", "HEAD", True),
+        ("/login", "GET", False),  # not a stored page
+        ("/login", "POST", False),
+        ("/language", "POST", False),
+    ]:
+        with app.test_request_context(path, method=method):
+            assert is_stored_page_request() is skipped, (method, path)
+    for _ in range(5):
+        assert client.get("/needs").status_code == 200
+    data = {"email": "a@example.org", "password": "wrong-password"}
+    assert [client.post("/login", data=data).status_code == 429 for _ in range(3)] == [
+        False,
+        False,
+        True,
+    ]
+
+
+def test_limits_for_every_page_would_reach_stored_pages_too(app: Flask) -> None:
+    # (Checked on the filter: a default limit set on one app would stay on the process's
+    # limiter for the tests after it.)
+    for setting in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION"):
+        app.config[setting] = "2 per minute"
+        with app.test_request_context("/needs"):
+            assert not is_stored_page_request()
+        del app.config[setting]
+
+
+def test_a_request_without_cookies_is_a_signed_out_visitors(
+    app: Flask, client: FlaskClient, login: Any
+) -> None:
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert not current_user.is_authenticated
+    user = make_user()
+    login(user)
+    assert "Sign out" in client.get("/").get_data(as_text=True)
+    # The same browser without its cookies is someone else: a visitor.
+    client.delete_cookie("session")
+    assert "Sign out" not in client.get("/").get_data(as_text=True)
+
+
+def test_every_answer_carries_the_security_headers(client: FlaskClient, login: Any) -> None:
+    answers = [client.get("/"), client.get("/"), client.get("/no-such-page"), client.get("/login")]
+    login(make_user())
+    answers.append(client.get("/"))
+    for answer in answers:
+        for name, value in SECURITY_HEADERS:
+            assert answer.headers.getlist(name) == [value], (answer.request.path, name)
+
+
+def test_sessions_open_as_flask_opens_them(app: Flask, client: FlaskClient, login: Any) -> None:
+    login(make_user())
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    plain, opened = SecureCookieSessionInterface(), []
+    for sent in ({}, {"Cookie": f"session={cookie.value}"}, {"Cookie": "session=forged"}):
+        with app.test_request_context("/", headers=sent) as context:
+            ours = app.session_interface.open_session(app, context.request)
+            theirs = plain.open_session(app, context.request)
+            assert ours is not None and theirs is not None
+            assert dict(ours) == dict(theirs), sent
+            opened.append(bool(ours))
+    assert opened == [False, True, False]  # the signed-in one was read, the forged one not
