@@ -7,7 +7,9 @@
 
 The page is requested a few times first (templates and statements compile), then --repeat
 times under the profiler, in the app's production settings (local caches, no Redis needed).
---queries prints the SQL statements of one request instead.
+--queries prints the SQL statements of one request instead. --redis URL keeps the cache in
+Redis (emptied first) as production does: only then does a process keep signed-in users'
+accounts and unread counts between requests.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ def main() -> None:
     parser.add_argument("--coordinator", action="store_true", help="signed in as the coordinator")
     parser.add_argument("--queries", action="store_true", help="print the SQL of one request")
     parser.add_argument("--width", type=int, default=300, help="characters of SQL shown")
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="the cache in Redis, as in production (signed-in users' accounts are kept by the "
+        "process only then); emptied first",
+    )
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -55,9 +63,17 @@ def main() -> None:
             "RATELIMIT_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,
             "LOG_LEVEL": "WARNING",
-            "CACHE_TYPE": "SimpleCache",
+            **(
+                {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": args.redis}
+                if args.redis
+                else {"CACHE_TYPE": "SimpleCache"}
+            ),
         }
     )
+    if args.redis:
+        import redis
+
+        redis.Redis.from_url(args.redis).flushdb()
     client = app.test_client()
     if args.coordinator:
         email, password = COORDINATOR

@@ -7,11 +7,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE_NAME
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
+from matchmaker.core.caching import personal_entry
 from matchmaker.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,10 +109,36 @@ def _load_user(session_id: str) -> Any:
     max_age = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
     if time.time() - int(signed_in_at) > max_age:
         return None
-    user = db.session.get(User, int(user_id))
+    user = _known_user(User, int(user_id))
     if user is None or not user.matches_session_token(token):
         return None
     return user
+
+
+def _known_user(model: Any, user_id: int) -> Any:
+    """The user ``user_id`` in this request's session, from the row this process keeps while
+    no account changed (no query; see :func:`personal_entry`), else from the database."""
+    present = db.session.identity_map.get(identity_key(model, user_id))
+    if present is not None:
+        return present
+    row = personal_entry("user", user_id, lambda: _user_row(model, user_id))
+    if row is None:
+        return None
+    user = model.__mapper__.class_manager.new_instance()
+    for key, value in row.items():
+        set_committed_value(user, key, value)
+    # As if loaded by this session: relationships load on first use, changes are flushed.
+    make_transient_to_detached(user)
+    db.session.add(user)
+    return user
+
+
+def _user_row(model: Any, user_id: int) -> dict[str, Any] | None:
+    keys = [attribute.key for attribute in model.__mapper__.column_attrs]
+    row = db.session.execute(
+        sa.select(*(getattr(model, key) for key in keys)).where(model.id == user_id)
+    ).first()
+    return None if row is None else dict(zip(keys, row, strict=True))
 
 
 def init_app(app: Flask) -> None:

@@ -75,8 +75,14 @@ SHARED_TABLES = frozenset(
     }
 )
 GENERATION_KEY = "data-generation"
+# A signed-in user's own entries (their account's row, their unread count) come from the users'
+# and notifications tables: a write to either starts a new accounts generation.
+ACCOUNTS_TABLES = frozenset({"users", "notifications"})
+ACCOUNTS_GENERATION_KEY = "accounts-generation"
 # In session.info: this transaction wrote to a shared table.
 WROTE_SHARED_DATA = "wrote_shared_data"
+# In session.info: this transaction wrote to an account or a notification.
+WROTE_ACCOUNTS = "wrote_accounts"
 # Whatever invalidation misses (a date passing, a write outside the ORM) lasts this long at most.
 DEFAULT_TIMEOUT = 300
 # A process keeps an entry it read or built this long, and this many entries at most.
@@ -385,36 +391,100 @@ def wrote_shared_data() -> bool:
     return db.session.registry.has() and bool(db.session.info.get(WROTE_SHARED_DATA))
 
 
+def personal_entry(name: str, user_id: int, build: Callable[[], T]) -> T:
+    """``build()``'s value for user ``user_id`` (their account's row, their unread count), kept
+    by this process until an account or a notification changes anywhere: the *accounts
+    generation*, read with the data generation in one round trip. A request then loads no row
+    of its user. Never put in the shared cache (it is one person's), and kept only where every
+    process sees the same generation (:func:`keeps_personal_entries`)."""
+    local = _local()
+    if local is None or not keeps_personal_entries() or db.session.info.get(WROTE_ACCOUNTS):
+        return build()
+    try:
+        key = ":".join(["personal", name, str(user_id), accounts_generation()])
+    except RedisError:
+        logger.warning("The cache is unreachable; %s read from the database", name, exc_info=True)
+        return build()
+    found = local.get(key)
+    if found is None:
+        found = (build(),)
+        local.set(key, found)
+    return found[0]
+
+
+def keeps_personal_entries() -> bool:
+    """Whether a process may keep users' own entries: when the cache is Redis, which every
+    process (web workers, job workers, the command line) renews the accounts generation in, or
+    in tests (one process). With a cache of its own, a process would miss another's change
+    (an admin taking a role away through another worker)."""
+    return bool(current_app.config.get("CACHE_TYPE") == "RedisCache" or current_app.testing)
+
+
+def accounts_generation() -> str:
+    """The current accounts generation, read once a request; the data generation comes in the
+    same round trip when this request has not read it yet."""
+    if "accounts_generation" not in g:
+        data, accounts = cache.get_many(GENERATION_KEY, ACCOUNTS_GENERATION_KEY)
+        if accounts is None:
+            # Never set, or evicted: a new token, so nothing kept before can be read again.
+            cache.add(ACCOUNTS_GENERATION_KEY, secrets.token_hex(8), timeout=0)
+            accounts = cache.get(ACCOUNTS_GENERATION_KEY)
+        if data is not None and "data_generation" not in g:
+            g.data_generation = str(data)
+        g.accounts_generation = str(accounts)
+    return str(g.accounts_generation)
+
+
+def start_new_accounts_generation() -> None:
+    """Every user's entry kept by any process is out of date."""
+    g.pop("accounts_generation", None)
+    try:
+        cache.set(ACCOUNTS_GENERATION_KEY, secrets.token_hex(8), timeout=0)
+    except RedisError:
+        # Kept entries last LOCAL_TIMEOUT at most; until then they may be out of date.
+        logger.error("The cache is unreachable; users' kept entries are not invalidated")
+
+
 def note_shared_write() -> None:
     """The session writes shared data in a way its events do not see (bulk inserts on its
     connection): its commit starts a new generation all the same."""
     db.session.info[WROTE_SHARED_DATA] = True
 
 
-def _writes_shared_table(instance: object) -> bool:
-    return getattr(instance, "__tablename__", None) in SHARED_TABLES
+# What a transaction that wrote to these tables renews when it commits (flag in session.info).
+_WRITE_FLAGS = ((WROTE_SHARED_DATA, SHARED_TABLES), (WROTE_ACCOUNTS, ACCOUNTS_TABLES))
+
+
+def _note_tables(session: Session, names: set[str | None] | None) -> None:
+    """``names`` were written to (None: a statement whose table is unknown, maybe any)."""
+    for flag, tables in _WRITE_FLAGS:
+        if names is None or not tables.isdisjoint(names):
+            session.info[flag] = True
 
 
 def _note_flush(session: Session, _context: UOWTransaction) -> None:
     # After a flush the session still lists what it wrote as new, dirty and deleted.
-    if any(map(_writes_shared_table, chain(session.new, session.dirty, session.deleted))):
-        session.info[WROTE_SHARED_DATA] = True
+    written = chain(session.new, session.dirty, session.deleted)
+    _note_tables(session, {getattr(instance, "__tablename__", None) for instance in written})
 
 
 def _note_statement(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         table = getattr(state.statement, "table", None)
-        if table is None or getattr(table, "name", None) in SHARED_TABLES:
-            state.session.info[WROTE_SHARED_DATA] = True
+        _note_tables(state.session, None if table is None else {getattr(table, "name", None)})
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop(WROTE_SHARED_DATA, False) and has_app_context():
+    wrote_shared, wrote_accounts = (session.info.pop(flag, False) for flag, _ in _WRITE_FLAGS)
+    if wrote_shared and has_app_context():
         start_new_generation()
+    if wrote_accounts and has_app_context():
+        start_new_accounts_generation()
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(WROTE_SHARED_DATA, None)
+    for flag, _ in _WRITE_FLAGS:
+        session.info.pop(flag, None)
 
 
 _LISTENERS: list[tuple[str, Callable[..., Any]]] = [

@@ -10,7 +10,7 @@ from wtforms import SelectField
 
 from matchmaker.accounts.models import EmailPreference
 from matchmaker.core.auth import acting_user
-from matchmaker.core.caching import personal_part
+from matchmaker.core.caching import personal_entry, personal_part
 from matchmaker.core.forms import Form, form_status
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import ngettext
@@ -26,7 +26,10 @@ bp = Blueprint("notifications", __name__)
 def unread_badge() -> Markup:
     """The menu's count of the reader's unread notifications: the number for the eye, the words
     for a screen reader (aria-label is not allowed on a span); nothing when there are none."""
-    unread = services.unread_count(current_user) if current_user.is_authenticated else 0
+    if not current_user.is_authenticated:
+        return Markup("")
+    user = acting_user()
+    unread = personal_entry("unread-count", user.id, lambda: services.unread_count(user))
     if not unread:
         return Markup("")
     return Markup(

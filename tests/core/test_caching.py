@@ -285,3 +285,45 @@ def test_coordinators_stored_pages_follow_role_language_and_messages(app: Flask)
     again = coordinator.get(COORDINATOR_PAGES[0]).get_data(as_text=True)
     assert 'lang="es"' in again
     assert "El idioma ha cambiado." not in again
+
+
+# A signed-in user's account and unread count, kept by each process while no account changed ---
+
+
+def test_a_coordinator_who_loses_the_role_loses_the_pages_at_once(app: Flask) -> None:
+    from matchmaker.accounts.models import Role
+    from tests.proposals.helpers import signed_in
+
+    user = make_user(role=Role.COORDINATOR)
+    coordinator, admin = signed_in(app, user), signed_in(app, make_user(role=Role.ADMIN))
+    for _ in range(2):  # the second from the kept account and the stored page
+        assert coordinator.get(COORDINATOR_PAGES[0]).status_code == 200
+    answer = admin.post(f"/admin/users/{user.id}/role", data={f"u{user.id}-role": "member"})
+    assert answer.status_code == 302
+    for path in COORDINATOR_PAGES:
+        assert coordinator.get(path).status_code == 403
+    assert "Coordination" not in coordinator.get("/").get_data(as_text=True)
+
+
+def test_signing_out_in_one_browser_ends_the_kept_sessions_of_the_others(app: Flask) -> None:
+    from tests.proposals.helpers import signed_in
+
+    user = make_user()
+    laptop, phone = signed_in(app, user), signed_in(app, user)
+    for _ in range(2):
+        assert phone.get("/account").status_code == 200
+    assert laptop.post("/logout").status_code == 302
+    answer = phone.get("/account")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login")
+
+
+def test_a_new_notification_shows_in_the_menu_at_once(app: Flask) -> None:
+    from tests.proposals.helpers import signed_in
+
+    user = make_user()
+    client = signed_in(app, user)
+    client.get("/")  # the welcome
+    assert BADGE.findall(client.get("/account").get_data(as_text=True)) == []
+    _notify(user, 3)
+    assert BADGE.findall(client.get("/account").get_data(as_text=True)) == ["3"]
