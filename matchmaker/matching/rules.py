@@ -71,14 +71,27 @@ RARE = 0.8  # a theme this rare (0..1) is called rare in the explanation
 
 
 def shared_themes_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
-    shared = asker.theme_bits & giver.theme_bits
-    rarest_first = sorted(themes_of(shared), key=lambda t: (-snapshot.rarity(t), t))
+    rarest_first, rare = _rarest_first(snapshot, asker.theme_bits & giver.theme_bits)
     return {
         "listing": asker.kind,
         "total": len(asker.themes),
-        "themes": rarest_first,
-        "rare": [t for t in rarest_first if snapshot.rarity(t) >= RARE],
+        "themes": list(rarest_first),
+        "rare": list(rare),
     }
+
+
+def _rarest_first(snapshot: Snapshot, bits: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The themes of ``bits``, rarest first, and those rare enough to say so: sorted once per
+    run for each of the few hundred sets of themes that listings share."""
+    known: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = snapshot.memo.setdefault(
+        ("rarest first",), {}
+    )
+    found = known.get(bits)
+    if found is None:
+        rarest_first = sorted(themes_of(bits), key=lambda t: (-snapshot.rarity(t), t))
+        rare = [t for t in rarest_first if snapshot.rarity(t) >= RARE]
+        found = known[bits] = (tuple(rarest_first), tuple(rare))
+    return found
 
 
 def shared_themes_sentence(p: Params, reader: Reader) -> str:

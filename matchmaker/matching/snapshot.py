@@ -444,13 +444,18 @@ def theme_counts() -> tuple[dict[str, int], int]:
     """How many listings carry each theme, and how many listings there are: what makes a theme
     rare. Counted over every listing ever posted (an index-only count, cheap enough for each
     incremental run), so full and incremental runs explain a proposal the same way."""
-    counts = dict(
-        db.session.execute(
-            sa.select(Theme.slug, sa.func.count())
-            .join(listing_themes, listing_themes.c.theme_id == Theme.id)
-            .group_by(Theme.slug)
-        ).all()
-    )
+    # Counted by theme id on the theme index alone, then named: a join to the themes for each
+    # listing's theme row (a hundred thousand at 50k listings) costs more than the count, and
+    # an incremental run counts them every time.
+    slugs = dict(db.session.execute(sa.select(Theme.id, Theme.slug)).all())
+    counts = {
+        slugs[theme_id]: count
+        for theme_id, count in db.session.execute(
+            sa.select(listing_themes.c.theme_id, sa.func.count()).group_by(
+                listing_themes.c.theme_id
+            )
+        )
+    }
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
     return counts, total
 

@@ -227,3 +227,20 @@ def test_affinity_is_the_plain_cosine_and_shared_words_are_found_once() -> None:
     first = shared(snap, 1, 2)
     first.append("changed")
     assert shared(snap, 1, 2) == first[:-1]
+
+
+def test_shared_themes_params_are_sorted_once_and_each_callers_own() -> None:
+    # The themes two listings share are sorted (rarest first) once per run for each set of
+    # themes; each proposal's explanation gets its own lists.
+    from matchmaker.matching.rules import shared_themes_params
+
+    need = view(1, "need", 1, themes={"local-wealth", "funding", "training-advice"})
+    offer = view(2, "offer", 2, themes={"local-wealth", "funding"})
+    other = view(3, "offer", 3, themes={"funding"})
+    snap = snapshot(need, offer, other)
+    first = shared_themes_params(snap, need, offer)
+    plain = sorted(["funding", "local-wealth"], key=lambda t: (-snap.rarity(t), t))
+    assert first["themes"] == plain
+    assert first["rare"] == [t for t in plain if snap.rarity(t) >= 0.8]
+    first["themes"].append("changed")
+    assert shared_themes_params(snap, need, offer)["themes"] == plain
