@@ -30,9 +30,7 @@ def profile(snapshot: Snapshot, org_id: int) -> Profile:
     found: dict[int, Profile] = snapshot.memo.setdefault(("profiles",), {})
     weights = found.get(org_id)
     if weights is None:
-        idf = snapshot.memo.get(("rarity",))
-        if idf is None:
-            idf = snapshot.memo[("rarity",)] = _rarity(snapshot)
+        idf = rarity(snapshot)
         weights = {stem: weight for stem in _words(snapshot, org_id) if (weight := idf(stem)) > 0}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         weights = found[org_id] = {stem: w / norm for stem, w in weights.items()}
@@ -58,9 +56,16 @@ def _words(snapshot: Snapshot, org_id: int) -> set[str]:
     return words
 
 
-def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
+def rarity(snapshot: Snapshot) -> Callable[[str], float]:
     """A word's weight: the inverse document frequency of the listings that use it, among
     every listing ever posted (``word_counts``, the same for full and incremental runs)."""
+    idf: Callable[[str], float] | None = snapshot.memo.get(("rarity",))
+    if idf is None:
+        idf = snapshot.memo[("rarity",)] = _rarity(snapshot)
+    return idf
+
+
+def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
     counts = snapshot.word_counts
     total = snapshot.total_live
     if counts is None:  # a snapshot built in memory: its own listings are the platform

@@ -351,14 +351,24 @@ def shared_vocabulary(snapshot: Snapshot, asker: ListingView, giver: ListingView
 
 
 def shared_vocabulary_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
-    return {
+    params: Params = {
         "asker": asker.org_name,
         "giver": giver.org_name,
         "words": shared_stems(snapshot, asker.org_id, giver.org_id),
     }
+    if not asker.theme_bits & giver.theme_bits:
+        params["no_shared_theme"] = True  # a related pair (matching/related.py)
+    return params
 
 
 def shared_vocabulary_sentence(p: Params, reader: Reader) -> str:
+    if p.get("no_shared_theme"):
+        return _(
+            "%(asker)s and %(giver)s share no theme but write about the same work: %(words)s.",
+            asker=p["asker"],
+            giver=p["giver"],
+            words=reader.words(p["words"]),
+        )
     return _(
         "%(asker)s and %(giver)s write about the same things: %(words)s.",
         asker=p["asker"],

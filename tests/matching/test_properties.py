@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from matchmaker.matching.engine import _best_first
 from matchmaker.matching.explanations import Reader, render
+from matchmaker.matching.related import related
 from matchmaker.matching.rules import RULES
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import within_reach
@@ -128,6 +129,7 @@ def test_matching_is_deterministic(views, chosen) -> None:  # type: ignore[no-un
 @settings(max_examples=150, deadline=None)
 @given(ANY_LISTINGS, match_settings())
 def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyped-def]
+    snap = snapshot(*views)
     for candidate in _all(views, chosen):
         parties = [party.listing for party in candidate.parties]
         orgs = [v.org_id for v in parties]
@@ -137,7 +139,7 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
         assert askers and givers, "no need or challenge meets an offer"
         if candidate.template == "pair":
             assert within_reach(askers[0], givers[0])
-            assert askers[0].themes & givers[0].themes
+            assert askers[0].themes & givers[0].themes or related(snap, askers[0], givers[0])
         if candidate.template == "local_inclusion_partnership":
             challenge = parties[0]
             assert challenge.kind == "challenge"
@@ -149,7 +151,7 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
         if candidate.template == "consortium":
             anchor, partners = parties[0], parties[1:]
             assert anchor.asks and not any(p.asks for p in partners)
-            assert all(anchor.themes & p.themes for p in partners)
+            assert all(anchor.themes & p.themes or related(snap, anchor, p) for p in partners)
         if candidate.template == "knowledge_exchange_triad":
             assert len({v.region_key for v in parties}) == 1
             assert {v.org_kind for v in parties} == {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
+from matchmaker.matching.related import related
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings
@@ -21,25 +22,28 @@ def grow_around(
     is_anchor: Callable[[ListingView], bool],
     anchor_themes: Callable[[ListingView], Iterable[str]],
     grow: Callable[[ListingView], Candidate | None],
+    also: Callable[[ListingView], Iterable[ListingView]] = lambda _focus: (),
 ) -> Iterator[Candidate]:
     """The partnership ``grow`` makes around each anchor; with ``focus`` (an incremental run),
-    only those that include it, grown from the focus itself or from the anchors near it that
-    share one of ``anchor_themes(focus)``."""
+    only those that include it, grown from the focus itself, from the anchors near it that
+    share one of ``anchor_themes(focus)``, and from those of ``also(focus)``."""
     if focus is None:
         anchors: Iterable[ListingView] = (v for v in snapshot.listings.values() if is_anchor(v))
     else:
         focus_view = snapshot.listings[focus]
         near = snapshot.near(focus_view, anchor_themes(focus_view), asks=True)
-        anchors = [v for v in [focus_view, *near] if is_anchor(v)]
+        more = [v for v in also(focus_view) if v not in near]
+        anchors = [v for v in [focus_view, *near, *more] if is_anchor(v)]
     for anchor in anchors:
         candidate = grow(anchor)
         if candidate is not None and (focus is None or focus in candidate.listing_ids):
             yield candidate
 
 
-def links_among(views: Sequence[ListingView]) -> list[Link]:
+def links_among(snapshot: Snapshot, views: Sequence[ListingView]) -> list[Link]:
     """Every need or challenge and offer among ``views`` that share a theme, of two
-    organisations within reach of each other: in the order of ``views``."""
+    organisations within reach of each other, or that are related without one
+    (matching/related.py): in the order of ``views``."""
     return [
         (asker, giver)
         for asker in views
@@ -47,8 +51,10 @@ def links_among(views: Sequence[ListingView]) -> list[Link]:
         for giver in views
         if not giver.asks
         and asker.org_id != giver.org_id
-        and asker.theme_bits & giver.theme_bits
-        and within_reach(asker, giver)
+        and (
+            (asker.theme_bits & giver.theme_bits and within_reach(asker, giver))
+            or related(snapshot, asker, giver)
+        )
     ]
 
 
@@ -83,7 +89,7 @@ def assemble(
     anchor = views[0]
     if not all(within_reach(anchor, other) for other in views[1:]):
         return None
-    links = links_among(views)
+    links = links_among(snapshot, views)
     if not links or not connected(views, links):
         return None
     scorer = scorer_for(settings, multi=True)

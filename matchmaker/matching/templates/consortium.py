@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import ngettext
 from matchmaker.matching.affinity import affinity
+from matchmaker.matching.related import related, related_listings
 from matchmaker.matching.roles import ROLES, ROLES_BY_NAME, brought, called_for
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, scorer_for
@@ -132,6 +133,8 @@ class Consortium(Template):
             lambda view: view.asks,
             lambda view: () if view.asks else view.themes,
             lambda anchor: self._grow(snapshot, settings, anchor),
+            # An offer may also join the consortium of a need it is related to.
+            lambda view: () if view.asks else related_listings(snapshot, view),
         )
 
     def _grow(
@@ -192,7 +195,9 @@ class Consortium(Template):
         partners: list[Params] = []
         for number, party in enumerate(parties[1:], start=1):
             view = party.listing
-            if view.asks or not view.theme_bits & anchor.theme_bits:
+            if view.asks:
+                return None
+            if not view.theme_bits & anchor.theme_bits and not related(snapshot, anchor, view):
                 return None
             if not within_reach(anchor, view) or known[view.id][1] < least:
                 return None

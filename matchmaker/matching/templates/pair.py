@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.matching.related import related, related_listings
 from matchmaker.matching.scoring import Fractions, Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
@@ -19,20 +20,29 @@ def shortlist(
     snapshot: Snapshot, settings: MatchSettings, asker: ListingView
 ) -> list[tuple[ListingView, Fractions, int]]:
     """The likeliest offers for a need or challenge (the most shared themes, then the nearest:
-    from the index, so of another organisation, sharing a theme, within reach), each with how
-    much each rule fires on the link and its pair score. Found once per run and kept in the
-    snapshot: the consortium grows from the same offers."""
+    from the index, so of another organisation, sharing a theme, within reach; then the most
+    related of those that share no theme, matching/related.py), each with how much each rule
+    fires on the link and its pair score. Found once per run and kept in the snapshot: the
+    consortium grows from the same offers."""
     known = snapshot.scratch.setdefault(("shortlist", settings), {})
     found: list[tuple[ListingView, Fractions, int]] | None = known.get(asker.id)
     if found is None:
         scorer = scorer_for(settings)
-        limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
         found = known[asker.id] = [
             (giver, fractions, scorer.link_score(fractions))
-            for giver in snapshot.nearest(asker, asker.themes, asks=False, limit=limit)
+            for giver in partners(snapshot, settings, asker)
             for fractions in [scorer.fractions(snapshot, asker, giver)]
         ]
     return found
+
+
+def partners(snapshot: Snapshot, settings: MatchSettings, view: ListingView) -> list[ListingView]:
+    """The likeliest listings of the other side for ``view``: those sharing the most themes,
+    nearest first, then those related to it without a shared theme, most related first."""
+    limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
+    return snapshot.nearest(view, view.themes, asks=not view.asks, limit=limit) + (
+        related_listings(snapshot, view, limit)
+    )
 
 
 class PairTemplate(Template):
@@ -62,8 +72,7 @@ class PairTemplate(Template):
                         snapshot, scorer, source, giver, parties, (fractions, score)
                     )
                 continue
-            limit = settings.max_proposals_per_listing * SHORTLIST_FACTOR
-            for asker in snapshot.nearest(source, source.themes, asks=True, limit=limit):
+            for asker in partners(snapshot, settings, source):
                 yield self._candidate(snapshot, scorer, asker, source, parties)
 
     def _candidate(
@@ -94,7 +103,9 @@ class PairTemplate(Template):
     ) -> Candidate | None:
         if not asker.asks or giver.asks or asker.org_id == giver.org_id:
             return None
-        if not asker.themes & giver.themes or not links_in_reach([(asker, giver)]):
+        if not links_in_reach([(asker, giver)]):
+            return None
+        if not asker.theme_bits & giver.theme_bits and not related(snapshot, asker, giver):
             return None
         return self._candidate(snapshot, scorer_for(settings), asker, giver)
 

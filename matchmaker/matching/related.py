@@ -1,0 +1,157 @@
+"""Needs and offers related by what their organisations write, when they share no theme.
+
+Two organisations of one city-region often work on the same thing under different themes: a
+council's challenge to grow the city's social enterprises (incubation, funding, local wealth)
+and the network that speaks for those enterprises (territorial platforms, information). A need
+or challenge and an offer that share no theme are *related* when their organisations are in the
+same city-region, each within the other's scope, and write about the same work: they share a
+distinctive word, and their shared vocabulary (matching/affinity.py) reaches ``RELATED``
+without the names of their places, which every neighbour writes. A related pair is a link like
+one on a shared theme (pairs, and the links that hold a multi-party proposal together); the
+shared-themes rule gives it nothing, and the shared-vocabulary rule says why it was made.
+
+Found through an index of each organisation's distinctive words by place, never by comparing
+every pair of organisations of a region.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from matchmaker.core.words import SNOWBALL, analyse
+from matchmaker.matching.affinity import profile, rarity
+from matchmaker.matching.snapshot import within_reach
+
+if TYPE_CHECKING:
+    from matchmaker.matching.snapshot import ListingView, Snapshot
+
+# Shared vocabulary, place names left out, from which two organisations write about the same
+# work (a cosine; the shared-vocabulary rule gives all its points at 0.25).
+RELATED = 0.15
+# A word is distinctive if at most one listing in this many uses it (over every listing posted).
+DISTINCTIVE = 20
+# A word that more than half the organisations of a city-region use (or more than this many) is
+# the place's common language, not a sign that two of them do the same work.
+MOST_PER_PLACE = 30
+
+
+def place_stems(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
+    """The stems of the organisation's city and region names, in every language the matcher
+    analyses (an organisation writes its place in its own)."""
+    key = ("place stems", view.city, view.region)
+    found: frozenset[str] | None = snapshot.memo.get(key)
+    if found is None:
+        text = f"{view.city} {view.region}"
+        found = snapshot.memo[key] = frozenset(
+            stem for language in SNOWBALL for stem in analyse(text, language)
+        )
+    return found
+
+
+def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
+    """The distinctive words of the organisation of ``view`` (of its profile: its name,
+    description and live listings), its place names left out."""
+    known: dict[int, frozenset[str]] = snapshot.memo.setdefault(("distinctive words",), {})
+    found = known.get(view.org_id)
+    if found is None:
+        idf, least = rarity(snapshot), math.log(DISTINCTIVE)
+        places = place_stems(snapshot, view)
+        found = known[view.org_id] = frozenset(
+            stem
+            for stem in profile(snapshot, view.org_id)
+            if stem not in places and idf(stem) >= least
+        )
+    return found
+
+
+def _index(snapshot: Snapshot) -> dict[tuple[str, int], set[int]]:
+    """(distinctive word, city-region) → the organisations of the city-region that use it, for
+    the words that are not its common language (MOST_PER_PLACE)."""
+    index: dict[tuple[str, int], set[int]] | None = snapshot.memo.get(("related index",))
+    if index is None:
+        index = defaultdict(set)
+        seen: set[tuple[int, int]] = set()
+        organisations: dict[int, int] = defaultdict(int)  # region → how many organisations
+        for view in snapshot.listings.values():
+            if (view.org_id, view.region_id) in seen:
+                continue
+            seen.add((view.org_id, view.region_id))
+            organisations[view.region_id] += 1
+            for stem in distinctive_words(snapshot, view):
+                index[(stem, view.region_id)].add(view.org_id)
+        index = {
+            key: orgs
+            for key, orgs in index.items()
+            if len(orgs) <= min(MOST_PER_PLACE, max(2, organisations[key[1]] // 2))
+        }
+        snapshot.memo[("related index",)] = index
+    return index
+
+
+def _by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:
+    found: dict[int, list[ListingView]] | None = snapshot.memo.get(("listings by organisation",))
+    if found is None:
+        found = defaultdict(list)
+        for view in sorted(snapshot.listings.values(), key=lambda v: v.id):
+            found[view.org_id].append(view)
+        snapshot.memo[("listings by organisation",)] = found
+    return found
+
+
+def _kin(snapshot: Snapshot, view: ListingView) -> set[int]:
+    """The organisations that share a distinctive word with the organisation of ``view`` in
+    its city-region (a word not of the place's common language)."""
+    index = _index(snapshot)
+    found: set[int] = set()
+    for stem in distinctive_words(snapshot, view):
+        found.update(index.get((stem, view.region_id), ()))
+    found.discard(view.org_id)
+    return found
+
+
+def kinship(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
+    """The shared vocabulary of the two organisations, their place names left out."""
+    known: dict[int, float] = snapshot.scratch.setdefault(("kinship",), {})
+    first, second = asker.org_id, giver.org_id
+    key = first << 32 | second if first < second else second << 32 | first
+    value = known.get(key)
+    if value is None:
+        a, b = profile(snapshot, first), profile(snapshot, second)
+        places = place_stems(snapshot, asker) | place_stems(snapshot, giver)
+        value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys() - places)
+    return value
+
+
+def related(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> bool:
+    """A need or challenge and an offer that share no theme, related by their organisations'
+    vocabulary (see the module's docstring)."""
+    if not asker.asks or giver.asks or asker.org_id == giver.org_id:
+        return False
+    if asker.theme_bits & giver.theme_bits:
+        return False
+    if asker.region_id != giver.region_id or not within_reach(asker, giver):
+        return False
+    if giver.org_id not in _kin(snapshot, asker):
+        return False
+    return kinship(snapshot, asker, giver) >= RELATED
+
+
+def related_listings(
+    snapshot: Snapshot, view: ListingView, limit: int | None = None
+) -> list[ListingView]:
+    """The listings of the other side (offers for a need or challenge, needs and challenges for
+    an offer) related to ``view``, the most related first, then the lowest id; the first
+    ``limit`` of them, or all."""
+    others = _by_organisation(snapshot)
+    found: list[tuple[float, int, ListingView]] = []
+    for org_id in _kin(snapshot, view):
+        for other in others.get(org_id, ()):
+            if other.asks == view.asks:
+                continue
+            asker, giver = (view, other) if view.asks else (other, view)
+            if related(snapshot, asker, giver):
+                found.append((-kinship(snapshot, asker, giver), other.id, other))
+    found.sort(key=lambda item: item[:2])
+    return [other for _, _, other in found[:limit]]
