@@ -157,3 +157,45 @@ def test_the_nightly_full_run_brings_drifted_scores_in_line(app: Flask) -> None:
     assert plan(full_snapshot(), load_settings()).rescore == []
     [run] = db.session.scalars(sa.select(MatcherRun).where(MatcherRun.kind == RunKind.FULL))
     assert run.status == RunStatus.FINISHED
+
+
+@pytest.mark.parametrize("offer_first", [True, False])
+def test_a_related_pair_is_proposed_alike_by_incremental_and_full_runs(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, offer_first: bool
+) -> None:
+    """A challenge and an offer that share no theme but write about the same work
+    (matching/related.py): the incremental run of the one posted second proposes them, and a
+    full run then has nothing to add."""
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    # Every word rare, as on a large platform where no one else writes these.
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    postings = [
+        {
+            "organisation": network,
+            "kind": ListingKind.OFFER,
+            "themes": ("territorial-platforms",),
+            "title": "Social enterprise week",
+            "description": "We run social enterprise week and investment readiness mentoring.",
+        },
+        {
+            "organisation": council,
+            "kind": ListingKind.CHALLENGE,
+            "themes": ("funding",),
+            "title": "Grow the city's social enterprises",
+            "description": "Investment readiness mentoring and a social enterprise week.",
+        },
+    ]
+    posted = []
+    for fields in postings if offer_first else reversed(postings):
+        posted.append(make_listing(**fields))
+        match_listing(posted[-1])
+        db.session.commit()
+    [proposal] = db.session.scalars(sa.select(Proposal))
+    assert {party.listing_id for party in proposal.parties} == {v.id for v in posted}
+    assert "no_shared_theme" in str(proposal.explanation)
+    result = plan(full_snapshot(), load_settings())
+    assert (result.create, result.withdraw, result.revive) == ([], [], [])
