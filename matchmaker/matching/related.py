@@ -51,17 +51,24 @@ def place_stems(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
 
 
 def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
-    """The distinctive words of the organisation of ``view`` (of its profile: its name,
-    description and live listings), its place names left out."""
+    """The distinctive words of the live listings of the organisation of ``view``, its place
+    names left out. Only listings' words: how rare a word is is counted over listings, so words
+    that only organisations' descriptions use (a platform's boilerplate, say) would all look
+    rare."""
     known: dict[int, frozenset[str]] = snapshot.memo.setdefault(("distinctive words",), {})
     found = known.get(view.org_id)
     if found is None:
         idf, least = rarity(snapshot), math.log(DISTINCTIVE)
         places = place_stems(snapshot, view)
+        words: set[str] = set()
+        for listing in _by_organisation(snapshot).get(view.org_id, ()):
+            words.update(listing.words)
+        if snapshot.org_listing_words is not None:
+            words.update(snapshot.org_listing_words.get(view.org_id, ()))
         found = known[view.org_id] = frozenset(
             stem
-            for stem in profile(snapshot, view.org_id)
-            if stem not in places and idf(stem) >= least
+            for stem in words
+            if stem not in places and stem in profile(snapshot, view.org_id) and idf(stem) >= least
         )
     return found
 
