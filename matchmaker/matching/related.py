@@ -73,28 +73,36 @@ def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
     return found
 
 
-def _index(snapshot: Snapshot) -> dict[tuple[str, int], set[int]]:
-    """(distinctive word, city-region) → the organisations of the city-region that use it, for
-    the words that are not its common language (MOST_PER_PLACE)."""
-    index: dict[tuple[str, int], set[int]] | None = snapshot.memo.get(("related index",))
+def _index(snapshot: Snapshot, region_id: int) -> dict[str, set[int]]:
+    """Distinctive word → the organisations of the city-region that use it, for the words that
+    are not its common language (MOST_PER_PLACE). Made for a city-region when first asked: an
+    incremental run asks for one or two of the many its neighbourhood holds."""
+    indexes: dict[int, dict[str, set[int]]] = snapshot.memo.setdefault(("related index",), {})
+    index = indexes.get(region_id)
     if index is None:
-        index = defaultdict(set)
-        seen: set[tuple[int, int]] = set()
-        organisations: dict[int, int] = defaultdict(int)  # region → how many organisations
-        for view in snapshot.listings.values():
-            if (view.org_id, view.region_id) in seen:
-                continue
-            seen.add((view.org_id, view.region_id))
-            organisations[view.region_id] += 1
+        organisations = _organisations_by_region(snapshot).get(region_id, {})
+        users: dict[str, set[int]] = defaultdict(set)
+        for view in organisations.values():
             for stem in distinctive_words(snapshot, view):
-                index[(stem, view.region_id)].add(view.org_id)
-        index = {
-            key: orgs
-            for key, orgs in index.items()
-            if len(orgs) <= min(MOST_PER_PLACE, max(2, organisations[key[1]] // 2))
+                users[stem].add(view.org_id)
+        most = min(MOST_PER_PLACE, max(2, len(organisations) // 2))
+        index = indexes[region_id] = {
+            stem: orgs for stem, orgs in users.items() if len(orgs) <= most
         }
-        snapshot.memo[("related index",)] = index
     return index
+
+
+def _organisations_by_region(snapshot: Snapshot) -> dict[int, dict[int, ListingView]]:
+    """City-region → its organisations, each with the first of its listings there."""
+    found: dict[int, dict[int, ListingView]] | None = snapshot.memo.get(
+        ("organisations by region",)
+    )
+    if found is None:
+        found = defaultdict(dict)
+        for view in snapshot.listings.values():
+            found[view.region_id].setdefault(view.org_id, view)
+        snapshot.memo[("organisations by region",)] = found
+    return found
 
 
 def _by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:
@@ -110,10 +118,10 @@ def _by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:
 def _kin(snapshot: Snapshot, view: ListingView) -> set[int]:
     """The organisations that share a distinctive word with the organisation of ``view`` in
     its city-region (a word not of the place's common language)."""
-    index = _index(snapshot)
+    index = _index(snapshot, view.region_id)
     found: set[int] = set()
     for stem in distinctive_words(snapshot, view):
-        found.update(index.get((stem, view.region_id), ()))
+        found.update(index.get(stem, ()))
     found.discard(view.org_id)
     return found
 
