@@ -309,7 +309,7 @@ def for_audience(
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if "_flashes" in session or not current_user.is_email_confirmed:
                 return view(*args, **kwargs)
-            if db.session.info.get(WROTE_SHARED_DATA):
+            if wrote_shared_data():
                 return view(*args, **kwargs)
             try:
                 language = str(get_locale() or "en")

@@ -139,6 +139,16 @@ def kinship(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float
     return value
 
 
+def linked(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> bool:
+    """A need or challenge and an offer of two organisations that the matcher may put in one
+    proposal: they share a theme and lie within reach of each other, or they are related."""
+    if not asker.asks or giver.asks or asker.org_id == giver.org_id:
+        return False
+    if asker.theme_bits & giver.theme_bits:
+        return within_reach(asker, giver)
+    return related(snapshot, asker, giver)
+
+
 def related(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> bool:
     """A need or challenge and an offer that share no theme, related by their organisations'
     vocabulary (see the module's docstring)."""

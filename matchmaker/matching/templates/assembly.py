@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
-from matchmaker.matching.related import related
+from matchmaker.matching.related import linked
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings
@@ -49,12 +49,7 @@ def links_among(snapshot: Snapshot, views: Sequence[ListingView]) -> list[Link]:
         for asker in views
         if asker.asks
         for giver in views
-        if not giver.asks
-        and asker.org_id != giver.org_id
-        and (
-            (asker.theme_bits & giver.theme_bits and within_reach(asker, giver))
-            or related(snapshot, asker, giver)
-        )
+        if linked(snapshot, asker, giver)
     ]
 
 

@@ -21,12 +21,12 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import ngettext
 from matchmaker.matching.affinity import affinity
-from matchmaker.matching.related import related, related_listings
+from matchmaker.matching.related import linked, related_listings
 from matchmaker.matching.roles import ROLES, ROLES_BY_NAME, brought, called_for
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, scorer_for
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import ListingView, Snapshot, within_reach
+from matchmaker.matching.snapshot import ListingView, Snapshot
 from matchmaker.matching.templates.assembly import MOST_PARTIES, assemble, grow_around
 from matchmaker.matching.templates.base import Candidate, Party, Template
 from matchmaker.matching.templates.pair import shortlist
@@ -195,11 +195,7 @@ class Consortium(Template):
         partners: list[Params] = []
         for number, party in enumerate(parties[1:], start=1):
             view = party.listing
-            if view.asks:
-                return None
-            if not view.theme_bits & anchor.theme_bits and not related(snapshot, anchor, view):
-                return None
-            if not within_reach(anchor, view) or known[view.id][1] < least:
+            if not linked(snapshot, anchor, view) or known[view.id][1] < least:
                 return None
             if not _joins(snapshot, view, parties[:number]):
                 return None

@@ -6,11 +6,11 @@ from collections.abc import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.matching.related import related, related_listings
+from matchmaker.matching.related import linked, related_listings
 from matchmaker.matching.scoring import Fractions, Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
-from matchmaker.matching.templates.base import Candidate, Party, Template, links_in_reach
+from matchmaker.matching.templates.base import Candidate, Party, Template
 
 # How many partners of each listing get the full set of rules (a multiple of the cap).
 SHORTLIST_FACTOR = 2
@@ -101,11 +101,7 @@ class PairTemplate(Template):
     def _score(
         self, snapshot: Snapshot, settings: MatchSettings, asker: ListingView, giver: ListingView
     ) -> Candidate | None:
-        if not asker.asks or giver.asks or asker.org_id == giver.org_id:
-            return None
-        if not links_in_reach([(asker, giver)]):
-            return None
-        if not asker.theme_bits & giver.theme_bits and not related(snapshot, asker, giver):
+        if not linked(snapshot, asker, giver):
             return None
         return self._candidate(snapshot, scorer_for(settings), asker, giver)
 
