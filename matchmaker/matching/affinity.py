@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from operator import mul
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
@@ -93,10 +92,8 @@ def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     value = known.get(key)
     if value is None:
         a, b = profile(snapshot, first), profile(snapshot, second)
-        # Only the shared words add to the cosine: intersect the keys first, then multiply
-        # and add in C (in the order of the intersection, as a loop over it would).
-        common = a.keys() & b.keys()
-        value = known[key] = sum(map(mul, map(a.__getitem__, common), map(b.__getitem__, common)))
+        # Only the shared words add to the cosine: intersect the keys first.
+        value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys())
     return value
 
 

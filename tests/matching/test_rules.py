@@ -202,8 +202,8 @@ def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetical
 
 
 def test_affinity_is_the_plain_cosine_and_shared_words_are_found_once() -> None:
-    # The cosine is multiplied and added in C, each word's rarity worked out once: it must be
-    # the same float as a plain loop over the shared words (in the same order) gives.
+    # Each word's rarity is worked out once per run, each two organisations' cosine once: the
+    # same float as a plain loop over the shared words (in the same order) gives.
     import math
 
     from matchmaker.matching.affinity import affinity, profile, shared
