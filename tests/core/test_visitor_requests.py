@@ -24,6 +24,9 @@ def test_stored_pages_skip_the_rate_check_and_forms_do_not(app: Flask, client: F
     for path, method, skipped in [
         ("/needs?q=kitchen", "GET", True),
         ("/", "HEAD", True),
+        ("/coordination/proposals", "GET", True),  # stored for an audience of coordinators
+        ("/coordination/dashboard", "GET", True),
+        ("/coordination/dashboard/by_theme.csv", "GET", False),  # not a stored page
         ("/login", "GET", False),  # not a stored page
         ("/login", "POST", False),
         ("/language", "POST", False),
