@@ -3,11 +3,17 @@ the CSRF token's rotation at sign-in."""
 
 from __future__ import annotations
 
+import copy
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
+from itsdangerous import BadSignature
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -91,14 +97,58 @@ def current_user_key() -> str:
     return f"user:{getattr(current_user, 'id', 'anonymous')}"
 
 
+# Session cookies a process keeps the verified data of, at most (least recently used dropped).
+VERIFIED_SESSION_COOKIES = 1024
+
+
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, but a request that sent no session cookie (a signed-out
-    visitor's) gets its empty session without building the signing serializer first."""
+    visitor's) gets its empty session without building the signing serializer first, and a
+    cookie this process verified lately is not verified again (:meth:`verified_data`)."""
+
+    def __init__(self) -> None:
+        # cookie -> (the signing keys, its data, when it was signed): see verified_data.
+        self._verified: OrderedDict[str, tuple[Any, dict[str, Any], int]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if not app.secret_key:
+            return None
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
             return self.session_class()
-        return super().open_session(app, request)
+        return self.session_class(self.verified_data(app, cookie) or {})
+
+    def verified_data(self, app: Flask, cookie: str) -> dict[str, Any] | None:
+        """What Flask's serializer reads from ``cookie``: its data when the signature holds and
+        it is no older than the session lifetime, else None.
+
+        A signed-in reader sends the same cookie with every request until their session changes,
+        and checking its signature was a tenth of a stored coordinator page: the data of a cookie
+        verified lately is kept, by the cookie's whole text and with the keys that verified it,
+        and its age is checked again on each use as the serializer checks it. Each caller gets
+        its own copy (a session is changed in place).
+        """
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        with self._lock:
+            found = self._verified.get(cookie)
+            if found is not None:
+                self._verified.move_to_end(cookie)
+        if found is not None and found[0] == keys and 0 <= int(time.time()) - found[2] <= max_age:
+            return copy.deepcopy(found[1])
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        try:
+            data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return None
+        with self._lock:
+            self._verified[cookie] = (keys, data, int(signed_at.timestamp()))
+            while len(self._verified) > VERIFIED_SESSION_COOKIES:
+                self._verified.popitem(last=False)
+        return copy.deepcopy(data)
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,7 @@ cookies is a signed-out visitor's; the security headers are on every answer."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -89,3 +90,48 @@ def test_sessions_open_as_flask_opens_them(app: Flask, client: FlaskClient, logi
             assert dict(ours) == dict(theirs), sent
             opened.append(bool(ours))
     assert opened == [False, True, False]  # the signed-in one was read, the forged one not
+
+
+def test_a_session_cookie_verified_before_opens_as_flask_opens_it(
+    app: Flask, client: FlaskClient, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    login(make_user())
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    ours, plain = app.session_interface, SecureCookieSessionInterface()
+
+    def both(value: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        with app.test_request_context("/", headers={"Cookie": f"session={value}"}) as context:
+            opened = ours.open_session(app, context.request)
+            assert opened is not None
+            theirs = plain.open_session(app, context.request)
+            assert theirs is not None
+            return dict(opened), dict(theirs)
+
+    first, theirs = both(cookie.value)
+    assert first == theirs and "_user_id" in first
+    # Read again, from what this process verified (no signature checked): the same, and a change
+    # to one request's session (a message queued in place) reaches no other request.
+    serializers = []
+    build_serializer = ours.get_signing_serializer
+    monkeypatch.setattr(
+        ours, "get_signing_serializer", lambda a: serializers.append(1) or build_serializer(a)
+    )
+    again, theirs = both(cookie.value)
+    assert again == theirs == first
+    assert serializers == []
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie.value}"}) as context:
+        opened = ours.open_session(app, context.request)
+        assert opened is not None
+        opened.setdefault("_flashes", []).append(("info", "only here"))
+    assert both(cookie.value)[0] == first
+    assert both("forged")[0] == {} and serializers  # a forged cookie is checked every time
+    # A cookie older than the session lifetime is refused, verified before or not.
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    later = time.time() + lifetime + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert both(cookie.value) == ({}, {})
+    # Another secret key does not read it either.
+    monkeypatch.undo()
+    app.secret_key = "another key"
+    assert both(cookie.value) == ({}, {})
