@@ -45,12 +45,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from matchmaker.core.security import signed_csrf_token
 from matchmaker.extensions import cache, db, limiter
 
 logger = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def page_for_visitor(template: str) -> str:
     """A stored page with this visitor's CSRF token where the placeholder stands."""
     if TOKEN_PLACEHOLDER not in template:
         return template
-    return template.replace(TOKEN_PLACEHOLDER, generate_csrf())
+    return template.replace(TOKEN_PLACEHOLDER, signed_csrf_token())
 
 
 # The parts of a page that are each person's own (their unread count), by name: drawn for

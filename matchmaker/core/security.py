@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -69,6 +70,44 @@ def rotate_csrf_token() -> None:
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     session.pop(field, None)
     g.pop(field, None)
+
+
+# Signed CSRF tokens a process keeps, at most (least recently used dropped first).
+SIGNED_CSRF_TOKENS = 1024
+# raw token (and the key that signed it) -> (the signed token, when it was signed)
+_signed_csrf_tokens: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
+_signed_csrf_tokens_lock = threading.Lock()
+
+
+def signed_csrf_token() -> str:
+    """The reader's CSRF token for a form, as Flask-WTF's ``generate_csrf()`` gives it: the raw
+    token of their session, signed with the secret key and the time.
+
+    A signed-in reader asks for page after page with the same raw token, and signing it was 6 %
+    of a stored coordinator page: the token signed for it lately is given again while it keeps
+    at least nine tenths of its validity (``WTF_CSRF_TIME_LIMIT``; with no limit, for as long
+    as the raw token lasts). A new sign-in gives a new raw token (:func:`rotate_csrf_token`).
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if field in g or field not in session:  # signed in this request already, or a new raw token
+        return str(generate_csrf())
+    secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    key = (str(secret), str(session[field]))
+    limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    with _signed_csrf_tokens_lock:
+        found = _signed_csrf_tokens.get(key)
+        if found is not None:
+            _signed_csrf_tokens.move_to_end(key)
+    if found is not None and (limit is None or time.time() - found[1] < limit / 10):
+        setattr(g, field, found[0])
+        return found[0]
+    token = str(generate_csrf())
+    with _signed_csrf_tokens_lock:
+        _signed_csrf_tokens[key] = (token, time.time())
+        while len(_signed_csrf_tokens) > SIGNED_CSRF_TOKENS:
+            _signed_csrf_tokens.popitem(last=False)
+    return token
 
 
 def safe_next_path(target: str | None) -> str | None:
