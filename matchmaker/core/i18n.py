@@ -81,10 +81,11 @@ def _territory_language_of(user: Any) -> str | None:
 
 def _chosen_language() -> str | None:
     """The signed-in user's setting, else what this browser chose in the switcher."""
-    from flask_login import current_user
+    from matchmaker.core.auth import acting_user
 
-    if current_user.is_authenticated and current_user.language:
-        return str(current_user.language)
+    user = acting_user()
+    if user.is_authenticated and user.language:
+        return str(user.language)
     if "language_choice" in g:  # chosen in this very request (its cookie goes out with it)
         return g.language_choice
     return request.cookies.get(LANGUAGE_COOKIE)

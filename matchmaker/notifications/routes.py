@@ -26,9 +26,9 @@ bp = Blueprint("notifications", __name__)
 def unread_badge() -> Markup:
     """The menu's count of the reader's unread notifications: the number for the eye, the words
     for a screen reader (aria-label is not allowed on a span); nothing when there are none."""
-    if not current_user.is_authenticated:
-        return Markup("")
     user = acting_user()
+    if not user.is_authenticated:
+        return Markup("")
     unread = personal_entry("unread-count", user.id, lambda: services.unread_count(user))
     if not unread:
         return Markup("")

@@ -79,7 +79,7 @@ def _template_labels() -> dict[str, str]:
 
 @bp.get("/coordination/proposals")
 @require_role(*COORDINATORS)
-@for_audience(lambda: coordinators_audience(current_user))
+@for_audience(lambda: coordinators_audience(acting_user()))
 def queue() -> ResponseReturnValue:
     coverage = coverage_of(current_user)
 

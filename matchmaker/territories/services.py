@@ -19,6 +19,7 @@ from flask import current_app, g
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.audit import record_event
+from matchmaker.core.auth import acting_user
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
@@ -88,20 +89,20 @@ def language_for_request() -> str | None:
     shown, else the signed-in user's (the one they coordinate, else their first organisation's).
     """
     from flask import request
-    from flask_login import current_user
 
     if request.endpoint == "territories.show":
         slug = (request.view_args or {}).get("slug")
         return next((t.language for t in all_territories() if t.slug == slug), None)
-    if not current_user.is_authenticated:
+    user = acting_user()
+    if not user.is_authenticated:
         return None
     # Asked on each of their pages: kept with the shared fragments (territories, appointments,
     # organisations and memberships are shared tables, so a change renews it).
     return shared_fragment(
         "territory-language",
-        lambda: territory_language_of(current_user),
-        current_user.id,
-        current_user.role,
+        lambda: territory_language_of(user),
+        user.id,
+        user.role,
         per_language=False,
     )
 
