@@ -24,9 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import wraps
 from itertools import chain
@@ -50,6 +48,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from matchmaker.core.local_entries import LocalEntries
 from matchmaker.core.security import signed_csrf_token
 from matchmaker.extensions import cache, db, limiter
 
@@ -90,40 +89,6 @@ LOCAL_TIMEOUT = 60
 LOCAL_ENTRIES = 512
 # A visitor's page may be built from a generation this old (seconds), read by this process.
 VISITOR_GENERATION_MAX_AGE = 1.0
-
-
-class LocalEntries:
-    """The cache entries a process read or built lately, by key, the least recently used
-    dropped first. Keys hold the data generation, so an entry never goes out of date but by
-    its timeout (what invalidation misses: a date passing)."""
-
-    def __init__(self, size: int = LOCAL_ENTRIES, timeout: float = LOCAL_TIMEOUT) -> None:
-        self.size, self.timeout = size, timeout
-        self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
-        # A threaded server (the development one, gthread workers) shares the entries.
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Any:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                return None
-            if found[0] < time.monotonic():
-                del self._entries[key]
-                return None
-            self._entries.move_to_end(key)
-            return found[1]
-
-    def set(self, key: str, value: Any) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic() + self.timeout, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 def _local() -> LocalEntries | None:
@@ -501,7 +466,9 @@ _LISTENERS: list[tuple[str, Callable[..., Any]]] = [
 def init_app(app: Flask) -> None:
     cache.init_app(app)
     if app.config.get("CACHE_TYPE") not in ("NullCache", "null"):
-        app.extensions["local_cache_entries"] = LocalEntries()
+        # Keys hold the data generation, so an entry never goes out of date but by its
+        # timeout (what invalidation misses: a date passing).
+        app.extensions["local_cache_entries"] = LocalEntries(LOCAL_ENTRIES, LOCAL_TIMEOUT)
     for name, listener in _LISTENERS:
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)

@@ -4,9 +4,7 @@ the CSRF token's rotation at sign-in."""
 from __future__ import annotations
 
 import copy
-import threading
 import time
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -15,6 +13,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
+
+from matchmaker.core.local_entries import LocalEntries
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -72,11 +72,10 @@ def rotate_csrf_token() -> None:
     g.pop(field, None)
 
 
-# Signed CSRF tokens a process keeps, at most (least recently used dropped first).
-SIGNED_CSRF_TOKENS = 1024
-# raw token (and the key that signed it) -> (the signed token, when it was signed)
-_signed_csrf_tokens: OrderedDict[tuple[str, str], tuple[str, float]] = OrderedDict()
-_signed_csrf_tokens_lock = threading.Lock()
+# Signed CSRF tokens a process keeps: this many at most, each this long at most (seconds).
+SIGNED_CSRF_TOKENS, SIGNED_CSRF_TOKEN_REUSE = 1024, 60.0
+# the key that signed and the raw token -> (the signed token, when it was signed)
+_signed_csrf_tokens = LocalEntries(SIGNED_CSRF_TOKENS, SIGNED_CSRF_TOKEN_REUSE)
 
 
 def signed_csrf_token() -> str:
@@ -84,29 +83,23 @@ def signed_csrf_token() -> str:
     token of their session, signed with the secret key and the time.
 
     A signed-in reader asks for page after page with the same raw token, and signing it was 6 %
-    of a stored coordinator page: the token signed for it lately is given again while it keeps
-    at least nine tenths of its validity (``WTF_CSRF_TIME_LIMIT``; with no limit, for as long
-    as the raw token lasts). A new sign-in gives a new raw token (:func:`rotate_csrf_token`).
+    of a stored coordinator page: the token signed for it less than a minute ago is given
+    again, and only while it keeps nine tenths of its validity (``WTF_CSRF_TIME_LIMIT``; the app
+    sets none). A new sign-in gives a new raw token (:func:`rotate_csrf_token`).
     """
     config = current_app.config
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field in g or field not in session:  # signed in this request already, or a new raw token
         return str(generate_csrf())
     secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    key = (str(secret), str(session[field]))
+    key = f"{secret!s}\x00{session[field]!s}"
     limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
-    with _signed_csrf_tokens_lock:
-        found = _signed_csrf_tokens.get(key)
-        if found is not None:
-            _signed_csrf_tokens.move_to_end(key)
+    found = _signed_csrf_tokens.get(key)
     if found is not None and (limit is None or time.time() - found[1] < limit / 10):
         setattr(g, field, found[0])
         return found[0]
     token = str(generate_csrf())
-    with _signed_csrf_tokens_lock:
-        _signed_csrf_tokens[key] = (token, time.time())
-        while len(_signed_csrf_tokens) > SIGNED_CSRF_TOKENS:
-            _signed_csrf_tokens.popitem(last=False)
+    _signed_csrf_tokens.set(key, (token, time.time()))
     return token
 
 
@@ -136,8 +129,8 @@ def current_user_key() -> str:
     return f"user:{getattr(current_user, 'id', 'anonymous')}"
 
 
-# Session cookies a process keeps the verified data of, at most (least recently used dropped).
-VERIFIED_SESSION_COOKIES = 1024
+# Session cookies a process keeps the verified data of: this many at most, each this long at most.
+VERIFIED_SESSION_COOKIES, VERIFIED_SESSION_COOKIE_TIMEOUT = 1024, 300.0
 
 
 class CookieSessionInterface(SecureCookieSessionInterface):
@@ -147,8 +140,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 
     def __init__(self) -> None:
         # cookie -> (the signing keys, its data, when it was signed): see verified_data.
-        self._verified: OrderedDict[str, tuple[Any, dict[str, Any], int]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._verified = LocalEntries(VERIFIED_SESSION_COOKIES, VERIFIED_SESSION_COOKIE_TIMEOUT)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if not app.secret_key:
@@ -164,16 +156,13 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 
         A signed-in reader sends the same cookie with every request until their session changes,
         and checking its signature was a tenth of a stored coordinator page: the data of a cookie
-        verified lately is kept, by the cookie's whole text and with the keys that verified it,
-        and its age is checked again on each use as the serializer checks it. Each caller gets
-        its own copy (a session is changed in place).
+        verified lately is kept (five minutes at most), by the cookie's whole text and with the
+        keys that verified it, and its age is checked again on each use as the serializer checks
+        it. Each caller gets its own copy (a session is changed in place).
         """
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        with self._lock:
-            found = self._verified.get(cookie)
-            if found is not None:
-                self._verified.move_to_end(cookie)
+        found = self._verified.get(cookie)
         if found is not None and found[0] == keys and 0 <= int(time.time()) - found[2] <= max_age:
             return copy.deepcopy(found[1])
         serializer = self.get_signing_serializer(app)
@@ -183,10 +172,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
             data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
         except BadSignature:
             return None
-        with self._lock:
-            self._verified[cookie] = (keys, data, int(signed_at.timestamp()))
-            while len(self._verified) > VERIFIED_SESSION_COOKIES:
-                self._verified.popitem(last=False)
+        self._verified.set(cookie, (keys, data, int(signed_at.timestamp())))
         return copy.deepcopy(data)
 
 
