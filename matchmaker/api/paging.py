@@ -1,16 +1,12 @@
 """Cursor pagination: each page says where the next one starts (``next_cursor``), as an
 opaque string the client sends back. Most lists page by keyset (the sort key of the last row
 seen), so rows added meanwhile neither repeat nor vanish; the orders a row cannot be compared
-by (search relevance) page by position."""
+by (search relevance) page by position. The cursor and the keyset condition are core/paging.py's,
+shared with the HTML lists."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
@@ -18,12 +14,22 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.api.problems import ApiProblem
-from matchmaker.core.arguments import MAX_ID
+from matchmaker.core.paging import (
+    MAX_OFFSET,
+    BadCursor,
+    Key,
+    after,
+    decode_cursor,
+    encode_cursor,
+    key_values,
+    order_by,
+)
 from matchmaker.extensions import db
+
+__all__ = ["Key", "PageArgs", "keyset_page", "page_schema", "position_page"]
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
-MAX_OFFSET = 10_000
 BAD_CURSOR = _l("This cursor is not one this list gave out; start again without it.")
 
 
@@ -39,38 +45,11 @@ class PageArgs(ma.Schema):
     )
 
 
-@dataclass(frozen=True)
-class Key:
-    """One column of a keyset order, and how its values travel in a cursor."""
-
-    column: Any
-    descending: bool = False
-    is_datetime: bool = False
-
-    def dump(self, value: Any) -> Any:
-        return value.isoformat() if self.is_datetime and value is not None else value
-
-    def load(self, value: Any) -> Any:
-        if self.is_datetime:
-            moment = datetime.fromisoformat(value)
-            if moment.tzinfo is None:
-                raise ValueError("cursor times carry their offset")
-            return moment
-        return value
-
-
-def _encode(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-
-
 def _decode(cursor: str) -> dict[str, Any]:
     try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
-        data = None
-    if not isinstance(data, dict):
-        raise _bad_cursor()
-    return data
+        return decode_cursor(cursor)
+    except BadCursor as error:
+        raise _bad_cursor() from error
 
 
 def _bad_cursor() -> ApiProblem:
@@ -79,28 +58,6 @@ def _bad_cursor() -> ApiProblem:
         str(BAD_CURSOR),
         errors=[{"field": "cursor", "location": "query", "message": str(BAD_CURSOR)}],
     )
-
-
-def _storable(value: Any) -> bool:
-    """A cursor value the database can compare: a number within an integer column's range, a
-    time, or text that can be stored (PostgreSQL refuses a NUL byte and lone surrogates)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) <= MAX_ID
-    if isinstance(value, str):
-        return not any(char == "\x00" or "\ud800" <= char <= "\udfff" for char in value)
-    return isinstance(value, datetime)
-
-
-def _after(keys: Sequence[Key], values: Sequence[Any]) -> Any:
-    """Rows strictly after ``values`` in the order ``keys`` (no NULLs in key columns)."""
-    conditions = []
-    for i, key in enumerate(keys):
-        equal = [keys[j].column == values[j] for j in range(i)]
-        beyond = key.column < values[i] if key.descending else key.column > values[i]
-        conditions.append(sa.and_(*equal, beyond))
-    return sa.or_(*conditions)
 
 
 def keyset_page(
@@ -114,24 +71,18 @@ def keyset_page(
     """One page of ``statement`` (not yet ordered) in the order of ``keys``."""
     if cursor:
         data = _decode(cursor)
-        raw = data.get("after")
-        if not isinstance(raw, list) or len(raw) != len(keys):
-            raise _bad_cursor()
         try:
-            values = [key.load(value) for key, value in zip(keys, raw, strict=True)]
-        except (TypeError, ValueError) as error:
+            values = key_values(keys, data.get("after"))
+        except BadCursor as error:
             raise _bad_cursor() from error
-        if not all(_storable(value) for value in values):
-            raise _bad_cursor()
-        statement = statement.where(_after(keys, values))
-    order = [key.column.desc() if key.descending else key.column.asc() for key in keys]
-    rows = list(db.session.scalars(statement.order_by(*order).limit(limit + 1)).unique())
+        statement = statement.where(after(keys, values))
+    rows = list(db.session.scalars(statement.order_by(*order_by(keys)).limit(limit + 1)).unique())
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
         last = row_key(rows[-1])
-        next_cursor = _encode({"after": [k.dump(v) for k, v in zip(keys, last, strict=True)]})
+        next_cursor = encode_cursor({"after": [k.dump(v) for k, v in zip(keys, last, strict=True)]})
     return {"items": rows, "next_cursor": next_cursor}
 
 
@@ -146,7 +97,7 @@ def position_page(statement: sa.Select[Any], *, cursor: str | None, limit: int) 
     more = len(rows) > limit and offset + limit <= MAX_OFFSET
     return {
         "items": rows[:limit],
-        "next_cursor": _encode({"offset": offset + limit}) if more else None,
+        "next_cursor": encode_cursor({"offset": offset + limit}) if more else None,
     }
 
 

@@ -23,7 +23,11 @@ from matchmaker.extensions import db
 from matchmaker.listings import search, services
 from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.organisations.models import Organisation
-from matchmaker.organisations.services import DirectoryFilters, directory_statement
+from matchmaker.organisations.services import (
+    DIRECTORY_ORDER,
+    DirectoryFilters,
+    directory_statement,
+)
 
 bp = api_blueprint("public", __name__, "Open data: no token needed.", personal=False)
 
@@ -43,7 +47,7 @@ def list_organisations(*, cursor: str | None = None, limit: int, **filters: Any)
     statement = directory_statement(DirectoryFilters(**filters)).order_by(None)
     return keyset_page(
         statement,
-        keys=[Key(Organisation.name), Key(Organisation.id)],
+        keys=DIRECTORY_ORDER,
         row_key=lambda o: (o.name, o.id),
         cursor=cursor,
         limit=limit,
@@ -77,7 +81,7 @@ def list_listings(
         return keyset_page(
             statement.order_by(None),
             keys=[
-                Key(Listing.created_at, descending=True, is_datetime=True),
+                Key(Listing.created_at, descending=True),
                 Key(Listing.id, descending=True),
             ],
             row_key=lambda listing: (listing.created_at, listing.id),

@@ -15,12 +15,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from matchmaker.accounts.models import Role
-from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public, require_confirmed, require_role
 from matchmaker.core.caching import for_visitors, shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.static_files import ONE_YEAR
 from matchmaker.core.tokens import InvalidToken
@@ -84,8 +84,12 @@ def directory() -> ResponseReturnValue:
         country=form.country.data or "",
         region=form.region.data or "",
     )
-    page = paginate(services.directory_statement(filters), per_page=services.page_size())
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    page = page_of(
+        services.directory_statement(filters),
+        per_page=services.page_size(),
+        keys=services.DIRECTORY_ORDER,
+    )
+    args = paging_args()
     return render_template("organisations/directory.html", form=form, page=page, args=args)
 
 

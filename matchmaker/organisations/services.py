@@ -19,6 +19,7 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
+from matchmaker.core.paging import Key, order_by
 from matchmaker.core.text import single_line
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
@@ -511,6 +512,10 @@ class DirectoryFilters:
     region: str = ""
 
 
+# The directory's order, by which its pages (and the API's) follow one another.
+DIRECTORY_ORDER = (Key(Organisation.name), Key(Organisation.id))
+
+
 def directory_statement(filters: DirectoryFilters) -> sa.Select[tuple[Organisation]]:
     statement = sa.select(Organisation).where(Organisation.status == OrganisationStatus.VERIFIED)
     if filters.q:
@@ -525,7 +530,7 @@ def directory_statement(filters: DirectoryFilters) -> sa.Select[tuple[Organisati
         statement = statement.where(
             sa.func.lower(Organisation.region) == filters.region.strip().lower()
         )
-    return statement.order_by(Organisation.name, Organisation.id)
+    return statement.order_by(*order_by(DIRECTORY_ORDER))
 
 
 def user_organisations(user: User) -> list[Organisation]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -7,10 +8,13 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from matchmaker.accounts.models import Role
+from matchmaker.core import paging
 from matchmaker.core.models import AuditEvent
+from matchmaker.core.paging import encode_cursor
 from matchmaker.extensions import db
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
 from tests.conftest import Outbox
+from tests.core.pager import links, walk
 from tests.factories import make_organisation, make_user
 
 
@@ -136,14 +140,83 @@ def test_directory_filters_combine(client: FlaskClient) -> None:
     assert names("q=100%25") == []
 
 
-def test_directory_is_paginated(app: Any, client: FlaskClient) -> None:
+def _coops(body: str) -> list[str]:
+    return re.findall(r'dir="auto">(Co-op [^<]*)</a>', body)
+
+
+def test_directory_pages_walk_every_organisation_once_forward_and_back(
+    app: Any, client: FlaskClient
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for name in ["Co-op 0", "Co-op 1", "Co-op 2", "Co-op 3"]:
+        make_organisation(name=name)
+    # Two organisations of the same name (in two countries): the id puts them in order.
+    make_organisation(name="Co-op 1", country="IE", city="Dublin", region="Leinster")
+    make_organisation(name="Co-op 2 university", kind=OrganisationKind.ACADEMIC_INSTITUTION)
+
+    pages, last = walk(client, "/organisations?kind=sse_organisation", _coops)
+    assert pages == [["Co-op 0", "Co-op 1"], ["Co-op 1", "Co-op 2"], ["Co-op 3"]]
+    assert "kind=sse_organisation" in last  # the filter survives paging
+    back, first = walk(client, last, _coops, rel="prev")
+    assert back == pages[::-1]
+    assert "Previous" not in client.get(first).get_data(as_text=True)
+
+
+def test_organisations_added_while_paging_neither_repeat_nor_vanish(
+    app: Any, client: FlaskClient
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for name in ("Co-op b", "Co-op d", "Co-op f", "Co-op h"):
+        make_organisation(name=name)
+    added = iter(["Co-op a", "Co-op c", "Co-op g"])
+
+    def add() -> None:
+        make_organisation(name=next(added, "Co-op z"))
+
+    pages, _last = walk(client, "/organisations", _coops, between=add)
+    seen = [name for page in pages for name in page]
+    # Those added behind the reader are not shown again; those ahead are, in order.
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    assert {"Co-op b", "Co-op d", "Co-op f", "Co-op h"} <= set(seen)
+
+
+def test_directory_counts_up_to_a_cap(app: Any, client: FlaskClient, monkeypatch: Any) -> None:
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    for number in range(3):
+        make_organisation(name=f"Co-op {number}")
+    assert "3 organisations" in client.get("/organisations").get_data(as_text=True)
+    make_organisation(name="Co-op 3")
+    body = client.get("/organisations?kind=sse_organisation").get_data(as_text=True)
+    assert "More than 3 organisations" in body
+
+
+def test_directory_serves_old_page_numbers_and_refuses_a_tampered_cursor(
+    app: Any, client: FlaskClient
+) -> None:
     app.config["PAGE_SIZE"] = 2
     for number in range(5):
         make_organisation(name=f"Co-op {number}")
-    first = client.get("/organisations").get_data(as_text=True)
-    assert "Page 1 of 3" in first and "Co-op 0" in first and "Co-op 2" not in first
-    last = client.get("/organisations?page=3").get_data(as_text=True)
-    assert "Co-op 4" in last
+    old = client.get("/organisations?page=2").get_data(as_text=True)
+    assert _coops(old) == ["Co-op 2", "Co-op 3"]
+    # From an old page number on, the links are cursors again.
+    assert _coops(client.get(links(old)["next"]).get_data(as_text=True)) == ["Co-op 4"]
+    assert _coops(client.get(links(old)["prev"]).get_data(as_text=True)) == ["Co-op 0", "Co-op 1"]
+
+    tampered = [
+        "not-a-cursor",
+        encode_cursor({"after": [1]}),  # one value for a two-column order
+        encode_cursor({"after": ["Co-op 1", "b"]}),  # text for an id
+        encode_cursor({"after": ["Co-op 1", True]}),
+        encode_cursor({"sideways": ["Co-op 1", 1]}),
+        "x" * 600,
+    ]
+    for cursor in tampered:
+        answer = client.get(f"/organisations?cursor={cursor}")
+        assert answer.status_code == 400, cursor
+        assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
+    too_deep = client.get("/organisations?page=6000")
+    assert too_deep.status_code == 400
+    assert "cannot be paged this deep" in too_deep.get_data(as_text=True)
 
 
 def test_directory_refuses_an_unknown_filter_value(client: FlaskClient) -> None:
