@@ -202,6 +202,8 @@ def page_of(
     capped = count > COUNT_CAP
     try:
         if "offset" in requested or keys is None:
+            if set(requested) - {"offset"}:
+                raise BadCursor(requested)
             rows, has_previous, previous, more = _by_position(
                 statement, requested.get("offset", 0), per_page, keys
             )

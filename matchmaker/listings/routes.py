@@ -10,12 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from matchmaker.alerts.forms import SavedSearchNameForm
 from matchmaker.alerts.permissions import can_save_searches
 from matchmaker.alerts.services import FILTER_FIELDS, suggested_name
-from matchmaker.core.arguments import int_arg, paginate
+from matchmaker.core.arguments import int_arg
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.caching import for_visitors
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.words import analyse
 from matchmaker.extensions import db
 from matchmaker.listings import permissions, search, services
@@ -76,8 +77,10 @@ def browse(kind_path: str) -> ResponseReturnValue:
             "listings/browse.html", form=form, kind=kind, page=None, kind_path=kind_path, args={}
         ), 400
     filters = form.filters(kind)
-    page = paginate(search.browse_statement(filters), per_page=_page_size())
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    page = page_of(
+        search.browse_statement(filters), per_page=_page_size(), keys=search.sort_keys(filters)
+    )
+    args = paging_args()
     save_form = None
     if can_save_searches(current_user):
         save_form = SavedSearchNameForm(formdata=None, data={"name": suggested_name(filters)})

@@ -13,12 +13,14 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
 from matchmaker.core.caching import shared_fragment
+from matchmaker.core.paging import Key, order_by
 from matchmaker.core.words import (
     analyse,
     language_or_default,
@@ -95,6 +97,21 @@ BROWSE_KINDS = {
     "challenges": ListingKind.CHALLENGE,
 }
 BROWSE_PATHS = {kind: path for path, kind in BROWSE_KINDS.items()}
+
+
+# Listings without a deadline come after every deadline.
+NO_DEADLINE = date(9999, 12, 31)
+# Each order the pages offer but relevance, by which their pages follow one another.
+SORT_KEYS = {
+    "newest": (Key(Listing.created_at, descending=True), Key(Listing.id, descending=True)),
+    "deadline": (
+        Key(
+            sa.func.coalesce(Listing.deadline, NO_DEADLINE),
+            read=lambda listing: listing.deadline or NO_DEADLINE,
+        ),
+        Key(Listing.id),
+    ),
+}
 
 
 def search_terms(text: str) -> list[str]:
@@ -230,15 +247,20 @@ def browse_statement(filters: ListingFilters) -> sa.Select[tuple[Listing]]:
             return statement.where(sa.false())
         statement, rank = _match_terms(statement, terms, match_all=True)
 
-    sort = filters.sort or ("relevance" if rank is not None else "newest")
-    newest = (Listing.created_at.desc(), Listing.id.desc())
-    if sort == "relevance" and rank is not None:
-        return statement.order_by(rank, *newest)
-    if sort == "deadline":
-        return statement.order_by(
-            Listing.deadline.is_(None), Listing.deadline.asc(), Listing.id.asc()
-        )
-    return statement.order_by(*newest)
+    keys = sort_keys(filters)
+    if keys is None:
+        return statement.order_by(rank, *order_by(SORT_KEYS["newest"]))
+    return statement.order_by(*order_by(keys))
+
+
+def sort_keys(filters: ListingFilters) -> tuple[Key, ...] | None:
+    """The keys of the order ``filters`` ask for; None for relevance, which a row's own values
+    cannot place (its pages go by position)."""
+    searching = bool(search_terms(filters.q))
+    sort = filters.sort or ("relevance" if searching else "newest")
+    if sort == "relevance":
+        return None if searching else SORT_KEYS["newest"]
+    return SORT_KEYS.get(sort, SORT_KEYS["newest"])
 
 
 def similar_listings(

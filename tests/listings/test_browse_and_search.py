@@ -8,10 +8,12 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from matchmaker.core import paging
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, ListingStatus, Scope, Theme
 from matchmaker.listings.search import ListingFilters, browse_statement, search_terms
 from matchmaker.organisations.models import OrganisationKind
+from tests.core.pager import links, walk
 from tests.factories import make_listing, make_organisation
 
 
@@ -175,13 +177,103 @@ def test_challenges_sort_by_deadline(client: FlaskClient) -> None:
     assert titles(client, "/challenges?status=expired") == ["Past challenge"]
 
 
-def test_results_are_paginated_with_shareable_links(app: Flask, client: FlaskClient) -> None:
+def _titles(body: str) -> list[str]:
+    return re.findall(r'<h[23] class="card-title"><a href="/listings/\d+"[^>]*>([^<]+)</a>', body)
+
+
+def test_needs_pages_walk_every_listing_once_forward_and_back(
+    app: Flask, client: FlaskClient
+) -> None:
     app.config["PAGE_SIZE"] = 2
     for number in range(5):
         make_listing(title=f"Training need {number}", themes=("training-advice",))
-    page = client.get("/needs?theme=training-advice").get_data(as_text=True)
-    assert "Page 1 of 3" in page
-    assert 'href="/needs?page=2&amp;theme=training-advice"' in page
+    make_listing(title="Funding need", themes=("funding",))
+    newest_first = [f"Training need {number}" for number in range(4, -1, -1)]
+
+    pages, last = walk(client, "/needs?theme=training-advice", _titles)
+    assert pages == [newest_first[:2], newest_first[2:4], newest_first[4:]]
+    assert "theme=training-advice" in last  # the filter survives paging
+    back, _first = walk(client, last, _titles, rel="prev")
+    assert back == pages[::-1]
+
+
+def test_challenges_pages_by_deadline_with_the_undated_last(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    today = date.today()
+    for days in (30, 5, 30, 12):
+        make_listing(
+            kind=ListingKind.CHALLENGE,
+            title=f"Challenge in {days} days",
+            deadline=today + timedelta(days=days),
+        )
+    make_listing(kind=ListingKind.CHALLENGE, title="Challenge without deadline", deadline=None)
+
+    pages, last = walk(client, "/challenges?sort=deadline", _titles)
+    assert pages == [
+        ["Challenge in 5 days", "Challenge in 12 days"],
+        ["Challenge in 30 days", "Challenge in 30 days"],
+        ["Challenge without deadline"],
+    ]
+    back, _first = walk(client, last, _titles, rel="prev")
+    assert back == pages[::-1]
+
+
+def test_listings_added_while_paging_neither_repeat_nor_vanish(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for number in range(5):
+        make_listing(title=f"Early need {number}")
+    added = iter(range(10))
+
+    def add() -> None:
+        make_listing(title=f"Late need {next(added)}")
+
+    pages, _last = walk(client, "/needs", _titles, between=add)
+    seen = [title for page in pages for title in page]
+    # Needs posted while the reader pages on are newer: they are on pages already read.
+    assert seen == [f"Early need {number}" for number in range(4, -1, -1)]
+
+
+def test_search_results_page_by_position_to_a_bound(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for number in range(5):
+        make_listing(title=f"Kitchen need {number}")
+    pages, last = walk(client, "/needs?q=kitchen", _titles)
+    assert sorted(title for page in pages for title in page) == [
+        f"Kitchen need {number}" for number in range(5)
+    ]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert "q=kitchen" in last
+    back, _first = walk(client, last, _titles, rel="prev")
+    assert back == pages[::-1]
+
+    monkeypatch.setattr(paging, "MAX_OFFSET", 2)
+    # The last page within the bound has no Next link; a deeper one is refused with a message.
+    assert "next" not in links(client.get("/needs?q=kitchen&page=2").get_data(as_text=True))
+    too_deep = client.get("/needs", query_string={"q": "kitchen", "cursor": "eyJvZmZzZXQiOjR9"})
+    assert too_deep.status_code == 400
+    assert "cannot be paged this deep" in too_deep.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/needs", "/needs?q=kitchen", "/challenges?sort=deadline"])
+def test_a_tampered_page_link_is_refused_with_a_message(client: FlaskClient, path: str) -> None:
+    make_listing(title="Kitchen need")
+    joiner = "&" if "?" in path else "?"
+    for cursor in ["%%%", "eyJhZnRlciI6WyJ4IiwxXX0=", "eyJvZmZzZXQiOi0xfQ=="]:
+        answer = client.get(f"{path}{joiner}cursor={cursor}")
+        assert answer.status_code == 400, (path, cursor)
+        assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
+
+
+def test_old_page_numbers_still_open_a_page(app: Flask, client: FlaskClient) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for number in range(5):
+        make_listing(title=f"Training need {number}", themes=("training-advice",))
     assert titles(client, "/needs?theme=training-advice&page=3") == ["Training need 0"]
 
 
