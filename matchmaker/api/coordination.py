@@ -11,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from matchmaker.api import api_blueprint
 from matchmaker.api.access import Access, api_user
 from matchmaker.api.members import proposal_body
-from matchmaker.api.paging import Key, keyset_page
+from matchmaker.api.paging import keyset_page
 from matchmaker.api.problems import fail
 from matchmaker.api.schemas import (
     ApproveSchema,
@@ -39,7 +39,7 @@ def list_queue(*, cursor: str | None = None, limit: int, **filters: Any) -> dict
     ).order_by(None)
     page = keyset_page(
         statement,
-        keys=[Key(Proposal.score, descending=True), Key(Proposal.id)],
+        keys=services.QUEUE_ORDER,
         row_key=lambda proposal: (proposal.score, proposal.id),
         cursor=cursor,
         limit=limit,

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
-from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.caching import for_audience, shared_fragment
 from matchmaker.core.errors import DomainError
@@ -26,6 +25,7 @@ from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import ngettext
 from matchmaker.core.jobs import create_job
 from matchmaker.core.models import Job
+from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.extensions import db, limiter
 from matchmaker.listings.models import Listing
@@ -62,6 +62,7 @@ from matchmaker.territories.services import coordinators_audience, coverage_of
 
 bp = Blueprint("proposals", __name__)
 COORDINATORS = (Role.COORDINATOR, Role.ADMIN)
+QUEUE_PAGE_SIZE = 25
 
 
 def _load(proposal_id: int) -> Proposal:
@@ -100,8 +101,12 @@ def queue() -> ResponseReturnValue:
             organisation_kind=form.organisation_kind.data or "",
             min_score=form.min_score.data or 0,
         )
-        args = {key: value for key, value in request.args.items() if key != "page" and value}
-        page = paginate(services.queue_statement(filters, coverage), per_page=25)
+        page = page_of(
+            services.queue_statement(filters, coverage),
+            per_page=QUEUE_PAGE_SIZE,
+            keys=services.QUEUE_ORDER,
+        )
+        args = paging_args()
         html = render_template(
             "proposals/_queue.html", form=form, page=page, args=args, templates=TEMPLATES
         )

@@ -16,6 +16,7 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent
+from matchmaker.core.paging import Key, order_by
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme, listing_themes
@@ -56,6 +57,10 @@ class QueueFilters:
     min_score: int = 0
 
 
+# The review queue's order (highest score first), by which its pages follow one another.
+QUEUE_ORDER = (Key(Proposal.score, descending=True), Key(Proposal.id))
+
+
 def queue_statement(
     filters: QueueFilters, coverage: Coverage = EVERYTHING
 ) -> sa.Select[tuple[Proposal]]:
@@ -92,7 +97,7 @@ def queue_statement(
                 .where(Theme.slug == filters.theme)
             )
         )
-    return statement.order_by(Proposal.score.desc(), Proposal.id)
+    return statement.order_by(*order_by(QUEUE_ORDER))
 
 
 def history(proposal: Proposal) -> list[AuditEvent]:

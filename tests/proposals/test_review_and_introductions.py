@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,8 +17,10 @@ from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import run_full
 from matchmaker.notifications.models import Notification
 from matchmaker.organisations.models import OrganisationKind
+from matchmaker.proposals import routes as proposal_routes
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from tests.conftest import Outbox
+from tests.core.pager import walk
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
 
@@ -367,3 +370,67 @@ def test_the_audit_trail_is_for_coordinators(app: Flask, world: dict) -> None:
     # In words, not codes (issue 14).
     assert "Proposal approved and parties introduced" in history
     assert "proposal:approve" not in history and "proposed by the matcher" in history
+
+
+def test_the_queue_pages_walk_every_proposal_once_forward_and_back(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    monkeypatch.setattr(proposal_routes, "QUEUE_PAGE_SIZE", 3)
+    client = _as(app, make_user(role=Role.COORDINATOR))
+    pending = db.session.execute(
+        sa.select(Proposal.id, Proposal.score).where(
+            Proposal.status == ProposalStatus.PENDING_REVIEW
+        )
+    ).all()
+    assert len(pending) > 6
+    best_first = [
+        proposal_id for proposal_id, _score in sorted(pending, key=lambda p: (-p[1], p[0]))
+    ]
+
+    def shown(body: str) -> list[str]:
+        return re.findall(r'<a href="/proposals/(\d+)">', body)
+
+    pages, last = walk(client, "/coordination/proposals", shown)
+    assert [int(i) for page in pages for i in page] == best_first
+    assert all(len(page) == 3 for page in pages[:-1])
+    back, _first = walk(client, last, shown, rel="prev")
+    assert back == pages[::-1]
+    # The filters survive paging.
+    address = "/coordination/proposals?organisation_kind=academic_institution"
+    filtered, last_filtered = walk(client, address, shown)
+    assert len(filtered) > 1 and "organisation_kind=academic_institution" in last_filtered
+
+    answer = client.get("/coordination/proposals?cursor=eyJhZnRlciI6WzEwMV19")
+    assert answer.status_code == 400
+    assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
+
+
+def test_proposals_decided_while_paging_the_queue_skip_none_of_the_rest(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A coordinator approves proposals from the first page, then reads on: the proposals that
+    were on the second page are all there (by position, they would have moved up unseen)."""
+    app.test_cli_runner().invoke(args=["demo", "load"])
+    monkeypatch.setattr(proposal_routes, "QUEUE_PAGE_SIZE", 3)
+    client = _as(app, make_user(role=Role.COORDINATOR))
+    before = set(
+        db.session.scalars(
+            sa.select(Proposal.id).where(Proposal.status == ProposalStatus.PENDING_REVIEW)
+        )
+    )
+    seen: list[int] = []
+
+    def shown(body: str) -> list[str]:
+        ids = re.findall(r'<a href="/proposals/(\d+)">', body)
+        seen.extend(int(i) for i in ids)
+        return ids
+
+    def decide_one_already_seen() -> None:
+        proposal = db.session.get(Proposal, seen[-1])
+        assert proposal is not None
+        proposal.status = ProposalStatus.REJECTED
+        db.session.commit()
+
+    walk(client, "/coordination/proposals", shown, between=decide_one_already_seen)
+    assert sorted(seen) == sorted(before)
