@@ -4,6 +4,7 @@ card) makes a page slower with every row; this test names the page that started 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,6 +20,8 @@ from matchmaker.listings.models import ListingKind, Scope
 from matchmaker.matching.engine import run_full
 from matchmaker.notifications.models import Notification
 from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
+from matchmaker.proposals import routes as proposal_routes
+from tests.core.pager import walk
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
 from tests.territories.helpers import make_city_region, make_territorial_coordinator
@@ -76,11 +79,12 @@ def _add_rows(busy: Organisation, count: int) -> None:
 
 
 @contextmanager
-def _counting(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
+def _counting(app: Flask, parameters: bool = False) -> Iterator[list[Any]]:
+    """The SQL statements run meanwhile (with their parameters if asked)."""
+    statements: list[Any] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
+    def count(_conn: Any, _cursor: Any, statement: str, sent: Any, *_args: Any) -> None:
+        statements.append((statement, sent) if parameters else statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", count)
     try:
@@ -183,3 +187,53 @@ def test_stored_pages_ask_the_database_nothing_while_nothing_changed(app: Flask)
         answer = coordinator.get("/coordination/proposals")
     assert len(statements) == 2, statements
     assert "1 unread" in answer.get_data(as_text=True)
+
+
+def _skipped_rows(statement: str, parameters: Any) -> int:
+    """The OFFSET of ``statement``: SQLite's dialect writes one (0) after every LIMIT."""
+    found = re.search(r"OFFSET (\?|%\((\w+)\)s|\d+)", statement)
+    if found is None:
+        return 0
+    if found.group(1) == "?":
+        return int(parameters[statement[: found.start()].count("?")])
+    if found.group(2):
+        return int(parameters[found.group(2)])
+    return int(found.group(1))
+
+
+def _deepest(client: FlaskClient, path: str) -> str:
+    """The address of the last page of the list at ``path``, through its Next links."""
+    return walk(client, path, lambda body: [])[1]
+
+
+@pytest.mark.parametrize(
+    "path, signed",
+    [
+        ("/organisations", False),
+        ("/organisations?kind=academic_institution", False),
+        ("/needs", False),
+        ("/offers?theme=social-inclusion", False),
+        ("/challenges?sort=deadline", False),
+        ("/coordination/proposals", True),
+    ],
+)
+def test_a_deep_page_costs_what_the_first_page_costs(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, path: str, signed: bool
+) -> None:
+    """Issue #16's keyset pagination: the last of many pages makes as many queries as the
+    first, and none of them skips rows with OFFSET (which reads every row before the page)."""
+    app.config["PAGE_SIZE"] = 2
+    monkeypatch.setattr(proposal_routes, "QUEUE_PAGE_SIZE", 2)
+    busy = make_organisation(name="Kitchen cooperative")
+    _add_rows(busy, 7)
+    client = signed_in(app, make_user(role=Role.COORDINATOR)) if signed else app.test_client()
+    deepest = _deepest(client, path)
+    assert "cursor=" in deepest and deepest != path
+    counts = {}
+    for address in (path, deepest):
+        client.get(address)
+        with _counting(app, parameters=True) as statements:
+            assert client.get(address).status_code == 200
+        counts[address] = len(statements)
+        assert all(_skipped_rows(*sql) == 0 for sql in statements), (address, statements)
+    assert counts[deepest] == counts[path], counts
