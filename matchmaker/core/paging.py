@@ -181,7 +181,12 @@ def _requested_cursor(per_page: int) -> dict[str, Any]:
     try:
         if len(cursor) > MAX_CURSOR_LENGTH:
             raise BadCursor(cursor)
-        return decode_cursor(cursor)
+        data = decode_cursor(cursor)
+        # Only the very text given out: a page's address is also its key in the visitors'
+        # page cache, so one page has one address.
+        if encode_cursor(data) != cursor:
+            raise BadCursor(cursor)
+        return data
     except BadCursor:
         abort(400, description=str(BAD_PAGE_LINK))
 

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from matchmaker.core.caching import TOKEN_PLACEHOLDER, page_for_visitor, shared_fragment
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, ListingStatus
+from tests.core.pager import links
 from tests.factories import make_listing, make_organisation, make_user
 from tests.territories.helpers import make_territory
 
@@ -160,6 +161,29 @@ def test_visitors_pages_answer_304_to_a_browser_that_has_them(app: Flask) -> Non
     changed = client.get("/organisations", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200
     assert "Kitchen cooperative of Attica" in changed.get_data(as_text=True)
+
+
+def test_each_page_of_a_visitors_list_is_stored_under_its_own_cursor(app: Flask) -> None:
+    """Pages reached by cursor are stored like any address: each its own rows, a bad cursor's
+    400 never stored, and a new organisation shows on the stored pages at once."""
+    app.config["PAGE_SIZE"] = 2
+    for name in ("Co-op a", "Co-op c", "Co-op e", "Co-op g"):
+        make_organisation(name=name)
+    client = app.test_client()
+
+    def names(address: str) -> list[str]:
+        return re.findall(
+            r'dir="auto">(Co-op [^<]*)</a>', client.get(address).get_data(as_text=True)
+        )
+
+    second = links(client.get("/organisations").get_data(as_text=True))["next"]
+    assert names("/organisations") == ["Co-op a", "Co-op c"]
+    assert names(second) == ["Co-op e", "Co-op g"]
+    assert names(second) == ["Co-op e", "Co-op g"]  # stored
+    for _ in range(2):
+        assert client.get(second + "x").status_code == 400
+    make_organisation(name="Co-op f")
+    assert names(second) == ["Co-op e", "Co-op f"]
 
 
 def _options(page: str, name: str) -> list[str]:
