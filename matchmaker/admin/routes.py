@@ -8,12 +8,13 @@ from matchmaker.accounts.forms import RoleForm
 from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import normalise_email, set_role
 from matchmaker.core import outbox
-from matchmaker.core.arguments import paginate, text_arg
+from matchmaker.core.arguments import text_arg
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import OutboxMessage
+from matchmaker.core.paging import Key, page_of, paging_args
 from matchmaker.extensions import db
 from matchmaker.listings import services as listing_services
 from matchmaker.listings.forms import EditThemeForm, ThemeForm
@@ -21,18 +22,23 @@ from matchmaker.listings.models import Theme
 from matchmaker.organisations.forms import ConfirmForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# Accounts by e-mail address (unique), by which the list's pages follow one another.
+USERS_ORDER = (Key(User.email),)
+USERS_PAGE_SIZE = 50
 
 
 @bp.get("/users")
 @require_role(Role.ADMIN)
 def list_users() -> ResponseReturnValue:
     query = text_arg("q")
-    statement = sa.select(User).order_by(User.email)
+    statement = sa.select(User)
     if query:
         statement = statement.where(User.email.contains(normalise_email(query), autoescape=True))
-    page = paginate(statement, per_page=50)
+    page = page_of(statement, per_page=USERS_PAGE_SIZE, keys=USERS_ORDER, count=False)
     forms = {user.id: RoleForm(prefix=f"u{user.id}", role=user.role.value) for user in page.items}
-    return render_template("admin/users.html", page=page, forms=forms, query=query)
+    return render_template(
+        "admin/users.html", page=page, forms=forms, query=query, args=paging_args()
+    )
 
 
 @bp.post("/users/<int:user_id>/role")

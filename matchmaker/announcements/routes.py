@@ -13,11 +13,11 @@ from matchmaker.announcements.forms import (
     AnnouncementForm,
 )
 from matchmaker.announcements.models import Announcement, AnnouncementKind, Audience
-from matchmaker.core.arguments import paginate
 from matchmaker.core.auth import acting_user, public
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.extensions import db, limiter
 from matchmaker.listings.services import all_themes
@@ -59,10 +59,12 @@ def browse() -> ResponseReturnValue:
     filters = services.AnnouncementFilters(
         theme=form.theme.data or "", kind=form.kind.data or "", audience=form.audience.data or ""
     )
-    page = paginate(
-        services.browse_statement(filters), per_page=int(current_app.config["PAGE_SIZE"])
+    page = page_of(
+        services.browse_statement(filters),
+        per_page=int(current_app.config["PAGE_SIZE"]),
+        keys=services.NEWEST_FIRST,
     )
-    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    args = paging_args()
     return render_template(
         "announcements/browse.html",
         form=form,

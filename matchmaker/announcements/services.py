@@ -28,6 +28,7 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.jobs import enqueue_after_commit, record_once
+from matchmaker.core.paging import Key, order_by
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingStatus, Theme, listing_themes
@@ -236,6 +237,13 @@ def _current() -> Any:
     )
 
 
+# Announcements' order, by which their pages follow one another.
+NEWEST_FIRST = (
+    Key(Announcement.created_at, descending=True),
+    Key(Announcement.id, descending=True),
+)
+
+
 def browse_statement(filters: AnnouncementFilters) -> sa.Select[tuple[Announcement]]:
     """Current announcements, newest first. An audience filter also keeps those for everyone."""
     statement = sa.select(Announcement).where(_current())
@@ -247,7 +255,7 @@ def browse_statement(filters: AnnouncementFilters) -> sa.Select[tuple[Announceme
         statement = statement.where(
             Announcement.audience.in_([Audience(filters.audience), Audience.EVERYONE])
         )
-    return statement.order_by(Announcement.created_at.desc(), Announcement.id.desc())
+    return statement.order_by(*order_by(NEWEST_FIRST))
 
 
 def latest_announcements(count: int = HOME_COUNT) -> list[Announcement]:

@@ -1,19 +1,23 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from matchmaker.accounts.models import Role, User
-from matchmaker.core.arguments import paginate, text_arg
+from matchmaker.core.arguments import text_arg
 from matchmaker.core.audit_words import action_label, details_in_words
 from matchmaker.core.auth import require_role
 from matchmaker.core.models import AuditEvent
+from matchmaker.core.paging import Key, page_of, paging_args
 from matchmaker.extensions import db
 from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("audit", __name__, url_prefix="/coordination/audit")
+# The trail, the latest event first: its pages follow one another by event id.
+NEWEST_FIRST = (Key(AuditEvent.id, descending=True),)
+AUDIT_PAGE_SIZE = 50
 
 
 @bp.get("")
@@ -23,11 +27,7 @@ def index() -> ResponseReturnValue:
     subject = text_arg("subject")
     actor = text_arg("actor").lower()
     # A territorial coordinator reads what happened in their territory only.
-    statement = (
-        sa.select(AuditEvent)
-        .where(coverage_of(current_user).audit_events())
-        .order_by(AuditEvent.id.desc())
-    )
+    statement = sa.select(AuditEvent).where(coverage_of(current_user).audit_events())
     if action:
         statement = statement.where(AuditEvent.action.contains(action, autoescape=True))
     if subject:
@@ -38,9 +38,9 @@ def index() -> ResponseReturnValue:
                 sa.select(User.id).where(User.email.contains(actor, autoescape=True))
             )
         )
-    page = paginate(statement, per_page=50)
+    page = page_of(statement, per_page=AUDIT_PAGE_SIZE, keys=NEWEST_FIRST, count=False)
     subjects = list(db.session.scalars(sa.select(AuditEvent.subject_type).distinct()))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    args = paging_args()
     return render_template(
         "core/audit.html",
         page=page,

@@ -11,11 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, abort, request
-from flask_sqlalchemy.pagination import Pagination
 from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from matchmaker.core.text import single_line
-from matchmaker.extensions import db
 
 # The largest value of a PostgreSQL ``integer`` column (every id in the schema).
 MAX_ID = 2**31 - 1
@@ -74,11 +72,6 @@ def page_arg() -> int:
     if page is None:
         abort(404)
     return page
-
-
-def paginate(statement: Any, *, per_page: int) -> Pagination:
-    """One page of ``statement``, the page number read with :func:`page_arg`."""
-    return db.paginate(statement, page=page_arg(), per_page=per_page, error_out=False)
 
 
 def init_app(app: Flask) -> None:

@@ -192,7 +192,11 @@ def _requested_cursor(per_page: int) -> dict[str, Any]:
 
 
 def page_of(
-    statement: sa.Select[Any], *, per_page: int, keys: Sequence[Key] | None = None
+    statement: sa.Select[Any],
+    *,
+    per_page: int,
+    keys: Sequence[Key] | None = None,
+    count: bool = True,
 ) -> CursorPage:
     """The page of ``statement`` that the request's ``cursor`` asks for (the first without one).
 
@@ -200,11 +204,12 @@ def page_of(
     replaced); without, it keeps ``statement``'s order and pages by position, no deeper than
     :data:`MAX_OFFSET` rows. An old ``?page=N`` link is served by position, as deep.
     Unusable cursors answer 400 with :data:`BAD_PAGE_LINK`, too deep ones with :data:`TOO_DEEP`.
+    Lists that show no count ask ``count=False`` and save its query.
     """
     requested = _requested_cursor(per_page)
-    count = capped_count(statement)
-    total = min(count, COUNT_CAP)
-    capped = count > COUNT_CAP
+    counted = capped_count(statement) if count else 0
+    total = min(counted, COUNT_CAP)
+    capped = counted > COUNT_CAP
     try:
         if "offset" in requested or keys is None:
             if set(requested) - {"offset"}:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -8,8 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from matchmaker.accounts.models import Role, User
+from matchmaker.admin import routes as admin_routes
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
+from tests.core.pager import walk
 from tests.factories import make_user
 
 
@@ -98,3 +101,24 @@ def test_cli_refuses_a_short_password(app: Flask) -> None:
     )
     assert result.exit_code != 0
     assert "at least 10 characters" in result.output
+
+
+def test_the_users_list_pages_by_address(
+    client: FlaskClient, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin_routes, "USERS_PAGE_SIZE", 2)
+    login(make_user(role=Role.ADMIN, email="admin@example.org"))
+    for letter in "edcba":
+        make_user(email=f"{letter}@coop.example.org")
+
+    def emails(body: str) -> list[str]:
+        return re.findall(r"<td>([a-z]@coop\.example\.org)</td>", body)
+
+    pages, last = walk(client, "/admin/users?q=coop", emails)
+    assert pages == [
+        ["a@coop.example.org", "b@coop.example.org"],
+        ["c@coop.example.org", "d@coop.example.org"],
+        ["e@coop.example.org"],
+    ]
+    assert "q=coop" in last
+    assert walk(client, last, emails, rel="prev")[0] == pages[::-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from matchmaker.notifications.models import Notification
 from matchmaker.notifications.services import send_digests
 from matchmaker.organisations.models import Membership, OrganisationKind, OrganisationStatus
 from tests.conftest import Outbox
+from tests.core.pager import walk
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
 
@@ -400,10 +402,16 @@ def test_the_list_is_paginated(app: Flask, world: dict[str, Any]) -> None:
     for number in range(3):
         _publish(world["officer"], world["agency"], title=f"Call number {number}")
     client = app.test_client()
-    first = client.get("/announcements").get_data(as_text=True)
-    second = client.get("/announcements?page=2").get_data(as_text=True)
-    assert "Call number 2" in first and "Call number 0" not in first
-    assert "Call number 0" in second
+
+    def calls(body: str) -> list[str]:
+        return re.findall(r"Call number \d", body)
+
+    pages, last = walk(client, "/announcements?kind=funding_call", calls)
+    assert pages == [["Call number 2", "Call number 1"], ["Call number 0"]]
+    assert "kind=funding_call" in last
+    assert walk(client, last, calls, rel="prev")[0] == pages[::-1]
+    # An old page number still opens its page.
+    assert calls(client.get("/announcements?page=2").get_data(as_text=True)) == ["Call number 0"]
 
 
 def test_the_author_edits_and_withdraws_others_may_not(app: Flask, world: dict[str, Any]) -> None:

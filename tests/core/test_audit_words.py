@@ -3,16 +3,20 @@ with what people wrote shown as written (no JSON, no escaped Greek)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
 from matchmaker.accounts.models import Role
+from matchmaker.audit import routes as audit_routes
 from matchmaker.core.audit import record_event
 from matchmaker.core.audit_words import action_label, details_in_words
 from matchmaker.extensions import db
+from tests.core.pager import walk
 from tests.factories import make_organisation, make_user
 
 
@@ -73,3 +77,26 @@ def test_every_action_the_code_records_has_words(app: Flask) -> None:
     assert len(recorded) > 30  # the walk found the calls
     with app.test_request_context():
         assert {action for action in recorded if action_label(action) == action} == set()
+
+
+def test_the_audit_trail_pages_walk_every_event_once_forward_and_back(
+    client: FlaskClient, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_routes, "AUDIT_PAGE_SIZE", 3)
+    coordinator = make_user(role=Role.COORDINATOR)
+    organisations = [make_organisation(name=f"Co-op {number}") for number in range(7)]
+    for organisation in organisations:
+        record_event("organisation:verify", actor=coordinator, subject=organisation)
+    db.session.commit()
+    login(coordinator)
+
+    def subjects(body: str) -> list[str]:
+        return re.findall(r"organisation (\d+)</td>", body)
+
+    address = "/coordination/audit?action=organisation:verify"
+    pages, last = walk(client, address, subjects)
+    newest_first = [str(organisation.id) for organisation in reversed(organisations)]
+    assert [subject for page in pages for subject in page] == newest_first
+    assert "action=organisation" in last
+    assert walk(client, last, subjects, rel="prev")[0] == pages[::-1]
+    assert client.get("/coordination/audit?cursor=eyJhZnRlciI6WyIxIl19").status_code == 400
