@@ -12,7 +12,7 @@ from matchmaker.accounts.models import Role, User
 from matchmaker.admin import routes as admin_routes
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
-from tests.core.pager import walk
+from tests.core.pager import walk_there_and_back
 from tests.factories import make_user
 
 
@@ -114,11 +114,10 @@ def test_the_users_list_pages_by_address(
     def emails(body: str) -> list[str]:
         return re.findall(r"<td>([a-z]@coop\.example\.org)</td>", body)
 
-    pages, last = walk(client, "/admin/users?q=coop", emails)
+    pages, last = walk_there_and_back(client, "/admin/users?q=coop", emails)
     assert pages == [
         ["a@coop.example.org", "b@coop.example.org"],
         ["c@coop.example.org", "d@coop.example.org"],
         ["e@coop.example.org"],
     ]
     assert "q=coop" in last
-    assert walk(client, last, emails, rel="prev")[0] == pages[::-1]

@@ -27,7 +27,7 @@ from matchmaker.notifications.models import Notification
 from matchmaker.notifications.services import send_digests
 from matchmaker.organisations.models import Membership, OrganisationKind, OrganisationStatus
 from tests.conftest import Outbox
-from tests.core.pager import walk
+from tests.core.pager import walk_there_and_back
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
 
@@ -406,10 +406,9 @@ def test_the_list_is_paginated(app: Flask, world: dict[str, Any]) -> None:
     def calls(body: str) -> list[str]:
         return re.findall(r"Call number \d", body)
 
-    pages, last = walk(client, "/announcements?kind=funding_call", calls)
+    pages, last = walk_there_and_back(client, "/announcements?kind=funding_call", calls)
     assert pages == [["Call number 2", "Call number 1"], ["Call number 0"]]
     assert "kind=funding_call" in last
-    assert walk(client, last, calls, rel="prev")[0] == pages[::-1]
     # An old page number still opens its page.
     assert calls(client.get("/announcements?page=2").get_data(as_text=True)) == ["Call number 0"]
 

@@ -38,3 +38,15 @@ def walk(
         if between is not None:
             between()
         address = following
+
+
+def walk_there_and_back(
+    client: FlaskClient, start: str, shown: Callable[[str], list[str]]
+) -> tuple[list[list[str]], str]:
+    """:func:`walk` to the last page, then back through the Previous links, which must show
+    the same pages in reverse; the pages and the last page's address."""
+    pages, last = walk(client, start, shown)
+    back, first = walk(client, last, shown, rel="prev")
+    assert back == pages[::-1]
+    assert "prev" not in links(client.get(first).get_data(as_text=True))
+    return pages, last

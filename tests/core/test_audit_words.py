@@ -16,7 +16,7 @@ from matchmaker.audit import routes as audit_routes
 from matchmaker.core.audit import record_event
 from matchmaker.core.audit_words import action_label, details_in_words
 from matchmaker.extensions import db
-from tests.core.pager import walk
+from tests.core.pager import walk_there_and_back
 from tests.factories import make_organisation, make_user
 
 
@@ -94,9 +94,8 @@ def test_the_audit_trail_pages_walk_every_event_once_forward_and_back(
         return re.findall(r"organisation (\d+)</td>", body)
 
     address = "/coordination/audit?action=organisation:verify"
-    pages, last = walk(client, address, subjects)
+    pages, last = walk_there_and_back(client, address, subjects)
     newest_first = [str(organisation.id) for organisation in reversed(organisations)]
     assert [subject for page in pages for subject in page] == newest_first
     assert "action=organisation" in last
-    assert walk(client, last, subjects, rel="prev")[0] == pages[::-1]
     assert client.get("/coordination/audit?cursor=eyJhZnRlciI6WyIxIl19").status_code == 400

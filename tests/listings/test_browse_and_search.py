@@ -13,13 +13,16 @@ from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, ListingStatus, Scope, Theme
 from matchmaker.listings.search import ListingFilters, browse_statement, search_terms
 from matchmaker.organisations.models import OrganisationKind
-from tests.core.pager import links, walk
+from tests.core.pager import links, walk, walk_there_and_back
 from tests.factories import make_listing, make_organisation
 
 
 def titles(client: FlaskClient, url: str) -> list[str]:
-    page = client.get(url).get_data(as_text=True)
-    return re.findall(r'<h[23] class="card-title"><a href="/listings/\d+"[^>]*>([^<]+)</a>', page)
+    return _titles(client.get(url).get_data(as_text=True))
+
+
+def _titles(body: str) -> list[str]:
+    return re.findall(r'<h[23] class="card-title"><a href="/listings/\d+"[^>]*>([^<]+)</a>', body)
 
 
 @pytest.fixture
@@ -177,10 +180,6 @@ def test_challenges_sort_by_deadline(client: FlaskClient) -> None:
     assert titles(client, "/challenges?status=expired") == ["Past challenge"]
 
 
-def _titles(body: str) -> list[str]:
-    return re.findall(r'<h[23] class="card-title"><a href="/listings/\d+"[^>]*>([^<]+)</a>', body)
-
-
 def test_needs_pages_walk_every_listing_once_forward_and_back(
     app: Flask, client: FlaskClient
 ) -> None:
@@ -190,11 +189,9 @@ def test_needs_pages_walk_every_listing_once_forward_and_back(
     make_listing(title="Funding need", themes=("funding",))
     newest_first = [f"Training need {number}" for number in range(4, -1, -1)]
 
-    pages, last = walk(client, "/needs?theme=training-advice", _titles)
+    pages, last = walk_there_and_back(client, "/needs?theme=training-advice", _titles)
     assert pages == [newest_first[:2], newest_first[2:4], newest_first[4:]]
     assert "theme=training-advice" in last  # the filter survives paging
-    back, _first = walk(client, last, _titles, rel="prev")
-    assert back == pages[::-1]
 
 
 def test_challenges_pages_by_deadline_with_the_undated_last(
@@ -210,14 +207,12 @@ def test_challenges_pages_by_deadline_with_the_undated_last(
         )
     make_listing(kind=ListingKind.CHALLENGE, title="Challenge without deadline", deadline=None)
 
-    pages, last = walk(client, "/challenges?sort=deadline", _titles)
+    pages, _last = walk_there_and_back(client, "/challenges?sort=deadline", _titles)
     assert pages == [
         ["Challenge in 5 days", "Challenge in 12 days"],
         ["Challenge in 30 days", "Challenge in 30 days"],
         ["Challenge without deadline"],
     ]
-    back, _first = walk(client, last, _titles, rel="prev")
-    assert back == pages[::-1]
 
 
 def test_listings_added_while_paging_neither_repeat_nor_vanish(
@@ -243,14 +238,12 @@ def test_search_results_page_by_position_to_a_bound(
     app.config["PAGE_SIZE"] = 2
     for number in range(5):
         make_listing(title=f"Kitchen need {number}")
-    pages, last = walk(client, "/needs?q=kitchen", _titles)
+    pages, last = walk_there_and_back(client, "/needs?q=kitchen", _titles)
     assert sorted(title for page in pages for title in page) == [
         f"Kitchen need {number}" for number in range(5)
     ]
     assert [len(page) for page in pages] == [2, 2, 1]
     assert "q=kitchen" in last
-    back, _first = walk(client, last, _titles, rel="prev")
-    assert back == pages[::-1]
 
     monkeypatch.setattr(paging, "MAX_OFFSET", 2)
     # The last page within the bound has no Next link; a deeper one is refused with a message.

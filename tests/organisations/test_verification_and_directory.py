@@ -14,7 +14,7 @@ from matchmaker.core.paging import encode_cursor
 from matchmaker.extensions import db
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
 from tests.conftest import Outbox
-from tests.core.pager import links, walk
+from tests.core.pager import links, walk, walk_there_and_back
 from tests.factories import make_organisation, make_user
 
 
@@ -154,12 +154,9 @@ def test_directory_pages_walk_every_organisation_once_forward_and_back(
     make_organisation(name="Co-op 1", country="IE", city="Dublin", region="Leinster")
     make_organisation(name="Co-op 2 university", kind=OrganisationKind.ACADEMIC_INSTITUTION)
 
-    pages, last = walk(client, "/organisations?kind=sse_organisation", _coops)
+    pages, last = walk_there_and_back(client, "/organisations?kind=sse_organisation", _coops)
     assert pages == [["Co-op 0", "Co-op 1"], ["Co-op 1", "Co-op 2"], ["Co-op 3"]]
     assert "kind=sse_organisation" in last  # the filter survives paging
-    back, first = walk(client, last, _coops, rel="prev")
-    assert back == pages[::-1]
-    assert "Previous" not in client.get(first).get_data(as_text=True)
 
 
 def test_organisations_added_while_paging_neither_repeat_nor_vanish(

@@ -20,7 +20,7 @@ from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals import routes as proposal_routes
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from tests.conftest import Outbox
-from tests.core.pager import walk
+from tests.core.pager import walk, walk_there_and_back
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
 
@@ -391,11 +391,9 @@ def test_the_queue_pages_walk_every_proposal_once_forward_and_back(
     def shown(body: str) -> list[str]:
         return re.findall(r'<a href="/proposals/(\d+)">', body)
 
-    pages, last = walk(client, "/coordination/proposals", shown)
+    pages, _last = walk_there_and_back(client, "/coordination/proposals", shown)
     assert [int(i) for page in pages for i in page] == best_first
     assert all(len(page) == 3 for page in pages[:-1])
-    back, _first = walk(client, last, shown, rel="prev")
-    assert back == pages[::-1]
     # The filters survive paging.
     address = "/coordination/proposals?organisation_kind=academic_institution"
     filtered, last_filtered = walk(client, address, shown)
