@@ -148,6 +148,8 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     __table_args__ = (
         sa.Index("ix_listings_kind_status", "kind", "status"),
         sa.Index("ix_listings_organisation_id", "organisation_id"),
+        # The pages of needs, offers and challenges, newest first (listings/search.py SORT_KEYS).
+        sa.Index("ix_listings_kind_created_at_id", "kind", "created_at", "id"),
         # One listing per filled-in form: a form sent twice (Back, then Submit again; a double
         # click) carries the same key and cannot make a second listing, even at the same moment.
         sa.Index(

@@ -27,6 +27,8 @@ VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PUBLIC_PAGES = {
     "home": "/",
     "directory": "/organisations",
+    # An old page number: the pager shows its Previous link.
+    "directory-page-2": "/organisations?page=2",
     "needs": "/needs",
     "challenges": "/challenges?sort=deadline",
     "listing": "/listings/1",

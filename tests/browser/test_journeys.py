@@ -397,3 +397,18 @@ def test_a_visitor_switches_to_arabic_without_javascript(new_page: Any) -> None:
     # The page mirrors: the brand sits at the right-hand edge, the navigation to its left.
     brand = page.locator(".brand").bounding_box()
     assert brand["x"] + brand["width"] > 375 - 40
+
+
+def test_4h_a_visitor_pages_through_the_directory_with_the_pager(new_page: Any) -> None:
+    """An old page number still opens; the pager's Previous leads to the first page, which has
+    none; a mistyped page link says what went wrong."""
+    visitor = new_page()
+    visitor.goto("/organisations?page=2")
+    pager = visitor.get_by_role("navigation", name="Pages")
+    pager.get_by_role("link", name="Previous").click()
+    visitor.wait_for_url(re.compile(r"/organisations$"))
+    visitor.get_by_role("heading", name="Directory of organisations").wait_for()
+    assert visitor.get_by_role("link", name="Previous").count() == 0
+    answer = visitor.goto("/organisations?cursor=mistyped")
+    assert answer.status == 400
+    visitor.get_by_text("This page link is not one this list gave out").wait_for()
