@@ -136,12 +136,34 @@ def key_values(keys: Sequence[Key], raw: Any) -> list[Any]:
 
 def after(keys: Sequence[Key], values: Sequence[Any]) -> Any:
     """Rows strictly after ``values`` in the order ``keys`` (no NULLs in key columns)."""
+    if len({key.descending for key in keys}) == 1:
+        return _row_after(keys, values)
+    return _spelled_out_after(keys, values)
+
+
+def _spelled_out_after(keys: Sequence[Key], values: Sequence[Any]) -> Any:
+    """a > x, or a = x and b > y, …; with the first key's bound also stated on its own, so an
+    index on it is read from there (with the OR alone, PostgreSQL scanned from the index's
+    start and filtered: more rows the deeper the page)."""
     conditions = []
     for i, key in enumerate(keys):
         equal = [keys[j].column == values[j] for j in range(i)]
         beyond = key.column < values[i] if key.descending else key.column > values[i]
         conditions.append(sa.and_(*equal, beyond))
-    return sa.or_(*conditions)
+    first = keys[0]
+    bound = first.column <= values[0] if first.descending else first.column >= values[0]
+    return sa.and_(bound, sa.or_(*conditions))
+
+
+def _row_after(keys: Sequence[Key], values: Sequence[Any]) -> Any:
+    """Keys all in one direction compared as a row, ``(a, b) > (x, y)``: both engines read an
+    index on them from that point on (PostgreSQL: 0.2 ms for page 500 of the needs at 50,000
+    listings, 16 ms spelled out, when many listings share a time)."""
+    row = sa.tuple_(*(key.column for key in keys))
+    point = sa.tuple_(
+        *(sa.literal(value, key.column.type) for key, value in zip(keys, values, strict=True))
+    )
+    return row < point if keys[0].descending else row > point
 
 
 def dumped(keys: Sequence[Key], row: Any) -> list[Any]:
