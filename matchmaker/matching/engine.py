@@ -16,7 +16,7 @@ import gc
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -33,7 +33,8 @@ from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
 from matchmaker.matching.templates import TEMPLATES
-from matchmaker.matching.templates.base import Candidate, Party
+from matchmaker.matching.templates.assembly import MOST_PARTIES
+from matchmaker.matching.templates.base import Candidate, Held, Party
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
     COVERING_STATUSES,
@@ -220,12 +221,15 @@ def plan(
                 result.rescore.append((pid, rebuilt))
 
     # Score what the templates suggest, then take the best first while each listing has room.
-    # Keyed by (template, listing ids): the fingerprint's parts, without formatting a string
-    # for each of the hundreds of thousands of candidates a large run scores.
+    # Each qualifying candidate is held as little as its template needs (Template.hold) under
+    # one integer for its template and listings: a large run holds hundreds of thousands.
+    keys = CandidateKeys.of(snapshot, existing.values())
     by_key = {
-        (p.template, tuple(sorted(lid for lid, _ in p.parties))): p for p in existing.values()
+        keys.pack(p.template, sorted(lid for lid, _ in p.parties)): p
+        for p in existing.values()
+        if p.template in TEMPLATES
     }
-    qualifying: dict[tuple[str, tuple[int, ...]], Candidate] = {}
+    qualifying: dict[int, Held] = {}
     min_score = settings.min_score
     scored = 0
     for done, template in enumerate(TEMPLATES.values(), start=1):
@@ -241,32 +245,31 @@ def plan(
                 continue
             if covers and covers.covering(_footprint(candidate)) is not None:
                 continue  # an introduced proposal already covers it
-            key = (candidate.template, ids)
+            key = keys.pack(candidate.template, ids)
             if by_key:
                 known = by_key.get(key)
                 if known is not None and known.status != ProposalStatus.WITHDRAWN:
                     continue
             previous = qualifying.get(key)
-            if previous is None or previous.score < candidate.score:
-                qualifying[key] = candidate
+            if previous is None or previous[0] < candidate.score:
+                qualifying[key] = TEMPLATES[candidate.template].hold(snapshot, candidate)
         if progress is not None:
             progress(done)
     result.candidates_scored = scored
     snapshot.scratch.clear()  # room for the ranking
-    _prefer_named_shapes(qualifying)
-    ranked = _best_first(qualifying, max(snapshot.listings, default=0).bit_length())
+    _prefer_named_shapes(snapshot, keys, qualifying)
     cap = settings.max_proposals_per_listing
     # A defaultdict finds a missing count in C; a Counter calls Python for each one.
     counts: defaultdict[int, int] = defaultdict(int, live_count)
-    for key in ranked:
-        candidate = qualifying[key]
-        ids = key[1]
+    for key in _best_first(qualifying, keys):
+        ids = keys.ids(key)
         for lid in ids:
             if counts[lid] >= cap:
                 break
         else:
             for lid in ids:
                 counts[lid] += 1
+            candidate = TEMPLATES[keys.template(key)].restore(snapshot, ids, qualifying[key])
             known = by_key.get(key)
             if known is None:
                 result.create.append(candidate)
@@ -278,26 +281,28 @@ def plan(
 GENERAL_TEMPLATES = frozenset({"pair", "consortium"})
 
 
-def _prefer_named_shapes(qualifying: dict[tuple[str, tuple[int, ...]], Candidate]) -> None:
+def _prefer_named_shapes(
+    snapshot: Snapshot, keys: CandidateKeys, qualifying: dict[int, Held]
+) -> None:
     """A consortium grown around a need or challenge that a named shape (the seed cases'
     partnerships) also fills is not proposed beside it: the named shape says the same
     partnership in the words of a model coordinators know, and the two would compete for the
     same partners' places under the cap. A named shape counts whether it is proposed now or
     already live: a full run meets the live ones among the existing proposals, an incremental
     run only those of its focus listing, so both ask the database."""
-    consortia = [key for key in qualifying if key[0] == "consortium"]
+    anchors: dict[int, tuple[str, int]] = {}  # key → (template, anchor listing id)
+    for key, held in qualifying.items():
+        template = keys.template(key)
+        if template not in GENERAL_TEMPLATES or template == "consortium":
+            candidate = TEMPLATES[template].restore(snapshot, keys.ids(key), held)
+            anchors[key] = (template, candidate.parties[0].listing.id)
+    consortia = [key for key, (template, _) in anchors.items() if template == "consortium"]
     if not consortia:
         return
-    shaped = {
-        candidate.parties[0].listing.id
-        for (template, _), candidate in qualifying.items()
-        if template not in GENERAL_TEMPLATES
-    }
-    shaped |= _live_named_shape_anchors(
-        {qualifying[key].parties[0].listing.id for key in consortia} - shaped
-    )
+    shaped = {anchor for template, anchor in anchors.values() if template not in GENERAL_TEMPLATES}
+    shaped |= _live_named_shape_anchors({anchors[key][1] for key in consortia} - shaped)
     for key in consortia:
-        if qualifying[key].parties[0].listing.id in shaped:
+        if anchors[key][1] in shaped:
             del qualifying[key]
 
 
@@ -337,25 +342,63 @@ def _footprint(candidate: Candidate) -> Footprint:
     return Footprint(first.id if first.asks else None, frozenset(candidate.listing_ids))
 
 
-def _best_first(
-    qualifying: dict[tuple[str, tuple[int, ...]], Candidate], id_bits: int
-) -> list[tuple[str, tuple[int, ...]]]:
+class CandidateKeys:
+    """A candidate's template and listing ids (sorted) as one integer: the template's place in
+    the alphabetical order of the templates' names, then each id in ``id_bits`` bits, padded
+    with zeros to the most parties a proposal has, then how many ids there are. A third of the
+    memory of the tuples for the hundreds of thousands of candidates a large run holds; and
+    these integers sort like the tuples (the template's name, then the ids, shorter first)."""
+
+    NAMES = tuple(sorted(TEMPLATES))
+    COUNT_BITS = 3  # up to 7 ids: more than MOST_PARTIES
+    COUNT_MASK = (1 << COUNT_BITS) - 1
+
+    def __init__(self, id_bits: int) -> None:
+        self.id_bits = id_bits
+        self.mask = (1 << id_bits) - 1
+        self.ranks = {name: rank for rank, name in enumerate(self.NAMES)}
+        self.template_shift = self.COUNT_BITS + id_bits * MOST_PARTIES
+        self.score_shift = self.template_shift + len(self.NAMES).bit_length()
+        # For each count of ids, where each id lies in the key (the first highest).
+        self.shifts = [
+            [self.template_shift - id_bits * (place + 1) for place in range(count)]
+            for count in range(MOST_PARTIES + 1)
+        ]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, existing: Iterable[ExistingProposal]) -> CandidateKeys:
+        """Room for the ids of the snapshot's listings and of the existing proposals'."""
+        highest = max(snapshot.listings, default=0)
+        for proposal in existing:
+            highest = max(highest, max((lid for lid, _ in proposal.parties), default=0))
+        return cls(highest.bit_length())
+
+    def pack(self, template: str, ids: Sequence[int]) -> int:
+        if len(ids) > MOST_PARTIES:
+            raise ValueError(f"{len(ids)} parties: at most {MOST_PARTIES}")
+        key = self.ranks[template] << self.template_shift | len(ids)
+        for listing_id, shift in zip(ids, self.shifts[len(ids)], strict=True):
+            key |= listing_id << shift
+        return key
+
+    def template(self, key: int) -> str:
+        return self.NAMES[key >> self.template_shift]
+
+    def ids(self, key: int) -> tuple[int, ...]:
+        mask = self.mask
+        return tuple([key >> shift & mask for shift in self.shifts[key & self.COUNT_MASK]])
+
+    def rank(self, score: int, key: int) -> int:
+        """The key with the score ahead of it, so that the highest score comes first: sorts
+        (score, template, ids) several times faster than the tuples when hundreds of thousands
+        of candidates tie on their scores."""
+        return (100 - score) << self.score_shift | key
+
+
+def _best_first(qualifying: dict[int, Held], keys: CandidateKeys) -> list[int]:
     """The candidates' keys, highest score first, then by template name and listing ids (so
-    that runs are repeatable): each (score, template, ids) packed into one integer, which sorts
-    several times faster than the tuples themselves when hundreds of thousands of candidates
-    tie on their scores."""
-    names = {name: rank for rank, name in enumerate(sorted(TEMPLATES))}
-    longest = max((len(ids) for _, ids in qualifying), default=0)
-    template_bits = len(names).bit_length()
-
-    def packed(key: tuple[str, tuple[int, ...]]) -> int:
-        number = (100 - qualifying[key].score) << template_bits | names[key[0]]
-        for listing_id in key[1]:
-            number = number << id_bits | listing_id
-        # Shorter id lists are padded with zeros, so (1, 2) comes before (1, 2, 3).
-        return number << id_bits * (longest - len(key[1]))
-
-    return sorted(qualifying, key=packed)
+    that runs are repeatable)."""
+    return sorted(qualifying, key=lambda key: keys.rank(qualifying[key][0], key))
 
 
 CHUNK = 2000

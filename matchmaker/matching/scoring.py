@@ -70,12 +70,16 @@ class Scorer:
         )
 
     def score(self, fractions: Sequence[Fractions]) -> int:
-        return sum(self.points(fractions)) + self.bonus
+        return self.score_of(self.points(fractions))
 
-    def link_score(self, fractions: Fractions) -> int:
-        """``score([fractions])``, the score of one link (a pair), without averaging over the
-        links: a full run scores hundreds of thousands of them."""
-        return sum(map(round, map(mul, self.most, fractions))) + self.bonus
+    def score_of(self, points: Sequence[int]) -> int:
+        """The score that the rules' ``points`` make."""
+        return sum(points) + self.bonus
+
+    def link_points(self, fractions: Fractions) -> tuple[int, ...]:
+        """``points([fractions])``, each rule's points on one link (a pair), without averaging
+        over the links: a full run scores hundreds of thousands of them."""
+        return tuple(map(round, map(mul, self.most, fractions)))
 
     def explain(
         self,
@@ -84,33 +88,36 @@ class Scorer:
         coverage: Params | None = None,
         *,
         fractions: Sequence[Fractions] | None = None,
+        points: Sequence[int] | None = None,
     ) -> list[dict[str, Any]]:
         """Each rule that gave points, with the parameters its sentence needs (see
         matching/explanations.py for the stored form). ``fractions``: how the rules fired on
-        each link, where the score already found it."""
-        if fractions is None:
+        each link, and ``points``: each rule's points, where the score already found them (a
+        pair needs only its points)."""
+        if fractions is None and (points is None or self.multi):
             fractions = [self.fractions(snapshot, asker, giver) for asker, giver in links]
+        if points is None:
+            assert fractions is not None
+            points = self.points(fractions)
         explanation: list[dict[str, Any]] = []
-        for index, (rule, points) in enumerate(
-            zip(self.rules, self.points(fractions), strict=True)
-        ):
-            if points <= 0:
+        for index, (rule, given) in enumerate(zip(self.rules, points, strict=True)):
+            if given <= 0:
                 continue
             if not self.multi:
                 params = rule.params(snapshot, *links[0])
-                explanation.append({"rule": rule.name, "points": points, "params": params})
+                explanation.append({"rule": rule.name, "points": given, "params": params})
                 continue
             explanation.append(
                 {
                     "rule": rule.name,
-                    "points": points,
+                    "points": given,
                     "links": [
                         {
                             "asker": asker.org_name,
                             "giver": giver.org_name,
                             "params": rule.params(snapshot, asker, giver),
                         }
-                        for (asker, giver), fraction in zip(links, fractions, strict=True)
+                        for (asker, giver), fraction in zip(links, fractions or (), strict=True)
                         if fraction[index]
                     ],
                 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matchmaker.matching.engine import _best_first
+from matchmaker.matching.engine import CandidateKeys, _best_first
 from matchmaker.matching.explanations import Reader, render
 from matchmaker.matching.related import related
 from matchmaker.matching.rules import RULES
@@ -229,14 +229,55 @@ def test_the_nearest_partners_are_the_plain_ranking_cut_short(views, limit) -> N
 @settings(max_examples=100, deadline=None)
 @given(listings())
 def test_the_packed_ranking_of_candidates_is_the_plain_one(views) -> None:  # type: ignore[no-untyped-def]
-    # engine._best_first packs (score, template, listing ids) into one integer; the plain
-    # order is the highest score first, then the template's name, then the listing ids.
+    # engine.CandidateKeys packs a candidate's template and listing ids into one integer, and
+    # its score ahead of it to rank; the plain order is the highest score first, then the
+    # template's name, then the listing ids.
     snap = snapshot(*views)
     roomy = MatchSettings.of(max_proposals_per_listing=50, min_score=0)
-    qualifying = {}
+    keys = CandidateKeys(max(v.id for v in views).bit_length())
+    qualifying, plain = {}, {}
     for template in TEMPLATES.values():
         for candidate in template.propose(snap, roomy, None):
-            qualifying[(candidate.template, candidate.listing_ids)] = candidate
-    packed = _best_first(qualifying, max(v.id for v in views).bit_length())
-    plain = sorted(qualifying, key=lambda key: (-qualifying[key].score, key[0], key[1]))
-    assert packed == plain
+            key = keys.pack(candidate.template, candidate.listing_ids)
+            qualifying[key] = template.hold(snap, candidate)
+            plain[(candidate.template, candidate.listing_ids)] = candidate.score
+    ranked = [(keys.template(key), keys.ids(key)) for key in _best_first(qualifying, keys)]
+    assert ranked == sorted(plain, key=lambda key: (-plain[key], key[0], key[1]))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(sorted(TEMPLATES)),
+            st.lists(st.integers(0, 2**17 - 1), min_size=1, max_size=6, unique=True).map(
+                lambda ids: tuple(sorted(ids))
+            ),
+        ),
+        min_size=1,
+    )
+)
+def test_candidate_keys_sort_like_the_plain_tuples_and_give_them_back(plain) -> None:  # type: ignore[no-untyped-def]
+    keys = CandidateKeys(17)
+    packed = [keys.pack(template, ids) for template, ids in plain]
+    assert [(keys.template(key), keys.ids(key)) for key in packed] == plain
+    assert [(keys.template(key), keys.ids(key)) for key in sorted(packed)] == sorted(plain)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_LISTINGS, match_settings())
+def test_what_the_engine_holds_of_a_candidate_restores_it(views, chosen) -> None:  # type: ignore[no-untyped-def]
+    # A full run holds each qualifying candidate as little as its template needs until the
+    # ranking (Template.hold); the kept ones come back whole (Template.restore).
+    snap = snapshot(*views)
+    for template in TEMPLATES.values():
+        for candidate in template.propose(snap, chosen, None):
+            held = template.hold(snap, candidate)
+            assert held[0] == candidate.score
+            restored = template.restore(snap, candidate.listing_ids, held)
+            assert (restored.template, restored.parties, restored.score, restored.links) == (
+                candidate.template,
+                candidate.parties,
+                candidate.score,
+                candidate.links,
+            )
+            assert restored.explanation(snap, chosen) == candidate.explanation(snap, chosen)

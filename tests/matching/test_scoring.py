@@ -74,7 +74,8 @@ def test_a_new_rule_is_one_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_links_score_is_the_plain_score_of_that_one_link(
     fractions: list[float], settings: MatchSettings
 ) -> None:
-    # Scorer.link_score skips the averaging over links that a single link does not need.
+    # Scorer.link_points skips the averaging over links that a single link does not need.
     scorer = scorer_for(settings)
     mine = tuple(fractions[: len(scorer.rules)])
-    assert scorer.link_score(mine) == scorer.score([mine])
+    assert scorer.link_points(mine) == scorer.points([mine])
+    assert scorer.score_of(scorer.link_points(mine)) == scorer.score([mine])

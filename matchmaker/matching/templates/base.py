@@ -38,6 +38,8 @@ class Candidate:
     coverage: Params | None = None
     # How much each rule fired on each link, as found for the score (the explanation reuses it).
     fractions: tuple[Fractions, ...] | None = None
+    # Each rule's points, as found for the score: all a pair's explanation needs of its rules.
+    points: tuple[int, ...] | None = None
     _explanation: list[dict[str, Any]] | None = None
     _fingerprint: str | None = None
     _listing_ids: tuple[int, ...] | None = None
@@ -56,7 +58,7 @@ class Candidate:
         if self._explanation is None:
             scorer = scorer_for(settings, multi=self.coverage is not None)
             self._explanation = scorer.explain(
-                snapshot, self.links, self.coverage, fractions=self.fractions
+                snapshot, self.links, self.coverage, fractions=self.fractions, points=self.points
             )
         return self._explanation
 
@@ -82,6 +84,11 @@ class Candidate:
         if self._fingerprint is None:
             self._fingerprint = fingerprint(self.template, self.listing_ids)
         return self._fingerprint
+
+
+# What the engine holds of a qualifying candidate until the candidates are ranked: its score,
+# then what its template restores it from (Template.hold, Template.restore).
+Held = tuple[int, Any]
 
 
 def fingerprint(template: str, listing_ids: Iterable[int]) -> str:
@@ -116,3 +123,14 @@ class Template:
     ) -> Candidate | None:
         """Score ``parties`` if they satisfy the template, else None."""
         raise NotImplementedError
+
+    def hold(self, snapshot: Snapshot, candidate: Candidate) -> Held:
+        """What the engine keeps of a qualifying candidate until every candidate is scored and
+        ranked (a full run holds hundreds of thousands): its score, and by default the
+        candidate itself. A template that proposes many keeps less (see the pair's)."""
+        return candidate.score, candidate
+
+    def restore(self, snapshot: Snapshot, listing_ids: tuple[int, ...], held: Held) -> Candidate:
+        """The candidate of ``listing_ids`` (sorted) from what :meth:`hold` kept of it."""
+        candidate: Candidate = held[1]
+        return candidate

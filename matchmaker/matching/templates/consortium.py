@@ -147,7 +147,9 @@ class Consortium(Template):
         if any(fillable(snapshot, view).issuperset(open_gaps) for view, _, _ in near):
             return None  # one partner covers the anchor: a pair, not a consortium
         least = settings.min_score + PARTNER_MARGIN
-        known = {view.id: (fractions, score) for view, fractions, score in near if score >= least}
+        known = {
+            view.id: (fractions, score) for view, fractions, (score, _) in near if score >= least
+        }
         if len(known) < 2:
             return None
         # The strongest first; among equals, the likeliest (the order of nearest()).

@@ -10,29 +10,45 @@ from matchmaker.matching.related import linked, related_listings
 from matchmaker.matching.scoring import Fractions, Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
-from matchmaker.matching.templates.base import Candidate, Party, Template
+from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 
 # How many partners of each listing get the full set of rules (a multiple of the cap).
 SHORTLIST_FACTOR = 2
 
 
+# A pair's score and each rule's points in it (see scored()).
+Scored = tuple[int, tuple[int, ...]]
+
+
 def shortlist(
     snapshot: Snapshot, settings: MatchSettings, asker: ListingView
-) -> list[tuple[ListingView, Fractions, int]]:
+) -> list[tuple[ListingView, Fractions, Scored]]:
     """The likeliest offers for a need or challenge (the most shared themes, then the nearest:
     from the index, so of another organisation, sharing a theme, within reach; then the most
     related of those that share no theme, matching/related.py), each with how much each rule
-    fires on the link and its pair score. Found once per run and kept in the snapshot: the
-    consortium grows from the same offers."""
+    fires on the link, and its pair score with each rule's points. Found once per run and kept
+    in the snapshot: the consortium grows from the same offers."""
     known = snapshot.scratch.setdefault(("shortlist", settings), {})
-    found: list[tuple[ListingView, Fractions, int]] | None = known.get(asker.id)
+    found: list[tuple[ListingView, Fractions, Scored]] | None = known.get(asker.id)
     if found is None:
         scorer = scorer_for(settings)
         found = known[asker.id] = [
-            (giver, fractions, scorer.link_score(fractions))
+            (giver, fractions, scored(snapshot, scorer, fractions))
             for giver in partners(snapshot, settings, asker)
             for fractions in [scorer.fractions(snapshot, asker, giver)]
         ]
+    return found
+
+
+def scored(snapshot: Snapshot, scorer: Scorer, fractions: Fractions) -> Scored:
+    """The pair score of a link and each rule's points in it. The rules' points fall in a few
+    thousand ways over the hundreds of thousands of pairs of a full run, each held until the
+    pairs are ranked: one tuple for each way, shared by the pairs that score it."""
+    points = scorer.link_points(fractions)
+    known: dict[tuple[int, ...], Scored] = snapshot.scratch.setdefault(("pair points",), {})
+    found = known.get(points)
+    if found is None:
+        found = known[points] = (scorer.score_of(points), points)
     return found
 
 
@@ -67,9 +83,9 @@ class PairTemplate(Template):
         parties: dict[int, Party] = {}  # one per listing, shared by its candidates
         for source in sources:
             if source.asks:
-                for giver, fractions, score in shortlist(snapshot, settings, source):
+                for giver, fractions, points in shortlist(snapshot, settings, source):
                     yield self._candidate(
-                        snapshot, scorer, source, giver, parties, (fractions, score)
+                        snapshot, scorer, source, giver, parties, (fractions, points)
                     )
                 continue
             for asker in partners(snapshot, settings, source):
@@ -82,20 +98,41 @@ class PairTemplate(Template):
         asker: ListingView,
         giver: ListingView,
         parties: dict[int, Party] | None = None,
-        scored: tuple[Fractions, int] | None = None,
+        found: tuple[Fractions, Scored] | None = None,
     ) -> Candidate:
         parties = {} if parties is None else parties
         asking = parties.get(asker.id) or parties.setdefault(asker.id, Party(asker, asker.kind))
         offering = parties.get(giver.id) or parties.setdefault(giver.id, Party(giver, "offer"))
-        if scored is None:
+        if found is None:
             fractions = scorer.fractions(snapshot, asker, giver)
-            scored = fractions, scorer.link_score(fractions)
+            found = fractions, scored(snapshot, scorer, fractions)
+        fractions, (score, points) = found
         return Candidate(
             self.name,
             (asking, offering),
-            scored[1],
-            fractions=(scored[0],),
+            score,
+            fractions=(fractions,),
+            points=points,
             _listing_ids=(asker.id, giver.id) if asker.id < giver.id else (giver.id, asker.id),
+        )
+
+    def hold(self, snapshot: Snapshot, candidate: Candidate) -> Held:
+        """Its score and each rule's points (the tuple scored() shares): the two listings are
+        in the engine's key, and their parties and explanation follow from these."""
+        assert candidate.points is not None
+        points: dict[tuple[int, ...], Scored] = snapshot.scratch.setdefault(("pair points",), {})
+        return points.get(candidate.points) or (candidate.score, candidate.points)
+
+    def restore(self, snapshot: Snapshot, listing_ids: tuple[int, ...], held: Held) -> Candidate:
+        first, second = (snapshot.listings[listing_id] for listing_id in listing_ids)
+        asker, giver = (first, second) if first.asks else (second, first)
+        score, points = held
+        return Candidate(
+            self.name,
+            (Party(asker, asker.kind), Party(giver, "offer")),
+            score,
+            points=points,
+            _listing_ids=listing_ids,
         )
 
     def _score(
