@@ -60,11 +60,16 @@ def fillable(snapshot: Snapshot, view: ListingView) -> frozenset[Gap]:
     known: dict[int, frozenset[Gap]] = snapshot.scratch.setdefault(("fillable",), {})
     found = known.get(view.id)
     if found is None:
-        found = known[view.id] = frozenset(
+        found = frozenset(
             [("theme", theme) for theme in view.themes]
             + [("kind", view.org_kind)]
             + [("role", name) for name in brought(view)]
         )
+        # Offers share a few thousand of these among tens of thousands: one set for each.
+        same: dict[frozenset[Gap], frozenset[Gap]] = snapshot.scratch.setdefault(
+            ("fillable sets",), {}
+        )
+        found = known[view.id] = same.setdefault(found, found)
     return found
 
 
@@ -143,7 +148,8 @@ class Consortium(Template):
         open_gaps = gaps(anchor)
         if len(open_gaps) < 2:
             return None
-        near = shortlist(snapshot, settings, anchor)
+        # The consortium runs after the pair template, the other user of the shortlist.
+        near = shortlist(snapshot, settings, anchor, last=True)
         if any(fillable(snapshot, view).issuperset(open_gaps) for view, _, _ in near):
             return None  # one partner covers the anchor: a pair, not a consortium
         least = settings.min_score + PARTNER_MARGIN

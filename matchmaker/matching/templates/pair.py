@@ -21,22 +21,28 @@ Scored = tuple[int, tuple[int, ...]]
 
 
 def shortlist(
-    snapshot: Snapshot, settings: MatchSettings, asker: ListingView
+    snapshot: Snapshot, settings: MatchSettings, asker: ListingView, *, last: bool = False
 ) -> list[tuple[ListingView, Fractions, Scored]]:
     """The likeliest offers for a need or challenge (the most shared themes, then the nearest:
     from the index, so of another organisation, sharing a theme, within reach; then the most
     related of those that share no theme, matching/related.py), each with how much each rule
     fires on the link, and its pair score with each rule's points. Found once per run and kept
-    in the snapshot: the consortium grows from the same offers."""
+    in the snapshot: the consortium grows from the same offers. ``last``: no later template
+    asks for it, so it is not kept (a full run's shortlists are the largest thing it holds
+    while proposing)."""
     known = snapshot.scratch.setdefault(("shortlist", settings), {})
-    found: list[tuple[ListingView, Fractions, Scored]] | None = known.get(asker.id)
+    found: list[tuple[ListingView, Fractions, Scored]] | None = (
+        known.pop(asker.id, None) if last else known.get(asker.id)
+    )
     if found is None:
         scorer = scorer_for(settings)
-        found = known[asker.id] = [
+        found = [
             (giver, fractions, scored(snapshot, scorer, fractions))
             for giver in partners(snapshot, settings, asker)
             for fractions in [scorer.fractions(snapshot, asker, giver)]
         ]
+        if not last:
+            known[asker.id] = found
     return found
 
 
