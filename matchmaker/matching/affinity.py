@@ -39,14 +39,8 @@ def profile(snapshot: Snapshot, org_id: int) -> Profile:
 def _words(snapshot: Snapshot, org_id: int) -> set[str]:
     """The words of an organisation: its name and description, then its listings' (those of
     the snapshot in its order, then, where the snapshot holds only some, all the others')."""
-    views: dict[int, list[ListingView]] | None = snapshot.memo.get(("views by organisation",))
-    if views is None:
-        views = defaultdict(list)
-        for view in snapshot.listings.values():
-            views[view.org_id].append(view)
-        snapshot.memo[("views by organisation",)] = views
     words: set[str] = set()
-    for view in views.get(org_id, ()):
+    for view in _views_by_organisation(snapshot).get(org_id, ()):
         if not words:
             words.update(view.org_words)
         words.update(view.words)
@@ -109,22 +103,34 @@ def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[s
         # Heaviest first, then in alphabetical order: a plain sort of (minus the weight, stem)
         # pairs is faster than a heap with a key function for the few dozen words two share.
         heaviest = sorted([(-a[stem] * b[stem], stem) for stem in a.keys() & b.keys()])[:most]
-        written = _written(snapshot, first)
-        words = known[key] = tuple([written.get(stem, stem) for _, stem in heaviest])
+        words = known[key] = tuple([written_as(snapshot, first, stem) for _, stem in heaviest])
     return list(words)
 
 
-def _written(snapshot: Snapshot, org_id: int) -> dict[str, str]:
-    """Stem → a whole word the organisation wrote it as (in its description, else in its
-    listings); found for every organisation at once, the first time an explanation asks."""
-    everyone: dict[int, dict[str, str]] | None = snapshot.memo.get(("written",))
-    if everyone is None:
-        everyone = {}
+def _views_by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:
+    """Each organisation's listings, in the snapshot's order."""
+    views: dict[int, list[ListingView]] | None = snapshot.memo.get(("views by organisation",))
+    if views is None:
+        views = defaultdict(list)
         for view in snapshot.listings.values():
-            written = everyone.get(view.org_id)
-            if written is None:
-                written = everyone[view.org_id] = dict(view.org_words)
-            for stem, word in whole_words(view.stored_words).items():
-                written.setdefault(stem, word)
-        snapshot.memo[("written",)] = everyone
-    return everyone.get(org_id, {})
+            views[view.org_id].append(view)
+        snapshot.memo[("views by organisation",)] = views
+    return views
+
+
+def written_as(snapshot: Snapshot, org_id: int, stem: str) -> str:
+    """A whole word the organisation wrote ``stem`` as: in its description, else in the first
+    of its listings (in the snapshot's order) that uses it; else the stem. Looked up for the few
+    words an explanation shows, not kept for every word of every organisation (some 30 MB at
+    50k listings)."""
+    views = _views_by_organisation(snapshot).get(org_id, ())
+    if views:
+        word = views[0].org_words.get(stem)
+        if word is not None:
+            return word
+    for view in views:
+        if stem in view.words:
+            word = whole_words(view.stored_words).get(stem)
+            if word is not None:
+                return word
+    return stem

@@ -184,7 +184,7 @@ def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetical
     # Eight words both write, two of them rarer; the explanation names the six whose weights
     # multiply to the most, the rarer first, then alphabetically among equals: what a plain
     # sort of every shared word gives.
-    from matchmaker.matching.affinity import _written, profile, shared
+    from matchmaker.matching.affinity import profile, shared, written_as
 
     words = "alpha bravo charlie delta echo foxtrot golf hotel"
     need = view(1, "need", 1, text=words)
@@ -198,7 +198,35 @@ def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetical
     plain = sorted(a.keys() & b.keys(), key=lambda stem: (-a[stem] * b[stem], stem))[:6]
     named = shared(snap, 1, 2)
     assert named == ["golf", "hotel", "alpha", "bravo", "charlie", "delta"]
-    assert named == [_written(snap, 1).get(stem, stem) for stem in plain]
+    assert named == [written_as(snap, 1, stem) for stem in plain]
+
+
+def test_a_word_is_shown_as_its_organisation_first_wrote_it() -> None:
+    # affinity.written_as looks up the few stems an explanation shows; the plain way keeps,
+    # for each stem, the organisation's own word, else the first of its listings' whole words.
+    from dataclasses import replace
+
+    from matchmaker.core.words import analyse, stems, whole_words
+    from matchmaker.matching.affinity import written_as
+
+    own = analyse("Housing cooperatives of the city", "en")
+    listings = [
+        replace(view(1, "need", 1, text="Cooperative kitchens, trained cooks"), org_words=own),
+        replace(view(2, "offer", 1, text="Kitchen training for cooperatives"), org_words=own),
+        replace(view(3, "offer", 2, text="Cooperation in kitchens and housing"), org_words={}),
+    ]
+    snap = snapshot(*listings)
+    for org_id in (1, 2):
+        plain: dict[str, str] = {}
+        mine = [v for v in listings if v.org_id == org_id]
+        plain.update(mine[0].org_words)
+        for v in mine:
+            for stem, word in whole_words(v.stored_words).items():
+                plain.setdefault(stem, word)
+        every = {stem for v in listings for stem in stems(v.stored_words)} | set(own) | {"zzz"}
+        assert {stem: written_as(snap, org_id, stem) for stem in every} == {
+            stem: plain.get(stem, stem) for stem in every
+        }
 
 
 def test_affinity_is_the_plain_cosine_and_shared_words_are_found_once() -> None:
