@@ -65,10 +65,9 @@ def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
             words.update(listing.words)
         if snapshot.org_listing_words is not None:
             words.update(snapshot.org_listing_words.get(view.org_id, ()))
+        weighed = profile(snapshot, view.org_id)
         found = known[view.org_id] = frozenset(
-            stem
-            for stem in words
-            if stem not in places and stem in profile(snapshot, view.org_id) and idf(stem) >= least
+            stem for stem in words if stem not in places and stem in weighed and idf(stem) >= least
         )
     return found
 
