@@ -165,19 +165,25 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
 @given(ANY_LISTINGS, match_settings())
 def test_what_a_template_proposes_is_what_it_builds_from_the_same_parties(views, chosen) -> None:  # type: ignore[no-untyped-def]
     # Templates may take shortcuts while proposing (the triad shares each link's work between
-    # trios); a proposal rebuilt later from its parties must come out the same.
+    # trios); a proposal rebuilt later from its parties must come out the same. So must a
+    # candidate restored from what the engine holds of it until the ranking (Template.hold).
     snap = snapshot(*views)
     for template in TEMPLATES.values():
         for candidate in template.propose(snap, chosen, None):
-            rebuilt = template.build(snap, chosen, list(candidate.parties))
-            assert rebuilt is not None
-            assert (rebuilt.parties, rebuilt.score, rebuilt.links, rebuilt.listing_ids) == (
-                candidate.parties,
-                candidate.score,
-                candidate.links,
-                candidate.listing_ids,
-            )
-            assert rebuilt.explanation(snap, chosen) == candidate.explanation(snap, chosen)
+            held = template.hold(snap, candidate)
+            assert held[0] == candidate.score
+            for rebuilt in (
+                template.build(snap, chosen, list(candidate.parties)),
+                template.restore(snap, candidate.listing_ids, held),
+            ):
+                assert rebuilt is not None
+                assert (rebuilt.parties, rebuilt.score, rebuilt.links, rebuilt.listing_ids) == (
+                    candidate.parties,
+                    candidate.score,
+                    candidate.links,
+                    candidate.listing_ids,
+                )
+                assert rebuilt.explanation(snap, chosen) == candidate.explanation(snap, chosen)
 
 
 def _all_pairs(views):  # type: ignore[no-untyped-def]
@@ -261,23 +267,3 @@ def test_candidate_keys_sort_like_the_plain_tuples_and_give_them_back(plain) -> 
     packed = [keys.pack(template, ids) for template, ids in plain]
     assert [(keys.template(key), keys.ids(key)) for key in packed] == plain
     assert [(keys.template(key), keys.ids(key)) for key in sorted(packed)] == sorted(plain)
-
-
-@settings(max_examples=150, deadline=None)
-@given(ANY_LISTINGS, match_settings())
-def test_what_the_engine_holds_of_a_candidate_restores_it(views, chosen) -> None:  # type: ignore[no-untyped-def]
-    # A full run holds each qualifying candidate as little as its template needs until the
-    # ranking (Template.hold); the kept ones come back whole (Template.restore).
-    snap = snapshot(*views)
-    for template in TEMPLATES.values():
-        for candidate in template.propose(snap, chosen, None):
-            held = template.hold(snap, candidate)
-            assert held[0] == candidate.score
-            restored = template.restore(snap, candidate.listing_ids, held)
-            assert (restored.template, restored.parties, restored.score, restored.links) == (
-                candidate.template,
-                candidate.parties,
-                candidate.score,
-                candidate.links,
-            )
-            assert restored.explanation(snap, chosen) == candidate.explanation(snap, chosen)
