@@ -63,8 +63,17 @@ def shared_themes(snapshot: Snapshot, asker: ListingView, giver: ListingView) ->
     shared = asker.theme_bits & giver.theme_bits
     if not shared:
         return 0.0
-    total, top = snapshot.theme_stats(shared)
-    return min(1.0, 0.6 * total / (snapshot.theme_stats(asker.theme_bits)[0] or 1.0) + 0.4 * top)
+    # Worked out once per run for each of the few thousand (themes, shared themes) that the
+    # hundreds of thousands of pairs of a full run fall into.
+    known: dict[tuple[int, int], float] = snapshot.memo.setdefault(("shared themes",), {})
+    key = (asker.theme_bits, shared)
+    found = known.get(key)
+    if found is None:
+        total, top = snapshot.theme_stats(shared)
+        found = known[key] = min(
+            1.0, 0.6 * total / (snapshot.theme_stats(asker.theme_bits)[0] or 1.0) + 0.4 * top
+        )
+    return found
 
 
 RARE = 0.8  # a theme this rare (0..1) is called rare in the explanation
