@@ -12,6 +12,7 @@ from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, SoughtKind, Theme, listing_themes
 from matchmaker.matching.text import rebuild_word_counts
+from matchmaker.matching.theme_counts import rebuild_theme_counts
 from matchmaker.organisations.models import Organisation
 
 KINDS = [
@@ -182,8 +183,9 @@ def generate(listing_count: int, seed: int = 2026, *, dense: bool = False) -> No
     db.session.execute(sa.insert(listing_themes), theme_rows)
     if sought_rows:
         db.session.execute(sa.insert(SoughtKind.__table__), sought_rows)
-    # Inserted in bulk, outside the ORM: count their words as saving them would have.
+    # Inserted in bulk, outside the ORM: count their words and themes as saving them would have.
     rebuild_word_counts()
+    rebuild_theme_counts()
     db.session.commit()
 
 

@@ -16,6 +16,7 @@ from matchmaker.matching.models import RunKind
 from matchmaker.matching.tasks import match_waiting, record_failed_run
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.text import reindex_listing_words
+from matchmaker.matching.theme_counts import rebuild_theme_counts
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from matchmaker.proposals.services import export_proposals
 
@@ -57,11 +58,13 @@ def run_command(wait: bool) -> None:
 
 @match_cli.command("reindex")
 def reindex_command() -> None:
-    """Recompute the words the matcher compares and the search index holds, for listings
-    written outside the app or after the word rules changed."""
+    """Recompute the words the matcher compares and the search index holds, and how many
+    listings carry each theme, for listings written outside the app or after the word rules
+    changed."""
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
     with click.progressbar(length=total, label="Listings", show_pos=True) as bar:
         changed = reindex_listing_words(progress=bar.update)
+    rebuild_theme_counts()
     db.session.commit()
     click.echo(f"{changed} of {total} listings had their words recomputed.")
 

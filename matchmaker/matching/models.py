@@ -71,3 +71,20 @@ class WordCount(db.Model):  # type: ignore[name-defined]
 
     stem: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     listings: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class ThemeCount(db.Model):  # type: ignore[name-defined]
+    """How many listings (of every listing ever posted) carry each theme: what makes a theme
+    rare for the scoring rules. Kept in step in every flush that changes a listing's themes
+    (matching/theme_counts.py), so that an incremental run reads a few rows instead of
+    counting every listing's themes again."""
+
+    __tablename__ = "theme_counts"
+
+    theme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("themes.id", ondelete="CASCADE"), primary_key=True
+    )
+    listings: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def __repr__(self) -> str:
+        return f"<ThemeCount {self.theme_id}={self.listings}>"

@@ -30,6 +30,7 @@ from matchmaker.listings.models import (
 )
 from matchmaker.listings.search import open_and_current
 from matchmaker.matching.models import WordCount
+from matchmaker.matching.theme_counts import counted_themes
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.places.gazetteer import regional_subdivision
 
@@ -442,20 +443,10 @@ def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
 
 def theme_counts() -> tuple[dict[str, int], int]:
     """How many listings carry each theme, and how many listings there are: what makes a theme
-    rare. Counted over every listing ever posted (an index-only count, cheap enough for each
-    incremental run), so full and incremental runs explain a proposal the same way."""
-    # Counted by theme id on the theme index alone, then named: a join to the themes for each
-    # listing's theme row (a hundred thousand at 50k listings) costs more than the count, and
-    # an incremental run counts them every time.
+    rare. Counted over every listing ever posted (kept in ``theme_counts``, see
+    matching/theme_counts.py), so full and incremental runs explain a proposal the same way."""
     slugs = dict(db.session.execute(sa.select(Theme.id, Theme.slug)).all())
-    counts = {
-        slugs[theme_id]: count
-        for theme_id, count in db.session.execute(
-            sa.select(listing_themes.c.theme_id, sa.func.count()).group_by(
-                listing_themes.c.theme_id
-            )
-        )
-    }
+    counts = {slugs[theme_id]: count for theme_id, count in counted_themes().items()}
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
     return counts, total
 
