@@ -65,9 +65,12 @@ def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
             words.update(listing.words)
         if snapshot.org_listing_words is not None:
             words.update(snapshot.org_listing_words.get(view.org_id, ()))
-        weighed = profile(snapshot, view.org_id)
+        # Each of these words is in the organisation's profile (affinity.py) too: the profile
+        # holds every word of its listings that weighs more than nothing, and a distinctive
+        # word weighs at least log(DISTINCTIVE). So no profile is made here: an incremental
+        # run makes those of the few organisations it compares, not of all of its region's.
         found = known[view.org_id] = frozenset(
-            stem for stem in words if stem not in places and stem in weighed and idf(stem) >= least
+            stem for stem in words if stem not in places and idf(stem) >= least
         )
     return found
 

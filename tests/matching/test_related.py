@@ -4,13 +4,19 @@ scopes, and found through the index exactly as a plain comparison of every pair 
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+import math
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matchmaker.matching.affinity import profile, rarity
 from matchmaker.matching.explanations import Reader, render
 from matchmaker.matching.related import (
+    DISTINCTIVE,
     RELATED,
     distinctive_words,
     kinship,
+    place_stems,
     related,
     related_listings,
 )
@@ -159,3 +165,31 @@ def test_the_pair_template_proposes_every_linked_pair_when_there_is_room(views) 
         (c.parties[0].listing.id, c.parties[1].listing.id) for c in PAIR.propose(snap, roomy, None)
     }
     assert proposed == _all_pairs(views) | _plainly_related(snap, views)
+
+
+def _plainly_distinctive(snap: Snapshot, v: ListingView) -> frozenset[str]:
+    """The words of the organisation's live listings, its place names left out, that are in
+    its profile and rare enough (distinctive_words without its shortcut)."""
+    words = {
+        stem for other in snap.listings.values() if other.org_id == v.org_id for stem in other.words
+    }
+    idf, weighed = rarity(snap), profile(snap, v.org_id)
+    return frozenset(
+        stem
+        for stem in words - place_stems(snap, v)
+        if stem in weighed and idf(stem) >= math.log(DISTINCTIVE)
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(listings(), st.data())
+def test_distinctive_words_are_those_of_the_profile_that_are_rare_enough(views, data) -> None:  # type: ignore[no-untyped-def]
+    snap = snapshot(*views)
+    # Some words on every listing (no weight), some rare, some in between.
+    snap.total_live = 100
+    snap.word_counts = {
+        stem: data.draw(st.sampled_from([0, 1, 4, 5, 30, 99, 100, 150]))
+        for stem in sorted({stem for v in views for stem in v.words})
+    }
+    for v in views:
+        assert distinctive_words(snap, v) == _plainly_distinctive(snap, v)
