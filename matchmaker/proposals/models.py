@@ -228,7 +228,12 @@ class IntroductionRequest(TimestampMixin, db.Model):  # type: ignore[name-define
 
 class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "proposal_parties"
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "listing_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "listing_id"),
+        # By listing, with the proposal's id: an incremental run finds the proposals of its
+        # neighbourhood's listings from the index alone (engine._around).
+        sa.Index("ix_proposal_parties_listing_id_proposal_id", "listing_id", "proposal_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Indexed by the unique constraint on (proposal_id, listing_id).
@@ -236,9 +241,7 @@ class ProposalParty(TimestampMixin, db.Model):  # type: ignore[name-defined]
     organisation_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    listing_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("listings.id", ondelete="CASCADE"), index=True
-    )
+    listing_id: Mapped[int] = mapped_column(sa.ForeignKey("listings.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(sa.String(64))
     position: Mapped[int] = mapped_column(default=0, server_default="0")
 
