@@ -33,11 +33,10 @@ def check(size: int, dense: bool) -> dict[str, object]:
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
+    from bench.matcher import post_need
     from bench.synthetic import generate
     from matchmaker import create_app
     from matchmaker.extensions import db
-    from matchmaker.listings.models import ListingKind, Scope
-    from matchmaker.listings.services import create_listing
     from matchmaker.matching.engine import run_full
     from matchmaker.organisations.models import Organisation
     from matchmaker.proposals.models import Proposal, ProposalParty
@@ -59,16 +58,7 @@ def check(size: int, dense: bool) -> dict[str, object]:
             walls, cpus = [], []
             for number, organisation in enumerate(db.session.query(Organisation).limit(20)):
                 started, cpu_started = time.perf_counter(), time.process_time()
-                create_listing(
-                    organisation=organisation,
-                    actor=None,
-                    kind=ListingKind.NEED,
-                    title=f"Benchmark need {number}",
-                    description="Evaluation and training for cooperative kitchens and housing.",
-                    themes=["research-evaluation", "training-advice"],
-                    scope=Scope.REGIONAL,
-                )
-                db.session.commit()
+                post_need(organisation, number)
                 walls.append(time.perf_counter() - started)
                 cpus.append(time.process_time() - cpu_started)
             parties: dict[int, list[tuple[int, str, int]]] = {}

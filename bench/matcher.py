@@ -24,9 +24,32 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matchmaker.organisations.models import Organisation
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def post_need(organisation: Organisation, number: int) -> None:
+    """One incremental run: a new need posted through the listing service (which runs the
+    matcher once the listing commits), committed."""
+    from matchmaker.extensions import db
+    from matchmaker.listings.models import ListingKind, Scope
+    from matchmaker.listings.services import create_listing
+
+    create_listing(
+        organisation=organisation,
+        actor=None,
+        kind=ListingKind.NEED,
+        title=f"Benchmark need {number}",
+        description="Evaluation and training for cooperative kitchens and housing.",
+        themes=["research-evaluation", "training-advice"],
+        scope=Scope.REGIONAL,
+    )
+    db.session.commit()
 
 
 def measure(
@@ -47,8 +70,6 @@ def _measure(
     from bench.synthetic import generate
     from matchmaker import create_app
     from matchmaker.extensions import db
-    from matchmaker.listings.models import ListingKind, Scope
-    from matchmaker.listings.services import create_listing
     from matchmaker.matching.engine import run_full
     from matchmaker.matching.settings import load_settings
     from matchmaker.matching.snapshot import full_snapshot, within_reach
@@ -104,16 +125,7 @@ def _measure(
         timings, cpu_timings = [], []
         for number, organisation in enumerate(organisations):
             started, cpu_started = time.perf_counter(), time.process_time()
-            create_listing(
-                organisation=organisation,
-                actor=None,
-                kind=ListingKind.NEED,
-                title=f"Benchmark need {number}",
-                description="Evaluation and training for cooperative kitchens and housing.",
-                themes=["research-evaluation", "training-advice"],
-                scope=Scope.REGIONAL,
-            )
-            db.session.commit()
+            post_need(organisation, number)
             timings.append(time.perf_counter() - started)
             cpu_timings.append(time.process_time() - cpu_started)
         result["incremental_ms_median"] = statistics.median(timings) * 1000
