@@ -3,7 +3,7 @@ incremental run reads it instead of counting every listing's themes; counted fro
 themes already stored.
 
 Revision ID: b4c8e2f6a913
-Revises: 9e3b5a7c1d48
+Revises: 2b7f4c9e1d63
 Create Date: 2026-12-02 14:50:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b4c8e2f6a913"
-down_revision = "9e3b5a7c1d48"
+down_revision = "2b7f4c9e1d63"
 branch_labels = None
 depends_on = None
 
