@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from matchmaker.api.problems import ApiProblem
 from matchmaker.core.paging import (
+    MAX_CURSOR_LENGTH,
     MAX_OFFSET,
     BadCursor,
     Key,
@@ -35,7 +36,7 @@ BAD_CURSOR = _l("This cursor is not one this list gave out; start again without 
 
 class PageArgs(ma.Schema):
     cursor = ma.fields.String(
-        validate=ma.validate.Length(max=500),
+        validate=ma.validate.Length(max=MAX_CURSOR_LENGTH),
         metadata={"description": "The `next_cursor` of the previous page."},
     )
     limit = ma.fields.Integer(

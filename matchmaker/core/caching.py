@@ -216,7 +216,8 @@ def is_stored_page_request() -> bool:
     visitor's request (and 4 % of a coordinator's under gunicorn); a stored page costs less to
     serve than the check did. Defaults or application-wide
     limits, when configured, apply to them as to every page: the filter then lets them through.
-    Every POST (sign-in, registration, every form) is checked as before.
+    Every POST (sign-in, registration, every form) is checked as before. A stored page's view
+    must not carry a ``@limiter.limit`` of its own: this filter would skip it.
     """
     if request.method not in ("GET", "HEAD"):
         return False

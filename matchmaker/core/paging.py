@@ -18,7 +18,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,7 +32,8 @@ from matchmaker.extensions import db
 MAX_OFFSET = 10_000
 # A list counts its rows up to this many, and says "more than" beyond.
 COUNT_CAP = 1_000
-MAX_CURSOR_LENGTH = 500
+# Long enough for the longest sort key a list has (a 200-character name, 4 bytes a character).
+MAX_CURSOR_LENGTH = 2_000
 BAD_PAGE_LINK = _l(
     "This page link is not one this list gave out; start again from the list's first page."
 )
@@ -76,7 +77,8 @@ class Key:
                 moment = datetime.fromisoformat(value)
                 if moment.tzinfo is None:
                     raise ValueError("cursor times carry their offset")
-                return moment
+                # In UTC, as the database compares them (OverflowError at the ends of time).
+                return moment.astimezone(UTC)
             return date.fromisoformat(value)
         if not isinstance(value, expected) or isinstance(value, bool):
             raise TypeError(f"{expected.__name__} expected")
@@ -95,7 +97,8 @@ def order_by(keys: Sequence[Key]) -> list[Any]:
 
 
 def encode_cursor(data: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
@@ -127,7 +130,7 @@ def key_values(keys: Sequence[Key], raw: Any) -> list[Any]:
         raise BadCursor(raw)
     try:
         values = [key.load(value) for key, value in zip(keys, raw, strict=True)]
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:
         raise BadCursor(raw) from error
     if not all(_storable(value) for value in values):
         raise BadCursor(raw)
@@ -204,8 +207,11 @@ def _requested_cursor(per_page: int) -> dict[str, Any]:
         if len(cursor) > MAX_CURSOR_LENGTH:
             raise BadCursor(cursor)
         data = decode_cursor(cursor)
-        # Only the very text given out: a page's address is also its key in the visitors'
-        # page cache, so one page has one address.
+        # In the form given out (one of "after", "before" or "offset", encoded as this list
+        # encodes it): a page's address is also its key in the visitors' page cache, so the
+        # same cursor written another way is not taken. The values are checked when read.
+        if len(data) != 1 or set(data) - {"after", "before", "offset"}:
+            raise BadCursor(cursor)
         if encode_cursor(data) != cursor:
             raise BadCursor(cursor)
         return data
@@ -256,7 +262,9 @@ def _by_position(
     if keys is not None:
         statement = statement.order_by(None).order_by(*order_by(keys))
     rows = list(db.session.scalars(statement.offset(offset).limit(per_page + 1)).unique())
-    more = len(rows) > per_page and offset + per_page <= MAX_OFFSET
+    # By position a list goes no deeper than MAX_OFFSET; from an old page link on a list with
+    # keys, the next pages are found by key, at any depth.
+    more = len(rows) > per_page and (keys is not None or offset + per_page <= MAX_OFFSET)
     rows = rows[:per_page]
     if keys is not None and rows:
         # From here on, the neighbours are found by key.
@@ -273,6 +281,7 @@ def _by_key(
     statement: sa.Select[Any], requested: dict[str, Any], per_page: int, keys: Sequence[Key]
 ) -> tuple[list[Any], bool, str | None, str | None]:
     backwards = "before" in requested
+    unpaged = statement
     statement = statement.order_by(None)
     if backwards:
         values = key_values(keys, requested["before"])
@@ -286,6 +295,9 @@ def _by_key(
     else:
         statement = statement.order_by(*order_by(keys))
     rows = list(db.session.scalars(statement.limit(per_page + 1)).unique())
+    if backwards and not rows:
+        # Every row before the page we came from has gone meanwhile: the first page.
+        return _by_key(unpaged, {}, per_page, keys)
     more = len(rows) > per_page
     rows = rows[:per_page]
     if backwards:
@@ -302,5 +314,7 @@ def paging_args() -> dict[str, str]:
     """The request's arguments a pager's links carry on (filters, search words), without its
     own (``cursor``, an old ``page``)."""
     return {
-        key: value for key, value in request.args.items() if key not in ("cursor", "page") and value
+        key: value
+        for key, value in request.args.items()
+        if key not in ("cursor", "page") and not key.startswith("_") and value
     }

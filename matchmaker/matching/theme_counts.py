@@ -4,8 +4,12 @@ A theme's rarity (snapshot.py) is counted over every listing ever posted. Counti
 every listing costs a scan of the whole ``listing_themes`` index (about 6 ms at 50,000 listings
 on SQLite, a tenth of an incremental run), so ``theme_counts`` holds the counts: each flush that
 creates or deletes a listing or changes its themes through the ORM adds its changes there, in
-theme order (two transactions never wait for each other's rows in opposite orders). Rows written
-outside the ORM (bench/synthetic.py) are counted again with :func:`rebuild_theme_counts`.
+theme order, so two transactions that flush once each never wait for each other's rows in
+opposite orders. A transaction that flushes many listings (an interchange import) holds every
+count it touched until it commits: on PostgreSQL, two such transactions can deadlock, and the
+database then cancels one of them, as with ``word_counts``. Rows written outside the ORM
+(bench/synthetic.py, bulk SQL loads) are counted again with :func:`rebuild_theme_counts`
+(``flask --app wsgi match reindex``); nothing else writes ``listing_themes``.
 """
 
 from __future__ import annotations

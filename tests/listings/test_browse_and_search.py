@@ -257,7 +257,10 @@ def test_search_results_page_by_position_to_a_bound(
 def test_a_tampered_page_link_is_refused_with_a_message(client: FlaskClient, path: str) -> None:
     make_listing(title="Kitchen need")
     joiner = "&" if "?" in path else "?"
-    for cursor in ["%%%", "eyJhZnRlciI6WyJ4IiwxXX0=", "eyJvZmZzZXQiOi0xfQ=="]:
+    # The last: a time at the very start of the calendar, in a zone east of UTC (before UTC
+    # began), which the database could not be asked about.
+    at_the_edge = paging.encode_cursor({"after": ["0001-01-01T00:00:00+14:00", 1]})
+    for cursor in ["%%%", "eyJhZnRlciI6WyJ4IiwxXX0=", "eyJvZmZzZXQiOi0xfQ==", at_the_edge]:
         answer = client.get(f"{path}{joiner}cursor={cursor}")
         assert answer.status_code == 400, (path, cursor)
         assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
@@ -320,3 +323,15 @@ def test_the_fifteen_themes_exist(app: Flask) -> None:
     slugs = set(db.session.scalars(sa.select(Theme.slug)))
     assert len(slugs) == 15
     assert {"research-evaluation", "knowledge-exchange", "local-wealth", "basic-needs"} <= slugs
+
+
+def test_arguments_a_pager_cannot_carry_are_left_off_its_links(
+    app: Flask, client: FlaskClient
+) -> None:
+    app.config["PAGE_SIZE"] = 1
+    for number in range(2):
+        make_listing(title=f"Kitchen need {number}")
+    answer = client.get("/needs?_method=POST&q=kitchen")
+    assert answer.status_code == 200
+    following = links(answer.get_data(as_text=True))["next"]
+    assert "q=kitchen" in following and "_method" not in following

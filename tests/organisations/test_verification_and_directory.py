@@ -241,3 +241,50 @@ def test_l3_a_stored_name_with_a_newline_does_not_block_the_decision(
     [message] = outbox.to("owner@example.org")
     assert "Old Co-op Bcc: x@example.org" in message["Subject"]
     assert "x@example.org" not in message["X-Envelope-To"]
+
+
+def test_directory_pages_through_long_names_in_any_script(app: Any, client: FlaskClient) -> None:
+    # The cursor carries the name: a 200-character Greek name still makes a link that works.
+    app.config["PAGE_SIZE"] = 1
+    long_name = "Κοινωνική Συνεταιριστική Επιχείρηση " * 5 + "Αθήνας"
+    make_organisation(name=long_name[:200])
+    make_organisation(name="Ωμέγα συνεταιρισμός")
+    first = client.get("/organisations").get_data(as_text=True)
+    following = client.get(links(first)["next"])
+    assert following.status_code == 200
+    assert "Ωμέγα συνεταιρισμός" in following.get_data(as_text=True)
+
+
+def test_an_old_page_number_at_the_depth_bound_still_links_on_by_key(
+    app: Any, client: FlaskClient, monkeypatch: Any
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    monkeypatch.setattr(paging, "MAX_OFFSET", 2)
+    for number in range(6):
+        make_organisation(name=f"Co-op {number}")
+    old = client.get("/organisations?page=2").get_data(as_text=True)
+    assert _coops(old) == ["Co-op 2", "Co-op 3"]
+    assert _coops(client.get(links(old)["next"]).get_data(as_text=True)) == ["Co-op 4", "Co-op 5"]
+
+
+def test_walking_back_past_rows_gone_meanwhile_lands_on_the_first_page(
+    app: Any, client: FlaskClient
+) -> None:
+    app.config["PAGE_SIZE"] = 2
+    for number in range(3):
+        make_organisation(name=f"Co-op {number}")
+    # Before the first organisation there is nothing: the first page, with its Next link.
+    cursor = encode_cursor({"before": ["Co-op 0", 1]})
+    answer = client.get(f"/organisations?cursor={cursor}")
+    assert answer.status_code == 200
+    body = answer.get_data(as_text=True)
+    assert _coops(body) == ["Co-op 0", "Co-op 1"]
+    assert "next" in links(body) and "prev" not in links(body)
+
+
+def test_a_cursor_holding_two_directions_is_refused(client: FlaskClient) -> None:
+    make_organisation(name="Co-op 0")
+    cursor = encode_cursor({"after": ["Co-op 0", 1], "before": ["Co-op 0", 1]})
+    answer = client.get(f"/organisations?cursor={cursor}")
+    assert answer.status_code == 400
+    assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
