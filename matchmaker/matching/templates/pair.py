@@ -46,12 +46,18 @@ def shortlist(
     return found
 
 
+def _scored_ways(snapshot: Snapshot) -> dict[tuple[int, ...], Scored]:
+    """This run's (score, points) tuples by their points: see :func:`scored`."""
+    ways: dict[tuple[int, ...], Scored] = snapshot.scratch.setdefault(("pair points",), {})
+    return ways
+
+
 def scored(snapshot: Snapshot, scorer: Scorer, fractions: Fractions) -> Scored:
     """The pair score of a link and each rule's points in it. The rules' points fall in a few
     thousand ways over the hundreds of thousands of pairs of a full run, each held until the
     pairs are ranked: one tuple for each way, shared by the pairs that score it."""
     points = scorer.link_points(fractions)
-    known: dict[tuple[int, ...], Scored] = snapshot.scratch.setdefault(("pair points",), {})
+    known = _scored_ways(snapshot)
     found = known.get(points)
     if found is None:
         found = known[points] = (scorer.score_of(points), points)
@@ -125,9 +131,9 @@ class PairTemplate(Template):
     def hold(self, snapshot: Snapshot, candidate: Candidate) -> Held:
         """Its score and each rule's points (the tuple scored() shares): the two listings are
         in the engine's key, and their parties and explanation follow from these."""
-        assert candidate.points is not None
-        points: dict[tuple[int, ...], Scored] = snapshot.scratch.setdefault(("pair points",), {})
-        return points.get(candidate.points) or (candidate.score, candidate.points)
+        if candidate.points is None:
+            raise ValueError("a pair candidate carries its rules' points")
+        return _scored_ways(snapshot).get(candidate.points) or (candidate.score, candidate.points)
 
     def restore(self, snapshot: Snapshot, listing_ids: tuple[int, ...], held: Held) -> Candidate:
         first, second = (snapshot.listings[listing_id] for listing_id in listing_ids)
