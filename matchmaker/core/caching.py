@@ -217,7 +217,8 @@ def is_stored_page_request() -> bool:
     serve than the check did. Defaults or application-wide
     limits, when configured, apply to them as to every page: the filter then lets them through.
     Every POST (sign-in, registration, every form) is checked as before. A stored page's view
-    must not carry a ``@limiter.limit`` of its own: this filter would skip it.
+    must not carry a ``@limiter.limit`` of its own, nor sit in a limited blueprint: this filter
+    would skip it (tests/core/test_caching.py checks every stored view).
     """
     if request.method not in ("GET", "HEAD"):
         return False

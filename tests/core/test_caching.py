@@ -351,3 +351,29 @@ def test_a_new_notification_shows_in_the_menu_at_once(app: Flask) -> None:
     assert BADGE.findall(client.get("/account").get_data(as_text=True)) == []
     _notify(user, 3)
     assert BADGE.findall(client.get("/account").get_data(as_text=True)) == ["3"]
+
+
+def test_no_stored_page_carries_a_rate_limit_of_its_own(app: Flask) -> None:
+    """The stored-page filter skips the rate-limit check for a stored page's GET
+    (``is_stored_page_request``): a ``@limiter.limit`` on such a view, or on its blueprint,
+    would silently never apply. Move the limit to a view that is not stored instead."""
+    from flask_limiter.util import get_qualified_name
+
+    from matchmaker.core.caching import STORED_PAGE_ATTR
+    from matchmaker.extensions import limiter
+
+    stored = {
+        endpoint: view
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, STORED_PAGE_ATTR, False)
+    }
+    assert {"core.home", "proposals.queue", "dashboard.index"} <= set(stored), sorted(stored)
+    manager = limiter.limit_manager
+    with app.test_request_context():
+        limited = [
+            endpoint
+            for endpoint, view in stored.items()
+            if manager.decorated_limits(get_qualified_name(view))
+            or manager.blueprint_limits(app, endpoint.rpartition(".")[0])
+        ]
+    assert limited == []
