@@ -74,8 +74,9 @@ def rotate_csrf_token() -> None:
 
 # Signed CSRF tokens a process keeps: this many at most, each this long at most (seconds).
 SIGNED_CSRF_TOKENS, SIGNED_CSRF_TOKEN_REUSE = 1024, 60.0
-# the key that signed and the raw token -> (the signed token, when it was signed)
-_signed_csrf_tokens = LocalEntries(SIGNED_CSRF_TOKENS, SIGNED_CSRF_TOKEN_REUSE)
+# An app's memo of them (``app.extensions``): the key that signed and the raw token -> (the
+# signed token, when it was signed).
+SIGNED_CSRF_TOKENS_EXTENSION = "signed_csrf_tokens"
 
 
 def signed_csrf_token() -> str:
@@ -94,12 +95,13 @@ def signed_csrf_token() -> str:
     secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     key = f"{secret!s}\x00{session[field]!s}"
     limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
-    found = _signed_csrf_tokens.get(key)
+    memo: LocalEntries = current_app.extensions[SIGNED_CSRF_TOKENS_EXTENSION]
+    found = memo.get(key)
     if found is not None and (limit is None or time.time() - found[1] < limit / 10):
         setattr(g, field, found[0])
         return found[0]
     token = str(generate_csrf())
-    _signed_csrf_tokens.set(key, (token, time.time()))
+    memo.set(key, (token, time.time()))
     return token
 
 
@@ -178,4 +180,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
 
 def init_app(app: Flask) -> None:
     app.session_interface = CookieSessionInterface()
+    app.extensions[SIGNED_CSRF_TOKENS_EXTENSION] = LocalEntries(
+        SIGNED_CSRF_TOKENS, SIGNED_CSRF_TOKEN_REUSE
+    )
     app.after_request(set_security_headers)
