@@ -9,7 +9,7 @@ from flask import abort
 
 from matchmaker.api import api_blueprint
 from matchmaker.api.access import Access
-from matchmaker.api.paging import Key, keyset_page, position_page
+from matchmaker.api.paging import keyset_page, position_page
 from matchmaker.api.schemas import (
     ListingFilterArgs,
     ListingPageSchema,
@@ -76,19 +76,16 @@ def list_listings(
         kind=ListingKind(kind) if kind else None, status="open", **filters
     )
     statement = search.browse_statement(listing_filters)
-    sort = listing_filters.sort or ("relevance" if listing_filters.q.strip() else "newest")
-    if sort == "newest":
-        return keyset_page(
-            statement.order_by(None),
-            keys=[
-                Key(Listing.created_at, descending=True),
-                Key(Listing.id, descending=True),
-            ],
-            row_key=lambda listing: (listing.created_at, listing.id),
-            cursor=cursor,
-            limit=limit,
-        )
-    return position_page(statement, cursor=cursor, limit=limit)
+    keys = search.sort_keys(listing_filters)
+    if keys is None:  # search relevance: a row's own values cannot place it
+        return position_page(statement, cursor=cursor, limit=limit)
+    return keyset_page(
+        statement.order_by(None),
+        keys=keys,
+        row_key=lambda listing: [key.value_of(listing) for key in keys],
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 @bp.route("/listings/<int:listing_id>", methods=["GET"], access=Access.PUBLIC)

@@ -113,6 +113,36 @@ def test_cursor_pagination_walks_every_listing_once(client: FlaskClient) -> None
     assert len(searched["items"]) + len(rest.get_json()["items"]) == 7
 
 
+def test_deadline_order_pages_by_key_and_keeps_its_place_when_listings_arrive(
+    client: FlaskClient,
+) -> None:
+    """Soonest deadline first, listings without one last; a listing posted while a client
+    pages (here: one due sooner than the page it is on) neither repeats a row nor hides one."""
+    organisation = make_organisation()
+    soon = date.today() + timedelta(days=10)
+    deadlines = [soon, soon, soon + timedelta(days=5), None, soon + timedelta(days=1), None]
+    made = {
+        make_listing(organisation=organisation, deadline=deadline).id: deadline
+        for deadline in deadlines
+    }
+    db.session.commit()
+
+    first = client.get("/api/v1/listings?sort=deadline&limit=3").get_json()
+    seen = [item["id"] for item in first["items"]]
+    make_listing(organisation=organisation, deadline=soon)  # sorts before the cursor
+    db.session.commit()
+    cursor = first["next_cursor"]
+    while cursor:
+        page = client.get(f"/api/v1/listings?sort=deadline&limit=3&cursor={cursor}").get_json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+
+    assert sorted(seen) == sorted(made)
+    last = date.max
+    assert [made[i] or last for i in seen] == sorted(made[i] or last for i in made)
+    assert [made[i] for i in seen][-2:] == [None, None]
+
+
 def test_bad_input_is_a_problem_naming_the_field(client: FlaskClient) -> None:
     response = client.get("/api/v1/listings?scope=galactic&limit=0")
     assert response.status_code == 422
