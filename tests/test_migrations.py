@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -29,7 +31,11 @@ def test_revision_files_are_date_prefixed() -> None:
 
 
 def _differences() -> list:
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection, warnings.catch_warnings():
+        if connection.dialect.name == "sqlite":
+            # SQLite's reflection cannot read an index on an expression (listings by deadline):
+            # SQLAlchemy and Alembic say so and skip it; PostgreSQL's run compares it.
+            warnings.filterwarnings("ignore", message=".*expression-based index")
         context = MigrationContext.configure(
             connection, opts={"compare_type": True, "include_object": include_object}
         )

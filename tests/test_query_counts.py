@@ -237,3 +237,23 @@ def test_a_deep_page_costs_what_the_first_page_costs(
         counts[address] = len(statements)
         assert all(_skipped_rows(*sql) == 0 for sql in statements), (address, statements)
     assert counts[deepest] == counts[path], counts
+
+
+@pytest.mark.parametrize("path", ["/challenges?sort=deadline", "/challenges", "/needs"])
+def test_a_list_reads_its_order_from_an_index(app: Flask, path: str) -> None:
+    """The pages sorted by deadline or by newest read their rows in order from an index and stop
+    at the page's end, rather than sorting every open listing of the kind first (challenges by
+    deadline at 50,000 listings: 320 ms on SQLite without the index, 4 ms with it). SQLite's
+    plan says so; PostgreSQL's planner chooses by table size, so its plan is not asked here."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    busy = make_organisation(name="Kitchen cooperative")
+    _add_rows(busy, 3)
+    with _counting(app, parameters=True) as statements:
+        assert app.test_client().get(path).status_code == 200
+    (page,) = [(sql, sent) for sql, sent in statements if "ORDER BY" in sql and "LIMIT" in sql]
+    with db.engine.connect() as connection:
+        plan = [
+            row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + page[0], page[1])
+        ]
+    assert not any("TEMP B-TREE FOR ORDER BY" in step for step in plan), plan

@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,7 +29,15 @@ from matchmaker.core.words import (
 )
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope, Theme
+from matchmaker.listings.models import (
+    DEADLINE_OR_NONE,
+    NO_DEADLINE,
+    Listing,
+    ListingKind,
+    ListingStatus,
+    Scope,
+    Theme,
+)
 from matchmaker.listings.models import listing_themes as listing_themes_table
 from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
 
@@ -99,16 +106,11 @@ BROWSE_KINDS = {
 BROWSE_PATHS = {kind: path for path, kind in BROWSE_KINDS.items()}
 
 
-# Listings without a deadline come after every deadline.
-NO_DEADLINE = date(9999, 12, 31)
 # Each order the pages offer but relevance, by which their pages follow one another.
 SORT_KEYS = {
     "newest": (Key(Listing.created_at, descending=True), Key(Listing.id, descending=True)),
     "deadline": (
-        Key(
-            sa.func.coalesce(Listing.deadline, NO_DEADLINE),
-            read=lambda listing: listing.deadline or NO_DEADLINE,
-        ),
+        Key(DEADLINE_OR_NONE, read=lambda listing: listing.deadline or NO_DEADLINE),
         Key(Listing.id),
     ),
 }
