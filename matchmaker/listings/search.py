@@ -185,9 +185,10 @@ def _index_words(_mapper: object, _connection: sa.Connection, listing: Listing) 
     listing.search_body = search_words(listing.description or "", listing.language)
 
 
-def open_and_current() -> Any:
-    """Open, and not past its expiry date or deadline."""
-    today = utcnow().date()
+def open_and_current(today: date | None = None) -> Any:
+    """Open, and not past its expiry date or deadline (on ``today``, by default the current
+    date)."""
+    today = today or utcnow().date()
     return sa.and_(
         Listing.status == ListingStatus.OPEN,
         sa.or_(Listing.expires_on.is_(None), Listing.expires_on >= today),

@@ -7,18 +7,21 @@ database's indexes.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import combinations
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from matchmaker.core.words import analyse, listing_words, stems
+from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
     Listing,
@@ -29,8 +32,7 @@ from matchmaker.listings.models import (
     listing_themes,
 )
 from matchmaker.listings.search import open_and_current
-from matchmaker.matching.models import WordCount
-from matchmaker.matching.theme_counts import counted_themes
+from matchmaker.matching.models import ThemeCount, WordCount
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.places.gazetteer import regional_subdivision
 
@@ -292,9 +294,10 @@ def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[List
     return index
 
 
-def live_condition() -> sa.ColumnElement[bool]:
-    """What matching considers: open, current, and its organisation verified."""
-    return sa.and_(open_and_current(), Organisation.status == OrganisationStatus.VERIFIED)
+def live_condition(today: date | None = None) -> sa.ColumnElement[bool]:
+    """What matching considers: open, current (on ``today``, by default the current date), and
+    its organisation verified."""
+    return sa.and_(open_and_current(today), Organisation.status == OrganisationStatus.VERIFIED)
 
 
 _COLUMNS = (
@@ -321,32 +324,42 @@ _COLUMNS = (
 )
 
 
-def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView]:
+def _select_views(
+    where: sa.ColumnElement[bool] | None = None, today: date | None = None
+) -> sa.Select[Any]:
     statement = sa.select(*_COLUMNS).join(Organisation, Organisation.id == Listing.organisation_id)
-    statement = statement.where(live_condition())
+    statement = statement.where(live_condition(today))
     if where is not None:
         statement = statement.where(where)
-    rows: Iterable[Sequence[Any]]
-    themes: dict[int, set[str]]
-    sought: dict[int, set[str]]
-    if where is None:
-        # Every live listing: selected by the same condition, not by tens of thousands of ids.
-        live = sa.select(Listing.id).join(Organisation).where(live_condition())
-        themes, sought = defaultdict(set), defaultdict(set)
-        for listing_id, slug in db.session.execute(
-            sa.select(listing_themes.c.listing_id, Theme.slug)
-            .join(Theme, Theme.id == listing_themes.c.theme_id)
-            .where(listing_themes.c.listing_id.in_(live))
-        ):
-            themes[listing_id].add(slug)
-        for listing_id, kind in db.session.execute(
-            sa.select(SoughtKind.listing_id, SoughtKind.kind).where(SoughtKind.listing_id.in_(live))
-        ):
-            sought[listing_id].add(kind.value)
-        # Streamed, after the themes: tens of thousands of rows are never all held at once.
-        rows = db.session.execute(statement.execution_options(yield_per=2000))
-    else:
-        rows, themes, sought = _tagged_rows(statement)
+    return statement
+
+
+def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView]:
+    if where is not None:
+        return _make_views(*_tagged_rows(_tagged(_select_views(where))))
+    # Every live listing: selected by the same condition, not by tens of thousands of ids.
+    live = sa.select(Listing.id).join(Organisation).where(live_condition())
+    themes: dict[int, set[str]] = defaultdict(set)
+    sought: dict[int, set[str]] = defaultdict(set)
+    for listing_id, slug in db.session.execute(
+        sa.select(listing_themes.c.listing_id, Theme.slug)
+        .join(Theme, Theme.id == listing_themes.c.theme_id)
+        .where(listing_themes.c.listing_id.in_(live))
+    ):
+        themes[listing_id].add(slug)
+    for listing_id, kind in db.session.execute(
+        sa.select(SoughtKind.listing_id, SoughtKind.kind).where(SoughtKind.listing_id.in_(live))
+    ):
+        sought[listing_id].add(kind.value)
+    # Streamed, after the themes: tens of thousands of rows are never all held at once.
+    rows = db.session.execute(_select_views().execution_options(yield_per=2000))
+    return _make_views(rows, themes, sought)
+
+
+def _make_views(
+    rows: Iterable[Sequence[Any]], themes: dict[int, set[str]], sought: dict[int, set[str]]
+) -> dict[int, ListingView]:
+    """The views of ``rows`` (``_COLUMNS``), with each listing's themes and kinds sought."""
     views = {}
     theme_sets: dict[frozenset[str], frozenset[str]] = {}
     # What each organisation brings to its listings' views, made (and held) once per organisation.
@@ -420,29 +433,40 @@ def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView
     return views
 
 
+# Each listing's themes and kinds sought, as one text column each (see _tagged_rows).
+_THEME_SLUGS = (
+    sa.select(sa.func.aggregate_strings(Theme.slug, ","))
+    .join(listing_themes, listing_themes.c.theme_id == Theme.id)
+    .where(listing_themes.c.listing_id == Listing.id)
+    .scalar_subquery()
+)
+_SOUGHT_KINDS = (
+    sa.select(sa.func.aggregate_strings(sa.cast(SoughtKind.kind, sa.String), ","))
+    .where(SoughtKind.listing_id == Listing.id)
+    .scalar_subquery()
+)
+
+
+def _tagged(statement: sa.Select[Any]) -> sa.Select[Any]:
+    """``statement`` with two more columns: each listing's themes and its kinds sought, each as
+    one text (see :func:`_tagged_rows`)."""
+    return statement.add_columns(_THEME_SLUGS, _SOUGHT_KINDS)
+
+
 def _tagged_rows(
-    statement: sa.Select[Any],
+    statement: sa.Select[Any], parameters: dict[str, Any] | None = None
 ) -> tuple[list[Sequence[Any]], dict[int, set[str]], dict[int, set[str]]]:
-    """The rows of ``statement`` (listings' ``_COLUMNS``), and each listing's themes and kinds
-    sought, in one query: each listing's themes and kinds come as one text column, split here.
-    For the few hundred listings of an incremental run's neighbourhood, one round trip instead
-    of three, and no list of their ids to bind twice more. (A full run reads the themes and
-    kinds in two plain queries: see :func:`_views`.)"""
-    theme_slugs = (
-        sa.select(sa.func.aggregate_strings(Theme.slug, ","))
-        .join(listing_themes, listing_themes.c.theme_id == Theme.id)
-        .where(listing_themes.c.listing_id == Listing.id)
-        .scalar_subquery()
-    )
-    sought_kinds = (
-        sa.select(sa.func.aggregate_strings(sa.cast(SoughtKind.kind, sa.String), ","))
-        .where(SoughtKind.listing_id == Listing.id)
-        .scalar_subquery()
-    )
+    """The rows of ``statement`` (made by :func:`_tagged`) without their last two columns, and
+    each listing's themes and kinds sought, split from those: in one query. For the few hundred
+    listings of an incremental run's neighbourhood, one round trip instead of three, and no
+    list of their ids to bind twice more. (A full run reads the themes and kinds in two plain
+    queries: see :func:`_views`.)"""
     rows: list[Sequence[Any]] = []
     themes: dict[int, set[str]] = {}
     sought: dict[int, set[str]] = {}
-    for *row, slugs, kinds in db.session.execute(statement.add_columns(theme_slugs, sought_kinds)):
+    # Plain rows from the connection: no ORM row processing for a few hundred rows of plain
+    # values (the matcher never changes listings: nothing unflushed to see).
+    for *row, slugs, kinds in db.session.connection().execute(statement, parameters).all():
         rows.append(row)
         if slugs:  # slugs and kinds hold no commas
             themes[row[0]] = set(slugs.split(","))
@@ -459,14 +483,27 @@ def _chunks(items: list[T], size: int) -> Iterable[list[T]]:
         yield items[start : start + size]
 
 
+# Statements of every run, made once (their values bound when they run).
+_LISTINGS = sa.select(sa.func.count()).select_from(Listing).scalar_subquery()
+_THEME_COUNTS = (
+    sa.select(Theme.slug, ThemeCount.listings, _LISTINGS)
+    .join(ThemeCount, ThemeCount.theme_id == Theme.id)
+    .where(ThemeCount.listings > 0)
+    .order_by(ThemeCount.theme_id)
+)
+_WORD_COUNTS = sa.select(WordCount.stem, WordCount.listings)
+_WORD_COUNTS_OF = _WORD_COUNTS.where(WordCount.stem.in_(sa.bindparam("stems", expanding=True)))
+
+
 def theme_counts() -> tuple[dict[str, int], int]:
     """How many listings carry each theme, and how many listings there are: what makes a theme
     rare. Counted over every listing ever posted (kept in ``theme_counts``, see
-    matching/theme_counts.py), so full and incremental runs explain a proposal the same way."""
-    slugs = dict(db.session.execute(sa.select(Theme.id, Theme.slug)).all())
-    counts = {slugs[theme_id]: count for theme_id, count in counted_themes().items()}
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
-    return counts, total
+    matching/theme_counts.py), so full and incremental runs explain a proposal the same way.
+    One query: each theme's slug and count, each row with the number of listings."""
+    rows = db.session.execute(_THEME_COUNTS).all()
+    if not rows:  # no theme counted (no listing, or none with a theme)
+        return {}, db.session.scalar(sa.select(_LISTINGS)) or 0
+    return {slug: count for slug, count, _ in rows}, rows[0][2]
 
 
 def _profiles(views: Iterable[ListingView]) -> tuple[dict[int, set[str]], dict[int, set[str]]]:
@@ -482,9 +519,8 @@ def word_counts(
 ) -> dict[str, int]:
     """How many listings use each word: every word (``views`` None), or the words of
     ``views`` (their listings' and their organisations') and ``also``."""
-    statement = sa.select(WordCount.stem, WordCount.listings)
     if views is None:
-        return dict(db.session.execute(statement).all())
+        return dict(db.session.execute(_WORD_COUNTS).all())
     wanted: set[str] = set()
     for view in views:
         wanted.update(view.words, view.org_words)
@@ -492,7 +528,7 @@ def word_counts(
         wanted.update(words)
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(wanted), 5000):
-        found.update(db.session.execute(statement.where(WordCount.stem.in_(chunk))).all())
+        found.update(db.session.execute(_WORD_COUNTS_OF, {"stems": chunk}).all())
     return found
 
 
@@ -501,6 +537,64 @@ def full_snapshot() -> Snapshot:
     asks, offers = _profiles(views.values())
     counts, total = theme_counts()
     return Snapshot(views, counts, total, asks, offers, word_counts=word_counts())
+
+
+@functools.lru_cache(maxsize=64)
+def _neighbourhood_query(
+    today: date, *, by_city: bool, by_subdivision: bool, level: int, offer: bool
+) -> sa.Select[Any]:
+    """The query of :func:`neighbourhood_snapshot` for one shape of focus, made once a day (the
+    date decides what is current): its values (the focus, its place and themes) are bound when
+    it runs. Its rows: the listings' ``_COLUMNS``, whether the listing's organisation is of the
+    focus's region, and the listing's themes and kinds sought (:func:`_tagged`)."""
+    same_region = sa.and_(
+        Organisation.country == sa.bindparam("country"),
+        sa.func.lower(Organisation.region) == sa.bindparam("region"),
+    )
+    if by_city:
+        # Its city however written (Αθήνα, Athens), whatever region its partners typed.
+        same_region = sa.or_(same_region, Organisation.geonames_id == sa.bindparam("geonames_id"))
+    if by_subdivision:
+        # Its region as the gazetteer knows it (Attica, Αττική): see region_key().
+        same_region = sa.or_(same_region, Organisation.subdivision == sa.bindparam("subdivision"))
+    # Ids first, each through an index (an OR across the joins would scan every listing), in
+    # the same query as the listings: one round trip, and no list of ids to send back.
+    ids = [
+        sa.select(Listing.id).where(
+            Listing.organisation_id.in_(sa.select(Organisation.id).where(same_region))
+        ),
+        sa.select(Listing.id).where(Listing.id == sa.bindparam("focus")),
+    ]
+    if level >= COUNTRY:
+        other_side = (
+            Listing.kind != ListingKind.OFFER if offer else Listing.kind == ListingKind.OFFER
+        )
+        reach = [
+            sa.and_(
+                Organisation.country == sa.bindparam("country"),
+                Listing.scope.in_([Scope.NATIONAL, Scope.INTERNATIONAL]),
+            )
+        ]
+        if level >= WORLD:
+            reach.append(Listing.scope == Scope.INTERNATIONAL)
+        # Driven from the theme index, then each listing and organisation by primary key.
+        ids.append(
+            sa.select(listing_themes.c.listing_id)
+            .join(Listing, Listing.id == listing_themes.c.listing_id)
+            .join(Organisation, Organisation.id == Listing.organisation_id)
+            .where(
+                listing_themes.c.theme_id.in_(sa.bindparam("themes", expanding=True)),
+                other_side,
+                sa.or_(*reach),
+            )
+        )
+    # Not correlated: the ids' queries read listings and organisations of their own.
+    in_neighbourhood = Listing.id.in_(sa.union(*(query.correlate(None) for query in ids)))
+    return _tagged(
+        _select_views(in_neighbourhood, today)
+        .add_columns(same_region.label("in_region"))
+        .order_by(Listing.id)
+    )
 
 
 def neighbourhood_snapshot(focus: Listing) -> Snapshot:
@@ -513,56 +607,27 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     """
     organisation = focus.organisation
     level = SCOPE_LEVEL[focus.scope]
-    # Ids first, each through an index; an OR across the joins would scan every listing.
-    same_region = sa.and_(
-        Organisation.country == organisation.country,
-        sa.func.lower(Organisation.region) == organisation.region.lower(),
-    )
-    if organisation.geonames_id is not None:
-        # Its city however written (Αθήνα, Athens), whatever region its partners typed.
-        same_region = sa.or_(same_region, Organisation.geonames_id == organisation.geonames_id)
     subdivision = regional_subdivision(organisation.subdivision)
-    if subdivision is not None:
-        # Its region as the gazetteer knows it (Attica, Αττική): see region_key().
-        same_region = sa.or_(same_region, Organisation.subdivision == subdivision)
-    region_orgs = sa.select(Organisation.id).where(same_region)
-    in_region = db.session.execute(
-        sa.select(Listing.id, Listing.organisation_id).where(
-            Listing.organisation_id.in_(region_orgs)
-        )
-    ).all()
-    ids = {listing_id for listing_id, _ in in_region}
-    # Organisations of the region: the snapshot holds every listing of theirs.
-    whole = {org_id for _, org_id in in_region}
+    statement = _neighbourhood_query(
+        utcnow().date(),
+        by_city=organisation.geonames_id is not None,
+        by_subdivision=subdivision is not None,
+        level=level,
+        offer=focus.kind == ListingKind.OFFER,
+    )
+    parameters: dict[str, Any] = {
+        "focus": focus.id,
+        "country": organisation.country,
+        "region": organisation.region.lower(),
+        "geonames_id": organisation.geonames_id,
+        "subdivision": subdivision,
+    }
     if level >= COUNTRY:
-        other_side = (
-            Listing.kind != ListingKind.OFFER
-            if focus.kind == ListingKind.OFFER
-            else Listing.kind == ListingKind.OFFER
-        )
-        reach = [
-            sa.and_(
-                Organisation.country == organisation.country,
-                Listing.scope.in_([Scope.NATIONAL, Scope.INTERNATIONAL]),
-            )
-        ]
-        if level >= WORLD:
-            reach.append(Listing.scope == Scope.INTERNATIONAL)
-        # Driven from the theme index, then each listing and organisation by primary key.
-        ids.update(
-            db.session.scalars(
-                sa.select(listing_themes.c.listing_id)
-                .join(Listing, Listing.id == listing_themes.c.listing_id)
-                .join(Organisation, Organisation.id == Listing.organisation_id)
-                .where(
-                    listing_themes.c.theme_id.in_([theme.id for theme in focus.themes]),
-                    other_side,
-                    sa.or_(*reach),
-                )
-            )
-        )
-    ids.add(focus.id)
-    views = _views(Listing.id.in_(sorted(ids)))
+        parameters["themes"] = [theme.id for theme in focus.themes]
+    rows, themes, sought = _tagged_rows(statement, parameters)
+    # The last column: whether the listing's organisation is of the region.
+    whole = {row[7] for row in rows if row[-1]}  # _COLUMNS[7]: the organisation's id
+    views = _make_views((row[:-1] for row in rows), themes, sought)
     # What each organisation needs and offers, and says, in all its live listings: read from
     # the views for those of the region, from the database for the others.
     asks, offers = _profiles(view for view in views.values() if view.org_id in whole)

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from celery import Task, shared_task
+from sqlalchemy.orm import lazyload
 
 from matchmaker.core.jobs import create_job, fail_job, finish_job, report_progress, start_job
 from matchmaker.core.models import Job, JobStatus
@@ -70,7 +71,9 @@ def match_one(job_id: int) -> bool:
     job = db.session.get(Job, job_id)
     if job is None or job.status != JobStatus.QUEUED:
         return True
-    listing = db.session.get(Listing, job.subject_id) if job.subject_id else None
+    # Its themes are read only for a neighbourhood beyond its region, its kinds sought never.
+    lighter = (lazyload(Listing.themes), lazyload(Listing.sought))
+    listing = db.session.get(Listing, job.subject_id, options=lighter) if job.subject_id else None
     if listing is None:  # deleted since
         db.session.delete(job)
         db.session.commit()

@@ -94,7 +94,8 @@ def _count_changes(session: Session, _context: Any) -> None:
     delta: Counter[int] = Counter()
     for theme, step in changes:
         delta[theme.id] += step
-    count_themes(session.connection(), delta)
+    if any(delta.values()):  # most flushes change no listing's themes
+        count_themes(session.connection(), delta)
 
 
 def count_themes(connection: sa.Connection, delta: Counter[int]) -> None:
