@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
+from matchmaker.matching.counts import stale_counts
 from matchmaker.matching.engine import MatcherBusy, run_full
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import RunKind
@@ -57,16 +58,38 @@ def run_command(wait: bool) -> None:
 
 
 @match_cli.command("reindex")
-def reindex_command() -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only count the themes and words again and report each kept count that differs, "
+    "changing nothing (exit status 1 if any does).",
+)
+def reindex_command(check: bool) -> None:
     """Recompute the words the matcher compares and the search index holds, and how many
     listings carry each theme, for listings written outside the app or after the word rules
     changed."""
+    if check:
+        _check_counts()
+        return
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) or 0
     with click.progressbar(length=total, label="Listings", show_pos=True) as bar:
         changed = reindex_listing_words(progress=bar.update)
     rebuild_theme_counts()
     db.session.commit()
     click.echo(f"{changed} of {total} listings had their words recomputed.")
+
+
+def _check_counts() -> None:
+    stale = stale_counts()
+    db.session.rollback()
+    for count in stale:
+        click.echo(f"{count.table} {count.key!r}: {count.stored} stored, {count.counted} counted")
+    if stale:
+        raise click.ClickException(
+            f"{len(stale)} kept counts differ from a count of the listings: "
+            "run `flask --app wsgi match reindex`."
+        )
+    click.echo("The kept theme and word counts equal a count of the listings.")
 
 
 @match_cli.command("explain")

@@ -14,11 +14,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from matchmaker.core.words import listing_words, search_words, stems
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
+from matchmaker.matching.counts import add_counts, replace_counts, scanned_words
 from matchmaker.matching.models import WordCount
 
 
@@ -37,46 +37,19 @@ def _forget_words(_mapper: object, connection: sa.Connection, listing: Listing) 
 
 
 def count_words(connection: sa.Connection, *, added: Iterable[str], removed: Iterable[str]) -> None:
-    """One more listing uses each of ``added``, one fewer each of ``removed`` (in stem order,
-    so that two transactions never wait for each other's rows in opposite orders)."""
-    table = WordCount.__table__
-    added, removed = sorted(set(added)), sorted(set(removed))
-    if added:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(table).values([{"stem": stem, "listings": 1} for stem in added])
-        connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[table.c.stem], set_={"listings": table.c.listings + 1}
-            )
-        )
-    if removed:
-        connection.execute(
-            sa.update(table).where(table.c.stem.in_(removed)).values(listings=table.c.listings - 1)
-        )
+    """One more listing uses each of ``added``, one fewer each of ``removed`` (matching/counts.py:
+    in stem order, so that two transactions never wait for each other's rows in opposite
+    orders)."""
+    delta: Counter[str] = Counter(set(added))
+    delta.subtract(set(removed))
+    add_counts(connection, WordCount.__table__, "stem", delta)
 
 
-def rebuild_word_counts(*, batch: int = 5000) -> int:
+def rebuild_word_counts() -> int:
     """Count every listing's stored words again (after rows were written outside the ORM).
     Returns how many words there are. The caller commits."""
-    counts: Counter[str] = Counter()
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            sa.select(Listing.id, Listing.match_words)
-            .where(Listing.id > last_id)
-            .order_by(Listing.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            break
-        for _, stored in rows:
-            counts.update(set(stems(stored or "")))
-        last_id = rows[-1][0]
-    db.session.execute(sa.delete(WordCount))
-    if counts:
-        db.session.execute(
-            sa.insert(WordCount), [{"stem": s, "listings": n} for s, n in sorted(counts.items())]
-        )
+    counts = scanned_words()
+    replace_counts(WordCount.__table__, "stem", counts)
     return len(counts)
 
 

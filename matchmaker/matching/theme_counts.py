@@ -18,11 +18,11 @@ from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, attributes
 
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, Theme, listing_themes
+from matchmaker.listings.models import Listing, Theme
+from matchmaker.matching.counts import add_counts, replace_counts, scanned_themes
 from matchmaker.matching.models import ThemeCount
 
 _CHANGES = "matchmaker.theme_count_changes"
@@ -40,27 +40,10 @@ def counted_themes() -> dict[int, int]:
     )
 
 
-def scanned_themes() -> dict[int, int]:
-    """The same, counted from every listing's themes (the plain version)."""
-    return dict(
-        db.session.execute(
-            sa.select(listing_themes.c.theme_id, sa.func.count())
-            .group_by(listing_themes.c.theme_id)
-            .order_by(listing_themes.c.theme_id)
-        ).all()
-    )
-
-
 def rebuild_theme_counts() -> None:
     """Count every listing's themes again (after rows were written outside the ORM). The caller
     commits."""
-    counts = scanned_themes()
-    db.session.execute(sa.delete(ThemeCount))
-    if counts:
-        db.session.execute(
-            sa.insert(ThemeCount),
-            [{"theme_id": tid, "listings": n} for tid, n in sorted(counts.items())],
-        )
+    replace_counts(ThemeCount.__table__, "theme_id", scanned_themes())
 
 
 @sa.event.listens_for(Session, "before_flush")
@@ -99,20 +82,8 @@ def _count_changes(session: Session, _context: Any) -> None:
 
 
 def count_themes(connection: sa.Connection, delta: Counter[int]) -> None:
-    """Add ``delta`` (theme id → listings more or fewer) to the counts: one statement, in theme
-    order (two transactions never wait for each other's rows in opposite orders)."""
-    rows = [{"theme_id": tid, "listings": step} for tid, step in sorted(delta.items()) if step]
-    if not rows:
-        return
-    table = ThemeCount.__table__
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(table).values(rows)
-    connection.execute(
-        insert.on_conflict_do_update(
-            index_elements=[table.c.theme_id],
-            set_={"listings": table.c.listings + insert.excluded.listings},
-        )
-    )
+    """Add ``delta`` (theme id → listings more or fewer) to the counts (matching/counts.py)."""
+    add_counts(connection, ThemeCount.__table__, "theme_id", delta)
 
 
 @sa.event.listens_for(Session, "after_rollback")
