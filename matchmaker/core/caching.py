@@ -12,11 +12,26 @@ fragments hold public data only, never what one person may see and another may n
 
 Each process also keeps the entries it read or built lately (:class:`LocalEntries`) in front of
 Redis: a key names its generation, so a local entry is as current as the stored one, and a
-request reads Redis once (the generation) instead of once a fragment. A signed-out visitor's
+request reads Redis for the generations only, not once a fragment. A signed-out visitor's
 page goes further: the process trusts the generation it read less than
 ``VISITOR_GENERATION_MAX_AGE`` ago, so a visitor's page costs no round trip at all; a change
 made in another process reaches visitors' pages within that second (at once in the process
 that made it).
+
+The generations themselves cost no round trip either, and are never older than Redis's: with the
+cache in Redis, each process reads them on a connection of its own that Redis tracks
+(:class:`~matchmaker.core.tracked_keys.TrackedKeys`, RESP3 client tracking) and keeps them
+until Redis pushes it an invalidation, which every read takes off the socket first (a
+non-blocking poll). A coordinator demoted or signed out loses access on their next request, in
+any process: the write of the new generation returns (:func:`start_new_generation`,
+:func:`start_new_accounts_generation`) only after one more command of the writer's, and by then
+Redis has written the invalidation to the socket of every process that read the old one (on one
+host, into its receive buffer: the next poll sees it). What can still see the old generation is
+what could with a round trip per request: a request that read it between the database's
+commit and that return. Across hosts the invalidation may still be on the wire then: a
+reader elsewhere sees it after the network's one-way delay (a lost packet: TCP's retransmission,
+200 ms or more), where a round trip would already see the new value. A connection that breaks
+is made anew and forgets what it kept (an invalidation sent to it is lost).
 """
 
 from __future__ import annotations
@@ -30,6 +45,7 @@ from functools import wraps
 from itertools import chain
 from typing import Any, TypeVar
 
+from cachelib.serializers import RedisSerializer
 from flask import (
     Flask,
     Response,
@@ -50,6 +66,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from matchmaker.core.local_entries import LocalEntries
 from matchmaker.core.security import signed_csrf_token
+from matchmaker.core.tracked_keys import TrackedKeys
 from matchmaker.extensions import cache, db, limiter
 
 logger = logging.getLogger(__name__)
@@ -332,7 +349,7 @@ def data_generation(max_age: float = 0.0) -> str:
         if max_age and memo is not None and time.monotonic() - memo[1] < max_age:
             g.data_generation = memo[0]
             return str(memo[0])
-        generation = cache.get(GENERATION_KEY)
+        generation = _generations()[0]
         if generation is None:
             # Never set, or evicted: a new token, so nothing built before can be read again.
             cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=0)
@@ -349,6 +366,7 @@ def start_new_generation() -> None:
     current_app.extensions.pop("data_generation", None)
     try:
         cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=0)
+        _fence()
     except RedisError:
         # The fragments expire within DEFAULT_TIMEOUT; until then they may be out of date.
         logger.error("The cache is unreachable; shared fragments are not invalidated")
@@ -364,7 +382,7 @@ def wrote_shared_data() -> bool:
 def personal_entry(name: str, user_id: int, build: Callable[[], T]) -> T:
     """``build()``'s value for user ``user_id`` (their account's row, their unread count), kept
     by this process until an account or a notification changes anywhere: the *accounts
-    generation*, read with the data generation in one round trip. A request then loads no row
+    generation*, read with the data generation (:func:`_generations`). A request then loads no row
     of its user. Never put in the shared cache (it is one person's), and kept only where every
     process sees the same generation (:func:`keeps_personal_entries`)."""
     local = _local()
@@ -391,10 +409,10 @@ def keeps_personal_entries() -> bool:
 
 
 def accounts_generation() -> str:
-    """The current accounts generation, read once a request; the data generation comes in the
-    same round trip when this request has not read it yet."""
+    """The current accounts generation, read once a request; the data generation comes with
+    it when this request has not read it yet."""
     if "accounts_generation" not in g:
-        data, accounts = cache.get_many(GENERATION_KEY, ACCOUNTS_GENERATION_KEY)
+        data, accounts = _generations()
         if accounts is None:
             # Never set, or evicted: a new token, so nothing kept before can be read again.
             cache.add(ACCOUNTS_GENERATION_KEY, secrets.token_hex(8), timeout=0)
@@ -410,9 +428,38 @@ def start_new_accounts_generation() -> None:
     g.pop("accounts_generation", None)
     try:
         cache.set(ACCOUNTS_GENERATION_KEY, secrets.token_hex(8), timeout=0)
+        _fence()
     except RedisError:
         # Kept entries last LOCAL_TIMEOUT at most; until then they may be out of date.
         logger.error("The cache is unreachable; users' kept entries are not invalidated")
+
+
+def _generations() -> tuple[Any, Any]:
+    """The data generation and the accounts generation as the cache holds them now (None when
+    missing): kept by this process while Redis says neither changed, when the cache is Redis."""
+    tracked: TrackedKeys | None = current_app.extensions.get("tracked_generations")
+    if tracked is None:
+        data, accounts = cache.get_many(GENERATION_KEY, ACCOUNTS_GENERATION_KEY)
+        return data, accounts
+    data, accounts = tracked.get()
+    return data, accounts
+
+
+def _fence() -> None:
+    """After a generation's write: every process that kept the old one has its invalidation
+    on its socket when this returns (see :meth:`TrackedKeys.fence`)."""
+    if "tracked_generations" in current_app.extensions:
+        TrackedKeys.fence(cache.cache._write_client)  # type: ignore[attr-defined]
+
+
+def tracked_generations(app: Flask) -> TrackedKeys | None:
+    """The connection this process reads the generations on, when the cache is Redis."""
+    url = app.config.get("CACHE_REDIS_URL")
+    if app.config.get("CACHE_TYPE") != "RedisCache" or not url:
+        return None
+    prefix = app.config.get("CACHE_KEY_PREFIX") or ""
+    keys = (prefix + GENERATION_KEY, prefix + ACCOUNTS_GENERATION_KEY)
+    return TrackedKeys(url, keys, RedisSerializer().loads)
 
 
 def note_shared_write() -> None:
@@ -471,6 +518,9 @@ def init_app(app: Flask) -> None:
         # Keys hold the data generation, so an entry never goes out of date but by its
         # timeout (what invalidation misses: a date passing).
         app.extensions["local_cache_entries"] = LocalEntries(LOCAL_ENTRIES, LOCAL_TIMEOUT)
+    tracked = tracked_generations(app)
+    if tracked is not None:
+        app.extensions["tracked_generations"] = tracked
     for name, listener in _LISTENERS:
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)
