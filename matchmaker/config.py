@@ -149,6 +149,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "CACHE_TYPE": "SimpleCache" if cache_url == "simple" else "RedisCache",
         "CACHE_REDIS_URL": None if cache_url == "simple" else cache_url,
         "CACHE_KEY_PREFIX": "matchmaker:",
+        # Each process keeps the cache's generations until Redis tells it they changed (client
+        # tracking, core/tracked_keys.py); off, every request reads them with a round trip.
+        "CACHE_TRACKING": _flag(get("CACHE_TRACKING"), True),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -97,3 +97,6 @@ def test_the_cache_is_redis_in_production_and_in_process_elsewhere(tmp_path: Pat
     assert load_config({"MATCHMAKER_ENV": "development"}, tmp_path)["CACHE_TYPE"] == "SimpleCache"
     with pytest.raises(ConfigError, match="MATCHMAKER_CACHE_URL"):
         load_config({**production, "MATCHMAKER_CACHE_URL": "simple"}, tmp_path)
+    assert config["CACHE_TRACKING"] is True
+    untracked = load_config({**production, "MATCHMAKER_CACHE_TRACKING": "false"}, tmp_path)
+    assert untracked["CACHE_TRACKING"] is False

@@ -453,9 +453,12 @@ def _fence() -> None:
 
 
 def tracked_generations(app: Flask) -> TrackedKeys | None:
-    """The connection this process reads the generations on, when the cache is Redis."""
+    """The connection this process reads the generations on, when the cache is Redis (and
+    ``CACHE_TRACKING`` is not turned off: then every request reads them with a round trip)."""
     url = app.config.get("CACHE_REDIS_URL")
     if app.config.get("CACHE_TYPE") != "RedisCache" or not url:
+        return None
+    if not app.config.get("CACHE_TRACKING", True):
         return None
     prefix = app.config.get("CACHE_KEY_PREFIX") or ""
     keys = (prefix + GENERATION_KEY, prefix + ACCOUNTS_GENERATION_KEY)

@@ -168,6 +168,12 @@ def test_the_app_reads_its_generations_through_tracking(app: Flask, writer: redi
         assert caching.data_generation() not in (data, "renewed")
 
 
+def test_tracking_can_be_turned_off(app: Flask) -> None:
+    assert caching.tracked_generations(app) is not None
+    app.config["CACHE_TRACKING"] = False  # MATCHMAKER_CACHE_TRACKING=false
+    assert caching.tracked_generations(app) is None
+
+
 def test_a_demoted_coordinator_loses_the_pages_at_once_with_the_cache_in_redis(
     app: Flask,
 ) -> None:
