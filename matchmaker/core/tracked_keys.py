@@ -13,6 +13,9 @@ How a read goes:
    gunicorn or Celery worker never shares the socket of its parent) with ``HELLO 3`` and
    ``CLIENT TRACKING ON``. Every connect, and every disconnect, forgets the values kept: an
    invalidation sent to a connection that is gone is lost, so nothing read on it is trusted.
+   Values are also read again after ``max_age`` seconds, with a ``timeout`` on the answer: a
+   connection whose server vanished without closing it (a host that crashed) would otherwise
+   be polled, silent, forever.
 2. Each read first takes every invalidation waiting on the socket without blocking (a
    ``poll`` of the socket, no round trip); any invalidation (of these keys, or ``FLUSHDB``)
    forgets the values.
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,8 +50,17 @@ class TrackedKeys:
     """The values of ``keys`` (decoded by ``decode``), read from the Redis at ``url`` and kept
     by this process until Redis tells it one changed."""
 
-    def __init__(self, url: str, keys: Sequence[str], decode: Callable[[Any], Any]) -> None:
+    def __init__(
+        self,
+        url: str,
+        keys: Sequence[str],
+        decode: Callable[[Any], Any],
+        max_age: float = 10.0,
+        timeout: float = 5.0,
+    ) -> None:
         self.url, self.keys, self.decode = url, tuple(keys), decode
+        self.max_age, self.timeout = max_age, timeout
+        self._read_at = 0.0
         # A threaded server (the development one, gthread workers) shares the connection.
         self._lock = threading.Lock()
         self._pid: int | None = None
@@ -75,10 +88,12 @@ class TrackedKeys:
         connection = self._connected()
         while connection.can_read(timeout=0):
             connection.read_response(push_request=True)
-        if self._values is not None:
+        if self._values is not None and time.monotonic() - self._read_at < self.max_age:
             return self._values
+        read_at = time.monotonic()
         connection.send_command("MGET", *self.keys)
         values = tuple(map(self.decode, connection.read_response()))
+        self._read_at = read_at
         # An invalidation read before the answer is older than it: the answer stands.
         if None not in values:
             self._values = values
@@ -88,7 +103,9 @@ class TrackedKeys:
         if self._connection is None or self._pid != os.getpid():
             # A forked process leaves its parent's connection alone and makes its own.
             self._connection, self._values = None, None
-            pool = ConnectionPool.from_url(self.url, protocol=3)
+            # The URL's own timeouts, if it names any, win.
+            timeouts = {"socket_timeout": self.timeout, "socket_connect_timeout": self.timeout}
+            pool = ConnectionPool.from_url(self.url, protocol=3, **timeouts)
             connection = pool.make_connection()
             assert isinstance(connection, AbstractConnection)
             connection.register_connect_callback(self._on_connect)

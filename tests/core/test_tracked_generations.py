@@ -124,6 +124,17 @@ def test_a_broken_connection_forgets_what_it_kept(
     assert tracked.get() == ("three", "two")
 
 
+def test_kept_values_are_read_again_after_their_max_age(
+    writer: redis.Redis, tracked: TrackedKeys
+) -> None:
+    _write(writer, a="one", b="two")
+    assert tracked.get() == ("one", "two")
+    sent = _count_round_trips(tracked)
+    tracked.max_age = 0.0
+    assert tracked.get() == ("one", "two")
+    assert len(sent) == 1
+
+
 def test_a_forked_process_reads_on_a_connection_of_its_own(
     writer: redis.Redis, tracked: TrackedKeys
 ) -> None:
