@@ -31,7 +31,8 @@ what could with a round trip per request: a request that read it between the dat
 commit and that return. Across hosts the invalidation may still be on the wire then: a
 reader elsewhere sees it after the network's one-way delay (a lost packet: TCP's retransmission,
 200 ms or more), where a round trip would already see the new value. A connection that breaks
-is made anew and forgets what it kept (an invalidation sent to it is lost).
+is made anew and forgets what it kept (an invalidation sent to it is lost); what is kept is read
+again after ``TrackedKeys.max_age`` seconds anyway (a Redis host gone without a word).
 """
 
 from __future__ import annotations

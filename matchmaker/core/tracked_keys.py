@@ -25,11 +25,14 @@ How a read goes:
 
 What a reader can rely on: Redis queues the invalidation on the reader's connection while it
 executes the write, before the writer's reply, and writes both to their sockets in the same
-pass of its event loop, before it reads another command from anyone. So once the writer has
-had the reply of one more command sent after the write (:meth:`fence`), the invalidation has
-been handed to the reader's socket; on one host (loopback or a Unix socket) it is then in the
-reader's receive buffer, and the reader's next poll sees it. A read that polled before that
-may still answer the old value, as a round trip sent before the write would have.
+pass of its event loop, before it waits for more input (an invalidation is a few dozen bytes,
+at most one a key between two reads: it never waits for room in the socket). A command the
+writer sends after it had the reply is therefore read in a later pass: once the writer has the
+answer to it (:meth:`fence`), the invalidation has been handed to the reader's socket; on one
+host (loopback or a Unix socket) it is then in the reader's receive buffer, and the reader's
+next poll sees it. A read that polled before that may still answer the old value, as a round
+trip sent before the write would have. Across hosts the invalidation may still be on the
+network when the fence returns.
 """
 
 from __future__ import annotations

@@ -57,6 +57,14 @@ def tracked() -> Iterator[TrackedKeys]:
     keys._close()
 
 
+@pytest.fixture
+def kept(writer: redis.Redis, tracked: TrackedKeys) -> TrackedKeys:
+    """``tracked`` after it read a = "one" and b = "two" (and keeps them)."""
+    _write(writer, a="one", b="two")
+    assert tracked.get() == ("one", "two")
+    return tracked
+
+
 def _write(writer: redis.Redis, **values: str) -> None:
     """What start_new_generation does: the write, then the fence."""
     for name, value in values.items():
@@ -79,12 +87,10 @@ def _count_round_trips(tracked: TrackedKeys) -> list[tuple[Any, ...]]:
     return sent
 
 
-def test_kept_values_cost_no_round_trip(writer: redis.Redis, tracked: TrackedKeys) -> None:
-    _write(writer, a="one", b="two")
-    assert tracked.get() == ("one", "two")
-    sent = _count_round_trips(tracked)
+def test_kept_values_cost_no_round_trip(kept: TrackedKeys) -> None:
+    sent = _count_round_trips(kept)
     for _ in range(50):
-        assert tracked.get() == ("one", "two")
+        assert kept.get() == ("one", "two")
     assert sent == []
 
 
@@ -109,41 +115,29 @@ def test_a_missing_key_is_read_again(writer: redis.Redis, tracked: TrackedKeys) 
     assert tracked.get() == ("one", "two")
 
 
-def test_a_broken_connection_forgets_what_it_kept(
-    writer: redis.Redis, tracked: TrackedKeys
-) -> None:
-    _write(writer, a="one", b="two")
-    assert tracked.get() == ("one", "two")
-    connection = tracked._connection
+def test_a_broken_connection_forgets_what_it_kept(writer: redis.Redis, kept: TrackedKeys) -> None:
+    connection = kept._connection
     assert connection is not None
     connection.send_command("CLIENT", "ID")
     writer.client_kill_filter(_id=connection.read_response())
     # Written while no connection of the reader's is tracked: no invalidation reaches it.
     _write(writer, a="three")
-    assert tracked.get() == ("three", "two")
-    assert tracked.get() == ("three", "two")
+    assert kept.get() == ("three", "two")
+    assert kept.get() == ("three", "two")
 
 
-def test_kept_values_are_read_again_after_their_max_age(
-    writer: redis.Redis, tracked: TrackedKeys
-) -> None:
-    _write(writer, a="one", b="two")
-    assert tracked.get() == ("one", "two")
-    sent = _count_round_trips(tracked)
-    tracked.max_age = 0.0
-    assert tracked.get() == ("one", "two")
+def test_kept_values_are_read_again_after_their_max_age(kept: TrackedKeys) -> None:
+    sent = _count_round_trips(kept)
+    kept.max_age = 0.0
+    assert kept.get() == ("one", "two")
     assert len(sent) == 1
 
 
-def test_a_forked_process_reads_on_a_connection_of_its_own(
-    writer: redis.Redis, tracked: TrackedKeys
-) -> None:
-    _write(writer, a="one", b="two")
-    assert tracked.get() == ("one", "two")
-    parents = tracked._connection
-    tracked._pid = -1  # as in a child: os.getpid() is no longer the reader's
-    assert tracked.get() == ("one", "two")
-    assert tracked._connection is not parents
+def test_a_forked_process_reads_on_a_connection_of_its_own(kept: TrackedKeys) -> None:
+    parents = kept._connection
+    kept._pid = -1  # as in a child: os.getpid() is no longer the reader's
+    assert kept.get() == ("one", "two")
+    assert kept._connection is not parents
     assert parents is not None and parents._sock is not None  # the parent's left alone
     parents.disconnect()
 
