@@ -9,8 +9,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENVIRONMENTS = ("production", "development", "testing")
 LOG_FORMATS = ("json", "text")
@@ -26,6 +28,20 @@ def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in TRUE_WORDS
+
+
+def _on_this_host(url: str) -> bool:
+    """Whether the service at ``url`` runs on this machine: a Unix socket or a loopback host."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _count(value: str | None, name: str) -> int:
@@ -150,8 +166,10 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "CACHE_REDIS_URL": None if cache_url == "simple" else cache_url,
         "CACHE_KEY_PREFIX": "matchmaker:",
         # Each process keeps the cache's generations until Redis tells it they changed (client
-        # tracking, core/tracked_keys.py); off, every request reads them with a round trip.
-        "CACHE_TRACKING": _flag(get("CACHE_TRACKING"), True),
+        # tracking, core/tracked_keys.py); off, every request reads them with a round trip. On by
+        # default only with Redis on this host, where the change is on every reader's socket
+        # when its write returns (across a network it may still be on the wire).
+        "CACHE_TRACKING": _flag(get("CACHE_TRACKING"), _on_this_host(cache_url)),
         # Sessions and cookies
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

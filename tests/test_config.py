@@ -97,6 +97,18 @@ def test_the_cache_is_redis_in_production_and_in_process_elsewhere(tmp_path: Pat
     assert load_config({"MATCHMAKER_ENV": "development"}, tmp_path)["CACHE_TYPE"] == "SimpleCache"
     with pytest.raises(ConfigError, match="MATCHMAKER_CACHE_URL"):
         load_config({**production, "MATCHMAKER_CACHE_URL": "simple"}, tmp_path)
+    # Client tracking by default only where the invalidation is on the reader's socket when the
+    # write returns: Redis on this host.
     assert config["CACHE_TRACKING"] is True
     untracked = load_config({**production, "MATCHMAKER_CACHE_TRACKING": "false"}, tmp_path)
     assert untracked["CACHE_TRACKING"] is False
+
+    def tracking(url: str, flag: str = "") -> bool:
+        env = {**production, "MATCHMAKER_CACHE_URL": url, "MATCHMAKER_CACHE_TRACKING": flag}
+        return bool(load_config(env, tmp_path)["CACHE_TRACKING"])
+
+    assert tracking("redis://localhost:6379/2") and tracking("redis://[::1]:6379/2")
+    assert tracking("unix:///run/redis/redis.sock?db=2")
+    assert not tracking("redis://cache.internal:6379/2")
+    assert not tracking("rediss://10.0.0.5:6380/2")
+    assert tracking("redis://cache.internal:6379/2", "true")

@@ -151,6 +151,7 @@ def app_config() -> dict[str, Any]:
         "CACHE_TYPE": "RedisCache",
         "CACHE_REDIS_URL": REDIS_URL,
         "CACHE_KEY_PREFIX": PREFIX,
+        "CACHE_TRACKING": True,  # what production makes of a Redis on this host
     }
 
 
