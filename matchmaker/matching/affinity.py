@@ -86,8 +86,9 @@ def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     value = known.get(key)
     if value is None:
         a, b = profile(snapshot, first), profile(snapshot, second)
-        # Only the shared words add to the cosine: intersect the keys first.
-        value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys())
+        # Only the shared words add to the cosine: intersect the keys first. A list, not a
+        # generator: summed several times faster, in the same order (the same float).
+        value = known[key] = sum([a[stem] * b[stem] for stem in a.keys() & b.keys()])
     return value
 
 

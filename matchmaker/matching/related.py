@@ -137,7 +137,7 @@ def kinship(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float
     if value is None:
         a, b = profile(snapshot, first), profile(snapshot, second)
         places = place_stems(snapshot, asker) | place_stems(snapshot, giver)
-        value = known[key] = sum(a[stem] * b[stem] for stem in a.keys() & b.keys() - places)
+        value = known[key] = sum([a[stem] * b[stem] for stem in a.keys() & b.keys() - places])
     return value
 
 

@@ -65,8 +65,10 @@ class Scorer:
         """Each rule's points: its share times its mean fraction over the links."""
         count = len(fractions)
         return tuple(
-            round(most * sum(column) / count)
-            for most, column in zip(self.most, zip(*fractions, strict=True), strict=True)
+            [
+                round(most * sum(column) / count)
+                for most, column in zip(self.most, zip(*fractions, strict=True), strict=True)
+            ]
         )
 
     def score(self, fractions: Sequence[Fractions]) -> int:
