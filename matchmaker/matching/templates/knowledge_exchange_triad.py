@@ -186,10 +186,13 @@ class KnowledgeExchangeTriad(Template):
                     link_key = asker.id << 32 | giver.id
                     link = known.get(link_key)
                     if link is None:
+                        # The rules only for a link within reach: a trio with one out of
+                        # reach is not proposed (at 50k listings, half the trios tried).
+                        reach = within_reach(asker, giver)
                         link = known[link_key] = (
                             (asker, giver),
-                            within_reach(asker, giver),
-                            scorer.fractions(snapshot, asker, giver),
+                            reach,
+                            scorer.fractions(snapshot, asker, giver) if reach else (),
                         )
                     if not link[1]:
                         return None
