@@ -231,6 +231,7 @@ def plan(
     }
     qualifying: dict[int, Held] = {}
     min_score = settings.min_score
+    covering = bool(covers)  # asked once: the loop below meets hundreds of thousands
     scored = 0
     for done, template in enumerate(TEMPLATES.values(), start=1):
         for candidate in template.propose(snapshot, settings, focus):
@@ -243,7 +244,7 @@ def plan(
                 continue
             if suppressed and any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
                 continue
-            if covers and covers.covering(_footprint(candidate)) is not None:
+            if covering and covers.covering(_footprint(candidate)) is not None:
                 continue  # an introduced proposal already covers it
             key = keys.pack(candidate.template, ids)
             if by_key:
