@@ -179,8 +179,13 @@ class KnowledgeExchangeTriad(Template):
 
         def assemble(views: Sequence[ListingView], key: tuple[int, ...]) -> Candidate | None:
             links, fractions = [], []
-            for asker in views:  # in the order of _links(views), which the explanation keeps
-                for giver in views:
+            # In the order of _links(views), which the explanation keeps: needs and challenges
+            # in the order of ``views``, each with the offers in that order.
+            givers = [view for view in views if not view.asks]
+            for asker in views:
+                if not asker.asks:
+                    continue
+                for giver in givers:
                     if not _linked(asker, giver):
                         continue
                     link_key = asker.id << 32 | giver.id
