@@ -6,9 +6,13 @@ and the network that speaks for those enterprises (territorial platforms, inform
 or challenge and an offer that share no theme are *related* when their organisations are in the
 same city-region, each within the other's scope, and write about the same work: they share a
 distinctive word, and their shared vocabulary (matching/affinity.py) reaches ``RELATED``
-without the names of their places, which every neighbour writes. A related pair is a link like
-one on a shared theme (pairs, and the links that hold a multi-party proposal together); the
-shared-themes rule gives it nothing, and the shared-vocabulary rule says why it was made.
+without the names of their places, which every neighbour writes. Half of that is enough
+(``SOUGHT_RELATED``) when the need is a challenge that seeks the offering organisation's kind: a
+city asking for SSE organisations and a cooperative incubator of the city that works on the
+same things under other themes. A related pair is a link like one on a shared theme (pairs, and
+the links that hold a multi-party proposal together); the shared-themes rule gives it nothing,
+and the shared-vocabulary rule says why it was made (the sought-kind rule, that the challenge
+asked for its kind).
 
 Found through an index of each organisation's distinctive words by place, never by comparing
 every pair of organisations of a region.
@@ -30,6 +34,9 @@ if TYPE_CHECKING:
 # Shared vocabulary, place names left out, from which two organisations write about the same
 # work (a cosine; the shared-vocabulary rule gives all its points at 0.25).
 RELATED = 0.15
+# The same when the need is a challenge that seeks the offering organisation's kind: the
+# challenge has said what kind of partner it wants, so less shared work says enough.
+SOUGHT_RELATED = RELATED / 2
 # A word is distinctive if at most one listing in this many uses it (over every listing posted).
 DISTINCTIVE = 20
 # A word that more than half the organisations of a city-region use (or more than this many) is
@@ -162,7 +169,8 @@ def related(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> bool:
         return False
     if giver.org_id not in _kin(snapshot, asker):
         return False
-    return kinship(snapshot, asker, giver) >= RELATED
+    least = SOUGHT_RELATED if giver.org_kind in asker.sought else RELATED
+    return kinship(snapshot, asker, giver) >= least
 
 
 def related_listings(

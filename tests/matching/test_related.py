@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +16,7 @@ from matchmaker.matching.explanations import Reader, render
 from matchmaker.matching.related import (
     DISTINCTIVE,
     RELATED,
+    SOUGHT_RELATED,
     distinctive_words,
     kinship,
     place_stems,
@@ -106,6 +109,30 @@ def test_a_related_pair_needs_one_city_region_both_scopes_and_more_than_the_plac
     assert not related(snap, council, _network())
 
 
+def test_a_challenge_that_seeks_the_offering_kind_is_related_on_less_shared_work() -> None:
+    """One distinctive word in common ("readiness") is too little for a need, enough for a
+    challenge that asked for partners of the offering organisation's kind."""
+    council = _council(
+        text="Grow the city's social enterprises: investment readiness, tenders, procurement, "
+        "contracts"
+    )
+    network = _network(
+        text="Readiness clinics for cafés, kitchens, cleaning, catering, recycling, housing, "
+        "repairs, laundries"
+    )
+    snap = _platform(council, network)
+    assert SOUGHT_RELATED <= kinship(snap, council, network) < RELATED
+    assert related(snap, council, network)
+    assert [c.listing_ids for c in PAIR.propose(snap, DEFAULTS, network.id)] == [(1, 2)]
+    for asker in (
+        replace(council, sought=frozenset({"academic_institution"})),  # seeks another kind
+        replace(council, kind="need", sought=frozenset()),  # a need names no kind
+    ):
+        snap = _platform(asker, network)
+        assert not related(snap, asker, network)
+        assert list(PAIR.propose(snap, DEFAULTS, None)) == []
+
+
 def test_a_related_link_holds_a_multi_party_proposal_together() -> None:
     council, network = _council(), _network()
     snap = _platform(council, network)
@@ -139,7 +166,7 @@ def _plainly_related(snap: Snapshot, views: list[ListingView]) -> set[tuple[int,
         and a.region_id == b.region_id
         and within_reach(a, b)
         and uncommon_shared(a, b)
-        and kinship(snap, a, b) >= RELATED
+        and kinship(snap, a, b) >= (SOUGHT_RELATED if b.org_kind in a.sought else RELATED)
     }
 
 
