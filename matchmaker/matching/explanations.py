@@ -194,6 +194,8 @@ def _why(items: dict[str, dict[str, Any]]) -> str | None:
         return _("They work in the same country, %(place)s.", place=country_name(place["place"]))
     kinds = _first(items, "complementary_kinds")
     if kinds is not None:
+        if kinds.get("pairing") == "peers":
+            return _("Being of the same kind, they are peers with the same concerns.")
         return _("Being of different kinds, they bring different things.")
     return None
 

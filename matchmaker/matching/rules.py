@@ -218,6 +218,8 @@ PUBLIC_OFFER_BITS = theme_bits(
 )
 SUPPORT_BITS = theme_bits(SUPPORT_THEMES)
 SSE_KINDS = frozenset({"sse_organisation", "civil_society"})
+OTHER_KINDS = 0.25  # two kinds that none of the seed pairings below names
+PEERS = OTHER_KINDS  # two organisations of the same kind
 
 
 def _complement(asker: ListingView, giver: ListingView) -> tuple[float, str]:
@@ -225,7 +227,9 @@ def _complement(asker: ListingView, giver: ListingView) -> tuple[float, str]:
     they follow (a key of :func:`complementary_kinds_sentence`)."""
     a, g = asker.org_kind, giver.org_kind
     if a == g:
-        return 0.0, ""
+        # Peers partner too: cities with cities, universities in consortia, networks of SSE
+        # networks, cooperatives with their federation. As much as two kinds that no seed pairs.
+        return PEERS, "peers"
     shared = asker.theme_bits & giver.theme_bits
     if g == "academic_institution" and a in SSE_KINDS and shared & RESEARCH_BITS:
         return 1.0, "research_for_practice"
@@ -238,11 +242,13 @@ def _complement(asker: ListingView, giver: ListingView) -> tuple[float, str]:
         return 0.75, "programme_for_practice"
     if g == "civil_society" and a == "sse_organisation" and shared & SUPPORT_BITS:
         return 0.5, "support_for_enterprise"
-    return 0.25, "different_kinds"
+    return OTHER_KINDS, "different_kinds"
 
 
 def complementary_kinds(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float:
-    """Partners of different kinds bring different things; some pairings are the seeds' own."""
+    """Partners of different kinds bring different things; some pairings are the seeds' own.
+    Peers of one kind partner as often as two kinds no seed pairs (city networks, university
+    consortia, networks of networks): complementary kinds are one signal, not a condition."""
     return _complement(asker, giver)[0]
 
 
@@ -273,6 +279,8 @@ def complementary_kinds_sentence(p: Params, reader: Reader) -> str:
         )
     if pairing == "support_for_enterprise":
         return _("A civil society organisation supports an SSE organisation.", **kinds)
+    if pairing == "peers":
+        return _("Peers of the same kind (%(asker)s) work together.", **kinds)
     return _("Partners of different kinds (%(asker)s, %(giver)s) complement each other.", **kinds)
 
 

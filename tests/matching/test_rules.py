@@ -103,7 +103,10 @@ def test_proximity(place: str, fraction: float | None, words: str | None) -> Non
         ("sse_organisation", "public_agency", ("funding",), 0.75, "its policy can give"),
         ("sse_organisation", "civil_society", ("training-advice",), 0.5, "civil society"),
         ("sse_organisation", "private_sector", ("funding",), 0.25, "different kinds"),
-        ("sse_organisation", "sse_organisation", ("funding",), None, None),
+        # Peers partner too (a cooperative and its federation, two cities): as much as two
+        # kinds that no seed pairing names, no more.
+        ("sse_organisation", "sse_organisation", ("funding",), 0.25, "Peers of the same kind"),
+        ("public_agency", "public_agency", ("policy-strategy",), 0.25, "Peers of the same kind"),
     ],
 )
 def test_complementary_kinds(

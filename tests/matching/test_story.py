@@ -124,3 +124,17 @@ def test_an_explanation_written_before_parameters_still_says_who(app: Flask) -> 
         "University of Liverpool answers what Social Enterprise Network is looking for.",
         "University of Liverpool brings “Research and evaluation”.",
     ]
+
+
+def test_peers_are_told_as_peers_not_as_different_kinds(app: Flask) -> None:
+    def kinds(pairing: str) -> list[dict[str, object]]:
+        params = {"pairing": pairing, "asker_kind": "public_agency", "giver_kind": "public_agency"}
+        return [{"rule": "complementary_kinds", "points": 4, "params": params}]
+
+    cities = [Party("City of A", "need", "A"), Party("City of B", "offer", "B")]
+    assert story(kinds("peers"), cities, READER)[1] == (
+        "Being of the same kind, they are peers with the same concerns."
+    )
+    assert story(kinds("different_kinds"), cities, READER)[1] == (
+        "Being of different kinds, they bring different things."
+    )
