@@ -61,7 +61,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -439,10 +439,16 @@ def _generations() -> tuple[Any, Any]:
     """The data generation and the accounts generation as the cache holds them now (None when
     missing): kept by this process while Redis says neither changed, when the cache is Redis."""
     tracked: TrackedKeys | None = current_app.extensions.get("tracked_generations")
-    if tracked is None:
-        data, accounts = cache.get_many(GENERATION_KEY, ACCOUNTS_GENERATION_KEY)
-        return data, accounts
-    data, accounts = tracked.get()
+    if tracked is not None:
+        try:
+            data, accounts = tracked.get()
+            return data, accounts
+        except ResponseError:
+            # A Redis without RESP3 or client tracking (older than 6, or CLIENT refused by its
+            # ACL): this process reads them with a round trip a request from now on.
+            logger.warning("Redis refused client tracking; generations read each request")
+            current_app.extensions.pop("tracked_generations", None)
+    data, accounts = cache.get_many(GENERATION_KEY, ACCOUNTS_GENERATION_KEY)
     return data, accounts
 
 

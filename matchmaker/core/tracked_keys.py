@@ -44,6 +44,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis import ConnectionPool, Redis
+from redis._parsers import _RESP3Parser
 from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -91,15 +92,18 @@ class TrackedKeys:
         connection = self._connected()
         while connection.can_read(timeout=0):
             connection.read_response(push_request=True)
+            # Nothing comes unasked on this connection but invalidations: whatever came (even
+            # through a parser that does not tell pushes from answers) forgets the values.
+            self._values = None
         if self._values is not None and time.monotonic() - self._read_at < self.max_age:
             return self._values
         read_at = time.monotonic()
         connection.send_command("MGET", *self.keys)
         values = tuple(map(self.decode, connection.read_response()))
         self._read_at = read_at
-        # An invalidation read before the answer is older than it: the answer stands.
-        if None not in values:
-            self._values = values
+        # An invalidation read before the answer is older than it: the answer stands. An
+        # answer with a missing key is not kept, nor is anything kept before it.
+        self._values = values if None not in values else None
         return values
 
     def _connected(self) -> AbstractConnection:
@@ -108,7 +112,11 @@ class TrackedKeys:
             self._connection, self._values = None, None
             # The URL's own timeouts, if it names any, win.
             timeouts = {"socket_timeout": self.timeout, "socket_connect_timeout": self.timeout}
-            pool = ConnectionPool.from_url(self.url, protocol=3, **timeouts)
+            # redis-py's own RESP3 parser, which hands pushes to the handler (hiredis < 3.2
+            # would give them as answers).
+            pool = ConnectionPool.from_url(
+                self.url, protocol=3, parser_class=_RESP3Parser, **timeouts
+            )
             connection = pool.make_connection()
             assert isinstance(connection, AbstractConnection)
             connection.register_connect_callback(self._on_connect)

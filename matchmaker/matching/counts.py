@@ -50,7 +50,14 @@ def _upsert(dialect_name: str, table: sa.Table, key: str) -> sa.Executable:
         )
         statement = _UPSERTS[(dialect_name, table.name)] = insert.on_conflict_do_update(
             index_elements=[table.c[key]],
-            set_={"listings": table.c.listings + sa.bindparam("step")},
+            # Never below zero, as a new row starts (a count of -1 would be a division by zero
+            # in the words' weights).
+            set_={
+                "listings": sa.case(
+                    (table.c.listings + sa.bindparam("step") < 0, 0),
+                    else_=table.c.listings + sa.bindparam("step"),
+                )
+            },
         )
     return statement
 

@@ -174,6 +174,41 @@ def test_the_app_reads_its_generations_through_tracking(app: Flask, writer: redi
         assert caching.data_generation() not in (data, "renewed")
 
 
+def test_a_redis_that_refuses_tracking_is_read_each_request(
+    app: Flask, writer: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Redis older than 6 (no HELLO 3) or one whose ACL refuses CLIENT: the pages still come
+    from the cache, the generations read with a round trip, and a change is still seen."""
+    tracked = app.extensions["tracked_generations"]
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise redis.ResponseError("unknown command 'HELLO'")
+
+    monkeypatch.setattr(tracked, "_connected", refuse)
+    with app.app_context():
+        generation = caching.accounts_generation()
+    assert "tracked_generations" not in app.extensions
+    writer.set(f"{PREFIX}{caching.ACCOUNTS_GENERATION_KEY}", serializer.dumps("renewed"))
+    with app.app_context():
+        assert caching.accounts_generation() == "renewed" != generation
+    assert app.test_client().get("/").status_code == 200
+
+
+def test_every_message_on_the_tracked_connection_forgets_the_values(
+    tracked: TrackedKeys, writer: redis.Redis
+) -> None:
+    """Even one a parser gave as an answer rather than a push: only invalidations come unasked."""
+    writer.set(f"{PREFIX}a", serializer.dumps("one"))
+    writer.set(f"{PREFIX}b", serializer.dumps("two"))
+    assert tracked.get() == ("one", "two")
+    tracked._on_invalidation = lambda _message: None  # type: ignore[method-assign]
+    assert tracked._connection is not None
+    tracked._connection._parser.set_invalidation_push_handler(tracked._on_invalidation)
+    writer.set(f"{PREFIX}a", serializer.dumps("three"))
+    TrackedKeys.fence(writer)
+    assert tracked.get() == ("three", "two")
+
+
 def test_tracking_can_be_turned_off(app: Flask) -> None:
     assert caching.tracked_generations(app) is not None
     app.config["CACHE_TRACKING"] = False  # MATCHMAKER_CACHE_TRACKING=false

@@ -17,12 +17,15 @@ def _words() -> dict[str, int]:
     return dict(db.session.execute(sa.select(WordCount.stem, WordCount.listings)).all())
 
 
-def test_counts_are_added_to_and_a_new_key_starts_at_no_fewer_than_zero(app: Flask) -> None:
+def test_counts_are_added_to_and_never_fall_below_zero(app: Flask) -> None:
     db.session.execute(sa.delete(WordCount))
     add_counts(db.session.connection(), WordCount.__table__, "stem", {"zebra": 2, "yak": -1})
     assert _words() == {"zebra": 2, "yak": 0}
     add_counts(db.session.connection(), WordCount.__table__, "stem", {"zebra": -1, "yak": 0})
     assert _words() == {"zebra": 1, "yak": 0}
+    # A count already at zero stays there (the words' weights divide by count + 1).
+    add_counts(db.session.connection(), WordCount.__table__, "stem", {"zebra": -3, "yak": -1})
+    assert _words() == {"zebra": 0, "yak": 0}
 
 
 def test_reindex_check_reports_counts_that_differ_and_changes_nothing(app: Flask) -> None:

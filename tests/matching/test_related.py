@@ -5,7 +5,6 @@ scopes, and found through the index exactly as a plain comparison of every pair 
 from __future__ import annotations
 
 import math
-
 from dataclasses import replace
 
 from hypothesis import given, settings
