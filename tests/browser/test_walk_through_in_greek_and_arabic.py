@@ -1,7 +1,7 @@
 """Issue 13: the README's walk through, entirely in Greek and entirely in Arabic (right to left),
 with axe-core clean on every page it passes. A newcomer whose browser speaks the language signs
 up, confirms, registers an organisation whose city is typed in its own script, a coordinator
-verifies it, the newcomer posts a need written in the language, the matcher proposes the
+verifies it, the newcomer posts a need written in the language, the matcher proposes a
 local partner (found by the city as the gazetteer knows it), the coordinator approves, and both
 parties accept and see each other's contact people. Every link, button and message is found by
 its translation in the language's catalog, so an untranslated one fails the journey."""
@@ -36,8 +36,10 @@ class Case:
     need_description: str
     themes: tuple[str, ...]
     contact_email: str
-    partner: str  # the demo organisation the matcher should propose, and its member
-    partner_email: str
+    # The demo organisations of the place the matcher may propose (best first), and their
+    # members: which of them clears the minimum score moves with the word tools' versions
+    # (PyStemmer, stop words) by a point or two, and the journey is not about which.
+    partners: dict[str, str]
 
 
 CASES = {
@@ -56,8 +58,7 @@ CASES = {
         ),
         themes=("research-evaluation", "social-inclusion"),
         contact_email="eleni.contact@example.org",
-        partner="Technology University of Athens",
-        partner_email="gabriel.amitsis@example.org",
+        partners={"Technology University of Athens": "gabriel.amitsis@example.org"},
     ),
     "ar": Case(
         email="fatima.walk@example.org",
@@ -73,8 +74,10 @@ CASES = {
         ),
         themes=("training-advice", "information"),
         contact_email="fatima.contact@example.org",
-        partner="Tangier SSE support and advice centre (illustrative)",
-        partner_email="ttah.centre@example.org",
+        partners={
+            "Tangier SSE support and advice centre (illustrative)": "ttah.centre@example.org",
+            "Région Tanger-Tetouan-Al Hoceima": "mohamed.ziad@example.org",
+        },
     ),
 }
 
@@ -192,11 +195,11 @@ def test_the_walk_through_in_the_readers_language(
     # 6. The coordinator reads why, and approves; the parties are told.
     coordinator.get_by_role("link", name=re.compile(re.escape(t("Review")))).first.click()
     check(coordinator, "review queue")
-    proposal = (
-        coordinator.locator("li.card", has_text=case.organisation)
-        .filter(has_text=case.partner)
-        .first
-    )
+    cards = coordinator.locator("li.card", has_text=case.organisation)
+    cards.first.wait_for()
+    partner_name = next(name for name in case.partners if cards.filter(has_text=name).count())
+    partner_email = case.partners[partner_name]
+    proposal = cards.filter(has_text=partner_name).first
     proposal.get_by_role("link").first.click()
     coordinator.get_by_role("heading", name=t("Why the matcher proposes it")).wait_for()
     check(coordinator, "proposal")
@@ -208,20 +211,20 @@ def test_the_walk_through_in_the_readers_language(
 
     # Both parties accept; then each sees the other's contact people.
     newcomer.goto(proposal_url)
-    assert case.partner_email not in newcomer.content()
+    assert partner_email not in newcomer.content()
     newcomer.get_by_role("button", name=t("Accept"), exact=True).click()
     newcomer.get_by_text(
         t("You accepted on behalf of %(name)s.") % {"name": in_sentence(case.organisation)}
     ).wait_for()
     partner = new_page(locale=language, bypass_csp=True)
-    _sign_in(partner, case.partner_email)
+    _sign_in(partner, partner_email)
     partner.goto(proposal_url)
     partner.get_by_role("button", name=t("Accept"), exact=True).click()
     partner.get_by_text(t("Everyone accepted. Contact details are shared below.")).wait_for()
     check(partner, "agreed proposal")
     assert case.contact_email in partner.content()
     newcomer.reload()
-    assert case.partner_email in newcomer.content()
+    assert partner_email in newcomer.content()
     assert problems == []
 
 
