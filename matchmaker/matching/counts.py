@@ -25,9 +25,8 @@ def add_counts(
     connection: sa.Connection, table: sa.Table, key: str, deltas: Mapping[Any, int]
 ) -> None:
     """Add ``deltas`` (value of the column ``key`` → listings more, or fewer) to the counts of
-    ``table``: one
-    statement, run for each key that changes, in key order (two transactions never wait for
-    each other's rows in opposite orders). A key without a row gets one, never below zero."""
+    ``table``: one statement, run for each key that changes, in key order (two transactions
+    never wait for each other's rows in opposite orders). No count falls below zero."""
     rows = [
         {"counted": counted, "start": max(step, 0), "step": step}
         for counted, step in sorted(deltas.items())

@@ -78,12 +78,7 @@ def _count_changes(session: Session, _context: Any) -> None:
     for theme, step in changes:
         delta[theme.id] += step
     if any(delta.values()):  # most flushes change no listing's themes
-        count_themes(session.connection(), delta)
-
-
-def count_themes(connection: sa.Connection, delta: Counter[int]) -> None:
-    """Add ``delta`` (theme id → listings more or fewer) to the counts (matching/counts.py)."""
-    add_counts(connection, ThemeCount.__table__, "theme_id", delta)
+        add_counts(session.connection(), ThemeCount.__table__, "theme_id", delta)
 
 
 @sa.event.listens_for(Session, "after_rollback")
