@@ -10,7 +10,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
-from matchmaker.core.caching import TOKEN_PLACEHOLDER, page_for_visitor, shared_fragment
+from matchmaker.core.caching import (
+    PERSONAL_PARTS,
+    TOKEN_PLACEHOLDER,
+    cut_page,
+    page_for_reader,
+    shared_fragment,
+)
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, ListingStatus
 from tests.core.pager import links
@@ -116,13 +122,34 @@ def test_a_visitor_is_given_no_cookie_on_any_public_page(app: Flask) -> None:
         assert TOKEN.search(answer.get_data(as_text=True)) is None, path
 
 
-def test_page_for_visitor_puts_the_token_where_the_placeholder_stands(app: Flask) -> None:
+def test_a_stored_page_gets_each_readers_token_and_parts_where_they_stood(app: Flask) -> None:
+    """A page is cut once where the token and the reader's own parts stand; serving it gives the
+    same page as putting each reader's own back into the text (the plain way)."""
     with app.test_request_context():
+        from flask import g
         from flask_wtf.csrf import generate_csrf
 
-        page = f'<input name="csrf_token" value="{TOKEN_PLACEHOLDER}"><p>Needs</p>'
-        assert page_for_visitor(page) == page.replace(TOKEN_PLACEHOLDER, generate_csrf())
-        assert page_for_visitor("<p>No form</p>") == "<p>No form</p>"
+        drawn_token = generate_csrf()
+        parts = {name: str(render()) for name, render in PERSONAL_PARTS.items()}
+        assert parts, "no personal part is declared"
+        markers = "".join(f"<span>\x00{name}\x00</span>" for name in parts)
+        body = f'<input name="csrf_token" value="{drawn_token}"><p>Needs · Ανάγκες</p>{markers}'
+        page = cut_page(body, "text/html")
+
+        g.pop("csrf_token", None)  # another reader: another token
+        plain = body.replace(drawn_token, TOKEN_PLACEHOLDER).replace(
+            TOKEN_PLACEHOLDER, generate_csrf()
+        )
+        for name, drawn in parts.items():
+            plain = plain.replace(f"\x00{name}\x00", drawn)
+        served = page_for_reader(page).decode()
+        assert served == plain
+        assert "\x00" not in served and "Ανάγκες" in served
+        assert page_for_reader(cut_page("<p>No form</p>", "text/html")) == b"<p>No form</p>"
+        # The ETag does not depend on whose token the page was drawn with.
+        assert cut_page(body.replace(drawn_token, "other"), "text/html").etag != page.etag
+        g.csrf_token = "other"
+        assert cut_page(body.replace(drawn_token, "other"), "text/html").etag == page.etag
 
 
 def test_visitors_pages_are_in_the_readers_language(app: Flask) -> None:
