@@ -116,20 +116,30 @@ def _load_user(session_id: str) -> Any:
 
 
 def _known_user(model: Any, user_id: int) -> Any:
-    """The user ``user_id`` in this request's session, from the row this process keeps while
-    no account changed (no query; see :func:`personal_entry`), else from the database."""
+    """The user ``user_id`` in this request's session, copied from the user this process keeps
+    while no account changed (no query; see :func:`personal_entry`), else from the database."""
     present = db.session.identity_map.get(identity_key(model, user_id))
     if present is not None:
         return present
-    row = personal_entry("user", user_id, lambda: _user_row(model, user_id))
+    kept = personal_entry("user", user_id, lambda: _detached_user(model, user_id))
+    if kept is None:
+        return None
+    # A copy in this session, as if loaded by it (merge without load makes no query):
+    # relationships load on first use and changes are flushed. The kept user is never in a
+    # session, so no request's change reaches the next one. (Copying it costs about half of
+    # building the user from its row, which a stored coordinator page did on every request.)
+    return db.session.merge(kept, load=False)
+
+
+def _detached_user(model: Any, user_id: int) -> Any:
+    """User ``user_id`` loaded from the database, in no session (None when there is none)."""
+    row = _user_row(model, user_id)
     if row is None:
         return None
     user = model.__mapper__.class_manager.new_instance()
     for key, value in row.items():
         set_committed_value(user, key, value)
-    # As if loaded by this session: relationships load on first use, changes are flushed.
     make_transient_to_detached(user)
-    db.session.add(user)
     return user
 
 

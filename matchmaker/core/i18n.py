@@ -113,7 +113,9 @@ def select_locale() -> str | None:
     if not has_request_context():
         return None  # CLI commands use the default locale; mail is rendered in force_locale
     languages = current_app.config["LANGUAGES"]
-    for candidate in (_chosen_language(), territory_language()):
+    # One after the other: the territory's is looked up only for someone who chose none.
+    for choice in (_chosen_language, territory_language):
+        candidate = choice()
         if candidate in languages:
             return candidate
     return request.accept_languages.best_match(languages)

@@ -369,6 +369,37 @@ def test_signing_out_in_one_browser_ends_the_kept_sessions_of_the_others(app: Fl
     assert answer.headers["Location"].startswith("/login")
 
 
+def test_a_change_to_the_kept_account_in_one_request_never_reaches_the_next(app: Flask) -> None:
+    """Each request gets its own copy of the account the process keeps: a change a request makes
+    and does not commit (a form that failed, an error) is gone on the next request, and what a
+    request loads through the account (its memberships) is loaded afresh."""
+    from flask_login import current_user
+
+    from matchmaker.extensions import db
+    from tests.proposals.helpers import signed_in
+
+    user = make_user(display_name="Ada")
+    client = signed_in(app, user)
+    for _ in range(2):  # the second from the kept account
+        assert client.get("/account").status_code == 200
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    headers = {"Cookie": f"session={cookie.value}"}
+    # A request of its own: its own app context (g, the database session), as in a server.
+    with app.app_context(), app.test_request_context("/account", headers=headers):
+        app.preprocess_request()
+        first = current_user._get_current_object()
+        assert first.display_name == "Ada" and first in db.session
+        first.display_name = "Changed, never committed"
+        assert first.memberships == []
+    with app.app_context(), app.test_request_context("/account", headers=headers):
+        app.preprocess_request()
+        second = current_user._get_current_object()
+        assert second is not first
+        assert second.display_name == "Ada"
+    assert "Changed, never committed" not in client.get("/account").get_data(as_text=True)
+
+
 def test_a_new_notification_shows_in_the_menu_at_once(app: Flask) -> None:
     from tests.proposals.helpers import signed_in
 
