@@ -93,9 +93,9 @@ def _stable_order(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _interchange(organisation: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """An organisation of the fixture as interchange records. The fixture's `language` fields
-    go into the document only where the interchange format has them: it refuses unknown
-    fields."""
+    """An organisation of the fixture as interchange records: the fields the interchange
+    format has (it refuses unknown fields), the organisation's `language` and its listings'
+    among them."""
     from matchmaker.interchange.document import LISTING_FIELDS, ORGANISATION_FIELDS
 
     record = {k: v for k, v in organisation.items() if k in ORGANISATION_FIELDS}

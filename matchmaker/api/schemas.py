@@ -103,6 +103,11 @@ class OrganisationSummarySchema(ma.Schema):
 
 class OrganisationSchema(OrganisationSummarySchema):
     description = ma.fields.String(required=True)
+    language = _choice(
+        list(LANGUAGES),
+        required=True,
+        metadata={"description": "The language the name and description are written in"},
+    )
     website = ma.fields.String(required=True, allow_none=True)
     url = ma.fields.Method("page_url", required=True, metadata=PAGE_URL)
 

@@ -8,10 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as library_translations
 from wtforms import SelectField
-from wtforms.validators import Length, NumberRange, Optional, ValidationError
+from wtforms.validators import AnyOf, Length, NumberRange, Optional, ValidationError
 
 from matchmaker.core.errors import DomainError
 from matchmaker.core.text import has_control_characters
+from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 
 _NUMBER = _l("Enter a number, like 12.5.")
 _CHOICE = _l("Choose one of the options offered.")
@@ -165,3 +166,16 @@ class FilterChoiceField(SelectField):
         kwargs.setdefault("validators", [Optional()])
         kwargs.setdefault("filters", [_strip])
         super().__init__(label, **kwargs)
+
+
+class LanguageField(SelectField):
+    """The language a text is written in (core/words.py's LANGUAGES, by name in the reader's
+    language): it decides how the matcher reads the text's words."""
+
+    def __init__(self, label: Any = None, **kwargs: Any) -> None:
+        # AnyOf, not DataRequired: the select always has a value, and a `required` select
+        # whose first option is a real choice is invalid HTML.
+        kwargs.setdefault("validators", [AnyOf(list(LANGUAGES), message=_l("Choose a language."))])
+        kwargs.setdefault("default", DEFAULT_LANGUAGE)
+        choices = {code: str(name) for code, name in LANGUAGES.items()}
+        super().__init__(label, choices=choices, **kwargs)

@@ -18,6 +18,9 @@ import Stemmer
 import stopwordsiso
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
+
 # ISO 639-1 code → the name a person picks it by.
 LANGUAGES = {
     "en": _l("English"),
@@ -65,6 +68,14 @@ _WORD = re.compile(r"[^\W\d_]{4,}")
 
 def language_or_default(language: str | None) -> str:
     return language if language in SNOWBALL else DEFAULT_LANGUAGE
+
+
+def check_language(language: str) -> str:
+    """``language`` if it is one of LANGUAGES (what a listing or an organisation is written in),
+    else a DomainError on the field ``language``."""
+    if language not in LANGUAGES:
+        raise DomainError(_("Choose one of the languages offered."), "language")
+    return language
 
 
 @cache

@@ -33,6 +33,7 @@ ORGANISATION_COLUMNS = (
     "region",
     "country",
     "geonames_id",
+    "language",
 )
 CONTACT_COLUMNS = ("name", "position", "email", "phone")
 LISTING_COLUMNS = (
@@ -262,6 +263,10 @@ def validate_document(
             ),
             "region": _text(record, "region", path, problems, length=(1, 100)),
             "country": _text(record, "country", path, problems, length=(2, 2)),
+            # None when not given: the import decides (matchmaker/interchange/services.py).
+            "language": _choice(
+                record, "language", path, problems, list(LANGUAGES), required=False
+            ),
             "place": None,
             "contacts": [],
         }

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
+from matchmaker.core.words import DEFAULT_LANGUAGE
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.interchange.document import FORMAT, Problems, validate_document
@@ -64,6 +65,13 @@ def _set(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
+def written_in(languages: list[str]) -> str:
+    """The language most of ``languages`` are (of those tied, the one listed first), English
+    for none: the language an organisation is taken to write in from its listings'."""
+    counts = Counter(languages)
+    return max(counts, key=counts.__getitem__) if counts else DEFAULT_LANGUAGE
+
+
 def import_document(
     document: Any, *, actor: User | None = None, verify: bool = True
 ) -> ImportReport:
@@ -79,6 +87,9 @@ def import_document(
     if problems:
         raise ImportRefused(problems)
     report = ImportReport()
+    listing_languages: dict[str, list[str]] = {}
+    for record in clean["listings"]:
+        listing_languages.setdefault(record["organisation"], []).append(record["language"])
     organisations: dict[str, Organisation] = {}
     for record in clean["organisations"]:
         organisation = db.session.scalar(
@@ -98,7 +109,11 @@ def import_document(
             "longitude": place.longitude,
             "subdivision": place.subdivision,
         }
+        if record["language"] is not None:
+            values["language"] = record["language"]
         if organisation is None:
+            # Without a language, in the one most of its listings are written in.
+            values.setdefault("language", written_in(listing_languages.get(record["ref"], [])))
             organisation = Organisation(name=record["name"], country=record["country"], **values)
             if verify:
                 organisation.status = OrganisationStatus.VERIFIED
@@ -207,6 +222,7 @@ def export_document(coverage: Coverage = EVERYTHING) -> dict[str, Any]:
                 "name": organisation.name,
                 "kind": organisation.kind.value,
                 "description": organisation.description,
+                "language": organisation.language,
                 "website": organisation.website,
                 "city": organisation.city,
                 "region": organisation.region,

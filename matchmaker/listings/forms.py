@@ -13,11 +13,17 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import AnyOf, DataRequired, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Optional, Regexp, ValidationError
 
 from matchmaker.core.caching import shared_fragment
-from matchmaker.core.forms import FilterChoiceField, Form, MultiLine, SingleLine, length
-from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
+from matchmaker.core.forms import (
+    FilterChoiceField,
+    Form,
+    LanguageField,
+    MultiLine,
+    SingleLine,
+    length,
+)
 from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, ListingKind, Theme
 from matchmaker.listings.search import (
     STATUS_FILTERS,
@@ -90,19 +96,13 @@ class ListingForm(Form):
         validators=[Optional()],
         description=_l("Optional. After this day the listing is shown as expired."),
     )
-    language = SelectField(
-        _l("Language"),
-        default=DEFAULT_LANGUAGE,
-        # AnyOf, not DataRequired: the select always has a value, and a `required` select
-        # whose first option is a real choice is invalid HTML.
-        validators=[AnyOf(list(LANGUAGES), message=_l("Choose a language."))],
-        description=_l("The language the title and description are written in."),
+    language = LanguageField(
+        _l("Language"), description=_l("The language the title and description are written in.")
     )
 
     def __init__(self, *args: Any, themes: list[Theme], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.themes.choices = theme_choices(themes)
-        self.language.choices = {code: str(name) for code, name in LANGUAGES.items()}
         self.scope.choices = {"": str(_l("Choose…"))} | {
             scope.value: str(label) for scope, label in SCOPE_LABELS.items()
         }

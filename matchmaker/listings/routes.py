@@ -143,7 +143,10 @@ def create(organisation_id: int, kind: str) -> ResponseReturnValue:
     )
     if not allowed(current_user, organisation):
         abort(403)
-    form = _form_class(listing_kind)(themes=services.all_themes(include_retired=False))
+    # Written, most likely, in the language the organisation writes in.
+    form = _form_class(listing_kind)(
+        themes=services.all_themes(include_retired=False), language=organisation.language
+    )
     if form.validate_on_submit():
         key = services.usable_submission_key(form.submission_key.data)
         try:

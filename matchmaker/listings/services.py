@@ -20,7 +20,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
+from matchmaker.core.words import DEFAULT_LANGUAGE, check_language
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
@@ -133,12 +133,6 @@ def _check_text(title: str, description: str) -> None:
         raise DomainError(_("The description needs 20 to 5,000 characters."), "description")
 
 
-def _check_language(language: str) -> str:
-    if language not in LANGUAGES:
-        raise DomainError(_("Choose one of the languages offered."), "language")
-    return language
-
-
 def new_submission_key() -> str:
     return secrets.token_urlsafe(24)
 
@@ -194,7 +188,7 @@ def create_listing(
         title=title.strip(),
         description=description.strip(),
         scope=scope,
-        language=_check_language(language),
+        language=check_language(language),
         expires_on=expires_on,
         deadline=deadline if kind == ListingKind.CHALLENGE else None,
         created_by=actor,
@@ -251,7 +245,7 @@ def update_listing(
     change("scope", listing.scope.value, scope.value)
     change("expires_on", listing.expires_on, expires_on)
     if language is not None:
-        change("language", listing.language, _check_language(language))
+        change("language", listing.language, check_language(language))
         listing.language = language
     change("themes", ",".join(t.slug for t in listing.themes), ",".join(themes))
     listing.title, listing.description = title.strip(), description.strip()

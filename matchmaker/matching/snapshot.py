@@ -317,6 +317,7 @@ _COLUMNS = (
     Organisation.region,
     Organisation.city,
     Organisation.description,
+    Organisation.language,
     Organisation.geonames_id,
     Organisation.latitude,
     Organisation.longitude,
@@ -381,6 +382,7 @@ def _make_views(
         region,
         city,
         org_description,
+        org_language,
         geonames_id,
         latitude,
         longitude,
@@ -397,10 +399,11 @@ def _make_views(
                 region_key(country, region, subdivision),
                 city_key(country, region, city, geonames_id),
             )
-            # In the language of the first of its listings read: the one it writes in.
+            # In the organisation's own language, whichever of its listings is read first (an
+            # incremental run reads only some of them) and whatever language those are in.
             org_words[oid] = {
                 sys.intern(stem): word
-                for stem, word in analyse(f"{oname} {org_description}", language).items()
+                for stem, word in analyse(f"{oname} {org_description}", org_language).items()
             }
             places[oid] = {
                 "latitude": latitude,

@@ -3,13 +3,22 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Optional, ValidationError
 
-from matchmaker.core.forms import FilterChoiceField, Form, MultiLine, SingleLine, length
+from matchmaker.core.forms import (
+    FilterChoiceField,
+    Form,
+    LanguageField,
+    MultiLine,
+    SingleLine,
+    length,
+)
 from matchmaker.core.i18n import country_choices, is_country_code
+from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
 from matchmaker.organisations.logos import MAX_UPLOAD_BYTES
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
@@ -36,6 +45,13 @@ def country_filter_choices(
     return {"": blank} | {code: name for code, name in country_choices() if code in wanted}
 
 
+def interface_language() -> str:
+    """The language the page is read in, if texts can be written in it: what a person
+    registering an organisation most likely writes its description in."""
+    language = str(get_locale() or "")
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
 class OrganisationForm(Form):
     name = StringField(
         _l("Name"),
@@ -53,6 +69,11 @@ class OrganisationForm(Form):
             MultiLine(),
         ],
         description=_l("What you do, for whom, and where."),
+    )
+    language = LanguageField(
+        _l("Language"),
+        default=interface_language,
+        description=_l("The language the name and description are written in."),
     )
     website = URLField(
         _l("Website"),

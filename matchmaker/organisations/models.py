@@ -97,6 +97,10 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     name: Mapped[str] = mapped_column(sa.String(200))
     kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    # ISO 639-1 code of the language the name and description are written in (one of
+    # core/words.py's LANGUAGES): the matcher reads the organisation's own words in it, as it
+    # reads each listing's in the listing's language.
+    language: Mapped[str] = mapped_column(sa.String(2), default="en", server_default="en")
     website: Mapped[str | None] = mapped_column(sa.String(500))
     city: Mapped[str] = mapped_column(sa.String(100))  # as the owner writes it
     region: Mapped[str] = mapped_column(sa.String(100))

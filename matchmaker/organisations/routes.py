@@ -61,6 +61,7 @@ def _fields(form: OrganisationForm) -> dict[str, object]:
         "name": form.name.data,
         "kind": OrganisationKind(form.kind.data),
         "description": form.description.data,
+        "language": form.language.data,
         "website": form.website.data,
         "city": form.city.data,
         "region": form.region.data,

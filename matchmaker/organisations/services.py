@@ -22,6 +22,7 @@ from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.paging import Key, order_by
 from matchmaker.core.text import single_line
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
+from matchmaker.core.words import DEFAULT_LANGUAGE, check_language
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus
@@ -41,7 +42,16 @@ from matchmaker.organisations.models import (
 from matchmaker.places import gazetteer
 from matchmaker.territories.services import EVERYTHING, Coverage
 
-EDITABLE_FIELDS = ("name", "kind", "description", "website", "city", "region", "country")
+EDITABLE_FIELDS = (
+    "name",
+    "kind",
+    "description",
+    "language",
+    "website",
+    "city",
+    "region",
+    "country",
+)
 
 
 def _clean(value: str | None) -> str | None:
@@ -89,6 +99,7 @@ def create_organisation(
     city: str,
     region: str,
     country: str,
+    language: str = DEFAULT_LANGUAGE,
     website: str | None = None,
     contact: dict[str, str | None] | None = None,
 ) -> Organisation:
@@ -104,6 +115,7 @@ def create_organisation(
         name=name.strip(),
         kind=kind,
         description=description.strip(),
+        language=check_language(language),
         website=_clean(website),
         city=gazetteer.written_name(city),
         region=region.strip(),
@@ -131,6 +143,8 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
         raise DomainError(
             _("An organisation with this name is already registered in this country."), "name"
         )
+    if "language" in fields:
+        check_language(fields["language"])
     changes: dict[str, list[Any]] = {}
     if "city" in fields:
         # Found in the country the owner chose (which may still wait for a coordinator).

@@ -86,6 +86,7 @@ def _owned_organisations(user: User) -> list[dict[str, Any]]:
                 "name",
                 "kind",
                 "description",
+                "language",
                 "website",
                 "city",
                 "region",

@@ -142,6 +142,9 @@ def test_seed_cases_write_in_their_own_languages_and_are_found_in_them(app: Flas
         "BR": {"pt", "en"},
         "MA": {"ar", "fr", "en"},
     }
+    # Every demo organisation describes itself in English, the language the four cases share,
+    # whatever the language of its listings.
+    assert set(db.session.scalars(sa.select(Organisation.language))) == {"en"}
     client = app.test_client()
     # A word in another form than it was written finds the listing, in its language.
     assert "Θέσεις ένταξης στην εργασία" in client.get("/offers?q=συνεταιρισμού").text

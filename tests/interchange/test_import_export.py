@@ -96,6 +96,51 @@ def test_a_listing_keeps_its_language_through_import_and_export(app: Flask) -> N
     assert sorted(languages.values()) == ["en", "fr"]  # English when the file says nothing
 
 
+def test_an_organisation_keeps_its_language_through_import_and_export(app: Flask) -> None:
+    document = json.loads(json.dumps(DOCUMENT))
+    document["organisations"][0]["language"] = "el"
+    import_document(document)
+    db.session.commit()
+    exported = export_document()
+    assert {o["ref"]: o["language"] for o in exported["organisations"]} == {
+        "liverpool-city-mayor-s-office-gb": "en",  # no listing in another language
+        "university-of-liverpool-gb": "el",
+    }
+    # Imported again, an organisation whose file now says another language takes it.
+    exported["organisations"][1]["language"] = "fr"
+    assert import_document(exported).updated["organisations"] == 1
+    db.session.commit()
+    assert (
+        db.session.scalar(
+            sa.select(Organisation.language).where(Organisation.name == "University of Liverpool")
+        )
+        == "fr"
+    )
+
+
+def test_without_a_language_an_organisation_takes_its_listings_and_keeps_its_own(
+    app: Flask,
+) -> None:
+    document = json.loads(json.dumps(DOCUMENT))
+    extra = {**document["listings"][0], "title": "Évaluation et recherche", "language": "fr"}
+    document["listings"][0]["language"] = "fr"
+    document["listings"].append({**extra, "ref": "l3"})
+    document["listings"].append({**extra, "ref": "l4", "title": "Research", "language": "en"})
+    import_document(document)
+    db.session.commit()
+
+    def languages() -> dict[str, str]:
+        rows = db.session.execute(sa.select(Organisation.name, Organisation.language))
+        return dict(rows.all())
+
+    assert languages() == {"University of Liverpool": "fr", "Liverpool City Mayor's Office": "en"}
+    # A file that says nothing of it leaves an existing organisation's language as it is.
+    document["listings"] = [{**item, "language": "en"} for item in document["listings"]]
+    import_document(document)
+    db.session.commit()
+    assert languages()["University of Liverpool"] == "fr"
+
+
 def test_importing_twice_changes_nothing(app: Flask) -> None:
     import_document(DOCUMENT)
     db.session.commit()
