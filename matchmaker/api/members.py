@@ -112,7 +112,7 @@ def create_listing(data: dict[str, Any]) -> Listing:
             description=data["description"],
             themes=data["themes"],
             scope=Scope(data["scope"]),
-            language=data["language"],
+            language=data.get("language", organisation.language),
             expires_on=data.get("expires_on"),
             deadline=data.get("deadline"),
             sought_kinds=[OrganisationKind(k) for k in data.get("sought_kinds", [])],

@@ -193,7 +193,10 @@ class ListingInputSchema(ma.Schema):
         validate=ma.validate.Length(min=1, max=MAX_THEMES),
     )
     scope = _choice(SCOPES, required=True)
-    language = _choice(list(LANGUAGES), load_default="en")
+    language = _choice(
+        list(LANGUAGES),
+        metadata={"description": "Left out: the language the organisation writes in."},
+    )
     expires_on = ma.fields.Date(allow_none=True, metadata={"description": "Needs and offers."})
     deadline = ma.fields.Date(allow_none=True, metadata={"description": "Challenges (required)."})
     sought_kinds = ma.fields.List(

@@ -203,8 +203,9 @@ def personal_part(name: str) -> Callable[[Callable[[], Markup]], Callable[[], Ma
 # use), and the marker that stands for it.
 TOKEN_PART = "csrf-token"  # noqa: S105 (not a secret: the name of one)
 TOKEN_PLACEHOLDER = f"\x00{TOKEN_PART}\x00"
-# The form of stored pages (StoredPage): in their keys, so a process never reads an entry that
-# an older version of the app stored in another form.
+# The form of stored pages (StoredPage): in their keys with the names of the personal parts
+# (page_format), so a process never reads an entry that another version of the app stored in
+# another form or with parts this one does not draw.
 PAGE_FORMAT = "pieces-1"
 
 
@@ -219,7 +220,14 @@ class StoredPage(NamedTuple):
 
     pieces: tuple[bytes | str, ...]
     mimetype: str
+    # Of the page without anyone's token or parts: for visitors' pages only, whose own part is
+    # their token. A coordinator's page is never answered 304 (their unread count may differ).
     etag: str
+
+
+def page_format() -> str:
+    """What a stored page's key says of its form: the pieces' format and the parts drawn."""
+    return ":".join([PAGE_FORMAT, *sorted(PERSONAL_PARTS)])
 
 
 def cut_page(body: str, mimetype: str) -> StoredPage:
@@ -268,7 +276,7 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
         try:
             generation = data_generation(max_age=VISITOR_GENERATION_MAX_AGE)
             language = str(get_locale() or "en")
-            parts = ["visitor-page", PAGE_FORMAT, language, generation, request.full_path]
+            parts = ["visitor-page", page_format(), language, generation, request.full_path]
             key = ":".join(parts)
             stored = None if wrote_shared_data() else cached(key)
         except RedisError:
@@ -338,7 +346,7 @@ def for_audience(
                 return view(*args, **kwargs)
             try:
                 language = str(get_locale() or "en")
-                parts = ["audience-page", PAGE_FORMAT, audience(), language, data_generation()]
+                parts = ["audience-page", page_format(), audience(), language, data_generation()]
                 key = ":".join([*parts, request.full_path])
                 stored = cached(key)
             except RedisError:

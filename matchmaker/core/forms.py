@@ -178,4 +178,5 @@ class LanguageField(SelectField):
         kwargs.setdefault("validators", [AnyOf(list(LANGUAGES), message=_l("Choose a language."))])
         kwargs.setdefault("default", DEFAULT_LANGUAGE)
         choices = {code: str(name) for code, name in LANGUAGES.items()}
-        super().__init__(label, choices=choices, **kwargs)
+        # One message for a value that is no language: AnyOf's, not WTForms' own as well.
+        super().__init__(label, choices=choices, validate_choice=False, **kwargs)

@@ -64,7 +64,9 @@ def test_a_language_the_matcher_cannot_read_is_refused(client: FlaskClient, logi
     login(make_user())
     response = client.post("/organisations/new", data={**NEW_ORGANISATION, "language": "xx"})
     assert response.status_code == 422
-    assert "Choose a language." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Choose a language." in page
+    assert "Not a valid choice" not in page  # one message, not WTForms' own as well
     assert db.session.scalar(sa.select(Organisation)) is None
 
 
@@ -114,3 +116,20 @@ def test_the_migration_takes_the_language_most_of_its_listings_are_written_in(ap
     assert found == {"Mostly Greek": "el", "Tied": "fr", "Arabic": "ar", "No listings": "en"}
     downgrade(revision=BEFORE)
     upgrade()
+
+
+def test_a_listing_posted_through_the_api_without_a_language_takes_its_organisations(
+    client: FlaskClient,
+) -> None:
+    from tests.api.test_api import _need, bearer
+
+    user = make_user()
+    organisation = make_organisation(owner=user, language="pt")
+    db.session.commit()
+    need, headers = _need(organisation_id=organisation.id), bearer(user)
+    need.pop("language", None)
+    response = client.post("/api/v1/me/listings", json=need, headers=headers)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["language"] == "pt"
+    said = client.post("/api/v1/me/listings", json={**need, "language": "fr"}, headers=headers)
+    assert said.status_code == 201 and said.get_json()["language"] == "fr"
