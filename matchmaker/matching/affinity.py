@@ -104,7 +104,7 @@ def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[s
         # Heaviest first, then in alphabetical order: a plain sort of (minus the weight, stem)
         # pairs is faster than a heap with a key function for the few dozen words two share.
         heaviest = sorted([(-a[stem] * b[stem], stem) for stem in a.keys() & b.keys()])[:most]
-        words = known[key] = tuple([written_as(snapshot, first, stem) for _, stem in heaviest])
+        words = known[key] = written_forms(snapshot, first, [stem for _, stem in heaviest])
     return list(words)
 
 
@@ -125,14 +125,22 @@ def written_as(snapshot: Snapshot, org_id: int, stem: str) -> str:
     words an explanation shows, not kept for every word of every organisation (some 30 MB at
     50k listings); each one looked up once per run (an organisation's heaviest words come back
     in most of its explanations: at 50k listings, 78k words asked 378k times)."""
+    return written_forms(snapshot, org_id, [stem])[0]
+
+
+def written_forms(snapshot: Snapshot, org_id: int, stems: list[str]) -> tuple[str, ...]:
+    """:func:`written_as` of each of ``stems``, with the organisation's memo found once."""
     known: dict[int, dict[str, str]] = snapshot.memo.setdefault(("written as",), {})
     words = known.get(org_id)
     if words is None:
         words = known[org_id] = {}
-    word = words.get(stem)
-    if word is None:
-        word = words[stem] = _written_as(snapshot, org_id, stem)
-    return word
+    found = []
+    for stem in stems:
+        word = words.get(stem)
+        if word is None:
+            word = words[stem] = _written_as(snapshot, org_id, stem)
+        found.append(word)
+    return tuple(found)
 
 
 def _written_as(snapshot: Snapshot, org_id: int, stem: str) -> str:

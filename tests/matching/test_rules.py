@@ -210,7 +210,7 @@ def test_a_word_is_shown_as_its_organisation_first_wrote_it() -> None:
     from dataclasses import replace
 
     from matchmaker.core.words import analyse, stems, whole_words
-    from matchmaker.matching.affinity import written_as
+    from matchmaker.matching.affinity import written_as, written_forms
 
     own = analyse("Housing cooperatives of the city", "en")
     listings = [
@@ -232,6 +232,13 @@ def test_a_word_is_shown_as_its_organisation_first_wrote_it() -> None:
             assert {stem: written_as(snap, org_id, stem) for stem in asked} == {
                 stem: plain.get(stem, stem) for stem in asked
             }
+        # Several at once (what the shared words of two organisations ask): the same words.
+        asked = sorted(every)
+        assert written_forms(snap, org_id, asked) == tuple(plain.get(s, s) for s in asked)
+    fresh = snapshot(*listings)  # nothing asked yet: every word found through written_forms
+    assert written_forms(fresh, 1, ["cooper", "zzz", "kitchen"]) == tuple(
+        written_as(snapshot(*listings), 1, stem) for stem in ["cooper", "zzz", "kitchen"]
+    )
 
 
 def test_affinity_is_the_plain_cosine_and_shared_words_are_found_once() -> None:
