@@ -109,6 +109,8 @@ def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]], dict
 
     Driven by the listings (through the parties' index) and sorted by status here, so that no
     database is tempted to walk every pending proposal by status instead."""
+    if not listing_ids:
+        return Counter(), [], {}
     status = sa.type_coerce(Proposal.status, sa.String)  # the stored text: no enum per row
     rows = db.session.execute(
         sa.select(ProposalParty.listing_id, ProposalParty.proposal_id, status)
@@ -159,24 +161,15 @@ def plan(
             if p.status in COVERING_STATUSES
         }
     else:
-        # Every candidate includes the focus listing: only its own proposals in detail, and for
-        # its neighbourhood, the live counts, the combinations never to propose again and the
-        # introduced proposals that cover some.
+        # Every candidate includes the focus listing: only its own proposals in detail; what is
+        # around the candidates' listings is read once the candidates are known (below).
         existing = _existing([focus])
-        live_count, suppressing, introduced = _around([*snapshot.listings, focus])
-    covers = CoverIndex(
-        (pid, Footprint(_anchor(snapshot, listing_ids[0]), frozenset(listing_ids)))
-        for pid, listing_ids in introduced.items()
-    )
-    suppressed = {
-        frozenset(pair) for listing_ids in suppressing for pair in combinations(set(listing_ids), 2)
-    }
     unchanged_scores: list[tuple[int, Candidate]] = []
+    withdrawn: list[list[int]] = []  # the listings of each proposal withdrawn
 
     def withdraw(proposal: ExistingProposal, reason: str, listing_ids: list[int]) -> None:
         result.withdraw.append((proposal.id, reason))
-        if focus is not None:  # it was counted among the live ones
-            live_count.subtract(listing_ids)
+        withdrawn.append(listing_ids)
 
     # Keep pending proposals in step with the listings and the rules.
     for proposal in existing.values():
@@ -229,34 +222,40 @@ def plan(
         for p in existing.values()
         if p.template in TEMPLATES
     }
+    candidates: Iterable[Candidate] = _candidates(snapshot, settings, focus, progress, result)
+    if focus is not None:
+        # The live counts (for the cap), the combinations never to propose again and the
+        # introduced proposals that cover some, read for the listings of the candidates only:
+        # every combination held against a candidate shares a listing with it, and only the
+        # candidates' listings are counted against the cap. A dozen listings, where the
+        # neighbourhood holds hundreds (and the proposals of each).
+        candidates = list(candidates)
+        live_count, suppressing, introduced = _around(_listings_of(candidates))
+        for listing_ids in withdrawn:  # they were counted among the live ones
+            live_count.subtract(listing_ids)
+    covers = CoverIndex(
+        (pid, Footprint(_anchor(snapshot, listing_ids[0]), frozenset(listing_ids)))
+        for pid, listing_ids in introduced.items()
+    )
+    suppressed = {
+        frozenset(pair) for listing_ids in suppressing for pair in combinations(set(listing_ids), 2)
+    }
     qualifying: dict[int, Held] = {}
-    min_score = settings.min_score
     covering = bool(covers)  # asked once: the loop below meets hundreds of thousands
-    scored = 0
-    for done, template in enumerate(TEMPLATES.values(), start=1):
-        for candidate in template.propose(snapshot, settings, focus):
-            scored += 1
-            if candidate.score < min_score:
+    for candidate in candidates:
+        ids = candidate.listing_ids
+        if suppressed and any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
+            continue
+        if covering and covers.covering(_footprint(candidate)) is not None:
+            continue  # an introduced proposal already covers it
+        key = keys.pack(candidate.template, ids)
+        if by_key:
+            known = by_key.get(key)
+            if known is not None and known.status != ProposalStatus.WITHDRAWN:
                 continue
-            ids = candidate.listing_ids
-            # Pairs come from the index, which never pairs an organisation with itself.
-            if len(ids) > 2 and len({p.listing.org_id for p in candidate.parties}) != len(ids):
-                continue
-            if suppressed and any(frozenset(pair) in suppressed for pair in combinations(ids, 2)):
-                continue
-            if covering and covers.covering(_footprint(candidate)) is not None:
-                continue  # an introduced proposal already covers it
-            key = keys.pack(candidate.template, ids)
-            if by_key:
-                known = by_key.get(key)
-                if known is not None and known.status != ProposalStatus.WITHDRAWN:
-                    continue
-            previous = qualifying.get(key)
-            if previous is None or previous[0] < candidate.score:
-                qualifying[key] = TEMPLATES[candidate.template].hold(snapshot, candidate)
-        if progress is not None:
-            progress(done)
-    result.candidates_scored = scored
+        previous = qualifying.get(key)
+        if previous is None or previous[0] < candidate.score:
+            qualifying[key] = TEMPLATES[candidate.template].hold(snapshot, candidate)
     snapshot.scratch.clear()  # room for the ranking
     _prefer_named_shapes(snapshot, keys, qualifying)
     cap = settings.max_proposals_per_listing
@@ -277,6 +276,38 @@ def plan(
             else:
                 result.revive.append((known.id, candidate))
     return result
+
+
+def _candidates(
+    snapshot: Snapshot,
+    settings: MatchSettings,
+    focus: int | None,
+    progress: Callable[[int], None] | None,
+    result: Plan,
+) -> Iterator[Candidate]:
+    """What the templates propose that scores at least the minimum and brings together as
+    many organisations as listings, template by template; ``result`` counts every candidate
+    scored once they are all read."""
+    min_score = settings.min_score
+    scored = 0
+    for done, template in enumerate(TEMPLATES.values(), start=1):
+        for candidate in template.propose(snapshot, settings, focus):
+            scored += 1
+            if candidate.score < min_score:
+                continue
+            ids = candidate.listing_ids
+            # Pairs come from the index, which never pairs an organisation with itself.
+            if len(ids) > 2 and len({p.listing.org_id for p in candidate.parties}) != len(ids):
+                continue
+            yield candidate
+        if progress is not None:
+            progress(done)
+    result.candidates_scored = scored
+
+
+def _listings_of(candidates: Iterable[Candidate]) -> list[int]:
+    """The ids of every listing of ``candidates``, in order."""
+    return sorted({lid for candidate in candidates for lid in candidate.listing_ids})
 
 
 GENERAL_TEMPLATES = frozenset({"pair", "consortium"})

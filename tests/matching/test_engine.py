@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from matchmaker.extensions import db
-from matchmaker.listings.models import ListingKind, ListingStatus, Scope
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope
 from matchmaker.matching.engine import run_full
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.matching.models import MatcherRun, RunKind
@@ -425,3 +425,54 @@ def test_a_new_challenge_that_fits_a_named_shape_is_proposed_in_that_shape(app: 
     templates = {p.template for p in proposals() if challenge.id in p.listing_ids}
     assert "local_inclusion_partnership" in templates
     assert "consortium" not in templates
+
+
+def test_an_incremental_plan_reads_around_its_candidates_as_around_its_neighbourhood(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An incremental run reads the live counts, the refused combinations and the introduced
+    # proposals of its candidates' listings only; the plain way read those of its whole
+    # neighbourhood. On dense synthetic data, with proposals of every kind of status around,
+    # each live listing's plan is the same both ways.
+    from bench.synthetic import generate
+    from matchmaker.matching import engine
+    from matchmaker.matching.snapshot import neighbourhood_snapshot
+
+    generate(300, dense=True)
+    db.session.commit()
+    _run()
+    statuses = [
+        ProposalStatus.REJECTED,
+        ProposalStatus.DECLINED,
+        ProposalStatus.APPROVED,
+        ProposalStatus.AGREED,
+        ProposalStatus.WITHDRAWN,
+    ]
+    for number, proposal in enumerate(proposals()[::3]):
+        proposal.status = statuses[number % len(statuses)]
+    db.session.commit()
+    # A higher cap than the full run's: room for more, and still a cap that some listings reach.
+    settings = MatchSettings.of(max_proposals_per_listing=7)
+    around = engine._around
+
+    def outline(result: engine.Plan) -> list[Any]:
+        return [
+            [(c.fingerprint, c.score) for c in result.create],
+            [(pid, c.fingerprint, c.score) for pid, c in result.revive + result.rescore],
+            sorted(result.withdraw),
+            result.candidates_scored,
+        ]
+
+    compared = 0
+    for listing in db.session.scalars(sa.select(Listing).order_by(Listing.id)).all()[::6]:
+        snapshot = neighbourhood_snapshot(listing)
+        if listing.id not in snapshot.listings:
+            continue
+        monkeypatch.setattr(engine, "_around", around)
+        found = engine.plan(snapshot, settings, focus=listing.id)
+        neighbourhood = [*snapshot.listings, listing.id]
+        monkeypatch.setattr(engine, "_around", lambda _ids, every=neighbourhood: around(every))
+        plain = engine.plan(neighbourhood_snapshot(listing), settings, focus=listing.id)
+        assert outline(found) == outline(plain)
+        compared += bool(found.create or found.revive)
+    assert compared >= 10
