@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.accounts.models import User
@@ -26,7 +26,7 @@ from matchmaker.core.i18n import gettext as _
 from matchmaker.core.jobs import record_once
 from matchmaker.core.mail import external_url
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, Scope
+from matchmaker.listings.models import Listing, ListingKind, Scope, Theme, listing_themes
 from matchmaker.listings.search import BROWSE_PATHS, ListingFilters, browse_statement
 from matchmaker.listings.services import themes_by_slug
 from matchmaker.notifications.services import notify
@@ -199,13 +199,19 @@ def candidate_searches(listing: Listing, opened_at: datetime) -> list[SavedSearc
     def any_or(column: Any, values: list[str]) -> Any:
         return sa.or_(column == "", column.in_(values))
 
+    # The listing's themes, read here rather than loaded with it.
+    themes = (
+        sa.select(Theme.slug)
+        .join(listing_themes, listing_themes.c.theme_id == Theme.id)
+        .where(listing_themes.c.listing_id == listing.id)
+    )
     statement = sa.select(SavedSearch).where(
         SavedSearch.kind == listing.kind,
         SavedSearch.is_paused.is_(False),
         SavedSearch.created_at <= opened_at,
         SavedSearch.user_id.not_in(own_members),
         SavedSearch.id.not_in(alerted),
-        any_or(SavedSearch.theme, [t.slug for t in listing.themes]),
+        sa.or_(SavedSearch.theme == "", SavedSearch.theme.in_(themes)),
         any_or(SavedSearch.organisation_kind, [organisation.kind.value]),
         any_or(SavedSearch.country, [organisation.country or ""]),
         any_or(SavedSearch.scope, [listing.scope.value]),
@@ -221,7 +227,8 @@ def matches(search: SavedSearch, listing: Listing) -> bool:
 
 def send_alerts(listing: Listing, opened_at: datetime) -> int:
     """Tell the owners of the saved searches that ``listing`` (posted or reopened at
-    ``opened_at``) matches; how many people were told. Needs a request context (links)."""
+    ``opened_at``) matches; how many people were told. Run as a job: the links are made in a
+    request context of the site's base URL, entered only when someone is to be told."""
     if not listing.is_live():
         return 0
     by_user: dict[int, list[SavedSearch]] = {}
@@ -237,6 +244,13 @@ def send_alerts(listing: Listing, opened_at: datetime) -> int:
     ]
     if not record_once(alerts):  # another run of this job told them first
         return 0
+    with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
+        _tell(listing, by_user)
+    return len(by_user)
+
+
+def _tell(listing: Listing, by_user: dict[int, list[SavedSearch]]) -> None:
+    """A notification (and mail) for each owner, naming each of their searches that matched."""
     for searches in by_user.values():
         first = searches[0]
         message, subject = _alert_words(listing, first.name)
@@ -254,7 +268,6 @@ def send_alerts(listing: Listing, opened_at: datetime) -> int:
                 "account_link": external_url(url_for("accounts.account", _anchor="saved-searches")),
             },
         )
-    return len(by_user)
 
 
 def _alert_words(listing: Listing, name: str) -> tuple[Any, Any]:

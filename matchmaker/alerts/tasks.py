@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
-from flask import current_app
+from sqlalchemy.orm import lazyload
 
 from matchmaker.alerts.services import send_alerts
 from matchmaker.core.jobs import enqueue_after_commit
@@ -33,11 +33,12 @@ def _alert_after_commit(listing: Listing, change: str = "", **_: Any) -> None:
 
 def alert_for(listing_id: int, opened_at: str) -> int:
     """Send the alerts of a listing opened at ``opened_at`` and commit; how many were told."""
-    listing = db.session.get(Listing, listing_id)
+    # Its themes are read by the query of the searches (not loaded), its kinds sought never.
+    lighter = (lazyload(Listing.themes), lazyload(Listing.sought))
+    listing = db.session.get(Listing, listing_id, options=lighter)
     if listing is None:  # deleted since
         return 0
-    with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
-        told = send_alerts(listing, datetime.fromisoformat(opened_at))
+    told = send_alerts(listing, datetime.fromisoformat(opened_at))
     db.session.commit()  # the mail goes out of the outbox after this commit
     if told:
         logger.info("listing %s: alerted %d saved-search owner(s)", listing_id, told)

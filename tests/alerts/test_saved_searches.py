@@ -145,6 +145,24 @@ def test_own_organisation_paused_searches_and_older_listings_alert_nobody(
     assert poster_search not in services.candidate_searches(older, utcnow() - timedelta(days=1))
 
 
+def test_a_search_for_a_theme_is_a_candidate_for_the_listings_of_that_theme_only(
+    world: dict[str, Any],
+) -> None:
+    # The listing's themes are read by the query of the searches, not loaded with the listing.
+    evaluation = services.save_search(user=world["watcher"], name="Theme", filters=EVALUATION)
+    anything = services.save_search(
+        user=world["watcher"], name="Any", filters=ListingFilters(kind=ListingKind.NEED)
+    )
+    db.session.commit()
+    later = utcnow() + timedelta(days=1)
+    for themes, expected in (
+        (("research-evaluation", "training-advice"), [evaluation, anything]),
+        (("training-advice",), [anything]),
+    ):
+        listing = make_listing(organisation=world["network"], themes=themes)
+        assert services.candidate_searches(listing, later) == expected
+
+
 def test_a_reopened_listing_alerts_once_and_an_edit_does_not(world: dict[str, Any]) -> None:
     listing = make_listing(
         organisation=world["network"],
