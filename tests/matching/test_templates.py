@@ -258,3 +258,39 @@ def test_consortium_partner_that_trades_with_no_partner_joins_on_shared_vocabula
 
     assert consortia(challenge, centre, university) == [[1, 2, 3]]
     assert consortia(challenge, centre, elsewhere) == []
+
+
+def _liverpool_crowd() -> list[ListingView]:
+    """Many needs and offers of the triad's three kinds (and another) in one city-region, on
+    some of its themes and others: seeded, the same every time."""
+    import random
+
+    rng = random.Random(10)
+    kinds = ["sse_organisation", "academic_institution", "public_agency", "civil_society"]
+    themes = ["research-evaluation", "knowledge-exchange", "policy-strategy", "funding"]
+    return [
+        view(
+            number,
+            rng.choice(["need", "offer", "challenge"]),
+            rng.randrange(1, 25),
+            rng.choice(kinds),
+            place=rng.choice(["liverpool", "birkenhead"]),
+            themes=rng.sample(themes, rng.randrange(1, 3)),
+        )
+        for number in range(1, 80)
+    ]
+
+
+def test_triad_links_touching_some_listings_are_those_of_the_plain_double_loop() -> None:
+    from matchmaker.matching.templates.knowledge_exchange_triad import _linked, _links
+
+    views = _liverpool_crowd()
+    for ends in (views[:1], views[5:9], views[::7]):
+        plain = []
+        for a in ends:
+            for b in views:
+                if _linked(a, b):
+                    plain.append((a, b))
+                elif _linked(b, a):
+                    plain.append((b, a))
+        assert _links(views, ends) == plain

@@ -68,13 +68,16 @@ def _links(views: Sequence[ListingView], ends: Sequence[ListingView] | None = No
             for b in offers
             if a.theme_bits & b.theme_bits & THEME_BITS and a.org_id != b.org_id
         ]
-    links = []
+    # An end that asks is linked to offers only, an end that offers to needs and challenges
+    # only: each end is tried against the other side (in the order of ``views``).
+    askers = [b for b in views if b.asks]
+    offers = [b for b in views if not b.asks]
+    links: list[Link] = []
     for a in ends:
-        for b in views:
-            if _linked(a, b):
-                links.append((a, b))
-            elif _linked(b, a):
-                links.append((b, a))
+        if a.asks:
+            links += [(a, b) for b in offers if _linked(a, b)]
+        else:
+            links += [(b, a) for b in askers if _linked(b, a)]
     return links
 
 
