@@ -184,39 +184,61 @@ def summaries(user: Any) -> list[Summary]:
 # Alerts ----------------------------------------------------------------------------------------
 
 
+def _any_or(column: Any) -> Any:
+    """The search has no value for ``column``, or the listing's (bound as the column's name)."""
+    return sa.or_(column == "", column == sa.bindparam(column.key))
+
+
+# Made once (every listing posted asks it): the values are bound when it runs.
+_LISTING_ID: sa.BindParameter[int] = sa.bindparam("listing_id")
+_CANDIDATE_SEARCHES = (
+    sa.select(SavedSearch)
+    .where(
+        SavedSearch.kind == sa.bindparam("kind"),
+        SavedSearch.is_paused.is_(False),
+        SavedSearch.created_at <= sa.bindparam("opened_at"),
+        SavedSearch.user_id.not_in(
+            sa.select(Membership.user_id).where(
+                Membership.organisation_id == sa.bindparam("organisation_id")
+            )
+        ),
+        SavedSearch.id.not_in(
+            sa.select(SavedSearchAlert.saved_search_id).where(
+                SavedSearchAlert.listing_id == _LISTING_ID
+            )
+        ),
+        # The listing's themes, read here rather than loaded with it.
+        sa.or_(
+            SavedSearch.theme == "",
+            SavedSearch.theme.in_(
+                sa.select(Theme.slug)
+                .join(listing_themes, listing_themes.c.theme_id == Theme.id)
+                .where(listing_themes.c.listing_id == _LISTING_ID)
+            ),
+        ),
+        _any_or(SavedSearch.organisation_kind),
+        _any_or(SavedSearch.country),
+        _any_or(SavedSearch.scope),
+    )
+    .order_by(SavedSearch.user_id, SavedSearch.id)
+)
+
+
 def candidate_searches(listing: Listing, opened_at: datetime) -> list[SavedSearch]:
     """Active searches of this listing's kind, saved before ``opened_at``, by people outside its
     organisation, whose simple filters the listing meets and that have not alerted of it yet.
     (Words, and the rest of the search page's conditions, are checked by :func:`matches`.)"""
     organisation = listing.organisation
-    own_members = sa.select(Membership.user_id).where(
-        Membership.organisation_id == listing.organisation_id
-    )
-    alerted = sa.select(SavedSearchAlert.saved_search_id).where(
-        SavedSearchAlert.listing_id == listing.id
-    )
-
-    def any_or(column: Any, values: list[str]) -> Any:
-        return sa.or_(column == "", column.in_(values))
-
-    # The listing's themes, read here rather than loaded with it.
-    themes = (
-        sa.select(Theme.slug)
-        .join(listing_themes, listing_themes.c.theme_id == Theme.id)
-        .where(listing_themes.c.listing_id == listing.id)
-    )
-    statement = sa.select(SavedSearch).where(
-        SavedSearch.kind == listing.kind,
-        SavedSearch.is_paused.is_(False),
-        SavedSearch.created_at <= opened_at,
-        SavedSearch.user_id.not_in(own_members),
-        SavedSearch.id.not_in(alerted),
-        sa.or_(SavedSearch.theme == "", SavedSearch.theme.in_(themes)),
-        any_or(SavedSearch.organisation_kind, [organisation.kind.value]),
-        any_or(SavedSearch.country, [organisation.country or ""]),
-        any_or(SavedSearch.scope, [listing.scope.value]),
-    )
-    return list(db.session.scalars(statement.order_by(SavedSearch.user_id, SavedSearch.id)))
+    values = {
+        "kind": listing.kind,
+        "opened_at": opened_at,
+        "organisation_id": listing.organisation_id,
+        "listing_id": listing.id,
+        "organisation_kind": organisation.kind.value,
+        "country": organisation.country or "",
+        "scope": listing.scope.value,
+    }
+    return list(db.session.scalars(_CANDIDATE_SEARCHES, values))
 
 
 def matches(search: SavedSearch, listing: Listing) -> bool:

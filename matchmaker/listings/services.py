@@ -51,11 +51,15 @@ def all_themes(include_retired: bool = True) -> list[Theme]:
     return list(db.session.scalars(statement))
 
 
+# Made once: every listing posted or edited asks for its themes.
+_THEMES_BY_SLUG = sa.select(Theme).where(Theme.slug.in_(sa.bindparam("slugs", expanding=True)))
+
+
 def themes_by_slug(slugs: Iterable[str]) -> dict[str, Theme]:
     slugs = list(slugs)
     if not slugs:
         return {}
-    return {t.slug: t for t in db.session.scalars(sa.select(Theme).where(Theme.slug.in_(slugs)))}
+    return {t.slug: t for t in db.session.scalars(_THEMES_BY_SLUG, {"slugs": slugs})}
 
 
 def resolve_themes(slugs: Sequence[str], allowed_retired: Iterable[str] = ()) -> list[Theme]:

@@ -75,30 +75,49 @@ class Plan:
     candidates_scored: int = 0
 
 
+# Statements of every run, made once (their values bound when they run): for the few rows of
+# an incremental run, building and keying a statement anew costs about as much as running it.
+_LISTING_IDS: sa.BindParameter[list[int]] = sa.bindparam("listing_ids", expanding=True)
+_INVOLVED = sa.select(ProposalParty.proposal_id).where(ProposalParty.listing_id.in_(_LISTING_IDS))
+_PROPOSALS = sa.select(
+    Proposal.id, Proposal.template, Proposal.status, Proposal.score, Proposal.fingerprint
+)
+_PARTIES = sa.select(
+    ProposalParty.proposal_id, ProposalParty.listing_id, ProposalParty.role
+).order_by(ProposalParty.proposal_id, ProposalParty.position)
+_PROPOSALS_INVOLVING = _PROPOSALS.where(Proposal.id.in_(_INVOLVED))
+_PARTIES_INVOLVING = _PARTIES.where(ProposalParty.proposal_id.in_(_INVOLVED))
+# _around(): each party of the listings with its proposal's status, as the stored text (no enum
+# per row); then the listings of some of those proposals, in party order.
+_STATUSES_AROUND = (
+    sa.select(
+        ProposalParty.listing_id,
+        ProposalParty.proposal_id,
+        sa.type_coerce(Proposal.status, sa.String),
+    )
+    .join(Proposal)
+    .where(ProposalParty.listing_id.in_(_LISTING_IDS))
+)
+_LISTINGS_OF_PROPOSALS = (
+    sa.select(ProposalParty.proposal_id, ProposalParty.listing_id)
+    .where(ProposalParty.proposal_id.in_(sa.bindparam("proposal_ids", expanding=True)))
+    .order_by(ProposalParty.proposal_id, ProposalParty.position)
+)
+
+
 def _existing(listing_ids: Iterable[int] | None) -> dict[str, ExistingProposal]:
     """Proposals (all of them, or those involving ``listing_ids``), by fingerprint."""
-    statement = sa.select(
-        Proposal.id,
-        Proposal.template,
-        Proposal.status,
-        Proposal.score,
-        Proposal.fingerprint,
-    )
-    party_statement = sa.select(
-        ProposalParty.proposal_id, ProposalParty.listing_id, ProposalParty.role
-    ).order_by(ProposalParty.proposal_id, ProposalParty.position)
-    if listing_ids is not None:
-        involved = sa.select(ProposalParty.proposal_id).where(
-            ProposalParty.listing_id.in_(list(listing_ids))
-        )
-        statement = statement.where(Proposal.id.in_(involved))
-        party_statement = party_statement.where(ProposalParty.proposal_id.in_(involved))
+    if listing_ids is None:
+        statement, party_statement, values = _PROPOSALS, _PARTIES, {}
+    else:
+        statement, party_statement = _PROPOSALS_INVOLVING, _PARTIES_INVOLVING
+        values = {"listing_ids": list(listing_ids)}
     parties: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for proposal_id, listing_id, role in db.session.execute(party_statement):
+    for proposal_id, listing_id, role in db.session.execute(party_statement, values):
         parties[proposal_id].append((listing_id, role))
     return {
         fp: ExistingProposal(pid, template, status, score, parties[pid])
-        for pid, template, status, score, fp in db.session.execute(statement)
+        for pid, template, status, score, fp in db.session.execute(statement, values)
     }
 
 
@@ -111,12 +130,7 @@ def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]], dict
     database is tempted to walk every pending proposal by status instead."""
     if not listing_ids:
         return Counter(), [], {}
-    status = sa.type_coerce(Proposal.status, sa.String)  # the stored text: no enum per row
-    rows = db.session.execute(
-        sa.select(ProposalParty.listing_id, ProposalParty.proposal_id, status)
-        .join(Proposal)
-        .where(ProposalParty.listing_id.in_(listing_ids))
-    ).all()
+    rows = db.session.execute(_STATUSES_AROUND, {"listing_ids": listing_ids}).all()
     live_values = {s.value for s in LIVE_STATUSES}
     suppressing_values = {s.value for s in SUPPRESSING_STATUSES}
     covering_values = {s.value for s in COVERING_STATUSES}
@@ -126,9 +140,7 @@ def _around(listing_ids: list[int]) -> tuple[Counter[int], list[list[int]], dict
     groups: dict[int, list[int]] = defaultdict(list)
     if suppressing or covering:
         for pid, lid in db.session.execute(
-            sa.select(ProposalParty.proposal_id, ProposalParty.listing_id)
-            .where(ProposalParty.proposal_id.in_(sorted(suppressing | covering)))
-            .order_by(ProposalParty.proposal_id, ProposalParty.position)
+            _LISTINGS_OF_PROPOSALS, {"proposal_ids": sorted(suppressing | covering)}
         ):
             groups[pid].append(lid)
     return (

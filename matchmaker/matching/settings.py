@@ -84,8 +84,12 @@ def validate(values: dict[str, Any]) -> MatchSettings:
     return MatchSettings.of(**clean)
 
 
+# Made once: every incremental run reads the settings.
+_STORED = sa.select(MatchingSetting.key, MatchingSetting.value)
+
+
 def load_settings() -> MatchSettings:
-    stored = {row.key: row.value for row in db.session.scalars(sa.select(MatchingSetting))}
+    stored: dict[str, float] = dict(db.session.execute(_STORED).all())
     # A stored weight of a rule that no longer exists is ignored.
     return MatchSettings.of(**{k: int(v) for k, v in stored.items() if k in LABELS})
 
