@@ -110,6 +110,7 @@ def _init_extensions(app: Flask) -> None:
     static_files.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    caching.skip_rate_limit_check_for_stored_pages(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)

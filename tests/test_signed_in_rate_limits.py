@@ -103,3 +103,37 @@ def test_signed_in_forms_that_mail_or_cost_are_limited_per_user(
     # Another user is not held back by this one's count.
     if form == "confirmation link":
         assert signed_in(app, make_user(confirmed=False)).post(url).status_code != 429
+
+
+def test_the_rate_limit_check_is_skipped_for_stored_pages_gets_only(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flask-Limiter's check before each request is wrapped so that a stored page's GET skips
+    it, and nothing else does. If a new Flask-Limiter registers its check under another name,
+    the first assertion fails (its request filter would still skip the limits, at more cost)."""
+    from flask import request
+
+    from matchmaker.core.caching import STORED_PAGE_ATTR, skip_rate_limit_check_for_stored_pages
+    from matchmaker.extensions import limiter
+
+    registered = app.before_request_funcs[None]
+    assert limiter._check_request_limit not in registered
+    assert any(getattr(f, "__wrapped__", None) == limiter._check_request_limit for f in registered)
+
+    checked: list[str] = []
+    monkeypatch.setattr(limiter, "_check_request_limit", lambda: checked.append(request.path))
+    tiny = Flask(__name__)
+    tiny.before_request(limiter._check_request_limit)
+
+    def stored() -> str:
+        return "stored"
+
+    setattr(stored, STORED_PAGE_ATTR, True)
+    tiny.add_url_rule("/stored", "stored", stored, methods=["GET", "POST"])
+    tiny.add_url_rule("/plain", "plain", lambda: "plain")
+    assert skip_rate_limit_check_for_stored_pages(tiny)
+    client = tiny.test_client()
+    client.get("/stored")
+    client.post("/stored")
+    client.get("/plain")
+    assert checked == ["/stored", "/plain"]  # the POST and the other page, not the GET
