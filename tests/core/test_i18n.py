@@ -300,3 +300,18 @@ def test_an_explanation_read_in_arabic_isolates_the_partners_names(app: Flask) -
     assert f"{FSI}Tanger Coop{PDI}" in arabic
     assert f"{FSI}Université Abdelmalek Essaâdi{PDI}" in arabic
     assert english.startswith("Tanger Coop and Université Abdelmalek Essaâdi write about")
+
+
+def test_the_language_choice_gives_the_locale_it_names_made_once(app: Flask) -> None:
+    """Flask-Babel takes the Locale select_locale gives as it is: the same as parsing the code
+    it chose (the plain way), made once rather than on every request."""
+    from babel import Locale
+
+    from matchmaker.core.i18n import select_locale
+
+    for header, code in (("fr", "fr"), ("el,en;q=0.5", "el"), ("xx", "en"), ("", "en")):
+        with app.test_request_context("/", headers={"Accept-Language": header}):
+            chosen = select_locale()
+            assert chosen == Locale.parse(code)
+        with app.test_request_context("/", headers={"Accept-Language": header}):
+            assert select_locale() is chosen
