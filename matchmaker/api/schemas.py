@@ -99,15 +99,15 @@ class OrganisationSummarySchema(ma.Schema):
     city = ma.fields.String(required=True)
     region = ma.fields.String(required=True)
     country = ma.fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2"})
-
-
-class OrganisationSchema(OrganisationSummarySchema):
-    description = ma.fields.String(required=True)
     language = _choice(
         list(LANGUAGES),
         required=True,
         metadata={"description": "The language the name and description are written in"},
     )
+
+
+class OrganisationSchema(OrganisationSummarySchema):
+    description = ma.fields.String(required=True)
     website = ma.fields.String(required=True, allow_none=True)
     url = ma.fields.Method("page_url", required=True, metadata=PAGE_URL)
 

@@ -12,7 +12,7 @@ from flask_migrate import downgrade, upgrade
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
 from matchmaker.organisations.models import Organisation
-from tests.factories import make_organisation, make_user
+from tests.factories import make_listing, make_organisation, make_user
 from tests.organisations.test_organisations import NEW_ORGANISATION
 
 BEFORE = "d6e1a4b8c935"
@@ -74,6 +74,11 @@ def test_the_api_gives_the_organisations_language(client: FlaskClient) -> None:
     organisation = make_organisation(language="el")
     db.session.commit()
     assert client.get(f"/api/v1/organisations/{organisation.id}").json["language"] == "el"
+    # And with each of its listings, whose names a reader shows in that language.
+    listing = make_listing(organisation=organisation, language="en")
+    db.session.commit()
+    shown = client.get(f"/api/v1/listings/{listing.id}").json
+    assert shown["language"] == "en" and shown["organisation"]["language"] == "el"
 
 
 def test_the_migration_takes_the_language_most_of_its_listings_are_written_in(app: Flask) -> None:
