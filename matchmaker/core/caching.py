@@ -334,7 +334,8 @@ def skip_rate_limit_check_for_stored_pages(app: Flask) -> bool:
     bench/web_instructions.py --callgrind). The check is the one Flask-Limiter registers as a
     before-request function (``Limiter._check_request_limit``, not a public name): if a new
     version registers another, nothing is wrapped, the filter still skips the limits, and
-    this returns False (tests/core/test_caching.py fails, so the upgrade is noticed).
+    this returns False (tests/test_signed_in_rate_limits.py fails, so the upgrade is
+    noticed).
     """
     check = limiter._check_request_limit
     functions = app.before_request_funcs.get(None, [])

@@ -18,7 +18,7 @@ from matchmaker.core.forms import (
     length,
 )
 from matchmaker.core.i18n import country_choices, is_country_code
-from matchmaker.core.words import DEFAULT_LANGUAGE, LANGUAGES
+from matchmaker.core.words import language_or_default
 from matchmaker.organisations.logos import MAX_UPLOAD_BYTES
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
 
@@ -48,8 +48,7 @@ def country_filter_choices(
 def interface_language() -> str:
     """The language the page is read in, if texts can be written in it: what a person
     registering an organisation most likely writes its description in."""
-    language = str(get_locale() or "")
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return language_or_default(str(get_locale() or ""))
 
 
 class OrganisationForm(Form):
