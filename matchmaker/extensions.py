@@ -10,9 +10,10 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
+from matchmaker.core.lent_user import LendingSession
 from matchmaker.db import Base
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": LendingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -16,7 +16,9 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from matchmaker.core.caching import personal_entry
+from matchmaker.core import lent_user
+from matchmaker.core.caching import is_audience_page_request, personal_entry
+from matchmaker.core.lent_user import LENT, attach_lent_user, lend
 from matchmaker.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -118,12 +120,15 @@ def _load_user(session_id: str) -> Any:
 def _known_user(model: Any, user_id: int) -> Any:
     """The user ``user_id`` in this request's session, copied from the user this process keeps
     while no account changed (no query; see :func:`personal_entry`), else from the database."""
-    present = db.session.identity_map.get(identity_key(model, user_id))
-    if present is not None:
-        return present
+    if db.session.registry.has():
+        present = db.session.identity_map.get(identity_key(model, user_id))
+        if present is not None:
+            return present
     kept = personal_entry("user", user_id, lambda: _detached_user(model, user_id))
     if kept is None:
         return None
+    if is_audience_page_request() and not db.session.registry.has():
+        return lend(kept)  # read-only until the request needs the database (core/lent_user.py)
     # A copy in this session, as if loaded by it (merge without load makes no query):
     # relationships load on first use and changes are flushed. The kept user is never in a
     # session, so no request's change reaches the next one. (Copying it costs about half of
@@ -159,8 +164,14 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     app.before_request(_anonymous_without_cookies)
     app.before_request(_enforce_login)
+    lent_user.init_app(app)
 
 
 def acting_user() -> Any:
-    """The signed-in user as a model instance (not the proxy), for services and audit events."""
-    return current_user._get_current_object()
+    """The signed-in user as a model instance (not the proxy) in the request's database session,
+    for services, audit events and anything that changes it or reads its relationships."""
+    user = current_user._get_current_object()
+    if g.get(LENT) is not None:
+        attach_lent_user(db.session)
+        user = current_user._get_current_object()
+    return user

@@ -66,6 +66,7 @@ from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from matchmaker.core.lent_user import attach_lent_user
 from matchmaker.core.local_entries import LocalEntries
 from matchmaker.core.security import signed_csrf_token
 from matchmaker.core.tracked_keys import TrackedKeys
@@ -171,6 +172,7 @@ def shared_html(name: str, render: Callable[[], str], *key_parts: Hashable) -> M
 
 # Marks a view wrapped by for_visitors or for_audience (a page stored for many readers).
 STORED_PAGE_ATTR = "_matchmaker_stored_page"
+AUDIENCE_PAGE_ATTR = "_matchmaker_audience_page"
 # Flask-Limiter's settings for limits on every page (extensions.py gives the limiter none).
 LIMITS_FOR_EVERY_PAGE = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
 
@@ -364,12 +366,16 @@ def for_audience(
     """
 
     def decorator(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+        def built(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+            attach_lent_user(db.session)  # the view may change or follow the user
+            return view(*args, **kwargs)
+
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             if "_flashes" in session or not current_user.is_email_confirmed:
-                return view(*args, **kwargs)
+                return built(*args, **kwargs)
             if wrote_shared_data():
-                return view(*args, **kwargs)
+                return built(*args, **kwargs)
             try:
                 language = str(get_locale() or "en")
                 parts = ["audience-page", page_format(), audience(), language, data_generation()]
@@ -377,11 +383,11 @@ def for_audience(
                 stored = cached(key)
             except RedisError:
                 logger.warning("The cache is unreachable; page built without it", exc_info=True)
-                return view(*args, **kwargs)
+                return built(*args, **kwargs)
             if stored is None:
                 g.setdefault(DRAWING_FOR_AUDIENCE, True)
                 try:
-                    response = make_response(view(*args, **kwargs))
+                    response = make_response(built(*args, **kwargs))
                 finally:
                     g.pop(DRAWING_FOR_AUDIENCE, None)
                 if response.direct_passthrough:
@@ -398,9 +404,19 @@ def for_audience(
             return Response(page_for_reader(stored), mimetype=stored.mimetype)
 
         setattr(wrapper, STORED_PAGE_ATTR, True)
+        setattr(wrapper, AUDIENCE_PAGE_ATTR, True)
         return wrapper
 
     return decorator
+
+
+def is_audience_page_request() -> bool:
+    """A GET of a page stored for an audience (:func:`for_audience`): its signed-in user is lent
+    (core/lent_user.py) until the request needs the database."""
+    if request.method not in ("GET", "HEAD"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, AUDIENCE_PAGE_ATTR, False))
 
 
 def data_generation(max_age: float = 0.0) -> str:
@@ -448,7 +464,7 @@ def personal_entry(name: str, user_id: int, build: Callable[[], T]) -> T:
     of its user. Never put in the shared cache (it is one person's), and kept only where every
     process sees the same generation (:func:`keeps_personal_entries`)."""
     local = _local()
-    if local is None or not keeps_personal_entries() or db.session.info.get(WROTE_ACCOUNTS):
+    if local is None or not keeps_personal_entries() or _wrote_accounts():
         return build()
     try:
         key = ":".join(["personal", name, str(user_id), accounts_generation()])
@@ -460,6 +476,12 @@ def personal_entry(name: str, user_id: int, build: Callable[[], T]) -> T:
         found = (build(),)
         local.set(key, found)
     return found[0]
+
+
+def _wrote_accounts() -> bool:
+    """The request's session changed an account it has not committed yet (asked without opening
+    a session, as :func:`wrote_shared_data`)."""
+    return db.session.registry.has() and bool(db.session.info.get(WROTE_ACCOUNTS))
 
 
 def keeps_personal_entries() -> bool:

@@ -81,9 +81,9 @@ def _territory_language_of(user: Any) -> str | None:
 
 def _chosen_language() -> str | None:
     """The signed-in user's setting, else what this browser chose in the switcher."""
-    from matchmaker.core.auth import acting_user
+    from matchmaker.core.lent_user import reading_user
 
-    user = acting_user()
+    user = reading_user()
     if user.is_authenticated and user.language:
         return str(user.language)
     if "language_choice" in g:  # chosen in this very request (its cookie goes out with it)

@@ -5,8 +5,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from matchmaker.accounts.models import Role
-from matchmaker.core.auth import acting_user, require_role
+from matchmaker.core.auth import require_role
 from matchmaker.core.caching import for_audience, shared_fragment, shared_html
+from matchmaker.core.lent_user import reading_user
 from matchmaker.core.spreadsheets import csv_response, csv_text
 from matchmaker.dashboard.services import (
     PAGE_ROWS,
@@ -40,7 +41,7 @@ def _coordinators_menu() -> dict[str, object]:
 
 @bp.get("")
 @require_role(Role.COORDINATOR, Role.ADMIN)
-@for_audience(lambda: coordinators_audience(acting_user()))
+@for_audience(lambda: coordinators_audience(reading_user()))
 def index() -> ResponseReturnValue:
     # The same for every coordinator of the same territories: drawn once a generation,
     # language and coverage.

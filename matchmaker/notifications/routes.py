@@ -14,6 +14,7 @@ from matchmaker.core.caching import personal_entry, personal_part
 from matchmaker.core.forms import Form, form_status
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import ngettext
+from matchmaker.core.lent_user import reading_user
 from matchmaker.extensions import db
 from matchmaker.notifications import services
 from matchmaker.notifications.models import Notification
@@ -26,7 +27,7 @@ bp = Blueprint("notifications", __name__)
 def unread_badge() -> Markup:
     """The menu's count of the reader's unread notifications: the number for the eye, the words
     for a screen reader (aria-label is not allowed on a span); nothing when there are none."""
-    user = acting_user()
+    user = reading_user()
     if not user.is_authenticated:
         return Markup("")
     unread = personal_entry("unread-count", user.id, lambda: services.unread_count(user))

@@ -24,6 +24,7 @@ from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import ngettext
 from matchmaker.core.jobs import create_job
+from matchmaker.core.lent_user import reading_user
 from matchmaker.core.models import Job
 from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
@@ -80,7 +81,7 @@ def _template_labels() -> dict[str, str]:
 
 @bp.get("/coordination/proposals")
 @require_role(*COORDINATORS)
-@for_audience(lambda: coordinators_audience(acting_user()))
+@for_audience(lambda: coordinators_audience(reading_user()))
 def queue() -> ResponseReturnValue:
     coverage = coverage_of(current_user)
 

@@ -23,6 +23,7 @@ from matchmaker.core.auth import acting_user
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.lent_user import reading_user
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing
@@ -93,14 +94,14 @@ def language_for_request() -> str | None:
     if request.endpoint == "territories.show":
         slug = (request.view_args or {}).get("slug")
         return next((t.language for t in all_territories() if t.slug == slug), None)
-    user = acting_user()
+    user = reading_user()
     if not user.is_authenticated:
         return None
     # Asked on each of their pages: kept with the shared fragments (territories, appointments,
     # organisations and memberships are shared tables, so a change renews it).
     return shared_fragment(
         "territory-language",
-        lambda: territory_language_of(user),
+        lambda: territory_language_of(acting_user()),
         user.id,
         user.role,
         per_language=False,

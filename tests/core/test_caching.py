@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -435,3 +436,120 @@ def test_no_stored_page_carries_a_rate_limit_of_its_own(app: Flask) -> None:
             or manager.blueprint_limits(app, endpoint.rpartition(".")[0])
         ]
     assert limited == []
+
+
+# A stored coordinator page lends the kept account: no database session until one is needed ----
+
+
+def test_a_stored_coordinator_page_is_served_without_opening_a_database_session(
+    app: Flask, monkeypatch: Any
+) -> None:
+    from matchmaker.accounts.models import Role
+    from matchmaker.core import lent_user
+    from tests.proposals.helpers import signed_in
+
+    client = signed_in(app, make_user(role=Role.COORDINATOR))
+    client.get("/")  # the welcome
+    opened: list[object] = []
+    real_init = lent_user.LendingSession.__init__
+
+    def counting_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        opened.append(self)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(lent_user.LendingSession, "__init__", counting_init)
+    for path in COORDINATOR_PAGES:
+        assert client.get(path).status_code == 200  # built: it reads the database
+        opened.clear()
+        page = client.get(path).get_data(as_text=True)  # stored
+        assert "Coordination" in page
+        assert opened == []
+    # Any other page (not stored for an audience) has the account in its session, as before.
+    assert client.get("/account").status_code == 200
+    assert len(opened) == 1
+
+
+def _lending(client: FlaskClient, path: str) -> dict[str, str]:
+    """The headers of ``client``'s next request of ``path``, once the page is stored and the
+    process keeps the account (the first request builds both): its account will be lent."""
+    for _ in range(2):
+        assert client.get(path).status_code == 200
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return {"Cookie": f"session={cookie.value}"}
+
+
+def test_the_lent_account_is_attached_before_anything_changes_it(app: Flask) -> None:
+    """On a stored page's request the account is the process's kept one, outside any session;
+    ``acting_user()`` (and the request's first database session) gives a copy in the session,
+    so a change made through it never reaches the kept one or the next request."""
+    from flask_login import current_user
+
+    from matchmaker.accounts.models import Role
+    from matchmaker.core.auth import acting_user
+    from matchmaker.core.lent_user import reading_user
+    from tests.proposals.helpers import signed_in
+
+    client = signed_in(app, make_user(role=Role.COORDINATOR, display_name="Ada"))
+    headers = _lending(client, COORDINATOR_PAGES[1])
+    with app.app_context(), app.test_request_context(COORDINATOR_PAGES[1], headers=headers):
+        app.preprocess_request()
+        lent = reading_user()
+        assert lent.display_name == "Ada" and not db.session.registry.has()
+        acting = acting_user()
+        assert acting is not lent and acting in db.session
+        assert current_user._get_current_object() is acting
+        acting.display_name = "Changed, never committed"
+        assert acting.memberships == []
+        assert lent.display_name == "Ada"
+    with app.app_context(), app.test_request_context(COORDINATOR_PAGES[1], headers=headers):
+        app.preprocess_request()
+        assert db.session.query(sa.literal(1)).scalar() == 1  # the first session takes it in
+        assert current_user._get_current_object() in db.session
+        assert current_user.display_name == "Ada"
+
+
+def test_an_admin_s_stored_pages_follow_the_territory_of_their_organisation(app: Flask) -> None:
+    """An admin with no language of their own reads the language of their organisation's
+    territory: found through their memberships, which the lent account cannot follow, when the
+    stored page is rebuilt after a change."""
+    from matchmaker.accounts.models import Role
+    from tests.proposals.helpers import signed_in
+    from tests.territories.helpers import athens_organisation
+
+    make_territory()  # Attica, in Greek
+    admin = make_user(role=Role.ADMIN)
+    organisation = athens_organisation(owner=admin)
+    client = signed_in(app, admin)
+    client.get("/")  # the welcome
+    for path in COORDINATOR_PAGES:
+        for _ in range(2):  # built, then stored
+            answer = client.get(path)
+            assert answer.status_code == 200
+            assert '<html lang="el"' in answer.get_data(as_text=True)
+    make_listing(organisation=organisation, title="A new need")  # every stored page is rebuilt
+    for path in COORDINATOR_PAGES:
+        answer = client.get(path)
+        assert answer.status_code == 200
+        assert '<html lang="el"' in answer.get_data(as_text=True)
+
+
+def test_a_page_rendered_for_a_lent_account_can_follow_its_relationships(app: Flask) -> None:
+    """An error page, say, drawn on a stored page's request before anything opened a database
+    session: the template gets the account in the request's session."""
+    from flask import render_template_string
+    from flask_login import current_user
+
+    from matchmaker.accounts.models import Role
+    from tests.proposals.helpers import signed_in
+
+    user = make_user(role=Role.COORDINATOR)
+    make_organisation(owner=user, name="Ada's Cooperative")
+    client = signed_in(app, user)
+    headers = _lending(client, COORDINATOR_PAGES[0])
+    with app.app_context(), app.test_request_context(COORDINATOR_PAGES[0], headers=headers):
+        app.preprocess_request()
+        assert not db.session.registry.has()  # lent
+        names = "{% for m in current_user.memberships %}{{ m.organisation.name }}{% endfor %}"
+        assert render_template_string(names) == "Ada&#39;s Cooperative"
+        assert current_user._get_current_object() in db.session
