@@ -47,9 +47,11 @@ SECURITY_HEADERS = (
 
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    # One scan a header where setdefault makes two; a value the view set itself stays.
+    # One scan of the headers for all of them (a stored page's answer has none of them yet);
+    # a value the view set itself stays.
+    present = {name.lower() for name, _value in headers.items()}
     for name, value in SECURITY_HEADERS:
-        if name not in headers:
+        if name.lower() not in present:
             headers.add(name, value)
     if request.is_secure and current_app.config["HSTS"]:
         headers.setdefault("Strict-Transport-Security", HSTS)
@@ -59,9 +61,9 @@ def set_security_headers(response: Response) -> Response:
     if (
         request.endpoint != "static"
         and current_user.is_authenticated
-        and not response.cache_control.public
+        and not ("cache-control" in present and response.cache_control.public)
     ):
-        response.headers["Cache-Control"] = "no-store"
+        headers["Cache-Control"] = "no-store"
     return response
 
 
