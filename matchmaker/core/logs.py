@@ -43,6 +43,10 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return fields
 
 
+# Made once: json.dumps with options makes an encoder a line.
+_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 class JSONFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, the request id and the extras."""
 
@@ -56,7 +60,7 @@ class JSONFormatter(logging.Formatter):
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str, ensure_ascii=False)
+        return _JSON.encode(line)
 
 
 class ReadableFormatter(logging.Formatter):

@@ -135,3 +135,30 @@ def test_a_session_cookie_verified_before_opens_as_flask_opens_it(
     monkeypatch.undo()
     app.secret_key = "another key"
     assert both(cookie.value) == ({}, {})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"_user_id": "1:token:1700000000", "_fresh": True, "_id": "abc", "csrf_token": "t"},
+        {"_user_id": "1:t:1", "_flashes": [("info", "Saved.")], "n": 2.5, "none": None},
+        {"nested": {"list": [1, 2]}},
+        {},
+    ],
+)
+def test_a_session_s_own_copy_is_deepcopy_s(data: dict[str, Any]) -> None:
+    import copy
+
+    from matchmaker.core.security import own_copy
+
+    kept = copy.deepcopy(data)
+    mine = own_copy(data)
+    assert mine == copy.deepcopy(data) and mine is not data
+    # Changed in place, as a request changes its session: the kept data does not change.
+    mine["added"] = 1
+    for value in mine.values():
+        if isinstance(value, list):
+            value.append("changed")
+        elif isinstance(value, dict):
+            value["changed"] = True
+    assert data == kept
