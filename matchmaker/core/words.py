@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cache, lru_cache
 
 import Stemmer
@@ -161,3 +162,17 @@ def whole_words(stored: str) -> dict[str, str]:
     """Stem → the whole word it came from, of a stored ``match_words``."""
     stem_part, _, word_part = stored.partition("\t")
     return dict(zip(stem_part.split(), word_part.split(), strict=False))
+
+
+def whole_words_of(stored: str, wanted: Iterable[str]) -> list[str]:
+    """The whole word each of ``wanted`` (stems) came from, of a stored ``match_words``, or
+    the stem itself where there is none: ``whole_words(stored).get(stem, stem)`` for each,
+    without a dictionary of all of a listing's words for the few an explanation shows (a full
+    run asks it for tens of thousands of proposals)."""
+    stem_part, _, word_part = stored.partition("\t")
+    all_stems, words = stem_part.split(), word_part.split()
+    found = []
+    for stem in wanted:
+        place = all_stems.index(stem) if stem in all_stems else len(words)
+        found.append(words[place] if place < len(words) else stem)
+    return found

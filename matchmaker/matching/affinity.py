@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
@@ -58,23 +58,27 @@ def rarity(snapshot: Snapshot) -> Callable[[str], float]:
     return idf
 
 
+class _Rarities(dict[str, float]):
+    """Each word's weight, worked out the first time it is asked for: the organisations'
+    profiles share most of their words."""
+
+    def __init__(self, counts: Mapping[str, int], total: int) -> None:
+        super().__init__()
+        self.counts, self.total = counts, total
+
+    def __missing__(self, stem: str) -> float:
+        weight = self[stem] = math.log((self.total + 1) / (self.counts.get(stem, 0) + 1))
+        return weight
+
+
 def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
     counts = snapshot.word_counts
     total = snapshot.total_live
     if counts is None:  # a snapshot built in memory: its own listings are the platform
         counts = Counter(stem for view in snapshot.listings.values() for stem in view.words)
         total = len(snapshot.listings)
-    known = counts
-    # Worked out once per word: the organisations' profiles share most of their words.
-    weights: dict[str, float] = {}
-
-    def rarity(stem: str) -> float:
-        weight = weights.get(stem)
-        if weight is None:
-            weight = weights[stem] = math.log((total + 1) / (known.get(stem, 0) + 1))
-        return weight
-
-    return rarity
+    # A dictionary's own lookup: also a key that sorts words in C (heaviest_shared_stems).
+    return _Rarities(counts, total).__getitem__
 
 
 def affinity(snapshot: Snapshot, first: int, second: int) -> float:
@@ -101,11 +105,22 @@ def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[s
     words = known.get(key)
     if words is None:
         a, b = profile(snapshot, first), profile(snapshot, second)
-        # Heaviest first, then in alphabetical order: a plain sort of (minus the weight, stem)
-        # pairs is faster than a heap with a key function for the few dozen words two share.
-        heaviest = sorted([(-a[stem] * b[stem], stem) for stem in a.keys() & b.keys()])[:most]
-        words = known[key] = written_forms(snapshot, first, [stem for _, stem in heaviest])
+        heaviest = heaviest_shared_stems(snapshot, a, b, most)
+        words = known[key] = written_forms(snapshot, first, heaviest)
     return list(words)
+
+
+def heaviest_shared_stems(snapshot: Snapshot, a: Profile, b: Profile, most: int) -> list[str]:
+    """The ``most`` stems of both profiles whose weights multiply to the most, then in
+    alphabetical order: what sorting the shared stems by (minus the product, stem) gives.
+
+    A profile weighs each stem by its rarity over one norm, the profile's own, so among the
+    stems two profiles share the products rank as the rarities do, and equal rarities make
+    equal products. Sorted by the rarity (a dictionary lookup, in C) after an alphabetical
+    sort that the stable sort keeps among equals: no product nor tuple made for each of the
+    few dozen stems of each of the tens of thousands of pairs a full run explains."""
+    by_rarity = rarity(snapshot)
+    return sorted(sorted(a.keys() & b.keys()), key=by_rarity, reverse=True)[:most]
 
 
 def _views_by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.words import whole_words
+from matchmaker.core.words import whole_words_of
 from matchmaker.matching.affinity import affinity
 from matchmaker.matching.affinity import shared as shared_stems
 from matchmaker.matching.snapshot import (
@@ -349,8 +349,7 @@ def shared_words(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> 
 
 def shared_words_params(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> Params:
     """Whole words, as the asking listing writes them (not their stems)."""
-    written = whole_words(asker.stored_words)
-    return {"words": [written.get(stem, stem) for stem in sorted(asker.words & giver.words)[:6]]}
+    return {"words": whole_words_of(asker.stored_words, sorted(asker.words & giver.words)[:6])}
 
 
 def shared_words_sentence(p: Params, reader: Reader) -> str:

@@ -204,6 +204,32 @@ def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetical
     assert named == [written_as(snap, 1, stem) for stem in plain]
 
 
+def test_heaviest_shared_stems_are_those_of_a_plain_sort_of_the_products() -> None:
+    # affinity.heaviest_shared_stems sorts the stems two organisations share by their rarity;
+    # the plain way sorts them by (minus the product of their weights, stem). Random texts
+    # over a small vocabulary, so that many words are equally rare: the same stems, in the
+    # same order, for every two organisations.
+    import random
+
+    from matchmaker.matching.affinity import heaviest_shared_stems, profile
+
+    chance = random.Random(10)
+    vocabulary = [f"{a}{b}word" for a in "bcdfghklmn" for b in "aeiou"]
+    listings = [
+        view(n, "need" if n % 2 else "offer", n % 15, text=" ".join(chance.sample(vocabulary, 12)))
+        for n in range(60)
+    ]
+    snap = snapshot(*listings)
+    for first in range(15):
+        for second in range(15):
+            if first == second:
+                continue
+            a, b = profile(snap, first), profile(snap, second)
+            plain = sorted(a.keys() & b.keys(), key=lambda stem: (-a[stem] * b[stem], stem))
+            for most in (1, 6, 100):
+                assert heaviest_shared_stems(snap, a, b, most) == plain[:most]
+
+
 def test_a_word_is_shown_as_its_organisation_first_wrote_it() -> None:
     # affinity.written_as looks up the few stems an explanation shows; the plain way keeps,
     # for each stem, the organisation's own word, else the first of its listings' whole words.

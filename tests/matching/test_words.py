@@ -191,3 +191,16 @@ def test_an_incremental_run_weighs_shared_vocabulary_as_a_full_run_does(app: Fla
     in_full = affinity(full, need.organisation_id, university.id)
     assert 0 < in_full < 1
     assert affinity(near, need.organisation_id, university.id) == pytest.approx(in_full)
+
+
+def test_whole_words_of_a_few_stems_are_those_of_the_whole_dictionary() -> None:
+    # whole_words_of looks up only the stems an explanation shows; the plain way makes the
+    # dictionary of every stem of the stored words. Stems that are there, one that is not, a
+    # stored text without its whole words (written before they were kept), and none at all.
+    from matchmaker.core.words import listing_words, stems, whole_words, whole_words_of
+
+    stored = listing_words("Cooperative kitchens", "Trained cooks and housing cooperatives")
+    for text in (stored, stored.partition("\t")[0], stored.partition("\t")[0] + "\t", ""):
+        wanted = [*sorted(stems(text)), "zzz", *reversed(stems(text))]
+        plain = whole_words(text)
+        assert whole_words_of(text, wanted) == [plain.get(stem, stem) for stem in wanted]
