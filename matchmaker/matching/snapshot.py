@@ -11,11 +11,11 @@ import functools
 import heapq
 import math
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import combinations
+from itertools import chain, combinations
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -242,8 +242,8 @@ class Snapshot:
         found: dict[int, tuple[int, ListingView]] = {}
         for level, place in _places(view):
             closeness = 3 - level
-            seen: dict[int, ListingView] = {}
             if enough is not None and level >= COUNTRY and len(found) >= enough:
+                seen: dict[int, ListingView] = {}
                 for pair in combinations(themes, 2):
                     for other in index.get((pair, level, place), ()):
                         if other.id not in found and other.org_id != org_id:
@@ -254,16 +254,21 @@ class Snapshot:
                 continue
             # The index holds only listings whose scope reaches this far, so every one found
             # is within reach both ways; found at this level once for each theme it shares.
-            hits: dict[int, int] = {}
-            for theme in themes:
-                for other in index.get((theme, level, place), ()):
-                    oid = other.id
-                    if oid not in found and other.org_id != org_id:
-                        hits[oid] = hits.get(oid, 0) + 1
-                        seen[oid] = other
-            for oid, count in hits.items():
-                found[oid] = (4 * count + closeness, seen[oid])
+            hits = _times_indexed(index, [(theme, level, place) for theme in themes])
+            for other, count in hits.items():
+                oid = other.id
+                if oid not in found and other.org_id != org_id:
+                    found[oid] = (4 * count + closeness, other)
         return found
+
+
+def _times_indexed(
+    index: dict[tuple, list[ListingView]], keys: list[tuple]
+) -> Counter[ListingView]:
+    """How many of ``keys`` each listing is indexed under, in the order first met: counted in
+    C over the index's lists, not listing by listing in Python (in a city of a thousand
+    listings, a listing's walk meets thousands of partners once for each shared theme)."""
+    return Counter(chain.from_iterable([index.get(key, ()) for key in keys]))
 
 
 def _places(view: ListingView) -> list[tuple[int, Any]]:

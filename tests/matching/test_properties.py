@@ -233,6 +233,28 @@ def test_the_nearest_partners_are_the_plain_ranking_cut_short(views, limit) -> N
 
 
 @settings(max_examples=100, deadline=None)
+@given(st.one_of(listings(), CROWDED_REGION))
+def test_listings_are_counted_under_index_keys_as_a_plain_loop_counts_them(views) -> None:  # type: ignore[no-untyped-def]
+    # snapshot._times_indexed counts, with a Counter, how many of a listing's theme keys each
+    # partner is indexed under at one level; the plain way walks the lists one by one.
+    from matchmaker.matching.snapshot import _index, _places, _times_indexed
+
+    for asks in (True, False):
+        index = _index(views, asks)
+        for source in views:
+            for level, place in _places(source):
+                keys = [(theme, level, place) for theme in sorted(source.themes)]
+                plain: dict[int, int] = {}
+                for key in keys:
+                    for other in index.get(key, ()):
+                        plain[other.id] = plain.get(other.id, 0) + 1
+                counted = _times_indexed(index, keys)
+                assert [(other.id, count) for other, count in counted.items()] == list(
+                    plain.items()
+                )
+
+
+@settings(max_examples=100, deadline=None)
 @given(listings())
 def test_the_packed_ranking_of_candidates_is_the_plain_one(views) -> None:  # type: ignore[no-untyped-def]
     # engine.CandidateKeys packs a candidate's template and listing ids into one integer, and
