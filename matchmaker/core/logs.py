@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -99,7 +99,7 @@ def configure_logging(app: Flask, stream: IO[str] | None = None) -> None:
 
 def _start_request() -> None:
     offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = offered if SANE_REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
+    g.request_id = offered if SANE_REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
     g.request_started = time.perf_counter()
 
 
@@ -107,15 +107,16 @@ def _finish_request(response: Response) -> Response:
     request_id = g.get("request_id")
     if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id
+        method, path, status = request.method, request.path, response.status_code
         logger.info(
             "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
+            method,
+            path,
+            status,
             extra={
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
+                "method": method,
+                "path": path,
+                "status": status,
                 "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
             },
         )
