@@ -1,10 +1,11 @@
 """How the matcher is started: jobs after commit, never inside a web request's work.
 
 - A listing posted, edited, paused, reopened or closed (the ``listing_changed`` event) writes a
-  "match this listing" job in the same transaction; the job runs after commit. If a full run
-  holds the matcher's lock meanwhile, the job stays queued: the full run matches every waiting
-  listing when it ends, a worker tries again a little later, and the scheduler sweeps what is
-  left every minute. Nothing posted is left unmatched until the next full run.
+  "match this listing" job in the same transaction; the job runs after commit. So does each
+  open listing of an organisation verified, rejected or edited (``organisation_changed``). If a
+  full run holds the matcher's lock meanwhile, the job stays queued: the full run matches every
+  waiting listing when it ends, a worker tries again a little later, and the scheduler sweeps
+  what is left every minute. Nothing posted is left unmatched until the next full run.
 - Full runs and settings previews are jobs started from Review → Matching settings, with their
   progress on a page (proposals/routes.py).
 - A run that fails is recorded as failed, with its error, and logged.
@@ -25,12 +26,14 @@ from matchmaker.core.models import Job, JobStatus
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
-from matchmaker.listings.models import Listing
+from matchmaker.listings.models import Listing, ListingStatus
 from matchmaker.matching.engine import match_listing, plan, run_full
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.matching.templates import TEMPLATES
+from matchmaker.organisations.events import organisation_changed
+from matchmaker.organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,23 @@ BUSY_RETRY_SECONDS = 10
 @listing_changed.connect
 def _match_after_commit(listing: Listing, **_: Any) -> None:
     create_job(MATCH_LISTING, subject_id=listing.id)
+
+
+@organisation_changed.connect
+def _match_its_listings_after_commit(organisation: Organisation, **_: Any) -> None:
+    """An organisation verified, rejected or edited: each of its open or paused listings is
+    matched again, as if it had changed itself (a paused or unverified one's proposals are
+    withdrawn, a newly verified one's are made now rather than at the next full run)."""
+    listings = db.session.scalars(
+        sa.select(Listing.id)
+        .where(
+            Listing.organisation_id == organisation.id,
+            Listing.status.in_([ListingStatus.OPEN, ListingStatus.PAUSED]),
+        )
+        .order_by(Listing.id)
+    )
+    for listing_id in listings:
+        create_job(MATCH_LISTING, subject_id=listing_id)
 
 
 def record_failed_run(

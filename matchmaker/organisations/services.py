@@ -27,6 +27,7 @@ from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus
 from matchmaker.listings.services import change_status
+from matchmaker.organisations.events import organisation_changed
 from matchmaker.organisations.models import (
     IDENTITY_FIELDS,
     ContactPerson,
@@ -52,6 +53,8 @@ EDITABLE_FIELDS = (
     "region",
     "country",
 )
+# What the matcher reads of an organisation among them (its kind, words, language and place).
+MATCHED_FIELDS = frozenset(EDITABLE_FIELDS) - {"website"}
 
 
 def _clean(value: str | None) -> str | None:
@@ -180,7 +183,15 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
         changes["pending_changes"] = [None, pending or None]
     if changes:
         record_event("organisation:update", actor=actor, subject=organisation, details=changes)
+    if organisation.is_verified and MATCHED_FIELDS & changes.keys():
+        _matched_again(organisation)
     return bool(organisation.pending_changes)
+
+
+def _matched_again(organisation: Organisation) -> None:
+    """Its listings are matched again after the commit (the matching feature listens)."""
+    db.session.flush()
+    organisation_changed.send(organisation)
 
 
 def _apply_pending_changes(organisation: Organisation) -> dict[str, list[str | None]]:
@@ -418,6 +429,7 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
     organisation.status_reason = None
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
+    _matched_again(organisation)
     record_event(
         "organisation:verify",
         actor=actor,
@@ -440,6 +452,7 @@ def _accept_changes(*, organisation: Organisation, actor: User) -> None:
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
     record_event("organisation:accept-changes", actor=actor, subject=organisation, details=applied)
+    _matched_again(organisation)
     _mail_owners(
         organisation,
         _l(
@@ -497,6 +510,8 @@ def reject_organisation(*, organisation: Organisation, actor: User, reason: str)
     before = organisation.status
     organisation.status = OrganisationStatus.REJECTED
     organisation.status_reason = reason.strip()
+    if before == OrganisationStatus.VERIFIED:
+        _matched_again(organisation)  # its pending proposals are withdrawn
     record_event(
         "organisation:reject",
         actor=actor,
