@@ -111,21 +111,22 @@ def _load_user(session_id: str) -> Any:
     max_age = current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds()
     if time.time() - int(signed_in_at) > max_age:
         return None
-    user = _known_user(User, int(user_id))
-    if user is None or not user.matches_session_token(token):
-        return None
-    return user
+    return _known_user(User, int(user_id), token)
 
 
-def _known_user(model: Any, user_id: int) -> Any:
+def _known_user(model: Any, user_id: int, token: str) -> Any:
     """The user ``user_id`` in this request's session, copied from the user this process keeps
-    while no account changed (no query; see :func:`personal_entry`), else from the database."""
+    while no account changed (no query; see :func:`personal_entry`), else from the database;
+    None unless its session token is ``token``."""
     if db.session.registry.has():
         present = db.session.identity_map.get(identity_key(model, user_id))
         if present is not None:
-            return present
+            return present if present.matches_session_token(token) else None
     kept = personal_entry("user", user_id, lambda: _detached_user(model, user_id))
-    if kept is None:
+    # Checked before it is lent: a login that was ended (its token changed) must never be lent,
+    # or attaching it would sign it in again over the user Flask-Login finds next (a remember-me
+    # cookie's).
+    if kept is None or not kept.matches_session_token(token):
         return None
     if is_audience_page_request() and not db.session.registry.has():
         return lend(kept)  # read-only until the request needs the database (core/lent_user.py)

@@ -33,17 +33,20 @@ LENT = "_lent_user"
 
 
 def lend(user: Any) -> Any:
-    """Mark ``user`` (the process's kept, detached copy) as this request's lent user."""
+    """Mark ``user`` (the process's kept, detached copy), which the user loader is about to give
+    Flask-Login, as this request's lent user."""
     g.setdefault(LENT, user)
     return user
 
 
 def attach_lent_user(session: Session | scoped_session[Any]) -> None:
-    """Put a copy of the lent user in ``session`` and make it the request's user (no query)."""
+    """Put a copy of the lent user in ``session`` and make it the request's user (no query).
+    Only while it is still the request's user: attaching never changes who is signed in (after
+    ``logout_user()``, say, the lent user is forgotten)."""
     if not has_app_context():
         return
     lent = g.pop(LENT, None)
-    if lent is not None:
+    if lent is not None and g.get("_login_user") is lent:
         g._login_user = session.merge(lent, load=False)
 
 

@@ -553,3 +553,60 @@ def test_a_page_rendered_for_a_lent_account_can_follow_its_relationships(app: Fl
         names = "{% for m in current_user.memberships %}{{ m.organisation.name }}{% endfor %}"
         assert render_template_string(names) == "Ada&#39;s Cooperative"
         assert current_user._get_current_object() in db.session
+
+
+def test_an_ended_login_never_becomes_the_request_s_user_when_the_account_is_attached(
+    app: Flask,
+) -> None:
+    """A session cookie whose login was ended (signed out: its token no longer matches) names a
+    kept account; the request falls back on another login (a remember-me cookie). The ended
+    login's account must not be lent, nor attached as the request's user when a database session
+    opens (here: the page is built), or a copied cookie would work again after its sign-out."""
+    from matchmaker.accounts.models import Role
+    from tests.proposals.helpers import PASSWORD, signed_in
+
+    admin = make_user(role=Role.ADMIN)
+    coordinator = make_user(role=Role.COORDINATOR)
+    ended = signed_in(app, admin)
+    ended.get("/")  # the welcome
+    copied = ended.get_cookie("session")
+    assert copied is not None
+    assert ended.post("/logout").status_code == 302  # ends every copy of the login
+    # Someone with the copied cookie and a remember-me cookie of their own.
+    own = app.test_client()
+    answer = own.post(
+        "/login", data={"email": coordinator.email, "password": PASSWORD, "remember": "y"}
+    )
+    assert answer.status_code == 302
+    remember = own.get_cookie("remember_token")
+    assert remember is not None
+    assert own.get("/account").status_code == 200  # the welcome; the process keeps the account
+    stale = app.test_client()
+    stale.set_cookie("session", copied.value)
+    assert stale.get("/account").status_code == 302  # ended; the process keeps the new token
+    stale.set_cookie("session", copied.value)
+    stale.set_cookie("remember_token", remember.value)
+    for path in COORDINATOR_PAGES:  # not stored yet: built, so the account is attached
+        answer = stale.get(path)
+        assert answer.status_code == 200
+        assert "Administration" not in answer.get_data(as_text=True)  # the coordinator's
+
+
+def test_the_lent_account_is_the_one_signed_in(app: Flask) -> None:
+    """Attaching the lent account never changes who is signed in: after a sign-out in the
+    request (Flask-Login's user replaced), a database session opening leaves it signed out."""
+    from flask_login import current_user, logout_user
+
+    from matchmaker.accounts.models import Role
+    from matchmaker.core.auth import acting_user
+    from tests.proposals.helpers import signed_in
+
+    client = signed_in(app, make_user(role=Role.COORDINATOR))
+    headers = _lending(client, COORDINATOR_PAGES[0])
+    with app.app_context(), app.test_request_context(COORDINATOR_PAGES[0], headers=headers):
+        app.preprocess_request()
+        assert current_user.is_authenticated and not db.session.registry.has()  # lent
+        logout_user()
+        assert db.session.query(sa.literal(1)).scalar() == 1
+        assert not current_user.is_authenticated
+        assert not acting_user().is_authenticated
