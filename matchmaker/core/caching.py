@@ -318,10 +318,7 @@ def is_stored_page_request() -> bool:
     must not carry a ``@limiter.limit`` of its own, nor sit in a limited blueprint: this filter
     would skip it (tests/core/test_caching.py checks every stored view).
     """
-    if request.method not in ("GET", "HEAD"):
-        return False
-    view = current_app.view_functions.get(request.endpoint or "")
-    if not getattr(view, STORED_PAGE_ATTR, False):
+    if not _reads_a_view_marked(STORED_PAGE_ATTR):
         return False
     config = current_app.config
     return not any(config.get(name) for name in LIMITS_FOR_EVERY_PAGE)
@@ -413,10 +410,15 @@ def for_audience(
 def is_audience_page_request() -> bool:
     """A GET of a page stored for an audience (:func:`for_audience`): its signed-in user is lent
     (core/lent_user.py) until the request needs the database."""
+    return _reads_a_view_marked(AUDIENCE_PAGE_ATTR)
+
+
+def _reads_a_view_marked(mark: str) -> bool:
+    """The request is a GET (or HEAD) of a view marked ``mark`` (for_visitors, for_audience)."""
     if request.method not in ("GET", "HEAD"):
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, AUDIENCE_PAGE_ATTR, False))
+    return bool(getattr(view, mark, False))
 
 
 def data_generation(max_age: float = 0.0) -> str:

@@ -14,7 +14,8 @@ from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.matching.models import MatcherRun
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
 from matchmaker.proposals.models import Proposal, ProposalParty, ProposalStatus
-from tests.factories import PASSWORD, make_listing, make_organisation, make_user
+from tests.factories import make_listing, make_organisation, make_user
+from tests.proposals.helpers import signed_in
 
 CO_OP = {
     "name": "Liverpool Kitchen Cooperative",
@@ -26,13 +27,6 @@ CO_OP = {
     "region": "England",
     "country": "GB",
 }
-
-
-def _signed_in(app: Flask, role: Role = Role.COORDINATOR, user: Any = None) -> Any:
-    user = user or make_user(role=role)
-    client = app.test_client()
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code
-    return client
 
 
 def _pending_proposals_of(listing: Listing) -> int:
@@ -81,7 +75,7 @@ def _need_and_offer(status: OrganisationStatus) -> tuple[Any, Listing]:
 def test_a_newly_verified_organisations_needs_are_matched_at_once(app: Flask) -> None:
     co_op, need = _need_and_offer(OrganisationStatus.PENDING)
     assert _pending_proposals_of(need) == 0  # an unverified organisation is not matched
-    coordinator = _signed_in(app)
+    coordinator = signed_in(app, make_user(role=Role.COORDINATOR))
     answer = coordinator.post(f"/coordination/organisations/{co_op.id}/verify")
     assert answer.status_code == 302
     assert _pending_proposals_of(need) == 1  # not at the next full run: now
@@ -91,7 +85,7 @@ def test_an_edit_the_matcher_reads_matches_the_listings_again_and_a_website_does
     app: Flask,
 ) -> None:
     co_op, need = _need_and_offer(OrganisationStatus.VERIFIED)
-    owner = _signed_in(app, user=co_op.memberships[0].user)
+    owner = signed_in(app, co_op.memberships[0].user)
     edit = f"/organisations/{co_op.id}/edit"
     assert owner.post(edit, data={**CO_OP, "website": "https://new.example.org"}).status_code == 302
     assert _runs_for(need) == 0
