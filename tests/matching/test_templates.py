@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from matchmaker.matching.scoring import score_links
 from matchmaker.matching.settings import DEFAULTS, MatchSettings
 from matchmaker.matching.snapshot import ListingView
@@ -281,16 +283,84 @@ def _liverpool_crowd() -> list[ListingView]:
     ]
 
 
-def test_triad_links_touching_some_listings_are_those_of_the_plain_double_loop() -> None:
-    from matchmaker.matching.templates.knowledge_exchange_triad import _linked, _links
+def test_triad_partners_from_the_index_are_those_of_the_plain_double_loop() -> None:
+    from matchmaker.matching.templates.knowledge_exchange_triad import (
+        NEIGHBOURS_PER_KIND,
+        _all_partners,
+        _linked,
+        _lowest_partners,
+        _partner_index,
+    )
 
     views = _liverpool_crowd()
-    for ends in (views[:1], views[5:9], views[::7]):
-        plain = []
-        for a in ends:
-            for b in views:
-                if _linked(a, b):
-                    plain.append((a, b))
-                elif _linked(b, a):
-                    plain.append((b, a))
-        assert _links(views, ends) == plain
+    index = _partner_index(views)
+    kinds = {v.org_kind for v in views}
+    for one in views:
+        for kind in kinds:
+            plain = [
+                other.id
+                for other in sorted(views, key=lambda v: v.id)
+                if other.org_kind == kind and (_linked(one, other) or _linked(other, one))
+            ]
+            assert [v.id for v in _all_partners(index, one, kind)] == plain
+            assert [v.id for v in _lowest_partners(index, one, kind)] == plain[:NEIGHBOURS_PER_KIND]
+
+
+def test_triads_of_one_listing_are_those_a_full_run_finds_with_it() -> None:
+    """An incremental run (a focus listing) proposes exactly the trios holding that listing
+    that a full run proposes, scored and explained the same (whichever listing a trio was
+    found around)."""
+    crowd = _liverpool_crowd()
+    found = snapshot(*crowd)
+    template = TEMPLATES["knowledge_exchange_triad"]
+
+    def read(focus: int | None) -> dict[tuple[int, ...], tuple[int, list[tuple[int, int]]]]:
+        return {
+            c.listing_ids: (c.score, [(a.id, g.id) for a, g in c.links])
+            for c in template.propose(found, DEFAULTS, focus)
+        }
+
+    full = read(None)
+    assert len(full) > 20
+    for one in crowd:
+        assert read(one.id) == {key: value for key, value in full.items() if one.id in key}
+
+
+def test_named_shapes_of_one_listing_are_those_grown_from_every_anchor_near_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An incremental run grows a shape only around the anchors whose slots can take its
+    focus listing (ShapeTemplate._may_take): it proposes exactly what growing every anchor near
+    the focus proposes."""
+    import random
+
+    from matchmaker.matching.templates.named_shapes import NAMED_SHAPES, ShapeTemplate
+
+    rng = random.Random(7)
+    kinds = sorted({kind for t in NAMED_SHAPES for s in t.shape.slots for kind in s.kinds})
+    kinds += sorted(t.shape.anchor.kinds for t in NAMED_SHAPES)[0]
+    themes = sorted({theme for t in NAMED_SHAPES for s in t.shape.slots for theme in s.themes})
+    crowd = snapshot(
+        *(
+            view(
+                number,
+                rng.choice(["need", "offer", "offer", "challenge"]),
+                rng.randrange(1, 40),
+                rng.choice(kinds),
+                place=rng.choice(["saopaulo", "tangier"]),
+                themes=rng.sample(themes, rng.randrange(1, 4)),
+            )
+            for number in range(1, 160)
+        )
+    )
+
+    def proposed(focus: int) -> dict[str, set[tuple[int, ...]]]:
+        return {
+            t.name: {c.listing_ids for c in t.propose(crowd, DEFAULTS, focus)} for t in NAMED_SHAPES
+        }
+
+    pruned = {focus: proposed(focus) for focus in crowd.listings}
+    monkeypatch.setattr(ShapeTemplate, "_may_take", lambda *_: True)
+    assert sum(len(keys) for found in pruned.values() for keys in found.values()) > 20
+    for focus, found in pruned.items():
+        assert found == proposed(focus), focus

@@ -8,6 +8,7 @@ Heseltine Institute shaping the city-region's social economy together.
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from itertools import product
@@ -47,6 +48,10 @@ _id = attrgetter("id")
 NEIGHBOURS_PER_KIND = 3
 
 
+def _role_order(view: ListingView) -> int:
+    return ROLE_ORDER[view.org_kind]
+
+
 def _linked(a: ListingView, b: ListingView) -> bool:
     return (
         a.asks
@@ -56,29 +61,48 @@ def _linked(a: ListingView, b: ListingView) -> bool:
     )
 
 
-def _links(views: Sequence[ListingView], ends: Sequence[ListingView] | None = None) -> list[Link]:
-    """Need/challenge ↔ offer pairs among ``views`` that share one of the template's themes
-    (with ``ends``, only the links that touch one of them)."""
-    if ends is None:
-        offers = [b for b in views if not b.asks]
-        return [
-            (a, b)
-            for a in views
-            if a.asks
-            for b in offers
-            if a.theme_bits & b.theme_bits & THEME_BITS and a.org_id != b.org_id
-        ]
-    # An end that asks is linked to offers only, an end that offers to needs and challenges
-    # only: each end is tried against the other side (in the order of ``views``).
-    askers = [b for b in views if b.asks]
-    offers = [b for b in views if not b.asks]
-    links: list[Link] = []
-    for a in ends:
-        if a.asks:
-            links += [(a, b) for b in offers if _linked(a, b)]
-        else:
-            links += [(b, a) for b in askers if _linked(b, a)]
-    return links
+def _partner_index(views: Iterable[ListingView]) -> dict[tuple[bool, str, str], list[ListingView]]:
+    """(asks, organisation kind, theme of the template) → the listings of ``views`` of that side
+    and kind that carry that theme, in id order: each listing's partners are read from it, not
+    found by trying every need against every offer of a region (thousands in a dense city)."""
+    index: dict[tuple[bool, str, str], list[ListingView]] = defaultdict(list)
+    for view in sorted(views, key=_id):
+        for theme in view.themes & THEMES:
+            index[(view.asks, view.org_kind, theme)].append(view)
+    return index
+
+
+def _all_partners(
+    index: dict[tuple[bool, str, str], list[ListingView]], view: ListingView, kind: str
+) -> list[ListingView]:
+    """Every listing of an organisation of ``kind`` linked to ``view``, in id order."""
+    found = {
+        other.id: other
+        for theme in view.themes & THEMES
+        for other in index.get((not view.asks, kind, theme), [])
+        if other.org_id != view.org_id
+    }
+    return [found[key] for key in sorted(found)]
+
+
+def _lowest_partners(
+    index: dict[tuple[bool, str, str], list[ListingView]], view: ListingView, kind: str
+) -> list[ListingView]:
+    """The ``NEIGHBOURS_PER_KIND`` listings of organisations of ``kind`` linked to ``view``
+    (of the other side, sharing a theme of the template, of another organisation) with the
+    lowest ids: the partners a trio around ``view`` is made with."""
+    lists = [index.get((not view.asks, kind, theme), []) for theme in view.themes & THEMES]
+    found: list[ListingView] = []
+    previous: ListingView | None = None
+    # A listing under two of the themes comes twice, one after the other (ids are unique).
+    for other in heapq.merge(*lists, key=_id):
+        if other is previous or other.org_id == view.org_id:
+            continue
+        previous = other
+        found.append(other)
+        if len(found) == NEIGHBOURS_PER_KIND:
+            break
+    return found
 
 
 class KnowledgeExchangeTriad(Template):
@@ -110,34 +134,36 @@ class KnowledgeExchangeTriad(Template):
             # A trio and its links lie in one region: what is found for one is freed after it.
             seen: set[tuple[int, ...]] = set()
             assemble = self._assembler(snapshot, settings)
-            neighbours: dict[int, dict[str, list[ListingView]]] = defaultdict(
-                lambda: defaultdict(list)
-            )
-            ends = None
+            index = _partner_index(views)
+            centres: Iterable[ListingView] = views
             if focus_view is not None:
-                # Triads with the focus listing: it is the centre, or a neighbour's neighbour.
-                ends = [
+                # Triads with the focus listing: it is the centre, or one of the lowest
+                # partners of a centre it is linked to.
+                centres = [
                     focus_view,
-                    *(v for v in views if _linked(v, focus_view) or _linked(focus_view, v)),
+                    *(
+                        centre
+                        for kind in ROLE_OF_KIND
+                        if kind != focus_view.org_kind
+                        for centre in _all_partners(index, focus_view, kind)
+                        if focus_view in _lowest_partners(index, centre, focus_view.org_kind)
+                    ),
                 ]
-            for asker, giver in _links(views, ends):
-                neighbours[asker.id][giver.org_kind].append(giver)
-                neighbours[giver.id][asker.org_kind].append(asker)
-            by_id = {view.id: view for view in views}
-            for centre_id, groups in neighbours.items():
-                centre = by_id[centre_id]
+            for centre in centres:
                 others = [kind for kind in ROLE_OF_KIND if kind != centre.org_kind]
-                # The lowest ids: a neighbour has a few partners, so a sort beats a heap.
-                firsts = sorted(groups.get(others[0], ()), key=_id)[:NEIGHBOURS_PER_KIND]
-                seconds = sorted(groups.get(others[1], ()), key=_id)[:NEIGHBOURS_PER_KIND]
+                firsts = _lowest_partners(index, centre, others[0])
+                seconds = _lowest_partners(index, centre, others[1]) if firsts else []
                 for first, second in product(firsts, seconds):
                     key = tuple(sorted((centre.id, first.id, second.id)))
                     if key in seen or (focus is not None and focus not in key):
                         continue
                     seen.add(key)
                     # Valid by construction: three kinds, one region, the template's themes,
-                    # and the centre linked to both others.
-                    candidate = assemble((centre, first, second), key)
+                    # and the centre linked to both others. Assembled in the order of the
+                    # roles, whichever listing was the centre: the same trio always reads
+                    # the same (and as build() makes it).
+                    trio = sorted((centre, first, second), key=_role_order)
+                    candidate = assemble(trio, key)
                     if candidate is not None:
                         yield candidate
 
@@ -209,7 +235,7 @@ class KnowledgeExchangeTriad(Template):
             coverage = coverage_in.get(views[0].region_key)
             if coverage is None:
                 coverage = coverage_in[views[0].region_key] = {"region": views[0].region}
-            ordered = sorted(views, key=lambda v: ROLE_ORDER[v.org_kind])
+            ordered = sorted(views, key=_role_order)
             return Candidate(
                 self.name,
                 tuple(

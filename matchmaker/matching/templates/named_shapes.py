@@ -154,12 +154,24 @@ class ShapeTemplate(Template):
         self, snapshot: Snapshot, settings: MatchSettings, focus: int | None
     ) -> Iterable[Candidate]:
         anchor = self.shape.anchor
-        return grow_around(
-            snapshot,
-            focus,
-            anchor.fits,
-            lambda _focus: anchor.themes,
-            lambda view: self._grow(snapshot, settings, view),
+        focus_view = None if focus is None else snapshot.listings[focus]
+
+        def grow(view: ListingView) -> Candidate | None:
+            if focus_view is not None and not self._may_take(snapshot, view, focus_view):
+                return None  # what grows around it would not hold the focus
+            return self._grow(snapshot, settings, view)
+
+        return grow_around(snapshot, focus, anchor.fits, lambda _focus: anchor.themes, grow)
+
+    def _may_take(self, snapshot: Snapshot, anchor: ListingView, view: ListingView) -> bool:
+        """Whether the partnership grown around ``anchor`` can hold ``view``: it is the anchor,
+        or among the listings tried for a slot it fits (no other is ever taken). An incremental
+        run grows only these of the hundreds of anchors near its focus in a dense city."""
+        return view is anchor or any(
+            wanted.fits(view)
+            and view
+            in snapshot.nearest(anchor, wanted.themes, asks=wanted.asks, limit=TRIED_PER_SLOT)
+            for wanted in self.shape.slots
         )
 
     def _grow(
