@@ -11,11 +11,10 @@ import functools
 import heapq
 import math
 import sys
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import chain, combinations
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -156,7 +155,6 @@ class Snapshot:
     # The words of every live listing of each organisation of which the snapshot holds only
     # some (an incremental run's neighbourhood); None: the views hold all.
     org_listing_words: dict[int, set[str]] | None = None
-    _indexes: dict[bool, dict[tuple, list[ListingView]]] = field(default_factory=dict)
     _rarity: dict[str, float] | None = None
     _theme_stats: dict[int, tuple[float, float]] = field(default_factory=dict)
     # What the rules derive from the snapshot and use again (for example a list of themes,
@@ -193,24 +191,18 @@ class Snapshot:
             stats = self._theme_stats[bits] = (sum(values), max(values, default=0.0))
         return stats
 
-    def near(
-        self,
-        view: ListingView,
-        themes: Iterable[str],
-        *,
-        asks: bool,
-        enough: int | None = None,
-    ) -> list[ListingView]:
+    def near(self, view: ListingView, themes: Iterable[str], *, asks: bool) -> list[ListingView]:
         """Listings of other organisations that ask (needs, challenges) or offer, share one of
         ``themes`` and are within reach of ``view``: found through the index, not a scan. In
-        order of id.
-
-        With ``enough``, once that many are found nearby, listings from farther away (another
-        region) must share two themes to come in; most partnerships are local or regional,
-        and a far one needs a stronger reason.
-        """
-        found = self._walk(view, themes, asks=asks, enough=enough)
-        return [found[key][1] for key in sorted(found)]
+        order of id."""
+        groups = self._groups_of(asks)
+        found: dict[int, ListingView] = {}
+        for level, place in _places(view):
+            # Each group holds only listings whose scope reaches this far, so every one found
+            # is within reach both ways.
+            for _, members in _groups_sharing(groups, themes, level, place):
+                found.update((o.id, o) for o in members if o.org_id != view.org_id)
+        return [found[key] for key in sorted(found)]
 
     def nearest(
         self, view: ListingView, themes: Iterable[str], *, asks: bool, limit: int
@@ -218,57 +210,15 @@ class Snapshot:
         """Like :meth:`near`, but only the ``limit`` likeliest partners: the most shared themes
         first, then the nearest (city, region, country, world), then the lowest id. A cheap
         first sort, so only these get the full set of rules."""
-        found = self._walk(view, themes, asks=asks, enough=limit)
-        if len(found) > limit:
-            # One integer per listing sorts by rank (descending), then id (ascending).
-            keys = heapq.nsmallest(limit, [oid - (rank << 32) for oid, (rank, _) in found.items()])
-            ids = [key & 0xFFFFFFFF for key in keys]
-        else:
-            ids = sorted(found, key=lambda oid: (-found[oid][0], oid))
-        return [found[oid][1] for oid in ids]
+        return _best_ranked(self._groups_of(asks), view, themes, limit)
 
-    def _walk(
-        self, view: ListingView, themes: Iterable[str], *, asks: bool, enough: int | None
-    ) -> dict[int, tuple[int, ListingView]]:
-        """id → (rank, listing) of every listing :meth:`near` finds. The rank is four points
-        per shared theme (of ``themes``) plus three for the same city, two for the same region,
-        one for the same country: counted while walking the index, nearest level first."""
-        if asks not in self._indexes:
-            self._indexes[asks] = _index(self.listings.values(), asks)
-        index = self._indexes[asks]
-        themes = sorted(themes)
-        wanted = theme_bits(themes)
-        org_id = view.org_id
-        found: dict[int, tuple[int, ListingView]] = {}
-        for level, place in _places(view):
-            closeness = 3 - level
-            if enough is not None and level >= COUNTRY and len(found) >= enough:
-                seen: dict[int, ListingView] = {}
-                for pair in combinations(themes, 2):
-                    for other in index.get((pair, level, place), ()):
-                        if other.id not in found and other.org_id != org_id:
-                            seen[other.id] = other
-                for oid, other in seen.items():
-                    shared = (wanted & other.theme_bits).bit_count()
-                    found[oid] = (4 * shared + closeness, other)
-                continue
-            # The index holds only listings whose scope reaches this far, so every one found
-            # is within reach both ways; found at this level once for each theme it shares.
-            hits = _times_indexed(index, [(theme, level, place) for theme in themes])
-            for other, count in hits.items():
-                oid = other.id
-                if oid not in found and other.org_id != org_id:
-                    found[oid] = (4 * count + closeness, other)
+    def _groups_of(self, asks: bool) -> Groups:
+        """The index of the listings that ask (or offer): kept with what the templates keep
+        while they propose (``scratch``), so that it is freed before the ranking and writing."""
+        found: Groups | None = self.scratch.get(("groups", asks))
+        if found is None:
+            found = self.scratch[("groups", asks)] = _groups(self.listings.values(), asks)
         return found
-
-
-def _times_indexed(
-    index: dict[tuple, list[ListingView]], keys: list[tuple]
-) -> Counter[ListingView]:
-    """How many of ``keys`` each listing is indexed under, in the order first met: counted in
-    C over the index's lists, not listing by listing in Python (in a city of a thousand
-    listings, a listing's walk meets thousands of partners once for each shared theme)."""
-    return Counter(chain.from_iterable([index.get(key, ()) for key in keys]))
 
 
 def _places(view: ListingView) -> list[tuple[int, Any]]:
@@ -281,22 +231,99 @@ def _places(view: ListingView) -> list[tuple[int, Any]]:
     ][: view.scope + 1]
 
 
-def _index(listings: Iterable[ListingView], asks: bool) -> dict[tuple, list[ListingView]]:
-    """(theme, distance level, place) → listings whose own scope reaches that far; and, for
-    the country and world levels, the same keyed by pairs of themes."""
-    index: dict[tuple, list[ListingView]] = defaultdict(list)
-    for view in listings:
+# (theme, distance level, place) → the groups of listings of that place whose scope reaches
+# that far and whose themes are the same and include that theme, each in id order. See
+# _best_ranked().
+Groups = dict[tuple[str, int, Any], list[list[ListingView]]]
+
+
+def _groups(listings: Iterable[ListingView], asks: bool) -> Groups:
+    """The listings that ask (or offer) grouped by place and by their exact themes, each group
+    under each of its themes."""
+    by_place: dict[tuple[int, Any], dict[int, list[ListingView]]] = defaultdict(dict)
+    for view in sorted(listings, key=lambda v: v.id):
         if view.asks != asks:
             continue
-        places = _places(view)
-        pairs = list(combinations(sorted(view.themes), 2))
-        for level, place in places:
-            for theme in view.themes:
-                index[(theme, level, place)].append(view)
-            if level >= COUNTRY:
-                for pair in pairs:
-                    index[(pair, level, place)].append(view)
-    return index
+        for level, place in _places(view):
+            by_place[(level, place)].setdefault(view.theme_bits, []).append(view)
+    groups: Groups = defaultdict(list)
+    for (level, place), of_place in by_place.items():
+        for members in of_place.values():
+            for theme in members[0].themes:
+                groups[(theme, level, place)].append(members)
+    return groups
+
+
+def _groups_sharing(
+    groups: Groups, themes: Iterable[str], level: int, place: Any
+) -> Iterator[tuple[int, list[ListingView]]]:
+    """The groups of ``place`` at ``level`` that share one of ``themes``, each once."""
+    met: set[int] = set()
+    for theme in themes:
+        for members in groups.get((theme, level, place), ()):
+            bits = members[0].theme_bits
+            if bits not in met:
+                met.add(bits)
+                yield bits, members
+
+
+def _best_ranked(
+    groups: Groups, view: ListingView, themes: Iterable[str], limit: int
+) -> list[ListingView]:
+    """The ``limit`` partners of :meth:`Snapshot.near` of highest rank, then lowest id: four
+    points for each of ``themes`` a partner has, plus three for the same city, two for the
+    same region, one for the same country. Found without reading every partner: in a city of
+    a thousand listings, ten are kept of thousands. Listings of one place with the same themes
+    share their rank, so each group of them is ranked once; the groups are then read best
+    first, and only until ``limit`` partners are found; the places farther out are not read
+    once ``limit`` partners rank above anything found there."""
+    wanted = theme_bits(themes)
+    most = 4 * wanted.bit_count() + 3  # the rank of a partner sharing every theme, in the city
+    org_id = view.org_id
+    ranked: list[tuple[int, list[ListingView]]] = []
+    for level, place in _places(view):
+        for bits, members in _groups_sharing(groups, themes, level, place):
+            ranked.append((4 * (wanted & bits).bit_count() + 3 - level, members))
+        # No partner farther away ranks above most - level - 1: enough above it, stop.
+        if _partners_above(ranked, most - level - 1, org_id, limit) >= limit:
+            break
+    ranked.sort(key=lambda item: -item[0])
+    best: list[ListingView] = []
+    taken: set[int] = set()  # a listing met again farther away ranks lower: kept once
+    start = 0
+    while start < len(ranked) and len(best) < limit:
+        stop = start
+        while stop < len(ranked) and ranked[stop][0] == ranked[start][0]:
+            stop += 1
+        tier = [members for _, members in ranked[start:stop]]
+        for other in tier[0] if len(tier) == 1 else heapq.merge(*tier, key=_by_id):
+            if other.org_id != org_id and other.id not in taken:
+                taken.add(other.id)
+                best.append(other)
+                if len(best) == limit:
+                    break
+        start = stop
+    return best
+
+
+def _partners_above(
+    ranked: list[tuple[int, list[ListingView]]], rank: int, org_id: int, limit: int
+) -> int:
+    """How many partners (not of ``org_id``) the groups ranked above ``rank`` hold, counted up
+    to ``limit``."""
+    seen: set[int] = set()
+    for group_rank, members in ranked:
+        if group_rank > rank:
+            for other in members:
+                if other.org_id != org_id:
+                    seen.add(other.id)
+                    if len(seen) >= limit:
+                        return len(seen)
+    return len(seen)
+
+
+def _by_id(view: ListingView) -> int:
+    return view.id
 
 
 def live_condition(today: date | None = None) -> sa.ColumnElement[bool]:

@@ -11,7 +11,7 @@ from matchmaker.matching.explanations import Reader, render
 from matchmaker.matching.related import related
 from matchmaker.matching.rules import RULES
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import within_reach
+from matchmaker.matching.snapshot import ListingView, distance, within_reach
 from matchmaker.matching.templates import TEMPLATES
 from tests.matching.helpers import PLACES, SCOPES, snapshot, view
 
@@ -219,39 +219,35 @@ def test_the_indexed_search_finds_exactly_what_an_all_pairs_search_finds(views) 
     assert proposed == _all_pairs(views)
 
 
+def _plain_nearest(
+    views: list[ListingView], source: ListingView, themes: frozenset[str], limit: int
+) -> list[int]:
+    """The ids of the ``limit`` partners of ``source`` ranked first, every listing read: the
+    most shared themes, then the nearest (city, region, country, world), then the lowest id."""
+    ranked = []
+    for other in views:
+        shared = len(themes & other.themes)
+        if (
+            other.asks != source.asks
+            and other.org_id != source.org_id
+            and shared
+            and within_reach(source, other)
+        ):
+            ranked.append((-(4 * shared + 3 - distance(source, other)), other.id))
+    return [oid for _, oid in sorted(ranked)[:limit]]
+
+
 @settings(max_examples=100, deadline=None)
-@given(listings(), st.integers(min_value=1, max_value=6))
+@given(st.one_of(listings(), CROWDED_REGION, SHAPED_CITY), st.integers(min_value=1, max_value=6))
 def test_the_nearest_partners_are_the_plain_ranking_cut_short(views, limit) -> None:  # type: ignore[no-untyped-def]
-    # Snapshot.nearest packs (rank, id) into one integer to sort; the plain ranking is the
-    # most shared themes and nearest first, then the lowest id.
+    # Snapshot.nearest ranks groups of listings with the same themes and place, best first, and
+    # stops reading once it has enough (snapshot._best_ranked).
     snap = snapshot(*views)
     for source in views:
-        found = snap._walk(source, source.themes, asks=not source.asks, enough=limit)
-        plain = sorted(found, key=lambda oid: (-found[oid][0], oid))[:limit]
         nearest = snap.nearest(source, source.themes, asks=not source.asks, limit=limit)
-        assert [other.id for other in nearest] == plain
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.one_of(listings(), CROWDED_REGION))
-def test_listings_are_counted_under_index_keys_as_a_plain_loop_counts_them(views) -> None:  # type: ignore[no-untyped-def]
-    # snapshot._times_indexed counts, with a Counter, how many of a listing's theme keys each
-    # partner is indexed under at one level; the plain way walks the lists one by one.
-    from matchmaker.matching.snapshot import _index, _places, _times_indexed
-
-    for asks in (True, False):
-        index = _index(views, asks)
-        for source in views:
-            for level, place in _places(source):
-                keys = [(theme, level, place) for theme in sorted(source.themes)]
-                plain: dict[int, int] = {}
-                for key in keys:
-                    for other in index.get(key, ()):
-                        plain[other.id] = plain.get(other.id, 0) + 1
-                counted = _times_indexed(index, keys)
-                assert [(other.id, count) for other, count in counted.items()] == list(
-                    plain.items()
-                )
+        assert [other.id for other in nearest] == _plain_nearest(
+            views, source, source.themes, limit
+        )
 
 
 @settings(max_examples=100, deadline=None)
@@ -289,3 +285,29 @@ def test_candidate_keys_sort_like_the_plain_tuples_and_give_them_back(plain) -> 
     packed = [keys.pack(template, ids) for template, ids in plain]
     assert [(keys.template(key), keys.ids(key)) for key in packed] == plain
     assert [(keys.template(key), keys.ids(key)) for key in sorted(packed)] == sorted(plain)
+
+
+def test_the_nearest_partners_in_crowded_cities_are_the_plain_ranking_cut_short() -> None:
+    # Hundreds of listings in a few cities of two countries, of every scope, themes drawn from
+    # a few: many listings share each group, and the best are often found nearby.
+    import random
+
+    rng = random.Random(3)
+    themes = list(THEMES)
+    views = [
+        view(
+            number,
+            rng.choice(["need", "offer", "challenge"]),
+            rng.randrange(1, 120),
+            place=rng.choice(["liverpool", "birkenhead", "manchester", "athens", "piraeus"]),
+            scope=rng.choice(sorted(SCOPES)),
+            themes=rng.sample(themes, rng.randrange(1, 4)),
+        )
+        for number in range(1, 600)
+    ]
+    snap = snapshot(*views)
+    for source in views:
+        for wanted in (source.themes, frozenset(rng.sample(themes, 3))):
+            for limit in (1, 8, 10, 40):
+                best = snap.nearest(source, wanted, asks=not source.asks, limit=limit)
+                assert [other.id for other in best] == _plain_nearest(views, source, wanted, limit)
