@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
@@ -104,23 +105,39 @@ def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[s
     key = first << 32 | second  # one int for the two (ids are below 2**32), as in affinity()
     words = known.get(key)
     if words is None:
-        a, b = profile(snapshot, first), profile(snapshot, second)
-        heaviest = heaviest_shared_stems(snapshot, a, b, most)
+        heaviest = heaviest_shared_stems(snapshot, first, second, most)
         words = known[key] = written_forms(snapshot, first, heaviest)
     return list(words)
 
 
-def heaviest_shared_stems(snapshot: Snapshot, a: Profile, b: Profile, most: int) -> list[str]:
-    """The ``most`` stems of both profiles whose weights multiply to the most, then in
-    alphabetical order: what sorting the shared stems by (minus the product, stem) gives.
+def heaviest_shared_stems(snapshot: Snapshot, first: int, second: int, most: int) -> list[str]:
+    """The ``most`` stems of both organisations' profiles whose weights multiply to the most,
+    then in alphabetical order: what sorting the shared stems by (minus the product, stem)
+    gives.
 
     A profile weighs each stem by its rarity over one norm, the profile's own, so among the
     stems two profiles share the products rank as the rarities do, and equal rarities make
-    equal products. Sorted by the rarity (a dictionary lookup, in C) after an alphabetical
-    sort that the stable sort keeps among equals: no product nor tuple made for each of the
-    few dozen stems of each of the tens of thousands of pairs a full run explains."""
-    by_rarity = rarity(snapshot)
-    return sorted(sorted(a.keys() & b.keys()), key=by_rarity, reverse=True)[:most]
+    equal products: the order is the rarest first, then alphabetical, whichever two profiles
+    share the stems. So the first organisation's stems are put in that order once per run
+    (:func:`stems_by_rarity`), and each of the tens of thousands of pairs a full run explains
+    takes them in turn, in C, keeping those the second profile has, until it has ``most``:
+    no intersection nor sort of the few dozen shared stems for each pair."""
+    other = profile(snapshot, second)
+    return list(islice(filter(other.__contains__, stems_by_rarity(snapshot, first)), most))
+
+
+def stems_by_rarity(snapshot: Snapshot, org_id: int) -> list[str]:
+    """The stems of an organisation's profile, the rarest first, then alphabetically (sorted
+    by the rarity, a dictionary lookup in C, after an alphabetical sort that the stable sort
+    keeps among equals), once per run for each organisation an explanation names first."""
+    known: dict[int, list[str]] = snapshot.memo.setdefault(("stems by rarity",), {})
+    ordered = known.get(org_id)
+    if ordered is None:
+        by_rarity = rarity(snapshot)
+        ordered = known[org_id] = sorted(
+            sorted(profile(snapshot, org_id)), key=by_rarity, reverse=True
+        )
+    return ordered
 
 
 def _views_by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:

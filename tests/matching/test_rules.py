@@ -205,7 +205,7 @@ def test_shared_vocabulary_names_the_six_heaviest_shared_words_ties_alphabetical
 
 
 def test_heaviest_shared_stems_are_those_of_a_plain_sort_of_the_products() -> None:
-    # affinity.heaviest_shared_stems sorts the stems two organisations share by their rarity;
+    # affinity.heaviest_shared_stems walks the first organisation's stems, rarest first;
     # the plain way sorts them by (minus the product of their weights, stem). Random texts
     # over a small vocabulary, so that many words are equally rare: the same stems, in the
     # same order, for every two organisations.
@@ -226,8 +226,10 @@ def test_heaviest_shared_stems_are_those_of_a_plain_sort_of_the_products() -> No
                 continue
             a, b = profile(snap, first), profile(snap, second)
             plain = sorted(a.keys() & b.keys(), key=lambda stem: (-a[stem] * b[stem], stem))
-            for most in (1, 6, 100):
-                assert heaviest_shared_stems(snap, a, b, most) == plain[:most]
+            for most in (0, 1, 6, 100):
+                assert heaviest_shared_stems(snap, first, second, most) == plain[:most]
+    # An organisation without words, or unknown to the snapshot: nothing shared.
+    assert heaviest_shared_stems(snap, 1, 99, 6) == heaviest_shared_stems(snap, 99, 1, 6) == []
 
 
 def test_a_word_is_shown_as_its_organisation_first_wrote_it() -> None:
