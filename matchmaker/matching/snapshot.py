@@ -15,6 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -196,6 +198,7 @@ class Snapshot:
         ``themes`` and are within reach of ``view``: found through the index, not a scan. In
         order of id."""
         groups = self._groups_of(asks)
+        themes = frozenset(themes)  # read once for each level
         found: dict[int, ListingView] = {}
         for level, place in _places(view):
             # Each group holds only listings whose scope reaches this far, so every one found
@@ -277,6 +280,7 @@ def _best_ranked(
     share their rank, so each group of them is ranked once; the groups are then read best
     first, and only until ``limit`` partners are found; the places farther out are not read
     once ``limit`` partners rank above anything found there."""
+    themes = frozenset(themes)  # read for the bits, then once for each level
     wanted = theme_bits(themes)
     most = 4 * wanted.bit_count() + 3  # the rank of a partner sharing every theme, in the city
     org_id = view.org_id
@@ -290,19 +294,17 @@ def _best_ranked(
     ranked.sort(key=lambda item: -item[0])
     best: list[ListingView] = []
     taken: set[int] = set()  # a listing met again farther away ranks lower: kept once
-    start = 0
-    while start < len(ranked) and len(best) < limit:
-        stop = start
-        while stop < len(ranked) and ranked[stop][0] == ranked[start][0]:
-            stop += 1
-        tier = [members for _, members in ranked[start:stop]]
-        for other in tier[0] if len(tier) == 1 else heapq.merge(*tier, key=_by_id):
+    for _, tier in groupby(ranked, key=itemgetter(0)):
+        if len(best) >= limit:
+            break
+        # One level and one count of shared themes: the groups hold distinct listings.
+        lists = [members for _, members in tier]
+        for other in lists[0] if len(lists) == 1 else heapq.merge(*lists, key=_by_id):
             if other.org_id != org_id and other.id not in taken:
                 taken.add(other.id)
                 best.append(other)
                 if len(best) == limit:
                     break
-        start = stop
     return best
 
 

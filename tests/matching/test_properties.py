@@ -311,3 +311,16 @@ def test_the_nearest_partners_in_crowded_cities_are_the_plain_ranking_cut_short(
             for limit in (1, 8, 10, 40):
                 best = snap.nearest(source, wanted, asks=not source.asks, limit=limit)
                 assert [other.id for other in best] == _plain_nearest(views, source, wanted, limit)
+
+
+def test_the_themes_asked_for_may_be_any_iterable() -> None:
+    # near and nearest read the themes once for each level: a generator is read once.
+    views = [
+        view(1, "need", 1, place="liverpool", scope="international", themes=["funding"]),
+        view(2, "offer", 2, place="athens", scope="international", themes=["funding"]),
+        view(3, "offer", 3, place="liverpool", scope="international", themes=["funding"]),
+    ]
+    snap = snapshot(*views)
+    asker = views[0]
+    assert [v.id for v in snap.near(asker, iter(["funding"]), asks=False)] == [2, 3]
+    assert [v.id for v in snap.nearest(asker, iter(["funding"]), asks=False, limit=5)] == [3, 2]

@@ -208,8 +208,8 @@ class KnowledgeExchangeTriad(Template):
 
         def assemble(views: Sequence[ListingView], key: tuple[int, ...]) -> Candidate | None:
             links, fractions = [], []
-            # In the order of _links(views), which the explanation keeps: needs and challenges
-            # in the order of ``views``, each with the offers in that order.
+            # The explanation keeps the links in this order: needs and challenges in the order
+            # of ``views`` (the roles'), each with the offers in that order.
             givers = [view for view in views if not view.asks]
             for asker in views:
                 if not asker.asks:
