@@ -85,27 +85,7 @@ def counts_held_still(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_after_incremental_runs_a_full_run_has_nothing_to_do(
     app: Flask, counts_held_still: None, postings: list[Any]
 ) -> None:
-    for model in (ProposalParty, Proposal, Listing, Organisation):
-        db.session.execute(sa.delete(model))
-    organisations = [
-        make_organisation(name=f"Org {n}", kind=KINDS[n % len(KINDS)], city=CITIES[n % 2])
-        for n in range(5)
-    ]
-    for org, kind, themes, scope, words in postings:
-        listing = make_listing(
-            organisation=organisations[org],
-            kind=kind,
-            themes=tuple(sorted(themes)),
-            scope=scope,
-            title=" ".join(words).capitalize(),
-            description="We " + " ".join(words) + " here.",
-        )
-        match_listing(listing)
-        db.session.commit()
-    result = plan(full_snapshot(), load_settings())
-    created = [[*sorted(c.listing_ids), c.template, c.score] for c in result.create]
-    revived = [pid for pid, _ in result.revive]
-    assert (created, result.withdraw, revived) == ([], [], [])
+    assert _full_run_after_posting(postings) == ([], [], [])
     # Scores may still differ: an organisation's new listing changes how its other listings'
     # partners share its vocabulary, and an incremental run rescores only the new listing's
     # proposals. The nightly full run settles those too.
@@ -199,3 +179,60 @@ def test_a_related_pair_is_proposed_alike_by_incremental_and_full_runs(
     assert "no_shared_theme" in str(proposal.explanation)
     result = plan(full_snapshot(), load_settings())
     assert (result.create, result.withdraw, result.revive) == ([], [], [])
+
+
+def _full_run_after_posting(postings: list[Any]) -> tuple[list[Any], list[Any], list[int]]:
+    """Post ``postings`` one by one (each matched on its own, then committed); what a full run
+    would then create, withdraw and revive."""
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    organisations = [
+        make_organisation(name=f"Org {n}", kind=KINDS[n % len(KINDS)], city=CITIES[n % 2])
+        for n in range(5)
+    ]
+    for org, kind, themes, scope, words in postings:
+        listing = make_listing(
+            organisation=organisations[org],
+            kind=kind,
+            themes=tuple(sorted(themes)),
+            scope=scope,
+            title=" ".join(words).capitalize(),
+            description="We " + " ".join(words) + " here.",
+        )
+        match_listing(listing)
+        db.session.commit()
+    result = plan(full_snapshot(), load_settings())
+    created = [[*sorted(c.listing_ids), c.template, c.score] for c in result.create]
+    revived = [pid for pid, _ in result.revive]
+    return created, result.withdraw, revived
+
+
+# Found by the test above on 2026-12-03, and failing before that day's changes too: posting
+# organisation 4's need (the last listing) changes what that organisation needs and writes,
+# which lifts a consortium holding its earlier offer over the minimum score; an incremental run
+# matches only the listing posted, so the consortium waits for the nightly full run (the drift
+# of an organisation's other listings that the comment above describes for scores).
+SIBLING_DRIFT = [
+    (0, ListingKind.NEED, {"research-evaluation"}, Scope.LOCAL, ["evaluation"]),
+    (1, ListingKind.OFFER, {"research-evaluation"}, Scope.LOCAL, ["evaluation"]),
+    (4, ListingKind.OFFER, {"research-evaluation"}, Scope.REGIONAL, ["evaluation"]),
+    (0, ListingKind.OFFER, {"research-evaluation"}, Scope.REGIONAL, ["training"]),
+    (
+        1,
+        ListingKind.NEED,
+        {"training-advice", "research-evaluation"},
+        Scope.REGIONAL,
+        ["evaluation"],
+    ),
+    (4, ListingKind.NEED, {"research-evaluation"}, Scope.LOCAL, ["evaluation"]),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an incremental run does not match an organisation's other listings again (#10)",
+)
+def test_a_new_listing_may_lift_its_organisations_other_combinations(
+    app: Flask, counts_held_still: None
+) -> None:
+    assert _full_run_after_posting(SIBLING_DRIFT) == ([], [], [])
