@@ -244,7 +244,7 @@ def _groups(listings: Iterable[ListingView], asks: bool) -> Groups:
     """The listings that ask (or offer) grouped by place and by their exact themes, each group
     under each of its themes."""
     by_place: dict[tuple[int, Any], dict[int, list[ListingView]]] = defaultdict(dict)
-    for view in sorted(listings, key=lambda v: v.id):
+    for view in sorted(listings, key=_by_id):
         if view.asks != asks:
             continue
         for level, place in _places(view):

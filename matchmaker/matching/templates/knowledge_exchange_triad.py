@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from itertools import product
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice, product
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -72,37 +72,34 @@ def _partner_index(views: Iterable[ListingView]) -> dict[tuple[bool, str, str], 
     return index
 
 
+def _partners(
+    index: dict[tuple[bool, str, str], list[ListingView]], view: ListingView, kind: str
+) -> Iterator[ListingView]:
+    """The listings of organisations of ``kind`` linked to ``view`` (of the other side, sharing
+    a theme of the template, of another organisation), lowest id first, each once: read as far
+    as the caller needs."""
+    lists = [index.get((not view.asks, kind, theme), []) for theme in view.themes & THEMES]
+    previous: ListingView | None = None
+    # A listing under two of the themes comes twice, one after the other (ids are unique).
+    for other in heapq.merge(*lists, key=_id):
+        if other is not previous and other.org_id != view.org_id:
+            yield other
+        previous = other
+
+
 def _all_partners(
     index: dict[tuple[bool, str, str], list[ListingView]], view: ListingView, kind: str
 ) -> list[ListingView]:
     """Every listing of an organisation of ``kind`` linked to ``view``, in id order."""
-    found = {
-        other.id: other
-        for theme in view.themes & THEMES
-        for other in index.get((not view.asks, kind, theme), [])
-        if other.org_id != view.org_id
-    }
-    return [found[key] for key in sorted(found)]
+    return list(_partners(index, view, kind))
 
 
 def _lowest_partners(
     index: dict[tuple[bool, str, str], list[ListingView]], view: ListingView, kind: str
 ) -> list[ListingView]:
-    """The ``NEIGHBOURS_PER_KIND`` listings of organisations of ``kind`` linked to ``view``
-    (of the other side, sharing a theme of the template, of another organisation) with the
-    lowest ids: the partners a trio around ``view`` is made with."""
-    lists = [index.get((not view.asks, kind, theme), []) for theme in view.themes & THEMES]
-    found: list[ListingView] = []
-    previous: ListingView | None = None
-    # A listing under two of the themes comes twice, one after the other (ids are unique).
-    for other in heapq.merge(*lists, key=_id):
-        if other is previous or other.org_id == view.org_id:
-            continue
-        previous = other
-        found.append(other)
-        if len(found) == NEIGHBOURS_PER_KIND:
-            break
-    return found
+    """The ``NEIGHBOURS_PER_KIND`` partners of ``kind`` of ``view`` with the lowest ids: those a
+    trio around ``view`` is made with."""
+    return list(islice(_partners(index, view, kind), NEIGHBOURS_PER_KIND))
 
 
 class KnowledgeExchangeTriad(Template):
