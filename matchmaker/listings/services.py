@@ -112,11 +112,21 @@ def set_theme_retired(*, actor: User, theme: Theme, retired: bool) -> None:
 # Listings ----------------------------------------------------------------------------------
 
 
-def _changed(listing: Listing, change: str) -> None:
+def _changed(
+    listing: Listing,
+    change: str,
+    *,
+    status_before: ListingStatus | None = None,
+    themes_before: Sequence[str] = (),
+) -> None:
     """Tell whoever listens (the matcher, saved searches) once the change is in the
-    transaction; ``change`` is "create", "update" or the status action ("reopen"...)."""
+    transaction; ``change`` is "create", "update" or the status action ("reopen"...), and
+    ``status_before`` and ``themes_before`` what the listing was before it (None and no
+    themes for a listing just posted)."""
     db.session.flush()
-    listing_changed.send(listing, change=change)
+    listing_changed.send(
+        listing, change=change, status_before=status_before, themes_before=tuple(themes_before)
+    )
 
 
 def _check_dates(
@@ -251,7 +261,8 @@ def update_listing(
     if language is not None:
         change("language", listing.language, check_language(language))
         listing.language = language
-    change("themes", ",".join(t.slug for t in listing.themes), ",".join(themes))
+    themes_before = [t.slug for t in listing.themes]
+    change("themes", ",".join(themes_before), ",".join(themes))
     listing.title, listing.description = title.strip(), description.strip()
     listing.scope, listing.expires_on = scope, expires_on
     listing.themes = new_themes
@@ -269,7 +280,7 @@ def update_listing(
         ]
     if changes:
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
-        _changed(listing, "update")
+        _changed(listing, "update", status_before=listing.status, themes_before=themes_before)
     return changes
 
 
@@ -298,7 +309,7 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
         subject=listing,
         details={"before": before.value, "after": target.value},
     )
-    _changed(listing, action)
+    _changed(listing, action, status_before=before, themes_before=[t.slug for t in listing.themes])
     return target
 
 

@@ -181,6 +181,9 @@ def _written_as(snapshot: Snapshot, org_id: int, stem: str) -> str:
         word = views[0].org_words.get(stem)
         if word is not None:
             return word
+    if snapshot.org_listing_words is not None and org_id in snapshot.org_listing_words:
+        # A neighbourhood holding some of the organisation's listings: all of them, in order.
+        return snapshot.org_listing_words[org_id].get(stem, stem)
     for view in views:
         if stem in view.words:
             word = whole_words(view.stored_words).get(stem)

@@ -16,7 +16,7 @@ import gc
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -27,14 +27,20 @@ import sqlalchemy as sa
 from matchmaker.core.caching import note_shared_write
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Theme, listing_themes
 from matchmaker.matching.bulk import prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
-from matchmaker.matching.snapshot import Snapshot, full_snapshot, neighbourhood_snapshot
+from matchmaker.matching.snapshot import (
+    Snapshot,
+    full_snapshot,
+    live_condition,
+    neighbourhood_snapshot,
+)
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party
+from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
     COVERING_STATUSES,
@@ -664,3 +670,33 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     _log_end(run)
     return run
+
+
+def siblings_to_match(
+    listing: Listing, status_before: ListingStatus | None, themes_before: Collection[str]
+) -> list[int]:
+    """The organisation's other live listings to match again after ``listing`` changed (was
+    posted, edited, paused, reopened or closed; ``status_before`` and ``themes_before`` are
+    what it was): all of them when the change alters what the organisation needs or offers,
+    since the mutual rule (rules.mutual) and a consortium's joining (consortium._joins) read
+    that from all of its listings, so one listing's change can lift or drop the proposals of
+    its siblings. None otherwise: the shared vocabulary moves with every listing, a little,
+    and the nightly full run settles it (matching/tasks.py)."""
+    rows = db.session.execute(
+        sa.select(Listing.id, Listing.kind, Theme.slug)
+        .join(Organisation, Organisation.id == Listing.organisation_id)
+        .join(listing_themes, listing_themes.c.listing_id == Listing.id)
+        .join(Theme, Theme.id == listing_themes.c.theme_id)
+        .where(live_condition(), Listing.organisation_id == listing.organisation_id)
+    ).all()
+    asks = listing.kind != ListingKind.OFFER
+    now = {slug for listing_id, _, slug in rows if listing_id == listing.id}
+    before = set(themes_before) if status_before == ListingStatus.OPEN else set()
+    others = {
+        slug
+        for listing_id, kind, slug in rows
+        if listing_id != listing.id and (kind != ListingKind.OFFER) == asks
+    }
+    if not (now ^ before) - others:
+        return []
+    return sorted({listing_id for listing_id, _, _ in rows} - {listing.id})

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from matchmaker.core.words import analyse, listing_words, stems
+from matchmaker.core.words import analyse, listing_words, stems, whole_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
@@ -36,6 +36,7 @@ from matchmaker.listings.search import open_and_current
 from matchmaker.matching.models import ThemeCount, WordCount
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.places.gazetteer import regional_subdivision
+from matchmaker.proposals.models import Proposal, ProposalParty, ProposalStatus
 
 # Scope as a distance: how far a partner may be.
 SCOPE_LEVEL = {Scope.LOCAL: 0, Scope.REGIONAL: 1, Scope.NATIONAL: 2, Scope.INTERNATIONAL: 3}
@@ -156,7 +157,7 @@ class Snapshot:
     word_counts: dict[str, int] | None = None
     # The words of every live listing of each organisation of which the snapshot holds only
     # some (an incremental run's neighbourhood); None: the views hold all.
-    org_listing_words: dict[int, set[str]] | None = None
+    org_listing_words: dict[int, dict[str, str]] | None = None
     _rarity: dict[str, float] | None = None
     _theme_stats: dict[int, tuple[float, float]] = field(default_factory=dict)
     # What the rules derive from the snapshot and use again (for example a list of themes,
@@ -552,7 +553,7 @@ def _profiles(views: Iterable[ListingView]) -> tuple[dict[int, set[str]], dict[i
 
 
 def word_counts(
-    views: Iterable[ListingView] | None = None, also: Iterable[set[str]] = ()
+    views: Iterable[ListingView] | None = None, also: Iterable[Iterable[str]] = ()
 ) -> dict[str, int]:
     """How many listings use each word: every word (``views`` None), or the words of
     ``views`` (their listings' and their organisations') and ``also``."""
@@ -601,6 +602,18 @@ def _neighbourhood_query(
             Listing.organisation_id.in_(sa.select(Organisation.id).where(same_region))
         ),
         sa.select(Listing.id).where(Listing.id == sa.bindparam("focus")),
+        # The parties of its pending proposals, wherever they are: the run rescores those
+        # proposals, and withdraws them only if a party is no longer live.
+        sa.select(ProposalParty.listing_id).where(
+            ProposalParty.proposal_id.in_(
+                sa.select(ProposalParty.proposal_id)
+                .join(Proposal, Proposal.id == ProposalParty.proposal_id)
+                .where(
+                    ProposalParty.listing_id == sa.bindparam("focus"),
+                    Proposal.status == ProposalStatus.PENDING_REVIEW,
+                )
+            )
+        ),
     ]
     if level >= COUNTRY:
         other_side = (
@@ -638,9 +651,9 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     """The live listings an incremental run of ``focus`` may combine it with.
 
     Its region as written, and its city as a real place (where the multi-party templates look),
-    and the listings of the other side (needs and challenges for an offer, offers for the
-    others) that share a theme and whose own scope reaches back: same country for national
-    scopes, anywhere only for international ones.
+    the parties of its pending proposals, and the listings of the other side (needs and
+    challenges for an offer, offers for the others) that share a theme and whose own scope
+    reaches back: same country for national scopes, anywhere only for international ones.
     """
     organisation = focus.organisation
     level = SCOPE_LEVEL[focus.scope]
@@ -685,18 +698,23 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     )
 
 
-def _org_listing_words(org_ids: set[int]) -> dict[int, set[str]]:
+def _org_listing_words(org_ids: set[int]) -> dict[int, dict[str, str]]:
     """The words of every live listing of these organisations (the shared-vocabulary rule
-    reads an organisation's whole profile, whatever part of it a neighbourhood holds)."""
-    found: dict[int, set[str]] = defaultdict(set)
+    reads an organisation's whole profile, whatever part of it a neighbourhood holds), each
+    stem with the whole word an explanation shows for it: the one of the organisation's first
+    listing that has it, as a full run finds it (affinity.written_as)."""
+    found: dict[int, dict[str, str]] = defaultdict(dict)
     for chunk in _chunks(sorted(org_ids), 5000):
         rows = db.session.execute(
             sa.select(Listing.organisation_id, Listing.match_words)
             .join(Organisation, Organisation.id == Listing.organisation_id)
             .where(live_condition(), Listing.organisation_id.in_(chunk))
+            .order_by(Listing.id)
         )
         for org_id, stored in rows:
-            found[org_id].update(stems(stored or ""))
+            words = found[org_id]
+            for stem, word in whole_words(stored or "").items():
+                words.setdefault(stem, word)
     return found
 
 

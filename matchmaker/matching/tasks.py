@@ -1,8 +1,10 @@
 """How the matcher is started: jobs after commit, never inside a web request's work.
 
 - A listing posted, edited, paused, reopened or closed (the ``listing_changed`` event) writes a
-  "match this listing" job in the same transaction; the job runs after commit. So does each
-  open listing of an organisation verified, rejected or edited (``organisation_changed``). If a
+  "match this listing" job in the same transaction; the job runs after commit. So does each of
+  its organisation's other live listings when the change alters what the organisation needs or
+  offers (engine.siblings_to_match), and each open listing of an organisation verified,
+  rejected or edited (``organisation_changed``). If a
   full run holds the matcher's lock meanwhile, the job stays queued: the full run matches every
   waiting listing when it ends, a worker tries again a little later, and the scheduler sweeps
   what is left every minute. Nothing posted is left unmatched until the next full run.
@@ -27,7 +29,7 @@ from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
 from matchmaker.listings.models import Listing, ListingStatus
-from matchmaker.matching.engine import match_listing, plan, run_full
+from matchmaker.matching.engine import match_listing, plan, run_full, siblings_to_match
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import full_snapshot
@@ -46,8 +48,17 @@ BUSY_RETRY_SECONDS = 10
 
 
 @listing_changed.connect
-def _match_after_commit(listing: Listing, **_: Any) -> None:
+def _match_after_commit(
+    listing: Listing,
+    status_before: ListingStatus | None = None,
+    themes_before: tuple[str, ...] = (),
+    **_: Any,
+) -> None:
+    """The listing, and its organisation's other listings when the change alters what the
+    organisation needs or offers (engine.siblings_to_match), each a job of its own."""
     create_job(MATCH_LISTING, subject_id=listing.id)
+    for sibling in siblings_to_match(listing, status_before, themes_before):
+        create_job(MATCH_LISTING, subject_id=sibling)
 
 
 @organisation_changed.connect
