@@ -364,3 +364,46 @@ def test_named_shapes_of_one_listing_are_those_grown_from_every_anchor_near_it(
     assert sum(len(keys) for found in pruned.values() for keys in found.values()) > 20
     for focus, found in pruned.items():
         assert found == proposed(focus), focus
+
+
+def test_consortia_of_one_listing_are_those_grown_from_every_anchor_near_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An incremental run grows a consortium only around the anchors that are its focus or
+    have it among their likeliest partners (consortium.may_take): it proposes exactly what
+    growing every anchor near the focus proposes, scored the same."""
+    import random
+
+    from matchmaker.matching.templates import consortium
+    from matchmaker.organisations.models import OrganisationKind
+
+    rng = random.Random(11)
+    kinds = [kind.value for kind in OrganisationKind]
+    themes = ["social-inclusion", "research-evaluation", "funding", "training-advice"]
+    words = ["kitchen", "housing", "cooperative", "evaluation", "youth", "energy"]
+    crowd = snapshot(
+        *(
+            view(
+                number,
+                rng.choice(["need", "offer", "offer", "offer", "challenge"]),
+                rng.randrange(1, 50),
+                rng.choice(kinds),
+                place=rng.choice(["liverpool", "birkenhead", "manchester"]),
+                scope=rng.choice(["local", "regional", "national"]),
+                themes=rng.sample(themes, rng.randrange(1, 4)),
+                text=" ".join(rng.sample(words, 3)),
+                sought=rng.sample(kinds, 2),
+            )
+            for number in range(1, 200)
+        )
+    )
+    template = TEMPLATES["consortium"]
+
+    def proposed(focus: int) -> dict[tuple[int, ...], int]:
+        return {c.listing_ids: c.score for c in template.propose(crowd, DEFAULTS, focus)}
+
+    pruned = {focus: proposed(focus) for focus in crowd.listings}
+    monkeypatch.setattr(consortium, "may_take", lambda *_: True)
+    assert sum(map(len, pruned.values())) > 20
+    for focus, found in pruned.items():
+        assert found == proposed(focus), focus

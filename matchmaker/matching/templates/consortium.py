@@ -29,7 +29,7 @@ from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
 from matchmaker.matching.templates.assembly import MOST_PARTIES, assemble, grow_around
 from matchmaker.matching.templates.base import Candidate, Party, Template
-from matchmaker.matching.templates.pair import shortlist
+from matchmaker.matching.templates.pair import partners, shortlist
 
 if TYPE_CHECKING:
     from matchmaker.matching.explanations import Reader
@@ -113,6 +113,16 @@ def role_of(filled: Sequence[Gap]) -> str:
     return "sought_partner" if any(kind == "kind" for kind, _ in filled) else "theme_partner"
 
 
+def may_take(snapshot: Snapshot, settings: MatchSettings, anchor: ListingView, focus: int) -> bool:
+    """Whether the consortium around ``anchor`` can hold the listing ``focus``: it is the
+    anchor, or among the offers the anchor's consortium is grown from (its shortlist's, without
+    scoring them). An incremental run grows only those: in a dense city an offer is near
+    hundreds of needs, and is among the likeliest partners of few."""
+    return anchor.id == focus or any(
+        view.id == focus for view in partners(snapshot, settings, anchor)
+    )
+
+
 class Consortium(Template):
     name = "consortium"
     label = _l("Consortium (any shape)")
@@ -137,7 +147,11 @@ class Consortium(Template):
             focus,
             lambda view: view.asks,
             lambda view: () if view.asks else view.themes,
-            lambda anchor: self._grow(snapshot, settings, anchor),
+            lambda anchor: (
+                self._grow(snapshot, settings, anchor)
+                if focus is None or may_take(snapshot, settings, anchor, focus)
+                else None
+            ),
             # An offer may also join the consortium of a need it is related to.
             lambda view: () if view.asks else related_listings(snapshot, view),
         )
