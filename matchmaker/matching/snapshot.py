@@ -606,11 +606,14 @@ def _neighbourhood_query(
         # proposals, and withdraws them only if a party is no longer live.
         sa.select(ProposalParty.listing_id).where(
             ProposalParty.proposal_id.in_(
-                sa.select(ProposalParty.proposal_id)
-                .join(Proposal, Proposal.id == ProposalParty.proposal_id)
-                .where(
+                # Its proposals through the index on listing and proposal, then each one's
+                # status by its key (a join let SQLite read every pending proposal first).
+                sa.select(ProposalParty.proposal_id).where(
                     ProposalParty.listing_id == sa.bindparam("focus"),
-                    Proposal.status == ProposalStatus.PENDING_REVIEW,
+                    sa.exists().where(
+                        Proposal.id == ProposalParty.proposal_id,
+                        Proposal.status == ProposalStatus.PENDING_REVIEW,
+                    ),
                 )
             )
         ),
