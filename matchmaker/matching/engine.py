@@ -677,11 +677,13 @@ def siblings_to_match(
 ) -> list[int]:
     """The organisation's other live listings to match again after ``listing`` changed (was
     posted, edited, paused, reopened or closed; ``status_before`` and ``themes_before`` are
-    what it was): all of them when the change alters what the organisation needs or offers,
-    since the mutual rule (rules.mutual) and a consortium's joining (consortium._joins) read
-    that from all of its listings, so one listing's change can lift or drop the proposals of
-    its siblings. None otherwise: the shared vocabulary moves with every listing, a little,
-    and the nightly full run settles it (matching/tasks.py)."""
+    what it was), when the change alters what the organisation needs or offers: one listing's
+    change can lift or drop the proposals of its siblings. What it offers is read wherever one
+    of its listings meets a partner (the mutual rule, rules.mutual, and a consortium partner's
+    joining, consortium._joins): all of them. What it needs is read only where one of its
+    offers meets a partner (as the mutual rule's giver, or joining a consortium): its offers.
+    None when neither changes: the shared vocabulary moves with every listing, a little, and
+    the nightly full run settles it (matching/tasks.py)."""
     rows = db.session.execute(
         sa.select(Listing.id, Listing.kind, Theme.slug)
         .join(Organisation, Organisation.id == Listing.organisation_id)
@@ -699,4 +701,10 @@ def siblings_to_match(
     }
     if not (now ^ before) - others:
         return []
-    return sorted({listing_id for listing_id, _, _ in rows} - {listing.id})
+    return sorted(
+        {
+            listing_id
+            for listing_id, kind, _ in rows
+            if listing_id != listing.id and (not asks or kind == ListingKind.OFFER)
+        }
+    )

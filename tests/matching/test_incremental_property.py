@@ -295,11 +295,12 @@ def test_siblings_are_matched_again_only_when_what_the_organisation_needs_or_off
     offer = _post(network, ListingKind.OFFER, "training-advice")
     need = _post(network, ListingKind.NEED, "research-evaluation")
     paused = make_listing(organisation=network, status=ListingStatus.PAUSED)
-    # Posted: a theme it needed already changes nothing; a new one, or a side, changes it.
+    # Posted: a theme it needed already changes nothing; a new one changes what its offers
+    # score (what it needs is read where they meet partners); a new offered theme, all.
     same = _post(network, ListingKind.NEED, "research-evaluation")
     assert siblings_to_match(same, None, ()) == []
     more = _post(network, ListingKind.NEED, "research-evaluation", "social-inclusion")
-    assert siblings_to_match(more, None, ()) == [offer.id, need.id, same.id]
+    assert siblings_to_match(more, None, ()) == [offer.id]
     offered = _post(network, ListingKind.OFFER, "research-evaluation")
     assert siblings_to_match(offered, None, ()) == [offer.id, need.id, same.id, more.id]
     # Closed: the themes it alone held leave the organisation; a paused one held none.
@@ -322,6 +323,7 @@ def test_editing_or_closing_a_listing_matches_its_siblings_again_when_the_profil
     network = make_organisation()
     offer = _post(network, ListingKind.OFFER, "training-advice")
     need = _post(network, ListingKind.NEED, "research-evaluation", "funding")
+    # Another need keeps "research-evaluation" among what the network needs; matched again: no.
     other_need = _post(network, ListingKind.NEED, "research-evaluation")
     db.session.commit()
     before = db.session.scalar(sa.select(sa.func.max(MatcherRun.id))) or 0
@@ -342,7 +344,8 @@ def test_editing_or_closing_a_listing_matches_its_siblings_again_when_the_profil
     matched = db.session.scalars(
         sa.select(MatcherRun.focus_listing_id).where(MatcherRun.id > before)
     ).all()
-    assert sorted(matched) == [offer.id, need.id, other_need.id]
+    assert sorted(matched) == [offer.id, need.id]  # its offer, and itself
+    assert other_need.id not in matched
 
 
 @pytest.mark.parametrize(
