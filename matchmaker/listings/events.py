@@ -13,7 +13,8 @@ from blinker import Namespace
 _signals = Namespace()
 
 #: Sent with the listing as sender, after its change is flushed (it has an id), and
-#: ``change``: "create", "update", "pause", "reopen" or "close"; ``status_before`` (None for
-#: "create") and ``themes_before`` (the slugs of its themes before, none for "create"): what
-#: the listing was before the change.
+#: ``change``: "create", "update", "pause", "reopen" or "close"; ``live_before`` (whether
+#: matching considered it: open, not expired, its organisation verified; False for "create") and
+#: ``themes_before`` (the slugs of its themes before, none for "create"): what the listing was
+#: before the change.
 listing_changed = _signals.signal("listing-changed")

@@ -116,16 +116,17 @@ def _changed(
     listing: Listing,
     change: str,
     *,
-    status_before: ListingStatus | None = None,
+    live_before: bool = False,
     themes_before: Sequence[str] = (),
 ) -> None:
     """Tell whoever listens (the matcher, saved searches) once the change is in the
     transaction; ``change`` is "create", "update" or the status action ("reopen"...), and
-    ``status_before`` and ``themes_before`` what the listing was before it (None and no
-    themes for a listing just posted)."""
+    ``live_before`` and ``themes_before`` what the listing was before it (Listing.is_live: open,
+    not expired, its organisation verified; not live and no themes for a listing just
+    posted)."""
     db.session.flush()
     listing_changed.send(
-        listing, change=change, status_before=status_before, themes_before=tuple(themes_before)
+        listing, change=change, live_before=live_before, themes_before=tuple(themes_before)
     )
 
 
@@ -248,6 +249,8 @@ def update_listing(
     if listing.kind == ListingKind.CHALLENGE and not sought_kinds:
         raise DomainError(_("Choose the kinds of partner the challenge seeks."), "sought_kinds")
     new_themes = resolve_themes(themes, allowed_retired=[t.slug for t in listing.themes])
+    # An open listing past its date is not live: given a later one, it is again.
+    live_before = listing.is_live(today)
     changes: dict[str, Any] = {}
 
     def change(name: str, before: Any, after: Any) -> None:
@@ -280,7 +283,7 @@ def update_listing(
         ]
     if changes:
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
-        _changed(listing, "update", status_before=listing.status, themes_before=themes_before)
+        _changed(listing, "update", live_before=live_before, themes_before=themes_before)
     return changes
 
 
@@ -300,7 +303,7 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
                 status=listing.status.label.lower(),
             )
         )
-    before = listing.status
+    before, live_before = listing.status, listing.is_live()
     listing.status = target
     listing.closed_at = utcnow() if target == ListingStatus.CLOSED else None
     record_event(
@@ -309,7 +312,9 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
         subject=listing,
         details={"before": before.value, "after": target.value},
     )
-    _changed(listing, action, status_before=before, themes_before=[t.slug for t in listing.themes])
+    _changed(
+        listing, action, live_before=live_before, themes_before=[t.slug for t in listing.themes]
+    )
     return target
 
 

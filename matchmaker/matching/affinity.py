@@ -14,6 +14,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from itertools import islice
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
@@ -141,11 +142,14 @@ def stems_by_rarity(snapshot: Snapshot, org_id: int) -> list[str]:
 
 
 def _views_by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:
-    """Each organisation's listings, in the snapshot's order."""
+    """Each organisation's listings, by id: not in the snapshot's order, which is the order the
+    database read a full run's listings in (on PostgreSQL, an organisation's listings by their
+    submission keys), where an incremental run reads them by id (snapshot._org_listing_words):
+    its first listing is the same in both, and so the way it writes a word (written_as)."""
     views: dict[int, list[ListingView]] | None = snapshot.memo.get(("views by organisation",))
     if views is None:
         views = defaultdict(list)
-        for view in snapshot.listings.values():
+        for view in sorted(snapshot.listings.values(), key=attrgetter("id")):
             views[view.org_id].append(view)
         snapshot.memo[("views by organisation",)] = views
     return views
@@ -153,7 +157,7 @@ def _views_by_organisation(snapshot: Snapshot) -> dict[int, list[ListingView]]:
 
 def written_as(snapshot: Snapshot, org_id: int, stem: str) -> str:
     """A whole word the organisation wrote ``stem`` as: in its description, else in the first
-    of its listings (in the snapshot's order) that uses it; else the stem. Looked up for the few
+    of its listings (by id) that uses it; else the stem. Looked up for the few
     words an explanation shows, not kept for every word of every organisation (some 30 MB at
     50k listings); each one looked up once per run (an organisation's heaviest words come back
     in most of its explanations: at 50k listings, 78k words asked 378k times)."""

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from matchmaker.core.caching import note_shared_write
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Theme, listing_themes
+from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
 from matchmaker.matching.bulk import prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
@@ -673,10 +673,10 @@ def match_listing(listing: Listing) -> MatcherRun | None:
 
 
 def siblings_to_match(
-    listing: Listing, status_before: ListingStatus | None, themes_before: Collection[str]
+    listing: Listing, live_before: bool, themes_before: Collection[str]
 ) -> list[int]:
     """The organisation's other live listings to match again after ``listing`` changed (was
-    posted, edited, paused, reopened or closed; ``status_before`` and ``themes_before`` are
+    posted, edited, paused, reopened or closed; ``live_before`` and ``themes_before`` are
     what it was), when the change alters what the organisation needs or offers: one listing's
     change can lift or drop the proposals of its siblings. What it offers is read wherever one
     of its listings meets a partner (the mutual rule, rules.mutual, and a consortium partner's
@@ -693,7 +693,7 @@ def siblings_to_match(
     ).all()
     asks = listing.kind != ListingKind.OFFER
     now = {slug for listing_id, _, slug in rows if listing_id == listing.id}
-    before = set(themes_before) if status_before == ListingStatus.OPEN else set()
+    before = set(themes_before) if live_before else set()
     others = {
         slug
         for listing_id, kind, slug in rows

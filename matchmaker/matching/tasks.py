@@ -50,14 +50,14 @@ BUSY_RETRY_SECONDS = 10
 @listing_changed.connect
 def _match_after_commit(
     listing: Listing,
-    status_before: ListingStatus | None = None,
+    live_before: bool = False,
     themes_before: tuple[str, ...] = (),
     **_: Any,
 ) -> None:
     """The listing, and its organisation's other listings when the change alters what the
     organisation needs or offers (engine.siblings_to_match), each a job of its own."""
     create_job(MATCH_LISTING, subject_id=listing.id)
-    for sibling in siblings_to_match(listing, status_before, themes_before):
+    for sibling in siblings_to_match(listing, live_before, themes_before):
         create_job(MATCH_LISTING, subject_id=sibling)
 
 

@@ -5,6 +5,8 @@ new listings elsewhere moved."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from matchmaker.core.words import analyse
+from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope
 from matchmaker.matching import snapshot as snapshot_module
@@ -216,7 +219,7 @@ def _post_and_match(
         title=" ".join(words).capitalize(),
         description="We " + " ".join(words) + " here.",
     )
-    for listing_id in [listing.id, *siblings_to_match(listing, None, ())]:
+    for listing_id in [listing.id, *siblings_to_match(listing, False, ())]:
         match_listing(db.session.get(Listing, listing_id))
         db.session.commit()
     return listing
@@ -298,54 +301,83 @@ def test_siblings_are_matched_again_only_when_what_the_organisation_needs_or_off
     # Posted: a theme it needed already changes nothing; a new one changes what its offers
     # score (what it needs is read where they meet partners); a new offered theme, all.
     same = _post(network, ListingKind.NEED, "research-evaluation")
-    assert siblings_to_match(same, None, ()) == []
+    assert siblings_to_match(same, False, ()) == []
     more = _post(network, ListingKind.NEED, "research-evaluation", "social-inclusion")
-    assert siblings_to_match(more, None, ()) == [offer.id]
+    assert siblings_to_match(more, False, ()) == [offer.id]
     offered = _post(network, ListingKind.OFFER, "research-evaluation")
-    assert siblings_to_match(offered, None, ()) == [offer.id, need.id, same.id, more.id]
+    assert siblings_to_match(offered, False, ()) == [offer.id, need.id, same.id, more.id]
     # Closed: the themes it alone held leave the organisation; a paused one held none.
     more.status = ListingStatus.CLOSED
-    assert siblings_to_match(more, ListingStatus.OPEN, ("research-evaluation", "social-inclusion"))
-    assert not siblings_to_match(same, ListingStatus.OPEN, ("research-evaluation",))
-    assert not siblings_to_match(paused, ListingStatus.OPEN, ())
+    assert siblings_to_match(more, True, ("research-evaluation", "social-inclusion"))
+    assert not siblings_to_match(same, True, ("research-evaluation",))
+    assert not siblings_to_match(paused, False, ("social-inclusion",))
     # Edited: a theme taken off that no other listing needs changes it too.
-    assert siblings_to_match(need, ListingStatus.OPEN, ("research-evaluation", "funding"))
-    assert not siblings_to_match(need, ListingStatus.OPEN, ("research-evaluation",))
-    assert not siblings_to_match(need, ListingStatus.PAUSED, ("research-evaluation",))
+    assert siblings_to_match(need, True, ("research-evaluation", "funding"))
+    assert not siblings_to_match(need, True, ("research-evaluation",))
+    assert not siblings_to_match(need, False, ("research-evaluation",))
+
+
+def _edit(listing: Listing, themes: list[str], expires_on: date | None) -> None:
+    from matchmaker.listings.services import update_listing
+
+    update_listing(
+        listing=listing,
+        actor=None,
+        title=listing.title,
+        description=listing.description,
+        themes=themes,
+        scope=listing.scope,
+        expires_on=expires_on,
+    )
+
+
+def _matched_by(app: Flask, change: Callable[[], object]) -> list[int]:
+    """The listings matched by the jobs of ``change`` (through the listing services)."""
+    db.session.commit()
+    before = db.session.scalar(sa.select(sa.func.max(MatcherRun.id))) or 0
+    with app.test_request_context():
+        change()
+    db.session.commit()
+    return sorted(
+        db.session.scalars(
+            sa.select(MatcherRun.focus_listing_id).where(MatcherRun.id > before)
+        ).all()
+    )
 
 
 @pytest.mark.parametrize("action", ["edit", "close"])
 def test_editing_or_closing_a_listing_matches_its_siblings_again_when_the_profile_changes(
     app: Flask, action: str
 ) -> None:
-    from matchmaker.listings.services import change_status, update_listing
+    from matchmaker.listings.services import change_status
 
     network = make_organisation()
     offer = _post(network, ListingKind.OFFER, "training-advice")
     need = _post(network, ListingKind.NEED, "research-evaluation", "funding")
     # Another need keeps "research-evaluation" among what the network needs; matched again: no.
-    other_need = _post(network, ListingKind.NEED, "research-evaluation")
-    db.session.commit()
-    before = db.session.scalar(sa.select(sa.func.max(MatcherRun.id))) or 0
-    with app.test_request_context():
-        if action == "close":
-            change_status(listing=need, actor=None, action="close")
-        else:  # "funding" taken off: no listing of the network needs it any more
-            update_listing(
-                listing=need,
-                actor=None,
-                title=need.title,
-                description=need.description,
-                themes=["research-evaluation"],
-                scope=need.scope,
-                expires_on=need.expires_on,
-            )
-    db.session.commit()
-    matched = db.session.scalars(
-        sa.select(MatcherRun.focus_listing_id).where(MatcherRun.id > before)
-    ).all()
-    assert sorted(matched) == [offer.id, need.id]  # its offer, and itself
-    assert other_need.id not in matched
+    _post(network, ListingKind.NEED, "research-evaluation")
+    if action == "close":
+        matched = _matched_by(app, lambda: change_status(listing=need, actor=None, action="close"))
+    else:  # "funding" taken off: no listing of the network needs it any more
+        matched = _matched_by(app, lambda: _edit(need, ["research-evaluation"], need.expires_on))
+    assert matched == [offer.id, need.id]  # its offer, and itself: not the other need
+
+
+def test_an_expired_listing_given_a_new_date_matches_its_siblings_again(app: Flask) -> None:
+    """An open listing past its expiry date is not live (snapshot.live_condition): edited to
+    a later date, its themes come back to what its organisation needs, though its status and
+    themes are as they were."""
+    network = make_organisation()
+    offer = _post(network, ListingKind.OFFER, "training-advice")
+    today = utcnow().date()
+    need = make_listing(
+        organisation=network,
+        kind=ListingKind.NEED,
+        themes=("funding",),
+        expires_on=today - timedelta(days=1),
+    )
+    matched = _matched_by(app, lambda: _edit(need, ["funding"], today + timedelta(days=30)))
+    assert matched == [offer.id, need.id]
 
 
 @pytest.mark.parametrize(
@@ -382,3 +414,39 @@ def test_matching_listings_again_changes_nothing_a_full_run_made(app: Flask, den
         match_listing(listing)
         db.session.commit()
     assert db.session.execute(table.order_by(Proposal.id)).all() == made
+
+
+def test_an_organisations_word_is_written_alike_by_full_and_incremental_runs(app: Flask) -> None:
+    """A word two of an organisation's listings write differently ("consulting",
+    "consultancy") is explained as its first listing writes it, in a full run as in an
+    incremental one that holds only some of the organisation's listings (_org_listing_words):
+    whatever order the database reads the full run's listings in. PostgreSQL reads an
+    organisation's listings through its (organisation, submission key) index, so in the order
+    of their random keys."""
+    from dataclasses import replace
+
+    from matchmaker.matching.affinity import written_as
+    from matchmaker.matching.snapshot import _org_listing_words
+
+    network = make_organisation(description="A network.")
+    common = {"organisation": network, "kind": ListingKind.OFFER}
+    make_listing(
+        **common,
+        title="Consulting here",
+        description="We do consulting for cooperatives.",
+        submission_key="z" * 32,
+    )
+    make_listing(
+        **common,
+        title="Advice here",
+        description="Our consultancy for cooperatives.",
+        submission_key="a" * 32,
+    )
+    db.session.commit()
+    incremental = _org_listing_words({network.id})[network.id]["consult"]
+    assert incremental == "consulting"
+    full = full_snapshot()
+    assert written_as(full, network.id, "consult") == incremental
+    # The same listings read the other way round (as another database may return them).
+    backwards = replace(full, listings=dict(reversed(full.listings.items())), memo={}, scratch={})
+    assert written_as(backwards, network.id, "consult") == incremental
