@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from celery import Task, shared_task
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import Session, lazyload
 
 from matchmaker.core.jobs import create_job, fail_job, finish_job, report_progress, start_job
 from matchmaker.core.models import Job, JobStatus
@@ -56,9 +56,9 @@ def _match_after_commit(
 ) -> None:
     """The listing, and its organisation's other listings when the change alters what the
     organisation needs or offers (engine.siblings_to_match), each a job of its own."""
-    create_job(MATCH_LISTING, subject_id=listing.id)
+    _match_once(listing.id)
     for sibling in siblings_to_match(listing, live_before, themes_before):
-        create_job(MATCH_LISTING, subject_id=sibling)
+        _match_once(sibling)
 
 
 @organisation_changed.connect
@@ -75,7 +75,26 @@ def _match_its_listings_after_commit(organisation: Organisation, **_: Any) -> No
         .order_by(Listing.id)
     )
     for listing_id in listings:
+        _match_once(listing_id)
+
+
+_QUEUED_LISTINGS = "matchmaker.listings_to_match"
+
+
+def _match_once(listing_id: int) -> None:
+    """A "match this listing" job, once per listing and transaction: it runs after the commit
+    and reads the listing as it then is, so an organisation closing its listings one by one
+    (each closing queues the others) makes one job for each, not one for each pair."""
+    queued: set[int] = db.session.info.setdefault(_QUEUED_LISTINGS, set())
+    if listing_id not in queued:
+        queued.add(listing_id)
         create_job(MATCH_LISTING, subject_id=listing_id)
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_queued_listings(session: Session) -> None:
+    session.info.pop(_QUEUED_LISTINGS, None)
 
 
 def record_failed_run(

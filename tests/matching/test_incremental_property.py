@@ -450,3 +450,24 @@ def test_an_organisations_word_is_written_alike_by_full_and_incremental_runs(app
     # The same listings read the other way round (as another database may return them).
     backwards = replace(full, listings=dict(reversed(full.listings.items())), memo={}, scratch={})
     assert written_as(backwards, network.id, "consult") == incremental
+
+
+def test_each_listing_is_matched_once_for_all_the_changes_of_one_transaction(app: Flask) -> None:
+    """An organisation closing its listings one by one (as erasing it does): each closing
+    changes what it needs or offers and queues its siblings, yet each listing is matched once
+    after the commit, as it then is."""
+    from matchmaker.listings.services import change_status
+
+    network = make_organisation()
+    listings = [
+        _post(network, ListingKind.OFFER, "training-advice"),
+        _post(network, ListingKind.OFFER, "funding"),
+        _post(network, ListingKind.NEED, "research-evaluation"),
+        _post(network, ListingKind.NEED, "social-inclusion"),
+    ]
+
+    def close_all() -> None:
+        for listing in listings:
+            change_status(listing=listing, actor=None, action="close")
+
+    assert _matched_by(app, close_all) == sorted(listing.id for listing in listings)
