@@ -388,9 +388,9 @@ def test_an_expired_listing_given_a_new_date_matches_its_siblings_again(app: Fla
             True,
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="an offer's run proposes its likeliest needs as pairs, a full run each "
-                "need's likeliest offers: on dense data the first adds pairs the second did "
-                "not make (#10)",
+                reason="an offer's run cannot see every offer a need of national scope, or "
+                "one beyond its region, can reach, and pairs those by its own likeliest "
+                "needs (pair.takers): on dense data it adds pairs a full run did not make (#10)",
             ),
         ),
     ],

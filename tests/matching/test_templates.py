@@ -407,3 +407,35 @@ def test_consortia_of_one_listing_are_those_grown_from_every_anchor_near_it(
     assert sum(map(len, pruned.values())) > 20
     for focus, found in pruned.items():
         assert found == proposed(focus), focus
+
+
+def test_an_offer_is_paired_on_its_own_as_a_full_run_pairs_it() -> None:
+    """A full run pairs each need or challenge with its likeliest offers; an offer matched on
+    its own (an incremental run) is paired with the needs and challenges that have it among
+    theirs (pair.takers), not with its own likeliest ones: here, in one region and no scope
+    beyond it, exactly the pairs of a full run that hold it."""
+    import random
+
+    rng = random.Random(5)
+    themes = ["social-inclusion", "research-evaluation", "funding", "training-advice"]
+    crowd = snapshot(
+        *(
+            view(
+                number,
+                rng.choice(["need", "need", "offer", "challenge"]),
+                rng.randrange(1, 60),
+                place=rng.choice(["liverpool", "birkenhead"]),
+                scope=rng.choice(["local", "regional"]),
+                themes=rng.sample(themes, rng.randrange(1, 3)),
+                sought=["sse_organisation"],
+            )
+            for number in range(1, 160)
+        )
+    )
+    pair = TEMPLATES["pair"]
+    full = {c.listing_ids for c in pair.propose(crowd, DEFAULTS, None)}
+    offers = [v for v in crowd.listings.values() if not v.asks]
+    alone = {o.id: {c.listing_ids for c in pair.propose(crowd, DEFAULTS, o.id)} for o in offers}
+    assert sum(map(len, alone.values())) > 100
+    for offer in offers:
+        assert alone[offer.id] == {ids for ids in full if offer.id in ids}, offer.id

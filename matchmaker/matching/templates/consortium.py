@@ -29,7 +29,7 @@ from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
 from matchmaker.matching.templates.assembly import MOST_PARTIES, assemble, grow_around
 from matchmaker.matching.templates.base import Candidate, Party, Template
-from matchmaker.matching.templates.pair import partners, shortlist
+from matchmaker.matching.templates.pair import likeliest, shortlist
 
 if TYPE_CHECKING:
     from matchmaker.matching.explanations import Reader
@@ -119,7 +119,7 @@ def may_take(snapshot: Snapshot, settings: MatchSettings, anchor: ListingView, f
     scoring them). An incremental run grows only those: in a dense city an offer is near
     hundreds of needs, and is among the likeliest partners of few."""
     return anchor.id == focus or any(
-        view.id == focus for view in partners(snapshot, settings, anchor)
+        view.id == focus for view in likeliest(snapshot, settings, anchor)
     )
 
 

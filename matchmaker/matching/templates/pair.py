@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.matching.related import linked, related_listings
 from matchmaker.matching.scoring import Fractions, Scorer, scorer_for
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import ListingView, Snapshot
+from matchmaker.matching.snapshot import REGION, ListingView, Snapshot
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 
 # How many partners of each listing get the full set of rules (a multiple of the cap).
@@ -73,6 +73,49 @@ def partners(snapshot: Snapshot, settings: MatchSettings, view: ListingView) -> 
     )
 
 
+def likeliest(snapshot: Snapshot, settings: MatchSettings, view: ListingView) -> list[ListingView]:
+    """:func:`partners`, kept for the rest of the run: an incremental run asks it of the same
+    needs for the pair and the consortium (a full run asks it once per need, through
+    :func:`shortlist`, and does not keep it)."""
+    known = snapshot.scratch.setdefault(("partners", settings), {})
+    found: list[ListingView] | None = known.get(view.id)
+    if found is None:
+        found = known[view.id] = partners(snapshot, settings, view)
+    return found
+
+
+def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> list[ListingView]:
+    """The needs and challenges an offer is paired with when it is matched on its own: those a
+    full run pairs it with, which have it among their likeliest partners (a full run pairs each
+    need or challenge with its shortlist). An incremental run's neighbourhood holds everything
+    a need or challenge of the offer's region can reach if it looks no farther than the region:
+    for those, read from their likeliest partners. One that looks farther, or lies beyond the
+    region, weighs offers the neighbourhood does not hold: the offer's own likeliest needs and
+    challenges stand in for those (the nightly full run settles the difference). In order of
+    id."""
+    askers = {
+        asker.id: asker
+        for asker in [
+            *snapshot.near(offer, offer.themes, asks=True),
+            *related_listings(snapshot, offer),
+        ]
+        if _sees_all_it_can_reach(asker, offer)
+        and any(view.id == offer.id for view in likeliest(snapshot, settings, asker))
+    }
+    askers.update(
+        (asker.id, asker)
+        for asker in partners(snapshot, settings, offer)
+        if not _sees_all_it_can_reach(asker, offer)
+    )
+    return [askers[key] for key in sorted(askers)]
+
+
+def _sees_all_it_can_reach(asker: ListingView, offer: ListingView) -> bool:
+    """Whether an offer's neighbourhood holds every offer ``asker`` can reach: it is of the
+    offer's region (which the neighbourhood holds whole) and looks no farther."""
+    return asker.region_key == offer.region_key and asker.scope <= REGION
+
+
 class PairTemplate(Template):
     name = "pair"
     label = _l("Pair")
@@ -100,7 +143,7 @@ class PairTemplate(Template):
                         snapshot, scorer, source, giver, parties, (fractions, points)
                     )
                 continue
-            for asker in partners(snapshot, settings, source):
+            for asker in takers(snapshot, settings, source):
                 yield self._candidate(snapshot, scorer, asker, source, parties)
 
     def _candidate(
