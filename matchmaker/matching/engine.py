@@ -344,8 +344,8 @@ def _prefer_named_shapes(
     for key, held in qualifying.items():
         template = keys.template(key)
         if template not in GENERAL_TEMPLATES or template == "consortium":
-            candidate = TEMPLATES[template].restore(snapshot, keys.ids(key), held)
-            anchors[key] = (template, candidate.parties[0].listing.id)
+            first = TEMPLATES[template].first_listing(snapshot, keys.ids(key), held)
+            anchors[key] = (template, first)
     consortia = [key for key, (template, _) in anchors.items() if template == "consortium"]
     if not consortia:
         return

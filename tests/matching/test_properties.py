@@ -166,22 +166,32 @@ def test_no_hard_rule_is_broken(views, chosen) -> None:  # type: ignore[no-untyp
 def test_what_a_template_proposes_is_what_it_builds_from_the_same_parties(views, chosen) -> None:  # type: ignore[no-untyped-def]
     # Templates may take shortcuts while proposing (the triad shares each link's work between
     # trios); a proposal rebuilt later from its parties must come out the same. So must a
-    # candidate restored from what the engine holds of it until the ranking (Template.hold).
+    # candidate restored from what the engine holds of it until the ranking (Template.hold;
+    # the triad keeps only its score and its links' fractions), and its first listing.
     snap = snapshot(*views)
     for template in TEMPLATES.values():
         for candidate in template.propose(snap, chosen, None):
             held = template.hold(snap, candidate)
             assert held[0] == candidate.score
+            first = template.first_listing(snap, candidate.listing_ids, held)
+            assert first == candidate.parties[0].listing.id
             for rebuilt in (
                 template.build(snap, chosen, list(candidate.parties)),
                 template.restore(snap, candidate.listing_ids, held),
             ):
                 assert rebuilt is not None
-                assert (rebuilt.parties, rebuilt.score, rebuilt.links, rebuilt.listing_ids) == (
+                assert (
+                    rebuilt.parties,
+                    rebuilt.score,
+                    rebuilt.links,
+                    rebuilt.listing_ids,
+                    rebuilt.coverage,
+                ) == (
                     candidate.parties,
                     candidate.score,
                     candidate.links,
                     candidate.listing_ids,
+                    candidate.coverage,
                 )
                 assert rebuilt.explanation(snap, chosen) == candidate.explanation(snap, chosen)
 

@@ -22,7 +22,7 @@ from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot, theme_bits, within_reach
-from matchmaker.matching.templates.base import Candidate, Party, Template
+from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 
 if TYPE_CHECKING:
     from matchmaker.matching.explanations import Reader
@@ -190,6 +190,44 @@ class KnowledgeExchangeTriad(Template):
         if len(candidate.links) < 2 or linked != {v.id for v in views}:
             return None
         return candidate
+
+    def hold(self, snapshot: Snapshot, candidate: Candidate) -> Held:
+        """Its score and its links' rule fractions: its parties, links and coverage follow from
+        its three listings (see :meth:`restore`). A full run at 50k dense listings holds over a
+        hundred thousand trios until they are ranked."""
+        return candidate.score, candidate.fractions
+
+    def restore(self, snapshot: Snapshot, listing_ids: tuple[int, ...], held: Held) -> Candidate:
+        """The trio as the assembler made it: its listings in the order of the roles, its links
+        in that order (each need or challenge with the offers linked to it)."""
+        views = sorted(
+            (snapshot.listings[listing_id] for listing_id in listing_ids), key=_role_order
+        )
+        givers = [view for view in views if not view.asks]
+        links = [
+            (asker, giver)
+            for asker in views
+            if asker.asks
+            for giver in givers
+            if _linked(asker, giver)
+        ]
+        score, fractions = held
+        return Candidate(
+            self.name,
+            tuple(Party(view, ROLE_OF_KIND[view.org_kind]) for view in views),
+            score,
+            tuple(links),
+            {"region": views[0].region},
+            fractions,
+            _listing_ids=listing_ids,
+        )
+
+    def first_listing(self, snapshot: Snapshot, listing_ids: tuple[int, ...], held: Held) -> int:
+        """The listing of the first role's party (the SSE organisation's), without restoring
+        the trio: the engine asks it of every trio held."""
+        return min(
+            (snapshot.listings[listing_id] for listing_id in listing_ids), key=_role_order
+        ).id
 
     def _assembler(
         self, snapshot: Snapshot, settings: MatchSettings
