@@ -585,10 +585,11 @@ def _neighbourhood_query(
     date decides what is current): its values (the focus, its place and themes) are bound when
     it runs. Its rows: the listings' ``_COLUMNS``, whether the listing's organisation is of the
     focus's region, and the listing's themes and kinds sought (:func:`_tagged`)."""
-    same_region = sa.and_(
+    as_written = sa.and_(
         Organisation.country == sa.bindparam("country"),
         sa.func.lower(Organisation.region) == sa.bindparam("region"),
     )
+    same_region: sa.ColumnElement[bool] = as_written
     if by_city:
         # Its city however written (Αθήνα, Athens), whatever region its partners typed.
         same_region = sa.or_(same_region, Organisation.geonames_id == sa.bindparam("geonames_id"))
@@ -618,6 +619,23 @@ def _neighbourhood_query(
             )
         ),
     ]
+    if not by_subdivision:
+        # Each city of its region as written, whole, as a real place: a need of the region
+        # reaches the offers of its city whatever region their organisations wrote (Merseyside,
+        # Liverpool City Region), and an offer's pairs are read from what the needs of its
+        # region reach (pair.takers). A region of the gazetteer comes with its places' own.
+        cities = sa.select(Organisation.geonames_id).where(
+            as_written, Organisation.geonames_id.is_not(None)
+        )
+        ids.append(
+            sa.select(Listing.id).where(
+                Listing.organisation_id.in_(
+                    sa.select(Organisation.id).where(
+                        Organisation.geonames_id.in_(cities.scalar_subquery())
+                    )
+                )
+            )
+        )
     if level >= COUNTRY:
         other_side = (
             Listing.kind != ListingKind.OFFER if offer else Listing.kind == ListingKind.OFFER
@@ -654,9 +672,11 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     """The live listings an incremental run of ``focus`` may combine it with.
 
     Its region as written, and its city as a real place (where the multi-party templates look),
-    the parties of its pending proposals, and the listings of the other side (needs and
-    challenges for an offer, offers for the others) that share a theme and whose own scope
-    reaches back: same country for national scopes, anywhere only for international ones.
+    and, where its region is the one written, each city of it as a real place (a need there
+    reaches the offers of its city whatever region they wrote), the parties of its pending
+    proposals, and the listings of the other side (needs and challenges for an offer, offers
+    for the others) that share a theme and whose own scope reaches back: same country for
+    national scopes, anywhere only for international ones.
     """
     organisation = focus.organisation
     level = SCOPE_LEVEL[focus.scope]

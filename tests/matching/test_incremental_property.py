@@ -471,3 +471,46 @@ def test_each_listing_is_matched_once_for_all_the_changes_of_one_transaction(app
             change_status(listing=listing, actor=None, action="close")
 
     assert _matched_by(app, close_all) == sorted(listing.id for listing in listings)
+
+
+def test_an_offer_is_paired_on_its_own_with_the_needs_of_its_region_as_a_full_run_pairs_it(
+    app: Flask,
+) -> None:
+    """A need of the offer's region (its region as written: Merseyside) in another city
+    (Liverpool) reaches the offers of its own city whatever region their organisations wrote
+    (Liverpool City Region): the offer's neighbourhood holds those too, so the need is paired
+    with the offer (pair.takers) as a full run pairs it: here, not at all, ten offers of its
+    city ranking above it."""
+    from matchmaker.matching.snapshot import neighbourhood_snapshot
+    from matchmaker.matching.templates import TEMPLATES
+
+    settings = load_settings()
+    need = make_listing(
+        organisation=make_organisation(city="Liverpool", region="Merseyside"),
+        kind=ListingKind.NEED,
+        themes=("social-inclusion",),
+        scope=Scope.REGIONAL,
+    )
+    for _ in range(2 * settings.max_proposals_per_listing):
+        make_listing(
+            organisation=make_organisation(city="Liverpool", region="Liverpool City Region"),
+            kind=ListingKind.OFFER,
+            themes=("social-inclusion",),
+            scope=Scope.LOCAL,
+        )
+    offer = make_listing(
+        organisation=make_organisation(city="Birkenhead", region="Merseyside"),
+        kind=ListingKind.OFFER,
+        themes=("social-inclusion",),
+        scope=Scope.REGIONAL,
+    )
+    db.session.flush()
+    pair = TEMPLATES["pair"]
+    full = {
+        c.listing_ids
+        for c in pair.propose(full_snapshot(), settings, None)
+        if offer.id in c.listing_ids
+    }
+    alone = {c.listing_ids for c in pair.propose(neighbourhood_snapshot(offer), settings, offer.id)}
+    assert tuple(sorted((need.id, offer.id))) not in full
+    assert alone == full
