@@ -39,7 +39,7 @@ from matchmaker.matching.snapshot import (
 )
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
-from matchmaker.matching.templates.base import Candidate, Held, Party
+from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
@@ -308,7 +308,7 @@ def _candidates(
     scored once they are all read."""
     min_score = settings.min_score
     scored = 0
-    for done, template in enumerate(TEMPLATES.values(), start=1):
+    for done, template in enumerate(_run_order(), start=1):
         for candidate in template.propose(snapshot, settings, focus):
             scored += 1
             if candidate.score < min_score:
@@ -321,6 +321,19 @@ def _candidates(
         if progress is not None:
             progress(done)
     result.candidates_scored = scored
+
+
+def _run_order() -> list[Template]:
+    """The templates in the order a run asks them: as they are listed, but the consortium right
+    after the pair, whose shortlists it grows from and lets go of as it goes, so that they are
+    not held while the other templates propose (about 20 MB of a full run at 50k dense
+    listings). What is proposed does not depend on the order: candidates are ranked by score
+    and key."""
+    order = list(TEMPLATES.values())
+    consortium = TEMPLATES["consortium"]
+    order.remove(consortium)
+    order.insert(order.index(TEMPLATES["pair"]) + 1, consortium)
+    return order
 
 
 def _listings_of(candidates: Iterable[Candidate]) -> list[int]:

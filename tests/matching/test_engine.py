@@ -476,3 +476,34 @@ def test_an_incremental_plan_reads_around_its_candidates_as_around_its_neighbour
         assert outline(found) == outline(plain)
         compared += bool(found.create or found.revive)
     assert compared >= 10
+
+
+def test_the_order_the_templates_are_asked_in_changes_nothing_proposed(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run asks the consortium right after the pair (engine._run_order, to let go of the
+    pair's shortlists sooner): it proposes what asking the templates as listed proposes."""
+    from bench.synthetic import generate
+    from matchmaker.matching import engine
+    from matchmaker.matching.settings import load_settings
+    from matchmaker.matching.snapshot import full_snapshot
+    from matchmaker.matching.templates import TEMPLATES
+    from matchmaker.organisations.models import Organisation
+    from matchmaker.proposals.models import ProposalParty
+
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    generate(500, seed=3, dense=True)
+
+    def proposed() -> list[tuple[str, tuple[int, ...], int, list[Any]]]:
+        snapshot, settings = full_snapshot(), load_settings()
+        return [
+            (c.template, c.listing_ids, c.score, c.explanation(snapshot, settings))
+            for c in engine.plan(snapshot, settings).create
+        ]
+
+    reordered = proposed()
+    assert [t.name for t in engine._run_order()][:2] == ["pair", "consortium"]
+    assert {"pair", "consortium", "knowledge_exchange_triad"} <= {t for t, *_ in reordered}
+    monkeypatch.setattr(engine, "_run_order", lambda: list(TEMPLATES.values()))
+    assert proposed() == reordered
