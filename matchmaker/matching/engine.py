@@ -27,20 +27,19 @@ import sqlalchemy as sa
 from matchmaker.core.caching import note_shared_write
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
+from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.matching.bulk import prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import (
     Snapshot,
     full_snapshot,
-    live_condition,
+    live_themes,
     neighbourhood_snapshot,
 )
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
-from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
     COVERING_STATUSES,
@@ -697,13 +696,7 @@ def siblings_to_match(
     offers meets a partner (as the mutual rule's giver, or joining a consortium): its offers.
     None when neither changes: the shared vocabulary moves with every listing, a little, and
     the nightly full run settles it (matching/tasks.py)."""
-    rows = db.session.execute(
-        sa.select(Listing.id, Listing.kind, Theme.slug)
-        .join(Organisation, Organisation.id == Listing.organisation_id)
-        .join(listing_themes, listing_themes.c.listing_id == Listing.id)
-        .join(Theme, Theme.id == listing_themes.c.theme_id)
-        .where(live_condition(), Listing.organisation_id == listing.organisation_id)
-    ).all()
+    rows = [row[1:] for row in live_themes([listing.organisation_id])]
     asks = listing.kind != ListingKind.OFFER
     now = {slug for listing_id, _, slug in rows if listing_id == listing.id}
     before = set(themes_before) if live_before else set()

@@ -746,13 +746,21 @@ def _org_profiles(org_ids: set[int]) -> tuple[dict[int, set[str]], dict[int, set
     offers: dict[int, set[str]] = defaultdict(set)
     if not org_ids:
         return asks, offers
-    rows = db.session.execute(
-        sa.select(Listing.organisation_id, Listing.kind, Theme.slug)
-        .join(Organisation, Organisation.id == Listing.organisation_id)
-        .join(listing_themes, listing_themes.c.listing_id == Listing.id)
-        .join(Theme, Theme.id == listing_themes.c.theme_id)
-        .where(live_condition(), Listing.organisation_id.in_(org_ids))
-    )
-    for org_id, kind, slug in rows:
+    for org_id, _, kind, slug in live_themes(org_ids):
         (offers if kind == ListingKind.OFFER else asks)[org_id].add(slug)
     return asks, offers
+
+
+def live_themes(org_ids: Iterable[int]) -> list[tuple[int, int, ListingKind, str]]:
+    """(organisation, listing, kind, theme slug) of each theme of these organisations' live
+    listings: what they need and offer, as matching reads it."""
+    return [
+        (org_id, listing_id, kind, slug)
+        for org_id, listing_id, kind, slug in db.session.execute(
+            sa.select(Listing.organisation_id, Listing.id, Listing.kind, Theme.slug)
+            .join(Organisation, Organisation.id == Listing.organisation_id)
+            .join(listing_themes, listing_themes.c.listing_id == Listing.id)
+            .join(Theme, Theme.id == listing_themes.c.theme_id)
+            .where(live_condition(), Listing.organisation_id.in_(list(org_ids)))
+        )
+    ]
