@@ -29,6 +29,7 @@ from matchmaker.extensions import db
 logger = logging.getLogger(__name__)
 
 _QUEUED = "matchmaker.jobs_after_commit"
+_SUBJECTS = "matchmaker.job_subjects_this_transaction"
 
 
 def init_app(app: Flask) -> Celery:
@@ -78,6 +79,7 @@ def enqueue(task_name: str, *args: Any) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _run_queued(session: Session) -> None:
+    session.info.pop(_SUBJECTS, None)
     queued = session.info.pop(_QUEUED, None)
     for task_name, args in queued or ():
         try:
@@ -90,6 +92,7 @@ def _run_queued(session: Session) -> None:
 
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
+    session.info.pop(_SUBJECTS, None)
     session.info.pop(_QUEUED, None)
 
 
@@ -127,6 +130,16 @@ def create_job(
     db.session.flush()
     enqueue_after_commit(kind, job.id)
     return job
+
+
+def create_job_once(kind: str, subject_id: int) -> None:
+    """:func:`create_job` for ``subject_id``, unless this transaction has already created one
+    of ``kind`` for it: a job that reads its subject as it is after the commit needs to run
+    once however many changes in the transaction ask for it."""
+    created: set[tuple[str, int]] = db.session.info.setdefault(_SUBJECTS, set())
+    if (kind, subject_id) not in created:
+        created.add((kind, subject_id))
+        create_job(kind, subject_id=subject_id)
 
 
 def start_job(job_id: int) -> Job | None:

@@ -21,9 +21,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from celery import Task, shared_task
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import lazyload
 
-from matchmaker.core.jobs import create_job, fail_job, finish_job, report_progress, start_job
+from matchmaker.core.jobs import (
+    create_job,
+    create_job_once,
+    fail_job,
+    finish_job,
+    report_progress,
+    start_job,
+)
 from matchmaker.core.models import Job, JobStatus
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -55,10 +62,12 @@ def _match_after_commit(
     **_: Any,
 ) -> None:
     """The listing, and its organisation's other listings when the change alters what the
-    organisation needs or offers (engine.siblings_to_match), each a job of its own."""
-    _match_once(listing.id)
+    organisation needs or offers (engine.siblings_to_match), each a job of its own, once per
+    transaction: the job reads the listing as it is after the commit, so an organisation
+    closing its listings one by one (each closing queues the others) makes one job for each."""
+    create_job_once(MATCH_LISTING, listing.id)
     for sibling in siblings_to_match(listing, live_before, themes_before):
-        _match_once(sibling)
+        create_job_once(MATCH_LISTING, sibling)
 
 
 @organisation_changed.connect
@@ -75,26 +84,7 @@ def _match_its_listings_after_commit(organisation: Organisation, **_: Any) -> No
         .order_by(Listing.id)
     )
     for listing_id in listings:
-        _match_once(listing_id)
-
-
-_QUEUED_LISTINGS = "matchmaker.listings_to_match"
-
-
-def _match_once(listing_id: int) -> None:
-    """A "match this listing" job, once per listing and transaction: it runs after the commit
-    and reads the listing as it then is, so an organisation closing its listings one by one
-    (each closing queues the others) makes one job for each, not one for each pair."""
-    queued: set[int] = db.session.info.setdefault(_QUEUED_LISTINGS, set())
-    if listing_id not in queued:
-        queued.add(listing_id)
-        create_job(MATCH_LISTING, subject_id=listing_id)
-
-
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_queued_listings(session: Session) -> None:
-    session.info.pop(_QUEUED_LISTINGS, None)
+        create_job_once(MATCH_LISTING, listing_id)
 
 
 def record_failed_run(
