@@ -587,6 +587,8 @@ def _note_statement(state: ORMExecuteState) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is visible to others until the commit
     wrote_shared, wrote_accounts = (session.info.pop(flag, False) for flag, _ in _WRITE_FLAGS)
     if wrote_shared and has_app_context():
         start_new_generation()
@@ -595,6 +597,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: what the transaction wrote before it still counts
     for flag, _ in _WRITE_FLAGS:
         session.info.pop(flag, None)
 

@@ -2,9 +2,11 @@
 
 A service that needs work done once its decision is saved (mail to deliver, a listing to match)
 calls :func:`enqueue_after_commit`. The job goes out only when the request's transaction
-commits, and never when it rolls back. With ``MATCHMAKER_BROKER_URL`` set (Redis), a worker
-runs it (``celery -A matchmaker.jobs worker``); without one, it runs in this process right
-after the commit (Celery's eager mode), so ``make run`` and ``make test`` need no broker.
+commits (releasing a savepoint inside it is no commit), and never when it rolls back (a
+savepoint rolled back forgets only what was queued inside it). With ``MATCHMAKER_BROKER_URL``
+set (Redis), a worker runs it (``celery -A matchmaker.jobs worker``); without one, it runs in
+this process right after the commit (Celery's eager mode), so ``make run`` and ``make test``
+need no broker.
 
 Jobs are Celery tasks declared with ``@shared_task(name=...)`` in each feature's ``tasks.py``;
 each runs inside an application context of its own, with its own database session, and owns
@@ -20,7 +22,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 from celery import Celery, Task
 from flask import Flask, current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from matchmaker.core.models import Job, JobStatus
 from matchmaker.db import utcnow
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _QUEUED = "matchmaker.jobs_after_commit"
 _SUBJECTS = "matchmaker.job_subjects_this_transaction"
+_SAVEPOINTS = "matchmaker.jobs_at_savepoints"
 
 
 def init_app(app: Flask) -> Celery:
@@ -79,6 +82,9 @@ def enqueue(task_name: str, *args: Any) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _run_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction goes on, and may still roll back
+    session.info.pop(_SAVEPOINTS, None)
     session.info.pop(_SUBJECTS, None)
     queued = session.info.pop(_QUEUED, None)
     for task_name, args in queued or ():
@@ -92,8 +98,34 @@ def _run_queued(session: Session) -> None:
 
 @sa.event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint rolled back: forget only what was queued since it began.
+        mark = session.info.get(_SAVEPOINTS, {}).get(session.get_nested_transaction())
+        if mark is not None:
+            queued, subjects = mark
+            del session.info.setdefault(_QUEUED, [])[queued:]
+            session.info[_SUBJECTS] = set(subjects)
+        return
+    session.info.pop(_SAVEPOINTS, None)
     session.info.pop(_SUBJECTS, None)
     session.info.pop(_QUEUED, None)
+
+
+@sa.event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """What is queued when a savepoint begins (``begin_nested``), so that rolling it back
+    forgets only what was queued inside it."""
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = (
+            len(session.info.get(_QUEUED, ())),
+            frozenset(session.info.get(_SUBJECTS, ())),
+        )
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _unmark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
 
 
 def record_once(rows: Iterable[Any]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -15,6 +16,7 @@ from matchmaker.core.caching import (
     PERSONAL_PARTS,
     TOKEN_PLACEHOLDER,
     cut_page,
+    data_generation,
     page_for_reader,
     shared_fragment,
 )
@@ -60,6 +62,28 @@ def test_a_session_that_wrote_and_did_not_commit_builds_its_own(app: Flask) -> N
         assert shared_fragment("example", lambda: "during") == "during"
         db.session.rollback()
         assert shared_fragment("example", lambda: "after") == "before"
+
+
+def test_shared_fragments_are_renewed_when_the_transaction_commits_not_at_a_savepoint(
+    app: Flask,
+) -> None:
+    listing = make_listing()
+    with app.test_request_context():
+        first = data_generation()
+        with db.session.begin_nested():
+            listing.title = "A title written inside a savepoint"
+        # Released, not committed: nobody else sees the new title yet, so a fragment built now
+        # elsewhere would hold the old one.
+        assert data_generation() == first
+        db.session.commit()
+        second = data_generation()
+        assert second != first
+        listing.title = "A title written before a savepoint that rolls back"
+        db.session.flush()
+        with pytest.raises(RuntimeError), db.session.begin_nested():
+            raise RuntimeError("only what the savepoint did is undone")
+        db.session.commit()
+        assert data_generation() != second
 
 
 def test_home_counts_follow_new_and_closed_listings(app: Flask) -> None:

@@ -20,7 +20,7 @@ from matchmaker.matching import tasks
 from matchmaker.matching.engine import ADVISORY_LOCK_KEY
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.templates import TEMPLATES
-from matchmaker.organisations.models import OrganisationKind
+from matchmaker.organisations.models import Organisation, OrganisationKind
 from matchmaker.proposals.models import Proposal, ProposalParty
 from tests.conftest import is_postgres
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
@@ -102,6 +102,59 @@ def test_a_listing_rolled_back_is_never_matched(app: Flask, offer: Listing) -> N
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MatcherRun)) == 0
     assert _waiting_jobs() == 0
+
+
+def _new_need(organisation: Organisation) -> Listing:
+    """A need posted through the listing service, not committed: its matching is queued."""
+    from matchmaker.listings.models import Scope
+    from matchmaker.listings.services import create_listing
+
+    return create_listing(
+        organisation=organisation,
+        actor=None,
+        kind=ListingKind.NEED,
+        title=NEED["title"],
+        description=NEED["description"],
+        themes=NEED["themes"],
+        scope=Scope.REGIONAL,
+    )
+
+
+def test_a_savepoint_released_is_not_the_commit_its_jobs_wait_for(
+    app: Flask, offer: Listing
+) -> None:
+    organisation = make_organisation()
+    with db.session.begin_nested():
+        need = _new_need(organisation)
+    # Released, not committed: a worker could not even read the need yet.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MatcherRun)) == 0
+    db.session.commit()
+    assert _proposals_of(need.id) == 1
+
+
+def test_a_savepoint_rolled_back_forgets_only_what_was_queued_inside_it(
+    app: Flask, offer: Listing
+) -> None:
+    from matchmaker.listings.models import Scope
+    from matchmaker.listings.services import change_status, update_listing
+
+    need = _new_need(make_organisation())  # its matching is queued before the savepoint
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        change_status(listing=offer, actor=None, action="pause")
+        raise RuntimeError("the pause is undone")
+    # The offer's job went with the savepoint: a change after it queues it again.
+    update_listing(
+        listing=offer,
+        actor=None,
+        title="Impact evaluation by our researchers",
+        description=offer.description,
+        themes=["research-evaluation"],
+        scope=Scope.REGIONAL,
+    )
+    db.session.commit()
+    assert _proposals_of(need.id) == 1
+    runs = db.session.scalars(sa.select(MatcherRun.focus_listing_id)).all()
+    assert sorted(runs) == sorted([need.id, offer.id])
 
 
 @pytest.mark.skipif(not is_postgres(), reason="the matcher's lock is PostgreSQL's")

@@ -51,7 +51,11 @@ def member_with_everything(app: Flask) -> World:
     alone = make_organisation(owner=member, name="Norte Training Collective")
     university = make_organisation(kind=OrganisationKind.ACADEMIC_INSTITUTION)
     partner_offer = make_listing(organisation=university, kind=ListingKind.OFFER)
-    partner_need = make_listing(organisation=university, kind=ListingKind.NEED)
+    # A need the offer of the organisation of one answers: the pending proposal below is one
+    # the matcher keeps when it matches the new listings after the commit.
+    partner_need = make_listing(
+        organisation=university, kind=ListingKind.NEED, themes=("training-advice",)
+    )
     with app.test_request_context():
         add_contact(
             organisation=shared,
