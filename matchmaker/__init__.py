@@ -119,6 +119,7 @@ def _init_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(db.engine, "savepoint", _sqlite_begin_before_savepoint)
     migrate.init_app(
         app,
         db,
@@ -163,6 +164,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # thousands of index entries.
     cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()
+
+
+def _sqlite_begin_before_savepoint(connection: sa.Connection, _name: str) -> None:
+    """Python's sqlite3 begins a transaction only before a write: a SAVEPOINT before the
+    transaction's first write (an introduction request's insert) began one of its own, which
+    releasing the savepoint committed. Begun here, the release leaves it to the commit."""
+    driver = connection.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN")
 
 
 def _register_blueprints(app: Flask) -> None:

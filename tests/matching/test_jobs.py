@@ -127,6 +127,8 @@ def test_a_savepoint_released_is_not_the_commit_its_jobs_wait_for(
     with db.session.begin_nested():
         need = _new_need(organisation)
     # Released, not committed: a worker could not even read the need yet.
+    with db.engine.connect() as worker:
+        assert worker.scalar(sa.select(Listing.id).where(Listing.id == need.id)) is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MatcherRun)) == 0
     db.session.commit()
     assert _proposals_of(need.id) == 1

@@ -159,6 +159,23 @@ def test_a_concurrent_duplicate_is_refused_without_an_error(
     assert "has already asked to be introduced to this listing" in again.get_data(as_text=True)
 
 
+def test_a_request_that_fails_after_its_insert_leaves_nothing(
+    app: Flask, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The insert is in a savepoint, the first write of the request's transaction: releasing it
+    must not save the proposal on its own (SQLite's driver had begun no transaction yet, so
+    the savepoint began one and its release committed it)."""
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(interest, "record_event", broken)
+    with pytest.raises(RuntimeError):
+        _ask(signed_in(app, world["asker"]), world)
+    db.session.remove()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 0
+
+
 @pytest.mark.parametrize(
     "message, error",
     [
