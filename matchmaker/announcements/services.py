@@ -41,6 +41,7 @@ from matchmaker.organisations.models import (
     OrganisationStatus,
 )
 from matchmaker.places import gazetteer
+from matchmaker.places.names import place_key
 from matchmaker.territories.models import Territory
 from matchmaker.territories.services import coverage_of, organisations_in
 
@@ -307,9 +308,7 @@ def recipients(announcement: Announcement) -> list[User]:
     else:
         statement = statement.where(Organisation.country == announcement.country)
     if announcement.region and announcement.territory is None:
-        statement = statement.where(
-            sa.func.lower(Organisation.region) == announcement.region.lower()
-        )
+        statement = statement.where(Organisation.region_folded == place_key(announcement.region))
     if announcement.organisation_id is not None:
         statement = statement.where(
             User.id.not_in(

@@ -41,6 +41,7 @@ from matchmaker.listings.models import (
 )
 from matchmaker.listings.models import listing_themes as listing_themes_table
 from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
+from matchmaker.places.names import place_key
 
 STOPWORDS = frozenset(
     [
@@ -238,9 +239,7 @@ def browse_statement(filters: ListingFilters) -> sa.Select[tuple[Listing]]:
     if filters.country:
         statement = statement.where(Organisation.country == filters.country)
     if filters.region:
-        statement = statement.where(
-            sa.func.lower(Organisation.region) == filters.region.strip().lower()
-        )
+        statement = statement.where(Organisation.region_folded == place_key(filters.region))
     if filters.scope:
         statement = statement.where(Listing.scope == Scope(filters.scope))
 

@@ -36,16 +36,13 @@ from matchmaker.listings.search import open_and_current
 from matchmaker.matching.models import ThemeCount, WordCount
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.places.gazetteer import regional_subdivision
+from matchmaker.places.names import place_key
 from matchmaker.proposals.models import Proposal, ProposalParty, ProposalStatus
 
 # Scope as a distance: how far a partner may be.
 SCOPE_LEVEL = {Scope.LOCAL: 0, Scope.REGIONAL: 1, Scope.NATIONAL: 2, Scope.INTERNATIONAL: 3}
 CITY, REGION, COUNTRY, WORLD = range(4)
 NO_KINDS: frozenset[str] = frozenset()
-
-
-def place_key(text: str) -> str:
-    return " ".join(text.casefold().split())
 
 
 def city_key(country: str, region: str, city: str, geonames_id: int | None) -> tuple[str, str, str]:
@@ -585,9 +582,11 @@ def _neighbourhood_query(
     date decides what is current): its values (the focus, its place and themes) are bound when
     it runs. Its rows: the listings' ``_COLUMNS``, whether the listing's organisation is of the
     focus's region, and the listing's themes and kinds sought (:func:`_tagged`)."""
+    # Its region as written, folded as region_key() folds it (not by the database's lower(),
+    # which folds ASCII letters only on SQLite): through the index on both columns.
     as_written = sa.and_(
+        Organisation.region_folded == sa.bindparam("region"),
         Organisation.country == sa.bindparam("country"),
-        sa.func.lower(Organisation.region) == sa.bindparam("region"),
     )
     same_region: sa.ColumnElement[bool] = as_written
     if by_city:
@@ -691,7 +690,7 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     parameters: dict[str, Any] = {
         "focus": focus.id,
         "country": organisation.country,
-        "region": organisation.region.lower(),
+        "region": place_key(organisation.region),
         "geonames_id": organisation.geonames_id,
         "subdivision": subdivision,
     }

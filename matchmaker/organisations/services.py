@@ -41,6 +41,7 @@ from matchmaker.organisations.models import (
     typed_identity_value,
 )
 from matchmaker.places import gazetteer
+from matchmaker.places.names import place_key
 from matchmaker.territories.services import EVERYTHING, Coverage
 
 EDITABLE_FIELDS = (
@@ -556,9 +557,7 @@ def directory_statement(filters: DirectoryFilters) -> sa.Select[tuple[Organisati
     if filters.country:
         statement = statement.where(Organisation.country == filters.country)
     if filters.region:
-        statement = statement.where(
-            sa.func.lower(Organisation.region) == filters.region.strip().lower()
-        )
+        statement = statement.where(Organisation.region_folded == place_key(filters.region))
     return statement.order_by(*order_by(DIRECTORY_ORDER))
 
 

@@ -22,3 +22,12 @@ def name_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(bare.translate(_SAME_LETTER).translate(_SEPARATORS).split())
+
+
+def place_key(text: str) -> str:
+    """A place as written, compared without its case or extra spaces ("Île-de-France" and
+    "ÎLE-DE-FRANCE " are one; "Ile de France" is another): how the matcher tells regions and
+    cities apart where the gazetteer did not find them, and what organisations store as their
+    region's key (``organisations.region_folded``: a change here means a migration that folds
+    the stored regions again)."""
+    return " ".join(text.casefold().split())

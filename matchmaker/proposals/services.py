@@ -24,6 +24,7 @@ from matchmaker.matching.explanations import Reader
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.notifications.services import notify
 from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
+from matchmaker.places.names import place_key
 from matchmaker.proposals.coverage import cover_overlapping, restore_covered
 from matchmaker.proposals.models import (
     Outcome,
@@ -77,7 +78,7 @@ def queue_statement(
     if filters.country:
         party_conditions.append(Organisation.country == filters.country)
     if filters.region:
-        party_conditions.append(sa.func.lower(Organisation.region) == filters.region.lower())
+        party_conditions.append(Organisation.region_folded == place_key(filters.region))
     if filters.organisation_kind:
         party_conditions.append(Organisation.kind == OrganisationKind(filters.organisation_kind))
     if party_conditions:

@@ -151,6 +151,28 @@ def test_kept_to_the_region_it_reaches_that_region_only(world: dict[str, Any]) -
     assert _notified(world["coop"]) and not _notified(elsewhere)
 
 
+def test_a_region_is_reached_whatever_capitals_its_members_wrote(world: dict[str, Any]) -> None:
+    """SQLite's lower() leaves "Î" as it is: a region kept by "Île-de-France" reached nobody
+    who wrote it otherwise, nor even as written."""
+    officer = make_user()
+    agency = make_organisation(
+        owner=officer,
+        kind=OrganisationKind.PUBLIC_AGENCY,
+        city="Paris",
+        region="Île-de-France",
+        country="FR",
+    )
+    near = [
+        _member_of(OrganisationKind.SSE_ORGANISATION, city="Paris", region=r, country="FR")
+        for r in ("Île-de-France", "ÎLE-DE-FRANCE")
+    ]
+    elsewhere = _member_of(
+        OrganisationKind.SSE_ORGANISATION, city="Rouen", region="Normandie", country="FR"
+    )
+    _publish(officer, agency, region_only=True)
+    assert all(_notified(user) for user in near) and not _notified(elsewhere)
+
+
 def test_a_coordinator_posts_for_a_country(world: dict[str, Any]) -> None:
     coordinator = make_user(role=Role.COORDINATOR)
     greek = _member_of(OrganisationKind.SSE_ORGANISATION, country="GR", region="Attica")

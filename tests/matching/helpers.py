@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from matchmaker.core.words import listing_words, stems
-from matchmaker.matching.snapshot import ListingView, Snapshot, city_key, place_key, region_key
+from matchmaker.matching.snapshot import ListingView, Snapshot, city_key, region_key
 from matchmaker.places import gazetteer
+from matchmaker.places.names import place_key
 
 SCOPES = {"local": 0, "regional": 1, "national": 2, "international": 3}
 PLACES = {

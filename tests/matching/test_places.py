@@ -11,10 +11,11 @@ from flask import Flask
 
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind, Scope
-from matchmaker.matching.engine import match_listing, run_full
+from matchmaker.matching.engine import match_listing, plan, run_full
 from matchmaker.matching.explanations import render
 from matchmaker.matching.rules import proximity, proximity_params, proximity_sentence
-from matchmaker.matching.snapshot import within_reach
+from matchmaker.matching.settings import load_settings
+from matchmaker.matching.snapshot import full_snapshot, within_reach
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.models import Proposal
 from tests.factories import make_listing, make_organisation
@@ -99,6 +100,45 @@ def test_an_incremental_run_finds_partners_anywhere_in_the_region_however_writte
     match_listing(offer)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
+
+
+# Regions the gazetteer cannot vouch for (the cities are not in it), written with capitals
+# outside ASCII, which SQLite's lower() and PostgreSQL's under the C locale leave as they are.
+REGIONS_AS_WRITTEN = [
+    ("Αττική", "Αττική", "GR"),
+    ("Île-de-France", "ÎLE-DE-FRANCE ", "FR"),
+    ("Östergötland", "östergötland", "SE"),
+    ("Ñuble", "ñuble", "CL"),
+    ("Centre  Val de Loire", "centre val de loire ", "FR"),  # nor do extra spaces
+]
+
+
+@pytest.mark.parametrize("need_region, offer_region, country", REGIONS_AS_WRITTEN)
+def test_an_incremental_run_finds_the_region_as_written_as_a_full_run_does(
+    app: Flask, need_region: str, offer_region: str, country: str
+) -> None:
+    network = make_organisation(
+        name="Network", city="Atlantis", region=need_region, country=country
+    )
+    university = make_organisation(
+        name="University",
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+        city="Lemuria",
+        region=offer_region,
+        country=country,
+    )
+    assert network.geonames_id is None and university.geonames_id is None
+    themes = ("research-evaluation", "knowledge-exchange")
+    need = make_listing(organisation=network, scope=Scope.REGIONAL, themes=themes)
+    offer = make_listing(
+        organisation=university, kind=ListingKind.OFFER, scope=Scope.REGIONAL, themes=themes
+    )
+    full = plan(full_snapshot(), load_settings())
+    assert [sorted(c.listing_ids) for c in full.create] == [sorted([need.id, offer.id])]
+    match_listing(offer)
+    db.session.commit()
+    result = plan(full_snapshot(), load_settings())
+    assert (result.create, result.withdraw, result.revive) == ([], [], [])
 
 
 def test_unfound_cities_are_compared_as_written(app: Flask) -> None:

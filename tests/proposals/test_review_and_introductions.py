@@ -131,6 +131,28 @@ def test_queue_filters(app: Flask) -> None:
     assert count(f"min_score={max(scores)}") == scores.count(max(scores))
 
 
+def test_the_queue_filters_a_region_whatever_its_capitals(app: Flask) -> None:
+    """SQLite's lower() leaves "Î" as it is: the filter found no proposal of "Île-de-France"."""
+    from matchmaker.proposals.services import QueueFilters, queue_statement
+
+    themes = ("research-evaluation", "knowledge-exchange")
+    for kind, listing_kind in [
+        (OrganisationKind.SSE_ORGANISATION, ListingKind.NEED),
+        (OrganisationKind.ACADEMIC_INSTITUTION, ListingKind.OFFER),
+    ]:
+        organisation = make_organisation(
+            kind=kind, city="Paris", region="Île-de-France", country="FR"
+        )
+        make_listing(organisation=organisation, kind=listing_kind, themes=themes)
+    run_full()
+    db.session.commit()
+    [proposal] = db.session.scalars(sa.select(Proposal))
+    for asked in ("Île-de-France", "ÎLE-DE-FRANCE", "île-de-france "):
+        found = db.session.scalars(queue_statement(QueueFilters(region=asked))).all()
+        assert found == [proposal]
+    assert db.session.scalars(queue_statement(QueueFilters(region="Normandie"))).all() == []
+
+
 def test_parties_see_nothing_before_approval(app: Flask, world: dict) -> None:
     url = f"/proposals/{world['proposal'].id}"
     assert _as(app, world["network_owner"]).get(url).status_code == 404
