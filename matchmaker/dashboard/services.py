@@ -18,6 +18,7 @@ from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
 from matchmaker.listings.search import open_and_current, open_counts_by_theme
 from matchmaker.matching.explanations import label as rule_label
+from matchmaker.matching.snapshot import region_key
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.models import Organisation, OrganisationStatus
 from matchmaker.organisations.services import count_awaiting_verification
@@ -68,20 +69,37 @@ def by_theme(coverage: Coverage) -> Table:
 
 
 def by_region(coverage: Coverage) -> Table:
+    """Open listings by region, a region being what the matcher takes for one
+    (matching.snapshot.region_key: the gazetteer's subdivision where it found the city, so
+    "Attica" and "Αττική" are one; else the region as written, whatever its case), named as
+    most of its organisations write it."""
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for country, region, kind, count in db.session.execute(
-        sa.select(Organisation.country, Organisation.region, Listing.kind, sa.func.count())
+    written: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for country, region, subdivision, kind, count in db.session.execute(
+        sa.select(
+            Organisation.country,
+            Organisation.region,
+            Organisation.subdivision,
+            Listing.kind,
+            sa.func.count(),
+        )
         .join(Listing, Listing.organisation_id == Organisation.id)
         .where(
             Organisation.status == OrganisationStatus.VERIFIED,
             open_and_current(),
             coverage.organisations(),
         )
-        .group_by(Organisation.country, Organisation.region, Listing.kind)
+        .group_by(Organisation.country, Organisation.region, Organisation.subdivision, Listing.kind)
     ):
-        counts[(country, region)][kind.value] += count
+        key = region_key(country, region, subdivision)
+        counts[key][kind.value] += count
+        written[key][" ".join(region.split())] += count
     places = sorted(
-        ((f"{region} ({country})", c) for (country, region), c in counts.items()),
+        (
+            # The most used spelling; among equals, the first in alphabetical order.
+            (f"{min(written[key].items(), key=lambda w: (-w[1], w[0]))[0]} ({key[0]})", c)
+            for key, c in counts.items()
+        ),
         key=lambda place: (-place[1].total(), place[0]),
     )
     rows: list[list[object]] = [

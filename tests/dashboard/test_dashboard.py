@@ -17,7 +17,7 @@ from matchmaker.extensions import db
 from matchmaker.matching.explanations import label as rule_label
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.proposals.models import Outcome, OutcomeKind, Proposal, ProposalStatus
-from tests.factories import make_user
+from tests.factories import make_listing, make_organisation, make_user
 
 
 @pytest.fixture
@@ -173,3 +173,25 @@ def test_long_tables_show_their_first_rows_and_leave_the_rest_to_the_csv(
     total = len(list(csv.reader(io.StringIO(regions)))) - 1
     assert total > 2
     assert f"The first 2 rows of {total}; the CSV file has them all." in page
+
+
+def test_a_region_is_one_row_however_its_organisations_write_it(
+    client: FlaskClient, login: Any
+) -> None:
+    """As the matcher counts regions: the gazetteer's region where it placed the city
+    ("Attica" and "Αττική"), else the region as written, whatever its case and spaces."""
+    for city, region in [
+        ("Athens", "Attica"),
+        ("Αθήνα", "Αττική"),
+        ("Piraeus", "Attica"),
+        ("Villeneuve-sur-Nulle-Part", "Île-de-France"),
+        ("Villeneuve-sur-Nulle-Part", "ÎLE-DE-FRANCE"),
+        ("Villeneuve-sur-Nulle-Part", "Île-de-France "),
+    ]:
+        country = "FR" if "France" in region or "FRANCE" in region else "GR"
+        make_listing(organisation=make_organisation(city=city, region=region, country=country))
+    login(make_user(role=Role.COORDINATOR))
+    regions = client.get("/coordination/dashboard/by_region.csv").get_data().decode("utf-8-sig")
+    rows = [row[0:1] + row[-1:] for row in csv.reader(io.StringIO(regions))][1:]
+    # Named as most of its organisations write it.
+    assert rows == [["Attica (GR)", "3"], ["Île-de-France (FR)", "3"]]
