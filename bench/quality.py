@@ -3,6 +3,7 @@
     .venv/bin/python bench/quality.py                   # the held-out half (the figure to report)
     .venv/bin/python bench/quality.py --half tuning     # the half to tune the rules on
     .venv/bin/python bench/quality.py --json            # the same figures as JSON
+    .venv/bin/python bench/quality.py --half tuning --why   # where the real pairs are lost
 
 The fixture (bench/fixtures/, described in its README) holds documented partnerships, each
 with its source, written as their organisations would post them, and distractor organisations
@@ -42,11 +43,15 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.fixture import HALVES, Half, Partnership, load_half, problems  # noqa: E402
+
+if TYPE_CHECKING:
+    from matchmaker.matching.snapshot import ListingView, Snapshot
 
 BASELINE_TOP = 5
 
@@ -142,8 +147,42 @@ def baseline(listings: Iterable[tuple[int, str, str, frozenset[str]]]) -> list[f
     return proposals
 
 
-def run(half: Half) -> dict[str, object]:
-    """Import the half into a fresh database, run the matcher, and measure it and the baseline."""
+# Why a real pair of partners is, or is not, in a proposal (--why): the best way the matcher
+# could join them, from a listing of one to a listing of the other.
+WHY = (
+    ("linked", "a need or challenge of one and an offer of the other share a theme within reach"),
+    ("related", "related by their words (matching/related.py), no theme shared"),
+    ("reach only", "within reach of each other, no theme shared, not related"),
+    ("theme only", "a theme shared, but not within both listings' scopes"),
+    ("offers only", "neither has a need or challenge the other's offers could meet"),
+    ("neither", "no theme shared and not within reach"),
+)
+
+
+def why(snapshot: Snapshot, views_of: dict[str, list[ListingView]], first: str, second: str) -> str:
+    """The first of WHY that holds for two organisations (refs), by their live listings' views
+    in a full snapshot."""
+    from matchmaker.matching.related import linked, related
+    from matchmaker.matching.snapshot import within_reach
+
+    found = set()
+    for one, other in ((first, second), (second, first)):
+        for asker in views_of.get(one, []):
+            for giver in views_of.get(other, []):
+                if not asker.asks or giver.asks:
+                    continue
+                if linked(snapshot, asker, giver):
+                    found.add("related" if related(snapshot, asker, giver) else "linked")
+                elif asker.theme_bits & giver.theme_bits:
+                    found.add("theme only")
+                else:
+                    found.add("reach only" if within_reach(asker, giver) else "neither")
+    return next((name for name, _ in WHY if name in found), "offers only")
+
+
+def run(half: Half, *, explain: bool = False) -> dict[str, object]:
+    """Import the half into a fresh database, run the matcher, and measure it and the baseline;
+    with ``explain``, also say where the real pairs are lost (WHY)."""
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
@@ -192,12 +231,13 @@ def run(half: Half) -> dict[str, object]:
                 )
                 for listing in db.session.scalars(sa.select(Listing))
             ]
+            lost = _why_lost(half, matched, ref_of) if explain else None
             db.engine.dispose()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     figures, rows = measure(matched, half.partnerships, half.distractors)
     base, base_rows = measure(baseline(listings), half.partnerships, half.distractors)
-    return {
+    result: dict[str, object] = {
         "half": half.name,
         "partnerships": len(half.partnerships),
         "multi_party_partnerships": sum(1 for p in half.partnerships if p.is_multi_party),
@@ -211,6 +251,29 @@ def run(half: Half) -> dict[str, object]:
             for row, b in zip(rows, base_rows, strict=True)
         ],
     }
+    if lost is not None:
+        result["why"] = lost
+    return result
+
+
+def _why_lost(
+    half: Half, matched: list[frozenset[str]], ref_of: dict[int | None, str]
+) -> dict[str, dict[str, int]]:
+    """For each way of WHY, how many real partner pairs it describes and how many of them
+    are in a proposal. Inside the app context of run(), after the full run."""
+    from matchmaker.matching.snapshot import full_snapshot
+
+    snapshot = full_snapshot()
+    views_of: dict[str, list[ListingView]] = {}
+    for view in snapshot.listings.values():
+        views_of.setdefault(ref_of[view.org_id], []).append(view)
+    lost = {name: {"pairs": 0, "found": 0} for name, _ in WHY}
+    for partnership in half.partnerships:
+        for first, second in itertools.combinations(sorted(partnership.organisations), 2):
+            counts = lost[why(snapshot, views_of, first, second)]
+            counts["pairs"] += 1
+            counts["found"] += any({first, second} <= parties for parties in matched)
+    return lost
 
 
 def print_report(result: dict[str, object]) -> None:
@@ -247,12 +310,23 @@ def print_report(result: dict[str, object]) -> None:
         f"{'pairs found':<58} {matcher['pairs_found']:>9} {base['pairs_found']:>9}"
         f"  (of {matcher['pairs']})"
     )
+    lost: dict[str, dict[str, int]] | None = result.get("why")  # type: ignore[assignment]
+    if lost is not None:
+        print()
+        print("real partner pairs, by the best way the matcher could join them")
+        for name, meaning in WHY:
+            counts = lost[name]
+            found = f"{counts['found']}/{counts['pairs']}"
+            print(f"  {name:<12} {found:>7} found  {meaning}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--half", choices=HALVES, default="held-out")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--why", action="store_true", help="also say where the real partner pairs are lost"
+    )
     args = parser.parse_args(argv)
     broken = problems()
     if broken:
@@ -262,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     from matchmaker.interchange.services import ImportRefused
 
     try:
-        result = run(load_half(args.half))
+        result = run(load_half(args.half), explain=args.why)
     except ImportRefused as refused:
         for line in refused.problems.lines():
             print(f"fixture: {line}", file=sys.stderr)

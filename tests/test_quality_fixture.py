@@ -14,7 +14,7 @@ from bench.fixture import (
     load_raw,
     problems,
 )
-from bench.quality import baseline, measure
+from bench.quality import baseline, measure, why
 from matchmaker.interchange.document import validate_document
 from matchmaker.listings.services import all_themes
 
@@ -133,3 +133,21 @@ def test_baseline_takes_the_five_offers_sharing_most_themes_ties_by_id() -> None
     stranger = (13, "offer", "far", frozenset({"basic-needs"}))
     proposals = baseline([need, *offers, own, stranger])
     assert proposals == [frozenset({"asker", f"org{i}"}) for i in (8, 9, 10, 11, 2)]
+
+
+def test_why_names_the_best_way_the_matcher_could_join_two_partners() -> None:
+    from tests.matching.helpers import snapshot, view
+
+    need = view(1, "need", 1, themes=["research-evaluation"], scope="local")
+    near_offer = view(2, "offer", 2, themes=["research-evaluation"], scope="local")
+    far_offer = view(3, "offer", 3, place="athens", themes=["research-evaluation"])
+    other_theme = view(4, "offer", 4, themes=["funding"], scope="local")
+    far_other = view(5, "offer", 5, place="athens", themes=["funding"])
+    views = [need, near_offer, far_offer, other_theme, far_other]
+    of = {str(v.org_id): [v] for v in views}
+    world = snapshot(*views)
+    assert why(world, of, "1", "2") == "linked"
+    assert why(world, of, "1", "3") == "theme only"  # another country, beyond the scopes
+    assert why(world, of, "1", "4") == "reach only"
+    assert why(world, of, "1", "5") == "neither"
+    assert why(world, of, "2", "4") == "offers only"
