@@ -72,16 +72,17 @@ def by_region(coverage: Coverage) -> Table:
     """Open listings by region, a region being what the matcher takes for one
     (matching.snapshot.region_key: the gazetteer's subdivision where it found the city, so
     "Attica" and "Αττική" are one; else the region as written, whatever its case), named as
-    most of its organisations write it."""
+    most of its organisations write it (organisations, not their listings: one with many
+    listings does not outvote the others)."""
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     written: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for country, region, subdivision, kind, count in db.session.execute(
+    for country, region, subdivision, organisations, *by_kind in db.session.execute(
         sa.select(
             Organisation.country,
             Organisation.region,
             Organisation.subdivision,
-            Listing.kind,
-            sa.func.count(),
+            sa.func.count(sa.distinct(Organisation.id)),
+            *(sa.func.count().filter(Listing.kind == kind) for kind in ListingKind),
         )
         .join(Listing, Listing.organisation_id == Organisation.id)
         .where(
@@ -89,14 +90,16 @@ def by_region(coverage: Coverage) -> Table:
             open_and_current(),
             coverage.organisations(),
         )
-        .group_by(Organisation.country, Organisation.region, Organisation.subdivision, Listing.kind)
+        .group_by(Organisation.country, Organisation.region, Organisation.subdivision)
     ):
         key = region_key(country, region, subdivision)
-        counts[key][kind.value] += count
-        written[key][" ".join(region.split())] += count
+        for kind, count in zip(ListingKind, by_kind, strict=True):
+            counts[key][kind.value] += count
+        written[key][" ".join(region.split())] += organisations
     places = sorted(
         (
-            # The most used spelling; among equals, the first in alphabetical order.
+            # The spelling most of its organisations use; among equals, the first in
+            # alphabetical order.
             (f"{min(written[key].items(), key=lambda w: (-w[1], w[0]))[0]} ({key[0]})", c)
             for key, c in counts.items()
         ),

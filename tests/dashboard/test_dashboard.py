@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from matchmaker.accounts.models import Role
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind
 from matchmaker.matching.explanations import label as rule_label
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.proposals.models import Outcome, OutcomeKind, Proposal, ProposalStatus
@@ -195,3 +196,26 @@ def test_a_region_is_one_row_however_its_organisations_write_it(
     rows = [row[0:1] + row[-1:] for row in csv.reader(io.StringIO(regions))][1:]
     # Named as most of its organisations write it.
     assert rows == [["Attica (GR)", "3"], ["Île-de-France (FR)", "3"]]
+
+
+def test_a_region_is_named_by_its_organisations_not_by_their_listings(
+    client: FlaskClient, login: Any
+) -> None:
+    """One organisation with many open listings does not outvote the others' spelling: two
+    organisations write "Île-de-France", one writes "ÎLE-DE-FRANCE" and has three listings."""
+    shouting = make_organisation(
+        city="Villeneuve-sur-Nulle-Part", region="ÎLE-DE-FRANCE", country="FR"
+    )
+    for kind in (ListingKind.NEED, ListingKind.OFFER, ListingKind.NEED):
+        make_listing(organisation=shouting, kind=kind)
+    for _ in range(2):
+        make_listing(
+            organisation=make_organisation(
+                city="Villeneuve-sur-Nulle-Part", region="Île-de-France", country="FR"
+            )
+        )
+    login(make_user(role=Role.COORDINATOR))
+    regions = client.get("/coordination/dashboard/by_region.csv").get_data().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(regions)))
+    # Needs, offers and challenges of the region: 4, 1 and 0, 5 in all.
+    assert rows[1] == ["Île-de-France (FR)", "4", "1", "0", "5"]
