@@ -93,6 +93,25 @@ def test_same_name_in_the_same_country_is_refused(client: FlaskClient, login: An
     assert "already registered in this country" in response.get_data(as_text=True)
 
 
+def test_same_name_in_another_case_is_refused_in_every_language(
+    client: FlaskClient, login: Any
+) -> None:
+    make_organisation(name="Δήμος Αθηναίων", country="GR")
+    login(make_user())
+    response = client.post(
+        "/organisations/new",
+        data={
+            **NEW_ORGANISATION,
+            "name": "ΔΉΜΟΣ ΑΘΗΝΑΊΩΝ",
+            "city": "Athens",
+            "region": "Attica",
+            "country": "GR",
+        },
+    )
+    assert response.status_code == 422
+    assert "already registered in this country" in response.get_data(as_text=True)
+
+
 def test_country_is_chosen_by_name(client: FlaskClient, login: Any) -> None:
     login(make_user())
     page = client.get("/organisations/new").get_data(as_text=True)

@@ -140,6 +140,18 @@ def test_directory_filters_combine(client: FlaskClient) -> None:
     assert names("q=100%25") == []
 
 
+def test_the_directory_finds_a_name_whatever_its_capitals(client: FlaskClient) -> None:
+    make_organisation(name="École des Communs", city="Lyon", region="Rhône", country="FR")
+    make_organisation(name="Δήμος Αθηναίων", city="Athens", region="Attica", country="GR")
+    for query, name in [
+        ("école", "École des Communs"),
+        ("ÉCOLE", "École des Communs"),
+        ("δήμος", "Δήμος Αθηναίων"),
+    ]:
+        page = client.get("/organisations", query_string={"q": query}).get_data(as_text=True)
+        assert name in page, query
+
+
 def _coops(body: str) -> list[str]:
     return re.findall(r'dir="auto">(Co-op [^<]*)</a>', body)
 
