@@ -158,7 +158,7 @@ def describe(search: SavedSearch | ListingFilters) -> list[Criterion]:
             continue
         if field == "theme":
             theme = themes_by_slug([value]).get(value)
-            value = theme.name if theme else value
+            value = theme.label if theme else value
         elif field == "organisation_kind" and value in OrganisationKind._value2member_map_:
             value = OrganisationKind(value).label
         elif field == "country":

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes
+from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes, theme_label
 from matchmaker.listings.search import open_and_current, open_counts_by_theme
 from matchmaker.matching.explanations import label as rule_label
 from matchmaker.matching.snapshot import region_key
@@ -201,8 +201,8 @@ def outcomes_by_template(coverage: Coverage) -> Table:
 
 def outcomes_by_theme(coverage: Coverage) -> Table:
     counts: Counter[str] = Counter()
-    for _outcome, name in db.session.execute(
-        sa.select(Outcome.id, Theme.name)
+    for _outcome, slug, name in db.session.execute(
+        sa.select(Outcome.id, Theme.slug, Theme.name)
         .distinct()
         .select_from(Outcome)
         .join(ProposalParty, ProposalParty.proposal_id == Outcome.proposal_id)
@@ -211,7 +211,7 @@ def outcomes_by_theme(coverage: Coverage) -> Table:
         .join(Proposal, Proposal.id == Outcome.proposal_id)
         .where(coverage.proposals())
     ):
-        counts[name] += 1
+        counts[theme_label(slug, name)] += 1
     rows = [[name, count] for name, count in counts.most_common()]
     return Table(
         "outcomes_by_theme",

@@ -48,7 +48,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def theme_choices(themes: list[Theme]) -> dict[str, str]:
-    return {theme.slug: theme.name for theme in themes}
+    return {theme.slug: theme.label for theme in themes}
 
 
 def check_theme_count(field: MultiCheckboxField) -> None:

@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -90,6 +91,39 @@ class Theme(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     @property
     def icon(self) -> str:
         return theme_icon(self.slug)
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (see :func:`theme_label`)."""
+        return theme_label(self.slug, self.name)
+
+
+# The names of the themes the platform starts with (the migration that made the themes table),
+# marked here for translation: a name is shown in the reader's language while it is still the
+# one it started with; a theme an admin adds or renames is shown as the admin wrote it.
+SEED_THEME_NAMES = {
+    "research-evaluation": _l("Research, evaluation and impact measurement"),
+    "knowledge-exchange": _l("Knowledge exchange between academia and practice"),
+    "policy-strategy": _l("Local SSE policy and strategy"),
+    "social-inclusion": _l("Social and active inclusion of people at risk of poverty"),
+    "social-innovation": _l("Social innovation"),
+    "incubation-entrepreneurship": _l("Incubation and entrepreneurship support"),
+    "training-advice": _l("Training, technical and professional advice"),
+    "market-access": _l("Market access and public procurement"),
+    "funding": _l("Funding and investment (public, national, EU)"),
+    "territorial-platforms": _l("Networks and territorial SSE platforms"),
+    "participation": _l("Public consultation and participation"),
+    "information": _l("Information for project developers and policy makers"),
+    "basic-needs": _l("Housing, food and psycho-social support"),
+    "work-integration": _l("Work integration and employment"),
+    "local-wealth": _l("Local wealth generation and fair distribution"),
+}
+
+
+def theme_label(slug: str, name: str) -> str:
+    """A theme's name as the reader reads it: translated where it is a seed theme's name as the
+    platform started with it (its catalogs hold those), else as stored."""
+    return gettext(name) if slug in SEED_THEME_NAMES else name
 
 
 # Lucide icon names (static/vendor/lucide) of the seed themes; a theme an admin adds later gets

@@ -38,6 +38,7 @@ from matchmaker.listings.models import (
     ListingStatus,
     Scope,
     Theme,
+    theme_label,
 )
 from matchmaker.listings.models import listing_themes as listing_themes_table
 from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
@@ -330,7 +331,8 @@ def open_counts_by_theme(where: Any = None) -> list[dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for slug, name, kind, count in rows:
         entry = table.setdefault(
-            slug, {"slug": slug, "name": name, "need": 0, "offer": 0, "challenge": 0}
+            slug,
+            {"slug": slug, "name": theme_label(slug, name), "need": 0, "offer": 0, "challenge": 0},
         )
         entry[kind.value if hasattr(kind, "value") else kind] = count
     return sorted(
@@ -358,7 +360,7 @@ def themes_in_use() -> dict[str, str]:
     rows = db.session.execute(
         sa.select(Theme.slug, Theme.name).where(in_use).order_by(Theme.name)
     ).all()
-    return {slug: name for slug, name in rows}
+    return {slug: theme_label(slug, name) for slug, name in rows}
 
 
 # What a theme's slug can be; anything else in a query string is no theme (and is not sent to
@@ -373,7 +375,7 @@ def theme_filter_choices(selected: str | None) -> dict[str, str]:
     if selected and selected not in choices and THEME_SLUG.fullmatch(selected):
         name = db.session.scalar(sa.select(Theme.name).where(Theme.slug == selected))
         if name is not None:
-            choices = choices | {selected: name}
+            choices = choices | {selected: theme_label(selected, name)}
     return choices
 
 

@@ -77,7 +77,7 @@ def resolve_themes(slugs: Sequence[str], allowed_retired: Iterable[str] = ()) ->
             raise DomainError(_('Unknown theme "%(slug)s".', slug=slug), "themes")
         if theme.is_retired and slug not in allowed:
             raise DomainError(
-                _('The theme "%(name)s" is retired and cannot be chosen.', name=theme.name),
+                _('The theme "%(name)s" is retired and cannot be chosen.', name=theme.label),
                 "themes",
             )
     return [found[slug] for slug in slugs]

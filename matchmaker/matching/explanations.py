@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.core.i18n import country_name, isolated
 from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
-from matchmaker.listings.models import Theme
+from matchmaker.listings.models import Theme, theme_label
 from matchmaker.matching.rules import RULES
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.models import KIND_LABELS, OrganisationKind
@@ -47,7 +47,10 @@ class Reader:
 
     @cached_property
     def _theme_names(self) -> dict[str, str]:
-        return dict(db.session.execute(sa.select(Theme.slug, Theme.name)).all())
+        return {
+            slug: theme_label(slug, name)
+            for slug, name in db.session.execute(sa.select(Theme.slug, Theme.name))
+        }
 
     def theme(self, slug: str) -> str:
         return self._theme_names.get(slug, slug)

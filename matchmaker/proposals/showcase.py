@@ -87,7 +87,7 @@ def shown_partnerships() -> list[ShownPartnership]:
         counts: dict[tuple[str, str], int] = {}
         for party in parties:
             for theme in party.listing.themes:
-                key = (theme.slug, theme.name)
+                key = (theme.slug, theme.label)
                 counts[key] = counts.get(key, 0) + 1
         seen: set[int] = set()
         organisations = []

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -315,3 +316,30 @@ def test_the_language_choice_gives_the_locale_it_names_made_once(app: Flask) -> 
             assert chosen == Locale.parse(code)
         with app.test_request_context("/", headers={"Accept-Language": header}):
             assert select_locale() is chosen
+
+
+def test_theme_names_are_in_the_readers_language_until_an_admin_renames_them(
+    client: FlaskClient,
+) -> None:
+    from matchmaker.listings.models import Theme
+    from matchmaker.listings.services import update_theme
+
+    listing = make_listing(themes=("research-evaluation", "social-inclusion"))
+    greek = client.get(f"/listings/{listing.id}", headers={"Accept-Language": "el"})
+    page = greek.get_data(as_text=True)
+    assert "Έρευνα, αξιολόγηση και μέτρηση αντικτύπου" in page
+    assert "Research, evaluation and impact measurement" not in page
+    filters = client.get("/needs", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert "البحث والتقييم وقياس الأثر" in filters
+
+    theme = db.session.scalar(sa.select(Theme).where(Theme.slug == "social-inclusion"))
+    assert theme is not None
+    update_theme(
+        actor=make_user(role=Role.ADMIN),
+        theme=theme,
+        name="Inclusion of people in poverty",
+        description=theme.description,
+    )
+    db.session.commit()
+    page = client.get(f"/listings/{listing.id}", headers={"Accept-Language": "el"})
+    assert "Inclusion of people in poverty" in page.get_data(as_text=True)

@@ -138,3 +138,12 @@ def test_peers_are_told_as_peers_not_as_different_kinds(app: Flask) -> None:
     assert story(kinds("different_kinds"), cities, READER)[1] == (
         "Being of different kinds, they bring different things."
     )
+
+
+def test_theme_names_in_explanations_are_in_the_readers_language(app: Flask) -> None:
+    """Read from the database in the reader's language (the stored explanation holds slugs)."""
+    with app.test_request_context(), force_locale("el"):
+        reader = Reader()
+        assert reader.themes(["research-evaluation", "social-innovation"]) == (
+            "Έρευνα, αξιολόγηση και μέτρηση αντικτύπου, Κοινωνική καινοτομία"
+        )
