@@ -48,7 +48,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def theme_choices(themes: list[Theme]) -> dict[str, str]:
-    return {theme.slug: theme.label for theme in themes}
+    # In the order of their names in the reader's language.
+    return dict(sorted(((t.slug, t.label) for t in themes), key=lambda item: item[1].casefold()))
 
 
 def check_theme_count(field: MultiCheckboxField) -> None:

@@ -355,12 +355,14 @@ def countries_with_listings() -> list[str]:
 
 
 def themes_in_use() -> dict[str, str]:
-    """Slug and name of every theme some listing carries, by name."""
+    """Slug and name of every theme some listing carries, in the reader's language and in the
+    order of their names there."""
     in_use = sa.exists().where(listing_themes_table.c.theme_id == Theme.id)
     rows = db.session.execute(
         sa.select(Theme.slug, Theme.name).where(in_use).order_by(Theme.name)
     ).all()
-    return {slug: theme_label(slug, name) for slug, name in rows}
+    labels = [(slug, theme_label(slug, name)) for slug, name in rows]
+    return dict(sorted(labels, key=lambda item: item[1].casefold()))
 
 
 # What a theme's slug can be; anything else in a query string is no theme (and is not sent to

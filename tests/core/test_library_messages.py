@@ -101,7 +101,7 @@ def _instance(form_class: type[FlaskForm], data: MultiDict) -> FlaskForm:
     for name, annotation in _required_keywords(form_class).items():
         extra[name] = known[name]
         if name == "themes" and "Mapping" not in annotation:
-            extra[name] = [SimpleNamespace(slug="funding", name="Funding")]
+            extra[name] = [SimpleNamespace(slug="funding", name="Funding", label="Funding")]
     if hasattr(form_class, "build"):
         return form_class.build(formdata=data)
     return form_class(formdata=data, **extra)
