@@ -137,3 +137,34 @@ def test_the_rate_limit_check_is_skipped_for_stored_pages_gets_only(
     client.post("/stored")
     client.get("/plain")
     assert checked == ["/stored", "/plain"]  # the POST and the other page, not the GET
+
+
+def test_password_guesses_share_one_budget_on_every_form_that_checks_the_password(
+    app: Flask,
+) -> None:
+    """Erasing one's account and closing an organisation ask for the password as changing it
+    does: each answers whether a guess was right. They had no limit (a stolen session could try
+    passwords there without end, each guess costing the server a password hash), and one budget
+    covers the three, so moving from form to form buys no more guesses."""
+    owner = make_user()
+    organisation = make_organisation(owner=owner)
+    client = signed_in(app, owner)
+    guesses = [
+        ("/account/erase", {"password": "a wrong guess"}),
+        (f"/organisations/{organisation.id}/close", {"password": "a wrong guess"}),
+        (
+            "/account/password",
+            {"pw-current_password": "a wrong guess", "pw-new_password": "x" * 12},
+        ),
+    ]
+    for url, data in guesses[:ALLOWED]:
+        assert client.post(url, data=data).status_code == 422, url
+    for url, data in guesses:
+        response = client.post(url, data=data)
+        assert response.status_code == 429, url
+        assert "Too many requests" in response.get_data(as_text=True)
+    # The account and the organisation are still there, and another owner is not held back.
+    assert client.get("/account").status_code == 200
+    assert client.get(f"/organisations/{organisation.id}").status_code == 200
+    other = make_user()
+    assert signed_in(app, other).post("/account/erase", data=guesses[0][1]).status_code == 422

@@ -44,6 +44,7 @@ from matchmaker.core.i18n import remember_language
 from matchmaker.core.security import (
     configured_limit,
     current_user_key,
+    password_checks,
     rotate_csrf_token,
     safe_next_path,
 )
@@ -271,7 +272,7 @@ def account() -> ResponseReturnValue:
 
 
 @bp.post("/account/password")
-@limiter.limit(lambda: configured_limit("RATELIMIT_ACCOUNT_CHANGE"), key_func=current_user_key)
+@password_checks
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm(prefix="pw")
     if form.validate_on_submit():

@@ -15,6 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 
 from matchmaker.core.local_entries import LocalEntries
+from matchmaker.extensions import limiter
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -131,6 +132,17 @@ def configured_limit(name: str) -> str:
 def current_user_key() -> str:
     """The rate-limit key of the signed-in user, whatever address or session they come from."""
     return f"user:{getattr(current_user, 'id', 'anonymous')}"
+
+
+# Every form that checks the signed-in user's password (changing it, erasing the account,
+# closing an organisation) tells whether a guess was right: one budget per user covers them all,
+# so a stolen session cannot guess without end, nor buy more guesses by moving between forms.
+password_checks = limiter.shared_limit(
+    lambda: configured_limit("RATELIMIT_ACCOUNT_CHANGE"),
+    scope="password-check",
+    key_func=current_user_key,
+    methods=["POST"],
+)
 
 
 # Session cookies a process keeps the verified data of: this many at most, each this long at most.

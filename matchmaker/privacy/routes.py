@@ -10,6 +10,7 @@ from matchmaker.core.auth import acting_user
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.security import password_checks
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.organisations.models import Organisation
@@ -37,6 +38,7 @@ def download_data() -> ResponseReturnValue:
 
 
 @bp.route("/account/erase", methods=["GET", "POST"])
+@password_checks
 def erase_account() -> ResponseReturnValue:
     form = EraseAccountForm()
     if form.validate_on_submit():
@@ -53,6 +55,7 @@ def erase_account() -> ResponseReturnValue:
 
 
 @bp.route("/organisations/<int:organisation_id>/close", methods=["GET", "POST"])
+@password_checks
 def close_organisation(organisation_id: int) -> ResponseReturnValue:
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or not can_view_organisation(current_user, organisation):
