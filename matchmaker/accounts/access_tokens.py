@@ -48,6 +48,10 @@ def active_tokens(user: User) -> list[AccessToken]:
 
 
 def create_token(*, user: User, name: str, scope: TokenScope) -> NewToken:
+    # Anyone may sign up with another's address and sign in unconfirmed: a token made then
+    # would outlive the real owner's taking the account back (a password reset).
+    if not user.is_email_confirmed:
+        raise DomainError(_("Please confirm your email address: we sent you a link."), "name")
     name = name.strip()
     if not name:
         raise DomainError(_("Give the token a name."), "name")
@@ -79,15 +83,27 @@ def revoke_token(*, user: User, token: AccessToken) -> None:
     record_event("token:revoke", actor=user, subject=token, details={"name": token.name})
 
 
+def revoke_every_token(user: User) -> None:
+    """End every live token of ``user`` (a password reset: whoever held the account meanwhile
+    may have made one)."""
+    for token in active_tokens(user):
+        revoke_token(user=user, token=token)
+
+
 def authenticate(secret: str) -> AccessToken | None:
     """The live token ``secret`` names, its use recorded; None for an unknown, revoked or
-    malformed token, or one whose owner's account is disabled."""
+    malformed token, or one whose owner's account is disabled or its address unconfirmed."""
     if not secret.startswith(PREFIX) or len(secret) > 200:
         return None
     token = db.session.scalar(
         sa.select(AccessToken).where(AccessToken.token_hash == digest(secret))
     )
-    if token is None or token.is_revoked or not token.user.is_active:
+    if (
+        token is None
+        or token.is_revoked
+        or not token.user.is_active
+        or not token.user.is_email_confirmed
+    ):
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from werkzeug.security import check_password_hash
 
+from matchmaker.accounts import access_tokens
 from matchmaker.accounts.models import Role, User, hash_password
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
@@ -174,6 +175,8 @@ def user_for_reset_token(token: str) -> User:
 def reset_password(*, token: str, password: str) -> User:
     user = user_for_reset_token(token)
     user.set_password(password)
+    # Every session ends, and the API's tokens with them.
+    access_tokens.revoke_every_token(user)
     # Following the link proves the address works.
     user.confirm_email()
     record_event("user:reset-password", actor=user, subject=user)

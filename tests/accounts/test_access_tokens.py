@@ -108,3 +108,59 @@ def test_the_scope_select_is_valid_html(client: FlaskClient, login: Any) -> None
     page = client.get("/account").get_data(as_text=True)
     (select,) = re.findall(r"<select[^>]*name=\"tk-scope\"[^>]*>", page)
     assert "required" not in select
+
+
+def test_an_unconfirmed_account_makes_no_token(client: FlaskClient, login: Any) -> None:
+    """Anyone may sign up with someone else's address and sign in before it is confirmed. A
+    token made then would outlive the owner's taking the account back (a password reset ends
+    every session, not the API's tokens): the squatter would read and write, through the API,
+    the organisations the real owner joins later. Tokens are for confirmed addresses only."""
+    squatter = make_user(confirmed=False)
+    login(squatter)
+    response = _create(client)
+    assert response.status_code == 422
+    assert "Please confirm your email address" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(AccessToken.id))) == 0
+
+
+def test_a_token_of_an_unconfirmed_account_is_refused(app: Any) -> None:
+    """One made before this rule, or on an account whose address is no longer confirmed."""
+    user = make_user(confirmed=False)
+    secret = access_tokens.PREFIX + "x" * 43
+    db.session.add(
+        AccessToken(
+            user=user,
+            name="Old",
+            scope=TokenScope.WRITE,
+            token_hash=access_tokens.digest(secret),
+            hint=secret[: access_tokens.HINT_LENGTH],
+        )
+    )
+    db.session.commit()
+    assert access_tokens.authenticate(secret) is None
+    user.confirm_email()
+    db.session.commit()
+    assert access_tokens.authenticate(secret) is not None
+
+
+def test_a_password_reset_revokes_every_token(client: FlaskClient, outbox: Any) -> None:
+    """A reset is how someone takes back an account they lost: it ends every session, and the
+    API's tokens are sessions too (made by whoever held the account meanwhile, perhaps)."""
+    user = make_user(email="taken-back@example.org")
+    first = access_tokens.create_token(user=user, name="Mine", scope=TokenScope.READ)
+    planted = access_tokens.create_token(user=user, name="Planted", scope=TokenScope.WRITE)
+    db.session.commit()
+    assert access_tokens.authenticate(planted.secret) is not None
+
+    client.post("/forgot-password", data={"email": user.email})
+    link = outbox.link(outbox.to(user.email)[-1], "/reset-password/")
+    new = "another-long-password"
+    assert client.post(link, data={"password": new, "confirm_password": new}).status_code == 302
+    db.session.expire_all()  # read what the request committed
+    assert access_tokens.authenticate(planted.secret) is None
+    assert access_tokens.authenticate(first.secret) is None
+    assert access_tokens.active_tokens(user) == []
+    revoked = db.session.scalars(
+        sa.select(AuditEvent.details).where(AuditEvent.action == "token:revoke")
+    ).all()
+    assert sorted(details["name"] for details in revoked) == ["Mine", "Planted"]
