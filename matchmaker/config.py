@@ -218,8 +218,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_SAVE_SEARCH": "20 per hour; 50 per day",
         # Per signed-in user: mail to an address the user typed (a new confirmation link, an
         # email change), so one account cannot flood an inbox, nor ask address after address
-        # whether another account uses it; password changes, so a borrowed session cannot
-        # guess the password it checks.
+        # whether another account uses it; the forms that check the password (changing it,
+        # erasing the account, closing an organisation: one budget), so a borrowed session
+        # cannot guess it.
         "RATELIMIT_ACCOUNT_MAIL": get("RATELIMIT_ACCOUNT_MAIL", "3 per hour; 10 per day"),
         "RATELIMIT_ACCOUNT_CHANGE": get("RATELIMIT_ACCOUNT_CHANGE", "10 per hour; 30 per day"),
         # Announcements mail every fitting member of a country or territory; logos are
