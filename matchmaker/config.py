@@ -227,6 +227,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # decoded and redrawn (up to 25 megapixels each): limited per user.
         "RATELIMIT_ANNOUNCEMENT": "10 per hour; 30 per day",
         "RATELIMIT_LOGO": "20 per hour; 60 per day",
+        # Similar listings, asked by the listing form at each pause in typing, compare the text
+        # with every open listing in its language: limited per user.
+        "RATELIMIT_SIMILAR": "60 per minute; 600 per hour",
         # Delivered mail and ended jobs are deleted this many days after (core/purge.py).
         "PURGE_AFTER_DAYS": int(get("PURGE_AFTER_DAYS", "30") or 30),
         # How long an invitation link works, in seconds.

@@ -30,3 +30,11 @@ def can_view_listing(user: Any, listing: Listing) -> bool:
 
 def can_edit_listing(user: Any, listing: Listing) -> bool:
     return is_member(user, listing.organisation)
+
+
+def can_write_listings(user: Any) -> bool:
+    """A member of some verified organisation: who sees a listing form, and its suggestions of
+    similar listings (a search through every open listing, not for anyone signed in)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return any(m.organisation.is_verified for m in user.memberships)

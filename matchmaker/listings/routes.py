@@ -17,8 +17,9 @@ from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.paging import page_of, paging_args
+from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.words import analyse
-from matchmaker.extensions import db
+from matchmaker.extensions import db, limiter
 from matchmaker.listings import permissions, search, services
 from matchmaker.listings.forms import ChallengeForm, ListingForm, listing_filter_form
 from matchmaker.listings.models import Listing, ListingKind, Scope, theme_icon
@@ -248,8 +249,11 @@ def change_status(listing_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.get("/listings/similar")
+@limiter.limit(lambda: configured_limit("RATELIMIT_SIMILAR"), key_func=current_user_key)
 def similar() -> ResponseReturnValue:
     """Open listings like the one being written (an HTML fragment for the form's script)."""
+    if not permissions.can_write_listings(current_user):
+        abort(403)
     kind_value = request.args.get("kind", "")
     kind = ListingKind(kind_value) if kind_value in ListingKind._value2member_map_ else None
     exclude = int_arg("exclude")

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from matchmaker.core.models import AuditEvent
@@ -12,6 +13,7 @@ from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Theme
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
 from tests.factories import make_listing, make_organisation, make_user
+from tests.proposals.helpers import signed_in
 
 NEED = {
     "title": "Evaluation of our work-integration programme",
@@ -293,6 +295,20 @@ def test_a_listing_is_written_in_a_language_and_read_in_it(
         f"/organisations/{organisation.id}/listings/new/need", data={**NEED, "language": "xx"}
     )
     assert refused.status_code == 422
+
+
+def test_similar_listings_are_for_those_who_may_write_listings(app: Flask) -> None:
+    """The suggestions serve the listing form, which only members of a verified organisation
+    see; anyone else (a fresh sign-up) gets nothing from this costly search."""
+    make_listing(title="Impact evaluation for social cooperatives")
+    url = "/listings/similar?kind=need&q=evaluation+impact"
+    pending_owner = make_user()
+    make_organisation(owner=pending_owner, status=OrganisationStatus.PENDING)
+    for user in (make_user(confirmed=False), make_user(), pending_owner):
+        assert signed_in(app, user).get(url).status_code == 403
+    member = make_user()
+    make_organisation(members=[member])
+    assert "Impact evaluation" in signed_in(app, member).get(url).get_data(as_text=True)
 
 
 def test_similar_listings_are_suggested_while_writing(
