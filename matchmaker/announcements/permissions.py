@@ -41,11 +41,22 @@ def can_view_announcement(user: Any, announcement: Announcement) -> bool:
     )
 
 
+def speaks_for(user: Any, announcement: Announcement) -> bool:
+    """Its author, who may still post what it is: for its organisation (a member of it still,
+    and it still verified), or, posted for none, the coordination team (a coordinator still).
+    An author who left stops there: an edit is mailed under the organisation's name."""
+    if not is_author(user, announcement):
+        return False
+    if announcement.organisation is None:
+        return can_verify_organisations(user)
+    return announcement.organisation in postable_organisations(user)
+
+
 def can_edit_announcement(user: Any, announcement: Announcement) -> bool:
-    return announcement.status == AnnouncementStatus.PUBLISHED and is_author(user, announcement)
+    return announcement.status == AnnouncementStatus.PUBLISHED and speaks_for(user, announcement)
 
 
 def can_withdraw_announcement(user: Any, announcement: Announcement) -> bool:
     return announcement.status == AnnouncementStatus.PUBLISHED and (
-        is_author(user, announcement) or coordinates(user, announcement)
+        speaks_for(user, announcement) or coordinates(user, announcement)
     )

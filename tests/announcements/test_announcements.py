@@ -467,6 +467,46 @@ def test_the_author_edits_and_withdraws_others_may_not(app: Flask, world: dict[s
     assert author.post(f"{path}/withdraw").status_code == 403
 
 
+def test_an_author_who_left_the_organisation_no_longer_edits_its_announcement(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """An announcement speaks for the organisation it was posted for, and an edit is mailed to
+    the members it newly concerns: once its author is no longer a member (removed by an owner,
+    say), they may neither change it (a new link, under the agency's name) nor withdraw it.
+    Likewise a coordinator's announcement for the coordination team, once they are no longer
+    a coordinator."""
+    departing = make_user()
+    world["agency"].memberships.append(Membership(user=departing))
+    db.session.commit()
+    announcement = _publish(departing, world["agency"])
+    path = f"/announcements/{announcement.id}"
+    client = signed_in(app, departing)
+    assert client.get(f"{path}/edit").status_code == 200
+
+    membership = next(m for m in world["agency"].memberships if m.user_id == departing.id)
+    world["agency"].memberships.remove(membership)
+    db.session.commit()
+    assert client.get(f"{path}/edit").status_code == 403
+    taken = client.post(f"{path}/edit", data=_form(link="https://phishing.example/fund"))
+    assert taken.status_code == 403
+    assert client.post(f"{path}/withdraw").status_code == 403
+    db.session.refresh(announcement)
+    assert announcement.link == "https://example.org/fund"
+    assert announcement.status == AnnouncementStatus.PUBLISHED
+    # Their colleagues' coordinators still may withdraw it.
+    assert (
+        signed_in(app, make_user(role=Role.COORDINATOR)).post(f"{path}/withdraw").status_code == 302
+    )
+
+    former = make_user(role=Role.COORDINATOR)
+    team = _publish(former, None, country="GB")
+    former.role = Role.MEMBER
+    db.session.commit()
+    demoted = signed_in(app, former)
+    assert demoted.get(f"/announcements/{team.id}/edit").status_code == 403
+    assert demoted.post(f"/announcements/{team.id}/withdraw").status_code == 403
+
+
 def test_a_coordinator_withdraws_any_announcement(app: Flask, world: dict[str, Any]) -> None:
     announcement = _publish(world["officer"], world["agency"])
     coordinator = signed_in(app, make_user(role=Role.COORDINATOR))
