@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -52,6 +53,8 @@ from matchmaker.core.tokens import InvalidToken
 from matchmaker.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
+# In the session of the browser that signed up: the address, whose confirmation link signs in.
+SIGNED_UP_AS = "signed_up_as"
 
 
 def _submitted_account() -> str:
@@ -88,6 +91,9 @@ def signup() -> ResponseReturnValue:
             show_domain_error(form, error)
         else:
             db.session.commit()
+            # Its confirmation link signs in this browser only (set for a known address too, so
+            # the answer is the same).
+            session[SIGNED_UP_AS] = services.normalise_email(form.email.data)
             return render_template("accounts/check_email.html", email=form.email.data)
     return render_template("accounts/signup.html", form=form), form_status(form)
 
@@ -107,9 +113,12 @@ def confirm_email(token: str) -> ResponseReturnValue:
         return redirect(url_for("accounts.login"))
     db.session.commit()
     flash(_("Thank you, your email address is confirmed."), "success")
-    if not current_user.is_authenticated and first_time and user.is_active:
+    signed_up_here = session.pop(SIGNED_UP_AS, None) == user.email
+    if not current_user.is_authenticated and first_time and user.is_active and signed_up_here:
         # The link just proved the address is theirs: they go on signed in. Only the first
-        # click does this; a link found later in a mailbox is no way into the account.
+        # click does this; a link found later in a mailbox is no way into the account. And
+        # only in the browser that signed up: a link forwarded unclicked to someone else
+        # would sign them in to the sender's account (login CSRF).
         login_user(user)
         rotate_csrf_token()
     if current_user.is_authenticated:

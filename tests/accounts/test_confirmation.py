@@ -38,6 +38,24 @@ def test_the_confirmation_link_signs_the_newcomer_in(
     assert other.get("/account").status_code == 302
 
 
+def test_a_forwarded_link_signs_nobody_in(app: Flask, outbox: Outbox) -> None:
+    """Login CSRF: someone signs up with an address of their own and sends the unclicked link
+    to another person, whose first click would sign them in to the sender's account without a
+    word (what they then enter, the sender reads). The link signs in only the browser that
+    signed up; elsewhere it confirms the address and asks for the password."""
+    sender = app.test_client()
+    sender.post("/signup", data=SIGNUP)
+    link = outbox.link(outbox.to("newcomer@example.org")[0], "/confirm/")
+    other = app.test_client()
+    response = other.get(link)
+    assert "/login" in response.headers["Location"]
+    assert other.get("/account").status_code == 302
+    newcomer = db.session.scalar(sa.select(User).where(User.email == "newcomer@example.org"))
+    assert newcomer.is_email_confirmed
+    # The sender's own browser signs in with the password, as anywhere.
+    assert sender.get("/account").status_code == 302
+
+
 def test_the_link_does_not_switch_a_signed_in_user(app: Flask, outbox: Outbox) -> None:
     app.test_client().post("/signup", data=SIGNUP)
     link = outbox.link(outbox.to("newcomer@example.org")[0], "/confirm/")
