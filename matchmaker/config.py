@@ -230,6 +230,9 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         # Similar listings, asked by the listing form at each pause in typing, compare the text
         # with every open listing in its language: limited per user.
         "RATELIMIT_SIMILAR": "60 per minute; 600 per hour",
+        # Pages a client address may add to the visitors' page cache (core/caching.py): a
+        # visitor reads far fewer new pages than this; one inventing query strings is stopped.
+        "RATELIMIT_STORED_PAGES": get("RATELIMIT_STORED_PAGES", "120 per minute; 1000 per hour"),
         # Delivered mail and ended jobs are deleted this many days after (core/purge.py).
         "PURGE_AFTER_DAYS": int(get("PURGE_AFTER_DAYS", "30") or 30),
         # How long an invitation link works, in seconds.

@@ -31,6 +31,7 @@ def app_config() -> dict[str, Any]:
         "RATELIMIT_ANNOUNCEMENT": limit,
         "RATELIMIT_LOGO": limit,
         "RATELIMIT_SIMILAR": limit,
+        "RATELIMIT_STORED_PAGES": limit,
     }
 
 
@@ -185,3 +186,30 @@ def test_similar_listings_are_limited_per_user(app: Flask) -> None:
     other = make_user()
     make_organisation(owner=other)
     assert signed_in(app, other).get(url).status_code == 200
+
+
+def test_one_address_adds_only_its_budget_of_pages_to_the_visitors_cache(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every query string is a page of its own: an address inventing them (?q=...) stores
+    its budget of pages, then is served pages built for it, and the cache stops growing."""
+    from matchmaker.core import caching
+
+    stored: list[str] = []
+    real_store = caching.store
+    monkeypatch.setattr(
+        caching, "store", lambda key, value: (stored.append(key), real_store(key, value))
+    )
+    visitor = app.test_client()
+    for word in ["alpha", "beta", "gamma", "delta"]:
+        response = visitor.get("/needs", query_string={"q": word})
+        assert response.status_code == 200
+    pages = [key for key in stored if key.startswith("visitor-page:")]
+    assert len(pages) == ALLOWED
+    other = app.test_client()
+    response = other.get(
+        "/needs", query_string={"q": "epsilon"}, environ_base={"REMOTE_ADDR": "192.0.2.7"}
+    )
+    assert response.status_code == 200
+    pages = [key for key in stored if key.startswith("visitor-page:")]
+    assert len(pages) == ALLOWED + 1  # another address has a budget of its own

@@ -60,7 +60,9 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse_many
 from markupsafe import Markup
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import event
@@ -290,7 +292,8 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
                 return response
             stored = cut_page(response.get_data(as_text=True), response.mimetype or "text/html")
             try:
-                store(key, stored)
+                if may_store_page():
+                    store(key, stored)
             except RedisError:
                 logger.warning("The cache is unreachable; page not stored", exc_info=True)
         response = Response(page_for_reader(stored), mimetype=stored.mimetype)
@@ -303,6 +306,19 @@ def for_visitors(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
 
     setattr(wrapper, STORED_PAGE_ATTR, True)
     return wrapper
+
+
+def may_store_page() -> bool:
+    """Whether the visitor's client address may add one more page to the cache
+    (``RATELIMIT_STORED_PAGES``). Every query string is a page of its own (``?q=`` anything):
+    without a budget, one address could fill the cache, and the Redis server it shares with
+    the rate-limit counters and the job queue. Past it, the page is built and served, not
+    stored. Counted in the rate limiter's storage; always yes when rate limits are off."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    budget = parse_many(current_app.config["RATELIMIT_STORED_PAGES"])
+    address = get_remote_address()
+    return all(limiter.limiter.hit(item, "stored-page", address) for item in budget)
 
 
 @limiter.request_filter
