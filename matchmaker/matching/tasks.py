@@ -3,8 +3,11 @@
 - A listing posted, edited, paused, reopened or closed (the ``listing_changed`` event) writes a
   "match this listing" job in the same transaction; the job runs after commit. So does each of
   its organisation's other live listings when the change alters what the organisation needs or
-  offers (engine.siblings_to_match), and each open listing of an organisation verified,
-  rejected or edited (``organisation_changed``). If a
+  offers (engine.siblings_to_match), each open listing of an organisation verified,
+  rejected or edited (``organisation_changed``), and each listing of a proposal that a
+  person's decision took off its listings' cap or brought back to the queue
+  (``proposal_released``: rejected, covered, declined, uncovered, withdrawn by its
+  organisation's closing). If a
   full run holds the matcher's lock meanwhile, the job stays queued: the full run matches every
   waiting listing when it ends, a worker tries again a little later, and the scheduler sweeps
   what is left every minute. Nothing posted is left unmatched until the next full run.
@@ -43,6 +46,8 @@ from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.events import organisation_changed
 from matchmaker.organisations.models import Organisation
+from matchmaker.proposals.events import proposal_released
+from matchmaker.proposals.models import Proposal
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +89,16 @@ def _match_its_listings_after_commit(organisation: Organisation, **_: Any) -> No
         .order_by(Listing.id)
     )
     for listing_id in listings:
+        create_job_once(MATCH_LISTING, listing_id)
+
+
+@proposal_released.connect
+def _match_its_parties_after_commit(proposal: Proposal, **_: Any) -> None:
+    """A proposal rejected, declined, covered or withdrawn by a person, or brought back to the
+    queue: each of its listings is matched again, as if it had changed itself (a listing with
+    room under its cap again gets the proposals a full run would give it; a proposal back in
+    the queue is withdrawn if it no longer meets the rules, or rescored)."""
+    for listing_id in proposal.listing_ids:
         create_job_once(MATCH_LISTING, listing_id)
 
 

@@ -41,6 +41,7 @@ from matchmaker.organisations.models import (
     Organisation,
     OrganisationStatus,
 )
+from matchmaker.proposals.events import proposal_released
 from matchmaker.proposals.models import (
     IntroductionRequest,
     Outcome,
@@ -88,6 +89,7 @@ def _withdraw_pending_proposals(organisation: Organisation, *, actor: User) -> N
             subject=proposal,
             details={"reason": ORGANISATION_CLOSED, "organisation": organisation.id},
         )
+        proposal_released.send(proposal)  # its partners' listings have room again
 
 
 def _close(organisation: Organisation, *, actor: User) -> None:

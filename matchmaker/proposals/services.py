@@ -26,6 +26,7 @@ from matchmaker.notifications.services import notify
 from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
 from matchmaker.places.names import place_key
 from matchmaker.proposals.coverage import cover_overlapping, restore_covered
+from matchmaker.proposals.events import proposal_released
 from matchmaker.proposals.models import (
     Outcome,
     OutcomeKind,
@@ -167,6 +168,8 @@ def approve_proposal(
         "proposal:approve", actor=actor, subject=proposal, details={"note": proposal.decision_note}
     )
     covered = cover_overlapping(proposal=proposal, actor=actor)
+    for other in covered:  # out of the queue: their other listings have room again
+        proposal_released.send(other)
     url = url_for("proposals.show", proposal_id=proposal.id)
     notify(
         _members(_party_organisations(proposal)),
@@ -203,6 +206,7 @@ def reject_proposal(
         subject=proposal,
         details={"reason": reason.value, "note": proposal.decision_note},
     )
+    proposal_released.send(proposal)  # its listings have room again
 
 
 def recorded_response(
@@ -259,7 +263,9 @@ def respond(
     url = url_for("proposals.show", proposal_id=proposal.id)
     if decision == ResponseDecision.DECLINED:
         proposal.status, proposal.closed_at = ProposalStatus.DECLINED, utcnow()
-        restore_covered(proposal=proposal, actor=actor)
+        # Its listings have room again; what it covered is back, to be held to the rules.
+        for released in [proposal, *restore_covered(proposal=proposal, actor=actor)]:
+            proposal_released.send(released)
         others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
         notify(
             _members(others),
