@@ -514,3 +514,65 @@ def test_an_offer_is_paired_on_its_own_with_the_needs_of_its_region_as_a_full_ru
     alone = {c.listing_ids for c in pair.propose(neighbourhood_snapshot(offer), settings, offer.id)}
     assert tuple(sorted((need.id, offer.id))) not in full
     assert alone == full
+
+
+# Found by a random sequence of changes through the services on 2026-12-04, with the cap at 1:
+# a need's shortlist (pair.partners) is then two offers.
+SHORTLIST_MOVES = [
+    (
+        3,
+        ListingKind.OFFER,
+        {"social-inclusion", "knowledge-exchange"},
+        Scope.LOCAL,
+        ["cooperative"],
+    ),
+    (
+        4,
+        ListingKind.OFFER,
+        {"research-evaluation", "knowledge-exchange"},
+        Scope.REGIONAL,
+        ["kitchen"],
+    ),
+    (0, ListingKind.NEED, {"knowledge-exchange"}, Scope.REGIONAL, ["kitchen", "housing"]),
+    (0, ListingKind.OFFER, {"social-inclusion", "knowledge-exchange"}, Scope.REGIONAL, ["kitchen"]),
+    (1, ListingKind.NEED, {"social-inclusion", "research-evaluation"}, Scope.LOCAL, ["training"]),
+    (1, ListingKind.NEED, {"knowledge-exchange"}, Scope.REGIONAL, ["kitchen", "research"]),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an offer that closes (or pauses, or whose organisation is no longer verified) leaves "
+    "the shortlists of needs it had no proposal with: the next offer moves up into them, and "
+    "only a full run pairs it; no incremental run matches those needs again (#10)",
+)
+def test_an_offer_leaving_a_needs_shortlist_lets_the_next_one_in(
+    app: Flask, counts_held_still: None
+) -> None:
+    """The last need's shortlist holds the first two offers, each at the cap with another need,
+    so it has no proposal. The second offer closes: its pair is withdrawn and its need matched
+    again (engine._match_freed), but the last need is not, though a full run now shortlists
+    the fourth listing, an offer with room, and pairs them."""
+    from matchmaker.accounts.models import Role
+    from matchmaker.listings.services import change_status
+    from matchmaker.matching.settings import MatchSettings, save_settings
+    from matchmaker.matching.templates.pair import partners
+    from tests.factories import make_user
+
+    coordinator = make_user(role=Role.COORDINATOR)
+    save_settings(settings=MatchSettings.of(max_proposals_per_listing=1), actor=coordinator)
+    organisations = _fresh_organisations()
+    posted = [_post_and_match(organisations, *posting) for posting in SHORTLIST_MOVES]
+    first, second, _, fourth, _, last = (listing.id for listing in posted)
+    snapshot = full_snapshot()
+    assert [v.id for v in partners(snapshot, load_settings(), snapshot.listings[last])] == [
+        first,
+        second,
+    ]
+    assert _what_a_full_run_would_do() == ([], [], [])
+    with app.test_request_context():
+        change_status(listing=posted[1], actor=None, action="close")
+    db.session.commit()  # no broker: its jobs run in this process now
+    created, withdrawn, revived = _what_a_full_run_would_do()
+    assert [c[:2] for c in created] == [sorted([fourth, last])]  # what the full run adds
+    assert (created, withdrawn, revived) == ([], [], [])
