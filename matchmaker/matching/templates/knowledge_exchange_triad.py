@@ -267,6 +267,10 @@ class KnowledgeExchangeTriad(Template):
                         return None
                     links.append(link[0])
                     fractions.append(link[2])
+            if not links:
+                # A trio proposed earlier whose listings were edited since may have none left
+                # (build() refuses it below two); no score is made of no links.
+                return None
             coverage = coverage_in.get(views[0].region_key)
             if coverage is None:
                 coverage = coverage_in[views[0].region_key] = {"region": views[0].region}
