@@ -9,6 +9,7 @@ from flask_login import current_user
 from matchmaker.accounts.models import Role
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.jobs import create_job
 from matchmaker.core.spreadsheets import csv_response
 from matchmaker.extensions import db
 from matchmaker.interchange.csv_tables import TABLES, tables_from_document
@@ -16,6 +17,7 @@ from matchmaker.interchange.document import UnreadableFile
 from matchmaker.interchange.files import read_upload
 from matchmaker.interchange.forms import ImportForm
 from matchmaker.interchange.services import ImportRefused, export_document, import_document
+from matchmaker.matching.tasks import FULL_RUN
 from matchmaker.territories.services import coverage_of
 
 bp = Blueprint("interchange", __name__, url_prefix="/coordination/data")
@@ -57,15 +59,19 @@ def import_file() -> ResponseReturnValue:
         problems, problem_total = [str(error)], 1
     except ImportRefused as refused:
         problems, problem_total = refused.problems.lines(), refused.problems.total
+    job = None
     if problems or form.dry_run.data:
         db.session.rollback()
     else:
+        if report is not None and (report.created["listings"] or report.updated["listings"]):
+            # Imported listings are matched as a whole, by a full run (one job for thousands of
+            # listings, instead of one each): it starts once the import commits.
+            job = create_job(FULL_RUN, requested_by=acting_user())
         db.session.commit()
         flash(
-            _(
-                "The file is imported. The matcher considers the new listings at its next full "
-                "run (flask --app wsgi match run, or saving the matching settings)."
-            ),
+            _("The file is imported. The matcher runs again to match its listings.")
+            if job is not None
+            else _("The file is imported."),
             "success",
         )
     return render_template(
@@ -75,6 +81,7 @@ def import_file() -> ResponseReturnValue:
         problems=problems,
         problem_total=problem_total,
         report=report,
+        job=job,
         dry_run=form.dry_run.data,
         can_import=True,
     ), 422 if problems else 200

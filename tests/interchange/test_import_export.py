@@ -12,10 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from matchmaker.accounts.models import Role
+from matchmaker.core.models import Job, JobStatus
 from matchmaker.extensions import db
 from matchmaker.interchange.csv_tables import tables_from_document
 from matchmaker.interchange.services import ImportRefused, export_document, import_document
 from matchmaker.listings.models import Listing, ListingKind
+from matchmaker.matching.models import MatcherRun, RunKind
+from matchmaker.matching.tasks import FULL_RUN
 from matchmaker.organisations.models import ContactPerson, Organisation, OrganisationStatus
 from tests.conftest import clean_database
 from tests.factories import make_user
@@ -330,8 +333,14 @@ def test_coordinator_uploads_json(client: FlaskClient, login: Any) -> None:
         "/coordination/data/import", data={"file": upload}, content_type="multipart/form-data"
     )
     assert response.status_code == 200
-    assert "The file is imported" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "The matcher runs again to match its listings." in page
     assert _count(Listing) == 2
+    # A full run started once the import committed, and the page links to it.
+    job = db.session.scalar(sa.select(Job).order_by(Job.id.desc()))
+    assert job is not None and job.kind == FULL_RUN and job.status == JobStatus.FINISHED
+    assert f"/coordination/jobs/{job.id}" in page
+    assert db.session.scalar(sa.select(MatcherRun.kind)) == RunKind.FULL
     exported = client.get("/coordination/data/export.json")
     assert exported.headers["Content-Disposition"] == "attachment; filename=sse-matchmaker.json"
     assert len(exported.json["listings"]) == 2
