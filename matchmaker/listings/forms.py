@@ -24,7 +24,13 @@ from matchmaker.core.forms import (
     SingleLine,
     length,
 )
-from matchmaker.listings.models import SCOPE_LABELS, STATUS_LABELS, ListingKind, Theme
+from matchmaker.listings.models import (
+    SCOPE_LABELS,
+    STATUS_LABELS,
+    ListingKind,
+    Theme,
+    labelled_themes,
+)
 from matchmaker.listings.search import (
     STATUS_FILTERS,
     ListingFilters,
@@ -48,8 +54,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 def theme_choices(themes: list[Theme]) -> dict[str, str]:
-    # In the order of their names in the reader's language.
-    return dict(sorted(((t.slug, t.label) for t in themes), key=lambda item: item[1].casefold()))
+    return labelled_themes((theme.slug, theme.name) for theme in themes)
 
 
 def check_theme_count(field: MultiCheckboxField) -> None:

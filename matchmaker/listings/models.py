@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -124,6 +125,13 @@ def theme_label(slug: str, name: str) -> str:
     """A theme's name as the reader reads it: translated where it is a seed theme's name as the
     platform started with it (its catalogs hold those), else as stored."""
     return gettext(name) if slug in SEED_THEME_NAMES else name
+
+
+def labelled_themes(themes: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Slug → name in the reader's language (:func:`theme_label`) of ``themes`` (slug, stored
+    name), in the order of those names: what a list of themes to choose from shows."""
+    labels = [(slug, theme_label(slug, name)) for slug, name in themes]
+    return dict(sorted(labels, key=lambda item: item[1].casefold()))
 
 
 # Lucide icon names (static/vendor/lucide) of the seed themes; a theme an admin adds later gets

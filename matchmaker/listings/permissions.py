@@ -37,4 +37,4 @@ def can_write_listings(user: Any) -> bool:
     similar listings (a search through every open listing, not for anyone signed in)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    return any(m.organisation.is_verified for m in user.memberships)
+    return any(can_post_listings(user, m.organisation) for m in user.memberships)

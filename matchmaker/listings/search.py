@@ -38,6 +38,7 @@ from matchmaker.listings.models import (
     ListingStatus,
     Scope,
     Theme,
+    labelled_themes,
     theme_label,
 )
 from matchmaker.listings.models import listing_themes as listing_themes_table
@@ -358,11 +359,7 @@ def themes_in_use() -> dict[str, str]:
     """Slug and name of every theme some listing carries, in the reader's language and in the
     order of their names there."""
     in_use = sa.exists().where(listing_themes_table.c.theme_id == Theme.id)
-    rows = db.session.execute(
-        sa.select(Theme.slug, Theme.name).where(in_use).order_by(Theme.name)
-    ).all()
-    labels = [(slug, theme_label(slug, name)) for slug, name in rows]
-    return dict(sorted(labels, key=lambda item: item[1].casefold()))
+    return labelled_themes(db.session.execute(sa.select(Theme.slug, Theme.name).where(in_use)))
 
 
 # What a theme's slug can be; anything else in a query string is no theme (and is not sent to
