@@ -11,7 +11,7 @@ import functools
 import heapq
 import math
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -211,7 +211,7 @@ class Snapshot:
         """Like :meth:`near`, but only the ``limit`` likeliest partners: the most shared themes
         first, then the nearest (city, region, country, world), then the lowest id. A cheap
         first sort, so only these get the full set of rules."""
-        return _best_ranked(self._groups_of(asks), view, themes, limit)
+        return _shared_ranking(self, view, frozenset(themes), asks, limit)
 
     def _groups_of(self, asks: bool) -> Groups:
         """The index of the listings that ask (or offer): kept with what the templates keep
@@ -269,7 +269,7 @@ def _groups_sharing(
 
 
 def _best_ranked(
-    groups: Groups, view: ListingView, themes: Iterable[str], limit: int
+    groups: Groups, view: ListingView, themes: Iterable[str], limit: int, org_id: int | None
 ) -> list[ListingView]:
     """The ``limit`` partners of :meth:`Snapshot.near` of highest rank, then lowest id: four
     points for each of ``themes`` a partner has, plus three for the same city, two for the
@@ -277,11 +277,11 @@ def _best_ranked(
     a thousand listings, ten are kept of thousands. Listings of one place with the same themes
     share their rank, so each group of them is ranked once; the groups are then read best
     first, and only until ``limit`` partners are found; the places farther out are not read
-    once ``limit`` partners rank above anything found there."""
+    once ``limit`` partners rank above anything found there. Partners are of any organisation
+    but ``org_id`` (``None``: of any organisation at all)."""
     themes = frozenset(themes)  # read for the bits, then once for each level
     wanted = theme_bits(themes)
     most = 4 * wanted.bit_count() + 3  # the rank of a partner sharing every theme, in the city
-    org_id = view.org_id
     ranked: list[tuple[int, list[ListingView]]] = []
     for level, place in _places(view):
         for bits, members in _groups_sharing(groups, themes, level, place):
@@ -306,8 +306,43 @@ def _best_ranked(
     return best
 
 
+def _shared_ranking(
+    snapshot: Snapshot, view: ListingView, themes: frozenset[str], asks: bool, limit: int
+) -> list[ListingView]:
+    """:func:`_best_ranked`, worked out once for all the listings that look for the same themes
+    from the same places as far as the same scope: on dense data a city's needs ask the same
+    questions (at 50k listings in 12 cities, 8,800 rankings answer 32,600 questions).
+
+    The ranking is made for no organisation, long enough that the asker's own listings on that
+    side can be left out of it and ``limit`` remain (made longer when a later asker has more);
+    each asker then leaves out its own. A ranking shorter than it was asked to be holds every
+    partner."""
+    known: dict[tuple[Any, ...], tuple[int, list[ListingView]]] = snapshot.scratch.setdefault(
+        ("ranked", asks), {}
+    )
+    key = (theme_bits(themes), *_places(view))
+    length = limit + _listings_by_organisation(snapshot, asks)[view.org_id]
+    entry = known.get(key)
+    if entry is None or (entry[0] < length and len(entry[1]) == entry[0]):
+        entry = known[key] = (
+            length,
+            _best_ranked(snapshot._groups_of(asks), view, themes, length, None),
+        )
+    org_id = view.org_id
+    return [other for other in entry[1] if other.org_id != org_id][:limit]
+
+
+def _listings_by_organisation(snapshot: Snapshot, asks: bool) -> Counter[int]:
+    """How many listings each organisation has among those that ask (or offer)."""
+    counts: Counter[int] | None = snapshot.scratch.get(("listings by organisation", asks))
+    if counts is None:
+        counts = Counter(v.org_id for v in snapshot.listings.values() if v.asks == asks)
+        snapshot.scratch[("listings by organisation", asks)] = counts
+    return counts
+
+
 def _partners_above(
-    ranked: list[tuple[int, list[ListingView]]], rank: int, org_id: int, limit: int
+    ranked: list[tuple[int, list[ListingView]]], rank: int, org_id: int | None, limit: int
 ) -> int:
     """How many partners (not of ``org_id``) the groups ranked above ``rank`` hold, counted up
     to ``limit``."""

@@ -334,3 +334,32 @@ def test_the_themes_asked_for_may_be_any_iterable() -> None:
     asker = views[0]
     assert [v.id for v in snap.near(asker, iter(["funding"]), asks=False)] == [2, 3]
     assert [v.id for v in snap.nearest(asker, iter(["funding"]), asks=False, limit=5)] == [3, 2]
+
+
+def test_an_organisation_crowding_the_top_of_a_shared_ranking_leaves_room_for_the_others() -> None:
+    # Snapshot.nearest works out one ranking for every listing that looks for the same themes
+    # from the same places (snapshot._shared_ranking), and each asker leaves out its own
+    # organisation's listings: here a university's eight offers in Liverpool rank above every
+    # other, so the ranking made for a cooperative holds none the university's own need can use
+    # unless it was made long enough.
+    university = [
+        view(number, "offer", 1, place="liverpool", scope="regional", themes=["funding"])
+        for number in range(1, 9)
+    ]
+    farther = [
+        view(20 + number, "offer", 10 + number, place="birkenhead", themes=["funding"])
+        for number in range(1, 4)
+    ]
+    cooperative_need = view(40, "need", 2, place="liverpool", scope="regional", themes=["funding"])
+    university_need = view(41, "need", 1, place="liverpool", scope="regional", themes=["funding"])
+    views = [*university, *farther, cooperative_need, university_need]
+    snap = snapshot(*views)
+    for source in (cooperative_need, university_need):
+        best = snap.nearest(source, source.themes, asks=False, limit=2)
+        assert [other.id for other in best] == _plain_nearest(views, source, source.themes, 2)
+    assert [
+        other.id for other in snap.nearest(university_need, ["funding"], asks=False, limit=2)
+    ] == [
+        21,
+        22,
+    ]
