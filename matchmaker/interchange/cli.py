@@ -12,6 +12,7 @@ from matchmaker.interchange.csv_tables import tables_from_document
 from matchmaker.interchange.document import UnreadableFile
 from matchmaker.interchange.files import read_path
 from matchmaker.interchange.services import ImportRefused, export_document, import_document
+from matchmaker.matching.cli import run_command
 
 data_cli = AppGroup("data", help="Import and export organisations and listings.")
 
@@ -20,8 +21,14 @@ data_cli = AppGroup("data", help="Import and export organisations and listings."
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only validate; save nothing.")
 @click.option("--unverified", is_flag=True, help="New organisations wait for verification.")
-def import_command(path: Path, dry_run: bool, unverified: bool) -> None:
-    """Import PATH (JSON file, or folder of CSV files), all or nothing."""
+@click.option(
+    "--no-match",
+    is_flag=True,
+    help="Leave the imported listings to the next matcher run (nightly, or `match run`).",
+)
+def import_command(path: Path, dry_run: bool, unverified: bool, no_match: bool) -> None:
+    """Import PATH (JSON file, or folder of CSV files), all or nothing; then match the listings
+    it created or updated with a full matcher run, as the Data page does."""
     try:
         document = read_path(path)
         report = import_document(document, verify=not unverified)
@@ -41,7 +48,11 @@ def import_command(path: Path, dry_run: bool, unverified: bool) -> None:
     db.session.commit()
     click.echo(f"Imported: {report.summary()}")
     if report.created["listings"] or report.updated["listings"]:
-        click.echo("Run `flask --app wsgi match run` to match the imported listings.")
+        if no_match:
+            click.echo("Run `flask --app wsgi match run` to match the imported listings.")
+        else:
+            # One full run for the whole file, as the Data page starts (not one run a listing).
+            click.get_current_context().invoke(run_command, wait=True)
 
 
 @data_cli.command("export")

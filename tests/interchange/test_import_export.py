@@ -20,6 +20,7 @@ from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.matching.models import MatcherRun, RunKind
 from matchmaker.matching.tasks import FULL_RUN
 from matchmaker.organisations.models import ContactPerson, Organisation, OrganisationStatus
+from matchmaker.proposals.models import Proposal
 from tests.conftest import clean_database
 from tests.factories import make_user
 
@@ -304,6 +305,47 @@ def test_cli_import_dry_run_and_errors(app: Flask, tmp_path: Path) -> None:
     assert result.exit_code != 0 and "not valid JSON" in result.output
 
 
+def test_cli_import_matches_what_it_imported_unless_asked_not_to(
+    app: Flask, tmp_path: Path
+) -> None:
+    # The university's evaluation offer meets a need posted in the same file: the command
+    # matches them as the Data page does, with one full run, and they are proposed.
+    document = json.loads(json.dumps(DOCUMENT))
+    document["listings"].append(
+        {
+            "ref": "l3",
+            "organisation": "lcm",
+            "kind": "need",
+            "title": "Evaluate our social enterprise programme",
+            "description": "Evaluation and impact measurement of our social enterprises.",
+            "themes": ["research-evaluation"],
+            "scope": "regional",
+            "expires_on": "2030-06-30",
+        }
+    )
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(document))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["data", "import", "--no-match", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Run `flask --app wsgi match run`" in result.output
+    assert _count(MatcherRun) == 0 and _count(Proposal) == 0
+
+    # The same file again with one listing's text changed: an update is matched too.
+    document["listings"][2]["description"] += " Partners in the city-region welcome."
+    path.write_text(json.dumps(document))
+    result = runner.invoke(args=["data", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "listings: 0 created, 1 updated" in result.output
+    assert "1 proposals created" in result.output and "match run" not in result.output
+    assert db.session.scalar(sa.select(MatcherRun.kind)) == RunKind.FULL
+    [proposal] = db.session.scalars(sa.select(Proposal)).all()
+    assert {party.listing.title for party in proposal.parties} == {
+        "Research and evaluation",
+        "Evaluate our social enterprise programme",
+    }
+
+
 def test_cli_export_writes_json(app: Flask, tmp_path: Path) -> None:
     import_document(DOCUMENT)
     db.session.commit()
@@ -403,11 +445,3 @@ def test_bad_uploads_are_explained(
     )
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
-
-
-def test_cli_import_says_how_to_match_what_it_brought(app: Flask, tmp_path: Path) -> None:
-    path = tmp_path / "data.json"
-    path.write_text(json.dumps(DOCUMENT))
-    result = app.test_cli_runner().invoke(args=["data", "import", str(path)])
-    assert result.exit_code == 0
-    assert "Run `flask --app wsgi match run` to match the imported listings." in result.output
