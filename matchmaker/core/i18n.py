@@ -5,7 +5,7 @@ own direction inside right-to-left sentences (:func:`gettext`, :func:`ngettext`)
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
@@ -13,6 +13,7 @@ from typing import Any
 
 import flask_babel
 from babel import Locale
+from babel.lists import format_list as babel_format_list
 from flask import Flask, current_app, g, has_request_context, request
 from flask.sansio.app import App
 from flask_babel import (
@@ -218,6 +219,27 @@ def isolated(value: Any) -> Any:
     return f"{_FIRST_STRONG_ISOLATE}{value}{_POP_DIRECTIONAL_ISOLATE}"
 
 
+def format_list(items: Iterable[Any]) -> str:
+    """``items`` joined as the reader's language joins a list ("A, B and C"; "A, B και C";
+    "A وB وC", where a comma would be "،"), each kept in its own direction. Names and theme
+    names may hold commas themselves, so a plain ", " join would not say where one ends."""
+    values = [str(isolated(item)) for item in items]
+    if not values:
+        return ""
+    locale = get_locale()
+    return babel_format_list(values, locale=str(locale or "en"))
+
+
+# Languages that separate the parts of a place ("Athens, Attica, Greece") with another comma.
+_COMMAS = {"ar": "، ", "fa": "، ", "ur": "، "}
+
+
+def comma() -> str:
+    """The comma (and space) between the parts of a place in the reader's language."""
+    locale = get_locale()
+    return _COMMAS.get(locale.language if locale is not None else "", ", ")
+
+
 def gettext(string: str, **variables: Any) -> str:
     """Flask-Babel's ``gettext``, each text put into the sentence :func:`isolated`."""
     return flask_babel.gettext(string, **{k: isolated(v) for k, v in variables.items()})
@@ -246,6 +268,7 @@ def init_app(app: Flask) -> None:
     for name in ("gettext", "ngettext"):
         app.jinja_env.globals[name] = _isolating(app.jinja_env.globals[name])
     app.jinja_env.filters["country_name"] = country_name
+    app.jinja_env.globals["comma"] = comma
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["number"] = format_number

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.core.i18n import country_name, isolated
+from matchmaker.core.i18n import country_name, format_list, isolated
 from matchmaker.core.i18n import gettext as _
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme, theme_label
@@ -56,9 +56,10 @@ class Reader:
         return self._theme_names.get(slug, slug)
 
     def themes(self, slugs: Iterable[str], marked: Iterable[str] = ()) -> str:
-        """Theme names, separated by commas; those in ``marked`` (rare ones) say so."""
+        """Theme names as the reader's language lists them ("A, B and C": theme names hold
+        commas of their own); those in ``marked`` (rare ones) say so."""
         rare = set(marked)
-        return ", ".join(
+        return format_list(
             _("%(theme)s (rare)", theme=self.theme(slug)) if slug in rare else self.theme(slug)
             for slug in slugs
         )
@@ -70,7 +71,7 @@ class Reader:
             return value
 
     def words(self, words: Sequence[str]) -> str:
-        return ", ".join(words)
+        return format_list(words)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class Line:
     label: str
     points: int
     reason: str
+    # A multi-party rule's sentence for each link ("A ↔ B: …"), which the page lists one under
+    # the other; ``reason`` is them all in one paragraph (the API, exports, the CLI).
+    parts: tuple[str, ...] = ()
 
 
 def label(rule: str) -> str:
@@ -91,18 +95,24 @@ def label(rule: str) -> str:
 
 def reason(template: str, item: dict[str, Any], reader: Reader) -> str:
     """The sentence of one item of a stored explanation."""
+    return " ".join(reasons(template, item, reader))
+
+
+def reasons(template: str, item: dict[str, Any], reader: Reader) -> list[str]:
+    """The sentences of one item of a stored explanation: one, or one per link of a
+    multi-party proposal."""
     if "reason" in item:  # written before explanations were stored as parameters
-        return str(item["reason"])
+        return [str(item["reason"])]
     if item["rule"] == ROLE_COVERAGE:
-        return TEMPLATES[template].coverage_sentence(item["params"], reader)
+        return [TEMPLATES[template].coverage_sentence(item["params"], reader)]
     sentence = RULES[item["rule"]].sentence
     if "links" in item:
-        return " ".join(
+        return [
             f"{isolated(link['asker'])} ↔ {isolated(link['giver'])}: "
             f"{sentence(link['params'], reader)}"
             for link in item["links"]
-        )
-    return sentence(item["params"], reader)
+        ]
+    return [sentence(item["params"], reader)]
 
 
 def render(
@@ -110,10 +120,19 @@ def render(
 ) -> list[Line]:
     """A stored explanation as lines a person reads: the rule's label, its points, why."""
     reader = reader or Reader()
-    return [
-        Line(item["rule"], label(item["rule"]), item["points"], reason(template, item, reader))
-        for item in explanation
-    ]
+    lines = []
+    for item in explanation:
+        parts = reasons(template, item, reader)
+        lines.append(
+            Line(
+                item["rule"],
+                label(item["rule"]),
+                item["points"],
+                " ".join(parts),
+                tuple(parts) if len(parts) > 1 else (),
+            )
+        )
+    return lines
 
 
 # The story --------------------------------------------------------------------------------
@@ -144,9 +163,7 @@ def _first(items: dict[str, dict[str, Any]], rule: str) -> dict[str, Any] | None
 
 
 def _names(names: Sequence[str]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return _("%(names)s and %(last)s", names=", ".join(names[:-1]), last=names[-1])
+    return format_list(names)
 
 
 def _who(parties: Sequence[Party], themes: list[str], reader: Reader) -> str:

@@ -155,7 +155,7 @@ def test_shared_words_need_two_significant_words() -> None:
     # Whole words as the need writes them, not their stems.
     assert (
         firing is not None
-        and firing.reason == "Both texts speak of cooperatives, evaluation, food."
+        and firing.reason == "Both texts speak of cooperatives, evaluation, and food."
     )
     assert rules.shared_words(snap, need, one) is None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import force_locale
 
-from matchmaker.matching.explanations import Party, Reader, story
+from matchmaker.matching.explanations import Party, Reader, render, story
 
 READER = Reader(
     {
@@ -51,8 +51,8 @@ def test_a_pair_is_told_as_who_why_and_what_each_brings(app: Flask) -> None:
     sentences = story(PAIR, PARTIES, READER)
     assert sentences == [
         "University of Liverpool can bring Social Enterprise Network what it is looking for: "
-        "Research, evaluation and impact measurement, Knowledge exchange between academia and "
-        "practice.",
+        "Research, evaluation and impact measurement and Knowledge exchange between academia "
+        "and practice.",
         "They work in the same city-region, Liverpool City Region.",
         "University of Liverpool brings “Research and evaluation”. And it goes both ways: "
         "University of Liverpool also needs Knowledge exchange between academia and practice, "
@@ -105,8 +105,8 @@ def test_a_multi_party_proposal_names_everyone_and_the_themes_of_every_link(app:
     ]
     sentences = story([links, near], parties, READER)
     assert sentences[0] == (
-        "City, Hub and University could work together on Research, evaluation and impact "
-        "measurement, Knowledge exchange between academia and practice."
+        "City, Hub, and University could work together on Research, evaluation and impact "
+        "measurement and Knowledge exchange between academia and practice."
     )
     assert sentences[1] == "They work close by: Tangier and Tetouan are 44 km apart."
     assert sentences[2] == "Hub brings “B”. University brings “C”."
@@ -145,5 +145,28 @@ def test_theme_names_in_explanations_are_in_the_readers_language(app: Flask) -> 
     with app.test_request_context(), force_locale("el"):
         reader = Reader()
         assert reader.themes(["research-evaluation", "social-innovation"]) == (
-            "Έρευνα, αξιολόγηση και μέτρηση αντικτύπου, Κοινωνική καινοτομία"
+            "Έρευνα, αξιολόγηση και μέτρηση αντικτύπου και Κοινωνική καινοτομία"
         )
+
+
+def test_lists_in_explanations_are_joined_as_the_readers_language_joins_them(app: Flask) -> None:
+    """An Arabic sentence lists with its own conjunction, never a Latin comma between
+    names kept in their own direction; a multi-party rule gives one sentence per link."""
+    names = Reader({"a": "Social innovation", "b": "Research, evaluation"})
+    with app.test_request_context(), force_locale("ar"):
+        listed = names.themes(["a", "b"])
+        assert listed == "\u2068Social innovation\u2069 و\u2068Research, evaluation\u2069"
+        sentences = story(PAIR, PARTIES, READER)
+        assert ", " not in sentences[0].split(":", 1)[1].replace("Research, evaluation", "")
+    item = {
+        "rule": "proximity",
+        "points": 8,
+        "links": [
+            {"asker": "A", "giver": "B", "params": {"level": "city", "place": "Athens"}},
+            {"asker": "A", "giver": "C", "params": {"level": "city", "place": "Athens"}},
+        ],
+    }
+    with app.test_request_context():
+        (line,) = render("pair", [item], READER)
+    assert line.parts == ("A ↔ B: Same city: Athens.", "A ↔ C: Same city: Athens.")
+    assert line.reason == " ".join(line.parts)
