@@ -7,7 +7,13 @@ from flask_login import current_user
 
 from matchmaker.accounts.models import Role, User
 from matchmaker.core.arguments import text_arg
-from matchmaker.core.audit_words import action_label, details_in_words
+from matchmaker.core.audit_words import (
+    action_label,
+    details_in_words,
+    stored_subject_types,
+    subject_label,
+    subject_type,
+)
 from matchmaker.core.auth import require_role
 from matchmaker.core.models import AuditEvent
 from matchmaker.core.paging import Key, page_of, paging_args
@@ -31,7 +37,7 @@ def index() -> ResponseReturnValue:
     if action:
         statement = statement.where(AuditEvent.action.contains(action, autoescape=True))
     if subject:
-        statement = statement.where(AuditEvent.subject_type == subject)
+        statement = statement.where(AuditEvent.subject_type.in_(stored_subject_types(subject)))
     if actor:
         statement = statement.where(
             AuditEvent.actor_id.in_(
@@ -39,7 +45,8 @@ def index() -> ResponseReturnValue:
             )
         )
     page = page_of(statement, per_page=AUDIT_PAGE_SIZE, keys=NEWEST_FIRST, count=False)
-    subjects = list(db.session.scalars(sa.select(AuditEvent.subject_type).distinct()))
+    stored = db.session.scalars(sa.select(AuditEvent.subject_type).distinct())
+    subjects = sorted({subject_type(s) for s in stored}, key=subject_label)
     args = paging_args()
     return render_template(
         "core/audit.html",
@@ -48,10 +55,11 @@ def index() -> ResponseReturnValue:
         action=action,
         subject=subject,
         actor=actor,
-        subjects=sorted(subjects),
+        subjects=subjects,
     )
 
 
 # The trail in words on every page that shows part of it (here, and a proposal's history).
 bp.add_app_template_filter(action_label, "action_label")
 bp.add_app_template_filter(details_in_words, "details_in_words")
+bp.add_app_template_filter(subject_label, "subject_label")

@@ -7,6 +7,15 @@ from typing import Any
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
 
+# The one table name whose singular is not its name less an "s".
+_SINGULAR = {"territories": "territory"}
+
+
+def subject_type_of(subject: Any) -> str:
+    """What the trail calls ``subject``'s kind: its table's name in the singular."""
+    table = type(subject).__tablename__
+    return _SINGULAR.get(table, table.removesuffix("s"))
+
 
 def record_event(
     action: str,
@@ -22,7 +31,7 @@ def record_event(
     event = AuditEvent(
         action=action,
         actor_id=getattr(actor, "id", None),
-        subject_type=type(subject).__tablename__.removesuffix("s") if subject else "data",
+        subject_type=subject_type_of(subject) if subject else "data",
         subject_id=subject.id if subject else None,
         details=details or {},
     )

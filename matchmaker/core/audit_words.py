@@ -98,6 +98,39 @@ DETAIL_LABELS = {
 }
 
 
+# What an event is about (AuditEvent.subject_type), in words. "territorie" is how events about a
+# territory were recorded before record_event spelled the singular right.
+SUBJECTS = {
+    "access_token": _l("Access token"),
+    "announcement": _l("Announcement"),
+    "data": _l("Data"),
+    "listing": _l("Listing"),
+    "organisation": _l("Organisation"),
+    "outbox_message": _l("Mail"),
+    "proposal": _l("Proposal"),
+    "territory": _l("Territory"),
+    "theme": _l("Theme"),
+    "user": _l("User"),
+}
+_OLD_SUBJECT_TYPES = {"territorie": "territory"}
+
+
+def subject_type(stored: str) -> str:
+    """A stored subject type as it is recorded now."""
+    return _OLD_SUBJECT_TYPES.get(stored, stored)
+
+
+def stored_subject_types(subject: str) -> list[str]:
+    """Every way ``subject`` (a subject type as recorded now) is stored."""
+    return [subject, *(old for old, new in _OLD_SUBJECT_TYPES.items() if new == subject)]
+
+
+def subject_label(stored: str) -> str:
+    """A subject type in words; an unknown one as it is."""
+    label = SUBJECTS.get(subject_type(stored))
+    return str(label) if label is not None else stored
+
+
 def action_label(action: str) -> str:
     """An action code in words; an unknown code as it is (nothing is hidden)."""
     subject, _sep, verb = action.partition(":")

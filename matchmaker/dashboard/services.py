@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.core.caching import shared_fragment
+from matchmaker.core.i18n import country_name
 from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes, theme_label
@@ -253,8 +254,9 @@ def unmet_needs(coverage: Coverage) -> Table:
         [
             listing.title,
             listing.organisation.name,
-            listing.organisation.country,
-            ", ".join(t.slug for t in listing.themes),
+            country_name(listing.organisation.country),
+            # Theme names hold commas of their own ("Research, evaluation and …").
+            "; ".join(theme_label(t.slug, t.name) for t in listing.themes),
             listing.created_at.date().isoformat(),
             listing.id,
         ]

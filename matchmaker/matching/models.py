@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
@@ -14,11 +15,31 @@ class RunKind(enum.StrEnum):
     FULL = "full"
     INCREMENTAL = "incremental"
 
+    @property
+    def label(self) -> str:
+        return str(RUN_KIND_LABELS[self])
+
 
 class RunStatus(enum.StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
     FAILED = "failed"
+
+    @property
+    def label(self) -> str:
+        return str(RUN_STATUS_LABELS[self])
+
+
+# What the matching settings page says of a run, in the reader's language.
+RUN_KIND_LABELS = {
+    RunKind.FULL: _l("Every open listing"),
+    RunKind.INCREMENTAL: _l("One listing"),
+}
+RUN_STATUS_LABELS = {
+    RunStatus.RUNNING: _l("Running"),
+    RunStatus.FINISHED: _l("Finished"),
+    RunStatus.FAILED: _l("Failed"),
+}
 
 
 class MatcherRun(TimestampMixin, db.Model):  # type: ignore[name-defined]

@@ -40,7 +40,12 @@ class MatchingSettingsForm(Form):
             fields[name] = IntegerField(
                 label,
                 validators=[InputRequired(message=_l("Give a number.")), number_range(low, high)],
-                description=f"{low}–{high}; default {defaults[name]}",
+                description=_l(
+                    "%(low)s–%(high)s; default %(default)s",
+                    low=low,
+                    high=high,
+                    default=defaults[name],
+                ),
             )
         form_class = type("BoundMatchingSettingsForm", (cls,), fields)
         return form_class(*args, **kwargs)

@@ -91,7 +91,7 @@ def test_the_audit_trail_pages_walk_every_event_once_forward_and_back(
     login(coordinator)
 
     def subjects(body: str) -> list[str]:
-        return re.findall(r"organisation (\d+)</td>", body)
+        return re.findall(r"Organisation (\d+)</td>", body)
 
     address = "/coordination/audit?action=organisation:verify"
     pages, last = walk_there_and_back(client, address, subjects)

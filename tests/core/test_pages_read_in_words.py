@@ -1,0 +1,92 @@
+"""What a usability walk through the pages in each language found: codes, slugs and English
+where the reader expects words of their own language, and an empty frame beside the listing
+form."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_babel.speaklater import LazyString
+
+from matchmaker.accounts.models import Role
+from matchmaker.core.audit import record_event
+from matchmaker.extensions import db
+from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.organisations.models import OrganisationKind
+from matchmaker.proposals.forms import MatchingSettingsForm
+from tests.factories import make_listing, make_organisation, make_user
+from tests.territories.helpers import make_territory
+
+
+def test_the_audit_trail_names_a_territory_in_the_readers_language(
+    client: FlaskClient, login: Any
+) -> None:
+    coordinator = make_user(role=Role.COORDINATOR, language="el")
+    territory = make_territory()
+    event = record_event("territory:create", actor=coordinator, subject=territory)
+    # As events about a territory were recorded before "territories" lost only its "s".
+    old = record_event("territory:update", actor=coordinator, subject=territory)
+    old.subject_type = "territorie"
+    db.session.commit()
+    assert event.subject_type == "territory"
+
+    login(coordinator)
+    page = client.get("/coordination/audit").get_data(as_text=True)
+    assert "territorie" not in page
+    assert f"Περιοχή {territory.id}" in page
+    assert page.count('<option value="territory"') == 1
+    found = client.get("/coordination/audit?subject=territory").get_data(as_text=True)
+    assert found.count(f"Περιοχή {territory.id}") == 2
+
+
+def test_the_matchers_runs_and_settings_are_told_in_words(
+    client: FlaskClient, login: Any, app: Flask
+) -> None:
+    db.session.add(MatcherRun(kind=RunKind.FULL, status=RunStatus.FINISHED, listings_considered=3))
+    db.session.commit()
+    login(make_user(role=Role.COORDINATOR))
+    page = client.get("/coordination/matching").get_data(as_text=True)
+    row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", page, re.S)
+    assert row is not None
+    assert "Every open listing" in row.group(1) and "Finished" in row.group(1)
+    assert ">full<" not in row.group(1) and ">finished<" not in row.group(1)
+    with app.test_request_context():
+        form = MatchingSettingsForm.build(meta={"csrf": False})
+        description = next(iter(form)).description
+    assert isinstance(description, LazyString)  # marked for translation, not an f-string in English
+    with app.test_request_context():
+        assert re.fullmatch(r"\d+–\d+; default \d+", str(description))
+
+
+def test_unmet_needs_name_their_themes_and_country(client: FlaskClient, login: Any) -> None:
+    agency = make_organisation(kind=OrganisationKind.PUBLIC_AGENCY, country="GB")
+    make_listing(organisation=agency, themes=("research-evaluation", "basic-needs"))
+    login(make_user(role=Role.COORDINATOR))
+    csv = client.get("/coordination/dashboard/unmet_needs.csv").get_data(as_text=True)
+    assert "research-evaluation" not in csv and "basic-needs" not in csv
+    assert "Research, evaluation and impact measurement" in csv
+    assert "United Kingdom" in csv
+
+
+def test_the_similar_listings_box_is_empty_until_there_is_something_to_say(
+    client: FlaskClient, login: Any
+) -> None:
+    owner = make_user()
+    organisation = make_organisation(owner=owner)
+    login(owner)
+    page = client.get(f"/organisations/{organisation.id}/listings/new/need").get_data(as_text=True)
+    # Nothing between the tags, not even a space, or CSS's :empty keeps drawing its frame.
+    assert re.search(r'<aside class="similar" id="similar"[^>]*></aside>', page)
+
+
+def test_a_place_is_written_with_the_readers_comma(client: FlaskClient) -> None:
+    organisation = make_organisation(city="Tangier", region="Tanger-Tetouan-Al Hoceima")
+    organisation.country = "MA"
+    db.session.commit()
+    client.set_cookie("language", "ar")
+    page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
+    assert '<span dir="auto">Tangier</span>، <span dir="auto">' in page
+    assert "</span>, " not in page.split("<main", 1)[1].split("</main>", 1)[0]
