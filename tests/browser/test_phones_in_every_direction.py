@@ -1,0 +1,49 @@
+"""Pages that scrolled sideways on a phone, found by a walk through the product in Greek and
+Arabic: a table without its scrolling wrapper (an organisation's members, the admin's users)
+and a Latin name set left to right as a whole list item of a right-to-left list (a
+territory's coordinators). Checked without axe-core, so they run wherever Chromium does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+PHONE = 375
+
+
+def _sign_in(page: Any, email: str) -> None:
+    page.goto("/login")
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _overflow(page: Any, path: str) -> int:
+    response = page.goto(path)
+    assert response.status == 200, (path, response.status)
+    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
+
+
+@pytest.mark.parametrize("language", ["el", "ar"])
+def test_no_page_scrolls_sideways_on_a_phone(new_page: Any, language: str) -> None:
+    wider: dict[str, int] = {}
+    visitor = new_page(width=PHONE, locale=language)
+    # The territory's own language is Arabic: its page is right to left whatever the browser's.
+    for path in ("/t/tanger-tetouan-al-hoceima", "/t/attica"):
+        wider[path] = _overflow(visitor, path)
+    owner = new_page(width=PHONE, locale=language)
+    _sign_in(owner, "alan.southern@example.org")
+    owner.context.add_cookies(
+        [{"name": "language", "value": language, "url": owner.url}]
+    )  # a member of a Liverpool organisation reads English unless they choose
+    wider["/organisations/1/members"] = _overflow(owner, "/organisations/1/members")
+    admin = new_page(width=PHONE, locale=language)
+    _sign_in(admin, "admin@example.org")
+    wider["/admin/users"] = _overflow(admin, "/admin/users")
+    assert {path: px for path, px in wider.items() if px > 1} == {}
