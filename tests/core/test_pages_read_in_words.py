@@ -90,3 +90,18 @@ def test_a_place_is_written_with_the_readers_comma(client: FlaskClient) -> None:
     page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
     assert '<span dir="auto">Tangier</span>، <span dir="auto">' in page
     assert "</span>, " not in page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_my_proposals_says_once_that_nothing_was_introduced_and_links_to_why(
+    client: FlaskClient, login: Any
+) -> None:
+    owner = make_user()
+    organisation = make_organisation(owner=owner)
+    need = make_listing(organisation=organisation, title="Evaluation of our kitchens")
+    login(owner)
+    page = client.get("/my/proposals").get_data(as_text=True)
+    assert "No coordinator has introduced your organisations to partners yet." in page
+    assert "Waiting for your answer (0)" not in page and page.count("None.") == 0
+    assert f'href="/listings/{need.id}#matching-status">Why no partner yet?</a>' in page
+    reasons = client.get(f"/listings/{need.id}").get_data(as_text=True)
+    assert 'id="matching-status"' in reasons and "No partner proposed yet." in reasons
