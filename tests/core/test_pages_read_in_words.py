@@ -105,3 +105,17 @@ def test_my_proposals_says_once_that_nothing_was_introduced_and_links_to_why(
     assert f'href="/listings/{need.id}#matching-status">Why no partner yet?</a>' in page
     reasons = client.get(f"/listings/{need.id}").get_data(as_text=True)
     assert 'id="matching-status"' in reasons and "No partner proposed yet." in reasons
+
+
+def test_an_organisations_web_address_and_contacts_read_well_right_to_left(
+    client: FlaskClient,
+) -> None:
+    organisation = make_organisation(
+        website="https://example.org/heseltine/",
+        contacts=[{"name": "Alan Southern", "position": "Co-Director"}],
+    )
+    client.set_cookie("language", "ar")
+    page = client.get(f"/organisations/{organisation.id}").get_data(as_text=True)
+    # Without dir="ltr" the address's closing slash stood before it in an Arabic page.
+    assert 'rel="noopener nofollow" dir="ltr">https://example.org/heseltine/</a>' in page
+    assert '<strong dir="auto">Alan Southern</strong>، <span dir="auto">Co-Director</span>' in page
