@@ -9,11 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy.orm import selectinload
 
 from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import format_list
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent
 from matchmaker.core.paging import Key, order_by
@@ -151,8 +153,10 @@ def _party_organisations(proposal: Proposal) -> list[Organisation]:
     return [party.organisation for party in proposal.parties]
 
 
-def _names(proposal: Proposal) -> str:
-    return ", ".join(o.name for o in _party_organisations(proposal))
+def _names(proposal: Proposal) -> LazyString:
+    """The parties' names as each recipient's language lists them ("A, B and C"; "A وB"),
+    written out when the notification is, in that language."""
+    return LazyString(format_list, [o.name for o in _party_organisations(proposal)])
 
 
 def approve_proposal(

@@ -7,16 +7,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 from flask_babel.speaklater import LazyString
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.audit import record_event
 from matchmaker.extensions import db
+from matchmaker.listings.models import ListingKind
+from matchmaker.matching.engine import run_full
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.notifications.models import Notification
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.forms import MatchingSettingsForm
+from matchmaker.proposals.models import Proposal
+from matchmaker.proposals.services import approve_proposal
 from tests.factories import make_listing, make_organisation, make_user
 from tests.territories.helpers import make_territory
 
@@ -119,3 +126,37 @@ def test_an_organisations_web_address_and_contacts_read_well_right_to_left(
     # Without dir="ltr" the address's closing slash stood before it in an Arabic page.
     assert 'rel="noopener nofollow" dir="ltr">https://example.org/heseltine/</a>' in page
     assert '<strong dir="auto">Alan Southern</strong>، <span dir="auto">Co-Director</span>' in page
+
+
+def test_notifications_list_the_parties_as_each_readers_language_does(app: Flask) -> None:
+    reader_en, reader_ar = make_user(language="en"), make_user(language="ar")
+    network = make_organisation(name="Network, Liverpool", owner=reader_en)
+    university = make_organisation(
+        name="University", kind=OrganisationKind.ACADEMIC_INSTITUTION, owner=reader_ar
+    )
+    for organisation, kind in ((network, ListingKind.NEED), (university, ListingKind.OFFER)):
+        make_listing(
+            organisation=organisation,
+            kind=kind,
+            themes=("research-evaluation", "knowledge-exchange"),
+            title="Research and evaluation of our programmes",
+            description="Researchers evaluate the social programmes of the network.",
+        )
+    run_full()
+    db.session.commit()
+    proposal = db.session.scalar(sa.select(Proposal))
+    assert proposal is not None
+    with app.test_request_context(), force_locale("el"):  # the coordinator reads Greek
+        approve_proposal(
+            proposal=proposal, actor=make_user(role=Role.COORDINATOR), expected_version=None
+        )
+    db.session.commit()
+    told = {
+        n.user_id: n.message
+        for n in db.session.scalars(
+            sa.select(Notification).where(Notification.kind.like("%intro%"))
+        )
+    }
+    names = {"Network, Liverpool", "University"}
+    assert any(f"{a} and {b}" in told[reader_en.id] for a in names for b in names - {a})
+    assert " و" in told[reader_ar.id] and "και" not in told[reader_ar.id]
