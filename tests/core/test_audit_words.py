@@ -54,7 +54,7 @@ def test_the_audit_page_shows_words_not_json(client: FlaskClient, login: Any) ->
     login(coordinator)
     page = client.get("/coordination/audit").get_data(as_text=True)
     assert "Organisation rejected" in page
-    assert '<dt>Reason</dt><dd dir="auto">Λείπει η περιγραφή</dd>' in page
+    assert '<dt>Reason</dt><dd><span dir="auto">Λείπει η περιγραφή</span></dd>' in page
     assert "\\u039b" not in page and "{&#34;" not in page
 
 

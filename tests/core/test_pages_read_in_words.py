@@ -160,3 +160,23 @@ def test_notifications_list_the_parties_as_each_readers_language_does(app: Flask
     names = {"Network, Liverpool", "University"}
     assert any(f"{a} and {b}" in told[reader_en.id] for a in names for b in names - {a})
     assert " و" in told[reader_ar.id] and "και" not in told[reader_ar.id]
+
+
+def test_a_latin_name_in_an_arabic_table_or_list_keeps_the_columns_alignment(
+    client: FlaskClient, login: Any
+) -> None:
+    """A cell or value that is dir="auto" aligns a Latin name to the left of an Arabic page,
+    far from its label (a listing's "Posted by" stood at the other edge of the page); the
+    name is isolated in a span instead, and the cell keeps the page's alignment."""
+    owner = make_user(display_name="Rosie Jolly", language="ar")
+    organisation = make_organisation(owner=owner)
+    listing = make_listing(organisation=organisation, created_by=owner)
+    login(owner)
+    for path in (
+        f"/listings/{listing.id}",
+        f"/organisations/{organisation.id}/members",
+        "/account",
+    ):
+        page = client.get(path).get_data(as_text=True)
+        assert '<span dir="auto">Rosie Jolly</span>' in page, path
+        assert not re.search(r'<(td|dd) dir="auto"', page), path
