@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.core.caching import shared_fragment
-from matchmaker.core.i18n import country_name
+from matchmaker.core.i18n import country_name, format_list
 from matchmaker.core.models import MessageStatus, OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes, theme_label
@@ -233,10 +233,11 @@ def decision_times(coverage: Coverage) -> Table:
         days[template].append((decided - created).total_seconds() / 86400)
     every = [d for values in days.values() for d in values]
     rows = [
-        [_template_label(t), len(v), f"{statistics.median(v):.1f}"] for t, v in sorted(days.items())
+        [_template_label(t), len(v), round(statistics.median(v), 1)]
+        for t, v in sorted(days.items())
     ]
-    if every:
-        rows.append([str(_l("All templates")), len(every), f"{statistics.median(every):.1f}"])
+    if every:  # numbers, written as the reader writes them (2,5 in Greek)
+        rows.append([str(_l("All templates")), len(every), round(statistics.median(every), 1)])
     return Table(
         "decision_times",
         str(_l("Median days from proposal to decision")),
@@ -255,8 +256,9 @@ def unmet_needs(coverage: Coverage) -> Table:
             listing.title,
             listing.organisation.name,
             country_name(listing.organisation.country),
-            # Theme names hold commas of their own ("Research, evaluation and …").
-            "; ".join(theme_label(t.slug, t.name) for t in listing.themes),
+            # Theme names hold commas of their own ("Research, evaluation and …"), and a ";"
+            # is a question mark in Greek: listed as the reader's language lists.
+            format_list(theme_label(t.slug, t.name) for t in listing.themes),
             listing.created_at.date().isoformat(),
             listing.id,
         ]

@@ -76,6 +76,10 @@ def test_unmet_needs_name_their_themes_and_country(client: FlaskClient, login: A
     assert "research-evaluation" not in csv and "basic-needs" not in csv
     assert "Research, evaluation and impact measurement" in csv
     assert "United Kingdom" in csv
+    assert ";" not in csv  # a question mark in Greek
+    client.set_cookie("language", "el")
+    page = client.get("/coordination/dashboard").get_data(as_text=True)
+    assert "υποστήριξη και Έρευνα" in page or "αντικτύπου και Στέγαση" in page
 
 
 def test_the_similar_listings_box_is_empty_until_there_is_something_to_say(
