@@ -240,6 +240,16 @@ def comma() -> str:
     return _COMMAS.get(locale.language if locale is not None else "", ", ")
 
 
+# Between clauses: ";" is the question mark in Greek, whose semicolon is the raised dot.
+_SEMICOLONS = {"el": "· ", "ar": "؛ ", "fa": "؛ ", "ur": "؛ "}
+
+
+def semicolon() -> str:
+    """The semicolon (and space) between the clauses of a sentence in the reader's language."""
+    locale = get_locale()
+    return _SEMICOLONS.get(locale.language if locale is not None else "", "; ")
+
+
 def gettext(string: str, **variables: Any) -> str:
     """Flask-Babel's ``gettext``, each text put into the sentence :func:`isolated`."""
     return flask_babel.gettext(string, **{k: isolated(v) for k, v in variables.items()})

@@ -18,7 +18,9 @@ from matchmaker.core.audit import record_event
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import run_full
+from matchmaker.matching.explanations import Reader
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.matching.templates import TEMPLATES
 from matchmaker.notifications.models import Notification
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.forms import MatchingSettingsForm
@@ -184,3 +186,19 @@ def test_a_latin_name_in_an_arabic_table_or_list_keeps_the_columns_alignment(
         page = client.get(path).get_data(as_text=True)
         assert '<span dir="auto">Rosie Jolly</span>' in page, path
         assert not re.search(r'<(td|dd) dir="auto"', page), path
+
+
+def test_a_named_shapes_roles_are_separated_as_the_readers_language_separates_clauses(
+    app: Flask,
+) -> None:
+    """';' is the question mark in Greek: the roles of the São Paulo and Tangier models are
+    separated by the Greek semicolon (·), the Arabic one (؛) or ';'."""
+    template = TEMPLATES["incubation_procurement"]
+    slots = {slot.role: ["Incubator, NGO", "Kitchen"] for slot in template.shape.slots}
+    params = {"anchor": "Municipality", "slots": slots}
+    for language, separator in (("el", "· "), ("ar", "؛ "), ("en", "; ")):
+        with app.test_request_context(), force_locale(language):
+            sentence = template.coverage_sentence(params, Reader({}))
+        assert sentence.count(separator) == len(slots) - 1, (language, sentence)
+        if language != "en":
+            assert "; " not in sentence, (language, sentence)

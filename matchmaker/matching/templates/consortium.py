@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import format_list, ngettext, semicolon
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.i18n import ngettext
 from matchmaker.matching.affinity import affinity
 from matchmaker.matching.related import linked, related_listings
 from matchmaker.matching.roles import ROLES, ROLES_BY_NAME, brought, called_for
@@ -238,7 +238,7 @@ class Consortium(Template):
         return assemble(self.name, snapshot, settings, parties, coverage, fractions)
 
     def coverage_sentence(self, params: Params, reader: Reader) -> str:
-        said = "; ".join(
+        said = semicolon().join(
             _("%(name)s fills %(gaps)s", name=partner["name"], gaps=_filled(partner, reader))
             for partner in params["partners"]
         )
@@ -269,8 +269,8 @@ def _filled(partner: Params, reader: Reader) -> str:
             )
         )
     if partner["kinds"]:
-        kinds = ", ".join(reader.kind(kind) for kind in partner["kinds"])
+        kinds = format_list(reader.kind(kind) for kind in partner["kinds"])
         parts.append(_("the kind of partner sought (%(kinds)s)", kinds=kinds))
     for name in partner["roles"]:
         parts.append(str(ROLES_BY_NAME[name].brings))
-    return ", ".join(parts)
+    return format_list(parts)

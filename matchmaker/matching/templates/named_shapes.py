@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import format_list, semicolon
 from matchmaker.core.i18n import gettext as _
 from matchmaker.matching.rules import Params
 from matchmaker.matching.settings import MatchSettings
@@ -223,11 +224,11 @@ class ShapeTemplate(Template):
         return assemble(self.name, snapshot, settings, parties, coverage)
 
     def coverage_sentence(self, params: Params, reader: Reader) -> str:
-        filled = "; ".join(
+        filled = semicolon().join(
             _(
                 "%(role)s: %(names)s",
                 role=str(wanted.brings),
-                names=", ".join(params["slots"].get(wanted.role, [])),
+                names=format_list(params["slots"].get(wanted.role, [])),
             )
             for wanted in self.shape.slots
         )
