@@ -9,6 +9,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.core.i18n import comma, semicolon
+
 # Listings record their kind in the action (need:create, offer:close ...): one word for all.
 _LISTING_KINDS = ("need", "offer", "challenge")
 _LISTING_ACTIONS = {
@@ -152,9 +154,9 @@ def _words(value: Any) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, list | tuple):
-        return ", ".join(_words(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{detail_label(k)}: {_words(v)}" for k, v in value.items())
+        return comma().join(_words(v) for v in value)
+    if isinstance(value, dict):  # ";" is the question mark in Greek
+        return semicolon().join(f"{detail_label(k)}: {_words(v)}" for k, v in value.items())
     return str(value)
 
 

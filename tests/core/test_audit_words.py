@@ -39,6 +39,9 @@ def test_actions_and_details_in_words(app: Flask) -> None:
         with force_locale("fr"):
             assert action_label("organisation:verify") == "Organisation vérifiée"
             assert details_in_words({"reason": "x"})[0].label == "Motif"
+        with force_locale("el"):  # ";" would be a question mark
+            (changes,) = details_in_words({"changes": {"title": ["A", "B"], "scope": ["c", "d"]}})
+            assert changes.value.count("· ") == 1 and ";" not in changes.value
 
 
 def test_the_audit_page_shows_words_not_json(client: FlaskClient, login: Any) -> None:
