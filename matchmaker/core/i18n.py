@@ -4,6 +4,7 @@ own direction inside right-to-left sentences (:func:`gettext`, :func:`ngettext`)
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -227,7 +228,15 @@ def format_list(items: Iterable[Any]) -> str:
     if not values:
         return ""
     locale = get_locale()
-    return babel_format_list(values, locale=str(locale or "en"))
+    listed = babel_format_list(values, locale=str(locale or "en"))
+    if locale is not None and locale.language == "es" and len(values) > 1:
+        # Spanish "y" becomes "e" before an /i/ sound: "Formación e Información".
+        last = values[-1].lstrip(_FIRST_STRONG_ISOLATE).casefold()
+        if re.match(r"h?[ií](?![aeiouáéó])", last):
+            head = listed[: len(listed) - len(values[-1])]
+            if head.endswith(" y "):
+                listed = f"{head[:-3]} e {values[-1]}"
+    return listed
 
 
 # Languages that separate the parts of a place ("Athens, Attica, Greece") with another comma.

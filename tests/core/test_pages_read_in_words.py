@@ -15,6 +15,7 @@ from flask_babel.speaklater import LazyString
 
 from matchmaker.accounts.models import Role
 from matchmaker.core.audit import record_event
+from matchmaker.core.i18n import format_list
 from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import run_full
@@ -202,3 +203,11 @@ def test_a_named_shapes_roles_are_separated_as_the_readers_language_separates_cl
         assert sentence.count(separator) == len(slots) - 1, (language, sentence)
         if language != "en":
             assert "; " not in sentence, (language, sentence)
+
+
+def test_spanish_lists_say_e_before_an_i_sound(app: Flask) -> None:
+    with app.test_request_context(), force_locale("es"):
+        assert format_list(["Formación", "Información"]) == "Formación e Información"
+        assert format_list(["A", "Innovación", "Hilo"]) == "A, Innovación e Hilo"
+        assert format_list(["Agua", "Hierro"]) == "Agua y Hierro"  # /je/, not /i/
+        assert format_list(["Una"]) == "Una"
