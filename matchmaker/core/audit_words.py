@@ -75,6 +75,7 @@ DETAIL_LABELS = {
     "before": _l("Before"),
     "by": _l("Covered by proposal"),
     "changes": _l("Changes"),
+    "contacts": _l("Contact people"),
     "created": _l("Created"),
     "declined": _l("Declined proposal"),
     "description": _l("Description"),
@@ -84,10 +85,12 @@ DETAIL_LABELS = {
     "kind": _l("Kind"),
     "last_error": _l("Last error"),
     "listing": _l("Listing"),
+    "listings": _l("Listings"),
     "message": _l("Message"),
     "name": _l("Name"),
     "note": _l("Note"),
     "organisation": _l("Organisation"),
+    "organisations": _l("Organisations"),
     "position": _l("Position"),
     "reason": _l("Reason"),
     "scope": _l("Scope"),
@@ -149,7 +152,7 @@ class Detail:
 
 
 def _words(value: Any) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == {} or value == []:
         return "—"
     if isinstance(value, bool):
         return "✓" if value else "✗"

@@ -42,6 +42,12 @@ def test_actions_and_details_in_words(app: Flask) -> None:
         with force_locale("el"):  # ";" would be a question mark
             (changes,) = details_in_words({"changes": {"title": ["A", "B"], "scope": ["c", "d"]}})
             assert changes.value.count("· ") == 1 and ";" not in changes.value
+            # An import's counts in words; nothing updated says so.
+            created, updated = details_in_words(
+                {"created": {"organisations": 2, "listings": 3}, "updated": {}}
+            )
+            assert created.value == "Οργανισμοί: 2· Καταχωρίσεις: 3"
+            assert updated.value == "—"
 
 
 def test_the_audit_page_shows_words_not_json(client: FlaskClient, login: Any) -> None:
