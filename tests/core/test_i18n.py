@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from markupsafe import Markup
 
 from matchmaker.accounts.models import EmailPreference, Role, User
@@ -243,6 +243,15 @@ def test_numbers_are_written_for_the_reader(app: Flask) -> None:
             with force_locale(language):
                 assert render_template_string("{{ 12345.5|number }}") == expected
         assert render_template_string("{{ 'n/a'|number }}") == "n/a"
+
+
+# A listing (a need, offer or challenge) and an announcement (a notice to a region or to
+# everyone) are two sections of the site: each language names them with different words.
+@pytest.mark.parametrize("language", ["en", "fr", "es", "pt", "el", "ar"])
+def test_announcements_and_listings_have_different_names(app: Flask, language: str) -> None:
+    with app.test_request_context(), force_locale(language):
+        for announcement, listing in (("Announcements", "Listings"), ("Announcement", "Listing")):
+            assert gettext(announcement).casefold() != gettext(listing).casefold(), announcement
 
 
 def test_the_account_page_names_the_role_in_the_reader_language(
