@@ -266,17 +266,13 @@ def complementary_kinds_sentence(p: Params, reader: Reader) -> str:
     kinds = {"asker": reader.kind(p["asker_kind"]), "giver": reader.kind(p["giver_kind"])}
     pairing = p["pairing"]
     if pairing == "research_for_practice":
-        return _(
-            "An academic offer meets the need for research of a partner of kind %(asker)s.", **kinds
-        )
+        return _("An academic offer meets a research need of a partner (%(asker)s).", **kinds)
     if pairing == "practice_for_public":
-        return _("An offer from a partner of kind %(giver)s answers a public agency.", **kinds)
+        return _("An offer from a partner (%(giver)s) answers a public agency's need.", **kinds)
     if pairing == "expertise_for_public":
         return _("A university's expertise meets a public agency's need.", **kinds)
     if pairing == "programme_for_practice":
-        return _(
-            "A public agency offers what its policy can give a partner of kind %(asker)s.", **kinds
-        )
+        return _("A public agency offers what its policy can give a partner (%(asker)s).", **kinds)
     if pairing == "support_for_enterprise":
         return _("A civil society organisation supports an SSE organisation.", **kinds)
     if pairing == "peers":
@@ -298,7 +294,7 @@ def sought_kind_params(snapshot: Snapshot, asker: ListingView, giver: ListingVie
 
 def sought_kind_sentence(p: Params, reader: Reader) -> str:
     return _(
-        "The challenge seeks a partner of kind %(kind)s; %(organisation)s is one.",
+        "The challenge seeks partners of this kind (%(kind)s), and %(organisation)s is one.",
         kind=reader.kind(p["kind"]),
         organisation=p["organisation"],
     )
