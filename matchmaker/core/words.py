@@ -48,7 +48,8 @@ SNOWBALL = {
 DOMAIN_STOPWORDS = {
     "en": """social economy solidarity local partners partner organisation organisations
         people city region support work working network project projects also offer offers
-        need needs help""",
+        need needs help
+        illustrative""",  # the demo's mark on the organisations it invents (matchmaker/demo)
     "fr": """économie sociale social solidaire solidarité locale local partenaires partenaire
         organisation organisations ville région soutien réseau projet projets offre besoin""",
     "es": """economía social solidaria solidaridad local socios socio organización

@@ -127,6 +127,36 @@ def test_each_seed_case_is_proposed_in_its_own_shape(app: Flask) -> None:
     )
 
 
+def test_the_demos_mark_on_invented_organisations_is_no_shared_word(app: Flask) -> None:
+    # The seed cases' invented organisations are named "… (illustrative)": a mark of the demo,
+    # not a word they wrote, so it neither scores as their shared vocabulary nor is named in a
+    # proposal's reasons.
+    from matchmaker.proposals.models import Proposal
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert runner.invoke(args=["match", "run"]).exit_code == 0
+    marked = db.session.scalars(
+        sa.select(Organisation.name).where(Organisation.name.like("%(illustrative%"))
+    ).all()
+    assert len(marked) >= 5
+    words = [
+        word for e in db.session.scalars(sa.select(Proposal.explanation)) for word in _words(e)
+    ]
+    assert "athens" in words  # the words proposals are explained by
+    assert not [word for word in words if word.lower().startswith("illustrativ")]
+
+
+def _words(explanation: object) -> list[str]:
+    """Every word an explanation names (the "words" of its rules' parameters, at any depth)."""
+    if isinstance(explanation, list):
+        return [word for item in explanation for word in _words(item)]
+    if isinstance(explanation, dict):
+        found = list(explanation.get("words", []))
+        return found + [w for key, v in explanation.items() if key != "words" for w in _words(v)]
+    return []
+
+
 def test_seed_cases_write_in_their_own_languages_and_are_found_in_them(app: Flask) -> None:
     from matchmaker.listings.models import Listing
 
