@@ -101,15 +101,42 @@ def stop_words(language: str) -> frozenset[str]:
 
 
 def analyse(text: str, language: str | None = None) -> dict[str, str]:
-    """The significant words of ``text``: each stem, with the first word (alphabetically) that
-    gave it."""
+    """The significant words of ``text``: each stem, with the first word (alphabetically, in
+    lower case) that gave it, as the text writes it (:func:`_as_written`)."""
     language = language_or_default(language)
     ignored = stop_words(language)
     words = sorted(w for w in set(_WORD.findall(text.lower())) if _plain(w) not in ignored)
+    written = _as_written(text)
     found: dict[str, str] = {}
     for stem, word in zip(_stemmer(language).stemWords(words), words, strict=True):
-        found.setdefault(stem, word)
+        found.setdefault(stem, written.get(word, word))
     return found
+
+
+def _as_written(text: str) -> dict[str, str]:
+    """Each word of ``text`` in lower case → how the text writes it where it does not start a
+    sentence: in lower case wherever it does so once, else as it first appears there (a name:
+    "Athens", "UNESCO"). A word met only at the start of a sentence (or of the text: a title)
+    is left out, and stays in lower case."""
+    written: dict[str, str] = {}
+    for match in _WORD.finditer(text):
+        word = match.group()
+        lower = word.lower()
+        if word == lower:
+            written[word] = word
+        elif lower not in written and not _starts_a_sentence(text, match.start()):
+            written[lower] = word
+    return written
+
+
+def _starts_a_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` begins the text, a line or a sentence (looking back past a
+    few spaces, quotes and opening marks only)."""
+    window = max(0, start - 12)
+    before = text[window:start].rstrip(" \t\"'“‘«(¿¡")
+    if not before:
+        return window == 0
+    return before[-1] in ".!?\n؟"
 
 
 # What ``listings.match_words`` holds: the stems, space-separated, then a tab, then the whole
@@ -119,7 +146,7 @@ def analyse(text: str, language: str | None = None) -> dict[str, str]:
 def listing_words(title: str, description: str, language: str | None = None) -> str:
     """What ``listings.match_words`` holds for a listing. Changing the analysis means
     recomputing that column (``flask --app wsgi match reindex``)."""
-    words = analyse(f"{title} {description}", language)
+    words = analyse(f"{title}\n{description}", language)  # the description starts a line
     return f"{' '.join(words)}\t{' '.join(words.values())}"
 
 

@@ -470,7 +470,7 @@ def _make_views(
             # incremental run reads only some of them) and whatever language those are in.
             org_words[oid] = {
                 sys.intern(stem): word
-                for stem, word in analyse(f"{oname} {org_description}", org_language).items()
+                for stem, word in analyse(f"{oname}\n{org_description}", org_language).items()
             }
             places[oid] = {
                 "latitude": latitude,

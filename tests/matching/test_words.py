@@ -204,3 +204,34 @@ def test_whole_words_of_a_few_stems_are_those_of_the_whole_dictionary() -> None:
         wanted = [*sorted(stems(text)), "zzz", *reversed(stems(text))]
         plain = whole_words(text)
         assert whole_words_of(text, wanted) == [plain.get(stem, stem) for stem in wanted]
+
+
+def test_whole_words_keep_the_capitals_of_names_not_of_sentences() -> None:
+    # Explanations show the whole words (not stems) as the text writes them: a name keeps its
+    # capital ("Athens", "UNESCO"); a word that is only capitalised because it starts the title,
+    # a line or a sentence (quoted or not) is shown in lower case; so is a word the text also
+    # writes in lower case.
+    text = (
+        "Kitchens for cooperatives\n"
+        "Cooperative kitchens in Athens and Piraeus. Training with UNESCO chairs and "
+        "unesco-backed programmes. «Mentors» meet weekly. Ask SEKE or the Mayor's office."
+    )
+    words = analyse(text, "en")
+    assert set(words.values()) == {
+        "kitchens",  # the title's first word, and lower case after
+        "cooperative",  # starts the description's line
+        "Athens",
+        "Piraeus",
+        "training",  # starts a sentence
+        "unesco",  # written in lower case once
+        "chairs",
+        "programmes",
+        "mentors",  # starts a sentence, in quotes
+        "meet",
+        "weekly",
+        "SEKE",
+        "Mayor",
+        "office",
+    }
+    # The stems are those of the text in lower case, as before.
+    assert analyse(text.lower(), "en") == {stem: word.lower() for stem, word in words.items()}
