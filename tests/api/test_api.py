@@ -161,6 +161,32 @@ def test_bad_input_is_a_problem_naming_the_field(client: FlaskClient) -> None:
     assert "text/html" in client.get("/nothing-here").content_type
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"[" * 5_000 + b"]" * 5_000, b'{"title": ' + b"9" * 5_000 + b"}"],
+    ids=["cut short", "nested too deep", "a number of 5,000 digits"],
+)
+def test_a_body_that_is_not_readable_json_is_a_bad_request(
+    client: FlaskClient, body: bytes
+) -> None:
+    """Python's JSON reader fails on the last two with RecursionError and ValueError, which
+    webargs did not catch: a 500 on every operation that takes a body."""
+    member = make_user()
+    organisation = make_organisation(owner=member)
+    listing = make_listing(organisation=organisation)
+    headers = bearer(member)
+    for method, path in (
+        ("POST", "/api/v1/me/listings"),
+        ("PATCH", f"/api/v1/me/listings/{listing.id}"),
+    ):
+        response = client.open(
+            path, method=method, data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 400, (method, path)
+        assert response.content_type == PROBLEM
+    assert db.session.get(Listing, listing.id).title == listing.title
+
+
 def test_the_openapi_document_is_3_1_and_describes_every_operation(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"] == "3.1.0"
