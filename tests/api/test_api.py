@@ -319,6 +319,24 @@ def test_listing_validation_is_the_forms_with_the_failing_field(client: FlaskCli
     assert db.session.scalar(sa.select(sa.func.count(Listing.id))) == 0
 
 
+def test_a_challenge_is_patched_without_its_deadline(client: FlaskClient) -> None:
+    """A PATCH that leaves the deadline out keeps it: it was refused (422, "A challenge needs a
+    deadline"), as every edit of a challenge that kept its deadline was."""
+    officer = make_user()
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    challenge = make_listing(organisation=agency, kind=ListingKind.CHALLENGE)
+    deadline = challenge.deadline
+    response = client.patch(
+        f"/api/v1/me/listings/{challenge.id}",
+        json={"title": "A clearer title for the challenge"},
+        headers=bearer(officer),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["deadline"] == deadline.isoformat()
+    db.session.expire_all()
+    assert challenge.title == "A clearer title for the challenge"
+
+
 def test_members_reach_only_their_own_organisations_listings(client: FlaskClient) -> None:
     user, stranger = make_user(), make_user()
     mine = make_listing(organisation=make_organisation(owner=user))

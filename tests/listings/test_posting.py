@@ -205,6 +205,31 @@ def test_member_edits_but_outsider_cannot(
     assert listing.title == NEED["title"]
 
 
+def test_a_challenge_is_edited_without_changing_its_deadline(
+    client: FlaskClient, login: Any
+) -> None:
+    """The deadline a challenge already has is checked as "unchanged" (None), and the date
+    check refused None for a challenge: no challenge could be edited, on the page or by the
+    API, unless its deadline changed too."""
+    officer = make_user()
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    challenge = make_listing(organisation=agency, kind=ListingKind.CHALLENGE)
+    deadline = challenge.deadline
+    login(officer)
+    response = client.post(
+        f"/listings/{challenge.id}/edit",
+        data=_challenge(title="A clearer title for the challenge", deadline=deadline.isoformat()),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert challenge.title == "A clearer title for the challenge"
+    assert challenge.deadline == deadline
+    # Its deadline taken away, it is refused as before.
+    response = client.post(f"/listings/{challenge.id}/edit", data=_challenge(deadline=""))
+    assert response.status_code == 422
+    assert "Give the challenge a deadline" in response.get_data(as_text=True)
+
+
 def test_pause_reopen_close(
     client: FlaskClient, login: Any, member: Any, organisation: Any
 ) -> None:
