@@ -264,7 +264,8 @@ def update_listing(
         change("language", listing.language, check_language(language))
         listing.language = language
     themes_before = [t.slug for t in listing.themes]
-    change("themes", ",".join(themes_before), ",".join(themes))
+    # Sets, written in order: the same themes or kinds sent in another order are no change.
+    change("themes", ",".join(themes_before), ",".join(sorted(set(themes))))
     listing.title, listing.description = title.strip(), description.strip()
     listing.scope, listing.expires_on = scope, expires_on
     listing.themes = new_themes
@@ -272,8 +273,8 @@ def update_listing(
         change("deadline", listing.deadline, deadline)
         change(
             "sought_kinds",
-            ",".join(listing.sought_kinds),
-            ",".join(k.value for k in sought_kinds),
+            ",".join(sorted(listing.sought_kinds)),
+            ",".join(sorted({k.value for k in sought_kinds})),
         )
         listing.deadline = deadline
         wanted = list(dict.fromkeys(sought_kinds))
