@@ -205,6 +205,36 @@ def test_an_owner_closes_their_organisation_with_their_password(app: Flask) -> N
     assert client.get(f"/organisations/{organisation.id}/close").status_code == 403
 
 
+def test_a_closed_organisations_listings_stay_closed(app: Flask) -> None:
+    """Closing closes its listings; its members could still edit and reopen them (on their
+    pages and by the API), though nobody may change the organisation itself any more."""
+    from matchmaker.accounts import access_tokens
+    from matchmaker.accounts.models import TokenScope
+
+    owner, member = make_user(), make_user()
+    organisation = make_organisation(owner=owner, members=[member])
+    listing = make_listing(organisation=organisation, title="A need of the closed co-op")
+    token = access_tokens.create_token(user=member, name="t", scope=TokenScope.WRITE).secret
+    db.session.commit()
+    owners = signed_in(app, owner)
+    owners.post(f"/organisations/{organisation.id}/close", data={"password": PASSWORD})
+    client = signed_in(app, member)
+    assert client.get(f"/listings/{listing.id}/edit").status_code == 403
+    assert client.post(f"/listings/{listing.id}/reopen").status_code == 403
+    edited = client.post(f"/listings/{listing.id}/edit", data={"title": "Changed after"})
+    assert edited.status_code == 403
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get(f"/api/v1/me/listings/{listing.id}", headers=headers).status_code == 200
+    path = f"/api/v1/me/listings/{listing.id}"
+    assert api.post(f"{path}/reopen", headers=headers).status_code == 403
+    assert api.patch(path, json={"title": "Changed after"}, headers=headers).status_code == 403
+    db.session.expire_all()
+    saved = db.session.get(Listing, listing.id)
+    assert saved is not None
+    assert (saved.status, saved.title) == (ListingStatus.CLOSED, "A need of the closed co-op")
+
+
 def test_the_scrubber_takes_the_person_and_leaves_their_neighbours() -> None:
     from matchmaker.privacy.erasure import _Scrubber
 
