@@ -157,9 +157,23 @@ def length(*, max: int, min: int = -1) -> Length:
     return Length(max=max, message=_l("Keep this to %(max)d characters or fewer."))
 
 
+class WholeNumberRange(NumberRange):
+    """NumberRange that compares a whole number as one: NumberRange first asks math.isnan,
+    which turns it into a float, and a number of more than 308 digits overflows (a 500)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        data = field.data
+        if not isinstance(data, int) or isinstance(data, bool):
+            super().__call__(form, field)
+        elif (self.min is not None and data < self.min) or (
+            self.max is not None and data > self.max
+        ):
+            raise ValidationError(self.message % {"min": self.min, "max": self.max})
+
+
 def number_range(low: int, high: int) -> NumberRange:
     """A number check in the product's words."""
-    return NumberRange(min=low, max=high, message=_l("Give a number from %(min)s to %(max)s."))
+    return WholeNumberRange(min=low, max=high, message=_l("Give a number from %(min)s to %(max)s."))
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
