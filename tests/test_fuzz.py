@@ -54,9 +54,22 @@ ODD_VALUES = [
     "9999-12-31",
     "http://evil.example/",
     "javascript:alert(1)",
+    "9" * 400,
+    "http://[x",
+    "//[x",
 ]
-# A blank choice, huge numbers, NUL, a 100 kB search and an impossible date.
-SHARPEST_VALUES = [" ", "99999999999999999999", "9" * 5000, "a\x00b", "x" * 100_000, "2026-02-30"]
+# A blank choice, huge numbers (past what a float holds, past what int() reads), NUL, a 100 kB
+# search, an impossible date and an address whose host urlsplit refuses.
+SHARPEST_VALUES = [
+    " ",
+    "99999999999999999999",
+    "9" * 400,
+    "9" * 5000,
+    "a\x00b",
+    "x" * 100_000,
+    "2026-02-30",
+    "//[x",
+]
 odd_text = st.one_of(
     st.sampled_from(ODD_VALUES),
     st.text(max_size=300),
