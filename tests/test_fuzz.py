@@ -7,6 +7,7 @@ touching this file.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -53,9 +54,22 @@ ODD_VALUES = [
     "9999-12-31",
     "http://evil.example/",
     "javascript:alert(1)",
+    "9" * 400,
+    "http://[x",
+    "//[x",
 ]
-# A blank choice, huge numbers, NUL, a 100 kB search and an impossible date.
-SHARPEST_VALUES = [" ", "99999999999999999999", "9" * 5000, "a\x00b", "x" * 100_000, "2026-02-30"]
+# A blank choice, huge numbers (past what a float holds, past what int() reads), NUL, a 100 kB
+# search, an impossible date and an address whose host urlsplit refuses.
+SHARPEST_VALUES = [
+    " ",
+    "99999999999999999999",
+    "9" * 400,
+    "9" * 5000,
+    "a\x00b",
+    "x" * 100_000,
+    "2026-02-30",
+    "//[x",
+]
 odd_text = st.one_of(
     st.sampled_from(ODD_VALUES),
     st.text(max_size=300),
@@ -227,4 +241,29 @@ def test_every_field_of_every_form_survives_each_odd_value(
                 status = _send(client, form, name, value)
                 if status >= 500:
                     failures.append((form.method, form.action, name, value[:40], status))
+    assert failures == []
+
+
+@pytest.mark.parametrize("who", ["member", "coordinator"])
+def test_every_field_of_every_form_survives_a_file_or_a_json_value(
+    sessions: dict[str, Any], who: str
+) -> None:
+    """What no HTML form sends: a file in place of the field's text, and a JSON body holding a
+    number, a list or an object for it (Flask-WTF reads both)."""
+    client, forms = sessions[who]
+    failures = []
+    for form in forms:
+        if form.method != "POST":
+            continue
+        path = urlsplit(form.action).path
+        base = {key: values[0] if values else "" for key, values in form.fields.items()}
+        for name in sorted(form.fields):
+            upload = {**base, name: (io.BytesIO(b"not text \x00\xff"), "x.txt")}
+            sent = [client.post(path, data=upload, content_type="multipart/form-data")]
+            for value in (12, ["a", "b"], {"a": 1}, None, True):
+                sent.append(client.post(path, json={**base, name: value}))
+            failures += [(path, name, r.status_code) for r in sent if r.status_code >= 500]
+        not_an_object = client.post(path, json=[1, 2])
+        if not_an_object.status_code >= 500:
+            failures.append((path, "(a list)", not_an_object.status_code))
     assert failures == []

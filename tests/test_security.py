@@ -207,6 +207,8 @@ def test_next_redirects_stay_on_this_site(client: FlaskClient, target: str, expe
         ("/\t/evil.example", "/"),
         (" //evil.example", "/"),
         ("http://localhost/account", "/"),
+        ("//[evil.example", "/"),
+        ("http://[::1/account", "/"),
         ("/organisations?q=coop#top", "/organisations?q=coop#top"),
     ],
 )
@@ -220,6 +222,19 @@ def test_m1_login_redirects_only_to_the_path_it_checked(
     assert response.headers["Location"] == expected
     # Signed in already, the login page sends on to the same checked value.
     assert client.get("/login", query_string={"next": target}).headers["Location"] == expected
+
+
+@pytest.mark.parametrize(
+    "target", ["//[evil.example", "http://[::1/account", "/organisations?q=coop"]
+)
+def test_a_language_switch_sends_back_only_to_a_checked_path(
+    client: FlaskClient, target: str
+) -> None:
+    """urlsplit raises ValueError ("Invalid IPv6 URL") for a bracket where a host would be: the
+    signed-out language switcher (a GET any link can make) failed on it (a 500)."""
+    response = client.get("/language", query_string={"language": "fr", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == ("/" if "[" in target else target)
 
 
 def _csrf_token(page: str) -> str:

@@ -75,8 +75,11 @@ def check_link(link: str) -> str | None:
     link = link.strip()
     if not link:
         return None
-    parts = urlsplit(link)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # "Invalid IPv6 URL": a bracket in the host ("https://[x")
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise DomainError(_("Give a web address that starts with http:// or https://."), "link")
     if len(link) > LINK_LENGTH:
         raise DomainError(

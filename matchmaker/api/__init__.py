@@ -8,13 +8,16 @@ handling (problem+json), CORS on the public reads, and a rate limit per token.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
-from flask import Flask
+import marshmallow as ma
+from flask import Flask, Request
 from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
 
 from matchmaker.api import problems
 from matchmaker.api.access import BEARER_SCHEME, Access, guarded, rate_limit_key
@@ -46,9 +49,24 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+class ArgumentsParser(FlaskParser):
+    """webargs' parser, refusing as invalid JSON (400) the bodies Python's reader fails on with
+    other errors than webargs expects: arrays or objects nested past the recursion limit
+    (RecursionError) and integers of more than 4,300 digits (ValueError). Both were a 500."""
+
+    def load_json(self, req: Request, schema: ma.Schema) -> Any:
+        try:
+            return super().load_json(req, schema)
+        except (RecursionError, ValueError) as error:
+            unreadable = json.JSONDecodeError(str(error), doc="", pos=0)
+            return self._handle_invalid_json_error(unreadable, req)
+
+
 class ApiBlueprint(flask_smorest.Blueprint):
     """Each operation names who may call it (``access``: deny by default) and documents its
     errors as problem+json."""
+
+    ARGUMENTS_PARSER = ArgumentsParser()
 
     def route(
         self, rule: str, *, access: Access, **options: Any

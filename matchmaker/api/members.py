@@ -36,7 +36,7 @@ from matchmaker.listings import services as listing_services
 from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.organisations.models import Organisation, OrganisationKind
-from matchmaker.organisations.permissions import can_view_organisation
+from matchmaker.organisations.permissions import can_view_organisation, is_member
 from matchmaker.proposals import permissions as proposal_permissions
 from matchmaker.proposals import services as proposal_services
 from matchmaker.proposals.models import Proposal, ProposalParty, ResponseDecision
@@ -57,10 +57,14 @@ def _my_organisation_ids(user: User) -> list[int]:
     return [membership.organisation_id for membership in user.memberships]
 
 
-def _my_listing(listing_id: int) -> Listing:
+def _my_listing(listing_id: int, *, to_change: bool = False) -> Listing:
+    """A listing of one of the caller's organisations (404 otherwise); ``to_change``: one they
+    may change (403 for a closed organisation's, which stay as they were closed)."""
     listing = db.session.get(Listing, listing_id)
-    if listing is None or not listing_permissions.can_edit_listing(api_user(), listing):
+    if listing is None or not is_member(api_user(), listing.organisation):
         abort(404)
+    if to_change and not listing_permissions.can_edit_listing(api_user(), listing):
+        fail(403, _("This organisation is closed: its listings can no longer change."))
     return listing
 
 
@@ -135,7 +139,7 @@ def get_my_listing(listing_id: int) -> Listing:
 @bp.response(200, ListingSchema)
 def update_listing(data: dict[str, Any], listing_id: int) -> Listing:
     """Change some fields of a listing; the others keep their value."""
-    listing = _my_listing(listing_id)
+    listing = _my_listing(listing_id, to_change=True)
     values: dict[str, Any] = {
         "title": data.get("title", listing.title),
         "description": data.get("description", listing.description),
@@ -165,7 +169,7 @@ def update_listing(data: dict[str, Any], listing_id: int) -> Listing:
 @bp.response(200, ListingSchema)
 def change_listing_status(listing_id: int, action: str) -> Listing:
     """Pause, reopen or close a listing (closing withdraws its pending proposals)."""
-    listing = _my_listing(listing_id)
+    listing = _my_listing(listing_id, to_change=True)
     try:
         listing_services.change_status(listing=listing, actor=api_user(), action=action)
     except DomainError as error:

@@ -7,7 +7,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as library_translations
-from wtforms import SelectField
+from werkzeug.datastructures import FileStorage, MultiDict
+from wtforms import FileField, SelectField
 from wtforms.validators import AnyOf, Length, NumberRange, Optional, ValidationError
 
 from matchmaker.core.errors import DomainError
@@ -85,11 +86,35 @@ PRODUCT_MESSAGES = ProductMessages()
 
 class Form(FlaskForm):
     """Every form of the product (tests/core/test_forms.py checks): a FlaskForm whose library
-    messages are the product's own sentences, in the reader's language."""
+    messages are the product's own sentences, in the reader's language, and whose fields read
+    only what an HTML form can send them."""
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> ProductMessages:
             return PRODUCT_MESSAGES
+
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            """Text for every field, and uploaded files for the file fields alone.
+
+            Flask-WTF hands every field the request's files under its name (before the text),
+            and a JSON body's values whatever their type: a file sent in place of a name or an
+            email address, or a number, list or object in JSON, reached validators and services
+            that expect text, and a JSON body that is not an object failed here (a 500 on every
+            form, the sign-in page's too). What is dropped counts as not sent.
+            """
+            try:
+                data = super().wrap_formdata(form, formdata)
+            except (TypeError, ValueError):
+                return None  # a JSON body that is a list, a string or a number
+            if data is None:
+                return None
+            files = {name for name, field in form._fields.items() if isinstance(field, FileField)}
+            kept = MultiDict(
+                (key, value)
+                for key, value in data.items(multi=True)
+                if isinstance(value, str) or (key in files and isinstance(value, FileStorage))
+            )
+            return kept or None
 
 
 class SingleLine:
@@ -132,9 +157,23 @@ def length(*, max: int, min: int = -1) -> Length:
     return Length(max=max, message=_l("Keep this to %(max)d characters or fewer."))
 
 
+class WholeNumberRange(NumberRange):
+    """NumberRange that compares a whole number as one: NumberRange first asks math.isnan,
+    which turns it into a float, and a number of more than 308 digits overflows (a 500)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        data = field.data
+        if not isinstance(data, int) or isinstance(data, bool):
+            super().__call__(form, field)
+        elif (self.min is not None and data < self.min) or (
+            self.max is not None and data > self.max
+        ):
+            raise ValidationError(self.message % {"min": self.min, "max": self.max})
+
+
 def number_range(low: int, high: int) -> NumberRange:
     """A number check in the product's words."""
-    return NumberRange(min=low, max=high, message=_l("Give a number from %(min)s to %(max)s."))
+    return WholeNumberRange(min=low, max=high, message=_l("Give a number from %(min)s to %(max)s."))
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:

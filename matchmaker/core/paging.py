@@ -104,7 +104,9 @@ def encode_cursor(data: dict[str, Any]) -> str:
 def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error, UnicodeError):
+    # RecursionError: arrays nested deeper than Python's recursion limit, which a cursor of
+    # MAX_CURSOR_LENGTH characters holds.
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise BadCursor(cursor)

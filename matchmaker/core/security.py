@@ -117,7 +117,10 @@ def safe_next_path(target: str | None) -> str | None:
     """
     if not target or any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in target):
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "Invalid IPv6 URL": a bracket in what would be the host ("//[x")
+        return None
     if parts.scheme or parts.netloc or not parts.path.startswith("/"):
         return None
     path = urlunsplit(("", "", parts.path, parts.query, parts.fragment))

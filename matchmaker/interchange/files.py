@@ -3,13 +3,15 @@ the limits set by ``IMPORT_MAX_BYTES`` and ``IMPORT_MAX_RECORDS``.
 
 Every way a file can be malformed ends as :class:`UnreadableFile` with a message for the
 person who sent it: deep nesting, numbers Python refuses to parse, damaged, encrypted or
-oddly compressed zip members, cells over the CSV reader's limit, text that is not UTF-8.
+oddly compressed zip members, cells over the CSV reader's limit, text that is not UTF-8,
+lone surrogates escaped in JSON.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -29,6 +31,9 @@ READABLE_COMPRESSION = {
     zipfile.ZIP_LZMA,
 }
 ENCRYPTED_FLAG = 0x1
+SURROGATE = re.compile("[\ud800-\udfff]")
+# How JSON writes one (or half of a pair): only a document with such an escape is walked.
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _max_bytes() -> int:
@@ -64,7 +69,7 @@ def read_json(data: bytes) -> Any:
         raise _too_large()
     text = _decode(data, _("The file"))
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise UnreadableFile(
             _("The file is not valid JSON: %(error)s", error=str(error))
@@ -77,6 +82,32 @@ def read_json(data: bytes) -> Any:
         raise UnreadableFile(
             _("The file holds a number too long to read: %(error)s", error=str(error))
         ) from error
+    if SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(document):
+        raise UnreadableFile(
+            _(
+                "The file holds an escaped character that is not text (a lone surrogate, such "
+                "as \\ud800): save it again as UTF-8 from the program that wrote it."
+            )
+        )
+    return document
+
+
+def _has_lone_surrogate(document: Any) -> bool:
+    """Whether a key or a value of ``document`` holds a lone surrogate. JSON can escape one
+    (``"\\ud800"``) although no UTF-8 text holds it: stored, or named in a problem on the
+    page, it failed the request (a 500). Walked without recursion: the document may be as deep
+    as the JSON reader allows."""
+    waiting = [document]
+    while waiting:
+        item = waiting.pop()
+        if isinstance(item, dict):
+            waiting.extend(item)
+            waiting.extend(item.values())
+        elif isinstance(item, list):
+            waiting.extend(item)
+        elif isinstance(item, str) and SURROGATE.search(item):
+            return True
+    return False
 
 
 def tables_from_zip(data: bytes) -> dict[str, str]:

@@ -29,7 +29,9 @@ def can_view_listing(user: Any, listing: Listing) -> bool:
 
 
 def can_edit_listing(user: Any, listing: Listing) -> bool:
-    return is_member(user, listing.organisation)
+    """Its organisation's members, until the organisation is closed (its listings closed with
+    it, and stay closed: as its page and details, they are no longer anyone's to change)."""
+    return is_member(user, listing.organisation) and not listing.organisation.is_closed
 
 
 def can_write_listings(user: Any) -> bool:

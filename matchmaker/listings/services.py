@@ -130,11 +130,8 @@ def _changed(
     )
 
 
-def _check_dates(
-    kind: ListingKind, expires_on: date | None, deadline: date | None, today: date
-) -> None:
-    if kind == ListingKind.CHALLENGE and deadline is None:
-        raise DomainError(_("A challenge needs a deadline."), "deadline")
+def _check_dates(expires_on: date | None, deadline: date | None, today: date) -> None:
+    """The dates given may not be in the past (an edit passes only those it changes)."""
     if deadline is not None and deadline < today:
         raise DomainError(_("The deadline cannot be in the past."), "deadline")
     if expires_on is not None and expires_on < today:
@@ -196,7 +193,9 @@ def create_listing(
         if not sought_kinds:
             raise DomainError(_("Choose the kinds of partner the challenge seeks."), "sought_kinds")
     _check_text(title, description)
-    _check_dates(kind, expires_on, deadline, utcnow().date())
+    if kind == ListingKind.CHALLENGE and deadline is None:
+        raise DomainError(_("A challenge needs a deadline."), "deadline")
+    _check_dates(expires_on, deadline, utcnow().date())
     listing = Listing(
         organisation=organisation,
         kind=kind,
@@ -238,8 +237,8 @@ def update_listing(
     _check_text(title, description)
     today = utcnow().date()
     # A date already on the listing may stay as it is; a changed one may not be in the past.
+    # (An unchanged deadline is passed as None: the check that a challenge has one is below.)
     _check_dates(
-        listing.kind,
         expires_on if expires_on != listing.expires_on else None,
         deadline if deadline != listing.deadline else None,
         today,
@@ -265,7 +264,8 @@ def update_listing(
         change("language", listing.language, check_language(language))
         listing.language = language
     themes_before = [t.slug for t in listing.themes]
-    change("themes", ",".join(themes_before), ",".join(themes))
+    # Sets, written in order: the same themes or kinds sent in another order are no change.
+    change("themes", ",".join(themes_before), ",".join(sorted(set(themes))))
     listing.title, listing.description = title.strip(), description.strip()
     listing.scope, listing.expires_on = scope, expires_on
     listing.themes = new_themes
@@ -273,8 +273,8 @@ def update_listing(
         change("deadline", listing.deadline, deadline)
         change(
             "sought_kinds",
-            ",".join(listing.sought_kinds),
-            ",".join(k.value for k in sought_kinds),
+            ",".join(sorted(listing.sought_kinds)),
+            ",".join(sorted({k.value for k in sought_kinds})),
         )
         listing.deadline = deadline
         wanted = list(dict.fromkeys(sought_kinds))

@@ -8,7 +8,7 @@ Field names and values follow the Murmurations Library's ``organizations_schema-
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +22,7 @@ from matchmaker.organisations.models import Organisation, OrganisationStatus
 
 ORGANISATION_SCHEMA = "organizations_schema-v1.0.0"
 LISTING_SCHEMA = "offers_wants_schema-v0.1.0"
+SECONDS_A_DAY = 86_400
 
 # Needs and challenges ask for something; offers give it.
 EXCHANGE_TYPES = {
@@ -105,8 +106,11 @@ def organisation_profile(organisation: Organisation) -> dict[str, Any]:
 
 
 def _end_of(day: Any) -> int:
-    """The Unix time at which a listing that counts through ``day`` (UTC) stops counting."""
-    return int(datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC).timestamp())
+    """The Unix time at which a listing that counts through ``day`` (UTC) stops counting.
+
+    A day's seconds are added to its start, not a day to the date: the forms and the API take
+    any date to come, and the day after 9999-12-31 is no date (an OverflowError, a 500)."""
+    return int(datetime.combine(day, time.min, tzinfo=UTC).timestamp()) + SECONDS_A_DAY
 
 
 def listing_profile(listing: Listing) -> dict[str, Any]:

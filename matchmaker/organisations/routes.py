@@ -492,9 +492,13 @@ def reject(organisation_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _queue_page(failed=form, failed_id=organisation.id), 422
     changes = organisation.is_verified and organisation.has_pending_changes
-    services.reject_organisation(
-        organisation=organisation, actor=acting_user(), reason=form.reason.data
-    )
+    try:
+        services.reject_organisation(
+            organisation=organisation, actor=acting_user(), reason=form.reason.data
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("organisations.verification_queue"))
     db.session.commit()
     flash(
         _(

@@ -418,8 +418,18 @@ def _mail_owners(
                 )
 
 
+def _check_not_closed(organisation: Organisation) -> None:
+    """A closed organisation stays closed: its owners took it down (privacy/erasure.py), and a
+    decision would put its page back up (verified) or open it to edits again (rejected)."""
+    if organisation.is_closed:
+        raise DomainError(
+            _("%(name)s is closed: it is neither verified nor refused.", name=organisation.name)
+        )
+
+
 def verify_organisation(*, organisation: Organisation, actor: User) -> None:
     """Verify a new organisation, or accept the identity changes of a verified one."""
+    _check_not_closed(organisation)
     if organisation.is_verified and organisation.has_pending_changes:
         _accept_changes(organisation=organisation, actor=actor)
         return
@@ -505,6 +515,7 @@ def _refuse_changes(*, organisation: Organisation, actor: User, reason: str) -> 
 def reject_organisation(*, organisation: Organisation, actor: User, reason: str) -> None:
     """Refuse a new organisation, or the identity changes of a verified one (which stays
     verified as it was)."""
+    _check_not_closed(organisation)
     if organisation.is_verified and organisation.has_pending_changes:
         _refuse_changes(organisation=organisation, actor=actor, reason=reason.strip())
         return

@@ -60,8 +60,11 @@ def can_view_proposal(user: Any, proposal: Proposal) -> bool:
 
 
 def organisations_to_respond(user: Any, proposal: Proposal) -> list[Organisation]:
-    """The user's party organisations that have not answered an introduction yet."""
-    if proposal.status != ProposalStatus.APPROVED:
+    """The user's party organisations that have not answered an introduction yet (none once a
+    party organisation is closed: services.respond refuses)."""
+    if proposal.status != ProposalStatus.APPROVED or any(
+        party.organisation.is_closed for party in proposal.parties
+    ):
         return []
     answered = {response.organisation_id for response in proposal.responses}
     return [o for o in party_organisations(user, proposal) if o.id not in answered]

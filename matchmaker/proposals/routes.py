@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
+from matchmaker.core.arguments import parse_bounded_int
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.caching import for_audience, shared_fragment
 from matchmaker.core.errors import DomainError
@@ -168,7 +169,9 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
     if not form.validate_on_submit():
         key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 422
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    # Not a usable number (left out, tampered with): decided without the check, as before. Read
+    # with the bounded parser: int() fails on "²" (a digit to isdigit) and past 4,300 digits.
+    version = parse_bounded_int(form.version.data)
     covered: list[Proposal] = []
     try:
         if action == "approve":

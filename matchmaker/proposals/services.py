@@ -244,6 +244,12 @@ def respond(
         )
     if organisation.id not in {p.organisation_id for p in proposal.parties}:
         raise DomainError(_("This organisation is not a party to the proposal."))
+    closed = next((p.organisation for p in proposal.parties if p.organisation.is_closed), None)
+    if closed is not None:
+        # Its contacts are gone and it takes part in nothing: no partnership is agreed with it.
+        raise DomainError(
+            _("%(name)s is closed: this introduction takes no more answers.", name=closed.name)
+        )
     if recorded_response(proposal=proposal, organisation=organisation) is not None:
         raise DomainError(_("%(name)s has already answered.", name=organisation.name))
     message = (message or "").strip() or None

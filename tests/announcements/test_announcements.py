@@ -315,6 +315,8 @@ def test_an_agency_member_posts_and_the_public_list_shows_it(
         ({"ends_on": (date.today() - timedelta(days=2)).isoformat()}, "end date is in the past"),
         ({"ends_on": "not a date"}, "Enter a real date, like 2027-03-31."),
         ({"link": "javascript:alert(1)"}, "starts with http:// or https://"),
+        # urlsplit raises ValueError ("Invalid IPv6 URL") on a bracket in the host: a 500.
+        ({"link": "https://[example.org/fund"}, "starts with http:// or https://"),
         ({"themes": []}, "Choose at least one theme."),
         ({"title": ""}, "Give the announcement a title."),
         ({"kind": "rumour"}, "Choose one of the options offered."),

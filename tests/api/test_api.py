@@ -161,6 +161,32 @@ def test_bad_input_is_a_problem_naming_the_field(client: FlaskClient) -> None:
     assert "text/html" in client.get("/nothing-here").content_type
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b"[" * 5_000 + b"]" * 5_000, b'{"title": ' + b"9" * 5_000 + b"}"],
+    ids=["cut short", "nested too deep", "a number of 5,000 digits"],
+)
+def test_a_body_that_is_not_readable_json_is_a_bad_request(
+    client: FlaskClient, body: bytes
+) -> None:
+    """Python's JSON reader fails on the last two with RecursionError and ValueError, which
+    webargs did not catch: a 500 on every operation that takes a body."""
+    member = make_user()
+    organisation = make_organisation(owner=member)
+    listing = make_listing(organisation=organisation)
+    headers = bearer(member)
+    for method, path in (
+        ("POST", "/api/v1/me/listings"),
+        ("PATCH", f"/api/v1/me/listings/{listing.id}"),
+    ):
+        response = client.open(
+            path, method=method, data=body, content_type="application/json", headers=headers
+        )
+        assert response.status_code == 400, (method, path)
+        assert response.content_type == PROBLEM
+    assert db.session.get(Listing, listing.id).title == listing.title
+
+
 def test_the_openapi_document_is_3_1_and_describes_every_operation(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"] == "3.1.0"
@@ -291,6 +317,24 @@ def test_listing_validation_is_the_forms_with_the_failing_field(client: FlaskCli
     )
     assert challenge.status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(Listing.id))) == 0
+
+
+def test_a_challenge_is_patched_without_its_deadline(client: FlaskClient) -> None:
+    """A PATCH that leaves the deadline out keeps it: it was refused (422, "A challenge needs a
+    deadline"), as every edit of a challenge that kept its deadline was."""
+    officer = make_user()
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    challenge = make_listing(organisation=agency, kind=ListingKind.CHALLENGE)
+    deadline = challenge.deadline
+    response = client.patch(
+        f"/api/v1/me/listings/{challenge.id}",
+        json={"title": "A clearer title for the challenge"},
+        headers=bearer(officer),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["deadline"] == deadline.isoformat()
+    db.session.expire_all()
+    assert challenge.title == "A clearer title for the challenge"
 
 
 def test_members_reach_only_their_own_organisations_listings(client: FlaskClient) -> None:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 
+from matchmaker.accounts.models import User
 from matchmaker.core.forms import SingleLine
 from matchmaker.core.text import has_control_characters, single_line
+from matchmaker.extensions import db
 from tests.factories import make_user
 
 
@@ -116,3 +120,49 @@ def test_every_validator_says_the_products_own_sentence(app: Flask) -> None:
                     missing.append(f"{form.__name__}.{name}: {type(validator).__name__}")
     assert checked >= 40
     assert missing == []
+
+
+SIGN_UP = {
+    "email": "new@example.org",
+    "display_name": "New Member",
+    "password": "long-enough-password",
+    "confirm_password": "long-enough-password",
+}
+
+
+@pytest.mark.parametrize("field", sorted(SIGN_UP))
+def test_a_file_sent_in_place_of_text_is_not_read(client: FlaskClient, field: str) -> None:
+    """Flask-WTF hands every field the uploaded files under its name: a file in place of the
+    email address or the name reached the validators (len() of a file, a 500)."""
+    data: dict[str, Any] = {**SIGN_UP, field: (io.BytesIO(b"not text"), "x.txt")}
+    response = client.post("/signup", data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert db.session.scalar(sa.select(User)) is None
+    login = {"email": (io.BytesIO(b"x"), "x.txt"), "password": "long-enough-password"}
+    assert client.post("/login", data=login, content_type="multipart/form-data").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [1, 2],
+        "new@example.org",
+        12,
+        {**SIGN_UP, "email": 12},
+        {**SIGN_UP, "display_name": {"a": 1}},
+        {**SIGN_UP, "password": True},
+    ],
+    ids=["list", "string", "number", "number in a field", "object in a field", "true"],
+)
+def test_a_json_body_holds_nothing_but_text_for_a_form(client: FlaskClient, body: Any) -> None:
+    """Flask-WTF reads a JSON body as form data, whatever it holds: a body that is not an
+    object failed building the form, and a number or an object in a field failed the
+    validators (a 500 either way)."""
+    response = client.post("/signup", json=body)
+    assert response.status_code == 422
+    assert db.session.scalar(sa.select(User)) is None
+
+
+def test_a_json_body_of_text_still_fills_a_form(client: FlaskClient) -> None:
+    assert client.post("/signup", json=SIGN_UP).status_code == 200
+    assert db.session.scalar(sa.select(User.email)) == "new@example.org"

@@ -84,6 +84,18 @@ def _long_number_json() -> bytes:
     return b'{"organisations": [], "listings": [], "x": ' + b"7" * 5000 + b"}"
 
 
+def _surrogate_json(field: str | None) -> bytes:
+    """The sample document with a lone surrogate (valid JSON, not text) as a city, or as the
+    name of an unknown field: either one failed the upload (a 500), stored or named on the
+    page."""
+    organisation = dict(DOCUMENT["organisations"][0])
+    if field is None:
+        organisation["\ud800"] = "x"
+    else:
+        organisation[field] = "Liver\ud800pool"
+    return json.dumps({**DOCUMENT, "organisations": [organisation]}).encode()
+
+
 def _long_cell_tables() -> dict[str, str]:
     tables = _good_tables()
     tables["listings"] += 'x1,uol,offer,"' + "t" * 200_000 + '",d,research-evaluation,local\n'
@@ -98,6 +110,8 @@ MALFORMED_UPLOADS = [
     ("l1_unsupported_compression", "data.zip", _unsupported_compression_zip, "cannot read"),
     ("l1_csv_cell_over_128_kb", "data.zip", lambda: _zip(_long_cell_tables()), "cannot be read"),
     ("l1_not_utf8", "data.json", lambda: b'{"organisations": "\xff\xfe"}', "is not UTF-8"),
+    ("lone_surrogate_in_a_value", "data.json", lambda: _surrogate_json("city"), "lone surrogate"),
+    ("lone_surrogate_in_a_key", "data.json", lambda: _surrogate_json(None), "lone surrogate"),
 ]
 
 

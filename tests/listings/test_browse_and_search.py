@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import re
 from datetime import date, timedelta
 
@@ -264,6 +265,23 @@ def test_a_tampered_page_link_is_refused_with_a_message(client: FlaskClient, pat
         answer = client.get(f"{path}{joiner}cursor={cursor}")
         assert answer.status_code == 400, (path, cursor)
         assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
+
+
+def test_a_page_link_nested_too_deep_to_read_is_refused_not_a_failure(
+    client: FlaskClient,
+) -> None:
+    """A cursor within the length allowed can hold arrays nested past Python's recursion limit:
+    the JSON reader then raises RecursionError, which was a 500 on every paged list."""
+    make_listing(title="Kitchen need")
+    deep = base64.urlsafe_b64encode(b"[" * (paging.MAX_CURSOR_LENGTH * 3 // 4 - 10)).decode()
+    assert len(deep) <= paging.MAX_CURSOR_LENGTH
+    for path in ("/needs", "/organisations", "/announcements"):
+        answer = client.get(path, query_string={"cursor": deep})
+        assert answer.status_code == 400, path
+        assert "This page link is not one this list gave out" in answer.get_data(as_text=True)
+    api = client.get("/api/v1/listings", query_string={"cursor": deep})
+    assert api.status_code == 422
+    assert api.get_json()["errors"][0]["field"] == "cursor"
 
 
 def test_old_page_numbers_still_open_a_page(app: Flask, client: FlaskClient) -> None:

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Theme
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Scope, Theme
 from matchmaker.organisations.models import OrganisationKind, OrganisationStatus
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
@@ -203,6 +203,61 @@ def test_member_edits_but_outsider_cannot(
     assert client.post(f"/listings/{listing.id}/edit", data=NEED).status_code == 302
     db.session.refresh(listing)
     assert listing.title == NEED["title"]
+
+
+def test_a_challenge_is_edited_without_changing_its_deadline(
+    client: FlaskClient, login: Any
+) -> None:
+    """The deadline a challenge already has is checked as "unchanged" (None), and the date
+    check refused None for a challenge: no challenge could be edited, on the page or by the
+    API, unless its deadline changed too."""
+    officer = make_user()
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    challenge = make_listing(organisation=agency, kind=ListingKind.CHALLENGE)
+    deadline = challenge.deadline
+    login(officer)
+    response = client.post(
+        f"/listings/{challenge.id}/edit",
+        data=_challenge(title="A clearer title for the challenge", deadline=deadline.isoformat()),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert challenge.title == "A clearer title for the challenge"
+    assert challenge.deadline == deadline
+    # Its deadline taken away, it is refused as before.
+    response = client.post(f"/listings/{challenge.id}/edit", data=_challenge(deadline=""))
+    assert response.status_code == 422
+    assert "Give the challenge a deadline" in response.get_data(as_text=True)
+
+
+def test_the_same_themes_and_partners_in_another_order_are_no_change(
+    client: FlaskClient, login: Any
+) -> None:
+    """Themes and sought kinds were compared as lists: sent in another order than the listing
+    holds them (the page lists themes by name, the listing by slug), a save that changed
+    nothing was recorded as an update and matched the listing again."""
+    officer = make_user()
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    challenge = make_listing(
+        organisation=agency,
+        kind=ListingKind.CHALLENGE,
+        themes=("social-inclusion", "work-integration"),
+        sought_kinds=(OrganisationKind.SSE_ORGANISATION, OrganisationKind.ACADEMIC_INSTITUTION),
+        title="Active inclusion partnerships in Athens",
+        description="Build local partnerships for people at high risk of poverty.",
+        scope=Scope.LOCAL,
+    )
+    login(officer)
+    response = client.post(
+        f"/listings/{challenge.id}/edit",
+        data=_challenge(
+            themes=["work-integration", "social-inclusion"],
+            sought_kinds=["sse_organisation", "academic_institution"],
+            deadline=challenge.deadline.isoformat(),
+        ),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
 
 
 def test_pause_reopen_close(

@@ -122,6 +122,19 @@ def test_a_listing_profile_carries_its_themes_scope_expiry_and_page_not_its_cont
     assert "expires_at" not in offered
 
 
+def test_a_listing_counting_to_the_last_day_of_the_calendar_has_a_profile(
+    client: FlaskClient,
+) -> None:
+    """The forms and the API take any date to come, 9999-12-31 too: its profile added a day to
+    it, which is no date (OverflowError, a 500 on a public address)."""
+    need = make_listing(expires_on=date.max)
+    response = client.get(f"/murmurations/listings/{need.id}.json")
+    assert response.status_code == 200
+    profile = response.get_json()
+    assert date.fromtimestamp(profile["expires_at"] - 1) == date.max
+    assert _problems("offers_wants_schema-v0.1.0", profile) == []
+
+
 def test_an_organisation_profile_names_it_and_points_to_its_page(
     app: Flask, client: FlaskClient
 ) -> None:

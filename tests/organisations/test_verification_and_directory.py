@@ -81,6 +81,32 @@ def test_rejecting_needs_a_reason(client: FlaskClient, login: Any, pending: Any)
     assert pending.status == OrganisationStatus.PENDING
 
 
+@pytest.mark.parametrize("decision", ["verify", "reject"])
+def test_a_closed_organisation_is_neither_verified_nor_refused(
+    client: FlaskClient, login: Any, outbox: Outbox, decision: str
+) -> None:
+    """The queue never lists a closed organisation, but a decision sent to its address was
+    taken: verified, its owners' closing was undone and its page public again; refused, it
+    was open to its owners' edits again (and they were mailed)."""
+    owner = make_user(email="owner@example.org")
+    closed = make_organisation(owner=owner, status=OrganisationStatus.CLOSED, name="Gone Co-op")
+    login(make_user(role=Role.COORDINATOR))
+    response = client.post(
+        f"/coordination/organisations/{closed.id}/{decision}",
+        data={f"o{closed.id}-reason": "Please add a website or a public registration number."},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "Gone Co-op is closed: it is neither verified nor refused." in response.get_data(
+        as_text=True
+    )
+    db.session.expire_all()
+    assert db.session.get(type(closed), closed.id).status == OrganisationStatus.CLOSED
+    assert outbox.to("owner@example.org") == []
+    visitor = client.application.test_client()
+    assert visitor.get(f"/organisations/{closed.id}").status_code == 404
+
+
 def test_members_cannot_verify(client: FlaskClient, login: Any, pending: Any) -> None:
     login(pending.memberships[0].user)
     assert client.post(f"/coordination/organisations/{pending.id}/verify").status_code == 403

@@ -205,6 +205,83 @@ def test_an_owner_closes_their_organisation_with_their_password(app: Flask) -> N
     assert client.get(f"/organisations/{organisation.id}/close").status_code == 403
 
 
+def test_a_closed_organisations_listings_stay_closed(app: Flask) -> None:
+    """Closing closes its listings; its members could still edit and reopen them (on their
+    pages and by the API), though nobody may change the organisation itself any more."""
+    from matchmaker.accounts import access_tokens
+    from matchmaker.accounts.models import TokenScope
+
+    owner, member = make_user(), make_user()
+    organisation = make_organisation(owner=owner, members=[member])
+    listing = make_listing(organisation=organisation, title="A need of the closed co-op")
+    token = access_tokens.create_token(user=member, name="t", scope=TokenScope.WRITE).secret
+    db.session.commit()
+    owners = signed_in(app, owner)
+    owners.post(f"/organisations/{organisation.id}/close", data={"password": PASSWORD})
+    client = signed_in(app, member)
+    assert client.get(f"/listings/{listing.id}/edit").status_code == 403
+    assert client.post(f"/listings/{listing.id}/reopen").status_code == 403
+    edited = client.post(f"/listings/{listing.id}/edit", data={"title": "Changed after"})
+    assert edited.status_code == 403
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get(f"/api/v1/me/listings/{listing.id}", headers=headers).status_code == 200
+    path = f"/api/v1/me/listings/{listing.id}"
+    assert api.post(f"{path}/reopen", headers=headers).status_code == 403
+    assert api.patch(path, json={"title": "Changed after"}, headers=headers).status_code == 403
+    db.session.expire_all()
+    saved = db.session.get(Listing, listing.id)
+    assert saved is not None
+    assert (saved.status, saved.title) == (ListingStatus.CLOSED, "A need of the closed co-op")
+
+
+def test_an_introduction_with_a_closed_organisation_takes_no_more_answers(app: Flask) -> None:
+    """Closing withdraws the organisation's proposals still waiting for review, not the
+    introductions waiting for answers: its members could still accept one on its behalf and
+    read the other party's contact people (and the other party its, had it answered first)."""
+    from matchmaker.accounts import access_tokens
+    from matchmaker.accounts.models import TokenScope
+    from matchmaker.proposals.models import ProposalParty
+
+    owner, member, partner = make_user(), make_user(), make_user()
+    closing = make_organisation(owner=owner, members=[member])
+    other = make_organisation(
+        owner=partner, contacts=[{"name": "Pat Partner", "email": "pat@partner.example"}]
+    )
+    need, offer = make_listing(organisation=closing), make_listing(organisation=other)
+    proposal = Proposal(
+        template="pair",
+        score=50,
+        explanation=[],
+        fingerprint=f"pair:{need.id}:{offer.id}",
+        status=ProposalStatus.APPROVED,
+    )
+    proposal.parties = [
+        ProposalParty(organisation_id=closing.id, listing_id=need.id, role="need"),
+        ProposalParty(organisation_id=other.id, listing_id=offer.id, role="offer", position=1),
+    ]
+    db.session.add(proposal)
+    token = access_tokens.create_token(user=member, name="t", scope=TokenScope.WRITE).secret
+    db.session.commit()
+    signed_in(app, owner).post(f"/organisations/{closing.id}/close", data={"password": PASSWORD})
+    client = signed_in(app, member)
+    accepted = client.post(f"/proposals/{proposal.id}/organisations/{closing.id}/accept")
+    assert accepted.status_code == 403
+    by_api = app.test_client().post(
+        f"/api/v1/me/proposals/{proposal.id}/organisations/{closing.id}/accept",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert by_api.status_code == 409
+    partners = signed_in(app, partner)
+    partners.post(f"/proposals/{proposal.id}/organisations/{other.id}/accept")
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.APPROVED  # type: ignore[union-attr]
+    assert "pat@partner.example" not in client.get(f"/proposals/{proposal.id}").get_data(
+        as_text=True
+    )
+
+
 def test_the_scrubber_takes_the_person_and_leaves_their_neighbours() -> None:
     from matchmaker.privacy.erasure import _Scrubber
 

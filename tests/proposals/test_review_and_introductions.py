@@ -97,6 +97,30 @@ def _as(app: Flask, user: Any) -> FlaskClient:
     return client
 
 
+@pytest.mark.parametrize("version", ["9" * 5_000, "\u00b2"])
+def test_a_tampered_version_never_fails_the_decision(app: Flask, world: dict, version: str) -> None:
+    """The hidden version was read with int() after isdigit(): "²" passes isdigit and int()
+    refuses it, as it refuses more than 4,300 digits (a 500). Not a usable number, it is left
+    out, as a version that is not a number always was."""
+    client = _as(app, world["coordinator"])
+    proposal = world["proposal"]
+    response = client.post(
+        f"/coordination/proposals/{proposal.id}/approve", data={"approve-version": version}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.APPROVED
+
+
+def test_a_minimum_score_of_hundreds_of_digits_is_refused(app: Flask, world: dict) -> None:
+    """NumberRange's math.isnan turned the number into a float: past 308 digits it overflowed
+    (a 500 on the review queue's filter)."""
+    client = _as(app, world["coordinator"])
+    response = client.get("/coordination/proposals", query_string={"min_score": "9" * 400})
+    assert response.status_code == 400
+    assert "Give a number from 0 to 100." in response.get_data(as_text=True)
+
+
 def test_the_queue_is_for_coordinators(app: Flask, world: dict) -> None:
     assert _as(app, world["network_owner"]).get("/coordination/proposals").status_code == 403
     page = _as(app, world["coordinator"]).get("/coordination/proposals").get_data(as_text=True)
