@@ -25,21 +25,27 @@ from typing import Any
 import sqlalchemy as sa
 
 from matchmaker.core.caching import note_shared_write
+from matchmaker.core.words import stems
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind
+from matchmaker.listings.search import open_and_current
 from matchmaker.matching.bulk import prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.matching.related import distinctive, kin_moved
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import (
+    Place,
     Snapshot,
     full_snapshot,
     live_themes,
     neighbourhood_snapshot,
+    region_id,
 )
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
+from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
     COVERING_STATUSES,
@@ -714,3 +720,93 @@ def siblings_to_match(
             if listing_id != listing.id and (not asks or kind == ListingKind.OFFER)
         }
     )
+
+
+def kin_to_match(listing: Listing, live_before: bool, words_before: str | None) -> list[int]:
+    """The live listings of its city-region to match again after ``listing`` changed (was
+    posted, edited, paused, reopened or closed; ``live_before`` and ``words_before``, its
+    stored words or None if they did not change, what it was): those of the organisations
+    whose related pairs its words may have made or unmade (related.kin_moved), its own
+    organisation's among them. Its own listing is matched anyway. None when neither its words
+    nor whether it is live changed."""
+    live_now = listing.is_live()
+    if words_before is None:
+        words_before = listing.match_words
+    if live_now == live_before and (not live_now or words_before == listing.match_words):
+        return []
+    organisation = listing.organisation
+    others = [row for row in _open_and_current(organisation.id) if row[0] != listing.id]
+    words = {stem for _, stored in others for stem in stems(stored or "")}
+    if live_before:
+        words.update(stems(words_before or ""))
+    place = Place.of(organisation)
+    before = words if others or live_before else None
+    found = _kin_listings(listing, place, organisation.id, before, place)
+    return [listing_id for listing_id in found if listing_id != listing.id]
+
+
+def organisation_kin_to_match(
+    organisation: Organisation, live_before: bool, place_before: Place
+) -> list[int]:
+    """The same for an organisation verified or no longer verified (``live_before``: it was),
+    or whose place changed (``place_before``): the live listings of the city-regions it came
+    into or left whose related pairs its words may have made or unmade; its own among them."""
+    live_now = organisation.is_verified
+    place = Place.of(organisation)
+    if live_now == live_before and (not live_now or place == place_before):
+        return []
+    listings = _open_and_current(organisation.id)
+    if not listings:
+        return []
+    words = {stem for _, stored in listings for stem in stems(stored or "")}
+    focus = db.session.get(Listing, listings[0][0])
+    assert focus is not None
+    stayed = region_id(place.country, place.region, place.subdivision) == region_id(
+        place_before.country, place_before.region, place_before.subdivision
+    )
+    found: set[int] = set()
+    if live_now:  # the city-region it is in: before, it was not there, or not as it is now
+        before = words if live_before and stayed else None
+        found.update(_kin_listings(focus, place, organisation.id, before, place_before))
+    if live_before and not (live_now and stayed):  # the city-region it left
+        found.update(_kin_listings(focus, place_before, organisation.id, words, place_before))
+    return sorted(found)
+
+
+def _kin_listings(
+    focus: Listing,
+    around: Place,
+    org_id: int,
+    words_before: set[str] | None,
+    place_before: Place,
+) -> list[int]:
+    """The live listings of the city-region of ``around`` whose organisations' kin moved
+    (related.kin_moved) since the organisation ``org_id`` had listings of ``words_before``
+    (their stems; None: none) there, at ``place_before``; the city-region as it is now,
+    read with the neighbourhood of ``focus``."""
+    snapshot = neighbourhood_snapshot(focus, around)
+    region = region_id(around.country, around.region, around.subdivision)
+    before = (
+        None
+        if words_before is None
+        else distinctive(snapshot, words_before, place_before.city, place_before.region)
+    )
+    moved = kin_moved(snapshot, region, org_id, before)
+    return sorted(
+        view.id
+        for view in snapshot.listings.values()
+        if view.org_id in moved and view.region_id == region
+    )
+
+
+def _open_and_current(org_id: int) -> list[tuple[int, str | None]]:
+    """The id and stored words of each open and current listing of the organisation (live
+    while it is verified), by id."""
+    return [
+        (listing_id, stored)
+        for listing_id, stored in db.session.execute(
+            sa.select(Listing.id, Listing.match_words)
+            .where(Listing.organisation_id == org_id, open_and_current())
+            .order_by(Listing.id)
+        )
+    ]

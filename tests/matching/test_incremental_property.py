@@ -15,6 +15,7 @@ from flask import Flask
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from matchmaker.accounts.models import Role
 from matchmaker.core.words import analyse
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -25,8 +26,8 @@ from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import load_settings
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.organisations.models import Organisation, OrganisationKind
-from matchmaker.proposals.models import Proposal, ProposalParty
-from tests.factories import make_listing, make_organisation
+from matchmaker.proposals.models import LIVE_STATUSES, Proposal, ProposalParty
+from tests.factories import make_listing, make_organisation, make_user
 
 THEMES = ["research-evaluation", "knowledge-exchange", "social-inclusion", "training-advice"]
 KINDS = [
@@ -576,3 +577,155 @@ def test_an_offer_leaving_a_needs_shortlist_lets_the_next_one_in(
     created, withdrawn, revived = _what_a_full_run_would_do()
     assert [c[:2] for c in created] == [sorted([fourth, last])]  # what the full run adds
     assert (created, withdrawn, revived) == ([], [], [])
+
+
+# A challenge and an offer related by what they write (matching/related.py), and a listing of a
+# third organisation of the same city-region, on other themes, that writes the same work: with
+# three organisations in the place, a word all three use is the place's common language
+# (related.MOST_PER_PLACE), no sign that two of them do the same work.
+RELATED_OFFER = {
+    "kind": ListingKind.OFFER,
+    "themes": ["territorial-platforms"],
+    "title": "Social enterprise week",
+    "description": "We run social enterprise week and investment readiness mentoring.",
+}
+RELATED_CHALLENGE = {
+    "kind": ListingKind.CHALLENGE,
+    "themes": ["funding"],
+    "title": "Grow the city's social enterprises",
+    "description": "Investment readiness mentoring and a social enterprise week.",
+    "deadline": date.today() + timedelta(days=60),
+    "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
+}
+SAME_WORK = "Investment readiness mentoring for our social enterprise week."
+OTHER_WORK = "Allotments and community gardens for the families of our estate."
+
+
+@pytest.mark.parametrize(
+    ("third_writes", "change"),
+    [
+        (SAME_WORK, "post"),  # the pair is no longer related: withdrawn
+        (OTHER_WORK, "edit"),  # the same, by an edit
+        (SAME_WORK, "close"),  # related again: proposed
+        (SAME_WORK, "edit"),  # the same, by an edit
+    ],
+)
+def test_a_third_organisation_making_a_word_common_in_the_place_or_not_matches_the_pair_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, third_writes: str, change: str
+) -> None:
+    """The third organisation's listing changes which words relate the other two, whose
+    listings are matched again (engine.kin_to_match): a full run then has nothing to do."""
+    from matchmaker.listings.services import change_status, create_listing, update_listing
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    third = make_organisation(name="Gardens", city="Birkenhead")
+
+    def post(organisation: Organisation, **fields: Any) -> Listing:
+        with app.test_request_context():
+            listing = create_listing(
+                organisation=organisation, actor=None, scope=Scope.REGIONAL, **fields
+            )
+        db.session.commit()
+        return listing
+
+    garden = {"kind": ListingKind.OFFER, "themes": ["basic-needs"], "title": "Our estate"}
+    if change != "post":
+        listing = post(third, **garden, description=third_writes)
+    post(network, **RELATED_OFFER)
+    post(council, **RELATED_CHALLENGE)
+    related_before = change == "post" or third_writes == OTHER_WORK
+    assert _live_proposals() == int(related_before)
+    assert _what_a_full_run_would_do() == ([], [], [])
+    with app.test_request_context():
+        if change == "post":
+            post(third, **garden, description=third_writes)
+        elif change == "close":
+            change_status(listing=listing, actor=None, action="close")
+        else:
+            update_listing(
+                listing=listing,
+                actor=None,
+                title=listing.title,
+                description=OTHER_WORK if third_writes == SAME_WORK else SAME_WORK,
+                themes=["basic-needs"],
+                scope=listing.scope,
+                expires_on=listing.expires_on,
+            )
+    db.session.commit()  # no broker: its jobs run in this process now
+    created, withdrawn, revived = _what_a_full_run_would_do()
+    assert (created, withdrawn, revived) == ([], [], [])
+    assert _live_proposals() == int(not related_before)
+
+
+def _live_proposals() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Proposal.id)).where(Proposal.status.in_(LIVE_STATUSES))
+    )
+
+
+@pytest.mark.parametrize("change", ["verify", "reject", "move in", "move out"])
+def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The same when the third organisation, which writes the pair's work, comes into the
+    city-region or leaves it: verified or rejected, or its place edited
+    (engine.organisation_kin_to_match)."""
+    from matchmaker.listings.services import create_listing
+    from matchmaker.organisations.models import OrganisationStatus
+    from matchmaker.organisations.services import (
+        reject_organisation,
+        update_organisation,
+        verify_organisation,
+    )
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    away = {"city": "Manchester", "region": "Greater Manchester"}
+    third = make_organisation(
+        name="Gardens",
+        status=OrganisationStatus.PENDING if change == "verify" else OrganisationStatus.VERIFIED,
+        **(away if change == "move in" else {"city": "Birkenhead"}),
+    )
+    coordinator = make_user(role=Role.COORDINATOR)
+    with app.test_request_context():
+        for organisation, fields in [
+            (third, {"kind": ListingKind.OFFER, "themes": ["basic-needs"], "title": "Our estate"}),
+            (network, RELATED_OFFER),
+            (council, RELATED_CHALLENGE),
+        ]:
+            create_listing(
+                organisation=organisation,
+                actor=None,
+                scope=Scope.REGIONAL,
+                **{"description": SAME_WORK, **fields},
+            )
+            db.session.commit()
+    related_before = change in ("verify", "move in")
+    assert _live_proposals() == int(related_before)
+    assert _what_a_full_run_would_do() == ([], [], [])
+    with app.test_request_context():
+        if change == "verify":
+            verify_organisation(organisation=third, actor=coordinator)
+        elif change == "reject":
+            reject_organisation(organisation=third, actor=coordinator, reason="Not known here.")
+        elif change == "move in":
+            update_organisation(
+                organisation=third,
+                actor=coordinator,
+                city="Birkenhead",
+                region="Liverpool City Region",
+            )
+        else:
+            update_organisation(organisation=third, actor=coordinator, **away)
+    db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
+    assert _live_proposals() == int(not related_before)
