@@ -41,6 +41,7 @@ from matchmaker.matching.snapshot import (
     live_themes,
     neighbourhood_snapshot,
     region_id,
+    words_snapshot,
 )
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
@@ -737,9 +738,17 @@ def kin_to_match(listing: Listing, live_before: bool, words_before: str | None) 
     organisation = listing.organisation
     others = [row for row in _open_and_current(organisation.id) if row[0] != listing.id]
     words = {stem for _, stored in others for stem in stems(stored or "")}
+    place = Place.of(organisation)
+    if others:
+        # In the place before and after: what changed is whether its organisation uses the
+        # words its other listings do not, and only a distinctive one can relate anyone.
+        then = set(stems(words_before or "")) if live_before else set()
+        now = set(stems(listing.match_words or "")) if live_now else set()
+        moved = (then ^ now) - words
+        if not distinctive(words_snapshot(moved), moved, place.city, place.region):
+            return []
     if live_before:
         words.update(stems(words_before or ""))
-    place = Place.of(organisation)
     before = words if others or live_before else None
     found = _kin_listings(listing, place, organisation.id, before, place)
     return [listing_id for listing_id in found if listing_id != listing.id]

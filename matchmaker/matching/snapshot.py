@@ -572,6 +572,13 @@ def word_counts(
     return found
 
 
+def words_snapshot(words: Iterable[str]) -> Snapshot:
+    """No listing, only what makes ``words`` rare (their counts, and how many listings there
+    are): enough to tell which of them are distinctive (related.distinctive)."""
+    counts, total = theme_counts()
+    return Snapshot({}, counts, total, word_counts=word_counts((), also=[words]))
+
+
 def full_snapshot() -> Snapshot:
     views = _views()
     asks, offers = _profiles(views.values())

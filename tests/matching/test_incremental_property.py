@@ -601,6 +601,7 @@ SAME_WORK = "Investment readiness mentoring for our social enterprise week."
 OTHER_WORK = "Allotments and community gardens for the families of our estate."
 
 
+@pytest.mark.parametrize("it_has_another_listing", [False, True])
 @pytest.mark.parametrize(
     ("third_writes", "change"),
     [
@@ -611,10 +612,16 @@ OTHER_WORK = "Allotments and community gardens for the families of our estate."
     ],
 )
 def test_a_third_organisation_making_a_word_common_in_the_place_or_not_matches_the_pair_again(
-    app: Flask, monkeypatch: pytest.MonkeyPatch, third_writes: str, change: str
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    third_writes: str,
+    change: str,
+    it_has_another_listing: bool,
 ) -> None:
     """The third organisation's listing changes which words relate the other two, whose
-    listings are matched again (engine.kin_to_match): a full run then has nothing to do."""
+    listings are matched again (engine.kin_to_match): a full run then has nothing to do.
+    Whether or not the third organisation is in the place before and after, by another
+    listing that writes of other things."""
     from matchmaker.listings.services import change_status, create_listing, update_listing
 
     monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
@@ -634,6 +641,8 @@ def test_a_third_organisation_making_a_word_common_in_the_place_or_not_matches_t
         return listing
 
     garden = {"kind": ListingKind.OFFER, "themes": ["basic-needs"], "title": "Our estate"}
+    if it_has_another_listing:
+        post(third, **garden, description="Bicycle repairs in the neighbourhood, every Sunday.")
     if change != "post":
         listing = post(third, **garden, description=third_writes)
     post(network, **RELATED_OFFER)
