@@ -526,6 +526,7 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             proposal.status = ProposalStatus.PENDING_REVIEW
             proposal.withdrawn_reason = proposal.withdrawn_at = None
             proposal.matcher_run_id = run.id
+            _place_parties(proposal, candidate)
     for proposal_id, reason in plan_.withdraw:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None
@@ -537,6 +538,19 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     run.proposals_created = (run.proposals_created or 0) + len(plan_.create) + len(plan_.revive)
     run.proposals_withdrawn = (run.proposals_withdrawn or 0) + len(plan_.withdraw)
     db.session.flush()
+
+
+def _place_parties(proposal: Proposal, candidate: Candidate) -> None:
+    """A withdrawn proposal revived: its listings in the order and roles the candidate gives
+    them now, which may not be those it was made with (a consortium's partner may fill another
+    gap first once its anchor changed). Every later run rebuilds it from these (plan), and
+    would withdraw it again if they were the old ones."""
+    placed = {
+        party.listing.id: (position, party.role) for position, party in enumerate(candidate.parties)
+    }
+    for party in proposal.parties:
+        party.position, party.role = placed[party.listing_id]
+    proposal.parties.sort(key=lambda party: party.position)
 
 
 def _log_start(run: MatcherRun) -> None:

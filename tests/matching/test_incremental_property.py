@@ -26,7 +26,7 @@ from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import load_settings
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.organisations.models import Organisation, OrganisationKind
-from matchmaker.proposals.models import LIVE_STATUSES, Proposal, ProposalParty
+from matchmaker.proposals.models import LIVE_STATUSES, Proposal, ProposalParty, ProposalStatus
 from tests.factories import make_listing, make_organisation, make_user
 
 THEMES = ["research-evaluation", "knowledge-exchange", "social-inclusion", "training-advice"]
@@ -738,3 +738,77 @@ def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again
     db.session.commit()  # no broker: its jobs run in this process now
     assert _what_a_full_run_would_do() == ([], [], [])
     assert _live_proposals() == int(not related_before)
+
+
+# Found by random changes through the services on 2026-12-04 (every word rare): the need of
+# organisation 0 posted fifth anchors a consortium with the offers of organisations 1 and 4.
+# Edited, it calls for another role, which the first partner fills before the one it was
+# proposed for: its run withdraws the consortium (rebuilt with the stored roles, the partner
+# fills the wrong gap), and the run of a partner, matched because the withdrawal freed it,
+# grows the same consortium again, with the partner's new role, and revives it.
+REVIVED_WITH_NEW_ROLES = [
+    (4, ListingKind.NEED, ["social-inclusion"], Scope.NATIONAL, "mentoring research"),
+    (2, ListingKind.CHALLENGE, ["training-advice"], Scope.LOCAL, "research readiness evaluation"),
+    (0, ListingKind.NEED, ["research-evaluation"], Scope.REGIONAL, "training readiness kitchen"),
+    (3, ListingKind.OFFER, ["knowledge-exchange"], Scope.LOCAL, "mentoring gardens"),
+    (0, ListingKind.NEED, ["social-inclusion", "training-advice"], Scope.NATIONAL, "training"),
+    (4, ListingKind.OFFER, ["knowledge-exchange", "research-evaluation"], Scope.LOCAL, "training"),
+    (1, ListingKind.OFFER, ["social-inclusion"], Scope.NATIONAL, "gardens"),
+]
+
+
+def test_a_revived_proposal_takes_the_roles_it_is_revived_with(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A withdrawn proposal revived keeps its listings, but takes the order and roles of the
+    candidate that revives it (engine._place_parties): with the roles it was made with, every
+    later run, a full run too, found it no longer met the rules and withdrew it again."""
+    from matchmaker.listings.services import create_listing, update_listing
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    organisations = _fresh_organisations()
+    posted = []
+    for org, kind, themes, scope, words in REVIVED_WITH_NEW_ROLES:
+        challenge = {
+            "deadline": date.today() + timedelta(days=60),
+            "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
+        }
+        with app.test_request_context():
+            posted.append(
+                create_listing(
+                    organisation=organisations[org],
+                    actor=None,
+                    kind=kind,
+                    title=words.capitalize(),
+                    description=f"We {words} here, and more.",
+                    themes=themes,
+                    scope=scope,
+                    **(challenge if kind == ListingKind.CHALLENGE else {}),
+                )
+            )
+        db.session.commit()
+    assert _what_a_full_run_would_do() == ([], [], [])
+    need = posted[4]
+    [consortium] = db.session.scalars(sa.select(Proposal).where(Proposal.template == "consortium"))
+    assert [party.listing_id for party in consortium.parties] == [
+        need.id,
+        posted[6].id,
+        posted[5].id,
+    ]
+    roles = [party.role for party in consortium.parties]
+    with app.test_request_context():
+        update_listing(
+            listing=need,
+            actor=None,
+            title="Gardens cooperative",
+            description="We gardens cooperative here, and more.",
+            themes=["research-evaluation", "social-inclusion"],
+            scope=Scope.NATIONAL,
+            expires_on=need.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+    db.session.expire_all()
+    assert consortium.status == ProposalStatus.PENDING_REVIEW
+    assert [party.role for party in consortium.parties] != roles
+    assert _what_a_full_run_would_do() == ([], [], [])
