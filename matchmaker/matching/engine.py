@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matchmaker.core.caching import note_shared_write
-from matchmaker.core.words import stems
+from matchmaker.core.words import analyse, stems
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind
@@ -737,13 +737,18 @@ def siblings_to_match(
     )
 
 
-def kin_to_match(listing: Listing, live_before: bool, words_before: str | None) -> list[int]:
-    """The live listings of its city-region to match again after ``listing`` changed (was
-    posted, edited, paused, reopened or closed; ``live_before`` and ``words_before``, its
-    stored words or None if they did not change, what it was): those of the organisations
-    whose related pairs its words may have made or unmade (related.kin_moved), its own
-    organisation's among them. Its own listing is matched anyway. None when neither its words
-    nor whether it is live changed."""
+def words_to_match(listing: Listing, live_before: bool, words_before: str | None) -> list[int]:
+    """The live listings to match again because ``listing``'s words came, went or changed (it
+    was posted, edited, paused, reopened or closed; ``live_before`` and ``words_before``, its
+    stored words or None if they did not change, what it was). Its own is matched anyway.
+
+    - Its organisation's other live listings, when its organisation now uses words it did not,
+      or no longer uses some, in its name, description and listings: its profile
+      (affinity.py), which every proposal of its listings is scored with.
+    - The listings of its city-region whose organisations' kin moved (related.kin_moved): the
+      related pairs its words may have made or unmade, its own organisation's among them.
+
+    None when neither its words nor whether it is live changed."""
     live_now = listing.is_live()
     if words_before is None:
         words_before = listing.match_words
@@ -752,20 +757,22 @@ def kin_to_match(listing: Listing, live_before: bool, words_before: str | None) 
     organisation = listing.organisation
     others = [row for row in _open_and_current(organisation.id) if row[0] != listing.id]
     words = {stem for _, stored in others for stem in stems(stored or "")}
+    then = set(stems(words_before or "")) if live_before else set()
+    now = set(stems(listing.match_words or "")) if live_now else set()
+    moved = (then ^ now) - words  # the words its organisation's listings start or stop using
+    found: set[int] = set()
+    said = analyse(f"{organisation.name} {organisation.description}", organisation.language)
+    if moved - said.keys():
+        found.update(listing_id for listing_id, _ in others)
     place = Place.of(organisation)
-    if others:
-        # In the place before and after: what changed is whether its organisation uses the
-        # words its other listings do not, and only a distinctive one can relate anyone.
-        then = set(stems(words_before or "")) if live_before else set()
-        now = set(stems(listing.match_words or "")) if live_now else set()
-        moved = (then ^ now) - words
-        if not distinctive(words_snapshot(moved), moved, place.city, place.region):
-            return []
-    if live_before:
-        words.update(stems(words_before or ""))
-    before = words if others or live_before else None
-    found = _kin_listings(listing, place, organisation.id, before, place)
-    return [listing_id for listing_id in found if listing_id != listing.id]
+    # In the place before and after (by another listing), only a distinctive word it starts or
+    # stops using can relate anyone; else it came or left, which moves where the place's
+    # common language begins.
+    if not others or distinctive(words_snapshot(moved), moved, place.city, place.region):
+        before = words | then if others or live_before else None
+        found.update(_kin_listings(listing, place, organisation.id, before, place))
+    found.discard(listing.id)
+    return sorted(found)
 
 
 def organisation_kin_to_match(

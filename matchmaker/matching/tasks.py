@@ -6,7 +6,7 @@
   offers (engine.siblings_to_match), each open listing of an organisation verified,
   rejected or edited (``organisation_changed``), the listings of its city-region whose related
   pairs (matching/related.py) the change of a listing's words or of an organisation's presence
-  there may have made or unmade (engine.kin_to_match, engine.organisation_kin_to_match; the
+  there may have made or unmade (engine.words_to_match, engine.organisation_kin_to_match; the
   neighbourhood is read for that in the transaction), and each listing of a proposal that a
   person's decision took off its listings' cap or brought back to the queue
   (``proposal_released``: rejected, covered, declined, uncovered, withdrawn by its
@@ -43,12 +43,12 @@ from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
 from matchmaker.listings.models import Listing, ListingStatus
 from matchmaker.matching.engine import (
-    kin_to_match,
     match_listing,
     organisation_kin_to_match,
     plan,
     run_full,
     siblings_to_match,
+    words_to_match,
 )
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings
@@ -78,14 +78,16 @@ def _match_after_commit(
     **_: Any,
 ) -> None:
     """The listing, and its organisation's other listings when the change alters what the
-    organisation needs or offers (engine.siblings_to_match), each a job of its own, once per
+    organisation needs or offers (engine.siblings_to_match) or the words it uses, and the
+    listings whose related pairs its words may have made or unmade (engine.words_to_match),
+    each a job of its own, once per
     transaction: the job reads the listing as it is after the commit, so an organisation
     closing its listings one by one (each closing queues the others) makes one job for each."""
     create_job_once(MATCH_LISTING, listing.id)
     for sibling in siblings_to_match(listing, live_before, themes_before):
         create_job_once(MATCH_LISTING, sibling)
-    for kin in kin_to_match(listing, live_before, words_before):
-        create_job_once(MATCH_LISTING, kin)
+    for other in words_to_match(listing, live_before, words_before):
+        create_job_once(MATCH_LISTING, other)
 
 
 @organisation_changed.connect

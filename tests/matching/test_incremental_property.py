@@ -619,7 +619,7 @@ def test_a_third_organisation_making_a_word_common_in_the_place_or_not_matches_t
     it_has_another_listing: bool,
 ) -> None:
     """The third organisation's listing changes which words relate the other two, whose
-    listings are matched again (engine.kin_to_match): a full run then has nothing to do.
+    listings are matched again (engine.words_to_match): a full run then has nothing to do.
     Whether or not the third organisation is in the place before and after, by another
     listing that writes of other things."""
     from matchmaker.listings.services import change_status, create_listing, update_listing
@@ -811,4 +811,62 @@ def test_a_revived_proposal_takes_the_roles_it_is_revived_with(
     db.session.expire_all()
     assert consortium.status == ProposalStatus.PENDING_REVIEW
     assert [party.role for party in consortium.parties] != roles
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_a_listing_that_brings_its_organisation_new_words_matches_its_siblings_again(
+    app: Flask, counts_held_still: None
+) -> None:
+    """Found by random changes through the services on 2026-12-04: the second offer of
+    organisation 4, on the themes of its first, writes "evaluation" and "housing", which its
+    organisation did not use: its profile (affinity.py) now shares more with the need's
+    organisation, whose description speaks of evaluation, and the pair of the need and the
+    first offer reaches the minimum score. Its themes changed nothing, so only the new offer
+    was matched, and only a full run made the pair; its organisation's other listings are
+    matched again when its words change its organisation's (engine.words_to_match)."""
+    from matchmaker.listings.services import create_listing
+    from matchmaker.organisations.services import update_organisation
+
+    organisations = _fresh_organisations()
+    with app.test_request_context():
+        update_organisation(
+            organisation=organisations[0],
+            actor=make_user(),
+            description="We do training evaluation work.",
+        )
+    db.session.commit()
+    for org, kind, themes, scope, words in [
+        (
+            0,
+            ListingKind.NEED,
+            ["knowledge-exchange", "social-inclusion"],
+            Scope.NATIONAL,
+            "mentoring",
+        ),
+        (
+            4,
+            ListingKind.OFFER,
+            ["research-evaluation", "social-inclusion"],
+            Scope.REGIONAL,
+            "research",
+        ),
+        (
+            4,
+            ListingKind.OFFER,
+            ["research-evaluation", "social-inclusion"],
+            Scope.LOCAL,
+            "evaluation housing",
+        ),
+    ]:
+        with app.test_request_context():
+            create_listing(
+                organisation=organisations[org],
+                actor=None,
+                kind=kind,
+                title=words.capitalize(),
+                description=f"We {words} here, and more.",
+                themes=themes,
+                scope=scope,
+            )
+        db.session.commit()  # no broker: its jobs run in this process now
     assert _what_a_full_run_would_do() == ([], [], [])
