@@ -664,18 +664,22 @@ def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> li
 
 def _match_freed(withdrawn: list[int], run: MatcherRun, settings: MatchSettings, done: int) -> None:
     """The other listings of the proposals just withdrawn have room again under the cap:
-    match them too, so that the proposals end where a full run would put them."""
-    if not withdrawn:
-        return
-    freed = db.session.scalars(
-        sa.select(Listing)
-        .join(ProposalParty, ProposalParty.listing_id == Listing.id)
-        .where(ProposalParty.proposal_id.in_(withdrawn), Listing.id != done)
-        .distinct()
-        .order_by(Listing.id)
-    ).all()
-    for other in freed:
-        _match_one(other, run, settings)
+    match them too, so that the proposals end where a full run would put them; and so on
+    for the proposals that matching them withdraws (a listing already matched in this run,
+    ``done`` too, is matched again when a later withdrawal frees it: it had no room then)."""
+    seen = set(withdrawn)
+    while withdrawn:
+        freed = db.session.scalars(
+            sa.select(Listing)
+            .join(ProposalParty, ProposalParty.listing_id == Listing.id)
+            .where(ProposalParty.proposal_id.in_(withdrawn), Listing.id != done)
+            .distinct()
+            .order_by(Listing.id)
+        ).all()
+        done, withdrawn = 0, []  # ``done`` planned with the room of its own withdrawals only
+        for other in freed:
+            withdrawn.extend(pid for pid in _match_one(other, run, settings) if pid not in seen)
+        seen.update(withdrawn)
 
 
 def match_listing(listing: Listing) -> MatcherRun | None:

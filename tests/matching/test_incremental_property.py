@@ -870,3 +870,91 @@ def test_a_listing_that_brings_its_organisation_new_words_matches_its_siblings_a
             )
         db.session.commit()  # no broker: its jobs run in this process now
     assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_again(
+    app: Flask, counts_held_still: None
+) -> None:
+    """Found by random changes through the services on 2026-12-04. The need of organisation 3
+    is edited to write "mentoring", which three of the place's four organisations now write:
+    the place's common language (related.MOST_PER_PLACE), so the related pairs and consortia
+    of the offer of organisation 4 no longer hold. The run of a need of organisation 2 (matched
+    again for its kin) withdraws one; the offer, freed, is matched (engine._match_freed) and
+    withdraws the others, which frees the offer of organisation 0: it had no room when the
+    edited need was matched first, and it is matched again now, so the two are paired as a
+    full run pairs them."""
+    from matchmaker.listings.services import create_listing, update_listing
+    from matchmaker.organisations.services import reject_organisation, verify_organisation
+
+    organisations = _fresh_organisations()
+    coordinator = make_user(role=Role.COORDINATOR)
+    posted: list[Listing] = []
+
+    def post(org: int, kind: ListingKind, themes: list[str], scope: Scope, words: str) -> None:
+        challenge = {
+            "deadline": date.today() + timedelta(days=60),
+            "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
+        }
+        with app.test_request_context():
+            posted.append(
+                create_listing(
+                    organisation=organisations[org],
+                    actor=None,
+                    kind=kind,
+                    title=words.capitalize(),
+                    description=f"We {words} here, and more.",
+                    themes=themes,
+                    scope=scope,
+                    **(challenge if kind == ListingKind.CHALLENGE else {}),
+                )
+            )
+        db.session.commit()
+
+    def decide(change: Callable[..., None], **reason: str) -> None:
+        with app.test_request_context():
+            change(organisation=organisations[2], actor=coordinator, **reason)
+        db.session.commit()
+
+    post(3, ListingKind.OFFER, ["social-inclusion"], Scope.LOCAL, "training housing research")
+    post(3, ListingKind.NEED, ["research-evaluation", "training-advice"], Scope.LOCAL, "readiness")
+    decide(reject_organisation, reason="Not known here.")
+    post(
+        2,
+        ListingKind.NEED,
+        ["knowledge-exchange", "research-evaluation"],
+        Scope.REGIONAL,
+        "kitchen readiness cooperative",
+    )
+    post(
+        0,
+        ListingKind.OFFER,
+        ["knowledge-exchange", "research-evaluation"],
+        Scope.NATIONAL,
+        "gardens",
+    )
+    decide(verify_organisation)
+    post(
+        2, ListingKind.NEED, ["knowledge-exchange", "social-inclusion"], Scope.NATIONAL, "mentoring"
+    )
+    post(
+        2,
+        ListingKind.CHALLENGE,
+        ["knowledge-exchange", "social-inclusion"],
+        Scope.NATIONAL,
+        "mentoring training",
+    )
+    post(4, ListingKind.OFFER, ["training-advice"], Scope.REGIONAL, "mentoring evaluation training")
+    assert _what_a_full_run_would_do() == ([], [], [])
+    need = posted[1]
+    with app.test_request_context():
+        update_listing(
+            listing=need,
+            actor=None,
+            title="Evaluation housing mentoring",
+            description="We evaluation housing mentoring here, and more.",
+            themes=["research-evaluation"],
+            scope=Scope.REGIONAL,
+            expires_on=need.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
