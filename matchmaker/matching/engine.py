@@ -779,6 +779,29 @@ def words_to_match(listing: Listing, live_before: bool, words_before: str | None
     return sorted(found)
 
 
+def partners_to_match(listing: Listing) -> list[int]:
+    """The other listings of the pending proposals of ``listing``, which was edited: its run
+    rebuilds those proposals, but what each of their needs grows around it reads the listing
+    too (a consortium takes the strongest partner that fills a gap still open: the edited one,
+    or another in its place), and only a run of theirs grows it again."""
+    return sorted(
+        db.session.scalars(
+            sa.select(ProposalParty.listing_id)
+            .join(Proposal)
+            .where(
+                Proposal.status == ProposalStatus.PENDING_REVIEW,
+                Proposal.id.in_(
+                    sa.select(ProposalParty.proposal_id).where(
+                        ProposalParty.listing_id == listing.id
+                    )
+                ),
+                ProposalParty.listing_id != listing.id,
+            )
+            .distinct()
+        )
+    )
+
+
 def organisation_kin_to_match(
     organisation: Organisation, live_before: bool, place_before: Place
 ) -> list[int]:

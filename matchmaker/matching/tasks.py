@@ -45,6 +45,7 @@ from matchmaker.listings.models import Listing, ListingStatus
 from matchmaker.matching.engine import (
     match_listing,
     organisation_kin_to_match,
+    partners_to_match,
     plan,
     run_full,
     siblings_to_match,
@@ -72,15 +73,17 @@ BUSY_RETRY_SECONDS = 10
 @listing_changed.connect
 def _match_after_commit(
     listing: Listing,
+    change: str = "",
     live_before: bool = False,
     themes_before: tuple[str, ...] = (),
     words_before: str | None = None,
     **_: Any,
 ) -> None:
     """The listing, and its organisation's other listings when the change alters what the
-    organisation needs or offers (engine.siblings_to_match) or the words it uses, and the
+    organisation needs or offers (engine.siblings_to_match) or the words it uses, the
     listings whose related pairs its words may have made or unmade (engine.words_to_match),
-    each a job of its own, once per
+    and, when it was edited, the other listings of its pending proposals
+    (engine.partners_to_match), each a job of its own, once per
     transaction: the job reads the listing as it is after the commit, so an organisation
     closing its listings one by one (each closing queues the others) makes one job for each."""
     create_job_once(MATCH_LISTING, listing.id)
@@ -88,6 +91,9 @@ def _match_after_commit(
         create_job_once(MATCH_LISTING, sibling)
     for other in words_to_match(listing, live_before, words_before):
         create_job_once(MATCH_LISTING, other)
+    if change == "update":
+        for partner in partners_to_match(listing):
+            create_job_once(MATCH_LISTING, partner)
 
 
 @organisation_changed.connect

@@ -740,6 +740,37 @@ def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again
     assert _live_proposals() == int(not related_before)
 
 
+def _posted_through_the_service(
+    app: Flask,
+    organisation: Organisation,
+    kind: ListingKind,
+    themes: list[str],
+    scope: Scope,
+    words: str,
+) -> Listing:
+    """A listing posted through the listing service (its jobs run at the commit), written as
+    the random changes that found the tests below write them."""
+    from matchmaker.listings.services import create_listing
+
+    challenge = {
+        "deadline": date.today() + timedelta(days=60),
+        "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
+    }
+    with app.test_request_context():
+        listing = create_listing(
+            organisation=organisation,
+            actor=None,
+            kind=kind,
+            title=words.capitalize(),
+            description=f"We {words} here, and more.",
+            themes=themes,
+            scope=scope,
+            **(challenge if kind == ListingKind.CHALLENGE else {}),
+        )
+    db.session.commit()
+    return listing
+
+
 # Found by random changes through the services on 2026-12-04 (every word rare): the need of
 # organisation 0 posted fifth anchors a consortium with the offers of organisations 1 and 4.
 # Edited, it calls for another role, which the first partner fills before the one it was
@@ -763,31 +794,15 @@ def test_a_revived_proposal_takes_the_roles_it_is_revived_with(
     """A withdrawn proposal revived keeps its listings, but takes the order and roles of the
     candidate that revives it (engine._place_parties): with the roles it was made with, every
     later run, a full run too, found it no longer met the rules and withdrew it again."""
-    from matchmaker.listings.services import create_listing, update_listing
+    from matchmaker.listings.services import update_listing
 
     monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
     monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
     organisations = _fresh_organisations()
-    posted = []
-    for org, kind, themes, scope, words in REVIVED_WITH_NEW_ROLES:
-        challenge = {
-            "deadline": date.today() + timedelta(days=60),
-            "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
-        }
-        with app.test_request_context():
-            posted.append(
-                create_listing(
-                    organisation=organisations[org],
-                    actor=None,
-                    kind=kind,
-                    title=words.capitalize(),
-                    description=f"We {words} here, and more.",
-                    themes=themes,
-                    scope=scope,
-                    **(challenge if kind == ListingKind.CHALLENGE else {}),
-                )
-            )
-        db.session.commit()
+    posted = [
+        _posted_through_the_service(app, organisations[org], *posting)
+        for org, *posting in REVIVED_WITH_NEW_ROLES
+    ]
     assert _what_a_full_run_would_do() == ([], [], [])
     need = posted[4]
     [consortium] = db.session.scalars(sa.select(Proposal).where(Proposal.template == "consortium"))
@@ -883,32 +898,15 @@ def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_agai
     withdraws the others, which frees the offer of organisation 0: it had no room when the
     edited need was matched first, and it is matched again now, so the two are paired as a
     full run pairs them."""
-    from matchmaker.listings.services import create_listing, update_listing
+    from matchmaker.listings.services import update_listing
     from matchmaker.organisations.services import reject_organisation, verify_organisation
 
     organisations = _fresh_organisations()
     coordinator = make_user(role=Role.COORDINATOR)
     posted: list[Listing] = []
 
-    def post(org: int, kind: ListingKind, themes: list[str], scope: Scope, words: str) -> None:
-        challenge = {
-            "deadline": date.today() + timedelta(days=60),
-            "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
-        }
-        with app.test_request_context():
-            posted.append(
-                create_listing(
-                    organisation=organisations[org],
-                    actor=None,
-                    kind=kind,
-                    title=words.capitalize(),
-                    description=f"We {words} here, and more.",
-                    themes=themes,
-                    scope=scope,
-                    **(challenge if kind == ListingKind.CHALLENGE else {}),
-                )
-            )
-        db.session.commit()
+    def post(org: int, *posting: Any) -> None:
+        posted.append(_posted_through_the_service(app, organisations[org], *posting))
 
     def decide(change: Callable[..., None], **reason: str) -> None:
         with app.test_request_context():
@@ -955,6 +953,87 @@ def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_agai
             themes=["research-evaluation"],
             scope=Scope.REGIONAL,
             expires_on=need.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_an_edited_partner_lets_its_anchor_grow_another_consortium(
+    app: Flask, counts_held_still: None
+) -> None:
+    """Found by random changes through the services on 2026-12-04. The last need posted (of
+    organisation 2) anchors a consortium with the offers of organisations 3 and 0. The offer of
+    organisation 3 is edited to another theme: the consortium still holds (its run rescores
+    it), but grown again, the need's consortium now takes the offer of organisation 4 in its
+    place, which only the need's run (or a full run) grows. The other listings of an edited
+    listing's pending proposals are matched again (engine.partners_to_match)."""
+    from matchmaker.listings.services import update_listing
+
+    organisations = _fresh_organisations()
+    posted = [
+        _posted_through_the_service(app, organisations[org], kind, themes, scope, words)
+        for org, kind, themes, scope, words in [
+            (3, ListingKind.NEED, ["knowledge-exchange"], Scope.LOCAL, "evaluation mentoring"),
+            (
+                2,
+                ListingKind.OFFER,
+                ["social-inclusion", "training-advice"],
+                Scope.LOCAL,
+                "readiness research training",
+            ),
+            (
+                4,
+                ListingKind.OFFER,
+                ["knowledge-exchange"],
+                Scope.REGIONAL,
+                "cooperative housing gardens",
+            ),
+            (
+                3,
+                ListingKind.OFFER,
+                ["knowledge-exchange"],
+                Scope.REGIONAL,
+                "training evaluation kitchen",
+            ),
+            (
+                0,
+                ListingKind.OFFER,
+                ["social-inclusion", "training-advice"],
+                Scope.LOCAL,
+                "gardens readiness training",
+            ),
+            (
+                2,
+                ListingKind.NEED,
+                ["research-evaluation", "social-inclusion"],
+                Scope.LOCAL,
+                "readiness evaluation training",
+            ),
+            (3, ListingKind.NEED, ["social-inclusion"], Scope.REGIONAL, "housing readiness"),
+            (
+                2,
+                ListingKind.NEED,
+                ["knowledge-exchange", "training-advice"],
+                Scope.REGIONAL,
+                "research",
+            ),
+            (2, ListingKind.NEED, ["social-inclusion"], Scope.NATIONAL, "mentoring"),
+        ]
+    ]
+    assert _what_a_full_run_would_do() == ([], [], [])
+    need, offer = posted[7], posted[3]
+    [consortium] = db.session.scalars(sa.select(Proposal).where(Proposal.template == "consortium"))
+    assert consortium.parties[0].listing_id == need.id
+    assert offer.id in consortium.listing_ids
+    with app.test_request_context():
+        update_listing(
+            listing=offer,
+            actor=None,
+            title="Training cooperative mentoring",
+            description="We training cooperative mentoring here, and more.",
+            themes=["research-evaluation"],
+            scope=Scope.NATIONAL,
+            expires_on=offer.expires_on,
         )
     db.session.commit()  # no broker: its jobs run in this process now
     assert _what_a_full_run_would_do() == ([], [], [])
