@@ -15,6 +15,7 @@ _signals = Namespace()
 #: Sent with the listing as sender, after its change is flushed (it has an id), and
 #: ``change``: "create", "update", "pause", "reopen" or "close"; ``live_before`` (whether
 #: matching considered it: open, not expired, its organisation verified; False for "create") and
-#: ``themes_before`` (the slugs of its themes before, none for "create"): what the listing was
-#: before the change.
+#: ``themes_before`` (the slugs of its themes before, none for "create") and ``words_before``
+#: (its stored words before an edit, Listing.match_words; None when they cannot have changed):
+#: what the listing was before the change.
 listing_changed = _signals.signal("listing-changed")

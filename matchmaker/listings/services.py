@@ -20,7 +20,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.words import DEFAULT_LANGUAGE, check_language
+from matchmaker.core.words import DEFAULT_LANGUAGE, check_language, listing_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
@@ -118,15 +118,20 @@ def _changed(
     *,
     live_before: bool = False,
     themes_before: Sequence[str] = (),
+    words_before: str | None = None,
 ) -> None:
     """Tell whoever listens (the matcher, saved searches) once the change is in the
     transaction; ``change`` is "create", "update" or the status action ("reopen"...), and
-    ``live_before`` and ``themes_before`` what the listing was before it (Listing.is_live: open,
-    not expired, its organisation verified; not live and no themes for a listing just
-    posted)."""
+    ``live_before``, ``themes_before`` and ``words_before`` what the listing was before it
+    (Listing.is_live: open, not expired, its organisation verified; not live and no themes for
+    a listing just posted; its stored words, None when they did not change)."""
     db.session.flush()
     listing_changed.send(
-        listing, change=change, live_before=live_before, themes_before=tuple(themes_before)
+        listing,
+        change=change,
+        live_before=live_before,
+        themes_before=tuple(themes_before),
+        words_before=words_before,
     )
 
 
@@ -256,6 +261,8 @@ def update_listing(
         if before != after:
             changes[name] = [str(before) if before is not None else None, str(after)]
 
+    # Its words before the edit, as its text and language give them (matching/text.py).
+    words_before = listing_words(listing.title, listing.description, listing.language)
     change("title", listing.title, title.strip())
     change("description", listing.description, description.strip())
     change("scope", listing.scope.value, scope.value)
@@ -283,7 +290,13 @@ def update_listing(
         ]
     if changes:
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
-        _changed(listing, "update", live_before=live_before, themes_before=themes_before)
+        _changed(
+            listing,
+            "update",
+            live_before=live_before,
+            themes_before=themes_before,
+            words_before=words_before,
+        )
     return changes
 
 

@@ -25,21 +25,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from matchmaker.core.caching import note_shared_write
+from matchmaker.core.words import analyse, stems
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind
+from matchmaker.listings.search import open_and_current
 from matchmaker.matching.bulk import prepare, reserve_ids
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
+from matchmaker.matching.related import distinctive, kin_moved
 from matchmaker.matching.settings import MatchSettings, load_settings
 from matchmaker.matching.snapshot import (
+    Place,
     Snapshot,
     full_snapshot,
     live_themes,
     neighbourhood_snapshot,
+    region_id,
+    words_snapshot,
 )
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
+from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
     COVERING_STATUSES,
@@ -519,6 +526,7 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             proposal.status = ProposalStatus.PENDING_REVIEW
             proposal.withdrawn_reason = proposal.withdrawn_at = None
             proposal.matcher_run_id = run.id
+            _place_parties(proposal, candidate)
     for proposal_id, reason in plan_.withdraw:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None
@@ -530,6 +538,19 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
     run.proposals_created = (run.proposals_created or 0) + len(plan_.create) + len(plan_.revive)
     run.proposals_withdrawn = (run.proposals_withdrawn or 0) + len(plan_.withdraw)
     db.session.flush()
+
+
+def _place_parties(proposal: Proposal, candidate: Candidate) -> None:
+    """A withdrawn proposal revived: its listings in the order and roles the candidate gives
+    them now, which may not be those it was made with (a consortium's partner may fill another
+    gap first once its anchor changed). Every later run rebuilds it from these (plan), and
+    would withdraw it again if they were the old ones."""
+    placed = {
+        party.listing.id: (position, party.role) for position, party in enumerate(candidate.parties)
+    }
+    for party in proposal.parties:
+        party.position, party.role = placed[party.listing_id]
+    proposal.parties.sort(key=lambda party: party.position)
 
 
 def _log_start(run: MatcherRun) -> None:
@@ -643,18 +664,22 @@ def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> li
 
 def _match_freed(withdrawn: list[int], run: MatcherRun, settings: MatchSettings, done: int) -> None:
     """The other listings of the proposals just withdrawn have room again under the cap:
-    match them too, so that the proposals end where a full run would put them."""
-    if not withdrawn:
-        return
-    freed = db.session.scalars(
-        sa.select(Listing)
-        .join(ProposalParty, ProposalParty.listing_id == Listing.id)
-        .where(ProposalParty.proposal_id.in_(withdrawn), Listing.id != done)
-        .distinct()
-        .order_by(Listing.id)
-    ).all()
-    for other in freed:
-        _match_one(other, run, settings)
+    match them too, so that the proposals end where a full run would put them; and so on
+    for the proposals that matching them withdraws (a listing already matched in this run,
+    ``done`` too, is matched again when a later withdrawal frees it: it had no room then)."""
+    seen = set(withdrawn)
+    while withdrawn:
+        freed = db.session.scalars(
+            sa.select(Listing)
+            .join(ProposalParty, ProposalParty.listing_id == Listing.id)
+            .where(ProposalParty.proposal_id.in_(withdrawn), Listing.id != done)
+            .distinct()
+            .order_by(Listing.id)
+        ).all()
+        done, withdrawn = 0, []  # ``done`` planned with the room of its own withdrawals only
+        for other in freed:
+            withdrawn.extend(pid for pid in _match_one(other, run, settings) if pid not in seen)
+        seen.update(withdrawn)
 
 
 def match_listing(listing: Listing) -> MatcherRun | None:
@@ -714,3 +739,131 @@ def siblings_to_match(
             if listing_id != listing.id and (not asks or kind == ListingKind.OFFER)
         }
     )
+
+
+def words_to_match(listing: Listing, live_before: bool, words_before: str | None) -> list[int]:
+    """The live listings to match again because ``listing``'s words came, went or changed (it
+    was posted, edited, paused, reopened or closed; ``live_before`` and ``words_before``, its
+    stored words or None if they did not change, what it was). Its own is matched anyway.
+
+    - Its organisation's other live listings, when its organisation now uses words it did not,
+      or no longer uses some, in its name, description and listings: its profile
+      (affinity.py), which every proposal of its listings is scored with.
+    - The listings of its city-region whose organisations' kin moved (related.kin_moved): the
+      related pairs its words may have made or unmade, its own organisation's among them.
+
+    None when neither its words nor whether it is live changed."""
+    live_now = listing.is_live()
+    if words_before is None:
+        words_before = listing.match_words
+    if live_now == live_before and (not live_now or words_before == listing.match_words):
+        return []
+    organisation = listing.organisation
+    others = [row for row in _open_and_current(organisation.id) if row[0] != listing.id]
+    words = {stem for _, stored in others for stem in stems(stored or "")}
+    then = set(stems(words_before or "")) if live_before else set()
+    now = set(stems(listing.match_words or "")) if live_now else set()
+    moved = (then ^ now) - words  # the words its organisation's listings start or stop using
+    found: set[int] = set()
+    said = analyse(f"{organisation.name} {organisation.description}", organisation.language)
+    if moved - said.keys():
+        found.update(listing_id for listing_id, _ in others)
+    place = Place.of(organisation)
+    # In the place before and after (by another listing), only a distinctive word it starts or
+    # stops using can relate anyone; else it came or left, which moves where the place's
+    # common language begins.
+    if not others or distinctive(words_snapshot(moved), moved, place.city, place.region):
+        before = words | then if others or live_before else None
+        found.update(_kin_listings(listing, place, organisation.id, before, place))
+    found.discard(listing.id)
+    return sorted(found)
+
+
+def partners_to_match(listing: Listing) -> list[int]:
+    """The other listings of the pending proposals of ``listing``, which was edited: its run
+    rebuilds those proposals, but what each of their needs grows around it reads the listing
+    too (a consortium takes the strongest partner that fills a gap still open: the edited one,
+    or another in its place), and only a run of theirs grows it again."""
+    return sorted(
+        db.session.scalars(
+            sa.select(ProposalParty.listing_id)
+            .join(Proposal)
+            .where(
+                Proposal.status == ProposalStatus.PENDING_REVIEW,
+                Proposal.id.in_(
+                    sa.select(ProposalParty.proposal_id).where(
+                        ProposalParty.listing_id == listing.id
+                    )
+                ),
+                ProposalParty.listing_id != listing.id,
+            )
+            .distinct()
+        )
+    )
+
+
+def organisation_kin_to_match(
+    organisation: Organisation, live_before: bool, place_before: Place
+) -> list[int]:
+    """The same for an organisation verified or no longer verified (``live_before``: it was),
+    or whose place changed (``place_before``): the live listings of the city-regions it came
+    into or left whose related pairs its words may have made or unmade; its own among them."""
+    live_now = organisation.is_verified
+    place = Place.of(organisation)
+    if live_now == live_before and (not live_now or place == place_before):
+        return []
+    listings = _open_and_current(organisation.id)
+    if not listings:
+        return []
+    words = {stem for _, stored in listings for stem in stems(stored or "")}
+    focus = db.session.get(Listing, listings[0][0])
+    assert focus is not None
+    stayed = region_id(place.country, place.region, place.subdivision) == region_id(
+        place_before.country, place_before.region, place_before.subdivision
+    )
+    found: set[int] = set()
+    if live_now:  # the city-region it is in: before, it was not there, or not as it is now
+        before = words if live_before and stayed else None
+        found.update(_kin_listings(focus, place, organisation.id, before, place_before))
+    if live_before and not (live_now and stayed):  # the city-region it left
+        found.update(_kin_listings(focus, place_before, organisation.id, words, place_before))
+    return sorted(found)
+
+
+def _kin_listings(
+    focus: Listing,
+    around: Place,
+    org_id: int,
+    words_before: set[str] | None,
+    place_before: Place,
+) -> list[int]:
+    """The live listings of the city-region of ``around`` whose organisations' kin moved
+    (related.kin_moved) since the organisation ``org_id`` had listings of ``words_before``
+    (their stems; None: none) there, at ``place_before``; the city-region as it is now,
+    read with the neighbourhood of ``focus``."""
+    snapshot = neighbourhood_snapshot(focus, around)
+    region = region_id(around.country, around.region, around.subdivision)
+    before = (
+        None
+        if words_before is None
+        else distinctive(snapshot, words_before, place_before.city, place_before.region)
+    )
+    moved = kin_moved(snapshot, region, org_id, before)
+    return sorted(
+        view.id
+        for view in snapshot.listings.values()
+        if view.org_id in moved and view.region_id == region
+    )
+
+
+def _open_and_current(org_id: int) -> list[tuple[int, str | None]]:
+    """The id and stored words of each open and current listing of the organisation (live
+    while it is verified), by id."""
+    return [
+        (listing_id, stored)
+        for listing_id, stored in db.session.execute(
+            sa.select(Listing.id, Listing.match_words)
+            .where(Listing.organisation_id == org_id, open_and_current())
+            .order_by(Listing.id)
+        )
+    ]

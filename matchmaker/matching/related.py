@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import SNOWBALL, analyse
@@ -47,10 +48,14 @@ MOST_PER_PLACE = 30
 def place_stems(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
     """The stems of the organisation's city and region names, in every language the matcher
     analyses (an organisation writes its place in its own)."""
-    key = ("place stems", view.city, view.region)
+    return _place_stems(snapshot, view.city, view.region)
+
+
+def _place_stems(snapshot: Snapshot, city: str, region: str) -> frozenset[str]:
+    key = ("place stems", city, region)
     found: frozenset[str] | None = snapshot.memo.get(key)
     if found is None:
-        text = f"{view.city} {view.region}"
+        text = f"{city} {region}"
         found = snapshot.memo[key] = frozenset(
             stem for language in SNOWBALL for stem in analyse(text, language)
         )
@@ -65,8 +70,6 @@ def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
     known: dict[int, frozenset[str]] = snapshot.memo.setdefault(("distinctive words",), {})
     found = known.get(view.org_id)
     if found is None:
-        idf, least = rarity(snapshot), math.log(DISTINCTIVE)
-        places = place_stems(snapshot, view)
         words: set[str] = set()
         for listing in _by_organisation(snapshot).get(view.org_id, ()):
             words.update(listing.words)
@@ -76,10 +79,16 @@ def distinctive_words(snapshot: Snapshot, view: ListingView) -> frozenset[str]:
         # holds every word of its listings that weighs more than nothing, and a distinctive
         # word weighs at least log(DISTINCTIVE). So no profile is made here: an incremental
         # run makes those of the few organisations it compares, not of all of its region's.
-        found = known[view.org_id] = frozenset(
-            stem for stem in words if stem not in places and idf(stem) >= least
-        )
+        found = known[view.org_id] = distinctive(snapshot, words, view.city, view.region)
     return found
+
+
+def distinctive(snapshot: Snapshot, words: Iterable[str], city: str, region: str) -> frozenset[str]:
+    """Those of ``words`` (stems of listings) that are distinctive (DISTINCTIVE) and not the
+    names of ``city`` and ``region``, an organisation's place."""
+    idf, least = rarity(snapshot), math.log(DISTINCTIVE)
+    places = _place_stems(snapshot, city, region)
+    return frozenset(stem for stem in words if stem not in places and idf(stem) >= least)
 
 
 def _index(snapshot: Snapshot, region_id: int) -> dict[str, set[int]]:
@@ -90,15 +99,64 @@ def _index(snapshot: Snapshot, region_id: int) -> dict[str, set[int]]:
     index = indexes.get(region_id)
     if index is None:
         organisations = _organisations_by_region(snapshot).get(region_id, {})
-        users: dict[str, set[int]] = defaultdict(set)
-        for view in organisations.values():
-            for stem in distinctive_words(snapshot, view):
-                users[stem].add(view.org_id)
-        most = min(MOST_PER_PLACE, max(2, len(organisations) // 2))
-        index = indexes[region_id] = {
-            stem: orgs for stem, orgs in users.items() if len(orgs) <= most
-        }
+        index = indexes[region_id] = _uncommon(
+            {org_id: distinctive_words(snapshot, view) for org_id, view in organisations.items()}
+        )
     return index
+
+
+def _uncommon(words: dict[int, frozenset[str]]) -> dict[str, set[int]]:
+    """Distinctive word → the organisations that use it, from each organisation's distinctive
+    words (those of one city-region), for the words that are not its common language."""
+    users: dict[str, set[int]] = defaultdict(set)
+    for org_id, stems in words.items():
+        for stem in stems:
+            users[stem].add(org_id)
+    most = min(MOST_PER_PLACE, max(2, len(words) // 2))
+    return {stem: orgs for stem, orgs in users.items() if len(orgs) <= most}
+
+
+def _kin_by_organisation(words: dict[int, frozenset[str]]) -> dict[int, set[int]]:
+    """What :func:`_kin` finds for each organisation of ``words`` (as in :func:`_uncommon`)."""
+    index = _uncommon(words)
+    kin: dict[int, set[int]] = {}
+    for org_id, stems in words.items():
+        found = kin[org_id] = set()
+        for stem in stems:
+            found.update(index.get(stem, ()))
+        found.discard(org_id)
+    return kin
+
+
+def kin_moved(
+    snapshot: Snapshot, region_id: int, org_id: int, before: frozenset[str] | None
+) -> set[int]:
+    """The organisations of a city-region (``region_id``) whose kin (:func:`_kin`) are not what
+    they were when the organisation ``org_id`` used the distinctive words ``before`` there
+    (None: it had no live listing there), the snapshot holding the city-region as it is now.
+
+    One organisation's words change more than its own kin: a word it starts using may become
+    the place's common language (MOST_PER_PLACE) and so no longer relate two others that use
+    it, one it stops using may relate them again, and one more (or one fewer) organisation in
+    the place moves where the common language begins. Their related pairs (and the links of
+    their multi-party proposals) may have come or gone: their listings are matched again."""
+    organisations = _organisations_by_region(snapshot).get(region_id, {})
+    now = {oid: distinctive_words(snapshot, view) for oid, view in organisations.items()}
+    then = dict(now)
+    if before is None:
+        then.pop(org_id, None)
+    else:
+        then[org_id] = before
+    if then == now:
+        return set()
+    kin_now, kin_then = _kin_by_organisation(now), _kin_by_organisation(then)
+    # Another organisation that gained or lost only ``org_id`` as kin: its pairs with it are
+    # found by matching the listings of ``org_id``, which are matched if its own kin changed.
+    return {
+        oid
+        for oid in now.keys() | then.keys()
+        if kin_now.get(oid, set()) - {org_id} != kin_then.get(oid, set()) - {org_id}
+    } | ({org_id} if kin_now.get(org_id, set()) != kin_then.get(org_id, set()) else set())
 
 
 def _organisations_by_region(snapshot: Snapshot) -> dict[int, dict[int, ListingView]]:

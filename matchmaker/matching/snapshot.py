@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
@@ -87,6 +87,11 @@ def themes_of(bits: int) -> list[str]:
 
 def _place_id(key: tuple[str, ...]) -> int:
     return _PLACE_IDS.setdefault(key, len(_PLACE_IDS))
+
+
+def region_id(country: str, region: str, subdivision: str | None) -> int:
+    """The ``region_id`` of the listings of an organisation of this region (ListingView)."""
+    return _place_id(region_key(country, region, subdivision))
 
 
 @dataclass(slots=True, eq=False)
@@ -602,6 +607,13 @@ def word_counts(
     return found
 
 
+def words_snapshot(words: Iterable[str]) -> Snapshot:
+    """No listing, only what makes ``words`` rare (their counts, and how many listings there
+    are): enough to tell which of them are distinctive (related.distinctive)."""
+    counts, total = theme_counts()
+    return Snapshot({}, counts, total, word_counts=word_counts((), also=[words]))
+
+
 def full_snapshot() -> Snapshot:
     views = _views()
     asks, offers = _profiles(views.values())
@@ -702,7 +714,27 @@ def _neighbourhood_query(
     )
 
 
-def neighbourhood_snapshot(focus: Listing) -> Snapshot:
+class Place(NamedTuple):
+    """Where an organisation is, as the matcher reads it (Organisation's columns)."""
+
+    country: str
+    region: str
+    city: str
+    geonames_id: int | None
+    subdivision: str | None
+
+    @classmethod
+    def of(cls, organisation: Organisation) -> Place:
+        return cls(
+            organisation.country,
+            organisation.region,
+            organisation.city,
+            organisation.geonames_id,
+            organisation.subdivision,
+        )
+
+
+def neighbourhood_snapshot(focus: Listing, place: Place | None = None) -> Snapshot:
     """The live listings an incremental run of ``focus`` may combine it with.
 
     Its region as written, and its city as a real place (where the multi-party templates look),
@@ -710,9 +742,10 @@ def neighbourhood_snapshot(focus: Listing) -> Snapshot:
     reaches the offers of its city whatever region they wrote), the parties of its pending
     proposals, and the listings of the other side (needs and challenges for an offer, offers
     for the others) that share a theme and whose own scope reaches back: same country for
-    national scopes, anywhere only for international ones.
+    national scopes, anywhere only for international ones. Around ``place`` instead of its
+    organisation's place if given (where the organisation was before it moved).
     """
-    organisation = focus.organisation
+    organisation = place or Place.of(focus.organisation)
     level = SCOPE_LEVEL[focus.scope]
     subdivision = regional_subdivision(organisation.subdivision)
     statement = _neighbourhood_query(

@@ -4,7 +4,10 @@
   "match this listing" job in the same transaction; the job runs after commit. So does each of
   its organisation's other live listings when the change alters what the organisation needs or
   offers (engine.siblings_to_match), each open listing of an organisation verified,
-  rejected or edited (``organisation_changed``), and each listing of a proposal that a
+  rejected or edited (``organisation_changed``), the listings of its city-region whose related
+  pairs (matching/related.py) the change of a listing's words or of an organisation's presence
+  there may have made or unmade (engine.words_to_match, engine.organisation_kin_to_match; the
+  neighbourhood is read for that in the transaction), and each listing of a proposal that a
   person's decision took off its listings' cap or brought back to the queue
   (``proposal_released``: rejected, covered, declined, uncovered, withdrawn by its
   organisation's closing). If a
@@ -39,10 +42,18 @@ from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
 from matchmaker.listings.models import Listing, ListingStatus
-from matchmaker.matching.engine import match_listing, plan, run_full, siblings_to_match
+from matchmaker.matching.engine import (
+    match_listing,
+    organisation_kin_to_match,
+    partners_to_match,
+    plan,
+    run_full,
+    siblings_to_match,
+    words_to_match,
+)
 from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import full_snapshot
+from matchmaker.matching.snapshot import Place, full_snapshot
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.organisations.events import organisation_changed
 from matchmaker.organisations.models import Organisation
@@ -62,24 +73,41 @@ BUSY_RETRY_SECONDS = 10
 @listing_changed.connect
 def _match_after_commit(
     listing: Listing,
+    change: str = "",
     live_before: bool = False,
     themes_before: tuple[str, ...] = (),
+    words_before: str | None = None,
     **_: Any,
 ) -> None:
     """The listing, and its organisation's other listings when the change alters what the
-    organisation needs or offers (engine.siblings_to_match), each a job of its own, once per
+    organisation needs or offers (engine.siblings_to_match) or the words it uses, the
+    listings whose related pairs its words may have made or unmade (engine.words_to_match),
+    and, when it was edited, the other listings of its pending proposals
+    (engine.partners_to_match), each a job of its own, once per
     transaction: the job reads the listing as it is after the commit, so an organisation
     closing its listings one by one (each closing queues the others) makes one job for each."""
     create_job_once(MATCH_LISTING, listing.id)
     for sibling in siblings_to_match(listing, live_before, themes_before):
         create_job_once(MATCH_LISTING, sibling)
+    for other in words_to_match(listing, live_before, words_before):
+        create_job_once(MATCH_LISTING, other)
+    if change == "update":
+        for partner in partners_to_match(listing):
+            create_job_once(MATCH_LISTING, partner)
 
 
 @organisation_changed.connect
-def _match_its_listings_after_commit(organisation: Organisation, **_: Any) -> None:
+def _match_its_listings_after_commit(
+    organisation: Organisation,
+    verified_before: bool | None = None,
+    place_before: dict[str, Any] | None = None,
+    **_: Any,
+) -> None:
     """An organisation verified, rejected or edited: each of its open or paused listings is
     matched again, as if it had changed itself (a paused or unverified one's proposals are
-    withdrawn, a newly verified one's are made now rather than at the next full run)."""
+    withdrawn, a newly verified one's are made now rather than at the next full run); and,
+    when it came into a city-region or left one, the listings there whose related pairs its
+    words may have made or unmade (engine.organisation_kin_to_match)."""
     listings = db.session.scalars(
         sa.select(Listing.id)
         .where(
@@ -90,6 +118,11 @@ def _match_its_listings_after_commit(organisation: Organisation, **_: Any) -> No
     )
     for listing_id in listings:
         create_job_once(MATCH_LISTING, listing_id)
+    if verified_before is not None and place_before is not None:
+        for listing_id in organisation_kin_to_match(
+            organisation, verified_before, Place(**place_before)
+        ):
+            create_job_once(MATCH_LISTING, listing_id)
 
 
 @proposal_released.connect

@@ -15,5 +15,7 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: Sent with the organisation as sender, after its change is flushed.
+#: Sent with the organisation as sender, after its change is flushed, and what the matcher
+#: read of it before: ``verified_before`` (whether it was verified) and ``place_before`` (its
+#: country, region, city, geonames_id and subdivision, as a dict).
 organisation_changed = _signals.signal("organisation-changed")

@@ -15,6 +15,7 @@ from flask import Flask
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from matchmaker.accounts.models import Role
 from matchmaker.core.words import analyse
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -25,8 +26,8 @@ from matchmaker.matching.models import MatcherRun, RunKind, RunStatus
 from matchmaker.matching.settings import load_settings
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.organisations.models import Organisation, OrganisationKind
-from matchmaker.proposals.models import Proposal, ProposalParty
-from tests.factories import make_listing, make_organisation
+from matchmaker.proposals.models import LIVE_STATUSES, Proposal, ProposalParty, ProposalStatus
+from tests.factories import make_listing, make_organisation, make_user
 
 THEMES = ["research-evaluation", "knowledge-exchange", "social-inclusion", "training-advice"]
 KINDS = [
@@ -576,3 +577,463 @@ def test_an_offer_leaving_a_needs_shortlist_lets_the_next_one_in(
     created, withdrawn, revived = _what_a_full_run_would_do()
     assert [c[:2] for c in created] == [sorted([fourth, last])]  # what the full run adds
     assert (created, withdrawn, revived) == ([], [], [])
+
+
+# A challenge and an offer related by what they write (matching/related.py), and a listing of a
+# third organisation of the same city-region, on other themes, that writes the same work: with
+# three organisations in the place, a word all three use is the place's common language
+# (related.MOST_PER_PLACE), no sign that two of them do the same work.
+RELATED_OFFER = {
+    "kind": ListingKind.OFFER,
+    "themes": ["territorial-platforms"],
+    "title": "Social enterprise week",
+    "description": "We run social enterprise week and investment readiness mentoring.",
+}
+RELATED_CHALLENGE = {
+    "kind": ListingKind.CHALLENGE,
+    "themes": ["funding"],
+    "title": "Grow the city's social enterprises",
+    "description": "Investment readiness mentoring and a social enterprise week.",
+    "deadline": date.today() + timedelta(days=60),
+    "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
+}
+SAME_WORK = "Investment readiness mentoring for our social enterprise week."
+OTHER_WORK = "Allotments and community gardens for the families of our estate."
+
+
+@pytest.mark.parametrize("it_has_another_listing", [False, True])
+@pytest.mark.parametrize(
+    ("third_writes", "change"),
+    [
+        (SAME_WORK, "post"),  # the pair is no longer related: withdrawn
+        (OTHER_WORK, "edit"),  # the same, by an edit
+        (SAME_WORK, "close"),  # related again: proposed
+        (SAME_WORK, "edit"),  # the same, by an edit
+    ],
+)
+def test_a_third_organisation_making_a_word_common_in_the_place_or_not_matches_the_pair_again(
+    app: Flask,
+    monkeypatch: pytest.MonkeyPatch,
+    third_writes: str,
+    change: str,
+    it_has_another_listing: bool,
+) -> None:
+    """The third organisation's listing changes which words relate the other two, whose
+    listings are matched again (engine.words_to_match): a full run then has nothing to do.
+    Whether or not the third organisation is in the place before and after, by another
+    listing that writes of other things."""
+    from matchmaker.listings.services import change_status, create_listing, update_listing
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    third = make_organisation(name="Gardens", city="Birkenhead")
+
+    def post(organisation: Organisation, **fields: Any) -> Listing:
+        with app.test_request_context():
+            listing = create_listing(
+                organisation=organisation, actor=None, scope=Scope.REGIONAL, **fields
+            )
+        db.session.commit()
+        return listing
+
+    garden = {"kind": ListingKind.OFFER, "themes": ["basic-needs"], "title": "Our estate"}
+    if it_has_another_listing:
+        post(third, **garden, description="Bicycle repairs in the neighbourhood, every Sunday.")
+    if change != "post":
+        listing = post(third, **garden, description=third_writes)
+    post(network, **RELATED_OFFER)
+    post(council, **RELATED_CHALLENGE)
+    related_before = change == "post" or third_writes == OTHER_WORK
+    assert _live_proposals() == int(related_before)
+    assert _what_a_full_run_would_do() == ([], [], [])
+    with app.test_request_context():
+        if change == "post":
+            post(third, **garden, description=third_writes)
+        elif change == "close":
+            change_status(listing=listing, actor=None, action="close")
+        else:
+            update_listing(
+                listing=listing,
+                actor=None,
+                title=listing.title,
+                description=OTHER_WORK if third_writes == SAME_WORK else SAME_WORK,
+                themes=["basic-needs"],
+                scope=listing.scope,
+                expires_on=listing.expires_on,
+            )
+    db.session.commit()  # no broker: its jobs run in this process now
+    created, withdrawn, revived = _what_a_full_run_would_do()
+    assert (created, withdrawn, revived) == ([], [], [])
+    assert _live_proposals() == int(not related_before)
+
+
+def _live_proposals() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(Proposal.id)).where(Proposal.status.in_(LIVE_STATUSES))
+    )
+
+
+@pytest.mark.parametrize("change", ["verify", "reject", "move in", "move out"])
+def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The same when the third organisation, which writes the pair's work, comes into the
+    city-region or leaves it: verified or rejected, or its place edited
+    (engine.organisation_kin_to_match)."""
+    from matchmaker.listings.services import create_listing
+    from matchmaker.organisations.models import OrganisationStatus
+    from matchmaker.organisations.services import (
+        reject_organisation,
+        update_organisation,
+        verify_organisation,
+    )
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    away = {"city": "Manchester", "region": "Greater Manchester"}
+    third = make_organisation(
+        name="Gardens",
+        status=OrganisationStatus.PENDING if change == "verify" else OrganisationStatus.VERIFIED,
+        **(away if change == "move in" else {"city": "Birkenhead"}),
+    )
+    coordinator = make_user(role=Role.COORDINATOR)
+    with app.test_request_context():
+        for organisation, fields in [
+            (third, {"kind": ListingKind.OFFER, "themes": ["basic-needs"], "title": "Our estate"}),
+            (network, RELATED_OFFER),
+            (council, RELATED_CHALLENGE),
+        ]:
+            create_listing(
+                organisation=organisation,
+                actor=None,
+                scope=Scope.REGIONAL,
+                **{"description": SAME_WORK, **fields},
+            )
+            db.session.commit()
+    related_before = change in ("verify", "move in")
+    assert _live_proposals() == int(related_before)
+    assert _what_a_full_run_would_do() == ([], [], [])
+    with app.test_request_context():
+        if change == "verify":
+            verify_organisation(organisation=third, actor=coordinator)
+        elif change == "reject":
+            reject_organisation(organisation=third, actor=coordinator, reason="Not known here.")
+        elif change == "move in":
+            update_organisation(
+                organisation=third,
+                actor=coordinator,
+                city="Birkenhead",
+                region="Liverpool City Region",
+            )
+        else:
+            update_organisation(organisation=third, actor=coordinator, **away)
+    db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
+    assert _live_proposals() == int(not related_before)
+
+
+def _posted_through_the_service(
+    app: Flask,
+    organisation: Organisation,
+    kind: ListingKind,
+    themes: list[str],
+    scope: Scope,
+    words: str,
+) -> Listing:
+    """A listing posted through the listing service (its jobs run at the commit), written as
+    the random changes that found the tests below write them."""
+    from matchmaker.listings.services import create_listing
+
+    challenge = {
+        "deadline": date.today() + timedelta(days=60),
+        "sought_kinds": [OrganisationKind.SSE_ORGANISATION],
+    }
+    with app.test_request_context():
+        listing = create_listing(
+            organisation=organisation,
+            actor=None,
+            kind=kind,
+            title=words.capitalize(),
+            description=f"We {words} here, and more.",
+            themes=themes,
+            scope=scope,
+            **(challenge if kind == ListingKind.CHALLENGE else {}),
+        )
+    db.session.commit()
+    return listing
+
+
+# Found by random changes through the services on 2026-12-04 (every word rare): the need of
+# organisation 0 posted fifth anchors a consortium with the offers of organisations 1 and 4.
+# Edited, it calls for another role, which the first partner fills before the one it was
+# proposed for: its run withdraws the consortium (rebuilt with the stored roles, the partner
+# fills the wrong gap), and the run of a partner, matched because the withdrawal freed it,
+# grows the same consortium again, with the partner's new role, and revives it.
+REVIVED_WITH_NEW_ROLES = [
+    (4, ListingKind.NEED, ["social-inclusion"], Scope.NATIONAL, "mentoring research"),
+    (2, ListingKind.CHALLENGE, ["training-advice"], Scope.LOCAL, "research readiness evaluation"),
+    (0, ListingKind.NEED, ["research-evaluation"], Scope.REGIONAL, "training readiness kitchen"),
+    (3, ListingKind.OFFER, ["knowledge-exchange"], Scope.LOCAL, "mentoring gardens"),
+    (0, ListingKind.NEED, ["social-inclusion", "training-advice"], Scope.NATIONAL, "training"),
+    (4, ListingKind.OFFER, ["knowledge-exchange", "research-evaluation"], Scope.LOCAL, "training"),
+    (1, ListingKind.OFFER, ["social-inclusion"], Scope.NATIONAL, "gardens"),
+]
+
+
+def test_a_revived_proposal_takes_the_roles_it_is_revived_with(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A withdrawn proposal revived keeps its listings, but takes the order and roles of the
+    candidate that revives it (engine._place_parties): with the roles it was made with, every
+    later run, a full run too, found it no longer met the rules and withdrew it again."""
+    from matchmaker.listings.services import update_listing
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    organisations = _fresh_organisations()
+    posted = [
+        _posted_through_the_service(app, organisations[org], *posting)
+        for org, *posting in REVIVED_WITH_NEW_ROLES
+    ]
+    assert _what_a_full_run_would_do() == ([], [], [])
+    need = posted[4]
+    [consortium] = db.session.scalars(sa.select(Proposal).where(Proposal.template == "consortium"))
+    assert [party.listing_id for party in consortium.parties] == [
+        need.id,
+        posted[6].id,
+        posted[5].id,
+    ]
+    roles = [party.role for party in consortium.parties]
+    with app.test_request_context():
+        update_listing(
+            listing=need,
+            actor=None,
+            title="Gardens cooperative",
+            description="We gardens cooperative here, and more.",
+            themes=["research-evaluation", "social-inclusion"],
+            scope=Scope.NATIONAL,
+            expires_on=need.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+    db.session.expire_all()
+    assert consortium.status == ProposalStatus.PENDING_REVIEW
+    assert [party.role for party in consortium.parties] != roles
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_a_listing_that_brings_its_organisation_new_words_matches_its_siblings_again(
+    app: Flask, counts_held_still: None
+) -> None:
+    """Found by random changes through the services on 2026-12-04: the second offer of
+    organisation 4, on the themes of its first, writes "evaluation" and "housing", which its
+    organisation did not use: its profile (affinity.py) now shares more with the need's
+    organisation, whose description speaks of evaluation, and the pair of the need and the
+    first offer reaches the minimum score. Its themes changed nothing, so only the new offer
+    was matched, and only a full run made the pair; its organisation's other listings are
+    matched again when its words change its organisation's (engine.words_to_match)."""
+    from matchmaker.listings.services import create_listing
+    from matchmaker.organisations.services import update_organisation
+
+    organisations = _fresh_organisations()
+    with app.test_request_context():
+        update_organisation(
+            organisation=organisations[0],
+            actor=make_user(),
+            description="We do training evaluation work.",
+        )
+    db.session.commit()
+    for org, kind, themes, scope, words in [
+        (
+            0,
+            ListingKind.NEED,
+            ["knowledge-exchange", "social-inclusion"],
+            Scope.NATIONAL,
+            "mentoring",
+        ),
+        (
+            4,
+            ListingKind.OFFER,
+            ["research-evaluation", "social-inclusion"],
+            Scope.REGIONAL,
+            "research",
+        ),
+        (
+            4,
+            ListingKind.OFFER,
+            ["research-evaluation", "social-inclusion"],
+            Scope.LOCAL,
+            "evaluation housing",
+        ),
+    ]:
+        with app.test_request_context():
+            create_listing(
+                organisation=organisations[org],
+                actor=None,
+                kind=kind,
+                title=words.capitalize(),
+                description=f"We {words} here, and more.",
+                themes=themes,
+                scope=scope,
+            )
+        db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_again(
+    app: Flask, counts_held_still: None
+) -> None:
+    """Found by random changes through the services on 2026-12-04. The need of organisation 3
+    is edited to write "mentoring", which three of the place's four organisations now write:
+    the place's common language (related.MOST_PER_PLACE), so the related pairs and consortia
+    of the offer of organisation 4 no longer hold. The run of a need of organisation 2 (matched
+    again for its kin) withdraws one; the offer, freed, is matched (engine._match_freed) and
+    withdraws the others, which frees the offer of organisation 0: it had no room when the
+    edited need was matched first, and it is matched again now, so the two are paired as a
+    full run pairs them."""
+    from matchmaker.listings.services import update_listing
+    from matchmaker.organisations.services import reject_organisation, verify_organisation
+
+    organisations = _fresh_organisations()
+    coordinator = make_user(role=Role.COORDINATOR)
+    posted: list[Listing] = []
+
+    def post(org: int, *posting: Any) -> None:
+        posted.append(_posted_through_the_service(app, organisations[org], *posting))
+
+    def decide(change: Callable[..., None], **reason: str) -> None:
+        with app.test_request_context():
+            change(organisation=organisations[2], actor=coordinator, **reason)
+        db.session.commit()
+
+    post(3, ListingKind.OFFER, ["social-inclusion"], Scope.LOCAL, "training housing research")
+    post(3, ListingKind.NEED, ["research-evaluation", "training-advice"], Scope.LOCAL, "readiness")
+    decide(reject_organisation, reason="Not known here.")
+    post(
+        2,
+        ListingKind.NEED,
+        ["knowledge-exchange", "research-evaluation"],
+        Scope.REGIONAL,
+        "kitchen readiness cooperative",
+    )
+    post(
+        0,
+        ListingKind.OFFER,
+        ["knowledge-exchange", "research-evaluation"],
+        Scope.NATIONAL,
+        "gardens",
+    )
+    decide(verify_organisation)
+    post(
+        2, ListingKind.NEED, ["knowledge-exchange", "social-inclusion"], Scope.NATIONAL, "mentoring"
+    )
+    post(
+        2,
+        ListingKind.CHALLENGE,
+        ["knowledge-exchange", "social-inclusion"],
+        Scope.NATIONAL,
+        "mentoring training",
+    )
+    post(4, ListingKind.OFFER, ["training-advice"], Scope.REGIONAL, "mentoring evaluation training")
+    assert _what_a_full_run_would_do() == ([], [], [])
+    need = posted[1]
+    with app.test_request_context():
+        update_listing(
+            listing=need,
+            actor=None,
+            title="Evaluation housing mentoring",
+            description="We evaluation housing mentoring here, and more.",
+            themes=["research-evaluation"],
+            scope=Scope.REGIONAL,
+            expires_on=need.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_an_edited_partner_lets_its_anchor_grow_another_consortium(
+    app: Flask, counts_held_still: None
+) -> None:
+    """Found by random changes through the services on 2026-12-04. The last need posted (of
+    organisation 2) anchors a consortium with the offers of organisations 3 and 0. The offer of
+    organisation 3 is edited to another theme: the consortium still holds (its run rescores
+    it), but grown again, the need's consortium now takes the offer of organisation 4 in its
+    place, which only the need's run (or a full run) grows. The other listings of an edited
+    listing's pending proposals are matched again (engine.partners_to_match)."""
+    from matchmaker.listings.services import update_listing
+
+    organisations = _fresh_organisations()
+    posted = [
+        _posted_through_the_service(app, organisations[org], kind, themes, scope, words)
+        for org, kind, themes, scope, words in [
+            (3, ListingKind.NEED, ["knowledge-exchange"], Scope.LOCAL, "evaluation mentoring"),
+            (
+                2,
+                ListingKind.OFFER,
+                ["social-inclusion", "training-advice"],
+                Scope.LOCAL,
+                "readiness research training",
+            ),
+            (
+                4,
+                ListingKind.OFFER,
+                ["knowledge-exchange"],
+                Scope.REGIONAL,
+                "cooperative housing gardens",
+            ),
+            (
+                3,
+                ListingKind.OFFER,
+                ["knowledge-exchange"],
+                Scope.REGIONAL,
+                "training evaluation kitchen",
+            ),
+            (
+                0,
+                ListingKind.OFFER,
+                ["social-inclusion", "training-advice"],
+                Scope.LOCAL,
+                "gardens readiness training",
+            ),
+            (
+                2,
+                ListingKind.NEED,
+                ["research-evaluation", "social-inclusion"],
+                Scope.LOCAL,
+                "readiness evaluation training",
+            ),
+            (3, ListingKind.NEED, ["social-inclusion"], Scope.REGIONAL, "housing readiness"),
+            (
+                2,
+                ListingKind.NEED,
+                ["knowledge-exchange", "training-advice"],
+                Scope.REGIONAL,
+                "research",
+            ),
+            (2, ListingKind.NEED, ["social-inclusion"], Scope.NATIONAL, "mentoring"),
+        ]
+    ]
+    assert _what_a_full_run_would_do() == ([], [], [])
+    need, offer = posted[7], posted[3]
+    [consortium] = db.session.scalars(sa.select(Proposal).where(Proposal.template == "consortium"))
+    assert consortium.parties[0].listing_id == need.id
+    assert offer.id in consortium.listing_ids
+    with app.test_request_context():
+        update_listing(
+            listing=offer,
+            actor=None,
+            title="Training cooperative mentoring",
+            description="We training cooperative mentoring here, and more.",
+            themes=["research-evaluation"],
+            scope=Scope.NATIONAL,
+            expires_on=offer.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+    assert _what_a_full_run_would_do() == ([], [], [])
