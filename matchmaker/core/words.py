@@ -131,12 +131,13 @@ def _as_written(text: str) -> dict[str, str]:
 
 def _starts_a_sentence(text: str, start: int) -> bool:
     """Whether the word at ``start`` begins the text, a line or a sentence (looking back past a
-    few spaces, quotes and opening marks only)."""
+    few spaces, quotes and opening marks only), or an item of a list (past the dash, bullet or
+    asterisk that starts its line)."""
     window = max(0, start - 12)
-    before = text[window:start].rstrip(" \t\"'“‘«(¿¡")
+    before = text[window:start].rstrip(" \t\"'“‘«(¿¡-–—•*·")
     if not before:
         return window == 0
-    return before[-1] in ".!?\n؟"
+    return before[-1] in ".!?\n؟…"
 
 
 # What ``listings.match_words`` holds: the stems, space-separated, then a tab, then the whole

@@ -272,7 +272,9 @@ def update_listing(
         listing.language = language
     themes_before = [t.slug for t in listing.themes]
     # Sets, written in order: the same themes or kinds sent in another order are no change.
-    change("themes", ",".join(themes_before), ",".join(sorted(set(themes))))
+    # (Both sorted here: the listing holds them in its database's order of slugs, which a
+    # collation may make another than Python's.)
+    change("themes", ",".join(sorted(themes_before)), ",".join(sorted(set(themes))))
     listing.title, listing.description = title.strip(), description.strip()
     listing.scope, listing.expires_on = scope, expires_on
     listing.themes = new_themes

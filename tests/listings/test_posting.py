@@ -386,3 +386,29 @@ def test_similar_listings_are_suggested_while_writing(
         data={**NEED, "title": "x", "description": "impact evaluation of cooperatives"},
     )
     assert "Impact evaluation for social cooperatives" in response.get_data(as_text=True)
+
+
+def test_themes_held_in_another_order_than_pythons_are_no_change(app: Flask) -> None:
+    """The listing holds its themes in the database's order of their slugs (``order_by``), which
+    a collation may make another than Python's sorted() (en_US puts "foodbanks" before
+    "food-security": it weighs no hyphen first). The same themes saved again are no change."""
+    from matchmaker.listings.services import update_listing
+
+    member = make_user()
+    listing = make_listing(
+        organisation=make_organisation(owner=member),
+        themes=("social-inclusion", "work-integration"),
+    )
+    # As such a collation would load them: not in Python's order.
+    listing.themes = sorted(listing.themes, key=lambda theme: theme.slug, reverse=True)
+    changes = update_listing(
+        listing=listing,
+        actor=member,
+        title=listing.title,
+        description=listing.description,
+        themes=["social-inclusion", "work-integration"],
+        scope=listing.scope,
+        expires_on=listing.expires_on,
+        language=listing.language,
+    )
+    assert changes == {}

@@ -235,3 +235,22 @@ def test_whole_words_keep_the_capitals_of_names_not_of_sentences() -> None:
     }
     # The stems are those of the text in lower case, as before.
     assert analyse(text.lower(), "en") == {stem: word.lower() for stem, word in words.items()}
+
+
+def test_a_word_that_starts_a_list_item_keeps_no_capital() -> None:
+    # A description's list writes each item from a capital, after a dash, a bullet or an
+    # asterisk at the start of its line: that capital is the line's, not a name's. A dash inside
+    # a line ("Franco-German") leaves a name its capital; so does a list item that names a place.
+    text = (
+        "Support for kitchens\n"
+        "What we offer:\n"
+        "- Training of cooks\n"
+        "• Evaluation of menus\n"
+        "* Mentoring in Athens\n"
+        "– Housing advice\n"
+        "A Franco-German exchange…  Gardening comes next."
+    )
+    words = analyse(text, "en")
+    assert {"training", "evaluation", "mentoring", "housing", "gardening"} <= set(words.values())
+    assert {"Athens", "Franco", "German"} <= set(words.values())
+    assert analyse(text.lower(), "en") == {stem: word.lower() for stem, word in words.items()}
