@@ -741,7 +741,56 @@ def siblings_to_match(
     )
 
 
-def words_to_match(listing: Listing, live_before: bool, words_before: str | None) -> list[int]:
+@dataclass(frozen=True)
+class KinQuestion:
+    """Which live listings of a city-region (``around``) now relate to other ones by their
+    words, since the organisation ``org_id`` had listings of ``words_before`` (their stems;
+    None: none) there, at ``place_before``: asked in a change's transaction, where working it
+    out is cheap, and answered by a job after the commit (:func:`kin_answer`), which reads the
+    city-region with the neighbourhood of the listing ``focus_id`` (some 160 ms of CPU on
+    50k dense listings, too much for the member's request)."""
+
+    focus_id: int
+    around: Place
+    org_id: int
+    words_before: tuple[str, ...] | None
+    place_before: Place
+
+    def params(self) -> dict[str, Any]:
+        """As a job's parameters (JSON)."""
+        return {
+            "focus": self.focus_id,
+            "around": list(self.around),
+            "organisation": self.org_id,
+            "words_before": None if self.words_before is None else list(self.words_before),
+            "place_before": list(self.place_before),
+        }
+
+    @classmethod
+    def of(cls, params: dict[str, Any]) -> KinQuestion:
+        words = params["words_before"]
+        return cls(
+            params["focus"],
+            Place(*params["around"]),
+            params["organisation"],
+            None if words is None else tuple(words),
+            Place(*params["place_before"]),
+        )
+
+
+def kin_answer(question: KinQuestion) -> list[int]:
+    """The listings to match again for ``question`` (its focus is matched by its own job)."""
+    focus = db.session.get(Listing, question.focus_id)
+    if focus is None:  # deleted since
+        return []
+    words = None if question.words_before is None else set(question.words_before)
+    found = _kin_listings(focus, question.around, question.org_id, words, question.place_before)
+    return [listing_id for listing_id in found if listing_id != question.focus_id]
+
+
+def words_to_match(
+    listing: Listing, live_before: bool, words_before: str | None
+) -> tuple[list[int], KinQuestion | None]:
     """The live listings to match again because ``listing``'s words came, went or changed (it
     was posted, edited, paused, reopened or closed; ``live_before`` and ``words_before``, its
     stored words or None if they did not change, what it was). Its own is matched anyway.
@@ -752,12 +801,13 @@ def words_to_match(listing: Listing, live_before: bool, words_before: str | None
     - The listings of its city-region whose organisations' kin moved (related.kin_moved): the
       related pairs its words may have made or unmade, its own organisation's among them.
 
-    None when neither its words nor whether it is live changed."""
+    The first are returned, the second as the question a job answers after the commit
+    (:class:`KinQuestion`). Nothing when neither its words nor whether it is live changed."""
     live_now = listing.is_live()
     if words_before is None:
         words_before = listing.match_words
     if live_now == live_before and (not live_now or words_before == listing.match_words):
-        return []
+        return [], None
     organisation = listing.organisation
     others = [row for row in _open_and_current(organisation.id) if row[0] != listing.id]
     words = {stem for _, stored in others for stem in stems(stored or "")}
@@ -769,14 +819,21 @@ def words_to_match(listing: Listing, live_before: bool, words_before: str | None
     if moved - said.keys():
         found.update(listing_id for listing_id, _ in others)
     place = Place.of(organisation)
+    question = None
     # In the place before and after (by another listing), only a distinctive word it starts or
     # stops using can relate anyone; else it came or left, which moves where the place's
     # common language begins.
     if not others or distinctive(words_snapshot(moved), moved, place.city, place.region):
         before = words | then if others or live_before else None
-        found.update(_kin_listings(listing, place, organisation.id, before, place))
+        question = KinQuestion(
+            listing.id,
+            place,
+            organisation.id,
+            None if before is None else tuple(sorted(before)),
+            place,
+        )
     found.discard(listing.id)
-    return sorted(found)
+    return sorted(found), question
 
 
 def partners_to_match(listing: Listing) -> list[int]:

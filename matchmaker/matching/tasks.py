@@ -43,6 +43,8 @@ from matchmaker.extensions import db
 from matchmaker.listings.events import listing_changed
 from matchmaker.listings.models import Listing, ListingStatus
 from matchmaker.matching.engine import (
+    KinQuestion,
+    kin_answer,
     match_listing,
     organisation_kin_to_match,
     partners_to_match,
@@ -64,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 MATCH_LISTING = "matching.match_listing"
 MATCH_WAITING = "matching.match_waiting"
+MATCH_KIN = "matching.match_kin"
 FULL_RUN = "matching.full_run"
 PREVIEW = "matching.preview"
 NIGHTLY_RUN = "matching.nightly_run"
@@ -89,8 +92,11 @@ def _match_after_commit(
     create_job_once(MATCH_LISTING, listing.id)
     for sibling in siblings_to_match(listing, live_before, themes_before):
         create_job_once(MATCH_LISTING, sibling)
-    for other in words_to_match(listing, live_before, words_before):
+    others, kin = words_to_match(listing, live_before, words_before)
+    for other in others:
         create_job_once(MATCH_LISTING, other)
+    if kin is not None:
+        create_job(MATCH_KIN, subject_id=listing.id, params=kin.params())
     if change == "update":
         for partner in partners_to_match(listing):
             create_job_once(MATCH_LISTING, partner)
@@ -179,6 +185,28 @@ def match_one(job_id: int) -> bool:
     db.session.delete(job)  # done: only waiting work keeps a row
     db.session.commit()
     return True
+
+
+def match_kin(job_id: int) -> None:
+    """Answer a queued kin question (engine.KinQuestion): queue a "match this listing" job
+    for each listing whose related pairs the change may have made or unmade."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status != JobStatus.QUEUED:
+        return
+    try:
+        found = kin_answer(KinQuestion.of(job.params))
+    except Exception as error:
+        fail_job(job_id, error)
+        return
+    for listing_id in found:
+        create_job_once(MATCH_LISTING, listing_id)
+    db.session.delete(job)  # done: only waiting work keeps a row
+    db.session.commit()
+
+
+@shared_task(name=MATCH_KIN, ignore_result=True)
+def match_kin_task(job_id: int) -> None:
+    match_kin(job_id)
 
 
 def match_waiting() -> int:
