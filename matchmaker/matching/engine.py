@@ -861,10 +861,11 @@ def partners_to_match(listing: Listing) -> list[int]:
 
 def organisation_kin_to_match(
     organisation: Organisation, live_before: bool, place_before: Place
-) -> list[int]:
+) -> list[KinQuestion]:
     """The same for an organisation verified or no longer verified (``live_before``: it was),
-    or whose place changed (``place_before``): the live listings of the city-regions it came
-    into or left whose related pairs its words may have made or unmade; its own among them."""
+    or whose place changed (``place_before``): which live listings of the city-regions it came
+    into or left its words relate anew, as questions a job answers after the commit (its own
+    listings are matched again anyway)."""
     live_now = organisation.is_verified
     place = Place.of(organisation)
     if live_now == live_before and (not live_now or place == place_before):
@@ -872,19 +873,18 @@ def organisation_kin_to_match(
     listings = _open_and_current(organisation.id)
     if not listings:
         return []
-    words = {stem for _, stored in listings for stem in stems(stored or "")}
-    focus = db.session.get(Listing, listings[0][0])
-    assert focus is not None
+    words = tuple(sorted({stem for _, stored in listings for stem in stems(stored or "")}))
+    focus = listings[0][0]
     stayed = region_id(place.country, place.region, place.subdivision) == region_id(
         place_before.country, place_before.region, place_before.subdivision
     )
-    found: set[int] = set()
+    questions = []
     if live_now:  # the city-region it is in: before, it was not there, or not as it is now
         before = words if live_before and stayed else None
-        found.update(_kin_listings(focus, place, organisation.id, before, place_before))
+        questions.append(KinQuestion(focus, place, organisation.id, before, place_before))
     if live_before and not (live_now and stayed):  # the city-region it left
-        found.update(_kin_listings(focus, place_before, organisation.id, words, place_before))
-    return sorted(found)
+        questions.append(KinQuestion(focus, place_before, organisation.id, words, place_before))
+    return questions
 
 
 def _kin_listings(

@@ -125,10 +125,10 @@ def _match_its_listings_after_commit(
     for listing_id in listings:
         create_job_once(MATCH_LISTING, listing_id)
     if verified_before is not None and place_before is not None:
-        for listing_id in organisation_kin_to_match(
+        for question in organisation_kin_to_match(
             organisation, verified_before, Place(**place_before)
         ):
-            create_job_once(MATCH_LISTING, listing_id)
+            create_job(MATCH_KIN, subject_id=question.focus_id, params=question.params())
 
 
 @proposal_released.connect

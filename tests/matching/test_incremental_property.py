@@ -764,6 +764,15 @@ def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again
     related_before = change in ("verify", "move in")
     assert _live_proposals() == int(related_before)
     assert _what_a_full_run_would_do() == ([], [], [])
+    from matchmaker.matching import engine
+
+    read: list[int] = []
+    reading = engine.neighbourhood_snapshot
+    monkeypatch.setattr(
+        engine,
+        "neighbourhood_snapshot",
+        lambda focus, *a: read.append(focus.id) or reading(focus, *a),
+    )
     with app.test_request_context():
         if change == "verify":
             verify_organisation(organisation=third, actor=coordinator)
@@ -778,7 +787,10 @@ def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again
             )
         else:
             update_organisation(organisation=third, actor=coordinator, **away)
+    db.session.flush()
+    assert read == []  # the coordinator's request reads no city-region: a job does, after
     db.session.commit()  # no broker: its jobs run in this process now
+    assert read
     assert _what_a_full_run_would_do() == ([], [], [])
     assert _live_proposals() == int(not related_before)
 
