@@ -826,6 +826,26 @@ def _posted_through_the_service(
     return listing
 
 
+def _edited_through_the_service(
+    app: Flask, listing: Listing, themes: list[str], scope: Scope, words: str
+) -> None:
+    """``listing`` edited through the listing service, written as :func:`_posted_through_the_
+    service` writes it, and committed (its jobs run at the commit)."""
+    from matchmaker.listings.services import update_listing
+
+    with app.test_request_context():
+        update_listing(
+            listing=listing,
+            actor=None,
+            title=words.capitalize(),
+            description=f"We {words} here, and more.",
+            themes=themes,
+            scope=scope,
+            expires_on=listing.expires_on,
+        )
+    db.session.commit()  # no broker: its jobs run in this process now
+
+
 # Found by random changes through the services on 2026-12-04 (every word rare): the need of
 # organisation 0 posted fifth anchors a consortium with the offers of organisations 1 and 4.
 # Edited, it calls for another role, which the first partner fills before the one it was
@@ -849,7 +869,6 @@ def test_a_revived_proposal_takes_the_roles_it_is_revived_with(
     """A withdrawn proposal revived keeps its listings, but takes the order and roles of the
     candidate that revives it (engine._place_parties): with the roles it was made with, every
     later run, a full run too, found it no longer met the rules and withdrew it again."""
-    from matchmaker.listings.services import update_listing
 
     monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
     monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
@@ -867,17 +886,13 @@ def test_a_revived_proposal_takes_the_roles_it_is_revived_with(
         posted[5].id,
     ]
     roles = [party.role for party in consortium.parties]
-    with app.test_request_context():
-        update_listing(
-            listing=need,
-            actor=None,
-            title="Gardens cooperative",
-            description="We gardens cooperative here, and more.",
-            themes=["research-evaluation", "social-inclusion"],
-            scope=Scope.NATIONAL,
-            expires_on=need.expires_on,
-        )
-    db.session.commit()  # no broker: its jobs run in this process now
+    _edited_through_the_service(
+        app,
+        need,
+        ["research-evaluation", "social-inclusion"],
+        Scope.NATIONAL,
+        "gardens cooperative",
+    )
     db.session.expire_all()
     assert consortium.status == ProposalStatus.PENDING_REVIEW
     assert [party.role for party in consortium.parties] != roles
@@ -894,7 +909,6 @@ def test_a_listing_that_brings_its_organisation_new_words_matches_its_siblings_a
     first offer reaches the minimum score. Its themes changed nothing, so only the new offer
     was matched, and only a full run made the pair; its organisation's other listings are
     matched again when its words change its organisation's (engine.words_to_match)."""
-    from matchmaker.listings.services import create_listing
     from matchmaker.organisations.services import update_organisation
 
     organisations = _fresh_organisations()
@@ -928,17 +942,7 @@ def test_a_listing_that_brings_its_organisation_new_words_matches_its_siblings_a
             "evaluation housing",
         ),
     ]:
-        with app.test_request_context():
-            create_listing(
-                organisation=organisations[org],
-                actor=None,
-                kind=kind,
-                title=words.capitalize(),
-                description=f"We {words} here, and more.",
-                themes=themes,
-                scope=scope,
-            )
-        db.session.commit()  # no broker: its jobs run in this process now
+        _posted_through_the_service(app, organisations[org], kind, themes, scope, words)
     assert _what_a_full_run_would_do() == ([], [], [])
 
 
@@ -953,7 +957,6 @@ def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_agai
     withdraws the others, which frees the offer of organisation 0: it had no room when the
     edited need was matched first, and it is matched again now, so the two are paired as a
     full run pairs them."""
-    from matchmaker.listings.services import update_listing
     from matchmaker.organisations.services import reject_organisation, verify_organisation
 
     organisations = _fresh_organisations()
@@ -999,17 +1002,9 @@ def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_agai
     post(4, ListingKind.OFFER, ["training-advice"], Scope.REGIONAL, "mentoring evaluation training")
     assert _what_a_full_run_would_do() == ([], [], [])
     need = posted[1]
-    with app.test_request_context():
-        update_listing(
-            listing=need,
-            actor=None,
-            title="Evaluation housing mentoring",
-            description="We evaluation housing mentoring here, and more.",
-            themes=["research-evaluation"],
-            scope=Scope.REGIONAL,
-            expires_on=need.expires_on,
-        )
-    db.session.commit()  # no broker: its jobs run in this process now
+    _edited_through_the_service(
+        app, need, ["research-evaluation"], Scope.REGIONAL, "evaluation housing mentoring"
+    )
     assert _what_a_full_run_would_do() == ([], [], [])
 
 
@@ -1022,7 +1017,6 @@ def test_an_edited_partner_lets_its_anchor_grow_another_consortium(
     it), but grown again, the need's consortium now takes the offer of organisation 4 in its
     place, which only the need's run (or a full run) grows. The other listings of an edited
     listing's pending proposals are matched again (engine.partners_to_match)."""
-    from matchmaker.listings.services import update_listing
 
     organisations = _fresh_organisations()
     posted = [
@@ -1080,15 +1074,7 @@ def test_an_edited_partner_lets_its_anchor_grow_another_consortium(
     [consortium] = db.session.scalars(sa.select(Proposal).where(Proposal.template == "consortium"))
     assert consortium.parties[0].listing_id == need.id
     assert offer.id in consortium.listing_ids
-    with app.test_request_context():
-        update_listing(
-            listing=offer,
-            actor=None,
-            title="Training cooperative mentoring",
-            description="We training cooperative mentoring here, and more.",
-            themes=["research-evaluation"],
-            scope=Scope.NATIONAL,
-            expires_on=offer.expires_on,
-        )
-    db.session.commit()  # no broker: its jobs run in this process now
+    _edited_through_the_service(
+        app, offer, ["research-evaluation"], Scope.NATIONAL, "training cooperative mentoring"
+    )
     assert _what_a_full_run_would_do() == ([], [], [])
