@@ -151,6 +151,12 @@ def listing_words(title: str, description: str, language: str | None = None) -> 
     return f"{' '.join(words)}\t{' '.join(words.values())}"
 
 
+def organisation_words(name: str, description: str, language: str | None) -> dict[str, str]:
+    """:func:`analyse` of an organisation's own text, its name and then its description (each
+    starting a line): what the matcher reads of it beside its listings."""
+    return analyse(f"{name}\n{description}", language)
+
+
 # What the search index holds (listings.search_title and search_body, indexed by SQLite's FTS5
 # and PostgreSQL's 'simple' configuration): every word, lower-case and without accents, each
 # followed by its Snowball stem in the listing's language where the stem differs. A searched

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from matchmaker.core.caching import note_shared_write
-from matchmaker.core.words import analyse, stems
+from matchmaker.core.words import organisation_words, stems
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind
@@ -815,7 +815,7 @@ def words_to_match(
     now = set(stems(listing.match_words or "")) if live_now else set()
     moved = (then ^ now) - words  # the words its organisation's listings start or stop using
     found: set[int] = set()
-    said = analyse(f"{organisation.name} {organisation.description}", organisation.language)
+    said = organisation_words(organisation.name, organisation.description, organisation.language)
     if moved - said.keys():
         found.update(listing_id for listing_id, _ in others)
     place = Place.of(organisation)

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
-from matchmaker.core.words import analyse, listing_words, stems, whole_words
+from matchmaker.core.words import listing_words, organisation_words, stems, whole_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import (
@@ -475,7 +475,7 @@ def _make_views(
             # incremental run reads only some of them) and whatever language those are in.
             org_words[oid] = {
                 sys.intern(stem): word
-                for stem, word in analyse(f"{oname}\n{org_description}", org_language).items()
+                for stem, word in organisation_words(oname, org_description, org_language).items()
             }
             places[oid] = {
                 "latitude": latitude,
