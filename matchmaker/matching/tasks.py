@@ -6,8 +6,9 @@
   offers (engine.siblings_to_match), each open listing of an organisation verified,
   rejected or edited (``organisation_changed``), the listings of its city-region whose related
   pairs (matching/related.py) the change of a listing's words or of an organisation's presence
-  there may have made or unmade (engine.words_to_match, engine.organisation_kin_to_match; the
-  neighbourhood is read for that in the transaction), and each listing of a proposal that a
+  there may have made or unmade (engine.words_to_match, engine.organisation_kin_to_match: the
+  transaction asks, a job answers after the commit, ``match_kin``), and each listing of a
+  proposal that a
   person's decision took off its listings' cap or brought back to the queue
   (``proposal_released``: rejected, covered, declined, uncovered, withdrawn by its
   organisation's closing). If a
