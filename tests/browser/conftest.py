@@ -146,10 +146,12 @@ DEMO_PASSWORD = "demo-password"
 
 
 def sign_in(page: Any, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the form, found by its fields' names (its labels are in the page's
+    language), then read the browser's language."""
     page.goto("/login")
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.locator("main input[name=email]").fill(email)
+    page.locator("main input[name=password]").fill(password)
+    page.locator("main form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/login" not in url)
     read_the_browsers_language(page)
 

@@ -9,19 +9,11 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
 PHONE = 375
-
-
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.locator("main input[name=email]").fill(email)
-    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _overflow(page: Any, path: str) -> int:
@@ -38,12 +30,12 @@ def test_no_page_scrolls_sideways_on_a_phone(new_page: Any, language: str) -> No
     for path in ("/t/tanger-tetouan-al-hoceima", "/t/attica"):
         wider[path] = _overflow(visitor, path)
     owner = new_page(width=PHONE, locale=language)
-    _sign_in(owner, "alan.southern@example.org")
+    sign_in(owner, "alan.southern@example.org")
     owner.context.add_cookies(
         [{"name": "language", "value": language, "url": owner.url}]
     )  # a member of a Liverpool organisation reads English unless they choose
     wider["/organisations/1/members"] = _overflow(owner, "/organisations/1/members")
     admin = new_page(width=PHONE, locale=language)
-    _sign_in(admin, "admin@example.org")
+    sign_in(admin, "admin@example.org")
     wider["/admin/users"] = _overflow(admin, "/admin/users")
     assert {path: px for path, px in wider.items() if px > 1} == {}

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from babel.support import Translations
 
-from tests.browser.conftest import DEMO_PASSWORD, ROOT, read_the_browsers_language
+from tests.browser.conftest import ROOT, sign_in
 from tests.browser.test_accessibility import _serious_violations
 from tests.conftest import Outbox, SMTPSink
 
@@ -152,7 +152,7 @@ def test_the_walk_through_in_the_readers_language(
 
     # 4. A coordinator, in the same language, verifies it.
     coordinator = new_page(locale=language, bypass_csp=True)
-    _sign_in(coordinator, "coordinator@example.org")
+    sign_in(coordinator, "coordinator@example.org")
     coordinator.get_by_role("link", name=re.compile(re.escape(t("Verification")))).first.click()
     check(coordinator, "verification queue")
     card = coordinator.locator("li.card", has_text=case.organisation)
@@ -217,7 +217,7 @@ def test_the_walk_through_in_the_readers_language(
         t("You accepted on behalf of %(name)s.") % {"name": in_sentence(case.organisation)}
     ).wait_for()
     partner = new_page(locale=language, bypass_csp=True)
-    _sign_in(partner, partner_email)
+    sign_in(partner, partner_email)
     partner.goto(proposal_url)
     partner.get_by_role("button", name=t("Accept"), exact=True).click()
     partner.get_by_text(t("Everyone accepted. Contact details are shared below.")).wait_for()
@@ -226,13 +226,3 @@ def test_the_walk_through_in_the_readers_language(
     newcomer.reload()
     assert partner_email in newcomer.content()
     assert problems == []
-
-
-def _sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.locator("main input[name=email]").fill(email)
-    page.locator("main input[name=password]").fill(DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
-    # Demo members read their territory's language; earlier tests may have chosen another.
-    read_the_browsers_language(page)
