@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.i18n import translations as library_translations
@@ -105,6 +106,8 @@ class Form(FlaskForm):
             try:
                 data = super().wrap_formdata(form, formdata)
             except (TypeError, ValueError):
+                if not request.is_json:
+                    raise  # not the request's body: a mistake in the code
                 return None  # a JSON body that is a list, a string or a number
             if data is None:
                 return None
