@@ -52,7 +52,13 @@ def import_command(path: Path, dry_run: bool, unverified: bool, no_match: bool) 
             click.echo("Run `flask --app wsgi match run` to match the imported listings.")
         else:
             # One full run for the whole file, as the Data page starts (not one run a listing).
-            click.get_current_context().invoke(run_command, wait=True)
+            try:
+                click.get_current_context().invoke(run_command, wait=True)
+            except click.ClickException as error:
+                raise click.ClickException(
+                    f"The file is imported, but matching it failed: {error.message} "
+                    "Run `flask --app wsgi match run` to match the imported listings."
+                ) from error
 
 
 @data_cli.command("export")

@@ -346,6 +346,24 @@ def test_cli_import_matches_what_it_imported_unless_asked_not_to(
     }
 
 
+def test_cli_import_says_the_file_is_saved_when_matching_it_fails(
+    app: Flask, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchmaker.matching import cli as matching_cli
+
+    def failing(**_: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(matching_cli, "run_full", failing)
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(DOCUMENT))
+    result = app.test_cli_runner().invoke(args=["data", "import", str(path)])
+    assert result.exit_code != 0
+    assert "The file is imported, but matching it failed" in result.output
+    assert "disk full" in result.output and "match run" in result.output
+    assert _count(Listing) == 2  # the import stays
+
+
 def test_cli_export_writes_json(app: Flask, tmp_path: Path) -> None:
     import_document(DOCUMENT)
     db.session.commit()
