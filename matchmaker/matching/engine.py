@@ -748,13 +748,16 @@ class KinQuestion:
     None: none) there, at ``place_before``: asked in a change's transaction, where working it
     out is cheap, and answered by a job after the commit (:func:`kin_answer`), which reads the
     city-region with the neighbourhood of the listing ``focus_id`` (some 160 ms of CPU on
-    50k dense listings, too much for the member's request)."""
+    50k dense listings, too much for the member's request). ``queued``: the listings the
+    change's transaction already queued to match (the focus, its organisation's others): the
+    answer leaves them out, as the transaction's own jobs match each listing once."""
 
     focus_id: int
     around: Place
     org_id: int
     words_before: tuple[str, ...] | None
     place_before: Place
+    queued: tuple[int, ...] = ()
 
     def params(self) -> dict[str, Any]:
         """As a job's parameters (JSON)."""
@@ -764,6 +767,7 @@ class KinQuestion:
             "organisation": self.org_id,
             "words_before": None if self.words_before is None else list(self.words_before),
             "place_before": list(self.place_before),
+            "queued": list(self.queued),
         }
 
     @classmethod
@@ -775,6 +779,7 @@ class KinQuestion:
             params["organisation"],
             None if words is None else tuple(words),
             Place(*params["place_before"]),
+            tuple(params.get("queued", ())),  # none in a job queued before it was asked
         )
 
 
@@ -785,7 +790,8 @@ def kin_answer(question: KinQuestion) -> list[int]:
         return []
     words = None if question.words_before is None else set(question.words_before)
     found = _kin_listings(focus, question.around, question.org_id, words, question.place_before)
-    return [listing_id for listing_id in found if listing_id != question.focus_id]
+    queued = {question.focus_id, *question.queued}
+    return [listing_id for listing_id in found if listing_id not in queued]
 
 
 def words_to_match(

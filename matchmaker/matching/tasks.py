@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -90,17 +91,19 @@ def _match_after_commit(
     (engine.partners_to_match), each a job of its own, once per
     transaction: the job reads the listing as it is after the commit, so an organisation
     closing its listings one by one (each closing queues the others) makes one job for each."""
-    create_job_once(MATCH_LISTING, listing.id)
-    for sibling in siblings_to_match(listing, live_before, themes_before):
-        create_job_once(MATCH_LISTING, sibling)
     others, kin = words_to_match(listing, live_before, words_before)
-    for other in others:
-        create_job_once(MATCH_LISTING, other)
+    queued = [
+        listing.id,
+        *siblings_to_match(listing, live_before, themes_before),
+        *others,
+        *(partners_to_match(listing) if change == "update" else ()),
+    ]
+    for listing_id in queued:
+        create_job_once(MATCH_LISTING, listing_id)
     if kin is not None:
+        # Its answer leaves out what is queued here: each listing is matched once.
+        kin = replace(kin, queued=tuple(sorted(set(queued))))
         create_job(MATCH_KIN, subject_id=listing.id, params=kin.params())
-    if change == "update":
-        for partner in partners_to_match(listing):
-            create_job_once(MATCH_LISTING, partner)
 
 
 @organisation_changed.connect
@@ -123,12 +126,14 @@ def _match_its_listings_after_commit(
         )
         .order_by(Listing.id)
     )
-    for listing_id in listings:
+    queued = tuple(listings)
+    for listing_id in queued:
         create_job_once(MATCH_LISTING, listing_id)
     if verified_before is not None and place_before is not None:
         for question in organisation_kin_to_match(
             organisation, verified_before, Place(**place_before)
         ):
+            question = replace(question, queued=queued)  # each listing matched once
             create_job(MATCH_KIN, subject_id=question.focus_id, params=question.params())
 
 

@@ -946,6 +946,53 @@ def test_a_listing_that_brings_its_organisation_new_words_matches_its_siblings_a
     assert _what_a_full_run_would_do() == ([], [], [])
 
 
+def test_a_posting_matches_each_listing_once_when_its_words_also_move_related_pairs(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An offer that brings its organisation new words queues the organisation's other
+    listings in its transaction, and asks which listings of its place its words relate anew
+    (engine.KinQuestion): the answer, after the commit, holds the other listings of the
+    organisation too (it is now related to the council). Each is matched once, not once by
+    each job: the answer leaves out what the transaction queued."""
+    from matchmaker.listings.services import create_listing
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    db.session.commit()
+
+    def post(organisation: Organisation, kind: ListingKind, theme: str, text: str) -> Listing:
+        with app.test_request_context():
+            return create_listing(
+                organisation=organisation,
+                actor=None,
+                kind=kind,
+                title=text.split(".")[0][:60],
+                description=text,
+                themes=[theme],
+                scope=Scope.REGIONAL,
+            )
+
+    gardens = post(network, ListingKind.OFFER, "basic-needs", OTHER_WORK)
+    challenge = post(council, ListingKind.NEED, "funding", SAME_WORK)
+    db.session.commit()
+    posted: list[Listing] = []
+    matched = _matched_by(
+        app,
+        lambda: posted.append(post(network, ListingKind.OFFER, "territorial-platforms", SAME_WORK)),
+    )
+    # The council's need is matched by the new offer's own run, which proposes the pair.
+    assert matched == sorted([gardens.id, posted[0].id])
+    assert {party.listing_id for party in db.session.scalars(sa.select(ProposalParty))} >= {
+        challenge.id,
+        posted[0].id,
+    }
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
 def test_a_listing_freed_by_a_withdrawal_of_a_freed_listings_run_is_matched_again(
     app: Flask, counts_held_still: None
 ) -> None:
