@@ -773,6 +773,7 @@ def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again
         "neighbourhood_snapshot",
         lambda focus, *a: read.append(focus.id) or reading(focus, *a),
     )
+    runs_before = db.session.scalar(sa.select(sa.func.max(MatcherRun.id))) or 0
     with app.test_request_context():
         if change == "verify":
             verify_organisation(organisation=third, actor=coordinator)
@@ -791,6 +792,10 @@ def test_a_third_organisation_verified_rejected_or_moving_matches_the_pair_again
     assert read == []  # the coordinator's request reads no city-region: a job does, after
     db.session.commit()  # no broker: its jobs run in this process now
     assert read
+    matched = db.session.scalars(
+        sa.select(MatcherRun.focus_listing_id).where(MatcherRun.id > runs_before)
+    ).all()
+    assert len(matched) == len(set(matched))  # each listing once (KinQuestion.queued)
     assert _what_a_full_run_would_do() == ([], [], [])
     assert _live_proposals() == int(not related_before)
 
