@@ -106,30 +106,36 @@ def analyse(text: str, language: str | None = None) -> dict[str, str]:
     language = language_or_default(language)
     ignored = stop_words(language)
     words = sorted(w for w in set(_WORD.findall(text.lower())) if _plain(w) not in ignored)
-    written = _as_written(text)
+    written = _as_written(text, SENTENCE_ENDS.get(language, SENTENCE_END))
     found: dict[str, str] = {}
     for stem, word in zip(_stemmer(language).stemWords(words), words, strict=True):
         found.setdefault(stem, written.get(word, word))
     return found
 
 
-def _as_written(text: str) -> dict[str, str]:
+# The marks that end a sentence (or a line), and a language's own: Greek asks its questions
+# with ";" (or U+037E, the Greek question mark, which looks the same).
+SENTENCE_END = ".!?\n؟…"
+SENTENCE_ENDS = {"el": SENTENCE_END + ";\u037e"}
+
+
+def _as_written(text: str, ends: str = SENTENCE_END) -> dict[str, str]:
     """Each word of ``text`` in lower case → how the text writes it where it does not start a
-    sentence: in lower case wherever it does so once, else as it first appears there (a name:
-    "Athens", "UNESCO"). A word met only at the start of a sentence (or of the text: a title)
-    is left out, and stays in lower case."""
+    sentence (one ended by a mark of ``ends``): in lower case wherever it does so once, else as
+    it first appears there (a name: "Athens", "UNESCO"). A word met only at the start of a
+    sentence (or of the text: a title) is left out, and stays in lower case."""
     written: dict[str, str] = {}
     for match in _WORD.finditer(text):
         word = match.group()
         lower = word.lower()
         if word == lower:
             written[word] = word
-        elif lower not in written and not _starts_a_sentence(text, match.start()):
+        elif lower not in written and not _starts_a_sentence(text, match.start(), ends):
             written[lower] = word
     return written
 
 
-def _starts_a_sentence(text: str, start: int) -> bool:
+def _starts_a_sentence(text: str, start: int, ends: str = SENTENCE_END) -> bool:
     """Whether the word at ``start`` begins the text, a line or a sentence (looking back past a
     few spaces, quotes and opening marks only), or an item of a list (past the dash, bullet or
     asterisk that starts its line)."""
@@ -137,7 +143,7 @@ def _starts_a_sentence(text: str, start: int) -> bool:
     before = text[window:start].rstrip(" \t\"'“‘«(¿¡-–—•*·")
     if not before:
         return window == 0
-    return before[-1] in ".!?\n؟…"
+    return before[-1] in ends
 
 
 # What ``listings.match_words`` holds: the stems, space-separated, then a tab, then the whole

@@ -254,3 +254,13 @@ def test_a_word_that_starts_a_list_item_keeps_no_capital() -> None:
     assert {"training", "evaluation", "mentoring", "housing", "gardening"} <= set(words.values())
     assert {"Athens", "Franco", "German"} <= set(words.values())
     assert analyse(text.lower(), "en") == {stem: word.lower() for stem, word in words.items()}
+
+
+def test_a_word_after_a_greek_question_mark_keeps_no_capital() -> None:
+    # Greek ends a question with ";" (or U+037E, which looks the same): the next word's capital
+    # is the sentence's, as after "?". Elsewhere ";" ends no sentence: a name after it keeps
+    # its capital.
+    greek = analyse("Ψάχνετε κουζίνα; Εκπαίδευση για μάγειρες στην Αθήνα\u037e Μέντορες", "el")
+    assert {"εκπαίδευση", "μέντορες", "Αθήνα"} <= set(greek.values())
+    english = analyse("Cooks for kitchens; Athens and Piraeus host the training", "en")
+    assert {"Athens", "Piraeus"} <= set(english.values())
