@@ -6,7 +6,8 @@ organisation that goes on still have an author, shown as a former member; nothin
 pseudonym back to the person. Their name, addresses, contact records, messages, notifications,
 saved searches, access tokens and mail go. An organisation whose last member leaves this way
 is closed, as an owner may close one: its listings close, its pending proposals are withdrawn
-with the reason, its contact people and open invitations go. Coordinators see in the audit
+with the reason, so are its introductions still waiting for answers (the other parties are
+told), its contact people and open invitations go. Coordinators see in the audit
 trail that an erasure or a closing happened (``user:erase``, ``organisation:close``),
 with no details of what went.
 """
@@ -50,6 +51,7 @@ from matchmaker.proposals.models import (
     ProposalResponse,
     ProposalStatus,
 )
+from matchmaker.proposals.services import end_introductions
 
 PSEUDONYM_PREFIX = "former-member-"
 PSEUDONYM_DOMAIN = "erased.invalid"  # .invalid never resolves: nothing can be mailed there
@@ -94,6 +96,9 @@ def _withdraw_pending_proposals(organisation: Organisation, *, actor: User) -> N
 
 def _close(organisation: Organisation, *, actor: User) -> None:
     before = organisation.status
+    # Before the pending ones: what an introduction covered returns to the queue, and is
+    # withdrawn with them if it holds one of the organisation's listings.
+    end_introductions(organisation=organisation, actor=actor, reason=ORGANISATION_CLOSED)
     # First, so the matcher, told of each closed listing below, finds nothing left to withdraw.
     _withdraw_pending_proposals(organisation, actor=actor)
     listings = db.session.scalars(
