@@ -3,19 +3,18 @@
 - A listing posted, edited, paused, reopened or closed (the ``listing_changed`` event) writes a
   "match this listing" job in the same transaction; the job runs after commit. So does each of
   its organisation's other live listings when the change alters what the organisation needs or
-  offers (engine.siblings_to_match), each open listing of an organisation verified,
-  rejected or edited (``organisation_changed``), the listings of its city-region whose related
+  offers (engine.siblings_to_match), each open listing of an organisation verified, rejected,
+  edited or closed (``organisation_changed``), the listings of its city-region whose related
   pairs (matching/related.py) the change of a listing's words or of an organisation's presence
   there may have made or unmade (engine.words_to_match, engine.organisation_kin_to_match: the
   transaction asks, a job answers after the commit, ``match_kin``), and each listing of a
-  proposal that a
-  person's decision took off its listings' cap or brought back to the queue
+  proposal that a person's decision took off its listings' cap or brought back to the queue
   (``proposal_released``: rejected, covered, declined, uncovered, withdrawn by its
-  organisation's closing). If a
-  full run holds the matcher's lock meanwhile, the job stays queued: the full run matches every
-  waiting listing when it ends, a worker tries again a little later, and the scheduler sweeps
-  what is left every minute, with the kin questions whose job was lost (its worker died, the
-  broker was down). Nothing posted is left unmatched until the next full run.
+  organisation's closing). If a full run holds the matcher's lock meanwhile, the job stays
+  queued: the full run matches every waiting listing when it ends, a worker tries again a little
+  later, and the scheduler sweeps what is left every minute, with the kin questions whose job
+  was lost (its worker died, the broker was down). Nothing posted is left unmatched until the
+  next full run.
 - Full runs and settings previews are jobs started from Review → Matching settings, with their
   progress on a page (proposals/routes.py).
 - A run that fails is recorded as failed, with its error, and logged.

@@ -42,6 +42,7 @@ from matchmaker.organisations.models import (
     Organisation,
     OrganisationStatus,
 )
+from matchmaker.organisations.services import matched_again, matcher_view
 from matchmaker.proposals.events import proposal_released
 from matchmaker.proposals.models import (
     IntroductionRequest,
@@ -109,10 +110,16 @@ def _close(organisation: Organisation, *, actor: User) -> None:
         )
         .order_by(Listing.id)
     ).all()
-    for listing in listings:
-        change_status(listing=listing, actor=actor, action="close")
+    # Closed before its listings, and the matcher told, as of an organisation rejected: it
+    # leaves its city-region once, with all its listings' words (one question of which related
+    # pairs that makes or unmakes, engine.organisation_kin_to_match), not once for each
+    # listing that closes after another.
+    as_matched = matcher_view(organisation)
     organisation.status = OrganisationStatus.CLOSED
     organisation.closed_at = utcnow()
+    matched_again(organisation, as_matched)
+    for listing in listings:
+        change_status(listing=listing, actor=actor, action="close")
     organisation.pending_changes = None
     # Nobody is reached through a closed organisation: its people's details have no use left.
     organisation.contacts.clear()

@@ -814,6 +814,58 @@ def test_a_kin_question_is_answered_once_however_many_take_it(
     assert db.session.scalar(listing_jobs) == answered
 
 
+def test_an_organisation_closing_asks_one_kin_question_for_all_its_listings(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third organisation, which writes the pair's work in one listing and of other things
+    in another, closes: one question for the organisation leaving its city-region
+    (engine.organisation_kin_to_match), not one for each listing that closes with it, and
+    the listings it queues for matching are the ones the questions of each listing queued:
+    its own, and the pair's, related again."""
+    from matchmaker.core.models import Job
+    from matchmaker.listings.services import create_listing
+    from matchmaker.matching.tasks import MATCH_KIN, MATCH_LISTING, match_kin, match_waiting
+    from matchmaker.privacy.erasure import close_organisation
+    from tests.factories import PASSWORD
+
+    third = _related_pair_and_a_third(app, monkeypatch)
+    _post_same_work(app, third)
+    with app.test_request_context():
+        create_listing(
+            organisation=third,
+            actor=None,
+            scope=Scope.REGIONAL,
+            kind=ListingKind.NEED,
+            themes=["basic-needs"],
+            title="Our estate",
+            description=OTHER_WORK,
+        )
+    db.session.commit()
+    assert _live_proposals() == 0  # the pair is no longer related
+    by_name = {
+        listing.id: listing.organisation.name for listing in db.session.scalars(sa.select(Listing))
+    }
+    with monkeypatch.context() as held:
+        held.setattr("matchmaker.core.jobs.enqueue", lambda *_: None)  # nothing runs by itself
+        with app.test_request_context():
+            close_organisation(organisation=third, actor=make_user(), password=PASSWORD)
+        db.session.commit()
+        questions = db.session.scalars(sa.select(Job.id).where(Job.kind == MATCH_KIN)).all()
+        assert len(questions) == 1
+        for job_id in questions:
+            match_kin(job_id)
+        queued = db.session.scalars(sa.select(Job.subject_id).where(Job.kind == MATCH_LISTING))
+        assert sorted(by_name[listing_id] for listing_id in queued) == [
+            "Council",
+            "Gardens",
+            "Gardens",
+            "Network",
+        ]
+    match_waiting()
+    assert _live_proposals() == 1  # related again: proposed
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
 def _live_proposals() -> int:
     return db.session.scalar(
         sa.select(sa.func.count(Proposal.id)).where(Proposal.status.in_(LIVE_STATUSES))
