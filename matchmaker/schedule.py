@@ -15,7 +15,8 @@ from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 SCHEDULE = {
     # Mail whose next attempt is due (after an SMTP failure).
     "deliver-due-mail": {"task": DELIVER_DUE, "schedule": timedelta(seconds=30)},
-    # Listings whose matching waited for a full run (normally none).
+    # Listings whose matching waited for a full run, and matching jobs whose message was lost
+    # (normally none).
     "match-waiting-listings": {"task": MATCH_WAITING, "schedule": timedelta(minutes=1)},
     # A full run: every pending proposal's score as a full run finds it (matching/tasks.py).
     "nightly-full-run": {"task": NIGHTLY_RUN, "schedule": crontab(hour=2, minute=30)},

@@ -199,12 +199,14 @@ def update_announcement(
     link: str = "",
     region_only: bool = False,
 ) -> None:
-    """Change an announcement; members it now concerns, and had not reached, receive it."""
+    """Change an announcement; members it now concerns, and had not reached, receive it.
+    Saved unchanged, it records nothing and reaches nobody new."""
     if announcement.status != AnnouncementStatus.PUBLISHED:
         raise DomainError(_("A withdrawn announcement cannot be changed."))
     _check(title=title, body=body, ends_on=ends_on)
     assert ends_on is not None
     held = [t.slug for t in announcement.themes]
+    before = _as_saved(announcement)
     announcement.kind, announcement.audience = kind, audience
     announcement.title, announcement.body = title.strip(), body.strip()
     announcement.themes = resolve_themes(themes, allowed_retired=held)
@@ -212,8 +214,24 @@ def update_announcement(
     announcement.link = check_link(link)
     if announcement.organisation is not None and announcement.territory is None:
         announcement.region = announcement.organisation.region if region_only else ""
+    if _as_saved(announcement) == before:
+        return
     record_event("announcement:update", actor=actor, subject=announcement)
     enqueue_after_commit(DELIVER_ANNOUNCEMENT, announcement.id)
+
+
+def _as_saved(announcement: Announcement) -> tuple[Any, ...]:
+    """What an edit may change of an announcement (its themes as a set)."""
+    return (
+        announcement.kind,
+        announcement.audience,
+        announcement.title,
+        announcement.body,
+        frozenset(t.slug for t in announcement.themes),
+        announcement.ends_on,
+        announcement.link,
+        announcement.region,
+    )
 
 
 def withdraw_announcement(*, announcement: Announcement, actor: User) -> None:

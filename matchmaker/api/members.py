@@ -240,7 +240,7 @@ def _my_proposal(proposal_id: int) -> Proposal:
     # Only introduced proposals, and only to their parties: 404 otherwise, as on the pages.
     if (
         proposal is None
-        or proposal.status not in proposal_permissions.INTRODUCED
+        or not proposal.was_introduced
         or not proposal_permissions.party_organisations(user, proposal)
     ):
         abort(404)
@@ -255,9 +255,9 @@ def list_my_proposals(
 ) -> dict[str, Any]:
     """Proposals that introduce your organisations, newest first."""
     user = api_user()
-    statuses = [status] if status else [s.value for s in proposal_permissions.INTRODUCED]
     statement = sa.select(Proposal).where(
-        Proposal.status.in_(statuses),
+        Proposal.was_introduced,
+        *([Proposal.status == status] if status else []),
         Proposal.id.in_(
             sa.select(ProposalParty.proposal_id).where(
                 ProposalParty.organisation_id.in_(_my_organisation_ids(user))

@@ -286,7 +286,8 @@ ProposalPageSchema = page_schema(ProposalSchema, "ProposalPage")
 
 
 class MyProposalArgs(PageArgs):
-    status = _choice(["approved", "agreed", "declined"])
+    # "withdrawn": introductions that ended when a party's organisation closed.
+    status = _choice(["approved", "agreed", "declined", "withdrawn"])
 
 
 class AnswerSchema(ma.Schema):

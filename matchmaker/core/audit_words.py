@@ -100,6 +100,7 @@ DETAIL_LABELS = {
     "territory": _l("Territory"),
     "title": _l("Title"),
     "updated": _l("Updated"),
+    "withdrawn": _l("Withdrawn proposal"),
 }
 
 

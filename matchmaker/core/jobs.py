@@ -188,6 +188,30 @@ def start_job(job_id: int) -> Job | None:
     return db.session.get(Job, job_id) if taken else None
 
 
+def claim_job(job_id: int, kind: str) -> Job | None:
+    """Lock a queued job of ``kind`` for the current transaction, or None if it is gone, ended,
+    or another run holds it (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``; SQLite lets one writer
+    at a time, and the second finds it gone). For a job a worker and the scheduler's sweep may
+    both take: the one that claims it does the work and deletes it in the same transaction, so
+    a worker that dies meanwhile leaves it queued for the next sweep, and the other does
+    nothing."""
+    queued = (
+        sa.select(Job.id)
+        .where(Job.id == job_id, Job.kind == kind, Job.status == JobStatus.QUEUED)
+        .with_for_update(skip_locked=True)
+    )
+    result = db.session.execute(
+        sa.update(Job)
+        .where(Job.id.in_(queued))
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    # An UPDATE answers with a CursorResult, which counts the rows it changed.
+    if not cast(sa.CursorResult[Any], result).rowcount:
+        return None
+    return db.session.get(Job, job_id, populate_existing=True)
+
+
 def report_progress(job_id: int, percent: int) -> None:
     """Show progress while the job's own transaction is still open: written on a connection of
     its own. Best effort: SQLite lets one writer at a time, and a job holding the write lock

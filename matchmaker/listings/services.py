@@ -95,6 +95,8 @@ def create_theme(*, actor: User, slug: str, name: str, description: str = "") ->
 
 def update_theme(*, actor: User, theme: Theme, name: str, description: str) -> None:
     before = {"name": theme.name, "description": theme.description}
+    if {"name": name.strip(), "description": description.strip()} == before:
+        return  # saved unchanged: nothing to record
     theme.name, theme.description = name.strip(), description.strip()
     record_event(
         "theme:update",

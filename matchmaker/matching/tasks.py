@@ -3,18 +3,18 @@
 - A listing posted, edited, paused, reopened or closed (the ``listing_changed`` event) writes a
   "match this listing" job in the same transaction; the job runs after commit. So does each of
   its organisation's other live listings when the change alters what the organisation needs or
-  offers (engine.siblings_to_match), each open listing of an organisation verified,
-  rejected or edited (``organisation_changed``), the listings of its city-region whose related
+  offers (engine.siblings_to_match), each open listing of an organisation verified, rejected,
+  edited or closed (``organisation_changed``), the listings of its city-region whose related
   pairs (matching/related.py) the change of a listing's words or of an organisation's presence
   there may have made or unmade (engine.words_to_match, engine.organisation_kin_to_match: the
   transaction asks, a job answers after the commit, ``match_kin``), and each listing of a
-  proposal that a
-  person's decision took off its listings' cap or brought back to the queue
+  proposal that a person's decision took off its listings' cap or brought back to the queue
   (``proposal_released``: rejected, covered, declined, uncovered, withdrawn by its
-  organisation's closing). If a
-  full run holds the matcher's lock meanwhile, the job stays queued: the full run matches every
-  waiting listing when it ends, a worker tries again a little later, and the scheduler sweeps
-  what is left every minute. Nothing posted is left unmatched until the next full run.
+  organisation's closing). If a full run holds the matcher's lock meanwhile, the job stays
+  queued: the full run matches every waiting listing when it ends, a worker tries again a little
+  later, and the scheduler sweeps what is left every minute, with the kin questions whose job
+  was lost (its worker died, the broker was down). Nothing posted is left unmatched until the
+  next full run.
 - Full runs and settings previews are jobs started from Review → Matching settings, with their
   progress on a page (proposals/routes.py).
 - A run that fails is recorded as failed, with its error, and logged.
@@ -32,6 +32,7 @@ from celery import Task, shared_task
 from sqlalchemy.orm import lazyload
 
 from matchmaker.core.jobs import (
+    claim_job,
     create_job,
     create_job_once,
     fail_job,
@@ -193,21 +194,25 @@ def match_one(job_id: int) -> bool:
     return True
 
 
-def match_kin(job_id: int) -> None:
+def match_kin(job_id: int) -> bool:
     """Answer a queued kin question (engine.KinQuestion): queue a "match this listing" job
-    for each listing whose related pairs the change may have made or unmade."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != JobStatus.QUEUED:
-        return
+    for each listing whose related pairs the change may have made or unmade. Its worker and
+    the scheduler's sweep (:func:`match_waiting`) may both take it: the one that claims it
+    answers it, the other does nothing (False)."""
+    job = claim_job(job_id, MATCH_KIN)
+    if job is None:
+        db.session.rollback()
+        return False
     try:
         found = kin_answer(KinQuestion.of(job.params))
     except Exception as error:
         fail_job(job_id, error)
-        return
+        return True
     for listing_id in found:
         create_job_once(MATCH_LISTING, listing_id)
     db.session.delete(job)  # done: only waiting work keeps a row
     db.session.commit()
+    return True
 
 
 @shared_task(name=MATCH_KIN, ignore_result=True)
@@ -216,7 +221,18 @@ def match_kin_task(job_id: int) -> None:
 
 
 def match_waiting() -> int:
-    """Match every listing whose job is still queued (e.g. it was posted during a full run)."""
+    """Match every listing whose job is still queued (e.g. it was posted during a full run),
+    after answering every kin question still queued (its message lost: a worker died, the
+    broker was down), since answering one queues listings to match. Returns how many
+    listings were matched."""
+    questions = db.session.scalars(
+        sa.select(Job.id)
+        .where(Job.kind == MATCH_KIN, Job.status == JobStatus.QUEUED)
+        .order_by(Job.id)
+    ).all()
+    db.session.rollback()
+    for job_id in questions:
+        match_kin(job_id)
     waiting = db.session.scalars(
         sa.select(Job.id)
         .where(Job.kind == MATCH_LISTING, Job.status == JobStatus.QUEUED)

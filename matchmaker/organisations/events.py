@@ -3,10 +3,10 @@
 ``organisation_changed`` is sent, inside the transaction, when what the matcher reads of an
 organisation changed: it was verified (its listings can be matched from now on), rejected after
 being verified, or its verified identity changes were accepted, or its owner edited what is
-applied at once (description, language, place). The matching feature subscribes to it
-(matching/tasks.py) and matches each of the organisation's open listings again once that
-transaction commits, as it does for a listing that changed, instead of leaving the proposals
-as they were until the next full run.
+applied at once (description, language, place), or it closed (privacy/erasure.py). The matching
+feature subscribes to it (matching/tasks.py) and matches each of the organisation's open
+listings again once that transaction commits, as it does for a listing that changed, instead of
+leaving the proposals as they were until the next full run.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
         )
     if "language" in fields:
         check_language(fields["language"])
-    as_matched = _as_matched(organisation)
+    as_matched = matcher_view(organisation)
     changes: dict[str, list[Any]] = {}
     if "city" in fields:
         # Found in the country the owner chose (which may still wait for a coordinator).
@@ -186,11 +186,11 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
     if changes:
         record_event("organisation:update", actor=actor, subject=organisation, details=changes)
     if organisation.is_verified and MATCHED_FIELDS & changes.keys():
-        _matched_again(organisation, as_matched)
+        matched_again(organisation, as_matched)
     return bool(organisation.pending_changes)
 
 
-def _as_matched(organisation: Organisation) -> dict[str, Any]:
+def matcher_view(organisation: Organisation) -> dict[str, Any]:
     """What the matcher read of the organisation before a change: whether it was verified, and
     its place (the ``organisation_changed`` event's ``verified_before`` and ``place_before``)."""
     return {
@@ -205,7 +205,7 @@ def _as_matched(organisation: Organisation) -> dict[str, Any]:
     }
 
 
-def _matched_again(organisation: Organisation, before: dict[str, Any]) -> None:
+def matched_again(organisation: Organisation, before: dict[str, Any]) -> None:
     """Its listings are matched again after the commit (the matching feature listens)."""
     db.session.flush()
     organisation_changed.send(organisation, **before)
@@ -452,12 +452,12 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
     if organisation.status == OrganisationStatus.VERIFIED:
         raise DomainError(_("This organisation is already verified."))
     before = organisation.status
-    as_matched = _as_matched(organisation)
+    as_matched = matcher_view(organisation)
     organisation.status = OrganisationStatus.VERIFIED
     organisation.status_reason = None
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
-    _matched_again(organisation, as_matched)
+    matched_again(organisation, as_matched)
     record_event(
         "organisation:verify",
         actor=actor,
@@ -474,14 +474,14 @@ def verify_organisation(*, organisation: Organisation, actor: User) -> None:
 
 def _accept_changes(*, organisation: Organisation, actor: User) -> None:
     was_public_agency = organisation.kind == OrganisationKind.PUBLIC_AGENCY
-    as_matched = _as_matched(organisation)
+    as_matched = matcher_view(organisation)
     applied = _apply_pending_changes(organisation)
     if was_public_agency and organisation.kind != OrganisationKind.PUBLIC_AGENCY:
         _close_challenges(organisation, actor=actor)
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
     record_event("organisation:accept-changes", actor=actor, subject=organisation, details=applied)
-    _matched_again(organisation, as_matched)
+    matched_again(organisation, as_matched)
     _mail_owners(
         organisation,
         _l(
@@ -538,11 +538,11 @@ def reject_organisation(*, organisation: Organisation, actor: User, reason: str)
         _refuse_changes(organisation=organisation, actor=actor, reason=reason.strip())
         return
     before = organisation.status
-    as_matched = _as_matched(organisation)
+    as_matched = matcher_view(organisation)
     organisation.status = OrganisationStatus.REJECTED
     organisation.status_reason = reason.strip()
     if before == OrganisationStatus.VERIFIED:
-        _matched_again(organisation, as_matched)  # its pending proposals are withdrawn
+        matched_again(organisation, as_matched)  # its pending proposals are withdrawn
     record_event(
         "organisation:reject",
         actor=actor,

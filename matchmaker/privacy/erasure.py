@@ -6,7 +6,8 @@ organisation that goes on still have an author, shown as a former member; nothin
 pseudonym back to the person. Their name, addresses, contact records, messages, notifications,
 saved searches, access tokens and mail go. An organisation whose last member leaves this way
 is closed, as an owner may close one: its listings close, its pending proposals are withdrawn
-with the reason, its contact people and open invitations go. Coordinators see in the audit
+with the reason, so are its introductions still waiting for answers (the other parties are
+told), its contact people and open invitations go. Coordinators see in the audit
 trail that an erasure or a closing happened (``user:erase``, ``organisation:close``),
 with no details of what went.
 """
@@ -41,6 +42,7 @@ from matchmaker.organisations.models import (
     Organisation,
     OrganisationStatus,
 )
+from matchmaker.organisations.services import matched_again, matcher_view
 from matchmaker.proposals.events import proposal_released
 from matchmaker.proposals.models import (
     IntroductionRequest,
@@ -50,6 +52,7 @@ from matchmaker.proposals.models import (
     ProposalResponse,
     ProposalStatus,
 )
+from matchmaker.proposals.services import end_introductions
 
 PSEUDONYM_PREFIX = "former-member-"
 PSEUDONYM_DOMAIN = "erased.invalid"  # .invalid never resolves: nothing can be mailed there
@@ -94,6 +97,9 @@ def _withdraw_pending_proposals(organisation: Organisation, *, actor: User) -> N
 
 def _close(organisation: Organisation, *, actor: User) -> None:
     before = organisation.status
+    # Before the pending ones: what an introduction covered returns to the queue, and is
+    # withdrawn with them if it holds one of the organisation's listings.
+    end_introductions(organisation=organisation, actor=actor, reason=ORGANISATION_CLOSED)
     # First, so the matcher, told of each closed listing below, finds nothing left to withdraw.
     _withdraw_pending_proposals(organisation, actor=actor)
     listings = db.session.scalars(
@@ -104,10 +110,16 @@ def _close(organisation: Organisation, *, actor: User) -> None:
         )
         .order_by(Listing.id)
     ).all()
-    for listing in listings:
-        change_status(listing=listing, actor=actor, action="close")
+    # Closed before its listings, and the matcher told, as of an organisation rejected: it
+    # leaves its city-region once, with all its listings' words (one question of which related
+    # pairs that makes or unmakes, engine.organisation_kin_to_match), not once for each
+    # listing that closes after another.
+    as_matched = matcher_view(organisation)
     organisation.status = OrganisationStatus.CLOSED
     organisation.closed_at = utcnow()
+    matched_again(organisation, as_matched)
+    for listing in listings:
+        change_status(listing=listing, actor=actor, action="close")
     organisation.pending_changes = None
     # Nobody is reached through a closed organisation: its people's details have no use left.
     organisation.contacts.clear()

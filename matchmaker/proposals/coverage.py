@@ -4,7 +4,8 @@ When a coordinator approves a proposal, the pending proposals it overlaps leave 
 "covered by proposal #N": those built around the same need or challenge (the same anchor), and
 those whose listings are a subset or a superset of its listings. They come back if a party
 declines proposal #N (unless another introduced proposal still covers them, or they hold two
-of its listings: a declined combination is never proposed again). A rejected
+of its listings: a declined combination is never proposed again), or if #N is withdrawn
+because a party's organisation closed (services.end_introductions). A rejected
 proposal was never approved, so rejecting covers nothing and brings nothing back. The matcher
 uses the same test not to propose, as new, what an introduced proposal already covers.
 """
@@ -110,9 +111,11 @@ def cover_overlapping(*, proposal: Proposal, actor: Any) -> list[Proposal]:
     return covered
 
 
-def restore_covered(*, proposal: Proposal, actor: Any) -> list[Proposal]:
+def restore_covered(*, proposal: Proposal, actor: Any, declined: bool = True) -> list[Proposal]:
     """``proposal`` was declined: what it covered returns to the queue, unless another
-    introduced proposal still covers it (then that one covers it from now on)."""
+    introduced proposal still covers it (then that one covers it from now on). Not
+    ``declined`` but withdrawn (a party's organisation closed), nobody turned the others down:
+    what holds two of its listings returns too."""
     covered = list(
         db.session.scalars(
             sa.select(Proposal)
@@ -122,11 +125,11 @@ def restore_covered(*, proposal: Proposal, actor: Any) -> list[Proposal]:
         )
     )
     restored = []
-    declined = set(proposal.listing_ids)
+    ended = set(proposal.listing_ids)
     for other in covered:
         print_ = footprint(other)
         assert other.cover is not None
-        if len(declined & print_.listing_ids) >= 2:
+        if declined and len(ended & print_.listing_ids) >= 2:
             # It holds listings a party just declined to bring together: never again.
             other.status, other.cover = ProposalStatus.WITHDRAWN, None
             other.withdrawn_at = utcnow()
@@ -150,7 +153,10 @@ def restore_covered(*, proposal: Proposal, actor: Any) -> list[Proposal]:
         other.status = ProposalStatus.PENDING_REVIEW
         other.cover = None
         record_event(
-            "proposal:uncover", actor=actor, subject=other, details={"declined": proposal.id}
+            "proposal:uncover",
+            actor=actor,
+            subject=other,
+            details={"declined" if declined else "withdrawn": proposal.id},
         )
         restored.append(other)
     return restored

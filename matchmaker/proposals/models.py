@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.accounts.models import User
@@ -68,6 +69,10 @@ LIVE_STATUSES = (ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED, Proposa
 SUPPRESSING_STATUSES = (ProposalStatus.REJECTED, ProposalStatus.DECLINED)
 # Introduced proposals that cover the pending proposals they overlap.
 COVERING_STATUSES = (ProposalStatus.APPROVED, ProposalStatus.AGREED)
+# Proposals whose parties were introduced (a coordinator approved them), as they stand after
+# the parties' answers; an introduction also ends withdrawn when a party's organisation closes
+# (Proposal.was_introduced).
+INTRODUCED_STATUSES = (ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED)
 
 
 class RejectionReason(enum.StrEnum):
@@ -125,7 +130,7 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     )
     decision_note: Mapped[str | None] = mapped_column(sa.Text)
     rejection_reason: Mapped[RejectionReason | None] = mapped_column(str_enum(RejectionReason))
-    # When every party accepted, or one declined
+    # When every party accepted, one declined, or one's organisation closed
     closed_at: Mapped[datetime | None] = mapped_column()
     reminder_sent_at: Mapped[datetime | None] = mapped_column()
     # Optimistic locking: two coordinators deciding at once cannot both win.
@@ -158,6 +163,23 @@ class Proposal(UpdatedMixin, db.Model):  # type: ignore[name-defined]
 
     def __repr__(self) -> str:
         return f"<Proposal {self.id} {self.template} {self.score} {self.status.value}>"
+
+    @hybrid_property
+    def was_introduced(self) -> bool:
+        """Its parties were introduced to one another, whatever came of it: approved, agreed,
+        declined, or withdrawn once introduced (a party's organisation closed). Only an approval
+        decides a withdrawn proposal; one withdrawn from the queue never was."""
+        return self.status in INTRODUCED_STATUSES or (
+            self.status == ProposalStatus.WITHDRAWN and self.decided_at is not None
+        )
+
+    @was_introduced.inplace.expression
+    @classmethod
+    def _was_introduced_expression(cls) -> sa.ColumnElement[bool]:
+        return sa.or_(
+            cls.status.in_(INTRODUCED_STATUSES),
+            sa.and_(cls.status == ProposalStatus.WITHDRAWN, cls.decided_at.is_not(None)),
+        )
 
     @property
     def listing_ids(self) -> list[int]:

@@ -13,9 +13,6 @@ from matchmaker.territories.services import coverage_of
 if TYPE_CHECKING:
     from matchmaker.core.models import Job
 
-# Parties learn of a proposal only once a coordinator approved it.
-INTRODUCED = (ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED)
-
 
 def can_review(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_coordinator)
@@ -56,7 +53,8 @@ def party_organisations(user: Any, proposal: Proposal) -> list[Organisation]:
 def can_view_proposal(user: Any, proposal: Proposal) -> bool:
     if can_review_proposal(user, proposal):
         return True
-    return proposal.status in INTRODUCED and bool(party_organisations(user, proposal))
+    # Parties learn of a proposal only once a coordinator approved it.
+    return proposal.was_introduced and bool(party_organisations(user, proposal))
 
 
 def organisations_to_respond(user: Any, proposal: Proposal) -> list[Organisation]:

@@ -312,6 +312,58 @@ def respond(
         )
 
 
+def end_introductions(*, organisation: Organisation, actor: User, reason: str) -> list[Proposal]:
+    """``organisation`` closes: its introductions still waiting for answers end, and it takes
+    part in none again. Withdrawn, not declined on its behalf: nobody turned the others down,
+    and a declined proposal would keep them from ever being proposed to one another again
+    (engine: every pair of a declined proposal is suppressed). As when a party declines, the
+    other parties are told, and what the introduction covered returns to the queue
+    (coverage.restore_covered). Agreed partnerships stay, as history. Returns the
+    introductions ended."""
+    introduced = db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            Proposal.status == ProposalStatus.APPROVED,
+            Proposal.id.in_(
+                sa.select(ProposalParty.proposal_id).where(
+                    ProposalParty.organisation_id == organisation.id
+                )
+            ),
+        )
+        .order_by(Proposal.id)
+    ).all()
+    now = utcnow()
+    for proposal in introduced:
+        proposal.status = ProposalStatus.WITHDRAWN
+        proposal.withdrawn_reason, proposal.withdrawn_at = reason, now
+        proposal.closed_at = now
+        record_event(
+            "proposal:withdraw",
+            actor=actor,
+            subject=proposal,
+            details={"reason": reason, "organisation": organisation.name},
+        )
+        restored = restore_covered(proposal=proposal, actor=actor, declined=False)
+        for released in [proposal, *restored]:
+            proposal_released.send(released)
+        others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
+        notify(
+            _members(others),
+            kind="proposal:ended",
+            message=_l(
+                "%(name)s is closed, so the introduction has ended: %(names)s.",
+                name=organisation.name,
+                names=_names(proposal),
+            ),
+            url=url_for("proposals.show", proposal_id=proposal.id),
+            proposal_id=proposal.id,
+            subject=_l("An introduction has ended"),
+            template="proposal_ended",
+            context={"proposal": proposal, "organisation": organisation},
+        )
+    return list(introduced)
+
+
 def record_outcome(
     *,
     proposal: Proposal,
@@ -382,15 +434,14 @@ def proposals_for(user: User) -> dict[str, list[Proposal]]:
         "waiting_for_others": [],
         "agreed": [],
         "declined": [],
+        "ended": [],  # a party's organisation closed
     }
     if not org_ids:
         return groups
     proposals = db.session.scalars(
         sa.select(Proposal)
         .where(
-            Proposal.status.in_(
-                [ProposalStatus.APPROVED, ProposalStatus.AGREED, ProposalStatus.DECLINED]
-            ),
+            Proposal.was_introduced,
             Proposal.id.in_(
                 sa.select(ProposalParty.proposal_id).where(
                     ProposalParty.organisation_id.in_(org_ids)
@@ -405,6 +456,8 @@ def proposals_for(user: User) -> dict[str, list[Proposal]]:
             groups["agreed"].append(proposal)
         elif proposal.status == ProposalStatus.DECLINED:
             groups["declined"].append(proposal)
+        elif proposal.status == ProposalStatus.WITHDRAWN:
+            groups["ended"].append(proposal)
         else:
             answered = {r.organisation_id for r in proposal.responses}
             mine = {p.organisation_id for p in proposal.parties} & set(org_ids)

@@ -1,5 +1,6 @@
 """What the matcher did for a listing, as its owners see it: how many proposals and where each
-stands. Rejected and withdrawn proposals are left out (parties are never told of them), and no
+stands. Rejected and withdrawn proposals are left out (parties are never told of them, but of
+an introduction withdrawn when a party's organisation closed: My proposals shows it), and no
 other party is named here: identities are shown only on the proposal page, after approval."""
 
 from __future__ import annotations

@@ -319,10 +319,11 @@ def update_territory(
         subdivisions=subdivisions,
         geonames_ids=geonames_ids,
     )
-    territory.name = name.strip()
-    territory.language = language
-    territory.subdivisions = subdivisions
-    territory.geonames_ids = geonames_ids
+    before = (territory.name, territory.language, territory.subdivisions, territory.geonames_ids)
+    after = (name.strip(), language, subdivisions, geonames_ids)
+    if after == before:
+        return  # saved unchanged: nothing to record
+    territory.name, territory.language, territory.subdivisions, territory.geonames_ids = after
     record_event("territory:update", actor=actor, subject=territory)
 
 

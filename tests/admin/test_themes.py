@@ -62,3 +62,33 @@ def test_bad_theme_input_is_refused(
     response = client.post("/admin/themes", data={"new-slug": slug, "new-name": "Something"})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+
+
+def test_a_theme_saved_unchanged_records_nothing(client: FlaskClient, login: Any) -> None:
+    """The audit trail holds what changed: a save that changes nothing adds no empty entry
+    (the page says it is saved, as for a listing or an organisation)."""
+    from matchmaker.core.models import AuditEvent
+
+    login(make_user(role=Role.ADMIN))
+    theme = _theme("funding")
+
+    def save(name: str) -> str:
+        response = client.post(
+            f"/admin/themes/{theme.id}",
+            data={f"t{theme.id}-name": name, f"t{theme.id}-description": theme.description},
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def updates() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "theme:update", AuditEvent.subject_id == theme.id)
+        )
+
+    assert "Theme saved." in save(theme.name)
+    assert updates() == 0
+    save("Funding and finance")
+    assert updates() == 1

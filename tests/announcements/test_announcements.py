@@ -469,6 +469,37 @@ def test_the_author_edits_and_withdraws_others_may_not(app: Flask, world: dict[s
     assert author.post(f"{path}/withdraw").status_code == 403
 
 
+def test_an_announcement_saved_unchanged_records_nothing(app: Flask, world: dict[str, Any]) -> None:
+    """The audit trail holds what changed: a save that changes nothing adds no empty entry
+    (the page says the changes are saved, as for a listing or an organisation)."""
+    from matchmaker.core.models import AuditEvent
+
+    announcement = _publish(world["officer"], world["agency"])
+    author = signed_in(app, world["officer"])
+
+    def save(**change: str) -> str:
+        response = author.post(
+            f"/announcements/{announcement.id}/edit", data=_form(**change), follow_redirects=True
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def updates() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == "announcement:update",
+                AuditEvent.subject_id == announcement.id,
+            )
+        )
+
+    assert "Your changes are saved." in save()
+    assert updates() == 0
+    save(title="Social innovation fund, 2nd round")
+    assert updates() == 1
+
+
 def test_an_author_who_left_the_organisation_no_longer_edits_its_announcement(
     app: Flask, world: dict[str, Any]
 ) -> None:

@@ -27,6 +27,7 @@ from matchmaker.matching.settings import load_settings
 from matchmaker.matching.snapshot import full_snapshot
 from matchmaker.organisations.models import Organisation, OrganisationKind
 from matchmaker.proposals.models import LIVE_STATUSES, Proposal, ProposalParty, ProposalStatus
+from tests.conftest import is_postgres
 from tests.factories import make_listing, make_organisation, make_user
 
 THEMES = ["research-evaluation", "knowledge-exchange", "social-inclusion", "training-advice"]
@@ -712,6 +713,157 @@ def test_which_related_pairs_a_change_moves_is_worked_out_after_its_commit(
     db.session.commit()  # no broker: its jobs run in this process now
     assert listing.id in read  # the job read it, after the commit
     assert db.session.scalars(sa.select(Job).where(Job.kind == MATCH_KIN)).all() == []
+
+
+def _related_pair_and_a_third(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Organisation:
+    """The council's challenge and the network's offer, related (proposed); and a third
+    organisation of the place, with no listing yet, which returns."""
+    from matchmaker.listings.services import create_listing
+
+    monkeypatch.setattr(snapshot_module, "theme_counts", lambda: STILL_THEMES)
+    monkeypatch.setattr(snapshot_module, "word_counts", lambda *_, **__: {})  # every word rare
+    for model in (ProposalParty, Proposal, Listing, Organisation):
+        db.session.execute(sa.delete(model))
+    council = make_organisation(name="Council", kind=OrganisationKind.PUBLIC_AGENCY)
+    network = make_organisation(name="Network", city="Birkenhead")
+    third = make_organisation(name="Gardens", city="Birkenhead")
+    for organisation, fields in [(network, RELATED_OFFER), (council, RELATED_CHALLENGE)]:
+        with app.test_request_context():
+            create_listing(organisation=organisation, actor=None, scope=Scope.REGIONAL, **fields)
+        db.session.commit()
+    assert _live_proposals() == 1
+    return third
+
+
+def _post_same_work(app: Flask, organisation: Organisation) -> Listing:
+    """A listing that writes the pair's work, posted and committed: the pair is no longer
+    related once its kin question is answered."""
+    from matchmaker.listings.services import create_listing
+
+    with app.test_request_context():
+        listing = create_listing(
+            organisation=organisation,
+            actor=None,
+            scope=Scope.REGIONAL,
+            kind=ListingKind.OFFER,
+            themes=["basic-needs"],
+            title="Our estate",
+            description=SAME_WORK,
+        )
+    db.session.commit()
+    return listing
+
+
+def test_a_kin_question_whose_job_was_lost_is_answered_by_the_sweep(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the listing was posted (or the worker died): its jobs stay
+    queued, and the scheduler's sweep (tasks.match_waiting) answers the kin question before
+    it matches the listings left waiting, those the answer queued among them."""
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job, JobStatus
+    from matchmaker.matching.tasks import MATCH_KIN, match_waiting
+
+    third = _related_pair_and_a_third(app, monkeypatch)
+
+    def broker_down(*_: Any) -> None:
+        raise ConnectionError("the broker is down")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(jobs, "enqueue", broker_down)
+        _post_same_work(app, third)
+    queued = sa.select(Job.kind).where(Job.status == JobStatus.QUEUED)
+    assert MATCH_KIN in db.session.scalars(queued).all()
+    assert _live_proposals() == 1  # nothing answered yet
+    match_waiting()  # what the scheduler starts every minute
+    assert db.session.scalars(queued).all() == []
+    assert _live_proposals() == 0
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_a_kin_question_is_answered_once_however_many_take_it(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its worker and the sweep may both take a kin question: the second finds it answered,
+    or held by the first (on PostgreSQL, locked), and changes nothing."""
+    from matchmaker.core.models import Job
+    from matchmaker.matching.tasks import MATCH_KIN, MATCH_LISTING, match_kin
+
+    third = _related_pair_and_a_third(app, monkeypatch)
+    with monkeypatch.context() as held:
+        held.setattr("matchmaker.core.jobs.enqueue", lambda *_: None)  # nothing runs by itself
+        _post_same_work(app, third)
+    [job_id] = db.session.scalars(sa.select(Job.id).where(Job.kind == MATCH_KIN)).all()
+    listing_jobs = sa.select(sa.func.count()).select_from(Job).where(Job.kind == MATCH_LISTING)
+    before = db.session.scalar(listing_jobs)
+    db.session.rollback()
+    if is_postgres():
+        engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with engine.connect() as other:  # another run answering it holds its row
+            other.execute(sa.select(Job.id).where(Job.id == job_id).with_for_update())
+            assert match_kin(job_id) is False
+            other.rollback()
+        engine.dispose()
+        assert db.session.scalar(listing_jobs) == before
+    with monkeypatch.context() as held:
+        held.setattr("matchmaker.core.jobs.enqueue", lambda *_: None)
+        assert match_kin(job_id) is True
+        answered = db.session.scalar(listing_jobs)
+        assert answered > before
+        assert match_kin(job_id) is False  # the second finds it answered
+    assert db.session.scalar(listing_jobs) == answered
+
+
+def test_an_organisation_closing_asks_one_kin_question_for_all_its_listings(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third organisation, which writes the pair's work in one listing and of other things
+    in another, closes: one question for the organisation leaving its city-region
+    (engine.organisation_kin_to_match), not one for each listing that closes with it, and
+    the listings it queues for matching are the ones the questions of each listing queued:
+    its own, and the pair's, related again."""
+    from matchmaker.core.models import Job
+    from matchmaker.listings.services import create_listing
+    from matchmaker.matching.tasks import MATCH_KIN, MATCH_LISTING, match_kin, match_waiting
+    from matchmaker.privacy.erasure import close_organisation
+    from tests.factories import PASSWORD
+
+    third = _related_pair_and_a_third(app, monkeypatch)
+    _post_same_work(app, third)
+    with app.test_request_context():
+        create_listing(
+            organisation=third,
+            actor=None,
+            scope=Scope.REGIONAL,
+            kind=ListingKind.NEED,
+            themes=["basic-needs"],
+            title="Our estate",
+            description=OTHER_WORK,
+        )
+    db.session.commit()
+    assert _live_proposals() == 0  # the pair is no longer related
+    by_name = {
+        listing.id: listing.organisation.name for listing in db.session.scalars(sa.select(Listing))
+    }
+    with monkeypatch.context() as held:
+        held.setattr("matchmaker.core.jobs.enqueue", lambda *_: None)  # nothing runs by itself
+        with app.test_request_context():
+            close_organisation(organisation=third, actor=make_user(), password=PASSWORD)
+        db.session.commit()
+        questions = db.session.scalars(sa.select(Job.id).where(Job.kind == MATCH_KIN)).all()
+        assert len(questions) == 1
+        for job_id in questions:
+            match_kin(job_id)
+        queued = db.session.scalars(sa.select(Job.subject_id).where(Job.kind == MATCH_LISTING))
+        assert sorted(by_name[listing_id] for listing_id in queued) == [
+            "Council",
+            "Gardens",
+            "Gardens",
+            "Network",
+        ]
+    match_waiting()
+    assert _live_proposals() == 1  # related again: proposed
+    assert _what_a_full_run_would_do() == ([], [], [])
 
 
 def _live_proposals() -> int:

@@ -235,35 +235,104 @@ def test_a_closed_organisations_listings_stay_closed(app: Flask) -> None:
     assert (saved.status, saved.title) == (ListingStatus.CLOSED, "A need of the closed co-op")
 
 
-def test_an_introduction_with_a_closed_organisation_takes_no_more_answers(app: Flask) -> None:
-    """Closing withdraws the organisation's proposals still waiting for review, not the
-    introductions waiting for answers: its members could still accept one on its behalf and
-    read the other party's contact people (and the other party its, had it answered first)."""
-    from matchmaker.accounts import access_tokens
-    from matchmaker.accounts.models import TokenScope
+def _introduced(closing: Organisation, other: Organisation, status: ProposalStatus) -> Proposal:
+    """A pair of a need of ``closing`` and an offer of ``other``, approved by a coordinator."""
+    from matchmaker.db import utcnow
     from matchmaker.proposals.models import ProposalParty
 
-    owner, member, partner = make_user(), make_user(), make_user()
-    closing = make_organisation(owner=owner, members=[member])
-    other = make_organisation(
-        owner=partner, contacts=[{"name": "Pat Partner", "email": "pat@partner.example"}]
-    )
     need, offer = make_listing(organisation=closing), make_listing(organisation=other)
     proposal = Proposal(
         template="pair",
         score=50,
         explanation=[],
         fingerprint=f"pair:{need.id}:{offer.id}",
-        status=ProposalStatus.APPROVED,
+        status=status,
+        decided_at=utcnow(),
     )
     proposal.parties = [
         ProposalParty(organisation_id=closing.id, listing_id=need.id, role="need"),
         ProposalParty(organisation_id=other.id, listing_id=offer.id, role="offer", position=1),
     ]
     db.session.add(proposal)
+    db.session.commit()
+    return proposal
+
+
+def test_closing_ends_the_introductions_waiting_for_answers_and_tells_the_other_party(
+    app: Flask,
+) -> None:
+    """An introduction waiting for answers ends when one of its organisations closes: withdrawn
+    (nobody declined anyone), the other party told in its language and shown why on its page;
+    neither side answers it any more. An agreed partnership stays, as history."""
+    from matchmaker.accounts import access_tokens
+    from matchmaker.accounts.models import TokenScope
+    from matchmaker.notifications.models import Notification
+
+    owner, member = make_user(), make_user()
+    partner, colleague = make_user(), make_user(language="fr")
+    closing = make_organisation(name="Closing Co-op", owner=owner, members=[member])
+    other = make_organisation(
+        name="Partner Trust",
+        owner=partner,
+        members=[colleague],
+        contacts=[{"name": "Pat Partner", "email": "pat@partner.example"}],
+    )
+    proposal = _introduced(closing, other, ProposalStatus.APPROVED)
+    agreed = _introduced(closing, other, ProposalStatus.AGREED)
     token = access_tokens.create_token(user=member, name="t", scope=TokenScope.WRITE).secret
     db.session.commit()
-    signed_in(app, owner).post(f"/organisations/{closing.id}/close", data={"password": PASSWORD})
+    owners = signed_in(app, owner)
+    warned = owners.get(f"/organisations/{closing.id}/close").get_data(as_text=True)
+    assert "Its introductions still waiting for answers end" in warned
+    owners.post(f"/organisations/{closing.id}/close", data={"password": PASSWORD})
+    db.session.expire_all()
+    ended = db.session.get(Proposal, proposal.id)
+    assert ended is not None
+    assert (ended.status, ended.withdrawn_reason) == (
+        ProposalStatus.WITHDRAWN,
+        ORGANISATION_CLOSED,
+    )
+    assert db.session.get(Proposal, agreed.id).status == ProposalStatus.AGREED  # type: ignore[union-attr]
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "proposal:withdraw", AuditEvent.subject_id == proposal.id
+        )
+    )
+    assert event is not None and event.actor_id == owner.id
+    assert event.details == {"reason": ORGANISATION_CLOSED, "organisation": "Closing Co-op"}
+
+    told = {
+        n.user_id: n.message
+        for n in db.session.scalars(
+            sa.select(Notification).where(
+                Notification.kind == "proposal:ended", Notification.proposal_id == proposal.id
+            )
+        )
+    }
+    assert set(told) == {partner.id, colleague.id}  # the closing side closed it: not told
+    assert told[partner.id] == (
+        "Closing Co-op is closed, so the introduction has ended: Closing Co-op and Partner Trust."
+    )
+    assert told[colleague.id] == (  # in her language
+        "Closing Co-op est fermée, la mise en relation a donc pris fin\u00a0: "
+        "Closing Co-op et Partner Trust."
+    )
+
+    partners = signed_in(app, partner)
+    page = partners.get(f"/proposals/{proposal.id}")
+    assert page.status_code == 200
+    assert "Closing Co-op is closed: this introduction has ended." in page.get_data(as_text=True)
+    mine = partners.get("/my/proposals").get_data(as_text=True)
+    assert "Ended: a party's organisation closed (1)" in mine
+    answered = partners.post(f"/proposals/{proposal.id}/organisations/{other.id}/accept")
+    assert answered.status_code == 403
+    read = access_tokens.create_token(user=partner, name="r", scope=TokenScope.READ).secret
+    db.session.commit()
+    listed = app.test_client().get(
+        "/api/v1/me/proposals?status=withdrawn", headers={"Authorization": f"Bearer {read}"}
+    )
+    assert [item["id"] for item in listed.get_json()["items"]] == [proposal.id]
+
     client = signed_in(app, member)
     accepted = client.post(f"/proposals/{proposal.id}/organisations/{closing.id}/accept")
     assert accepted.status_code == 403
@@ -273,10 +342,8 @@ def test_an_introduction_with_a_closed_organisation_takes_no_more_answers(app: F
         headers={"Authorization": f"Bearer {token}"},
     )
     assert by_api.status_code == 409
-    partners = signed_in(app, partner)
-    partners.post(f"/proposals/{proposal.id}/organisations/{other.id}/accept")
     db.session.expire_all()
-    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.APPROVED  # type: ignore[union-attr]
+    assert db.session.get(Proposal, proposal.id).status == ProposalStatus.WITHDRAWN  # type: ignore[union-attr]
     assert "pat@partner.example" not in client.get(f"/proposals/{proposal.id}").get_data(
         as_text=True
     )

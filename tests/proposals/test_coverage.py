@@ -163,6 +163,41 @@ def test_covered_proposals_come_back_when_a_party_declines(
     assert _statuses(world) == statuses
 
 
+def test_covered_proposals_come_back_when_an_introduced_partys_organisation_closes(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """The network closes while its triad waits for answers: the introduction ends withdrawn
+    and what it covered comes back as when a party declines, but the city and University A,
+    whom nobody turned down, may still be proposed to one another."""
+    from matchmaker.privacy.erasure import ORGANISATION_CLOSED
+
+    triad = _proposal(world, "N", "A", "P")
+    _approve(app, world, triad)
+    assert _statuses(world)["A+P"] == ProposalStatus.COVERED
+    network = world["organisations"]["N"]
+    response = _as(app, world["people"]["net"]).post(
+        f"/organisations/{network.id}/close", data={"password": PASSWORD}
+    )
+    assert response.status_code == 302
+    statuses = _statuses(world)
+    assert statuses["A+N+P"] == ProposalStatus.WITHDRAWN
+    assert statuses["A+P"] == ProposalStatus.PENDING_REVIEW  # declined, it would never return
+    assert statuses["B+P"] == ProposalStatus.PENDING_REVIEW
+    for name in ("A+N", "B+N", "B+N+P"):  # the network's listing closed with it
+        assert statuses[name] == ProposalStatus.WITHDRAWN, name
+        assert _proposal(world, *name.split("+")).withdrawn_reason == ORGANISATION_CLOSED
+    restored = _proposal(world, "A", "P")
+    assert restored.covered_by is None
+    assert db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "proposal:uncover", AuditEvent.subject_id == restored.id
+        )
+    ).details == {"withdrawn": triad.id}
+    run_full()
+    db.session.commit()
+    assert _statuses(world) == statuses
+
+
 def test_what_another_introduction_still_covers_stays_covered(
     app: Flask, world: dict[str, Any]
 ) -> None:

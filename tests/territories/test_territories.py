@@ -129,6 +129,40 @@ def test_admins_create_territories_and_appoint_coordinators(app: Flask) -> None:
     assert {"territory:create", "territory:appoint", "territory:dismiss", "user:role"} <= actions
 
 
+def test_a_territory_saved_unchanged_records_nothing(app: Flask) -> None:
+    """The audit trail holds what changed: a save that changes nothing adds no empty entry
+    (the page says it is saved, as for a listing or an organisation)."""
+    territory = make_territory()
+    client, token = _signed_in(app, make_user(role=Role.ADMIN))
+
+    def save(name: str) -> str:
+        response = client.post(
+            f"/admin/territories/{territory.id}",
+            data={
+                "csrf_token": token,
+                "name": name,
+                "language": "el",
+                "subdivisions": "GR-I",
+                "geonames_ids": "",
+            },
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    def updates() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "territory:update", AuditEvent.subject_id == territory.id)
+        )
+
+    assert "Territory saved." in save("Attica")
+    assert updates() == 0
+    save("Attica and the islands")
+    assert updates() == 1
+
+
 def test_a_territory_needs_known_places_and_a_free_address(app: Flask) -> None:
     make_territory()
     client, token = _signed_in(app, make_user(role=Role.ADMIN))
