@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from matchmaker.core.words import whole_words
+from matchmaker.matching.snapshot import either_way_key, pair_key
 
 if TYPE_CHECKING:
     from matchmaker.matching.snapshot import ListingView, Snapshot
@@ -86,9 +87,7 @@ def _rarity(snapshot: Snapshot) -> Callable[[str], float]:
 def affinity(snapshot: Snapshot, first: int, second: int) -> float:
     """The cosine (0..1) of two organisations' profiles."""
     known: dict[int, float] = snapshot.scratch.setdefault(("affinity",), {})
-    # One int for the pair (ids are below 2**32): a third of the memory of a tuple key, for
-    # the hundreds of thousands of pairs of a full run.
-    key = first << 32 | second if first < second else second << 32 | first
+    key = either_way_key(first, second)
     value = known.get(key)
     if value is None:
         a, b = profile(snapshot, first), profile(snapshot, second)
@@ -103,7 +102,7 @@ def shared(snapshot: Snapshot, first: int, second: int, most: int = 6) -> list[s
     way of writing them), the heaviest first. Found once per run for each two organisations:
     their listings meet in several proposals."""
     known: dict[int, tuple[str, ...]] = snapshot.memo.setdefault(("shared", most), {})
-    key = first << 32 | second  # one int for the two (ids are below 2**32), as in affinity()
+    key = pair_key(first, second)  # the first's way of writing the words
     words = known.get(key)
     if words is None:
         heaviest = heaviest_shared_stems(snapshot, first, second, most)

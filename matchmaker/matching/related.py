@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from matchmaker.core.words import SNOWBALL, analyse
 from matchmaker.matching.affinity import profile, rarity
-from matchmaker.matching.snapshot import within_reach
+from matchmaker.matching.snapshot import either_way_key, within_reach
 
 if TYPE_CHECKING:
     from matchmaker.matching.snapshot import ListingView, Snapshot
@@ -197,7 +197,7 @@ def kinship(snapshot: Snapshot, asker: ListingView, giver: ListingView) -> float
     """The shared vocabulary of the two organisations, their place names left out."""
     known: dict[int, float] = snapshot.scratch.setdefault(("kinship",), {})
     first, second = asker.org_id, giver.org_id
-    key = first << 32 | second if first < second else second << 32 | first
+    key = either_way_key(first, second)
     value = known.get(key)
     if value is None:
         a, b = profile(snapshot, first), profile(snapshot, second)

@@ -89,6 +89,18 @@ def _place_id(key: tuple[str, ...]) -> int:
     return _PLACE_IDS.setdefault(key, len(_PLACE_IDS))
 
 
+def pair_key(first: int, second: int) -> int:
+    """One int for the ordered pair of ids ``(first, second)``, each below 2**32: the same
+    dictionary key as the tuple, in a third of its memory, for the hundreds of thousands of
+    pairs (of listings, of organisations) a full run remembers."""
+    return first << 32 | second
+
+
+def either_way_key(first: int, second: int) -> int:
+    """:func:`pair_key` of the two ids in either order (a pair whose value is symmetric)."""
+    return first << 32 | second if first < second else second << 32 | first
+
+
 def region_id(country: str, region: str, subdivision: str | None) -> int:
     """The ``region_id`` of the listings of an organisation of this region (ListingView)."""
     return _place_id(region_key(country, region, subdivision))

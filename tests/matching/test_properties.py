@@ -363,3 +363,17 @@ def test_an_organisation_crowding_the_top_of_a_shared_ranking_leaves_room_for_th
         21,
         22,
     ]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**32 - 1), min_size=2, max_size=12))
+def test_pair_keys_tell_pairs_apart_as_tuples_do(ids: list[int]) -> None:
+    """A pair of ids packed into one int (snapshot.pair_key, either_way_key) is the same
+    dictionary key as the tuple: equal exactly when the pairs are equal (in either order, for
+    either_way_key)."""
+    from matchmaker.matching.snapshot import either_way_key, pair_key
+
+    pairs = [(a, b) for a in ids for b in ids]
+    assert len({pair_key(a, b) for a, b in pairs}) == len(set(pairs))
+    assert len({either_way_key(a, b) for a, b in pairs}) == len({frozenset(p) for p in pairs})
+    for a, b in pairs:
+        assert either_way_key(a, b) == either_way_key(b, a) == pair_key(min(a, b), max(a, b))

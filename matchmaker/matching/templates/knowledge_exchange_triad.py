@@ -21,7 +21,13 @@ from matchmaker.core.i18n import gettext as _
 from matchmaker.matching.rules import Params
 from matchmaker.matching.scoring import Fractions, Link, scorer_for
 from matchmaker.matching.settings import MatchSettings
-from matchmaker.matching.snapshot import ListingView, Snapshot, theme_bits, within_reach
+from matchmaker.matching.snapshot import (
+    ListingView,
+    Snapshot,
+    pair_key,
+    theme_bits,
+    within_reach,
+)
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 
 if TYPE_CHECKING:
@@ -252,7 +258,7 @@ class KnowledgeExchangeTriad(Template):
                 for giver in givers:
                     if not _linked(asker, giver):
                         continue
-                    link_key = asker.id << 32 | giver.id
+                    link_key = pair_key(asker.id, giver.id)
                     link = known.get(link_key)
                     if link is None:
                         # The rules only for a link within reach: a trio with one out of
