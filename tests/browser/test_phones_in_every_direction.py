@@ -39,3 +39,18 @@ def test_no_page_scrolls_sideways_on_a_phone(new_page: Any, language: str) -> No
     sign_in(admin, "admin@example.org")
     wider["/admin/users"] = _overflow(admin, "/admin/users")
     assert {path: px for path, px in wider.items() if px > 1} == {}
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_proposals_reasons_are_read_across_a_phone(new_page: Any, language: str) -> None:
+    """The explanation's reason column had a third of a phone, a word or two a line: now each
+    reason has most of the width, in either direction, and the page still does not scroll
+    sideways."""
+    coordinator = new_page(width=PHONE, locale=language)
+    sign_in(coordinator, "coordinator@example.org")
+    assert _overflow(coordinator, "/proposals/1") <= 1
+    assert coordinator.locator("html").get_attribute("lang") == language
+    reasons = coordinator.locator(".explanation tbody td:nth-child(3)")
+    assert reasons.count() > 0
+    widths = [box["width"] for box in (r.bounding_box() for r in reasons.all()) if box]
+    assert widths and min(widths) >= 0.6 * PHONE, widths
