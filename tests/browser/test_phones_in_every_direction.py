@@ -54,3 +54,26 @@ def test_a_proposals_reasons_are_read_across_a_phone(new_page: Any, language: st
     assert reasons.count() > 0
     widths = [box["width"] for box in (r.bounding_box() for r in reasons.all()) if box]
     assert widths and min(widths) >= 0.6 * PHONE, widths
+
+
+# Each word of a theme's name against the width its cell gives the name, in the name's font.
+_CUT_WORDS = """() => {
+  const pen = document.createElement("canvas").getContext("2d");
+  return [...document.querySelectorAll(".theme-table tbody th [dir=auto]")].flatMap(name => {
+    pen.font = getComputedStyle(name).font;
+    const room = name.getBoundingClientRect().width;
+    return name.textContent.split(/\\s+/).filter(word => pen.measureText(word).width > room + 1);
+  });
+}"""
+
+
+@pytest.mark.parametrize("language", ["el", "ar"])
+def test_the_home_pages_themes_are_not_cut_mid_word_on_a_phone(
+    new_page: Any, language: str
+) -> None:
+    """The table of open listings by theme squeezed the theme's name to a few letters a line
+    ("Κατάρτι/ση", "الاحتضا/ن"), since a name may break anywhere: now only between words."""
+    visitor = new_page(width=PHONE, locale=language)
+    assert _overflow(visitor, "/") <= 1
+    assert visitor.locator(".theme-table tbody th").count() > 0
+    assert visitor.evaluate(_CUT_WORDS) == []
