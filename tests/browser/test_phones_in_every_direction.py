@@ -77,3 +77,19 @@ def test_the_home_pages_themes_are_not_cut_mid_word_on_a_phone(
     assert _overflow(visitor, "/") <= 1
     assert visitor.locator(".theme-table tbody th").count() > 0
     assert visitor.evaluate(_CUT_WORDS) == []
+
+
+@pytest.mark.parametrize("width", [PHONE, 1280])
+def test_the_forms_under_a_proposals_explanation_stand_apart_from_it(
+    new_page: Any, width: int
+) -> None:
+    """The coordinator's decision forms (and a party's answer) began right at the table's
+    bottom edge, as if they were its last row."""
+    coordinator = new_page(width=width)
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.goto("/proposals/1")
+    gap = coordinator.evaluate(
+        """() => document.querySelector("[aria-labelledby=decide]").getBoundingClientRect().top
+                 - document.querySelector(".explanation").getBoundingClientRect().bottom"""
+    )
+    assert gap >= 16
