@@ -107,13 +107,15 @@ migrate: $(VENV)/.installed-app
 demo: $(VENV)/.installed-app
 	$(DEV) $(FLASK) demo load
 
-# Translations: strings marked with _(), _l(), ngettext() in matchmaker/ and templates/.
+# Translations: strings marked with _(), _l(), ngettext() in matchmaker/ and templates/, and
+# pgettext() or lazy_pgettext() where one English word needs two translations (its context).
 # `make translations` adds new strings to every catalog (then translate them: the tests fail
 # while a message is untranslated or fuzzy) and compiles the .mo files the app and wheel use.
 # `make check-translations` (CI) fails when a marked string is missing from a catalog.
 CATALOGS := matchmaker/translations
 POT := $(VENV)/messages.pot
 EXTRACT := $(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+	-k lazy_pgettext:1c,2 \
 	--no-location --sort-by-file --project "SSE Matchmaker" -o $(POT) .
 UPDATE := $(BIN)/pybabel -q update -i $(POT) -d $(CATALOGS) --no-fuzzy-matching \
 	--ignore-obsolete --ignore-pot-creation-date

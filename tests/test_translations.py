@@ -33,10 +33,11 @@ def _messages(catalog: Catalog) -> list[Message]:
 
 
 def test_every_language_has_a_catalog_with_the_same_messages() -> None:
-    english = {message.id for message in _messages(_catalog("en"))}
+    english = {(message.context, message.id) for message in _messages(_catalog("en"))}
     assert len(english) > 500
     for language in LANGUAGES:
-        assert {message.id for message in _messages(_catalog(language))} == english, language
+        messages = {(message.context, message.id) for message in _messages(_catalog(language))}
+        assert messages == english, language
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -85,4 +86,5 @@ def _as_dict(messages: Iterable[Message]) -> dict[object, object]:
     def frozen(value: object) -> object:
         return tuple(value) if isinstance(value, list | tuple) else value
 
-    return {frozen(message.id): frozen(message.string) for message in messages}
+    # A message with a context (pgettext) is another message than the same words without one.
+    return {(message.context, frozen(message.id)): frozen(message.string) for message in messages}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 
@@ -30,7 +31,9 @@ def audience_choices(blank: str | None = None) -> dict[str, str]:
 
 
 class AnnouncementForm(Form):
-    organisation = SelectField(_l("Posted by"))
+    # Its own message: a listing's "Posted by" agrees with the listing, which in French is an
+    # annonce (feminine), and an announcement is a communiqué (masculine).
+    organisation = SelectField(lazy_pgettext("announcement", "Posted by"))
     country = SelectField(
         _l("Country"),
         validators=[Optional()],

@@ -283,8 +283,9 @@ def _isolating(template_function: Any) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    # Templates' _(), gettext(), ngettext() and {% trans %} all go through these two.
-    for name in ("gettext", "ngettext"):
+    # Templates' _(), gettext(), ngettext(), {% trans %} and the context-marked pgettext() and
+    # npgettext() all go through these.
+    for name in ("gettext", "ngettext", "pgettext", "npgettext"):
         app.jinja_env.globals[name] = _isolating(app.jinja_env.globals[name])
     app.jinja_env.filters["country_name"] = country_name
     app.jinja_env.globals["comma"] = comma

@@ -358,6 +358,25 @@ def test_who_may_post(app: Flask, world: dict[str, Any]) -> None:
     ).get_data(as_text=True)
 
 
+def test_in_french_an_announcement_agrees_with_communique_and_a_listing_with_annonce(
+    app: Flask,
+) -> None:
+    """One "Posted by" served both, in the feminine of a listing (une annonce): an announcement
+    (un communiqué) was "Publiée par". Each now has its own message."""
+    officer = make_user(language="fr")
+    agency = make_organisation(owner=officer, kind=OrganisationKind.PUBLIC_AGENCY)
+    client = signed_in(app, officer)
+    form = client.get("/announcements/new").get_data(as_text=True)
+    assert "Publié par" in form and "Publiée par" not in form
+    announcement = _publish(officer, agency)
+    shown = client.get(f"/announcements/{announcement.id}").get_data(as_text=True)
+    assert "<dt>Publié le</dt>" in shown
+    # A listing is still une annonce, its date and its author no longer of two genders.
+    listing = make_listing(organisation=agency, kind=ListingKind.NEED, created_by=officer)
+    page = client.get(f"/listings/{listing.id}").get_data(as_text=True)
+    assert "<dt>Publiée par</dt>" in page and "Publié le" not in page
+
+
 def test_a_coordinator_posts_for_the_coordination_team(app: Flask, world: dict[str, Any]) -> None:
     client = signed_in(app, make_user(role=Role.COORDINATOR))
     response = client.post("/announcements/new", data=_form(organisation="0"))

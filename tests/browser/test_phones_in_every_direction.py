@@ -39,3 +39,57 @@ def test_no_page_scrolls_sideways_on_a_phone(new_page: Any, language: str) -> No
     sign_in(admin, "admin@example.org")
     wider["/admin/users"] = _overflow(admin, "/admin/users")
     assert {path: px for path, px in wider.items() if px > 1} == {}
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_proposals_reasons_are_read_across_a_phone(new_page: Any, language: str) -> None:
+    """The explanation's reason column had a third of a phone, a word or two a line: now each
+    reason has most of the width, in either direction, and the page still does not scroll
+    sideways."""
+    coordinator = new_page(width=PHONE, locale=language)
+    sign_in(coordinator, "coordinator@example.org")
+    assert _overflow(coordinator, "/proposals/1") <= 1
+    assert coordinator.locator("html").get_attribute("lang") == language
+    reasons = coordinator.locator(".explanation tbody td:nth-child(3)")
+    assert reasons.count() > 0
+    widths = [box["width"] for box in (r.bounding_box() for r in reasons.all()) if box]
+    assert widths and min(widths) >= 0.6 * PHONE, widths
+
+
+# Each word of a theme's name against the width its cell gives the name, in the name's font.
+_CUT_WORDS = """() => {
+  const pen = document.createElement("canvas").getContext("2d");
+  return [...document.querySelectorAll(".theme-table tbody th [dir=auto]")].flatMap(name => {
+    pen.font = getComputedStyle(name).font;
+    const room = name.getBoundingClientRect().width;
+    return name.textContent.split(/\\s+/).filter(word => pen.measureText(word).width > room + 1);
+  });
+}"""
+
+
+@pytest.mark.parametrize("language", ["el", "ar"])
+def test_the_home_pages_themes_are_not_cut_mid_word_on_a_phone(
+    new_page: Any, language: str
+) -> None:
+    """The table of open listings by theme squeezed the theme's name to a few letters a line
+    ("Κατάρτι/ση", "الاحتضا/ن"), since a name may break anywhere: now only between words."""
+    visitor = new_page(width=PHONE, locale=language)
+    assert _overflow(visitor, "/") <= 1
+    assert visitor.locator(".theme-table tbody th").count() > 0
+    assert visitor.evaluate(_CUT_WORDS) == []
+
+
+@pytest.mark.parametrize("width", [PHONE, 1280])
+def test_the_forms_under_a_proposals_explanation_stand_apart_from_it(
+    new_page: Any, width: int
+) -> None:
+    """The coordinator's decision forms (and a party's answer) began right at the table's
+    bottom edge, as if they were its last row."""
+    coordinator = new_page(width=width)
+    sign_in(coordinator, "coordinator@example.org")
+    coordinator.goto("/proposals/1")
+    gap = coordinator.evaluate(
+        """() => document.querySelector("[aria-labelledby=decide]").getBoundingClientRect().top
+                 - document.querySelector(".explanation").getBoundingClientRect().bottom"""
+    )
+    assert gap >= 16

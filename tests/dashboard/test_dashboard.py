@@ -138,6 +138,31 @@ def test_dashboard_draws_charts_with_tables_behind_them(
     assert {"50%", "100%", "0%"} <= set(by_rule.values())  # the demo exercises all three
 
 
+def test_in_arabic_the_charts_are_mirrored_and_their_labels_stay_on_them(
+    client: FlaskClient, login: Any, demo: None
+) -> None:
+    """SVG text runs in the page's direction: right to left, the labels anchored at the left
+    edge ran off it (the charts showed bars without names) and each number covered its bar."""
+    login(make_user(role=Role.COORDINATOR, language="ar"))
+    page = client.get("/coordination/dashboard").get_data(as_text=True)
+    charts = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert charts and all('preserveAspectRatio="xMaxYMin meet"' in chart for chart in charts)
+    drawn = re.findall(
+        r'<text x="([\d.]+)"[^>]*class="chart-label">.*?</text>\s*'
+        r'<rect x="([\d.]+)"[^>]*width="([\d.]+)"[^>]*>\s*</rect>\s*'
+        r'<text x="([\d.]+)"[^>]*class="chart-value">',
+        "".join(charts),
+        re.S,
+    )
+    assert drawn
+    for label_x, bar_x, width, value_x in drawn:
+        # The label's start is the right edge; each bar ends where the labels' room begins
+        # and grows leftwards; its number stands past the bar's left end.
+        assert float(label_x) == 640
+        assert float(bar_x) + float(width) == pytest.approx(360, abs=0.1)
+        assert float(value_x) < float(bar_x)
+
+
 def test_every_table_exports_as_csv(client: FlaskClient, login: Any, demo: None) -> None:
     login(make_user(role=Role.COORDINATOR))
     response = client.get("/coordination/dashboard/by_status.csv")
