@@ -13,7 +13,7 @@ PostgreSQL's driver is fast through SQLAlchemy's own batched inserts, which it k
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -100,23 +100,40 @@ def prepare(
     dialect: sa.Dialect,
     table: sa.Table,
     columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    rows: Iterable[Sequence[Any]],
     constants: Mapping[str, Any] | None = None,
 ) -> Prepared:
     """``rows`` (values of ``columns``, in that order), each with the same ``constants``
-    (column → value: the run's id, its timestamp), made ready for :meth:`Prepared.execute`."""
+    (column → value: the run's id, its timestamp), made ready for :meth:`Prepared.execute`.
+
+    On SQLite each row is processed as it is read, before the next one is asked for: a caller
+    may make a large value (a proposal's explanation) only when its row is read, and it is
+    encoded while it is still in the CPU's caches and let go of at once."""
     constants = dict(constants or {})
     names = (*columns, *constants)
     if dialect.name != "sqlite":
         dicts = [dict(zip(columns, row, strict=True)) | constants for row in rows]
         return Prepared(table, names, [], [], dicts)
+    processors = [
+        (index, processor)
+        for index, name in enumerate(columns)
+        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+    ]
+    if processors:
+        rows = (_processed_row(row, processors) for row in rows)
     by_column: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-    for index, name in enumerate(columns):
-        processor = table.c[name].type.bind_processor(dialect)
-        if processor is not None and by_column:
-            by_column[index] = list(map(processor, by_column[index]))
     fixed = [_adapt(_processed(table, dialect, name, value)) for name, value in constants.items()]
     return Prepared(table, names, by_column, fixed)
+
+
+def _processed_row(
+    row: Sequence[Any], processors: Sequence[tuple[int, Callable[[Any], Any]]]
+) -> list[Any]:
+    """The values of ``row``, those of the columns that have a bind processor processed."""
+    values = list(row)
+    for index, processor in processors:
+        values[index] = processor(values[index])
+    return values
 
 
 @lru_cache(maxsize=32)

@@ -476,8 +476,9 @@ CHUNK = 2000
 def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSettings) -> None:
     """Write the plan.
 
-    New proposals go in chunks: each chunk's explanations are written, its rows inserted
-    (matching/bulk.py), and its explanations freed, so that memory stays in bounds.
+    New proposals go in chunks, so that memory stays in bounds: each proposal's explanation is
+    written as its row is prepared, which encodes it at once (matching/bulk.py), and each
+    chunk's rows are inserted.
     """
     now = utcnow()
     connection = db.session.connection()
@@ -498,10 +499,12 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             connection.dialect,
             Proposal.__table__,
             ("id", "template", "score", "explanation", "fingerprint"),
-            [
-                (pid, c.template, c.score, c.explanation(snapshot, settings), c.fingerprint)
+            # Each explanation written only as its row is read, which prepare() processes
+            # (encodes) at once: none is held beyond its row.
+            (
+                (pid, c.template, c.score, c.write_explanation(snapshot, settings), c.fingerprint)
                 for pid, c in zip(ids, chunk, strict=True)
-            ],
+            ),
             proposal_constants,
         ).execute(connection)
         prepare(
@@ -515,8 +518,6 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             ],
             {"created_at": now},
         ).execute(connection)
-        for candidate in chunk:
-            candidate.forget_explanation()
     for proposal_id, candidate in plan_.revive + plan_.rescore:
         proposal = db.session.get(Proposal, proposal_id)
         assert proposal is not None

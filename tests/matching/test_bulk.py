@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from matchmaker.demo.cli import load_demo
@@ -60,6 +62,42 @@ def test_many_small_chunks_write_exactly_what_was_planned(
     proposal = db.session.scalars(sa.select(Proposal).order_by(Proposal.id)).first()
     assert proposal is not None and proposal.status == ProposalStatus.PENDING_REVIEW
     assert proposal.matcher_run_id == run.id and proposal.version == 1
+
+
+def test_each_row_is_processed_before_the_next_one_is_read() -> None:
+    # The engine writes each explanation only when its row is read: prepare() encodes it at
+    # once, so none is held beyond its row (nor are they all encoded long after being made).
+    events: list[str] = []
+
+    class Recorded(sa.types.TypeDecorator[str]):
+        impl = sa.String
+        cache_ok = True
+
+        def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+            events.append(f"processed {value}")
+            return value
+
+    table = sa.Table(
+        "recorded", sa.MetaData(), sa.Column("id", sa.Integer), sa.Column("value", Recorded())
+    )
+
+    def rows() -> Iterator[tuple[int, str]]:
+        for n in range(3):
+            events.append(f"read {n}")
+            yield n, str(n)
+
+    prepared = bulk.prepare(sqlite.dialect(), table, ("id", "value"), rows(), {"value": "c"})
+    assert events == [
+        "read 0",
+        "processed 0",
+        "read 1",
+        "processed 1",
+        "read 2",
+        "processed 2",
+        "processed c",  # the constant, once
+    ]
+    assert prepared.by_column == [[0, 1, 2], ["0", "1", "2"]]
+    assert prepared.constants == ["c"] and len(prepared) == 3
 
 
 def _proposal(fingerprint: str, **fields: Any) -> Proposal:

@@ -54,17 +54,21 @@ class Candidate:
 
     def explanation(self, snapshot: Snapshot, settings: MatchSettings) -> list[dict[str, Any]]:
         """Each rule that fired, its points and why (written on demand: only for proposals
-        that are kept)."""
+        that are kept), written once and kept (a run compares it with the stored one, then
+        stores it)."""
         if self._explanation is None:
-            scorer = scorer_for(settings, multi=self.coverage is not None)
-            self._explanation = scorer.explain(
-                snapshot, self.links, self.coverage, fractions=self.fractions, points=self.points
-            )
+            self._explanation = self.write_explanation(snapshot, settings)
         return self._explanation
 
-    def forget_explanation(self) -> None:
-        """Free the written explanation once it is stored."""
-        self._explanation = None
+    def write_explanation(
+        self, snapshot: Snapshot, settings: MatchSettings
+    ) -> list[dict[str, Any]]:
+        """:meth:`explanation`, written anew and not kept: a full run writes tens of thousands,
+        each stored as soon as it is written (engine.apply)."""
+        scorer = scorer_for(settings, multi=self.coverage is not None)
+        return scorer.explain(
+            snapshot, self.links, self.coverage, fractions=self.fractions, points=self.points
+        )
 
     @property
     def written_explanation(self) -> list[dict[str, Any]]:
