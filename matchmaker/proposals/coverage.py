@@ -94,6 +94,45 @@ def _sharing_a_listing(proposal: Proposal, statuses: Iterable[ProposalStatus]) -
     )
 
 
+def lock_overlapping(proposal: Proposal) -> None:
+    """Hold ``proposal`` and the pending proposals that share a listing with it (those that
+    approving it covers) until the transaction ends, and read them again as they are now.
+
+    Two coordinators approving two overlapping proposals at once would each write its own and
+    then the other's: a deadlock, one of them answered with a server error. Taken in the order
+    of their ids, in one statement, the locks make the second wait for the first, then read
+    what the first decided (PostgreSQL; SQLite lets one writer at a time anyway)."""
+    sharing = sa.select(ProposalParty.proposal_id).where(
+        ProposalParty.listing_id.in_(proposal.listing_ids)
+    )
+    db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            sa.or_(
+                Proposal.id == proposal.id,
+                sa.and_(Proposal.status == ProposalStatus.PENDING_REVIEW, Proposal.id.in_(sharing)),
+            )
+        )
+        .order_by(Proposal.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def introduced_overlapping(proposal: Proposal) -> Proposal | None:
+    """An introduced proposal that overlaps ``proposal``, if any: one the matcher wrote while a
+    coordinator approved the other (it read the introduced ones before) is not approved too."""
+    mine = footprint(proposal)
+    return next(
+        (
+            other
+            for other in _sharing_a_listing(proposal, COVERING_STATUSES)
+            if mine.overlaps(footprint(other))
+        ),
+        None,
+    )
+
+
 def cover_overlapping(*, proposal: Proposal, actor: Any) -> list[Proposal]:
     """Take the pending proposals that ``proposal`` (just approved) overlaps out of the queue."""
     mine = footprint(proposal)

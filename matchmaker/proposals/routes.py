@@ -259,6 +259,9 @@ def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseRetur
     if request.method == "GET":
         return _back_to_proposal(proposal_id)
     proposal = _load(proposal_id)
+    # Read after any answer another request is recording: sent twice at once, the second
+    # waits and is answered as the first was.
+    services.lock_proposal(proposal)
     allowed = {o.id: o for o in permissions.organisations_to_respond(current_user, proposal)}
     if organisation_id not in allowed:
         # Sent again after the answer was recorded (Back and Submit, a double click):

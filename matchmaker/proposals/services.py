@@ -27,7 +27,12 @@ from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.notifications.services import notify
 from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
 from matchmaker.places.names import place_key
-from matchmaker.proposals.coverage import cover_overlapping, restore_covered
+from matchmaker.proposals.coverage import (
+    cover_overlapping,
+    introduced_overlapping,
+    lock_overlapping,
+    restore_covered,
+)
 from matchmaker.proposals.events import proposal_released
 from matchmaker.proposals.models import (
     Outcome,
@@ -123,7 +128,20 @@ def _check_pending(proposal: Proposal, expected_version: int | None) -> None:
         raise ProposalConflict(conflict_message(proposal))
 
 
+def lock_proposal(proposal: Proposal) -> None:
+    """Hold ``proposal``'s row until the transaction ends and read it again as it is now: a
+    request deciding or answering meanwhile is seen, and the next one waits for this one
+    (PostgreSQL; SQLite lets one writer at a time anyway)."""
+    db.session.refresh(proposal, with_for_update={"key_share": True})
+
+
 def conflict_message(proposal: Proposal) -> str:
+    if proposal.status == ProposalStatus.PENDING_REVIEW:
+        # Still waiting, with another version: the matcher scored it again meanwhile.
+        return _(
+            "This proposal changed while you were reading it (the matcher scored it again). "
+            "Read it again, then decide."
+        )
     if proposal.decided_by is not None and proposal.decided_at is not None:
         return _(
             "%(name)s already decided on this proposal (%(status)s) at %(time)s.",
@@ -164,7 +182,17 @@ def approve_proposal(
 ) -> list[Proposal]:
     """Introduce the parties: each member of each party organisation is notified. Returns the
     pending proposals it overlaps, which leave the queue (see coverage.py)."""
+    lock_overlapping(proposal)
     _check_pending(proposal, expected_version)
+    introduced = introduced_overlapping(proposal)
+    if introduced is not None:
+        raise ProposalConflict(
+            _(
+                "Proposal #%(id)d, which overlaps this one, is introduced already: this one "
+                "cannot be introduced too.",
+                id=introduced.id,
+            )
+        )
     proposal.status = ProposalStatus.APPROVED
     proposal.decided_at, proposal.decided_by = utcnow(), actor
     proposal.decision_note = (note or "").strip() or None
@@ -199,6 +227,7 @@ def reject_proposal(
     expected_version: int | None,
 ) -> None:
     """Reject: the parties are never told, and this combination is never proposed again."""
+    lock_proposal(proposal)
     _check_pending(proposal, expected_version)
     proposal.status = ProposalStatus.REJECTED
     proposal.decided_at, proposal.decided_by = utcnow(), actor
@@ -235,6 +264,9 @@ def respond(
 
     ``show_publicly``: the party agrees to the partnership being shown on the home page once
     agreed (shown only when every party said so)."""
+    # Two parties answering at once would each miss the other's answer, and nobody would see
+    # that everyone accepted: the second waits for the first and reads its answer.
+    lock_proposal(proposal)
     if proposal.status != ProposalStatus.APPROVED:
         raise DomainError(
             _(

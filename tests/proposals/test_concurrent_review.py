@@ -4,6 +4,7 @@ exactly one decision is saved, and only the winner's mail is ever sent."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,8 @@ from matchmaker.matching.engine import run_full
 from matchmaker.notifications.models import Notification
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.models import Proposal, ProposalStatus
-from tests.conftest import Outbox
+from tests.concurrency import waiting_for_a_lock
+from tests.conftest import Outbox, is_postgres
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
 
@@ -43,15 +45,19 @@ def proposal(app: Flask) -> Proposal:
 @pytest.fixture
 def both_read_before_either_writes() -> Iterator[None]:
     """Hold each deciding request at its first write until the other has read the proposal
-    too, so both decide on version 1: the race the optimistic lock is there for."""
-    barrier = threading.Barrier(2, timeout=20)
+    too, so both decide on version 1: the race the optimistic lock is there for. On
+    PostgreSQL the first to write holds the proposal's row (services.lock_proposal) and the
+    other waits for it before writing: held until the other waits for that lock."""
     waited: set[int] = set()
 
     def wait_for_the_other(session: Session, *_: Any) -> None:
         thread = threading.get_ident()
         if threading.current_thread().name.startswith("coordinator") and thread not in waited:
             waited.add(thread)
-            barrier.wait()
+            deadline = time.monotonic() + 20
+            while len(waited) < 2 and not (is_postgres() and waiting_for_a_lock()):
+                assert time.monotonic() < deadline, "the other request never came"
+                time.sleep(0.02)
 
     sa.event.listen(Session, "before_flush", wait_for_the_other)
     yield

@@ -18,9 +18,12 @@ from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import match_listing, run_full
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals.models import Proposal, ProposalStatus
+from tests.concurrency import one_then_the_other
+from tests.conftest import is_postgres
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
 THEMES = ("research-evaluation", "knowledge-exchange")
+postgres_only = pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
 
 
 @pytest.fixture
@@ -259,4 +262,62 @@ def test_the_matcher_does_not_propose_what_an_introduction_covers(
         network_need in p.listing_ids
         for p in db.session.scalars(sa.select(Proposal))
         if offer.id in p.listing_ids
+    )
+
+
+def _decide(client: FlaskClient, proposal: Proposal) -> Any:
+    return client.post(
+        f"/coordination/proposals/{proposal.id}/approve",
+        data={"approve-version": proposal.version},
+    )
+
+
+@postgres_only
+def test_two_overlapping_proposals_approved_at_once_one_is_introduced(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """Each approval wrote its own proposal, then the other's (to cover it): a deadlock,
+    and a server error for one of the coordinators."""
+    first_proposal = _proposal(world, "N", "A")
+    second_proposal = _proposal(world, "N", "B")
+    ann, sam = (_as(app, world["coordinator"]) for _ in range(2))
+    first, second = one_then_the_other(
+        "after_flush", lambda: _decide(ann, first_proposal), lambda: _decide(sam, second_proposal)
+    )
+    assert first.status_code == 302
+    assert second.status_code == 303  # back to the proposal, told it is covered
+    page = sam.get(second.headers["Location"]).get_data(as_text=True)
+    assert "This proposal is covered by another proposal; it cannot be decided now." in page
+    statuses = _statuses(world)
+    assert (statuses["A+N"], statuses["B+N"]) == (ProposalStatus.APPROVED, ProposalStatus.COVERED)
+
+
+def test_a_proposal_an_introduced_one_overlaps_is_not_introduced_too(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """The matcher read the introduced proposals before a coordinator approved one, and
+    wrote a pending proposal that it overlaps: approving that one too would introduce two
+    overlapping proposals."""
+    introduced = _proposal(world, "N", "A")
+    other = _proposal(world, "N", "B")
+    coordinator = _as(app, world["coordinator"])
+    assert _decide(coordinator, introduced).status_code == 302
+    # As the matcher's run, planned before that approval, writes it after.
+    db.session.execute(sa.text("DELETE FROM proposal_covers"))
+    db.session.execute(
+        sa.update(Proposal).where(Proposal.id == other.id).values(status="pending_review")
+    )
+    db.session.commit()
+    db.session.expire_all()
+    response = _decide(coordinator, other)
+    assert response.status_code == 303
+    page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
+    assert (
+        f"Proposal #{introduced.id}, which overlaps this one, is introduced already: this one "
+        "cannot be introduced too." in page
+    )
+    statuses = _statuses(world)
+    assert (statuses["A+N"], statuses["B+N"]) == (
+        ProposalStatus.APPROVED,
+        ProposalStatus.PENDING_REVIEW,
     )
