@@ -518,9 +518,15 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             ],
             {"created_at": now},
         ).execute(connection)
-    for proposal_id, candidate in plan_.revive + plan_.rescore:
-        proposal = db.session.get(Proposal, proposal_id)
-        assert proposal is not None
+    current = _lock_planned(plan_)
+    revived = withdrawn = 0
+    planned = [(ProposalStatus.WITHDRAWN, pid, c) for pid, c in plan_.revive] + [
+        (ProposalStatus.PENDING_REVIEW, pid, c) for pid, c in plan_.rescore
+    ]
+    for status, proposal_id, candidate in planned:
+        proposal = current[proposal_id]
+        if proposal.status != status:
+            continue  # decided by a person since the plan read it
         proposal.score = candidate.score
         proposal.explanation = candidate.explanation(snapshot, settings)
         if proposal.status == ProposalStatus.WITHDRAWN:
@@ -528,17 +534,43 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             proposal.withdrawn_reason = proposal.withdrawn_at = None
             proposal.matcher_run_id = run.id
             _place_parties(proposal, candidate)
+            revived += 1
     for proposal_id, reason in plan_.withdraw:
-        proposal = db.session.get(Proposal, proposal_id)
-        assert proposal is not None
+        proposal = current[proposal_id]
+        if proposal.status != ProposalStatus.PENDING_REVIEW:
+            continue  # decided by a person since the plan read it
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.withdrawn_reason, proposal.withdrawn_at = reason, now
+        withdrawn += 1
     # Added up: an incremental run may apply several plans (see match_listing).
     run.listings_considered = (run.listings_considered or 0) + plan_.listings_considered
     run.candidates_scored = (run.candidates_scored or 0) + plan_.candidates_scored
-    run.proposals_created = (run.proposals_created or 0) + len(plan_.create) + len(plan_.revive)
-    run.proposals_withdrawn = (run.proposals_withdrawn or 0) + len(plan_.withdraw)
+    run.proposals_created = (run.proposals_created or 0) + len(plan_.create) + revived
+    run.proposals_withdrawn = (run.proposals_withdrawn or 0) + withdrawn
     db.session.flush()
+
+
+def _lock_planned(plan_: Plan) -> dict[int, Proposal]:
+    """The proposals a plan revives, rescores or withdraws, locked until the run commits and
+    read again as they are now. The plan read them some time ago (a full run, minutes), and a
+    coordinator approving or rejecting one meanwhile does not take the matcher's lock: what a
+    person decided since is left as it is, never overwritten (withdrawn after its parties were
+    introduced). Locked in the order of their ids, as coverage.lock_overlapping takes them, so
+    that a run and a coordinator's approval never wait for each other in a circle."""
+    ids = sorted({pid for pid, _ in plan_.revive + plan_.rescore + plan_.withdraw})
+    found: dict[int, Proposal] = {}
+    for start in range(0, len(ids), ANCHORS_PER_QUERY):
+        found.update(
+            (proposal.id, proposal)
+            for proposal in db.session.scalars(
+                sa.select(Proposal)
+                .where(Proposal.id.in_(ids[start : start + ANCHORS_PER_QUERY]))
+                .order_by(Proposal.id)
+                .with_for_update(key_share=True)
+                .execution_options(populate_existing=True)
+            )
+        )
+    return found
 
 
 def _place_parties(proposal: Proposal, candidate: Candidate) -> None:
