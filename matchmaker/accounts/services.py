@@ -91,7 +91,15 @@ def register_user(
                 reset_url=external_url(url_for("accounts.forgot_password")),
             )
         return None
-    user = create_user(email=email, display_name=display_name, password=password, language=language)
+    try:
+        with db.session.begin_nested():
+            user = create_user(
+                email=email, display_name=display_name, password=password, language=language
+            )
+    except sa.exc.IntegrityError:
+        # The same address signed up by another request at the same moment (a double click):
+        # that one made the account and mails its link; this one answers as it does.
+        return None
     send_confirmation(user)
     return user
 
