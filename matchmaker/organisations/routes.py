@@ -409,7 +409,7 @@ def remove_member(organisation_id: int, membership_id: int) -> ResponseReturnVal
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> ResponseReturnValue:
     try:
-        invitation = services.invitation_for_token(token)
+        invitation = services.invitation_for_token(token, lock=request.method == "POST")
     except InvalidToken:
         flash(_("This invitation has expired or was already used."), "error")
         return redirect(url_for("organisations.mine"))

@@ -337,9 +337,14 @@ def revoke_invitation(*, organisation: Organisation, actor: User, invitation: In
     )
 
 
-def invitation_for_token(token: str) -> Invitation:
+def invitation_for_token(token: str, *, lock: bool = False) -> Invitation:
+    """The pending invitation of ``token``; ``lock``: to be accepted, held until the
+    transaction ends, so that the same acceptance sent twice at once (a double click) finds it
+    accepted the second time instead of adding the member twice."""
     data = read_token("invitation", token, _invitation_max_age())
-    invitation = db.session.get(Invitation, data.get("invitation"))
+    invitation = db.session.get(
+        Invitation, data.get("invitation"), with_for_update={"key_share": True} if lock else None
+    )
     if invitation is None or invitation.status != InvitationStatus.PENDING:
         raise InvalidToken()
     return invitation

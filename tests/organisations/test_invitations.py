@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,7 +18,8 @@ from matchmaker.organisations.models import (
     MembershipRole,
     OrganisationStatus,
 )
-from tests.conftest import Outbox
+from tests.concurrency import one_then_the_other
+from tests.conftest import Outbox, is_postgres
 from tests.factories import PASSWORD, make_organisation, make_user
 
 
@@ -172,3 +174,29 @@ def test_m7_invitations_are_limited_per_user_and_per_organisation(app: Flask) ->
         assert _invite(helper_browser, shared, "c@example.org").status_code == 302
     assert _invite(other_browser, shared, "d@example.org").status_code == 302
     assert _invite(other_browser, shared, "e@example.org").status_code == 429
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_an_invitation_accepted_twice_at_once_adds_the_member_once(
+    app: Flask, client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    """A double click on Accept: the second request read the invitation still waiting (the
+    first had not committed) and added the member again, which the unique key on membership
+    refused with a server error."""
+    owner = make_user()
+    organisation = make_organisation(owner=owner)
+    login(owner)
+    _invite(client, organisation, "invitee@example.org")
+    link = outbox.link(outbox[0], "/invitations/")
+    invitee = _browser(app, make_user(email="invitee@example.org"))
+    first, second = one_then_the_other(
+        "before_commit", lambda: invitee.post(link), lambda: invitee.post(link)
+    )
+    assert first.status_code == 302
+    assert first.headers["Location"] == f"/organisations/{organisation.id}"
+    assert second.status_code == 302  # told the invitation was used, not a server error
+    db.session.expire_all()
+    members = db.session.scalars(
+        sa.select(Membership.user_id).where(Membership.organisation_id == organisation.id)
+    ).all()
+    assert len(members) == 2
