@@ -262,10 +262,18 @@ def set_role(*, actor: User, user: User, role: Role) -> None:
     if user.role == role:
         return
     if user.role == Role.ADMIN and role != Role.ADMIN:
-        admins = db.session.scalar(
-            sa.select(sa.func.count()).select_from(User).where(User.role == Role.ADMIN)
-        )
-        if admins is not None and admins <= 1:
+        # The admins' rows held (two admins taking the role from each other at once would each
+        # count two admins and leave none): the second waits, then counts one.
+        admins = db.session.scalars(
+            sa.select(User.id)
+            .where(User.role == Role.ADMIN)
+            .order_by(User.id)
+            .with_for_update(key_share=True)
+        ).all()
+        if user.id not in admins:  # the role changed by a request just before: read it again
+            db.session.refresh(user)
+            return set_role(actor=actor, user=user, role=role)
+        if len(admins) <= 1:
             raise DomainError(_("The last admin cannot lose the admin role."))
     before = user.role
     user.role = role

@@ -12,8 +12,11 @@ from matchmaker.accounts.models import Role, User
 from matchmaker.admin import routes as admin_routes
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
+from tests.concurrency import one_then_the_other
+from tests.conftest import is_postgres
 from tests.core.pager import walk_there_and_back
 from tests.factories import make_user
+from tests.proposals.helpers import signed_in
 
 
 @pytest.mark.parametrize(
@@ -121,3 +124,20 @@ def test_the_users_list_pages_by_address(
         ["e@coop.example.org"],
     ]
     assert "q=coop" in last
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_two_admins_taking_the_role_from_each_other_at_once_leave_one(app: Flask) -> None:
+    """Each counted two admins before the other's change was committed: none was left."""
+    ann, bob = make_user(role=Role.ADMIN), make_user(role=Role.ADMIN)
+    as_ann, as_bob = signed_in(app, ann), signed_in(app, bob)
+
+    def demote(client: FlaskClient, user: User) -> Any:
+        return lambda: client.post(
+            f"/admin/users/{user.id}/role", data={f"u{user.id}-role": "member"}
+        )
+
+    first, second = one_then_the_other("after_flush", demote(as_ann, bob), demote(as_bob, ann))
+    assert (first.status_code, second.status_code) == (302, 302)
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(User.id).where(User.role == Role.ADMIN)).all() == [ann.id]
