@@ -376,6 +376,11 @@ def accept_invitation(*, invitation: Invitation, user: User) -> Membership:
 
 
 def remove_member(*, organisation: Organisation, actor: User, membership: Membership) -> None:
+    # Two owners removing each other at once would each count two owners and leave none: the
+    # organisation's row is held and its members read again, so the second waits and counts.
+    db.session.refresh(organisation, with_for_update={"key_share": True})
+    if membership not in organisation.memberships:
+        return  # removed by a request sent just before (a double click)
     owners = [m for m in organisation.memberships if m.role == MembershipRole.OWNER]
     if membership.role == MembershipRole.OWNER and len(owners) <= 1:
         raise DomainError(_("An organisation keeps at least one owner."))

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
 
 from matchmaker.accounts.models import Role
@@ -16,8 +17,10 @@ from matchmaker.organisations.models import (
     OrganisationKind,
     OrganisationStatus,
 )
-from tests.conftest import Outbox
+from tests.concurrency import one_then_the_other
+from tests.conftest import Outbox, is_postgres
 from tests.factories import make_organisation, make_user
+from tests.proposals.helpers import signed_in
 
 NEW_ORGANISATION = {
     "name": "Wirral Food Cooperative",
@@ -326,3 +329,23 @@ def test_members_see_the_member_list_but_outsiders_do_not(
     page = client.get(url)
     assert page.status_code == 200
     assert "Invite a member" not in page.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_two_owners_removing_each_other_at_once_leave_one(app: Flask) -> None:
+    """Each counted two owners before the other's removal was committed: none was left."""
+    ann, bob = make_user(), make_user()
+    organisation = make_organisation(owner=ann, members=[bob])
+    rows = {m.user_id: m for m in organisation.memberships}
+    rows[bob.id].role = MembershipRole.OWNER
+    db.session.commit()
+    as_ann, as_bob = signed_in(app, ann), signed_in(app, bob)
+
+    def remove(client: FlaskClient, user: Any) -> Any:
+        url = f"/organisations/{organisation.id}/members/{rows[user.id].id}/remove"
+        return lambda: client.post(url)
+
+    first, second = one_then_the_other("after_flush", remove(as_ann, bob), remove(as_bob, ann))
+    assert (first.status_code, second.status_code) == (302, 302)
+    db.session.expire_all()
+    assert [m.user_id for m in organisation.memberships] == [ann.id]
