@@ -69,6 +69,28 @@ def _check_password(user: User, password: str) -> None:
 # Closing an organisation -----------------------------------------------------------------
 
 
+def _hold_proposals(organisation: Organisation) -> None:
+    """Lock the organisation's pending proposals and introductions, in id order as an
+    approval or an answer locks them (coverage.lock_overlapping, services.lock_proposal), and
+    read them again: one a coordinator approves or a party answers at this moment is waited
+    for, then ended or withdrawn as it is now, not written over (a 500 here when that
+    decision committed first, or an introduction left open with a closed organisation)."""
+    db.session.scalars(
+        sa.select(Proposal)
+        .where(
+            Proposal.status.in_([ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED]),
+            Proposal.id.in_(
+                sa.select(ProposalParty.proposal_id).where(
+                    ProposalParty.organisation_id == organisation.id
+                )
+            ),
+        )
+        .order_by(Proposal.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
 def _withdraw_pending_proposals(organisation: Organisation, *, actor: User) -> None:
     pending = db.session.scalars(
         sa.select(Proposal)
@@ -97,6 +119,7 @@ def _withdraw_pending_proposals(organisation: Organisation, *, actor: User) -> N
 
 def _close(organisation: Organisation, *, actor: User) -> None:
     before = organisation.status
+    _hold_proposals(organisation)
     # Before the pending ones: what an introduction covered returns to the queue, and is
     # withdrawn with them if it holds one of the organisation's listings.
     end_introductions(organisation=organisation, actor=actor, reason=ORGANISATION_CLOSED)

@@ -14,9 +14,11 @@ from flask import Flask
 from matchmaker.core.models import AuditEvent
 from matchmaker.extensions import db
 from matchmaker.notifications.models import Notification
+from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.models import Proposal, ProposalStatus
 from tests.concurrency import one_then_the_other
 from tests.conftest import is_postgres
+from tests.factories import PASSWORD
 from tests.proposals.test_review_and_introductions import _approve, _as, world
 
 postgres_only = pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
@@ -98,3 +100,31 @@ def test_a_decision_on_a_proposal_the_matcher_scored_again_meanwhile_says_so(
     )
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).status == ProposalStatus.PENDING_REVIEW
+
+
+@postgres_only
+def test_an_organisation_closing_while_its_proposal_is_approved_ends_the_introduction(
+    app: Flask, world: dict
+) -> None:
+    """Closing withdraws the organisation's pending proposals and ends its introductions, as
+    it read them: an approval committed meanwhile made its write find another version
+    (StaleDataError), a 500 for the owner. Closing waits for the approval, then ends the
+    introduction it made (the other party is told)."""
+    proposal_id, university_id = world["proposal"].id, world["university"].id
+    coordinator, alan = _as(app, world["coordinator"]), _as(app, world["uni_owner"])
+    approved, closed = one_then_the_other(
+        "after_flush",
+        lambda: coordinator.post(
+            f"/coordination/proposals/{proposal_id}/approve", data={"approve-version": 1}
+        ),
+        lambda: alan.post(f"/organisations/{university_id}/close", data={"password": PASSWORD}),
+    )
+    assert (approved.status_code, closed.status_code) == (302, 302)
+    db.session.expire_all()
+    assert db.session.get(Organisation, university_id).is_closed
+    saved = db.session.get(Proposal, proposal_id)
+    assert (saved.status, saved.decided_by_id) == (
+        ProposalStatus.WITHDRAWN,
+        world["coordinator"].id,
+    )
+    assert _count(Notification, Notification.kind == "proposal:ended") == 2
