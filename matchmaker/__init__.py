@@ -144,6 +144,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_jobs(app: Flask) -> None:
     """The Celery app, and every module that declares jobs (so each is registered)."""
+    import matchmaker.accounts.tasks
     import matchmaker.alerts.tasks
     import matchmaker.announcements.tasks
     import matchmaker.core.outbox

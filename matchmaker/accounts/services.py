@@ -16,12 +16,15 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
+from matchmaker.core.jobs import enqueue_after_commit
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
+# The job that mails a password-reset link (accounts/tasks.py).
+SEND_RESET_LINK = "accounts.send_password_reset"
 
 
 @lru_cache(maxsize=1)
@@ -149,9 +152,20 @@ def _email_change_fingerprint(user: User) -> str:
 
 
 def request_password_reset(email: str) -> None:
+    """Mail a reset link to the account of ``email``, once the request commits.
+
+    Whether an account has the address is looked up by the job (:func:`send_password_reset`),
+    not here: the request does the same work for any address, or a known one would answer in
+    the time it takes to sign a token, render the mail and queue it, and an unknown one at once.
+    """
+    enqueue_after_commit(SEND_RESET_LINK, normalise_email(email))
+
+
+def send_password_reset(email: str) -> bool:
+    """The reset link, mailed to the active account of ``email`` (False: none has it)."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        return
+        return False
     token = make_token("reset-password", {"user": user.id, "pw": _password_fingerprint(user)})
     with in_language_of(user):
         send_email(
@@ -162,6 +176,7 @@ def request_password_reset(email: str) -> None:
             reset_url=external_url(url_for("accounts.reset_password", token=token)),
             minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
         )
+    return True
 
 
 def user_for_reset_token(token: str) -> User:
