@@ -108,6 +108,7 @@ def _init_extensions(app: Flask) -> None:
         logs,
         security,
         static_files,
+        uploads,
     )
     from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -129,6 +130,7 @@ def _init_extensions(app: Flask) -> None:
     )
     caching.init_app(app)
     static_files.init_app(app)
+    uploads.init_app(app)  # before csrf, which reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     caching.skip_rate_limit_check_for_stored_pages(app)
