@@ -206,26 +206,43 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
 
 
 def request_email_change(*, user: User, new_email: str, password: str) -> None:
+    """Mail a confirmation link to ``new_email``, and a notice to the current address.
+
+    When another account has ``new_email`` nothing can change, and its owner is told by mail
+    instead of the link, so the form does not reveal which addresses have accounts (anyone may
+    sign up, and ask again from a new account when one reaches its limit). The answer and the
+    work are the same either way, as on the sign-up page; following a link still checks again.
+    """
     if not user.check_password(password):
         raise DomainError(_("Your password is not correct."), "password")
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise DomainError(_("This is already your email address."), "email")
-    if find_user_by_email(new_email) is not None:
-        raise DomainError(_("Another account already uses this email address."), "email")
-    token = make_token(
-        "change-email",
-        {"user": user.id, "email": new_email, "state": _email_change_fingerprint(user)},
-    )
-    with in_language_of(user):
-        send_email(
-            new_email,
-            _("Confirm your new email address"),
-            "change_email",
-            user=user,
-            confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
-            hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+    owner = find_user_by_email(new_email)
+    if owner is not None:
+        with in_language_of(owner):
+            send_email(
+                new_email,
+                _("Someone tried to move an account to your email address"),
+                "email_change_taken",
+                user=owner,
+                login_url=external_url(url_for("accounts.login")),
+            )
+    else:
+        token = make_token(
+            "change-email",
+            {"user": user.id, "email": new_email, "state": _email_change_fingerprint(user)},
         )
+        with in_language_of(user):
+            send_email(
+                new_email,
+                _("Confirm your new email address"),
+                "change_email",
+                user=user,
+                confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
+                hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+            )
+    with in_language_of(user):
         send_email(
             user.email,
             _("A change of your email address was requested"),
