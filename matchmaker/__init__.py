@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from matchmaker.config import load_config
+from matchmaker.core.logs import loggable_path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
@@ -39,6 +40,13 @@ class App(Flask):
         if is_coroutine_function(func):
             return self.async_to_sync(func)
         return func
+
+    def log_exception(self, exc_info: Any) -> None:
+        """Flask's line for an error, naming the path as the request lines do: without the
+        secret a mailed link carries in it (core/logs.py)."""
+        self.logger.error(
+            "Exception on %s [%s]", loggable_path(), request.method, exc_info=exc_info
+        )
 
 
 @lru_cache(maxsize=4096)
@@ -108,6 +116,7 @@ def _init_extensions(app: Flask) -> None:
         logs,
         security,
         static_files,
+        uploads,
     )
     from matchmaker.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -129,6 +138,7 @@ def _init_extensions(app: Flask) -> None:
     )
     caching.init_app(app)
     static_files.init_app(app)
+    uploads.init_app(app)  # before csrf, which reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     caching.skip_rate_limit_check_for_stored_pages(app)
@@ -144,6 +154,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _init_jobs(app: Flask) -> None:
     """The Celery app, and every module that declares jobs (so each is registered)."""
+    import matchmaker.accounts.tasks
     import matchmaker.alerts.tasks
     import matchmaker.announcements.tasks
     import matchmaker.core.outbox

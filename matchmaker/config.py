@@ -198,8 +198,13 @@ def load_config(env: Mapping[str, str], instance_path: Path) -> dict[str, Any]:
         "LANGUAGES": ["en", "fr", "es", "pt", "el", "ar"],
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "PAGE_SIZE": 20,
-        # Uploads (data import) larger than this are refused with 413.
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # A request whose body is larger than this is refused with 413 before it is read: no
+        # form or API call comes near it. The views that take a file accept more (accepts_upload
+        # in core/uploads.py): a logo form up to twice the logo's 2 MB, so a file a little too
+        # large is told so on the form; the data import up to 20 MB.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "LOGO_MAX_REQUEST_BYTES": 4 * 1024 * 1024,
+        "IMPORT_MAX_REQUEST_BYTES": 20 * 1024 * 1024,
         # An import holds at most this many organisations, contacts and listings, and its CSV
         # files at most this many bytes once unzipped: a tiny zip can expand a thousandfold.
         "IMPORT_MAX_RECORDS": int(get("IMPORT_MAX_RECORDS", "20000") or 20000),

@@ -283,3 +283,40 @@ def test_l5_hsts_is_sent_over_https_when_set(client: FlaskClient) -> None:
 def test_l5_hsts_is_off_unless_set(client: FlaskClient) -> None:
     response = client.get("/", base_url="https://localhost")
     assert "Strict-Transport-Security" not in response.headers
+
+
+def _upload_body(field: str, name: str, size: int) -> dict[str, Any]:
+    """A multipart body holding one file of ``size`` bytes, built here: the test client's own
+    encoder leaves a temporary file open for large bodies (warnings are errors)."""
+    boundary = "----body-limit-boundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    return {
+        "data": head + b"{" * size + f"\r\n--{boundary}--\r\n".encode(),
+        "content_type": f"multipart/form-data; boundary={boundary}",
+    }
+
+
+@pytest.mark.parametrize("url", ["/login", "/signup", "/forgot-password", "/language"])
+def test_l6_a_form_refuses_a_large_body_before_reading_it(csrf_app: Flask, url: str) -> None:
+    """Every view read bodies of up to 20 MB, the data import's limit, before the CSRF check
+    (which reads the form) could refuse them: anyone could make the sign-in page read and
+    spool 20 MB a request. Only the views that take a file read more than a form's worth."""
+    client = csrf_app.test_client()
+    response = client.post(url, **_upload_body("file", "big.bin", 2 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "larger than we accept" in response.get_data(as_text=True)
+
+
+def test_l6_the_data_import_still_reads_a_large_file(client: FlaskClient, login: Any) -> None:
+    from matchmaker.accounts.models import Role
+
+    login(make_user(role=Role.COORDINATOR))
+    response = client.post(
+        "/coordination/data/import", **_upload_body("file", "partners.json", 5 * 1024 * 1024)
+    )
+    # Read, and refused for what it holds (not valid JSON), not for its size.
+    assert response.status_code == 422
+    assert "larger than we accept" not in response.get_data(as_text=True)

@@ -16,12 +16,15 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
+from matchmaker.core.jobs import enqueue_after_commit
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
+# The job that mails a password-reset link (accounts/tasks.py).
+SEND_RESET_LINK = "accounts.send_password_reset"
 
 
 @lru_cache(maxsize=1)
@@ -157,9 +160,20 @@ def _email_change_fingerprint(user: User) -> str:
 
 
 def request_password_reset(email: str) -> None:
+    """Mail a reset link to the account of ``email``, once the request commits.
+
+    Whether an account has the address is looked up by the job (:func:`send_password_reset`),
+    not here: the request does the same work for any address, or a known one would answer in
+    the time it takes to sign a token, render the mail and queue it, and an unknown one at once.
+    """
+    enqueue_after_commit(SEND_RESET_LINK, normalise_email(email))
+
+
+def send_password_reset(email: str) -> bool:
+    """The reset link, mailed to the active account of ``email`` (False: none has it)."""
     user = find_user_by_email(email)
     if user is None or not user.is_active:
-        return
+        return False
     token = make_token("reset-password", {"user": user.id, "pw": _password_fingerprint(user)})
     with in_language_of(user):
         send_email(
@@ -170,6 +184,7 @@ def request_password_reset(email: str) -> None:
             reset_url=external_url(url_for("accounts.reset_password", token=token)),
             minutes=current_app.config["RESET_TOKEN_MAX_AGE"] // 60,
         )
+    return True
 
 
 def user_for_reset_token(token: str) -> User:
@@ -199,26 +214,43 @@ def change_password(*, user: User, current_password: str, new_password: str) -> 
 
 
 def request_email_change(*, user: User, new_email: str, password: str) -> None:
+    """Mail a confirmation link to ``new_email``, and a notice to the current address.
+
+    When another account has ``new_email`` nothing can change, and its owner is told by mail
+    instead of the link, so the form does not reveal which addresses have accounts (anyone may
+    sign up, and ask again from a new account when one reaches its limit). The answer and the
+    work are the same either way, as on the sign-up page; following a link still checks again.
+    """
     if not user.check_password(password):
         raise DomainError(_("Your password is not correct."), "password")
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise DomainError(_("This is already your email address."), "email")
-    if find_user_by_email(new_email) is not None:
-        raise DomainError(_("Another account already uses this email address."), "email")
-    token = make_token(
-        "change-email",
-        {"user": user.id, "email": new_email, "state": _email_change_fingerprint(user)},
-    )
-    with in_language_of(user):
-        send_email(
-            new_email,
-            _("Confirm your new email address"),
-            "change_email",
-            user=user,
-            confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
-            hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+    owner = find_user_by_email(new_email)
+    if owner is not None:
+        with in_language_of(owner):
+            send_email(
+                new_email,
+                _("Someone tried to move an account to your email address"),
+                "email_change_taken",
+                user=owner,
+                login_url=external_url(url_for("accounts.login")),
+            )
+    else:
+        token = make_token(
+            "change-email",
+            {"user": user.id, "email": new_email, "state": _email_change_fingerprint(user)},
         )
+        with in_language_of(user):
+            send_email(
+                new_email,
+                _("Confirm your new email address"),
+                "change_email",
+                user=user,
+                confirm_url=external_url(url_for("accounts.confirm_email_change", token=token)),
+                hours=current_app.config["EMAIL_TOKEN_MAX_AGE"] // 3600,
+            )
+    with in_language_of(user):
         send_email(
             user.email,
             _("A change of your email address was requested"),

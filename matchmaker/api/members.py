@@ -30,6 +30,7 @@ from matchmaker.api.schemas import (
 )
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.mail import external_url
 from matchmaker.extensions import db
 from matchmaker.listings import permissions as listing_permissions
 from matchmaker.listings import services as listing_services
@@ -230,7 +231,7 @@ def proposal_body(proposal: Proposal, user: User) -> dict[str, Any]:
         ],
         "contacts": contacts,
         "created_at": proposal.created_at,
-        "url": url_for("proposals.show", proposal_id=proposal.id, _external=True),
+        "url": external_url(url_for("proposals.show", proposal_id=proposal.id)),
     }
 
 

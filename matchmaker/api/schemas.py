@@ -11,6 +11,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.api.paging import PageArgs, page_schema
+from matchmaker.core.mail import external_url
 from matchmaker.core.text import has_control_characters, single_line
 from matchmaker.core.words import LANGUAGES
 from matchmaker.listings.models import ListingKind, Scope
@@ -112,7 +113,7 @@ class OrganisationSchema(OrganisationSummarySchema):
     url = ma.fields.Method("page_url", required=True, metadata=PAGE_URL)
 
     def page_url(self, organisation: Any) -> str:
-        return url_for("organisations.show", organisation_id=organisation.id, _external=True)
+        return external_url(url_for("organisations.show", organisation_id=organisation.id))
 
 
 class ListingSchema(ma.Schema):
@@ -141,7 +142,7 @@ class ListingSchema(ma.Schema):
         return [theme.slug for theme in listing.themes]
 
     def page_url(self, listing: Any) -> str:
-        return url_for("listings.show", listing_id=listing.id, _external=True)
+        return external_url(url_for("listings.show", listing_id=listing.id))
 
 
 class OrganisationFilterArgs(PageArgs):

@@ -31,6 +31,20 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+# URL parts that are secrets: the links mailed to reset a password, confirm an address or
+# accept an invitation carry them, and whoever reads the logs must not be able to follow them.
+SECRET_URL_ARGUMENTS = frozenset({"token"})
+
+
+def loggable_path() -> str:
+    """The request's path for the logs: its route (``/reset-password/<token>``) when the path
+    holds a secret, else the path itself."""
+    rule = request.url_rule
+    if rule is not None and SECRET_URL_ARGUMENTS & (request.view_args or {}).keys():
+        return rule.rule
+    return request.path
+
+
 def current_request_id() -> str | None:
     return g.get("request_id") if has_request_context() else None
 
@@ -107,7 +121,7 @@ def _finish_request(response: Response) -> Response:
     request_id = g.get("request_id")
     if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id
-        method, path, status = request.method, request.path, response.status_code
+        method, path, status = request.method, loggable_path(), response.status_code
         logger.info(
             "%s %s %s",
             method,

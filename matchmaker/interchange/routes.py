@@ -11,6 +11,7 @@ from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.jobs import create_job
 from matchmaker.core.spreadsheets import csv_response
+from matchmaker.core.uploads import accepts_upload
 from matchmaker.extensions import db
 from matchmaker.interchange.csv_tables import TABLES, tables_from_document
 from matchmaker.interchange.document import UnreadableFile
@@ -39,6 +40,7 @@ def _can_import() -> bool:
 
 
 @bp.post("/import")
+@accepts_upload("IMPORT_MAX_REQUEST_BYTES")
 @require_role(*COORDINATORS)
 def import_file() -> ResponseReturnValue:
     if not _can_import():

@@ -24,6 +24,7 @@ from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.static_files import ONE_YEAR
 from matchmaker.core.tokens import InvalidToken
+from matchmaker.core.uploads import accepts_upload
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import logos, permissions, services
 from matchmaker.organisations.forms import (
@@ -241,6 +242,7 @@ def logo(organisation_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/organisations/<int:organisation_id>/logo")
+@accepts_upload("LOGO_MAX_REQUEST_BYTES")
 @limiter.limit(lambda: configured_limit("RATELIMIT_LOGO"), key_func=current_user_key)
 def upload_logo(organisation_id: int) -> ResponseReturnValue:
     organisation = _load(organisation_id)

@@ -10,15 +10,20 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from werkzeug import security
 
 from matchmaker.accounts import models, services
 from matchmaker.accounts.models import User
+from matchmaker.accounts.tasks import send_password_reset_task
+from matchmaker.core import jobs
+from matchmaker.core.models import OutboxMessage
 from matchmaker.extensions import db
 from tests.conftest import Outbox, free_port
 from tests.factories import make_user
+
+_OUTBOX_COUNT = sa.select(sa.func.count()).select_from(OutboxMessage)
 
 SIGNUP = {
     "display_name": "Nia Newcomer",
@@ -110,6 +115,53 @@ def test_m4_forgot_password_answers_the_same_for_known_unknown_and_inactive_addr
     assert answers["known@example.org"][0] == 200
     assert len(outbox.to("known@example.org")) == 1
     assert len(outbox) == 1
+
+
+def test_m4_forgot_password_does_the_same_work_for_known_and_unknown_addresses(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request only queues the job that looks the address up. Signing a token, rendering
+    the mail and queueing it in the request made a known address answer measurably later than
+    an unknown one (about 70 ms on a quiet server): an oracle for which addresses have accounts,
+    whatever the page says."""
+    make_user(email="known@example.org")
+    started: list[tuple[str, tuple[Any, ...]]] = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args: started.append((name, args)))
+    rendered: list[str] = []
+
+    def record(_sender: Flask, template: Any, **_extra: Any) -> None:
+        rendered.append(template.name)
+
+    work = {}
+    with template_rendered.connected_to(record, app):
+        for address in ("known@example.org", "nobody@example.org"):
+            started.clear()
+            rendered.clear()
+            response = client.post("/forgot-password", data={"email": address})
+            assert response.status_code == 200
+            jobs_started = [(name, args == (address,)) for name, args in started]
+            work[address] = (jobs_started, list(rendered), db.session.scalar(_OUTBOX_COUNT))
+
+    assert work["known@example.org"] == work["nobody@example.org"]
+    assert work["known@example.org"] == (
+        [(services.SEND_RESET_LINK, True)],
+        ["accounts/check_email.html"],
+        0,
+    )
+
+
+def test_m4_the_reset_job_mails_only_an_active_account(app: Flask, outbox: Outbox) -> None:
+    make_user(email="known@example.org")
+    inactive = make_user(email="gone@example.org")
+    inactive.is_active_account = False
+    db.session.commit()
+    assert [
+        send_password_reset_task(address)
+        for address in ("known@example.org", "nobody@example.org", "gone@example.org")
+    ] == [True, False, False]
+    [message] = outbox
+    assert message["To"] == "known@example.org"
+    assert outbox.link(message, "/reset-password/")
 
 
 def test_m4_forgot_password_answers_the_same_while_the_mail_server_is_down(

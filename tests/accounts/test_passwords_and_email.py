@@ -106,14 +106,34 @@ def test_changing_the_email_confirms_the_new_address_first(
     assert user.email == "new@example.org"
 
 
-def test_changing_the_email_to_a_taken_one_is_refused(client: FlaskClient, login: Any) -> None:
-    make_user(email="taken@example.org")
-    login(make_user())
-    response = client.post(
-        "/account/email", data={"em-email": "taken@example.org", "em-password": PASSWORD}
-    )
-    assert response.status_code == 422
-    assert "Another account already uses this email address" in response.get_data(as_text=True)
+def test_m4_changing_the_email_answers_the_same_for_a_taken_address(
+    client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    """The form said "Another account already uses this email address": any account (anyone
+    may sign up) could ask it address after address. It answers as for a free address; the
+    owner of the taken one is told by mail, and nothing changes."""
+    make_user(email="taken@example.org", display_name="Tam Taken")
+    user = make_user(email="me@example.org")
+    login(user)
+    answers = []
+    for address in ("taken@example.org", "free@example.org"):
+        response = client.post(
+            "/account/email", data={"em-email": address, "em-password": PASSWORD}
+        )
+        answers.append(
+            (response.status_code, response.headers.get("Location"), len(outbox.to(address)))
+        )
+        page = client.get("/account").get_data(as_text=True)
+        assert f"We have sent a confirmation link to {address}" in page
+    assert answers[0] == answers[1] == (302, "/account", 1)
+    [told] = outbox.to("taken@example.org")
+    assert told["Subject"] == "Someone tried to move an account to your email address"
+    assert "/account/email/confirm/" not in outbox.text(told)
+    assert "Tam Taken" in outbox.text(told)
+    # The account's own address hears of both requests, as of any.
+    assert len(outbox.to("me@example.org")) == 2
+    db.session.refresh(user)
+    assert user.email == "me@example.org"
 
 
 def test_changing_the_email_needs_the_password(client: FlaskClient, login: Any) -> None:

@@ -463,3 +463,20 @@ def test_parties_read_accept_and_decline_introductions(
     body = agreed.get_json()
     assert body["status"] == "agreed"
     assert [c["name"] for c in body["contacts"]] == ["Rosie Jolly"]
+
+
+def test_links_in_answers_use_the_sites_address_not_the_host_asked_for(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The items' ``url`` was built from the Host header: any client could have the answer name
+    another site (a cache keyed without the host would hand it on), where mail and Murmurations
+    profiles use the configured address."""
+    organisation = make_organisation()
+    listing = make_listing(organisation=organisation)
+    base = app.config["MATCHMAKER_BASE_URL"]
+    one = client.get(f"/api/v1/listings/{listing.id}", base_url="http://evil.example").get_json()
+    assert one["url"] == f"{base}/listings/{listing.id}"
+    other = client.get(
+        f"/api/v1/organisations/{organisation.id}", base_url="http://evil.example"
+    ).get_json()
+    assert other["url"] == f"{base}/organisations/{organisation.id}"

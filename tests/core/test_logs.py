@@ -109,3 +109,40 @@ def test_an_error_is_logged_with_its_traceback_and_request_id(
     [error] = [x for x in logs.json_lines() if x["level"] == "ERROR"]
     assert error["request_id"] == "req-500"
     assert "RuntimeError: the database fell over" in error["exception"]
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/reset-password/SECRET-a1b2", "/reset-password/<token>"),
+        ("/confirm/SECRET-a1b2", "/confirm/<token>"),
+        ("/account/email/confirm/SECRET-a1b2", "/account/email/confirm/<token>"),
+        ("/invitations/SECRET-a1b2", "/invitations/<token>"),
+    ],
+)
+def test_a_mailed_links_secret_is_not_logged(
+    client: FlaskClient, logs: LogCapture, path: str, route: str
+) -> None:
+    """Every request line named its path: a password-reset link (working an hour), an address
+    confirmation or an invitation was in the logs for whoever reads them to follow."""
+    logs.start("json")
+    client.get(path)
+    assert "SECRET" not in logs.text()
+    assert logs.request_line(route)["status"] in {302, 200}
+
+
+@pytest.mark.fresh_app  # adds a route
+def test_an_error_on_a_link_with_a_secret_is_logged_without_it(
+    app: Flask, client: FlaskClient, logs: LogCapture
+) -> None:
+    @public
+    def broken(token: str) -> str:
+        raise RuntimeError("the database fell over")
+
+    app.add_url_rule("/broken-for-test/<token>", "broken_for_test", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    logs.start("json")
+    assert client.get("/broken-for-test/SECRET-a1b2").status_code == 500
+    assert "SECRET" not in logs.text()
+    [error] = [x for x in logs.json_lines() if x["level"] == "ERROR"]
+    assert error["message"] == "Exception on /broken-for-test/<token> [GET]"
