@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
+from matchmaker.accounts.tasks import SEND_WAITING_RESETS
 from matchmaker.core.outbox import DELIVER_DUE
 from matchmaker.core.purge import PURGE_OLD_RECORDS
 from matchmaker.matching.tasks import MATCH_WAITING, NIGHTLY_RUN
@@ -15,6 +16,8 @@ from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 SCHEDULE = {
     # Mail whose next attempt is due (after an SMTP failure).
     "deliver-due-mail": {"task": DELIVER_DUE, "schedule": timedelta(seconds=30)},
+    # Password-reset links whose job lost its message (normally none).
+    "send-waiting-resets": {"task": SEND_WAITING_RESETS, "schedule": timedelta(minutes=1)},
     # Listings whose matching waited for a full run, and matching jobs whose message was lost
     # (normally none).
     "match-waiting-listings": {"task": MATCH_WAITING, "schedule": timedelta(minutes=1)},

@@ -16,7 +16,7 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
-from matchmaker.core.jobs import enqueue_after_commit
+from matchmaker.core.jobs import create_job
 from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
 from matchmaker.db import utcnow
@@ -163,10 +163,11 @@ def request_password_reset(email: str) -> None:
     """Mail a reset link to the account of ``email``, once the request commits.
 
     Whether an account has the address is looked up by the job (:func:`send_password_reset`),
-    not here: the request does the same work for any address, or a known one would answer in
-    the time it takes to sign a token, render the mail and queue it, and an unknown one at once.
-    """
-    enqueue_after_commit(SEND_RESET_LINK, normalise_email(email))
+    not here: the request does the same work for any address (it records the job, with the
+    address), or a known one would answer in the time it takes to sign a token, render the mail
+    and queue it, and an unknown one at once. The job is a row: if its message is lost (the
+    broker was down, a worker died), the scheduler's sweep sends it (accounts/tasks.py)."""
+    create_job(SEND_RESET_LINK, params={"email": normalise_email(email)})
 
 
 def send_password_reset(email: str) -> bool:

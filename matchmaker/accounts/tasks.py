@@ -1,18 +1,68 @@
 """Mail the forgotten-password page asks for, as a job after its request commits: the page
-answers in the same time whether or not an account has the address it was given."""
+answers in the same time whether or not an account has the address it was given.
+
+The request records the job as a row (``jobs``, with the address it was given) and its worker
+takes it after the commit. A job whose message was lost (the broker was down, the worker
+died) stays queued: the scheduler's sweep (:func:`send_waiting_resets`, every minute) sends
+it. Whoever claims the row sends the mail and deletes the row in one transaction, so the mail
+goes once and the address is not kept once its mail is in the outbox."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import sqlalchemy as sa
 from celery import shared_task
 from flask import current_app
 
 from matchmaker.accounts.services import SEND_RESET_LINK, send_password_reset
+from matchmaker.core.jobs import claim_job
+from matchmaker.core.models import Job, JobStatus
+from matchmaker.db import utcnow
 from matchmaker.extensions import db
+
+SEND_WAITING_RESETS = "accounts.send_waiting_resets"
+# A job this old that is still queued lost its message: its worker would have taken it.
+LOST_AFTER = timedelta(minutes=1)
+
+
+def send_reset(job_id: int) -> bool:
+    """Send the reset link of a queued job, and delete the job; False if it is gone, or
+    another run holds it (the worker and the sweep may both take it)."""
+    job = claim_job(job_id, SEND_RESET_LINK)
+    if job is None:
+        db.session.rollback()
+        return False
+    email = job.params["email"]
+    db.session.delete(job)
+    with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
+        send_password_reset(email)
+    db.session.commit()  # the mail goes out of the outbox after this commit
+    return True
 
 
 @shared_task(name=SEND_RESET_LINK, ignore_result=True)
-def send_password_reset_task(email: str) -> bool:
-    with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
-        sent = send_password_reset(email)
-    db.session.commit()  # the mail goes out of the outbox after this commit
-    return sent
+def send_password_reset_task(job_id: int | str) -> None:
+    if isinstance(job_id, str):  # queued before the job was a row: the address itself
+        with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
+            send_password_reset(job_id)
+        db.session.commit()
+        return
+    send_reset(job_id)
+
+
+@shared_task(name=SEND_WAITING_RESETS, ignore_result=True)
+def send_waiting_resets() -> int:
+    """Send the reset links whose job is still queued a minute after it was asked for (its
+    message lost). Returns how many were sent."""
+    waiting = db.session.scalars(
+        sa.select(Job.id)
+        .where(
+            Job.kind == SEND_RESET_LINK,
+            Job.status == JobStatus.QUEUED,
+            Job.created_at < utcnow() - LOST_AFTER,
+        )
+        .order_by(Job.id)
+    ).all()
+    db.session.rollback()
+    return sum(send_reset(job_id) for job_id in waiting)

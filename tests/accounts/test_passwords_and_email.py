@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
@@ -32,10 +34,57 @@ def test_forgotten_password_resets_once(client: FlaskClient, outbox: Outbox) -> 
 def test_reset_for_unknown_address_looks_the_same_and_sends_nothing(
     client: FlaskClient, outbox: Outbox
 ) -> None:
+    from matchmaker.core.models import Job
+
     response = client.post("/forgot-password", data={"email": "nobody@example.org"})
     assert response.status_code == 200
     assert "If an account uses" in response.get_data(as_text=True)
     assert len(outbox) == 0
+    assert db.session.scalars(sa.select(Job)).all() == []  # the address is not kept
+
+
+def test_a_reset_whose_message_was_lost_is_sent_by_the_sweep_once(
+    client: FlaskClient, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the link was asked for: the page answers as ever, the job
+    stays queued as a row, and a minute later the scheduler's sweep sends the link, once; the
+    address is not kept once its mail is written."""
+    from matchmaker.accounts.tasks import (
+        LOST_AFTER,
+        SEND_WAITING_RESETS,
+        send_reset,
+        send_waiting_resets,
+    )
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job
+    from matchmaker.db import utcnow
+    from matchmaker.schedule import SCHEDULE
+
+    make_user(email="forgetful@example.org")
+
+    def broker_down(*_: Any) -> None:
+        raise ConnectionError("the broker is down")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(jobs, "enqueue", broker_down)
+        response = client.post("/forgot-password", data={"email": "Forgetful@example.org"})
+    assert "If an account uses" in response.get_data(as_text=True)
+    assert outbox.to("forgetful@example.org") == []
+    [job_id] = db.session.scalars(sa.select(Job.id)).all()
+    assert send_waiting_resets() == 0  # not lost yet: its worker may still take it
+    db.session.execute(
+        sa.update(Job).values(created_at=utcnow() - LOST_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert send_waiting_resets() == 1
+    [message] = outbox.to("forgetful@example.org")
+    assert outbox.link(message, "/reset-password/")
+    assert db.session.scalars(sa.select(Job)).all() == []
+    # Its worker, taking it late, finds it sent; the sweep has nothing left.
+    assert send_reset(job_id) is False
+    assert send_waiting_resets() == 0
+    assert len(outbox.to("forgetful@example.org")) == 1
+    assert SEND_WAITING_RESETS in {entry["task"] for entry in SCHEDULE.values()}
 
 
 def test_reset_link_expires(app: Flask, client: FlaskClient, outbox: Outbox) -> None:
