@@ -55,3 +55,22 @@ def test_upgrade_downgrade_upgrade_round_trip(app: Flask) -> None:
         sa.inspect(db.engine).get_table_names()
     )
     assert _differences() == []
+
+
+def test_listing_and_organisation_versions_start_at_one(app: Flask) -> None:
+    """Rows that existed before the version counters read 1, and the downgrade keeps them."""
+    from tests.factories import make_listing
+
+    listing_id = make_listing().id
+    db.session.execute(sa.text("UPDATE listings SET version = 7"))
+    db.session.execute(sa.text("UPDATE organisations SET version = 7"))
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="28552bb63ed9")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("listings")}
+    assert "version" not in columns
+    upgrade()
+    with db.engine.connect() as connection:
+        versions = connection.execute(sa.text("SELECT id, version FROM listings")).all()
+        assert [tuple(row) for row in versions] == [(listing_id, 1)]
+        assert set(connection.scalars(sa.text("SELECT version FROM organisations"))) == {1}

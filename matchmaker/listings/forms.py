@@ -68,6 +68,8 @@ def check_theme_count(field: MultiCheckboxField) -> None:
 class ListingForm(Form):
     # A new key each time the empty form is shown; sending the same form again reuses it.
     submission_key = HiddenField(default=new_submission_key)
+    # The version of the listing the edit form was read at (core/versions.py); empty on a new one.
+    version = HiddenField()
     title = StringField(
         _l("Title"),
         validators=[

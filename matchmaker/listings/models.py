@@ -234,6 +234,9 @@ class Listing(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     search_body: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
     # The one-time key of the form that created the listing (None for imports and older rows).
     submission_key: Mapped[str | None] = mapped_column(sa.String(64), deferred=True)
+    # How many times what the edit form shows was saved (core/versions.py): a form read at
+    # another version is not saved over a change it never saw.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
     themes: Mapped[list[Theme]] = relationship(

@@ -18,6 +18,7 @@ from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
+from matchmaker.core.versions import EditConflict, sent_version
 from matchmaker.core.words import analyse
 from matchmaker.extensions import db, limiter
 from matchmaker.listings import permissions, search, services
@@ -211,9 +212,24 @@ def edit(listing_id: int) -> ResponseReturnValue:
             form.sought_kinds.data = [k.value for k in listing.sought_kinds]
     else:
         form = form_class(themes=themes)
+    status = None
     if form.validate_on_submit():
         try:
-            services.update_listing(listing=listing, actor=acting_user(), **_form_values(form))
+            services.update_listing(
+                listing=listing,
+                actor=acting_user(),
+                expected_version=sent_version(form.version),
+                **_form_values(form),
+            )
+        except EditConflict as conflict:
+            # Someone saved first: their listing stays as they saved it, and this member's
+            # entries come back with the version just read, so saving again is a decision
+            # taken with the saved listing in view.
+            db.session.rollback()
+            listing = _load(listing_id)
+            show_domain_error(form, conflict)
+            form.version.data = str(listing.version)
+            status = 409
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -226,8 +242,9 @@ def edit(listing_id: int) -> ResponseReturnValue:
         organisation=listing.organisation,
         kind=listing.kind,
         listing=listing,
+        conflict=status == 409,
         similar=_similar_for(form, listing.kind, listing.id),
-    ), form_status(form)
+    ), status or form_status(form)
 
 
 @bp.post("/listings/<int:listing_id>/<any(pause, reopen, close):action>")

@@ -20,6 +20,7 @@ from matchmaker.accounts.models import User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
+from matchmaker.core.versions import EditConflict, bump_version, is_stale
 from matchmaker.core.words import DEFAULT_LANGUAGE, check_language, listing_words
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -240,7 +241,19 @@ def update_listing(
     deadline: date | None = None,
     sought_kinds: Sequence[OrganisationKind] = (),
     language: str | None = None,
+    expected_version: int | None = None,
 ) -> dict[str, Any]:
+    """Apply an edit; ``expected_version`` is the version the form (or the API's ETag) was
+    read at: when someone else saved the listing since, EditConflict, and nothing changes.
+    None saves without comparing (a form or a request that does not say)."""
+    if is_stale(listing, expected_version):
+        raise EditConflict(
+            _(
+                "Someone else saved changes to this listing while you were editing it. "
+                "Nothing of yours is saved yet: compare your entries below with the saved "
+                "listing, then save again."
+            )
+        )
     _check_text(title, description)
     today = utcnow().date()
     # A date already on the listing may stay as it is; a changed one may not be in the past.
@@ -293,6 +306,7 @@ def update_listing(
             SoughtKind(kind=k) for k in wanted if k not in listing.sought_kinds
         ]
     if changes:
+        bump_version(listing)
         record_event(f"{listing.kind.value}:update", actor=actor, subject=listing, details=changes)
         _changed(
             listing,

@@ -6,7 +6,7 @@ from typing import Any
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Optional, ValidationError
 
 from matchmaker.core.forms import (
@@ -52,6 +52,8 @@ def interface_language() -> str:
 
 
 class OrganisationForm(Form):
+    # The version of the organisation the edit form was read at (core/versions.py).
+    version = HiddenField()
     name = StringField(
         _l("Name"),
         validators=[SingleLine(), DataRequired(message=_l("Enter the name.")), length(max=200)],
@@ -141,6 +143,8 @@ class ContactPersonForm(Form):
 
 class NewOrganisationForm(OrganisationForm):
     """Creating an organisation also names its first contact person (optional)."""
+
+    version = None  # nothing saved yet to compare with
 
     contact_name = StringField(
         _l("Contact person"),

@@ -153,6 +153,10 @@ class Organisation(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     # A digest of the logo's PNG (organisation_logos), None without one: pages decide between
     # the logo and the initials, and version the logo's address, without loading the image.
     logo_digest: Mapped[str | None] = mapped_column(sa.String(16))
+    # How many times what the edit form shows was saved, by its owners or by a coordinator
+    # deciding on their identity changes (core/versions.py): a form read at another version
+    # is not saved over a change it never saw.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     contacts: Mapped[list[ContactPerson]] = relationship(
         back_populates="organisation",

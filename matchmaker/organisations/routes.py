@@ -25,6 +25,7 @@ from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.static_files import ONE_YEAR
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.core.uploads import accepts_upload
+from matchmaker.core.versions import EditConflict, sent_version
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import logos, permissions, services
 from matchmaker.organisations.forms import (
@@ -181,8 +182,19 @@ def edit(organisation_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             waiting = services.update_organisation(
-                organisation=organisation, actor=acting_user(), **_fields(form)
+                organisation=organisation,
+                actor=acting_user(),
+                expected_version=sent_version(form.version),
+                **_fields(form),
             )
+        except EditConflict as conflict:
+            # Someone saved first: what they saved stays, and this member's entries come back
+            # with the version just read, so saving again is a decision taken with it in view.
+            db.session.rollback()
+            organisation = _load(organisation_id)
+            show_domain_error(form, conflict)
+            form.version.data = str(organisation.version)
+            return _edit_page(organisation, form=form, conflict=True), 409
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -206,12 +218,15 @@ def _edit_page(
     form: OrganisationForm | None = None,
     contact_form: ContactPersonForm | None = None,
     logo_form: LogoForm | None = None,
+    conflict: bool = False,
 ) -> str:
-    """The edit page with its three forms, the one that failed showing its errors."""
+    """The edit page with its three forms, the one that failed showing its errors (with
+    ``conflict``, the organisation as saved since the form was read, beside it)."""
     return render_template(
         "organisations/form.html",
         form=form or OrganisationForm(obj=organisation, formdata=None),
         organisation=organisation,
+        conflict=conflict,
         contact_form=contact_form or ContactPersonForm(formdata=None),
         logo_form=logo_form or LogoForm(formdata=None),
         confirm_form=ConfirmForm(),

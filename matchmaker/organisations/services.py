@@ -22,6 +22,7 @@ from matchmaker.core.mail import external_url, send_email
 from matchmaker.core.paging import Key, order_by
 from matchmaker.core.text import single_line
 from matchmaker.core.tokens import InvalidToken, make_token, read_token
+from matchmaker.core.versions import EditConflict, bump_version, is_stale
 from matchmaker.core.words import DEFAULT_LANGUAGE, check_language
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -136,11 +137,25 @@ def create_organisation(
     return organisation
 
 
-def update_organisation(*, organisation: Organisation, actor: User, **fields: Any) -> bool:
+def update_organisation(
+    *, organisation: Organisation, actor: User, expected_version: int | None = None, **fields: Any
+) -> bool:
     """Apply an owner's edit. Returns True when changes to a verified organisation's identity
     (IDENTITY_FIELDS) wait for a coordinator: until one decides, the verified values stay,
     and with them what the organisation may do (a challenge needs a verified public agency).
+
+    ``expected_version`` is the version the form was read at: when someone else saved the
+    organisation since (an owner, a coordinator deciding on its changes), EditConflict, and
+    nothing changes. None saves without comparing.
     """
+    if is_stale(organisation, expected_version):
+        raise EditConflict(
+            _(
+                "Someone else saved changes to this organisation while you were editing it. "
+                "Nothing of yours is saved yet: compare your entries below with the saved "
+                "organisation, then save again."
+            )
+        )
     name = fields.get("name", organisation.name)
     country = fields.get("country", organisation.country)
     if _name_taken(name, country, exclude_id=organisation.id):
@@ -184,6 +199,7 @@ def update_organisation(*, organisation: Organisation, actor: User, **fields: An
         organisation.pending_changes = pending or None
         changes["pending_changes"] = [None, pending or None]
     if changes:
+        bump_version(organisation)
         record_event("organisation:update", actor=actor, subject=organisation, details=changes)
     if organisation.is_verified and MATCHED_FIELDS & changes.keys():
         matched_again(organisation, as_matched)
@@ -225,6 +241,7 @@ def _apply_pending_changes(organisation: Organisation) -> dict[str, list[str | N
         setattr(organisation, key, typed_identity_value(key, value))
         applied[key] = [str(before) if before is not None else None, value]
     organisation.pending_changes = None
+    bump_version(organisation)  # an edit form read before shows other values
     return applied
 
 
@@ -521,6 +538,7 @@ def _close_challenges(organisation: Organisation, *, actor: User) -> None:
 def _refuse_changes(*, organisation: Organisation, actor: User, reason: str) -> None:
     refused = organisation.pending_changes
     organisation.pending_changes = None
+    bump_version(organisation)  # an edit form read before still asks for the refused changes
     record_event(
         "organisation:refuse-changes",
         actor=actor,
