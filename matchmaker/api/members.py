@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, url_for
+from flask import abort, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.http import quote_etag
 
 from matchmaker.accounts.models import User
 from matchmaker.api import api_blueprint
@@ -31,6 +32,7 @@ from matchmaker.api.schemas import (
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.mail import external_url
+from matchmaker.core.versions import current_version
 from matchmaker.extensions import db
 from matchmaker.listings import permissions as listing_permissions
 from matchmaker.listings import services as listing_services
@@ -128,19 +130,73 @@ def create_listing(data: dict[str, Any]) -> Listing:
     return listing
 
 
+# The listing's version (core/versions.py) as an entity tag: it changes when what a PATCH
+# changes does (not with its status), so a PATCH sent with If-Match is refused once someone
+# else changed the listing since it was read.
+ETAG_HEADER = {
+    "ETag": {
+        "description": "The listing's version: send it back in If-Match with a PATCH.",
+        "schema": {"type": "string"},
+    }
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag the listing was read with: if someone changed it since, nothing "
+    "is saved and the answer is 412 (with the current ETag). Without it the changes are saved "
+    "whatever happened meanwhile.",
+}
+
+
+def _etag(listing: Listing) -> dict[str, str]:
+    return {"ETag": quote_etag(str(listing.version))}
+
+
+def _check_if_match(listing: Listing) -> None:
+    """RFC 9110's If-Match: absent or "*", no comparison (as before it was supported);
+    otherwise the listing's ETag as committed now must be one of those sent (compared under
+    the row's lock, held until the change is committed)."""
+    conditions = request.if_match
+    if not conditions or conditions.star_tag:
+        return
+    version = str(current_version(listing))
+    if not conditions.contains(version):
+        fail(
+            412,
+            _(
+                "Someone else changed this listing since you read it: nothing is saved. Read "
+                "it again (its ETag is now %(etag)s), then send your changes.",
+                etag=quote_etag(version),
+            ),
+            headers={"ETag": quote_etag(version)},
+        )
+
+
 @bp.route("/me/listings/<int:listing_id>", methods=["GET"], access=Access.READ)
-@bp.response(200, ListingSchema)
-def get_my_listing(listing_id: int) -> Listing:
-    """One listing of your organisations, in any status."""
-    return _my_listing(listing_id)
+@bp.response(200, ListingSchema, headers=ETAG_HEADER)
+def get_my_listing(listing_id: int) -> Any:
+    """One listing of your organisations, in any status, with its ETag."""
+    listing = _my_listing(listing_id)
+    return listing, 200, _etag(listing)
 
 
 @bp.route("/me/listings/<int:listing_id>", methods=["PATCH"], access=Access.WRITE)
 @bp.arguments(ListingUpdateSchema)
-@bp.response(200, ListingSchema)
-def update_listing(data: dict[str, Any], listing_id: int) -> Listing:
-    """Change some fields of a listing; the others keep their value."""
+@bp.response(200, ListingSchema, headers=ETAG_HEADER)
+@bp.alt_response(412, response="DEFAULT_ERROR", description="The If-Match ETag is stale.")
+@bp.doc(parameters=[IF_MATCH])
+def update_listing(data: dict[str, Any], listing_id: int) -> Any:
+    """Change some fields of a listing; the others keep their value.
+
+    Send the ETag you read the listing with (GET's ETag header) in If-Match, and a change
+    someone made meanwhile is not overwritten: the answer is 412, with the current ETag.
+    Without If-Match (or with "*") the fields sent are saved whatever happened meanwhile.
+    Pausing, reopening or closing the listing does not change its ETag.
+    """
     listing = _my_listing(listing_id, to_change=True)
+    _check_if_match(listing)
     values: dict[str, Any] = {
         "title": data.get("title", listing.title),
         "description": data.get("description", listing.description),
@@ -159,7 +215,7 @@ def update_listing(data: dict[str, Any], listing_id: int) -> Listing:
     except DomainError as error:
         _domain_failure(error)
     db.session.commit()
-    return listing
+    return listing, 200, _etag(listing)
 
 
 @bp.route(
