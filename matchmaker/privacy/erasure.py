@@ -343,12 +343,18 @@ def _scrub_audit(user: User, scrubber: _Scrubber) -> None:
 
 
 def _last_admin(user: User) -> bool:
-    admins = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(User)
+    if user.role != Role.ADMIN:
+        return False
+    # The admins' rows held, in the order of their ids as accounts.services.set_role takes
+    # them: two admins erasing their accounts at once would each count two and leave none;
+    # the second waits, then counts one.
+    admins = db.session.scalars(
+        sa.select(User.id)
         .where(User.role == Role.ADMIN, User.erased_at.is_(None))
-    )
-    return user.role == Role.ADMIN and (admins or 0) <= 1
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    ).all()
+    return len(admins) <= 1
 
 
 def erase_account(*, user: User, password: str) -> str:
