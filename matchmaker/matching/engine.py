@@ -68,6 +68,11 @@ class MatcherBusy(RuntimeError):
     """Another full run holds the lock."""
 
 
+class ProposalsHeld(MatcherBusy):
+    """A person's request holds a proposal that a later plan of the same incremental run
+    writes (see :func:`_lock_planned`)."""
+
+
 @dataclass
 class ExistingProposal:
     id: int
@@ -556,21 +561,43 @@ def _lock_planned(plan_: Plan) -> dict[int, Proposal]:
     coordinator approving or rejecting one meanwhile does not take the matcher's lock: what a
     person decided since is left as it is, never overwritten (withdrawn after its parties were
     introduced). Locked in the order of their ids, as coverage.lock_overlapping takes them, so
-    that a run and a coordinator's approval never wait for each other in a circle."""
+    that a run and a coordinator's approval never wait for each other in a circle.
+
+    An incremental run applies several plans in one transaction (match_listing: the listing's,
+    then those of the listings its withdrawals freed), and a later plan's proposals are not in
+    order after the earlier ones' it holds: waiting for one that an approval holds while the
+    approval waits for one of the run's would be a deadlock (PostgreSQL fails one of them, the
+    coordinator's request as likely as the run). So a later plan does not wait: it raises
+    ProposalsHeld, and the run is tried again later (match_listing), as when a full run holds
+    the matcher."""
     ids = sorted({pid for pid, _ in plan_.revive + plan_.rescore + plan_.withdraw})
+    transaction = db.session().get_transaction()
+    holding = transaction is not None and db.session.info.get(_HOLDING) is transaction
     found: dict[int, Proposal] = {}
-    for start in range(0, len(ids), ANCHORS_PER_QUERY):
-        found.update(
-            (proposal.id, proposal)
-            for proposal in db.session.scalars(
-                sa.select(Proposal)
-                .where(Proposal.id.in_(ids[start : start + ANCHORS_PER_QUERY]))
-                .order_by(Proposal.id)
-                .with_for_update(key_share=True)
-                .execution_options(populate_existing=True)
+    try:
+        for start in range(0, len(ids), ANCHORS_PER_QUERY):
+            found.update(
+                (proposal.id, proposal)
+                for proposal in db.session.scalars(
+                    sa.select(Proposal)
+                    .where(Proposal.id.in_(ids[start : start + ANCHORS_PER_QUERY]))
+                    .order_by(Proposal.id)
+                    .with_for_update(key_share=True, nowait=holding)
+                    .execution_options(populate_existing=True)
+                )
             )
-        )
+    except sa.exc.OperationalError as error:
+        if holding and getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise ProposalsHeld("A proposal a later plan writes is being decided.") from error
+        raise
+    db.session.info[_HOLDING] = db.session().get_transaction()
     return found
+
+
+# The transaction whose run holds proposals locked by a plan it applied (_lock_planned).
+_HOLDING = "matchmaker.matcher_holds_proposals"
+# PostgreSQL's SQLSTATE for a row lock NOWAIT could not take.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _place_parties(proposal: Proposal, candidate: Candidate) -> None:
@@ -719,7 +746,8 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     """Match one listing that was just created, edited, reopened or closed. The caller commits.
 
     Returns None (and leaves matching to the next full run) if a full run holds the lock for
-    more than a few seconds.
+    more than a few seconds, or a person's request holds a proposal that a later plan of the
+    run writes (_lock_planned); the caller rolls back.
     """
     db.session.flush()
     if not _lock(wait=True, seconds=3.0):
@@ -735,8 +763,16 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     _log_start(run)
     settings = load_settings()
     with batch_memory():
-        withdrawn = _match_one(listing, run, settings)
-        _match_freed(withdrawn, run, settings, listing.id)
+        try:
+            withdrawn = _match_one(listing, run, settings)
+            _match_freed(withdrawn, run, settings, listing.id)
+        except ProposalsHeld:
+            logger.warning(
+                "listing %s not matched: a proposal it would change is being decided",
+                listing.id,
+                extra={"listing_id": listing.id},
+            )
+            return None
     run.status, run.finished_at = RunStatus.FINISHED, utcnow()
     _log_end(run)
     return run

@@ -188,8 +188,15 @@ def _known_emails(user: User) -> set[str]:
 
 
 def _leave_organisations(user: User) -> None:
-    for membership in list(user.memberships):
+    for membership in sorted(user.memberships, key=lambda m: m.organisation_id):
         organisation = membership.organisation
+        # The last two members erasing their accounts at once would each count the other as
+        # staying, and leave the organisation open with nobody in it: its row is held (in the
+        # order of their ids, as other erasures take them) and its members read again, so the
+        # second waits, finds itself the last and closes it (as organisations.remove_member).
+        db.session.refresh(organisation, with_for_update={"key_share": True})
+        if membership not in organisation.memberships:
+            continue  # removed by an owner meanwhile
         others = [m for m in organisation.memberships if m.user_id != user.id]
         organisation.memberships.remove(membership)
         if not others:
@@ -336,12 +343,18 @@ def _scrub_audit(user: User, scrubber: _Scrubber) -> None:
 
 
 def _last_admin(user: User) -> bool:
-    admins = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(User)
+    if user.role != Role.ADMIN:
+        return False
+    # The admins' rows held, in the order of their ids as accounts.services.set_role takes
+    # them: two admins erasing their accounts at once would each count two and leave none;
+    # the second waits, then counts one.
+    admins = db.session.scalars(
+        sa.select(User.id)
         .where(User.role == Role.ADMIN, User.erased_at.is_(None))
-    )
-    return user.role == Role.ADMIN and (admins or 0) <= 1
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    ).all()
+    return len(admins) <= 1
 
 
 def erase_account(*, user: User, password: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from matchmaker.accounts.models import User
+from matchmaker.accounts.models import Role, User
 from matchmaker.core.models import AuditEvent
 from matchmaker.core.outbox import queue_message
 from matchmaker.extensions import db
@@ -14,6 +14,8 @@ from matchmaker.listings.models import Listing, ListingStatus
 from matchmaker.organisations.models import MembershipRole, Organisation, OrganisationStatus
 from matchmaker.privacy.erasure import ORGANISATION_CLOSED
 from matchmaker.proposals.models import Proposal, ProposalStatus
+from tests.concurrency import one_then_the_other
+from tests.conftest import is_postgres
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 from tests.privacy.scenario import EMAIL, NAME, World, member_with_everything
 from tests.proposals.helpers import signed_in
@@ -360,3 +362,44 @@ def test_the_scrubber_takes_the_person_and_leaves_their_neighbours() -> None:
     assert scrubber.text("juliana.ana@coop.example") == "juliana.ana@coop.example"
     assert scrubber.html("<b>Ana &amp; co</b>") == "<b>X &amp; co</b>"
     assert scrubber.data({"by": ["ANA", 3]}) == {"by": ["X", 3]}
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_the_last_two_members_erasing_at_once_close_their_organisation(app: Flask) -> None:
+    """Each counted the other as staying before the other's leaving was committed: both left,
+    and the organisation stayed open (verified, its listings matched) with no member at all."""
+    ann, bob = make_user(), make_user()
+    organisation = make_organisation(owner=ann, members=[bob])
+    listing = make_listing(organisation=organisation)
+    db.session.commit()
+    as_ann, as_bob = signed_in(app, ann), signed_in(app, bob)
+
+    def erase(client: Any) -> Any:
+        return lambda: client.post("/account/erase", data={"password": PASSWORD})
+
+    first, second = one_then_the_other("after_flush", erase(as_ann), erase(as_bob))
+    assert (first.status_code, second.status_code) == (302, 302)
+    db.session.expire_all()
+    assert organisation.memberships == []
+    assert organisation.status == OrganisationStatus.CLOSED
+    assert db.session.get(Listing, listing.id).status == ListingStatus.CLOSED
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_the_last_two_admins_erasing_at_once_leave_one(app: Flask) -> None:
+    """Each counted two admins before the other's erasure was committed: none was left (as
+    two admins taking the role from each other, accounts.services.set_role)."""
+    ann, bob = make_user(role=Role.ADMIN), make_user(role=Role.ADMIN)
+    db.session.commit()
+    as_ann, as_bob = signed_in(app, ann), signed_in(app, bob)
+
+    def erase(client: Any) -> Any:
+        return lambda: client.post("/account/erase", data={"password": PASSWORD})
+
+    first, second = one_then_the_other("after_flush", erase(as_ann), erase(as_bob))
+    assert (first.status_code, second.status_code) == (302, 422)
+    db.session.expire_all()
+    admins = db.session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.erased_at.is_(None))
+    ).all()
+    assert admins == [bob.id]

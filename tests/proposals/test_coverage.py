@@ -321,3 +321,76 @@ def test_a_proposal_an_introduced_one_overlaps_is_not_introduced_too(
         ProposalStatus.APPROVED,
         ProposalStatus.PENDING_REVIEW,
     )
+
+
+@postgres_only
+def test_an_incremental_run_holding_proposals_never_deadlocks_an_approval(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """An incremental run applies several plans in one transaction (the listing's, then those
+    of the listings its withdrawals freed), each locking its proposals in the order of their
+    ids, but not after those of the plans before: holding a later proposal, it asked for an
+    earlier one that an approval (which locks them in order) held while waiting for the later
+    one. PostgreSQL broke the deadlock after a second by failing one of them: the
+    coordinator's request (a server error) or the run."""
+    import threading
+
+    from matchmaker.matching import engine as matcher
+    from tests.concurrency import waiting_for_a_lock
+
+    approved = _proposal(world, "N", "A")
+    held = sorted(
+        p.id
+        for p in db.session.scalars(sa.select(Proposal))
+        if p.status == ProposalStatus.PENDING_REVIEW
+        and p.id != approved.id
+        and set(p.listing_ids) & set(approved.listing_ids)
+    )
+    assert len(held) >= 2
+    earlier, later = held[0], held[-1]
+    coordinator = _as(app, world["coordinator"])
+    db.session.remove()
+    answers: dict[str, Any] = {}
+    approval = threading.Thread(
+        target=lambda: answers.update(approval=_decide(coordinator, approved))
+    )
+    with app.app_context():
+        matcher._lock_planned(matcher.Plan(withdraw=[(later, matcher.NOT_LIVE)]))
+        approval.start()
+        while not waiting_for_a_lock():  # the approval holds the earlier, waits for the later
+            approval.join(0.02)
+        try:
+            # Busy: the run is tried again later, as when a full run holds the matcher.
+            with pytest.raises(matcher.MatcherBusy):
+                matcher._lock_planned(matcher.Plan(withdraw=[(earlier, matcher.NOT_LIVE)]))
+        finally:
+            db.session.rollback()
+    approval.join(30)
+    assert answers["approval"].status_code == 302
+    assert _statuses(world)["A+N"] == ProposalStatus.APPROVED
+
+
+def test_a_run_that_meets_a_held_proposal_stays_queued_to_try_again(
+    app: Flask, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A later plan meeting a proposal a person is deciding (ProposalsHeld) is a busy matcher:
+    the job stays queued for its retry and the sweep, not failed with the listing unmatched."""
+    from matchmaker.core.jobs import create_job
+    from matchmaker.core.models import Job, JobStatus
+    from matchmaker.matching import engine as matcher
+    from matchmaker.matching.models import MatcherRun, RunStatus
+    from matchmaker.matching.tasks import MATCH_LISTING, match_one
+
+    monkeypatch.setattr("matchmaker.core.jobs.enqueue", lambda *_: None)
+    job = create_job(MATCH_LISTING, subject_id=world["listings"]["N"].id)
+    db.session.commit()
+
+    def held(*_: Any) -> None:
+        raise matcher.ProposalsHeld("held")
+
+    monkeypatch.setattr(matcher, "_match_freed", held)
+    assert match_one(job.id) is False
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == JobStatus.QUEUED  # type: ignore[union-attr]
+    failed = sa.select(MatcherRun).where(MatcherRun.status == RunStatus.FAILED)
+    assert db.session.scalars(failed).all() == []
