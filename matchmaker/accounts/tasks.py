@@ -9,6 +9,7 @@ goes once and the address is not kept once its mail is in the outbox."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -16,10 +17,12 @@ from celery import shared_task
 from flask import current_app
 
 from matchmaker.accounts.services import SEND_RESET_LINK, send_password_reset
-from matchmaker.core.jobs import claim_job
+from matchmaker.core.jobs import claim_job, fail_job
 from matchmaker.core.models import Job, JobStatus
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
+
+logger = logging.getLogger(__name__)
 
 SEND_WAITING_RESETS = "accounts.send_waiting_resets"
 # A job this old that is still queued lost its message: its worker would have taken it.
@@ -35,10 +38,26 @@ def send_reset(job_id: int) -> bool:
         return False
     email = job.params["email"]
     db.session.delete(job)
-    with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
-        send_password_reset(email)
+    try:
+        with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
+            send_password_reset(email)
+    except Exception as error:
+        # Recorded as failed, not left queued for the sweep to try every minute for ever; the
+        # address is not kept (the person may ask again).
+        fail_job(job_id, error)
+        forget_address(job_id)
+        logger.exception("password reset job %s failed", job_id)
+        return True
     db.session.commit()  # the mail goes out of the outbox after this commit
     return True
+
+
+def forget_address(job_id: int) -> None:
+    """A failed reset job keeps its error, not the address it was asked for."""
+    job = db.session.get(Job, job_id)
+    if job is not None:
+        job.params = {}
+        db.session.commit()
 
 
 @shared_task(name=SEND_RESET_LINK, ignore_result=True)

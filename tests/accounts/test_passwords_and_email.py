@@ -87,6 +87,37 @@ def test_a_reset_whose_message_was_lost_is_sent_by_the_sweep_once(
     assert SEND_WAITING_RESETS in {entry["task"] for entry in SCHEDULE.values()}
 
 
+def test_a_reset_job_that_fails_is_recorded_failed_not_swept_for_ever(
+    client: FlaskClient, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reset job whose work raises (a bug, not a lost message) ends failed, with its error
+    and without the address, instead of staying queued for the sweep to try every minute."""
+    from matchmaker.accounts import services
+    from matchmaker.accounts.tasks import LOST_AFTER, send_waiting_resets
+    from matchmaker.core.models import Job, JobStatus
+    from matchmaker.db import utcnow
+
+    make_user(email="forgetful@example.org")
+
+    def broken(_email: str) -> bool:
+        raise RuntimeError("the template is broken")
+
+    monkeypatch.setattr(services, "send_password_reset", broken)
+    monkeypatch.setattr("matchmaker.accounts.tasks.send_password_reset", broken)
+    response = client.post("/forgot-password", data={"email": "forgetful@example.org"})
+    assert "If an account uses" in response.get_data(as_text=True)
+    [job] = db.session.scalars(sa.select(Job)).all()
+    assert job.status == JobStatus.FAILED
+    assert "the template is broken" in (job.error or "")
+    assert job.params == {}
+    db.session.execute(
+        sa.update(Job).values(created_at=utcnow() - LOST_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert send_waiting_resets() == 0
+    assert len(outbox) == 0
+
+
 def test_reset_link_expires(app: Flask, client: FlaskClient, outbox: Outbox) -> None:
     make_user(email="late@example.org")
     client.post("/forgot-password", data={"email": "late@example.org"})
