@@ -47,12 +47,10 @@ from matchmaker.proposals.events import proposal_released
 from matchmaker.proposals.models import (
     IntroductionRequest,
     Outcome,
-    Proposal,
-    ProposalParty,
     ProposalResponse,
     ProposalStatus,
 )
-from matchmaker.proposals.services import end_introductions
+from matchmaker.proposals.services import end_introductions, of_organisation
 
 PSEUDONYM_PREFIX = "former-member-"
 PSEUDONYM_DOMAIN = "erased.invalid"  # .invalid never resolves: nothing can be mailed there
@@ -76,34 +74,14 @@ def _hold_proposals(organisation: Organisation) -> None:
     for, then ended or withdrawn as it is now, not written over (a 500 here when that
     decision committed first, or an introduction left open with a closed organisation)."""
     db.session.scalars(
-        sa.select(Proposal)
-        .where(
-            Proposal.status.in_([ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED]),
-            Proposal.id.in_(
-                sa.select(ProposalParty.proposal_id).where(
-                    ProposalParty.organisation_id == organisation.id
-                )
-            ),
-        )
-        .order_by(Proposal.id)
+        of_organisation(organisation, ProposalStatus.PENDING_REVIEW, ProposalStatus.APPROVED)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
 
 
 def _withdraw_pending_proposals(organisation: Organisation, *, actor: User) -> None:
-    pending = db.session.scalars(
-        sa.select(Proposal)
-        .where(
-            Proposal.status == ProposalStatus.PENDING_REVIEW,
-            Proposal.id.in_(
-                sa.select(ProposalParty.proposal_id).where(
-                    ProposalParty.organisation_id == organisation.id
-                )
-            ),
-        )
-        .order_by(Proposal.id)
-    ).all()
+    pending = db.session.scalars(of_organisation(organisation, ProposalStatus.PENDING_REVIEW)).all()
     now = utcnow()
     for proposal in pending:
         proposal.status = ProposalStatus.WITHDRAWN

@@ -308,20 +308,17 @@ def respond(
         # Its listings have room again; what it covered is back, to be held to the rules.
         for released in [proposal, *restore_covered(proposal=proposal, actor=actor)]:
             proposal_released.send(released)
-        others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
-        notify(
-            _members(others),
+        _tell_the_others(
+            proposal,
+            organisation,
             kind="proposal:declined",
             message=_l(
                 "%(name)s declined the partnership: %(names)s.",
                 name=organisation.name,
                 names=_names(proposal),
             ),
-            url=url,
-            proposal_id=proposal.id,
             subject=_l("A proposed partnership was declined"),
             template="proposal_declined",
-            context={"proposal": proposal, "organisation": organisation},
         )
         return
     db.session.flush()  # the new response's organisation_id is set from here on
@@ -344,6 +341,46 @@ def respond(
         )
 
 
+def of_organisation(organisation: Organisation, *statuses: ProposalStatus) -> sa.Select[Any]:
+    """The proposals in one of ``statuses`` that hold a listing of ``organisation``, by id."""
+    return (
+        sa.select(Proposal)
+        .where(
+            Proposal.status.in_(statuses),
+            Proposal.id.in_(
+                sa.select(ProposalParty.proposal_id).where(
+                    ProposalParty.organisation_id == organisation.id
+                )
+            ),
+        )
+        .order_by(Proposal.id)
+    )
+
+
+def _tell_the_others(
+    proposal: Proposal,
+    organisation: Organisation,
+    *,
+    kind: str,
+    message: Any,
+    subject: Any,
+    template: str,
+) -> None:
+    """The other parties' members learn what ``organisation`` did to ``proposal`` (declined
+    it, or closed), in the app and by mail."""
+    others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
+    notify(
+        _members(others),
+        kind=kind,
+        message=message,
+        url=url_for("proposals.show", proposal_id=proposal.id),
+        proposal_id=proposal.id,
+        subject=subject,
+        template=template,
+        context={"proposal": proposal, "organisation": organisation},
+    )
+
+
 def end_introductions(*, organisation: Organisation, actor: User, reason: str) -> list[Proposal]:
     """``organisation`` closes: its introductions still waiting for answers end, and it takes
     part in none again. Withdrawn, not declined on its behalf: nobody turned the others down,
@@ -352,18 +389,7 @@ def end_introductions(*, organisation: Organisation, actor: User, reason: str) -
     other parties are told, and what the introduction covered returns to the queue
     (coverage.restore_covered). Agreed partnerships stay, as history. Returns the
     introductions ended."""
-    introduced = db.session.scalars(
-        sa.select(Proposal)
-        .where(
-            Proposal.status == ProposalStatus.APPROVED,
-            Proposal.id.in_(
-                sa.select(ProposalParty.proposal_id).where(
-                    ProposalParty.organisation_id == organisation.id
-                )
-            ),
-        )
-        .order_by(Proposal.id)
-    ).all()
+    introduced = db.session.scalars(of_organisation(organisation, ProposalStatus.APPROVED)).all()
     now = utcnow()
     for proposal in introduced:
         proposal.status = ProposalStatus.WITHDRAWN
@@ -378,20 +404,17 @@ def end_introductions(*, organisation: Organisation, actor: User, reason: str) -
         restored = restore_covered(proposal=proposal, actor=actor, declined=False)
         for released in [proposal, *restored]:
             proposal_released.send(released)
-        others = [o for o in _party_organisations(proposal) if o.id != organisation.id]
-        notify(
-            _members(others),
+        _tell_the_others(
+            proposal,
+            organisation,
             kind="proposal:ended",
             message=_l(
                 "%(name)s is closed, so the introduction has ended: %(names)s.",
                 name=organisation.name,
                 names=_names(proposal),
             ),
-            url=url_for("proposals.show", proposal_id=proposal.id),
-            proposal_id=proposal.id,
             subject=_l("An introduction has ended"),
             template="proposal_ended",
-            context={"proposal": proposal, "organisation": organisation},
         )
     return list(introduced)
 
