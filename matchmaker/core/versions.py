@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from matchmaker.core.arguments import parse_bounded_int
 from matchmaker.core.errors import DomainError
+from matchmaker.core.forms import show_domain_error
 from matchmaker.extensions import db
 
 
@@ -62,3 +63,11 @@ def bump_version(row: Any) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.expire(row, ["version"])
+
+
+def keep_entries(form: Any, conflict: EditConflict, row: Any) -> None:
+    """After an :class:`EditConflict` (rolled back, ``row`` read again): the member's entries
+    stay in ``form``, with the message and the version ``row`` has now, so that saving again
+    is a decision taken with the saved values in view."""
+    show_domain_error(form, conflict)
+    form.version.data = str(row.version)

@@ -18,7 +18,7 @@ from matchmaker.core.forms import form_status, show_domain_error
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.paging import page_of, paging_args
 from matchmaker.core.security import configured_limit, current_user_key
-from matchmaker.core.versions import EditConflict, sent_version
+from matchmaker.core.versions import EditConflict, keep_entries, sent_version
 from matchmaker.core.words import analyse
 from matchmaker.extensions import db, limiter
 from matchmaker.listings import permissions, search, services
@@ -227,8 +227,7 @@ def edit(listing_id: int) -> ResponseReturnValue:
             # taken with the saved listing in view.
             db.session.rollback()
             listing = _load(listing_id)
-            show_domain_error(form, conflict)
-            form.version.data = str(listing.version)
+            keep_entries(form, conflict, listing)
             status = 409
         except DomainError as error:
             show_domain_error(form, error)

@@ -25,7 +25,7 @@ from matchmaker.core.security import configured_limit, current_user_key
 from matchmaker.core.static_files import ONE_YEAR
 from matchmaker.core.tokens import InvalidToken
 from matchmaker.core.uploads import accepts_upload
-from matchmaker.core.versions import EditConflict, sent_version
+from matchmaker.core.versions import EditConflict, keep_entries, sent_version
 from matchmaker.extensions import db, limiter
 from matchmaker.organisations import logos, permissions, services
 from matchmaker.organisations.forms import (
@@ -192,8 +192,7 @@ def edit(organisation_id: int) -> ResponseReturnValue:
             # with the version just read, so saving again is a decision taken with it in view.
             db.session.rollback()
             organisation = _load(organisation_id)
-            show_domain_error(form, conflict)
-            form.version.data = str(organisation.version)
+            keep_entries(form, conflict, organisation)
             return _edit_page(organisation, form=form, conflict=True), 409
         except DomainError as error:
             show_domain_error(form, error)
