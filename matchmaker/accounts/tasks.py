@@ -39,20 +39,26 @@ def send_reset(job_id: int) -> bool:
     email = job.params["email"]
     db.session.delete(job)
     try:
-        with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
-            send_password_reset(email)
+        _mail_link(email)
     except Exception as error:
         # Recorded as failed, not left queued for the sweep to try every minute for ever; the
         # address is not kept (the person may ask again).
         fail_job(job_id, error)
-        forget_address(job_id)
+        _forget_address(job_id)
         logger.exception("password reset job %s failed", job_id)
         return True
     db.session.commit()  # the mail goes out of the outbox after this commit
     return True
 
 
-def forget_address(job_id: int) -> None:
+def _mail_link(email: str) -> None:
+    """The reset link's mail to the account of ``email``, if any (in the outbox: it goes once
+    the caller commits), with links to the site's configured address."""
+    with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
+        send_password_reset(email)
+
+
+def _forget_address(job_id: int) -> None:
     """A failed reset job keeps its error, not the address it was asked for."""
     job = db.session.get(Job, job_id)
     if job is not None:
@@ -63,8 +69,7 @@ def forget_address(job_id: int) -> None:
 @shared_task(name=SEND_RESET_LINK, ignore_result=True)
 def send_password_reset_task(job_id: int | str) -> None:
     if isinstance(job_id, str):  # queued before the job was a row: the address itself
-        with current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]):
-            send_password_reset(job_id)
+        _mail_link(job_id)
         db.session.commit()
         return
     send_reset(job_id)

@@ -289,3 +289,16 @@ def test_h2_old_address_hears_of_the_request_and_the_change(
     client.get(link)
     [_, changed] = outbox.to("old@example.org")
     assert "is now new@example.org" in outbox.text(changed)
+
+
+def test_a_reset_message_queued_by_the_old_code_still_sends_its_link(
+    app: Flask, outbox: Outbox
+) -> None:
+    """Before the job was a row, its message carried the address itself: one still in the
+    broker when the new code starts sends its link as before."""
+    from matchmaker.accounts.tasks import send_password_reset_task
+
+    make_user(email="forgetful@example.org")
+    send_password_reset_task("forgetful@example.org")
+    [message] = outbox.to("forgetful@example.org")
+    assert outbox.link(message, "/reset-password/")
