@@ -168,9 +168,12 @@ def record_failed_run(
 
 
 def match_one(job_id: int) -> bool:
-    """Run a queued "match this listing" job; False if the matcher is busy (it stays queued)."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != JobStatus.QUEUED:
+    """Run a queued "match this listing" job; False if the matcher is busy (it stays queued).
+    Its worker and the scheduler's sweep (:func:`match_waiting`) may both take it: the one
+    that claims it matches the listing, the other does nothing (True: nothing left to do)."""
+    job = claim_job(job_id, MATCH_LISTING)
+    if job is None:
+        db.session.rollback()
         return True
     # Its themes are read only for a neighbourhood beyond its region, its kinds sought never.
     lighter = (lazyload(Listing.themes), lazyload(Listing.sought))
@@ -224,7 +227,8 @@ def match_waiting() -> int:
     """Match every listing whose job is still queued (e.g. it was posted during a full run),
     after answering every kin question still queued (its message lost: a worker died, the
     broker was down), since answering one queues listings to match. Returns how many
-    listings were matched."""
+    listing jobs it ended (matched, or found gone or taken by a worker); the ones the
+    matcher was too busy for stay queued."""
     questions = db.session.scalars(
         sa.select(Job.id)
         .where(Job.kind == MATCH_KIN, Job.status == JobStatus.QUEUED)

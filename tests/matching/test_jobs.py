@@ -199,6 +199,38 @@ def test_the_scheduler_matches_listings_left_waiting(app: Flask, offer: Listing)
     assert _waiting_jobs() == 0
 
 
+@pytest.mark.skipif(not is_postgres(), reason="row locks are PostgreSQL's")
+def test_a_listing_job_is_run_once_however_many_take_it(app: Flask, offer: Listing) -> None:
+    """Its worker and the scheduler's sweep may both take a waiting listing's job: the one that
+    claims it matches the listing; the other finds it held (or gone) and leaves it, rather than
+    matching the listing a second time and failing on a job already deleted."""
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as full_run:  # the posting's own job waits
+        full_run.execute(sa.select(sa.func.pg_advisory_lock(ADVISORY_LOCK_KEY)))
+        _, need_id = _post_need(app)
+        full_run.execute(sa.select(sa.func.pg_advisory_unlock(ADVISORY_LOCK_KEY)))
+    [job_id] = db.session.scalars(
+        sa.select(Job.id).where(Job.kind == tasks.MATCH_LISTING, Job.subject_id == need_id)
+    ).all()
+    db.session.rollback()
+    runs = sa.select(sa.func.count()).select_from(MatcherRun)
+    runs = runs.where(MatcherRun.focus_listing_id == need_id)
+    with engine.connect() as worker:  # a worker running the job holds its row
+        worker.execute(sa.select(Job.id).where(Job.id == job_id).with_for_update())
+        # Were it to go on anyway, deleting the job would wait for the worker: not for long.
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+        assert tasks.match_one(job_id) is True  # the sweep's turn: nothing left to do
+        assert db.session.scalar(runs) == 0
+        worker.rollback()  # the worker died: its job is still waiting
+    engine.dispose()
+    assert _waiting_jobs() == 1
+    tasks.match_waiting()  # what the scheduler starts each minute
+    assert tasks.match_one(job_id) is True  # a late worker finds it done
+    assert db.session.scalar(runs) == 1
+    assert _proposals_of(need_id) == 1
+    assert _waiting_jobs() == 0
+
+
 @pytest.mark.parametrize("role, status", [(Role.MEMBER, 403), (Role.COORDINATOR, 302)])
 def test_only_coordinators_start_a_full_run(app: Flask, role: Role, status: int) -> None:
     client = _as(app, make_user(role=role))
