@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import AppGroup
 
 from matchmaker.db import utcnow
@@ -18,8 +19,14 @@ from matchmaker.matching.tasks import match_waiting, record_failed_run
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.text import reindex_listing_words
 from matchmaker.matching.theme_counts import rebuild_theme_counts
+from matchmaker.organisations.models import Organisation
+from matchmaker.privacy.erasure import ORGANISATION_CLOSED
 from matchmaker.proposals.models import Proposal, ProposalStatus
-from matchmaker.proposals.services import export_proposals
+from matchmaker.proposals.services import (
+    closed_with_introductions,
+    end_introductions,
+    export_proposals,
+)
 
 match_cli = AppGroup("match", help="Run the matcher and explain its proposals.")
 proposals_cli = AppGroup("proposals", help="Proposals made by the matcher.")
@@ -137,3 +144,27 @@ def export_command(status: str | None, out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Proposal))
         click.echo(f"Wrote {len(document['proposals'])} of {count} proposals to {out}", err=True)
+
+
+@proposals_cli.command("end-closed-introductions")
+def end_closed_introductions_command() -> None:
+    """End the introductions of organisations closed before closing ended them (once, after
+    upgrading): withdrawn, their other parties told, what they covered back in the queue, as
+    when an organisation closes now. Each organisation is committed on its own; running it
+    again finds nothing left."""
+    closed = closed_with_introductions()
+    db.session.rollback()
+    ended = 0
+    with (
+        current_app.test_request_context(base_url=current_app.config["MATCHMAKER_BASE_URL"]),
+        click.progressbar(closed, label="Closed organisations", show_pos=True) as bar,
+    ):
+        for organisation_id in bar:
+            organisation = db.session.get(Organisation, organisation_id)
+            if organisation is None:  # deleted since
+                continue
+            ended += len(
+                end_introductions(organisation=organisation, actor=None, reason=ORGANISATION_CLOSED)
+            )
+            db.session.commit()
+    click.echo(f"{ended} introductions of {len(closed)} closed organisations ended.")

@@ -52,7 +52,8 @@ STATUS_HELP = {
         "A coordinator decided it does not fit, with a reason. It is never proposed again."
     ),
     ProposalStatus.WITHDRAWN: _l(
-        "A listing it was built on closed or changed, so the proposal no longer holds."
+        "A listing it was built on closed or changed, or a party's organisation closed, so the "
+        "proposal no longer holds."
     ),
     ProposalStatus.AGREED: _l(
         "Every party accepted: each sees the others' contact people and can record what came of it."

@@ -25,7 +25,12 @@ from matchmaker.listings.models import Theme, listing_themes
 from matchmaker.matching.explanations import Reader
 from matchmaker.matching.explanations import render as render_explanation
 from matchmaker.notifications.services import notify
-from matchmaker.organisations.models import Membership, Organisation, OrganisationKind
+from matchmaker.organisations.models import (
+    Membership,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from matchmaker.places.names import place_key
 from matchmaker.proposals.coverage import (
     cover_overlapping,
@@ -381,13 +386,16 @@ def _tell_the_others(
     )
 
 
-def end_introductions(*, organisation: Organisation, actor: User, reason: str) -> list[Proposal]:
+def end_introductions(
+    *, organisation: Organisation, actor: User | None, reason: str
+) -> list[Proposal]:
     """``organisation`` closes: its introductions still waiting for answers end, and it takes
     part in none again. Withdrawn, not declined on its behalf: nobody turned the others down,
     and a declined proposal would keep them from ever being proposed to one another again
     (engine: every pair of a declined proposal is suppressed). As when a party declines, the
     other parties are told, and what the introduction covered returns to the queue
-    (coverage.restore_covered). Agreed partnerships stay, as history. Returns the
+    (coverage.restore_covered). Agreed partnerships stay, as history. ``actor`` None: the
+    platform itself (``flask --app wsgi proposals end-closed-introductions``). Returns the
     introductions ended."""
     introduced = db.session.scalars(of_organisation(organisation, ProposalStatus.APPROVED)).all()
     now = utcnow()
@@ -417,6 +425,26 @@ def end_introductions(*, organisation: Organisation, actor: User, reason: str) -
             template="proposal_ended",
         )
     return list(introduced)
+
+
+def closed_with_introductions() -> list[int]:
+    """The closed organisations that still take part in an introduction waiting for answers:
+    closed before closing ended them (upgrading; :func:`end_introductions`), by id."""
+    introduced = sa.select(ProposalParty.organisation_id).where(
+        ProposalParty.proposal_id.in_(
+            sa.select(Proposal.id).where(Proposal.status == ProposalStatus.APPROVED)
+        )
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Organisation.id)
+            .where(
+                Organisation.status == OrganisationStatus.CLOSED,
+                Organisation.id.in_(introduced),
+            )
+            .order_by(Organisation.id)
+        )
+    )
 
 
 def record_outcome(

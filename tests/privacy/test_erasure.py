@@ -351,6 +351,52 @@ def test_closing_ends_the_introductions_waiting_for_answers_and_tells_the_other_
     )
 
 
+def test_introductions_of_organisations_closed_before_closing_ended_them_end_once(
+    app: Flask,
+) -> None:
+    """Organisations closed before closing ended their introductions (an upgrade) left them
+    waiting for answers nobody can give: one command ends them as closing does now, tells the
+    other party, and leaves the rest alone; run again, it finds nothing."""
+    from matchmaker.notifications.models import Notification
+
+    partner = make_user()
+    other = make_organisation(name="Partner Trust", owner=partner)
+    closed_long_ago = make_organisation(name="Old Co-op", status=OrganisationStatus.CLOSED)
+    stale = _introduced(closed_long_ago, other, ProposalStatus.APPROVED)
+    agreed = _introduced(closed_long_ago, other, ProposalStatus.AGREED)
+    live = _introduced(make_organisation(name="Open Co-op"), other, ProposalStatus.APPROVED)
+
+    result = app.test_cli_runner().invoke(args=["proposals", "end-closed-introductions"])
+    assert result.exit_code == 0, result.output
+    assert "1 introductions of 1 closed organisations ended." in result.output
+    db.session.expire_all()
+    ended = db.session.get(Proposal, stale.id)
+    assert ended is not None
+    assert (ended.status, ended.withdrawn_reason) == (
+        ProposalStatus.WITHDRAWN,
+        ORGANISATION_CLOSED,
+    )
+    assert db.session.get(Proposal, agreed.id).status == ProposalStatus.AGREED  # type: ignore[union-attr]
+    assert db.session.get(Proposal, live.id).status == ProposalStatus.APPROVED  # type: ignore[union-attr]
+    told = db.session.scalars(
+        sa.select(Notification.message).where(
+            Notification.kind == "proposal:ended", Notification.user_id == partner.id
+        )
+    ).all()
+    assert told == [
+        "Old Co-op is closed, so the introduction has ended: Old Co-op and Partner Trust."
+    ]
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "proposal:withdraw", AuditEvent.subject_id == stale.id
+        )
+    )
+    assert event is not None and event.actor_id is None  # the platform, not a person
+
+    again = app.test_cli_runner().invoke(args=["proposals", "end-closed-introductions"])
+    assert "0 introductions of 0 closed organisations ended." in again.output
+
+
 def test_the_scrubber_takes_the_person_and_leaves_their_neighbours() -> None:
     from matchmaker.privacy.erasure import _Scrubber
 
