@@ -260,6 +260,24 @@ def _introduced(closing: Organisation, other: Organisation, status: ProposalStat
     return proposal
 
 
+def _assert_ended_by_closing(*, ended: Proposal, agreed: Proposal) -> None:
+    """``ended`` withdrawn because an organisation closed; the ``agreed`` partnership kept."""
+    db.session.expire_all()
+    assert (ended.status, ended.withdrawn_reason) == (
+        ProposalStatus.WITHDRAWN,
+        ORGANISATION_CLOSED,
+    )
+    assert agreed.status == ProposalStatus.AGREED
+
+
+def _withdrawal_of(proposal: Proposal) -> AuditEvent | None:
+    return db.session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "proposal:withdraw", AuditEvent.subject_id == proposal.id
+        )
+    )
+
+
 def test_closing_ends_the_introductions_waiting_for_answers_and_tells_the_other_party(
     app: Flask,
 ) -> None:
@@ -287,19 +305,8 @@ def test_closing_ends_the_introductions_waiting_for_answers_and_tells_the_other_
     warned = owners.get(f"/organisations/{closing.id}/close").get_data(as_text=True)
     assert "Its introductions still waiting for answers end" in warned
     owners.post(f"/organisations/{closing.id}/close", data={"password": PASSWORD})
-    db.session.expire_all()
-    ended = db.session.get(Proposal, proposal.id)
-    assert ended is not None
-    assert (ended.status, ended.withdrawn_reason) == (
-        ProposalStatus.WITHDRAWN,
-        ORGANISATION_CLOSED,
-    )
-    assert db.session.get(Proposal, agreed.id).status == ProposalStatus.AGREED  # type: ignore[union-attr]
-    event = db.session.scalar(
-        sa.select(AuditEvent).where(
-            AuditEvent.action == "proposal:withdraw", AuditEvent.subject_id == proposal.id
-        )
-    )
+    _assert_ended_by_closing(ended=proposal, agreed=agreed)
+    event = _withdrawal_of(proposal)
     assert event is not None and event.actor_id == owner.id
     assert event.details == {"reason": ORGANISATION_CLOSED, "organisation": "Closing Co-op"}
 
@@ -369,14 +376,7 @@ def test_introductions_of_organisations_closed_before_closing_ended_them_end_onc
     result = app.test_cli_runner().invoke(args=["proposals", "end-closed-introductions"])
     assert result.exit_code == 0, result.output
     assert "1 introductions of 1 closed organisations ended." in result.output
-    db.session.expire_all()
-    ended = db.session.get(Proposal, stale.id)
-    assert ended is not None
-    assert (ended.status, ended.withdrawn_reason) == (
-        ProposalStatus.WITHDRAWN,
-        ORGANISATION_CLOSED,
-    )
-    assert db.session.get(Proposal, agreed.id).status == ProposalStatus.AGREED  # type: ignore[union-attr]
+    _assert_ended_by_closing(ended=stale, agreed=agreed)
     assert db.session.get(Proposal, live.id).status == ProposalStatus.APPROVED  # type: ignore[union-attr]
     told = db.session.scalars(
         sa.select(Notification.message).where(
@@ -386,11 +386,7 @@ def test_introductions_of_organisations_closed_before_closing_ended_them_end_onc
     assert told == [
         "Old Co-op is closed, so the introduction has ended: Old Co-op and Partner Trust."
     ]
-    event = db.session.scalar(
-        sa.select(AuditEvent).where(
-            AuditEvent.action == "proposal:withdraw", AuditEvent.subject_id == stale.id
-        )
-    )
+    event = _withdrawal_of(stale)
     assert event is not None and event.actor_id is None  # the platform, not a person
 
     again = app.test_cli_runner().invoke(args=["proposals", "end-closed-introductions"])
