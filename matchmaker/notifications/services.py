@@ -101,7 +101,11 @@ def mark_read_about(user: User, *, proposal_id: int | None = None, url: str | No
 
 
 def send_digests() -> int:
-    """One mail per user who chose the daily digest, with everything not mailed yet."""
+    """One mail per user who chose the daily digest, with everything not mailed yet.
+
+    The notifications are locked as they are read (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``)
+    until they are marked mailed: a second run at the same time (two schedulers, a message the
+    broker handed out again) leaves them to the first instead of mailing them a second time."""
     rows = db.session.execute(
         sa.select(Notification, User)
         .join(User, User.id == Notification.user_id)
@@ -111,6 +115,7 @@ def send_digests() -> int:
             User.is_active_account.is_(True),
         )
         .order_by(Notification.user_id, Notification.id)
+        .with_for_update(of=Notification, skip_locked=True)
     ).all()
     by_user: dict[int, tuple[User, list[Notification]]] = {}
     for notification, user in rows:

@@ -451,7 +451,11 @@ def record_outcome(
 
 
 def send_outcome_reminders(now: Any = None) -> int:
-    """Remind the parties of agreements 30 days old with no outcome recorded, once."""
+    """Remind the parties of agreements 30 days old with no outcome recorded, once.
+
+    The agreements are locked as they are read (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``)
+    until they are marked reminded: a second run at the same time leaves them to the first,
+    instead of writing the same reminders and then failing on the agreements' versions."""
     now = now or utcnow()
     due = db.session.scalars(
         sa.select(Proposal)
@@ -462,6 +466,7 @@ def send_outcome_reminders(now: Any = None) -> int:
             ~Proposal.outcomes.any(),
         )
         .options(selectinload(Proposal.parties))
+        .with_for_update(of=Proposal, skip_locked=True)
     ).all()
     for proposal in due:
         notify(

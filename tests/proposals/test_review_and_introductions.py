@@ -16,10 +16,12 @@ from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import run_full
 from matchmaker.notifications.models import Notification
+from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals import routes as proposal_routes
 from matchmaker.proposals.models import Proposal, ProposalStatus
-from tests.conftest import Outbox
+from tests.concurrency import one_then_the_other
+from tests.conftest import Outbox, is_postgres
 from tests.core.pager import walk, walk_there_and_back
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
@@ -378,6 +380,40 @@ def test_daily_digest_instead_of_immediate_mail(app: Flask, world: dict, outbox:
         "Sent 0 digest"
         in app.test_cli_runner().invoke(args=["notifications", "send-digest"]).output
     )
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_a_reminder_goes_once_however_many_runs_take_it(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    """Two runs of the reminders at once (two schedulers, a message redelivered while the
+    first run goes on): the second used to read the agreement the first had not yet marked
+    reminded, and remind its parties again."""
+    proposal = world["proposal"]
+    proposal.status = ProposalStatus.AGREED
+    proposal.closed_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    reminders = app.extensions["celery"].tasks[SEND_REMINDERS]
+    first, second = one_then_the_other("before_commit", reminders.apply, reminders.apply)
+    assert sorted([first.get(), second.get()]) == [0, 1]
+    assert len(outbox.to("rosie@example.org")) == 1
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_a_digest_goes_once_however_many_runs_take_it(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    """Two runs of the daily digest at once: the second used to read the notifications the
+    first had not yet marked mailed, and mail them again."""
+    member = world["network_member"]
+    member.email_preference = EmailPreference.DAILY
+    db.session.commit()
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    assert outbox.to("member@example.org") == []
+    digests = app.extensions["celery"].tasks[SEND_DIGESTS]
+    first, second = one_then_the_other("before_commit", digests.apply, digests.apply)
+    assert sorted([first.get(), second.get()]) == [0, 1]
+    assert len(outbox.to("member@example.org")) == 1
 
 
 def test_notifications_can_be_marked_read(app: Flask, world: dict) -> None:
