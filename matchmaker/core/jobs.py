@@ -16,7 +16,8 @@ its transactions (it commits, as a CLI command does).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 _QUEUED = "matchmaker.jobs_after_commit"
 _SUBJECTS = "matchmaker.job_subjects_this_transaction"
 _SAVEPOINTS = "matchmaker.jobs_at_savepoints"
+# A job still queued this long after it was recorded lost its message (the broker was down, a
+# worker died before taking it): its worker would have taken it by now.
+LOST_AFTER = timedelta(minutes=1)
 
 
 def init_app(app: Flask) -> Celery:
@@ -210,6 +214,51 @@ def claim_job(job_id: int, kind: str) -> Job | None:
     if not cast(sa.CursorResult[Any], result).rowcount:
         return None
     return db.session.get(Job, job_id, populate_existing=True)
+
+
+def run_once(job_id: int, kind: str, work: Callable[[Job], object]) -> bool:
+    """Do a queued job of ``kind`` that its worker and the scheduler's sweep may both take:
+    claim it (:func:`claim_job`), do ``work(job)``, delete the job and commit, all in one
+    transaction, so the work is done once and a worker that dies meanwhile leaves the job queued
+    for the sweep. False if it is gone or another run holds it.
+
+    Work that raises is recorded failed (and logged) rather than left queued for the sweep to
+    try every minute. Work that ended its transaction itself (:func:`record_once` found its
+    rows recorded by another run, and rolled back) leaves the job queued: the sweep takes it
+    again and finds what is left to do, if anything (False)."""
+    job = claim_job(job_id, kind)
+    if job is None:
+        db.session.rollback()
+        return False
+    transaction = db.session().get_transaction()
+    try:
+        work(job)
+    except Exception as error:
+        logger.exception("job %s (%s) failed", job_id, kind)
+        fail_job(job_id, error)
+        return True
+    if db.session().get_transaction() is not transaction:
+        db.session.rollback()
+        return False
+    db.session.delete(job)  # done: only waiting work keeps a row
+    db.session.commit()
+    return True
+
+
+def lost_jobs(kind: str) -> list[int]:
+    """The jobs of ``kind`` still queued :data:`LOST_AFTER` after they were recorded, oldest
+    first: the ones a sweep takes (a younger one's worker may still take it). Ends the read."""
+    ids = db.session.scalars(
+        sa.select(Job.id)
+        .where(
+            Job.kind == kind,
+            Job.status == JobStatus.QUEUED,
+            Job.created_at < utcnow() - LOST_AFTER,
+        )
+        .order_by(Job.id)
+    ).all()
+    db.session.rollback()
+    return list(ids)
 
 
 def report_progress(job_id: int, percent: int) -> None:
