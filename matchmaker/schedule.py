@@ -12,7 +12,7 @@ from matchmaker.alerts.tasks import SEND_WAITING_ALERTS
 from matchmaker.announcements.tasks import DELIVER_WAITING
 from matchmaker.core.outbox import DELIVER_DUE
 from matchmaker.core.purge import PURGE_OLD_RECORDS
-from matchmaker.matching.tasks import MATCH_WAITING, NIGHTLY_RUN
+from matchmaker.matching.tasks import MATCH_WAITING, NIGHTLY_RUN, RUN_WAITING
 from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 
 SCHEDULE = {
@@ -26,6 +26,8 @@ SCHEDULE = {
     # Listings whose matching waited for a full run, and matching jobs whose message was lost
     # (normally none).
     "match-waiting-listings": {"task": MATCH_WAITING, "schedule": timedelta(minutes=1)},
+    # Full runs and previews whose job lost its message (normally none).
+    "run-waiting-jobs": {"task": RUN_WAITING, "schedule": timedelta(minutes=1)},
     # A full run: every pending proposal's score as a full run finds it (matching/tasks.py).
     "nightly-full-run": {"task": NIGHTLY_RUN, "schedule": crontab(hour=2, minute=30)},
     "send-digests": {"task": SEND_DIGESTS, "schedule": crontab(hour=7, minute=0)},

@@ -252,6 +252,39 @@ def test_a_full_run_started_from_the_page_shows_its_outcome(app: Flask, offer: L
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
+def test_a_full_run_whose_message_was_lost_is_run_by_the_sweep_once(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the run was started (from the page, by an import, by the
+    nightly schedule): its job stayed queued for ever, its page reloading, the listings
+    unmatched until the next night. A minute later the scheduler's sweep runs it, once."""
+    from matchmaker.core import jobs
+    from matchmaker.db import utcnow
+    from matchmaker.schedule import SCHEDULE
+
+    make_listing(themes=("research-evaluation",))
+    coordinator = _as(app, make_user(role=Role.COORDINATOR))
+
+    def broker_down(*_: Any) -> None:
+        raise ConnectionError("the broker is down")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(jobs, "enqueue", broker_down)
+        job_page = coordinator.post("/coordination/matching/run").headers["Location"]
+    [job_id] = db.session.scalars(sa.select(Job.id).where(Job.kind == tasks.FULL_RUN)).all()
+    assert tasks.run_waiting() == 0  # not lost yet: its worker may still take it
+    db.session.execute(sa.update(Job).values(created_at=utcnow() - 2 * jobs.LOST_AFTER))
+    db.session.commit()
+    assert tasks.run_waiting() == 1
+    page = coordinator.get(job_page).get_data(as_text=True)
+    assert "Done: 2 listings considered, 1 proposals added and 0 withdrawn." in page
+    assert tasks.full_run(job_id) is None  # its worker, late
+    assert tasks.run_waiting() == 0
+    runs = sa.select(sa.func.count()).select_from(MatcherRun).where(MatcherRun.kind == RunKind.FULL)
+    assert db.session.scalar(runs) == 1
+    assert tasks.RUN_WAITING in {entry["task"] for entry in SCHEDULE.values()}
+
+
 @pytest.mark.skipif(is_postgres(), reason="busy_timeout is SQLite's")
 def test_progress_written_on_the_side_leaves_its_connection_waiting_for_locks(app: Flask) -> None:
     """On SQLite the progress is written without waiting for the lock; the pooled connection it
