@@ -178,11 +178,19 @@ def create_job_once(kind: str, subject_id: int) -> None:
         create_job(kind, subject_id=subject_id)
 
 
-def start_job(job_id: int) -> Job | None:
-    """Mark a queued job running and commit, or None if it is gone or already taken."""
+def start_job(job_id: int, *, again: bool = False) -> Job | None:
+    """Mark a queued job running and commit, or None if it is gone or already taken.
+
+    ``again``: its message was delivered again (:func:`redelivered`), and a job left running
+    is taken too. The worker that marked it running died in it (the broker hands the message
+    of a job a worker did not finish to another one), or took longer than the broker waits for
+    an answer; without this the job stayed "running" for ever and its work was never done.
+    Only for a job that may run twice without harm (a full run waits for the matcher's lock and
+    does again what the first did; a preview changes nothing)."""
+    statuses = [JobStatus.QUEUED, JobStatus.RUNNING] if again else [JobStatus.QUEUED]
     result = db.session.execute(
         sa.update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .where(Job.id == job_id, Job.status.in_(statuses))
         .values(status=JobStatus.RUNNING, started_at=utcnow(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -190,6 +198,12 @@ def start_job(job_id: int) -> Job | None:
     taken = cast(sa.CursorResult[Any], result).rowcount
     db.session.commit()
     return db.session.get(Job, job_id) if taken else None
+
+
+def redelivered(task: Task) -> bool:
+    """Whether the broker delivered the running task's message before (Redis marks a message
+    it hands out again: a worker died in it, or did not answer in time)."""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
 
 
 def claim_job(job_id: int, kind: str) -> Job | None:

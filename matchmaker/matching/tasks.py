@@ -39,6 +39,7 @@ from matchmaker.core.jobs import (
     fail_job,
     finish_job,
     lost_jobs,
+    redelivered,
     report_progress,
     start_job,
 )
@@ -261,10 +262,10 @@ def match_waiting_task() -> int:
     return match_waiting()
 
 
-def full_run(job_id: int) -> MatcherRun | None:
+def full_run(job_id: int, *, again: bool = False) -> MatcherRun | None:
     """The full run of a job: progress on the job's page, failure recorded, then the listings
-    that changed meanwhile."""
-    if start_job(job_id) is None:
+    that changed meanwhile. ``again``: its message was delivered again (core.jobs.start_job)."""
+    if start_job(job_id, again=again) is None:
         return None
     started_at = utcnow()
 
@@ -292,9 +293,9 @@ def full_run(job_id: int) -> MatcherRun | None:
     return run
 
 
-@shared_task(name=FULL_RUN, ignore_result=True)
-def full_run_task(job_id: int) -> None:
-    full_run(job_id)
+@shared_task(name=FULL_RUN, bind=True, ignore_result=True)
+def full_run_task(self: Task, job_id: int) -> None:
+    full_run(job_id, again=redelivered(self))
 
 
 def run_waiting() -> int:
@@ -327,9 +328,10 @@ def nightly_run_task() -> int:
     return job.id
 
 
-def preview(job_id: int) -> dict[str, int] | None:
-    """What the settings in the job's parameters would change, changing nothing."""
-    job = start_job(job_id)
+def preview(job_id: int, *, again: bool = False) -> dict[str, int] | None:
+    """What the settings in the job's parameters would change, changing nothing. ``again``: its
+    message was delivered again (core.jobs.start_job)."""
+    job = start_job(job_id, again=again)
     if job is None:
         return None
     try:
@@ -353,6 +355,6 @@ def preview(job_id: int) -> dict[str, int] | None:
     return result
 
 
-@shared_task(name=PREVIEW, ignore_result=True)
-def preview_task(job_id: int) -> None:
-    preview(job_id)
+@shared_task(name=PREVIEW, bind=True, ignore_result=True)
+def preview_task(self: Task, job_id: int) -> None:
+    preview(job_id, again=redelivered(self))

@@ -285,6 +285,42 @@ def test_a_full_run_whose_message_was_lost_is_run_by_the_sweep_once(
     assert tasks.RUN_WAITING in {entry["task"] for entry in SCHEDULE.values()}
 
 
+def test_a_full_run_whose_worker_died_is_run_by_its_message_delivered_again(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies in a full run leaves its message to the broker, which hands it to
+    another worker (task_acks_late, task_reject_on_worker_lost) marked as delivered again: that
+    worker found the job marked running by the dead one and did nothing, and the job stayed
+    running for ever. A message delivered only once still leaves a running job alone."""
+    from matchmaker.core import jobs
+
+    make_listing(themes=("research-evaluation",))
+    with monkeypatch.context() as held:
+        held.setattr(jobs, "enqueue", lambda *_: None)
+        job = jobs.create_job(tasks.FULL_RUN)
+        db.session.commit()
+    job_id = job.id
+    assert jobs.start_job(job_id) is not None  # the worker that died took it
+    task = app.extensions["celery"].tasks[tasks.FULL_RUN]
+    task.apply((job_id,))  # the same message, not marked: another run holds the job
+    runs = sa.select(sa.func.count()).select_from(MatcherRun).where(MatcherRun.kind == RunKind.FULL)
+    assert db.session.scalar(runs) == 0
+    task.push_request(delivery_info={"redelivered": True})
+    try:
+        task.run(job_id)  # its message, handed out again
+    finally:
+        task.pop_request()
+    db.session.expire_all()
+    assert db.session.get(Job, job_id).status == JobStatus.FINISHED
+    assert db.session.scalar(runs) == 1
+    task.push_request(delivery_info={"redelivered": True})
+    try:
+        task.run(job_id)  # and again, after it ended: nothing
+    finally:
+        task.pop_request()
+    assert db.session.scalar(runs) == 1
+
+
 @pytest.mark.skipif(is_postgres(), reason="busy_timeout is SQLite's")
 def test_progress_written_on_the_side_leaves_its_connection_waiting_for_locks(app: Flask) -> None:
     """On SQLite the progress is written without waiting for the lock; the pooled connection it
