@@ -10,23 +10,18 @@ goes once and the address is not kept once its mail is in the outbox."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
-import sqlalchemy as sa
 from celery import shared_task
 from flask import current_app
 
 from matchmaker.accounts.services import SEND_RESET_LINK, send_password_reset
-from matchmaker.core.jobs import claim_job, fail_job
-from matchmaker.core.models import Job, JobStatus
-from matchmaker.db import utcnow
+from matchmaker.core.jobs import claim_job, fail_job, lost_jobs
+from matchmaker.core.models import Job
 from matchmaker.extensions import db
 
 logger = logging.getLogger(__name__)
 
 SEND_WAITING_RESETS = "accounts.send_waiting_resets"
-# A job this old that is still queued lost its message: its worker would have taken it.
-LOST_AFTER = timedelta(minutes=1)
 
 
 def send_reset(job_id: int) -> bool:
@@ -79,14 +74,4 @@ def send_password_reset_task(job_id: int | str) -> None:
 def send_waiting_resets() -> int:
     """Send the reset links whose job is still queued a minute after it was asked for (its
     message lost). Returns how many were sent."""
-    waiting = db.session.scalars(
-        sa.select(Job.id)
-        .where(
-            Job.kind == SEND_RESET_LINK,
-            Job.status == JobStatus.QUEUED,
-            Job.created_at < utcnow() - LOST_AFTER,
-        )
-        .order_by(Job.id)
-    ).all()
-    db.session.rollback()
-    return sum(send_reset(job_id) for job_id in waiting)
+    return sum(send_reset(job_id) for job_id in lost_jobs(SEND_RESET_LINK))

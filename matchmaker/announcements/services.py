@@ -27,7 +27,7 @@ from matchmaker.announcements.models import (
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.jobs import enqueue_after_commit, record_once
+from matchmaker.core.jobs import create_job_once, record_once
 from matchmaker.core.paging import Key, order_by
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -48,7 +48,8 @@ from matchmaker.territories.services import coverage_of, organisations_in
 TITLE_LENGTH = (5, 120)
 BODY_LENGTH = (20, 5000)
 LINK_LENGTH = 500
-DELIVER_ANNOUNCEMENT = "announcements.deliver"
+# The job that delivers an announcement, a row (``jobs``) whose subject is the announcement.
+DELIVER_ANNOUNCEMENT = "announcements.delivery"
 NOTIFICATION_KIND = "announcement"
 # How many announcements the home page shows.
 HOME_COUNT = 3
@@ -164,7 +165,7 @@ def create_announcement(
             "territory": territory.slug if territory else None,
         },
     )
-    enqueue_after_commit(DELIVER_ANNOUNCEMENT, announcement.id)
+    create_job_once(DELIVER_ANNOUNCEMENT, announcement.id)
     return announcement
 
 
@@ -217,7 +218,7 @@ def update_announcement(
     if _as_saved(announcement) == before:
         return
     record_event("announcement:update", actor=actor, subject=announcement)
-    enqueue_after_commit(DELIVER_ANNOUNCEMENT, announcement.id)
+    create_job_once(DELIVER_ANNOUNCEMENT, announcement.id)
 
 
 def _as_saved(announcement: Announcement) -> tuple[Any, ...]:

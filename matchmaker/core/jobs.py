@@ -16,7 +16,8 @@ its transactions (it commits, as a CLI command does).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 _QUEUED = "matchmaker.jobs_after_commit"
 _SUBJECTS = "matchmaker.job_subjects_this_transaction"
 _SAVEPOINTS = "matchmaker.jobs_at_savepoints"
+# A job still queued this long after it was recorded lost its message (the broker was down, a
+# worker died before taking it): its worker would have taken it by now.
+LOST_AFTER = timedelta(minutes=1)
 
 
 def init_app(app: Flask) -> Celery:
@@ -174,11 +178,19 @@ def create_job_once(kind: str, subject_id: int) -> None:
         create_job(kind, subject_id=subject_id)
 
 
-def start_job(job_id: int) -> Job | None:
-    """Mark a queued job running and commit, or None if it is gone or already taken."""
+def start_job(job_id: int, *, again: bool = False) -> Job | None:
+    """Mark a queued job running and commit, or None if it is gone or already taken.
+
+    ``again``: its message was delivered again (:func:`redelivered`), and a job left running
+    is taken too. The worker that marked it running died in it (the broker hands the message
+    of a job a worker did not finish to another one), or took longer than the broker waits for
+    an answer; without this the job stayed "running" for ever and its work was never done.
+    Only for a job that may run twice without harm (a full run waits for the matcher's lock and
+    does again what the first did; a preview changes nothing)."""
+    statuses = [JobStatus.QUEUED, JobStatus.RUNNING] if again else [JobStatus.QUEUED]
     result = db.session.execute(
         sa.update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .where(Job.id == job_id, Job.status.in_(statuses))
         .values(status=JobStatus.RUNNING, started_at=utcnow(), updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -186,6 +198,12 @@ def start_job(job_id: int) -> Job | None:
     taken = cast(sa.CursorResult[Any], result).rowcount
     db.session.commit()
     return db.session.get(Job, job_id) if taken else None
+
+
+def redelivered(task: Task) -> bool:
+    """Whether the broker delivered the running task's message before (Redis marks a message
+    it hands out again: a worker died in it, or did not answer in time)."""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
 
 
 def claim_job(job_id: int, kind: str) -> Job | None:
@@ -210,6 +228,51 @@ def claim_job(job_id: int, kind: str) -> Job | None:
     if not cast(sa.CursorResult[Any], result).rowcount:
         return None
     return db.session.get(Job, job_id, populate_existing=True)
+
+
+def run_once(job_id: int, kind: str, work: Callable[[Job], object]) -> bool:
+    """Do a queued job of ``kind`` that its worker and the scheduler's sweep may both take:
+    claim it (:func:`claim_job`), do ``work(job)``, delete the job and commit, all in one
+    transaction, so the work is done once and a worker that dies meanwhile leaves the job queued
+    for the sweep. False if it is gone or another run holds it.
+
+    Work that raises is recorded failed (and logged) rather than left queued for the sweep to
+    try every minute. Work that ended its transaction itself (:func:`record_once` found its
+    rows recorded by another run, and rolled back) leaves the job queued: the sweep takes it
+    again and finds what is left to do, if anything (False)."""
+    job = claim_job(job_id, kind)
+    if job is None:
+        db.session.rollback()
+        return False
+    transaction = db.session().get_transaction()
+    try:
+        work(job)
+    except Exception as error:
+        logger.exception("job %s (%s) failed", job_id, kind)
+        fail_job(job_id, error)
+        return True
+    if db.session().get_transaction() is not transaction:
+        db.session.rollback()
+        return False
+    db.session.delete(job)  # done: only waiting work keeps a row
+    db.session.commit()
+    return True
+
+
+def lost_jobs(kind: str) -> list[int]:
+    """The jobs of ``kind`` still queued :data:`LOST_AFTER` after they were recorded, oldest
+    first: the ones a sweep takes (a younger one's worker may still take it). Ends the read."""
+    ids = db.session.scalars(
+        sa.select(Job.id)
+        .where(
+            Job.kind == kind,
+            Job.status == JobStatus.QUEUED,
+            Job.created_at < utcnow() - LOST_AFTER,
+        )
+        .order_by(Job.id)
+    ).all()
+    db.session.rollback()
+    return list(ids)
 
 
 def report_progress(job_id: int, percent: int) -> None:

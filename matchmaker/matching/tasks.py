@@ -16,7 +16,8 @@
   was lost (its worker died, the broker was down). Nothing posted is left unmatched until the
   next full run.
 - Full runs and settings previews are jobs started from Review → Matching settings, with their
-  progress on a page (proposals/routes.py).
+  progress on a page (proposals/routes.py). One whose message was lost (the broker was down at
+  the commit) is run by the scheduler's sweep a minute later (:func:`run_waiting`).
 - A run that fails is recorded as failed, with its error, and logged.
 """
 
@@ -37,6 +38,8 @@ from matchmaker.core.jobs import (
     create_job_once,
     fail_job,
     finish_job,
+    lost_jobs,
+    redelivered,
     report_progress,
     start_job,
 )
@@ -73,6 +76,7 @@ MATCH_KIN = "matching.match_kin"
 FULL_RUN = "matching.full_run"
 PREVIEW = "matching.preview"
 NIGHTLY_RUN = "matching.nightly_run"
+RUN_WAITING = "matching.run_waiting"
 BUSY_RETRY_SECONDS = 10
 
 
@@ -258,10 +262,10 @@ def match_waiting_task() -> int:
     return match_waiting()
 
 
-def full_run(job_id: int) -> MatcherRun | None:
+def full_run(job_id: int, *, again: bool = False) -> MatcherRun | None:
     """The full run of a job: progress on the job's page, failure recorded, then the listings
-    that changed meanwhile."""
-    if start_job(job_id) is None:
+    that changed meanwhile. ``again``: its message was delivered again (core.jobs.start_job)."""
+    if start_job(job_id, again=again) is None:
         return None
     started_at = utcnow()
 
@@ -289,9 +293,27 @@ def full_run(job_id: int) -> MatcherRun | None:
     return run
 
 
-@shared_task(name=FULL_RUN, ignore_result=True)
-def full_run_task(job_id: int) -> None:
-    full_run(job_id)
+@shared_task(name=FULL_RUN, bind=True, ignore_result=True)
+def full_run_task(self: Task, job_id: int) -> None:
+    full_run(job_id, again=redelivered(self))
+
+
+def run_waiting() -> int:
+    """Run the previews and full runs whose job is still queued a minute after it was recorded:
+    its message was lost (the broker was down at the commit), and its page would wait for ever,
+    a full run's listings until the next night's. Only one taker starts a job (start_job), so
+    the message, if it comes late, finds it taken. Returns how many it found."""
+    previews, runs = lost_jobs(PREVIEW), lost_jobs(FULL_RUN)
+    for job_id in previews:  # someone is waiting on its page: the quick ones first
+        preview(job_id)
+    for job_id in runs:
+        full_run(job_id)
+    return len(previews) + len(runs)
+
+
+@shared_task(name=RUN_WAITING, ignore_result=True)
+def run_waiting_task() -> int:
+    return run_waiting()
 
 
 @shared_task(name=NIGHTLY_RUN, ignore_result=True)
@@ -306,9 +328,10 @@ def nightly_run_task() -> int:
     return job.id
 
 
-def preview(job_id: int) -> dict[str, int] | None:
-    """What the settings in the job's parameters would change, changing nothing."""
-    job = start_job(job_id)
+def preview(job_id: int, *, again: bool = False) -> dict[str, int] | None:
+    """What the settings in the job's parameters would change, changing nothing. ``again``: its
+    message was delivered again (core.jobs.start_job)."""
+    job = start_job(job_id, again=again)
     if job is None:
         return None
     try:
@@ -332,6 +355,6 @@ def preview(job_id: int) -> dict[str, int] | None:
     return result
 
 
-@shared_task(name=PREVIEW, ignore_result=True)
-def preview_task(job_id: int) -> None:
-    preview(job_id)
+@shared_task(name=PREVIEW, bind=True, ignore_result=True)
+def preview_task(self: Task, job_id: int) -> None:
+    preview(job_id, again=redelivered(self))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -15,6 +16,8 @@ from matchmaker.core.mail import external_url, send_email
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
 from matchmaker.notifications.models import Notification
+
+logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -101,7 +104,11 @@ def mark_read_about(user: User, *, proposal_id: int | None = None, url: str | No
 
 
 def send_digests() -> int:
-    """One mail per user who chose the daily digest, with everything not mailed yet."""
+    """One mail per user who chose the daily digest, with everything not mailed yet.
+
+    The notifications are locked as they are read (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``)
+    until they are marked mailed: a second run at the same time (two schedulers, a message the
+    broker handed out again) leaves them to the first instead of mailing them a second time."""
     rows = db.session.execute(
         sa.select(Notification, User)
         .join(User, User.id == Notification.user_id)
@@ -111,20 +118,30 @@ def send_digests() -> int:
             User.is_active_account.is_(True),
         )
         .order_by(Notification.user_id, Notification.id)
+        .with_for_update(of=Notification, skip_locked=True)
     ).all()
     by_user: dict[int, tuple[User, list[Notification]]] = {}
     for notification, user in rows:
         by_user.setdefault(user.id, (user, []))[1].append(notification)
     now = utcnow()
+    sent = 0
     for user, notifications in by_user.values():
-        with in_language_of(user):
-            send_email(
-                user.email,
-                _("Your SSE Matchmaker digest: %(n)d new", n=len(notifications)),
-                "digest",
-                user=user,
-                items=[(n.message, external_url(n.url)) for n in notifications],
-            )
-        for notification in notifications:
-            notification.emailed_at = now
-    return len(by_user)
+        # One reader's digest that fails to be written stays for the next run (logged), and
+        # does not keep the others from going.
+        try:
+            with db.session.begin_nested():
+                with in_language_of(user):
+                    send_email(
+                        user.email,
+                        _("Your SSE Matchmaker digest: %(n)d new", n=len(notifications)),
+                        "digest",
+                        user=user,
+                        items=[(n.message, external_url(n.url)) for n in notifications],
+                    )
+                for notification in notifications:
+                    notification.emailed_at = now
+        except Exception:
+            logger.exception("digest of user %s not written", user.id)
+            continue
+        sent += 1
+    return sent

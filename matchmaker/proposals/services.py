@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -50,6 +51,8 @@ from matchmaker.proposals.models import (
     ResponseDecision,
 )
 from matchmaker.territories.services import EVERYTHING, Coverage
+
+logger = logging.getLogger(__name__)
 
 REMINDER_AFTER = timedelta(days=30)
 
@@ -479,7 +482,11 @@ def record_outcome(
 
 
 def send_outcome_reminders(now: Any = None) -> int:
-    """Remind the parties of agreements 30 days old with no outcome recorded, once."""
+    """Remind the parties of agreements 30 days old with no outcome recorded, once.
+
+    The agreements are locked as they are read (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``)
+    until they are marked reminded: a second run at the same time leaves them to the first,
+    instead of writing the same reminders and then failing on the agreements' versions."""
     now = now or utcnow()
     due = db.session.scalars(
         sa.select(Proposal)
@@ -490,23 +497,33 @@ def send_outcome_reminders(now: Any = None) -> int:
             ~Proposal.outcomes.any(),
         )
         .options(selectinload(Proposal.parties))
+        .with_for_update(of=Proposal, skip_locked=True)
     ).all()
+    reminded = 0
     for proposal in due:
-        notify(
-            _members(_party_organisations(proposal)),
-            kind="proposal:reminder",
-            message=_l(
-                "What came of your partnership with %(names)s? Record it in a minute.",
-                names=_names(proposal),
-            ),
-            url=f"/proposals/{proposal.id}#outcomes",
-            proposal_id=proposal.id,
-            subject=_l("What came of your partnership?"),
-            template="outcome_reminder",
-            context={"proposal": proposal},
-        )
-        proposal.reminder_sent_at = now
-    return len(due)
+        # One agreement whose reminder fails to be written stays for the next run (logged), and
+        # does not keep the others from going.
+        try:
+            with db.session.begin_nested():
+                notify(
+                    _members(_party_organisations(proposal)),
+                    kind="proposal:reminder",
+                    message=_l(
+                        "What came of your partnership with %(names)s? Record it in a minute.",
+                        names=_names(proposal),
+                    ),
+                    url=f"/proposals/{proposal.id}#outcomes",
+                    proposal_id=proposal.id,
+                    subject=_l("What came of your partnership?"),
+                    template="outcome_reminder",
+                    context={"proposal": proposal},
+                )
+                proposal.reminder_sent_at = now
+        except Exception:
+            logger.exception("reminder of proposal %s not written", proposal.id)
+            continue
+        reminded += 1
+    return reminded
 
 
 def proposals_for(user: User) -> dict[str, list[Proposal]]:

@@ -49,13 +49,9 @@ def test_a_reset_whose_message_was_lost_is_sent_by_the_sweep_once(
     """The broker was down when the link was asked for: the page answers as ever, the job
     stays queued as a row, and a minute later the scheduler's sweep sends the link, once; the
     address is not kept once its mail is written."""
-    from matchmaker.accounts.tasks import (
-        LOST_AFTER,
-        SEND_WAITING_RESETS,
-        send_reset,
-        send_waiting_resets,
-    )
+    from matchmaker.accounts.tasks import SEND_WAITING_RESETS, send_reset, send_waiting_resets
     from matchmaker.core import jobs
+    from matchmaker.core.jobs import LOST_AFTER
     from matchmaker.core.models import Job
     from matchmaker.db import utcnow
     from matchmaker.schedule import SCHEDULE
@@ -93,7 +89,8 @@ def test_a_reset_job_that_fails_is_recorded_failed_not_swept_for_ever(
     """A reset job whose work raises (a bug, not a lost message) ends failed, with its error
     and without the address, instead of staying queued for the sweep to try every minute."""
     from matchmaker.accounts import services
-    from matchmaker.accounts.tasks import LOST_AFTER, send_waiting_resets
+    from matchmaker.accounts.tasks import send_waiting_resets
+    from matchmaker.core.jobs import LOST_AFTER
     from matchmaker.core.models import Job, JobStatus
     from matchmaker.db import utcnow
 

@@ -21,7 +21,7 @@ from matchmaker.listings.search import ListingFilters
 from matchmaker.notifications.models import Notification
 from matchmaker.notifications.services import send_digests
 from matchmaker.organisations.models import OrganisationKind
-from tests.conftest import Outbox
+from tests.conftest import Outbox, is_postgres
 from tests.factories import make_listing, make_organisation, make_user
 from tests.proposals.helpers import signed_in
 
@@ -203,6 +203,110 @@ def test_two_searches_that_match_make_one_notification(world: dict[str, Any]) ->
     db.session.commit()
     _post(world["network"])
     assert len(_notifications(world["watcher"])) == 1
+
+
+def _broker_down(*_: Any) -> None:
+    raise ConnectionError("the broker is down")
+
+
+def test_alerts_whose_message_was_lost_are_sent_by_the_sweep_once(
+    world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the listing was posted: its alerts were a message and nothing
+    else, lost for good. Their job is a row that stays queued, and a minute later the
+    scheduler's sweep sends them, once; a worker taking the message late finds them sent."""
+    from matchmaker.alerts.tasks import SEND_WAITING_ALERTS, alert_job, send_waiting_alerts
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job
+    from matchmaker.schedule import SCHEDULE
+
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    with monkeypatch.context() as broken:
+        broken.setattr(jobs, "enqueue", _broker_down)
+        _post(world["network"])
+    assert not _notifications(world["watcher"])
+    alerts = sa.select(Job.id).where(Job.kind == "alerts.send_alerts")
+    [job_id] = db.session.scalars(alerts).all()
+    assert send_waiting_alerts() == 0  # not lost yet: its worker may still take it
+    db.session.execute(
+        sa.update(Job).values(created_at=utcnow() - jobs.LOST_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert send_waiting_alerts() == 1
+    assert len(_notifications(world["watcher"])) == 1
+    assert len(outbox.to("watcher@example.org")) == 1
+    assert db.session.scalars(alerts).all() == []
+    assert alert_job(job_id) is False  # its worker, late
+    assert send_waiting_alerts() == 0
+    assert len(outbox.to("watcher@example.org")) == 1
+    assert SEND_WAITING_ALERTS in {entry["task"] for entry in SCHEDULE.values()}
+
+
+def test_an_alert_job_is_done_once_however_many_take_it(
+    world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its worker and the sweep may both take an alert job. On PostgreSQL the second finds the
+    job held by the first and leaves it (were it to go on, it would wait for the first's
+    alerts, then fail); a job whose alerts another run recorded first stays queued (its rows
+    rolled back with the claim) and the sweep ends it, telling nobody twice."""
+    from matchmaker.alerts.tasks import alert_job, send_waiting_alerts
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job
+
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    with monkeypatch.context() as held:
+        held.setattr(jobs, "enqueue", lambda *_: None)  # nothing runs by itself
+        _post(world["network"])
+    alerts = sa.select(Job.id).where(Job.kind == "alerts.send_alerts")
+    [job_id] = db.session.scalars(alerts).all()
+    db.session.rollback()
+    if is_postgres():
+        engine = sa.create_engine(db.engine.url)
+        with engine.connect() as worker:  # a worker running the job holds its row
+            worker.execute(sa.select(Job.id).where(Job.id == job_id).with_for_update())
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))
+            assert alert_job(job_id) is False
+            worker.rollback()  # the worker died: its job is still waiting
+        engine.dispose()
+    assert not _notifications(world["watcher"])
+    # Another run told the watcher first (the old code's message, say): this one stands back.
+    listing_id = db.session.scalar(sa.select(Job.subject_id).where(Job.id == job_id))
+    [search_id] = db.session.scalars(sa.select(SavedSearch.id)).all()
+    db.session.add(SavedSearchAlert(saved_search_id=search_id, listing_id=listing_id))
+    db.session.commit()
+    with monkeypatch.context() as late:  # it read the searches before the other run's commit
+        late.setattr(
+            services, "candidate_searches", lambda *_: [db.session.get(SavedSearch, search_id)]
+        )
+        assert alert_job(job_id) is False
+    assert db.session.scalars(alerts).all() == [job_id]  # still waiting
+    db.session.execute(
+        sa.update(Job).values(created_at=utcnow() - jobs.LOST_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert send_waiting_alerts() == 1
+    assert db.session.scalars(alerts).all() == []
+    assert not _notifications(world["watcher"]) and len(outbox.to("watcher@example.org")) == 0
+
+
+def test_a_message_queued_by_the_old_code_still_alerts(
+    app: Flask, world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message in the broker at the upgrade names the listing and the moment it opened, not a
+    job: the task still sends its alerts."""
+    from matchmaker.alerts.tasks import SEND_ALERTS
+    from matchmaker.core import jobs
+
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    with monkeypatch.context() as held:
+        held.setattr(jobs, "enqueue", lambda *_: None)
+        listing = _post(world["network"])
+    app.extensions["celery"].tasks[SEND_ALERTS].apply((listing.id, utcnow().isoformat()))
+    assert len(_notifications(world["watcher"])) == 1
+    assert len(outbox.to("watcher@example.org")) == 1
 
 
 @pytest.mark.parametrize(

@@ -250,6 +250,56 @@ def test_never_twice_to_the_same_person(world: dict[str, Any], outbox: Outbox) -
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AnnouncementDelivery)) == 2
 
 
+def test_an_announcement_whose_message_was_lost_is_delivered_by_the_sweep_once(
+    world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the announcement was posted: its delivery was a message and
+    nothing else, lost for good. Its job is a row that stays queued, and a minute later the
+    scheduler's sweep delivers it, once; a worker taking the message late finds it done."""
+    from matchmaker.announcements.tasks import DELIVER_WAITING, deliver_waiting, delivery_job
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job
+    from matchmaker.db import utcnow
+    from matchmaker.schedule import SCHEDULE
+
+    def broker_down(*_: Any) -> None:
+        raise ConnectionError("the broker is down")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(jobs, "enqueue", broker_down)
+        announcement = _publish(world["officer"], world["agency"])
+    assert not _notified(world["coop"])
+    deliveries = sa.select(Job.id).where(Job.subject_id == announcement.id)
+    [job_id] = db.session.scalars(deliveries).all()
+    assert deliver_waiting() == 0  # not lost yet: its worker may still take it
+    db.session.execute(
+        sa.update(Job).values(created_at=utcnow() - jobs.LOST_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert deliver_waiting() == 1
+    assert len(_notified(world["coop"])) == 1 and len(outbox.to("coop@example.org")) == 1
+    assert db.session.scalars(deliveries).all() == []
+    assert delivery_job(job_id) is False  # its worker, late
+    assert deliver_waiting() == 0
+    assert len(outbox.to("coop@example.org")) == 1
+    assert DELIVER_WAITING in {entry["task"] for entry in SCHEDULE.values()}
+
+
+def test_a_message_queued_by_the_old_code_is_still_delivered(
+    app: Flask, world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message in the broker at the upgrade names the announcement, not a job: the task of
+    the old name still delivers it."""
+    from matchmaker.announcements.tasks import DELIVER_QUEUED_BY_OLD_CODE
+    from matchmaker.core import jobs
+
+    with monkeypatch.context() as held:
+        held.setattr(jobs, "enqueue", lambda *_: None)
+        announcement = _publish(world["officer"], world["agency"])
+    app.extensions["celery"].tasks[DELIVER_QUEUED_BY_OLD_CODE].apply((announcement.id,))
+    assert len(_notified(world["coop"])) == 1 and len(outbox.to("coop@example.org")) == 1
+
+
 def test_withdrawn_or_ended_announcements_are_not_delivered(world: dict[str, Any]) -> None:
     announcement = _publish(world["officer"], world["agency"], themes=["basic-needs"])
     services.withdraw_announcement(announcement=announcement, actor=world["officer"])

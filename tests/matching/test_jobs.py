@@ -252,6 +252,75 @@ def test_a_full_run_started_from_the_page_shows_its_outcome(app: Flask, offer: L
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
+def test_a_full_run_whose_message_was_lost_is_run_by_the_sweep_once(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The broker was down when the run was started (from the page, by an import, by the
+    nightly schedule): its job stayed queued for ever, its page reloading, the listings
+    unmatched until the next night. A minute later the scheduler's sweep runs it, once."""
+    from matchmaker.core import jobs
+    from matchmaker.db import utcnow
+    from matchmaker.schedule import SCHEDULE
+
+    make_listing(themes=("research-evaluation",))
+    coordinator = _as(app, make_user(role=Role.COORDINATOR))
+
+    def broker_down(*_: Any) -> None:
+        raise ConnectionError("the broker is down")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(jobs, "enqueue", broker_down)
+        job_page = coordinator.post("/coordination/matching/run").headers["Location"]
+    [job_id] = db.session.scalars(sa.select(Job.id).where(Job.kind == tasks.FULL_RUN)).all()
+    assert tasks.run_waiting() == 0  # not lost yet: its worker may still take it
+    db.session.execute(sa.update(Job).values(created_at=utcnow() - 2 * jobs.LOST_AFTER))
+    db.session.commit()
+    assert tasks.run_waiting() == 1
+    page = coordinator.get(job_page).get_data(as_text=True)
+    assert "Done: 2 listings considered, 1 proposals added and 0 withdrawn." in page
+    assert tasks.full_run(job_id) is None  # its worker, late
+    assert tasks.run_waiting() == 0
+    runs = sa.select(sa.func.count()).select_from(MatcherRun).where(MatcherRun.kind == RunKind.FULL)
+    assert db.session.scalar(runs) == 1
+    assert tasks.RUN_WAITING in {entry["task"] for entry in SCHEDULE.values()}
+
+
+def test_a_full_run_whose_worker_died_is_run_by_its_message_delivered_again(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that dies in a full run leaves its message to the broker, which hands it to
+    another worker (task_acks_late, task_reject_on_worker_lost) marked as delivered again: that
+    worker found the job marked running by the dead one and did nothing, and the job stayed
+    running for ever. A message delivered only once still leaves a running job alone."""
+    from matchmaker.core import jobs
+
+    make_listing(themes=("research-evaluation",))
+    with monkeypatch.context() as held:
+        held.setattr(jobs, "enqueue", lambda *_: None)
+        job = jobs.create_job(tasks.FULL_RUN)
+        db.session.commit()
+    job_id = job.id
+    assert jobs.start_job(job_id) is not None  # the worker that died took it
+    task = app.extensions["celery"].tasks[tasks.FULL_RUN]
+    task.apply((job_id,))  # the same message, not marked: another run holds the job
+    runs = sa.select(sa.func.count()).select_from(MatcherRun).where(MatcherRun.kind == RunKind.FULL)
+    assert db.session.scalar(runs) == 0
+    task.push_request(delivery_info={"redelivered": True})
+    try:
+        task.run(job_id)  # its message, handed out again
+    finally:
+        task.pop_request()
+    db.session.expire_all()
+    assert db.session.get(Job, job_id).status == JobStatus.FINISHED
+    assert db.session.scalar(runs) == 1
+    task.push_request(delivery_info={"redelivered": True})
+    try:
+        task.run(job_id)  # and again, after it ended: nothing
+    finally:
+        task.pop_request()
+    assert db.session.scalar(runs) == 1
+
+
 @pytest.mark.skipif(is_postgres(), reason="busy_timeout is SQLite's")
 def test_progress_written_on_the_side_leaves_its_connection_waiting_for_locks(app: Flask) -> None:
     """On SQLite the progress is written without waiting for the lock; the pooled connection it

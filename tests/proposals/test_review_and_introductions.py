@@ -16,10 +16,12 @@ from matchmaker.extensions import db
 from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import run_full
 from matchmaker.notifications.models import Notification
+from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals import routes as proposal_routes
 from matchmaker.proposals.models import Proposal, ProposalStatus
-from tests.conftest import Outbox
+from tests.concurrency import one_then_the_other
+from tests.conftest import Outbox, is_postgres
 from tests.core.pager import walk, walk_there_and_back
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
 
@@ -378,6 +380,109 @@ def test_daily_digest_instead_of_immediate_mail(app: Flask, world: dict, outbox:
         "Sent 0 digest"
         in app.test_cli_runner().invoke(args=["notifications", "send-digest"]).output
     )
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_a_reminder_goes_once_however_many_runs_take_it(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    """Two runs of the reminders at once (two schedulers, a message redelivered while the
+    first run goes on): the second used to read the agreement the first had not yet marked
+    reminded, and remind its parties again."""
+    proposal = world["proposal"]
+    proposal.status = ProposalStatus.AGREED
+    proposal.closed_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    reminders = app.extensions["celery"].tasks[SEND_REMINDERS]
+    first, second = one_then_the_other("before_commit", reminders.apply, reminders.apply)
+    assert sorted([first.get(), second.get()]) == [0, 1]
+    assert len(outbox.to("rosie@example.org")) == 1
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_a_digest_goes_once_however_many_runs_take_it(
+    app: Flask, world: dict, outbox: Outbox
+) -> None:
+    """Two runs of the daily digest at once: the second used to read the notifications the
+    first had not yet marked mailed, and mail them again."""
+    member = world["network_member"]
+    member.email_preference = EmailPreference.DAILY
+    db.session.commit()
+    _approve(_as(app, world["coordinator"]), world["proposal"])
+    assert outbox.to("member@example.org") == []
+    digests = app.extensions["celery"].tasks[SEND_DIGESTS]
+    first, second = one_then_the_other("before_commit", digests.apply, digests.apply)
+    assert sorted([first.get(), second.get()]) == [0, 1]
+    assert len(outbox.to("member@example.org")) == 1
+
+
+def test_a_reminder_that_fails_leaves_the_others_to_go(
+    app: Flask, world: dict, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One agreement's reminder failing to be written rolled back every reminder of the run,
+    every day; now it stays for the next run and the others go."""
+    from matchmaker.proposals import services as proposal_services
+
+    cafe = make_organisation(name="Community Cafe", owner=make_user(email="cafe@example.org"))
+    college = make_organisation(
+        name="City College",
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+        owner=make_user(email="college@example.org"),
+    )
+    make_listing(organisation=cafe, themes=("training-advice",), title="Barista training")
+    make_listing(
+        organisation=college,
+        kind=ListingKind.OFFER,
+        themes=("training-advice",),
+        title="Barista training courses",
+    )
+    run_full()
+    proposals = db.session.scalars(sa.select(Proposal).order_by(Proposal.id)).all()
+    assert len(proposals) == 2
+    for proposal in proposals:
+        proposal.status = ProposalStatus.AGREED
+        proposal.closed_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    broken_id = world["proposal"].id
+    writes = proposal_services.notify
+
+    def broken_for_one(users: Any, **fields: Any) -> Any:
+        if fields["proposal_id"] == broken_id:
+            raise KeyError("a placeholder the translation lost")
+        return writes(users, **fields)
+
+    monkeypatch.setattr(proposal_services, "notify", broken_for_one)
+    assert app.extensions["celery"].tasks[SEND_REMINDERS].apply().get() == 1
+    assert len(outbox.to("cafe@example.org")) == 1 and outbox.to("rosie@example.org") == []
+    not_reminded = sa.select(Proposal.id).where(Proposal.reminder_sent_at.is_(None))
+    assert db.session.scalars(not_reminded).all() == [broken_id]
+
+
+def test_a_digest_that_fails_leaves_the_others_to_go(
+    app: Flask, outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reader's digest failing to be written (a bug in their data, their language's
+    translation, the template) rolled back every digest of the run, every day; now it stays
+    for the next run and the others go."""
+    from matchmaker.notifications import services as notification_services
+
+    readers = [make_user(email=f"{name}@example.org") for name in ("broken", "fine")]
+    for reader in readers:
+        reader.email_preference = EmailPreference.DAILY
+        db.session.add(Notification(user_id=reader.id, kind="x", message="News", url="/"))
+    db.session.commit()
+    writes = notification_services.send_email
+
+    def broken_for_one(to: str, *args: Any, **context: Any) -> None:
+        if to == "broken@example.org":
+            raise KeyError("a placeholder the translation lost")
+        writes(to, *args, **context)
+
+    monkeypatch.setattr(notification_services, "send_email", broken_for_one)
+    assert app.extensions["celery"].tasks[SEND_DIGESTS].apply().get() == 1
+    assert len(outbox.to("fine@example.org")) == 1 and outbox.to("broken@example.org") == []
+    unmailed = sa.select(Notification.user_id).where(Notification.emailed_at.is_(None))
+    assert db.session.scalars(unmailed).all() == [readers[0].id]
 
 
 def test_notifications_can_be_marked_read(app: Flask, world: dict) -> None:
