@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from matchmaker.core.caching import note_shared_write
 from matchmaker.core.words import organisation_words, stems
-from matchmaker.db import utcnow
+from matchmaker.db import LOCK_NOT_AVAILABLE, utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.listings.search import open_and_current
@@ -596,8 +596,6 @@ def _lock_planned(plan_: Plan) -> dict[int, Proposal]:
 
 # The transaction whose run holds proposals locked by a plan it applied (_lock_planned).
 _HOLDING = "matchmaker.matcher_holds_proposals"
-# PostgreSQL's SQLSTATE for a row lock NOWAIT could not take.
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _place_parties(proposal: Proposal, candidate: Candidate) -> None:
