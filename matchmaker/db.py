@@ -18,6 +18,10 @@ NAMING_CONVENTION = {
 }
 
 
+# PostgreSQL's SQLSTATE when a lock is not taken: NOWAIT, or lock_timeout passed.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

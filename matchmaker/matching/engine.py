@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from matchmaker.core.caching import note_shared_write
 from matchmaker.core.words import organisation_words, stems
-from matchmaker.db import utcnow
+from matchmaker.db import LOCK_NOT_AVAILABLE, utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.listings.search import open_and_current
@@ -523,17 +523,21 @@ def apply(plan_: Plan, run: MatcherRun, snapshot: Snapshot, settings: MatchSetti
             ],
             {"created_at": now},
         ).execute(connection)
-    current = _lock_planned(plan_)
     revived = withdrawn = 0
     planned = [(ProposalStatus.WITHDRAWN, pid, c) for pid, c in plan_.revive] + [
         (ProposalStatus.PENDING_REVIEW, pid, c) for pid, c in plan_.rescore
     ]
+    # Worked out before the proposals are locked: from the lock to the commit, a person
+    # deciding one of them waits (proposals/services.LOCK_WAIT_MS at most, then is told).
+    # Held no longer than before: each was held by its proposal until the flush.
+    explanations = {pid: c.explanation(snapshot, settings) for _, pid, c in planned}
+    current = _lock_planned(plan_)
     for status, proposal_id, candidate in planned:
         proposal = current[proposal_id]
         if proposal.status != status:
             continue  # decided by a person since the plan read it
         proposal.score = candidate.score
-        proposal.explanation = candidate.explanation(snapshot, settings)
+        proposal.explanation = explanations[proposal_id]
         if proposal.status == ProposalStatus.WITHDRAWN:
             proposal.status = ProposalStatus.PENDING_REVIEW
             proposal.withdrawn_reason = proposal.withdrawn_at = None
@@ -582,6 +586,10 @@ def _lock_planned(plan_: Plan) -> dict[int, Proposal]:
                     sa.select(Proposal)
                     .where(Proposal.id.in_(ids[start : start + ANCHORS_PER_QUERY]))
                     .order_by(Proposal.id)
+                    # Their parties (each with its listing and organisation) only where they
+                    # are placed again (below): held from here to the commit, 30,000 of them
+                    # at 20,000 listings when the scores moved.
+                    .options(sa.orm.lazyload("*"))
                     .with_for_update(key_share=True, nowait=holding)
                     .execution_options(populate_existing=True)
                 )
@@ -591,13 +599,19 @@ def _lock_planned(plan_: Plan) -> dict[int, Proposal]:
             raise ProposalsHeld("A proposal a later plan writes is being decided.") from error
         raise
     db.session.info[_HOLDING] = db.session().get_transaction()
+    revived = sorted(pid for pid, _ in plan_.revive)
+    for start in range(0, len(revived), ANCHORS_PER_QUERY):
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.id.in_(revived[start : start + ANCHORS_PER_QUERY]))
+            .options(sa.orm.selectinload(Proposal.parties))
+            .execution_options(populate_existing=True)
+        ).all()
     return found
 
 
 # The transaction whose run holds proposals locked by a plan it applied (_lock_planned).
 _HOLDING = "matchmaker.matcher_holds_proposals"
-# PostgreSQL's SQLSTATE for a row lock NOWAIT could not take.
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 def _place_parties(proposal: Proposal, candidate: Candidate) -> None:

@@ -13,7 +13,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from matchmaker.accounts.models import Role
@@ -190,6 +190,15 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
                 expected_version=version,
             )
         db.session.commit()
+    except (services.ProposalBusy, OperationalError) as error:
+        # A full matcher run holds it: said on the form, with what was entered, to send again.
+        busy = services.busy(error)
+        if busy is None:
+            raise
+        db.session.rollback()
+        show_domain_error(form, busy)
+        key = "approve_form" if action == "approve" else "reject_form"
+        return _page(proposal, **{key: form}), 409
     except services.ProposalConflict as conflict:
         db.session.rollback()
         flash(conflict.message, "error")
@@ -261,7 +270,11 @@ def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseRetur
     proposal = _load(proposal_id)
     # Read after any answer another request is recording: sent twice at once, the second
     # waits and is answered as the first was.
-    services.lock_proposal(proposal)
+    try:
+        services.lock_proposal(proposal)
+    except services.ProposalBusy as held:
+        db.session.rollback()
+        return _busy_answering(proposal, organisation_id, held)
     allowed = {o.id: o for o in permissions.organisations_to_respond(current_user, proposal)}
     if organisation_id not in allowed:
         # Sent again after the answer was recorded (Back and Submit, a double click):
@@ -289,6 +302,12 @@ def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseRetur
                 show_publicly=form.show_publicly.data,
             )
             db.session.commit()
+        except (services.ProposalBusy, OperationalError) as error:
+            busy = services.busy(error)
+            if busy is None:
+                raise
+            db.session.rollback()
+            return _busy_answering(proposal, organisation_id, busy)
         except DomainError as error:
             show_domain_error(form, error)
         except (IntegrityError, StaleDataError):
@@ -304,6 +323,20 @@ def answer(proposal_id: int, organisation_id: int, answer: str) -> ResponseRetur
         else:
             return _answered(organisation, decision, proposal_id)
     return _page(proposal, respond_forms={organisation.id: form}), 422
+
+
+def _busy_answering(
+    proposal: Proposal, organisation_id: int, busy: services.ProposalBusy
+) -> ResponseReturnValue:
+    """The proposal's page again, the answer's form as it was sent with what ``busy`` says
+    (409): nothing was saved, and the person sends it again."""
+    allowed = {o.id for o in permissions.organisations_to_respond(current_user, proposal)}
+    if organisation_id not in allowed:  # answered already, or never asked: the page says
+        flash(busy.message, "error")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id), 303)
+    form = RespondForm(prefix=f"r{organisation_id}")
+    show_domain_error(form, busy)
+    return _page(proposal, respond_forms={organisation_id: form}), 409
 
 
 @bp.post("/proposals/<int:proposal_id>/outcomes")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +23,7 @@ from matchmaker.core.i18n import format_list
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent
 from matchmaker.core.paging import Key, order_by
-from matchmaker.db import utcnow
+from matchmaker.db import LOCK_NOT_AVAILABLE, utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme, listing_themes
 from matchmaker.matching.explanations import Reader
@@ -59,6 +62,60 @@ REMINDER_AFTER = timedelta(days=30)
 
 class ProposalConflict(DomainError):
     """Someone else decided first; the message says who and what."""
+
+
+class ProposalBusy(ProposalConflict):
+    """Another transaction held the proposal longer than a person waits (LOCK_WAIT_MS): in
+    practice a full matcher run, which holds the proposals it rewrites until it commits
+    (engine._lock_planned), some 15 s at 20,000 listings. Nothing was saved; the request can
+    be sent again once the run is done."""
+
+
+# How long a decision or an answer waits for a proposal another transaction holds. Another
+# person's decision or answer holds it for milliseconds; a full run, for seconds to minutes,
+# past gunicorn's 30 s timeout (the worker killed, the person shown the proxy's error page).
+LOCK_WAIT_MS = 2000
+
+
+def busy(error: Exception) -> ProposalBusy | None:
+    """What the person is told when ``error`` says another transaction held what theirs locks
+    or writes for too long: PostgreSQL gave up after LOCK_WAIT_MS (:func:`waiting_briefly`),
+    SQLite after its busy_timeout (5 s: a full run there holds the database's write lock from
+    its first write to its commit). None for any other error."""
+    if isinstance(error, ProposalBusy):
+        return error
+    if not isinstance(error, sa.exc.OperationalError):
+        return None
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", 0) & 0xFF  # the primary code
+    if sqlstate != LOCK_NOT_AVAILABLE and sqlite_code != sqlite3.SQLITE_BUSY:
+        return None
+    return ProposalBusy(
+        _(
+            "The matcher is updating this proposal right now. Nothing was saved: "
+            "try again in a minute."
+        )
+    )
+
+
+@contextmanager
+def waiting_briefly() -> Iterator[None]:
+    """The statements inside wait at most LOCK_WAIT_MS for a lock (PostgreSQL's lock_timeout,
+    for this transaction, put back to the default after them); past it, ProposalBusy (the
+    transaction is then aborted: the caller rolls back). SQLite has no row locks: a writer
+    waits for another at its first write (busy_timeout), which :func:`busy` tells apart."""
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    db.session.execute(sa.text(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}"))
+    try:
+        yield
+    except sa.exc.OperationalError as error:
+        held = busy(error)
+        if held is None:
+            raise
+        raise held from error
+    db.session.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
 
 
 # Review queue ------------------------------------------------------------------------------
@@ -139,8 +196,10 @@ def _check_pending(proposal: Proposal, expected_version: int | None) -> None:
 def lock_proposal(proposal: Proposal) -> None:
     """Hold ``proposal``'s row until the transaction ends and read it again as it is now: a
     request deciding or answering meanwhile is seen, and the next one waits for this one
-    (PostgreSQL; SQLite lets one writer at a time anyway)."""
-    db.session.refresh(proposal, with_for_update={"key_share": True})
+    (PostgreSQL; SQLite lets one writer at a time anyway). Raises ProposalBusy if another
+    transaction holds it for longer than LOCK_WAIT_MS (a full matcher run)."""
+    with waiting_briefly():
+        db.session.refresh(proposal, with_for_update={"key_share": True})
 
 
 def conflict_message(proposal: Proposal) -> str:
@@ -189,8 +248,10 @@ def approve_proposal(
     *, proposal: Proposal, actor: User, note: str | None = None, expected_version: int | None
 ) -> list[Proposal]:
     """Introduce the parties: each member of each party organisation is notified. Returns the
-    pending proposals it overlaps, which leave the queue (see coverage.py)."""
-    lock_overlapping(proposal)
+    pending proposals it overlaps, which leave the queue (see coverage.py). Raises
+    ProposalBusy if a full matcher run holds one of them (lock_proposal)."""
+    with waiting_briefly():
+        lock_overlapping(proposal)
     _check_pending(proposal, expected_version)
     introduced = introduced_overlapping(proposal)
     if introduced is not None:
