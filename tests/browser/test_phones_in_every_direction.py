@@ -75,13 +75,15 @@ _PLUS_BEFORE_DIGITS = """() => [...document.querySelectorAll(".explanation tbody
   })"""
 
 
-# Each word of a theme's name against the width its cell gives the name, in the name's font.
-_CUT_WORDS = """() => {
+# Each word of a name (a line may also break after a hyphen) against the width its cell gives
+# the name, in the name's font.
+_CUT_WORDS = """(names = ".theme-table tbody th [dir=auto]") => {
   const pen = document.createElement("canvas").getContext("2d");
-  return [...document.querySelectorAll(".theme-table tbody th [dir=auto]")].flatMap(name => {
+  return [...document.querySelectorAll(names)].flatMap(name => {
     pen.font = getComputedStyle(name).font;
     const room = name.getBoundingClientRect().width;
-    return name.textContent.split(/\\s+/).filter(word => pen.measureText(word).width > room + 1);
+    return name.textContent.split(/\\s+|(?<=-)/)
+      .filter(word => pen.measureText(word).width > room + 1);
   });
 }"""
 
@@ -177,3 +179,13 @@ def test_in_arabic_a_partnerships_latin_names_stay_whole(new_page: Any) -> None:
     visitor.goto("/login")
     direction = "field => getComputedStyle(field).direction"
     assert visitor.locator("main input[type=email]").evaluate(direction) == "ltr"
+
+
+def test_a_listings_title_in_a_table_is_not_cut_mid_word_on_a_phone(new_page: Any) -> None:
+    """Right to left, the table of an organisation's listings squeezed a Latin title to a few
+    letters a line ("Informati / on and"), since what people write may break anywhere."""
+    owner = new_page(width=PHONE, locale="ar")
+    sign_in(owner, "mohamed.ziad@example.org")
+    assert _overflow(owner, "/my/organisations") <= 1
+    assert owner.locator(".table td [dir=auto]").count() > 0
+    assert owner.evaluate(_CUT_WORDS, ".table td [dir=auto]") == []
