@@ -147,7 +147,7 @@ def test_the_dashboards_charts_read_on_a_phone(new_page: Any, language: str) -> 
 _SMALL_CONTROLS = """() => [...document.querySelectorAll(
     ".site-header a, .site-header button, .site-header select, .site-header summary")]
   .map(control => [control.textContent.trim(), control.getBoundingClientRect().height])
-  .filter(([_name, height]) => height < 43.5)"""
+  .filter(([_name, height]) => height > 0 && height < 43.5)"""
 
 
 def test_the_headers_controls_are_a_fingers_height_on_a_phone(new_page: Any) -> None:
@@ -161,6 +161,26 @@ def test_the_headers_controls_are_a_fingers_height_on_a_phone(new_page: Any) -> 
     visitor.goto("/login")
     visitor.locator(".site-menu > summary").click()
     assert visitor.evaluate(_SMALL_CONTROLS) == []
+    # The home page's counts by theme, each a link to its listings, were 10 px wide and 19 high.
+    visitor.goto("/")
+    counts = visitor.locator(".theme-table td a").all()
+    assert counts and min(count.bounding_box()["height"] for count in counts) >= 43.5
+
+
+def test_on_a_touch_tablet_the_headers_controls_are_a_fingers_height(
+    browser: Any, live_server: str
+) -> None:
+    """768 px wide the menu is open in a row, and a touch screen (pointer: coarse) taps it."""
+    tablet = browser.new_context(
+        base_url=live_server, viewport={"width": 768, "height": 1024}, has_touch=True
+    )
+    try:
+        page = tablet.new_page()
+        sign_in(page, "coordinator@example.org")
+        assert page.evaluate(_SMALL_CONTROLS) == []
+        assert _overflow(page, "/coordination/dashboard") <= 1
+    finally:
+        tablet.close()
 
 
 def test_in_arabic_a_partnerships_latin_names_stay_whole(new_page: Any) -> None:
