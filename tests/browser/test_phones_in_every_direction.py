@@ -209,3 +209,19 @@ def test_a_listings_title_in_a_table_is_not_cut_mid_word_on_a_phone(new_page: An
     assert _overflow(owner, "/my/organisations") <= 1
     assert owner.locator(".table td [dir=auto]").count() > 0
     assert owner.evaluate(_CUT_WORDS, ".table td [dir=auto]") == []
+
+
+def test_the_review_queues_filters_fold_on_a_phone(new_page: Any) -> None:
+    """Six filters filled a phone's first screen before any proposal: folded now, unless one is
+    set, and open on a wide screen."""
+    phone = new_page(width=PHONE)
+    sign_in(phone, "coordinator@example.org")
+    phone.goto("/coordination/proposals")
+    assert not phone.locator("main select[name=template]").is_visible()
+    assert phone.locator(".cards .card").first.bounding_box()["y"] < 900
+    phone.goto("/coordination/proposals?min_score=10")
+    assert phone.locator("main select[name=template]").is_visible()
+    wide = new_page(width=1280)
+    sign_in(wide, "coordinator@example.org")
+    wide.goto("/coordination/proposals")
+    assert wide.locator("main select[name=template]").is_visible()
