@@ -161,6 +161,8 @@ def test_the_headers_controls_are_a_fingers_height_on_a_phone(new_page: Any) -> 
     visitor.goto("/login")
     visitor.locator(".site-menu > summary").click()
     assert visitor.evaluate(_SMALL_CONTROLS) == []
+    remember = visitor.locator("main label.checkbox").bounding_box()
+    assert remember["height"] >= 43.5  # the row was 24 px, its box 13
     # The home page's counts by theme, each a link to its listings, were 10 px wide and 19 high.
     visitor.goto("/")
     counts = visitor.locator(".theme-table td a").all()
