@@ -163,6 +163,7 @@ def test_the_headers_controls_are_a_fingers_height_on_a_phone(new_page: Any) -> 
     assert visitor.evaluate(_SMALL_CONTROLS) == []
     remember = visitor.locator("main label.checkbox").bounding_box()
     assert remember["height"] >= 43.5  # the row was 24 px, its box 13
+    assert visitor.locator("main input[name=email]").bounding_box()["height"] >= 43.5  # was 42
     # The home page's counts by theme, each a link to its listings, were 10 px wide and 19 high.
     visitor.goto("/")
     counts = visitor.locator(".theme-table td a").all()
