@@ -212,6 +212,9 @@ def test_a_listings_title_in_a_table_is_not_cut_mid_word_on_a_phone(new_page: An
     assert _overflow(owner, "/my/organisations") <= 1
     assert owner.locator(".table td [dir=auto]").count() > 0
     assert owner.evaluate(_CUT_WORDS, ".table td [dir=auto]") == []
+    # Nor does the table need to scroll sideways for it, its cells narrower on a phone.
+    wrap = "wrap => wrap.scrollWidth - wrap.clientWidth"
+    assert owner.locator(".table-wrap").first.evaluate(wrap) <= 1
 
 
 def test_the_review_queues_filters_fold_on_a_phone(new_page: Any) -> None:
