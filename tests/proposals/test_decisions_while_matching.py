@@ -19,15 +19,16 @@ from flask import Flask
 
 from matchmaker.accounts.models import Role
 from matchmaker.extensions import db
-from matchmaker.listings.models import ListingKind
 from matchmaker.matching.engine import run_full
-from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals import services
 from matchmaker.proposals.models import Proposal, ProposalStatus, ResponseDecision
 from tests.concurrency import FIRST, held_at
 from tests.conftest import is_postgres
-from tests.factories import make_listing, make_organisation, make_user
+from tests.factories import make_user
 from tests.proposals.helpers import signed_in
+from tests.proposals.test_concurrent_review import proposal
+
+__all__ = ["proposal"]  # a fixture: a research need and a university's offer, proposed
 
 postgres_only = pytest.mark.skipif(not is_postgres(), reason="needs row locks")
 
@@ -38,21 +39,6 @@ SQLITE_BUSY_TIMEOUT = 5  # seconds (matchmaker._sqlite_pragmas)
 def answered_within() -> float:
     """The bounded wait, with room for a loaded machine: far below a run's hold at scale."""
     return (services.LOCK_WAIT_MS / 1000 if is_postgres() else SQLITE_BUSY_TIMEOUT) + 3
-
-
-@pytest.fixture
-def proposal(app: Flask) -> Proposal:
-    network = make_organisation(owner=make_user(email="rosie@example.org"))
-    university = make_organisation(
-        owner=make_user(email="alan@example.org"), kind=OrganisationKind.ACADEMIC_INSTITUTION
-    )
-    make_listing(organisation=network, themes=("research-evaluation",))
-    make_listing(organisation=university, kind=ListingKind.OFFER, themes=("research-evaluation",))
-    run_full()
-    db.session.commit()
-    found = db.session.scalar(sa.select(Proposal))
-    assert found is not None
-    return found
 
 
 def _timed(request: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
