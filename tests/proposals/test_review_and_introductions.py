@@ -449,9 +449,12 @@ def test_a_reminder_that_fails_leaves_the_others_to_go(
     writes = proposal_services.notify
 
     def broken_for_one(users: Any, **fields: Any) -> Any:
+        written = writes(users, **fields)
         if fields["proposal_id"] == broken_id:
+            # Failing after its notifications and mail are written: they are undone with the
+            # rest of its reminder, or the next run would remind its parties a second time.
             raise KeyError("a placeholder the translation lost")
-        return writes(users, **fields)
+        return written
 
     monkeypatch.setattr(proposal_services, "notify", broken_for_one)
     assert app.extensions["celery"].tasks[SEND_REMINDERS].apply().result == 1
@@ -476,9 +479,11 @@ def test_a_digest_that_fails_leaves_the_others_to_go(
     writes = notification_services.send_email
 
     def broken_for_one(to: str, *args: Any, **context: Any) -> None:
-        if to == "broken@example.org":
-            raise KeyError("a placeholder the translation lost")
         writes(to, *args, **context)
+        if to == "broken@example.org":
+            # Failing after its mail is written: the mail is undone with the rest of the
+            # digest, or the next run would mail the same notifications a second time.
+            raise KeyError("a placeholder the translation lost")
 
     monkeypatch.setattr(notification_services, "send_email", broken_for_one)
     assert app.extensions["celery"].tasks[SEND_DIGESTS].apply().result == 1
