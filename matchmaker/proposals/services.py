@@ -545,9 +545,9 @@ def record_outcome(
 def send_outcome_reminders(now: Any = None) -> int:
     """Remind the parties of agreements 30 days old with no outcome recorded, once.
 
-    The agreements are locked as they are read (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``)
-    until they are marked reminded: a second run at the same time leaves them to the first,
-    instead of writing the same reminders and then failing on the agreements' versions."""
+    The agreements are locked as they are read (on PostgreSQL, ``FOR NO KEY UPDATE SKIP
+    LOCKED``) until they are marked reminded: a second run at the same time leaves them to the
+    first, instead of writing the same reminders and then failing on the agreements' versions."""
     now = now or utcnow()
     due = db.session.scalars(
         sa.select(Proposal)
@@ -558,7 +558,9 @@ def send_outcome_reminders(now: Any = None) -> int:
             ~Proposal.outcomes.any(),
         )
         .options(selectinload(Proposal.parties))
-        .with_for_update(of=Proposal, skip_locked=True)
+        # As a decision locks a proposal (a write of its columns, not of its key): an outcome
+        # or a notification naming an agreement does not wait for the whole run.
+        .with_for_update(of=Proposal, key_share=True, skip_locked=True)
     ).all()
     reminded = 0
     for proposal in due:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from matchmaker.notifications.tasks import SEND_DIGESTS, SEND_REMINDERS
 from matchmaker.organisations.models import OrganisationKind
 from matchmaker.proposals import routes as proposal_routes
 from matchmaker.proposals.models import Proposal, ProposalStatus
-from tests.concurrency import one_then_the_other
+from tests.concurrency import FIRST, held_at, one_then_the_other
 from tests.conftest import Outbox, is_postgres
 from tests.core.pager import walk, walk_there_and_back
 from tests.factories import PASSWORD, make_listing, make_organisation, make_user
@@ -399,6 +400,41 @@ def test_a_reminder_goes_once_however_many_runs_take_it(
     # process-wide "inside a task" flag set, and .get() then refuses in every later test.
     assert sorted([first.result, second.result]) == [0, 1]
     assert len(outbox.to("rosie@example.org")) == 1
+
+
+@pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
+def test_an_outcome_recorded_while_the_reminders_run_does_not_wait_for_them(
+    app: Flask, world: dict
+) -> None:
+    """The reminders' run holds the agreements it reminds until it commits, as a decision holds
+    a proposal (a write of its columns), not as a deletion would: that kept whatever names the
+    agreement (an outcome recorded, a notification about it) waiting for the whole run."""
+    from matchmaker.proposals import services as proposal_services
+    from matchmaker.proposals.models import OutcomeKind
+
+    proposal = world["proposal"]
+    proposal.status = ProposalStatus.AGREED
+    proposal.closed_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    reminders = app.extensions["celery"].tasks[SEND_REMINDERS]
+    with held_at("before_commit") as hold:
+        run = threading.Thread(target=reminders.apply, name=FIRST)
+        run.start()
+        try:
+            assert hold.reached.wait(30), "the reminders never got to their commit"
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '2s'"))  # not for ever
+            proposal_services.record_outcome(
+                proposal=db.session.get(Proposal, proposal.id) or pytest.fail("gone"),
+                organisation=world["network"],
+                actor=world["network_owner"],
+                kind=OutcomeKind.FIRST_MEETING,
+                happened_on=date.today(),
+            )
+            db.session.commit()
+        finally:
+            hold.release.set()
+            run.join(30)
+    assert len(db.session.get(Proposal, proposal.id).outcomes) == 1  # type: ignore[union-attr]
 
 
 @pytest.mark.skipif(not is_postgres(), reason="needs real concurrent transactions")
