@@ -199,6 +199,16 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
         show_domain_error(form, busy)
         key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 409
+    except services.ProposalRescored as rescored:
+        # The matcher scored it again meanwhile (a full run that held it, say): the page shows
+        # it as it is now, with what was entered kept and its version now, so that reading it
+        # and sending again decides it.
+        db.session.rollback()
+        proposal = db.session.get(Proposal, proposal_id) or abort(404)
+        form.version.data = str(proposal.version)
+        show_domain_error(form, rescored)
+        key = "approve_form" if action == "approve" else "reject_form"
+        return _page(proposal, **{key: form}), 409
     except services.ProposalConflict as conflict:
         db.session.rollback()
         flash(conflict.message, "error")

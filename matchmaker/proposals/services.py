@@ -64,6 +64,11 @@ class ProposalConflict(DomainError):
     """Someone else decided first; the message says who and what."""
 
 
+class ProposalRescored(ProposalConflict):
+    """It still waits for review, but not as the person read it: the matcher scored it again
+    (its version moved on). Read it again, then decide."""
+
+
 class ProposalBusy(ProposalConflict):
     """Another transaction held the proposal longer than a person waits (LOCK_WAIT_MS): in
     practice a full matcher run, which holds the proposals it rewrites until it commits
@@ -189,8 +194,10 @@ def history(proposal: Proposal) -> list[AuditEvent]:
 
 def _check_pending(proposal: Proposal, expected_version: int | None) -> None:
     stale = expected_version is not None and expected_version != proposal.version
-    if proposal.status != ProposalStatus.PENDING_REVIEW or stale:
+    if proposal.status != ProposalStatus.PENDING_REVIEW:
         raise ProposalConflict(conflict_message(proposal))
+    if stale:
+        raise ProposalRescored(conflict_message(proposal))
 
 
 def lock_proposal(proposal: Proposal) -> None:

@@ -81,25 +81,36 @@ def test_an_answer_sent_while_another_party_declines_is_refused(app: Flask, worl
 def test_a_decision_on_a_proposal_the_matcher_scored_again_meanwhile_says_so(
     app: Flask, world: dict
 ) -> None:
-    """The version on the page is not the proposal's any more, though it still waits: the
-    coordinator was told it "is waiting for review; it cannot be decided now"."""
+    """The version on the page is not the proposal's any more, though it still waits (the
+    matcher scored it again, e.g. a full run that held it while the coordinator's first try
+    was answered "busy"): the page shows it as it is now and says so, with the coordinator's
+    note kept and the version now, so that sending it again decides it. It had said "is
+    waiting for review; it cannot be decided now", then redirected, the note lost."""
     proposal = world["proposal"]
     db.session.execute(
         sa.update(Proposal).where(Proposal.id == proposal.id).values(version=2, score=55)
     )
     db.session.commit()
     coordinator = _as(app, world["coordinator"])
-    response = coordinator.post(
-        f"/coordination/proposals/{proposal.id}/approve", data={"approve-version": 1}
-    )
-    assert response.status_code == 303
-    page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
+    url = f"/coordination/proposals/{proposal.id}/approve"
+    note = "Both teams asked to meet before the summer."
+    response = coordinator.post(url, data={"approve-version": 1, "approve-note": note})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
     assert (
         "This proposal changed while you were reading it (the matcher scored it again). "
         "Read it again, then decide." in page
     )
+    assert note in page
+    assert 'name="approve-version" type="hidden" value="2"' in page
     db.session.expire_all()
     assert db.session.get(Proposal, proposal.id).status == ProposalStatus.PENDING_REVIEW
+    again = coordinator.post(url, data={"approve-version": 2, "approve-note": note})
+    assert again.status_code == 302
+    db.session.expire_all()
+    approved = db.session.get(Proposal, proposal.id)
+    assert approved is not None
+    assert (approved.status, approved.decision_note) == (ProposalStatus.APPROVED, note)
 
 
 @postgres_only
