@@ -160,19 +160,20 @@ SKIPPED_ACTIONS = ("/logout",)
 
 
 def _forms(client: FlaskClient, pages: list[str], ids: dict[str, int]) -> list[Form]:
-    forms = []
+    """The forms of ``pages``, each once: a form on every page (the header's language switcher)
+    is the same request wherever it stands, and fuzzing it on each page only took time."""
+    forms: dict[tuple[str, str, tuple[str, ...]], Form] = {}
     for template in pages:
         page = template.format(**ids)
         response = client.get(page)
         assert response.status_code == 200, page
         parser = FormParser(page)
         parser.feed(response.get_data(as_text=True))
-        forms += [
-            form
-            for form in parser.forms
-            if form.fields and not urlsplit(form.action).path.endswith(SKIPPED_ACTIONS)
-        ]
-    return forms
+        for form in parser.forms:
+            path = urlsplit(form.action).path
+            if form.fields and not path.endswith(SKIPPED_ACTIONS):
+                forms.setdefault((form.method, path, tuple(sorted(form.fields))), form)
+    return list(forms.values())
 
 
 def _ids(world: dict[str, Any]) -> dict[str, int]:
