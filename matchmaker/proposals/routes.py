@@ -166,8 +166,8 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
     if proposal is None or not permissions.can_review_proposal(current_user, proposal):
         abort(404)
     form = ApproveForm(prefix="approve") if action == "approve" else RejectForm(prefix="reject")
+    key = "approve_form" if action == "approve" else "reject_form"  # _page's name for it
     if not form.validate_on_submit():
-        key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 422
     # Not a usable number (left out, tampered with): decided without the check, as before. Read
     # with the bounded parser: int() fails on "²" (a digit to isdigit) and past 4,300 digits.
@@ -197,7 +197,6 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
             raise
         db.session.rollback()
         show_domain_error(form, busy)
-        key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 409
     except services.ProposalRescored as rescored:
         # The matcher scored it again meanwhile (a full run that held it, say): the page shows
@@ -207,7 +206,6 @@ def _decide(proposal_id: int, action: str) -> ResponseReturnValue:
         proposal = db.session.get(Proposal, proposal_id) or abort(404)
         form.version.data = str(proposal.version)
         show_domain_error(form, rescored)
-        key = "approve_form" if action == "approve" else "reject_form"
         return _page(proposal, **{key: form}), 409
     except services.ProposalConflict as conflict:
         db.session.rollback()
