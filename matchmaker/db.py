@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,17 @@ NAMING_CONVENTION = {
 
 # PostgreSQL's SQLSTATE when a lock is not taken: NOWAIT, or lock_timeout passed.
 LOCK_NOT_AVAILABLE = "55P03"
+
+
+def database_busy(error: BaseException) -> bool:
+    """Whether ``error`` says another transaction held what this one locks or writes for
+    longer than it waits: PostgreSQL's lock_timeout or NOWAIT, SQLite's busy_timeout ("database
+    is locked": a full matcher run there holds the database's write lock until it commits)."""
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", 0) & 0xFF  # the primary code
+    return sqlstate == LOCK_NOT_AVAILABLE or sqlite_code == sqlite3.SQLITE_BUSY
 
 
 def utcnow() -> datetime:

@@ -14,7 +14,7 @@ from matchmaker.accounts.models import AccessToken, TokenScope, User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
-from matchmaker.db import utcnow
+from matchmaker.db import database_busy, utcnow
 from matchmaker.extensions import db
 
 # Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
@@ -109,3 +109,15 @@ def authenticate(secret: str) -> AccessToken | None:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
     return token
+
+
+def keep_last_use() -> None:
+    """Commit the "last used" time :func:`authenticate` set. It is bookkeeping: when the
+    database is busy (on SQLite, a full matcher run holds its write lock until it commits),
+    it is given up and the operation goes on; a read then still answers."""
+    try:
+        db.session.commit()
+    except sa.exc.OperationalError as error:
+        if not database_busy(error):
+            raise
+        db.session.rollback()

@@ -17,7 +17,6 @@ from matchmaker.accounts import access_tokens
 from matchmaker.accounts.models import AccessToken, User
 from matchmaker.api.problems import fail
 from matchmaker.core.auth import authenticates_itself, public
-from matchmaker.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,7 +77,7 @@ def _check(access: Access) -> None:
         fail(403, str(COORDINATORS_ONLY))
     # The token's "last used" time (written at most once a minute) is kept even if the
     # operation fails later.
-    db.session.commit()
+    access_tokens.keep_last_use()
 
 
 def guarded(view: F, access: Access) -> F:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from matchmaker.db import database_busy
 from matchmaker.extensions import db
 
 
@@ -30,6 +32,7 @@ TITLES = {
     413: _l("Upload too large"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
+    503: _l("Busy right now"),
 }
 
 MESSAGES = {
@@ -40,7 +43,14 @@ MESSAGES = {
     413: _l("The file you sent is larger than we accept."),
     429: _l("You have made too many requests. Please wait a moment and try again."),
     500: _l("An unexpected error happened on our side. It has been logged; please try again."),
+    503: _l(
+        "The database is busy with a long update (the matcher's run, most often). "
+        "Nothing was saved: please try again in a minute."
+    ),
 }
+
+# How long a client asked to come back after a 503 waits (seconds): about a full run's length.
+RETRY_BUSY_AFTER = 60
 
 
 ErrorRenderer = Callable[[int, str | None, Exception | None], Any]
@@ -96,7 +106,20 @@ def handle_server_error(error: Exception) -> Any:
     return _render(500)
 
 
+def handle_database_error(error: sa.exc.OperationalError) -> Any:
+    """A request that waited too long for a lock another transaction held (a full matcher
+    run holds SQLite's write lock until it commits) is told to come back: 503, nothing saved.
+    Any other database error stays a server error."""
+    if not database_busy(error):
+        raise error
+    db.session.rollback()
+    response = make_response(_render(503, None, error))
+    response.headers["Retry-After"] = str(RETRY_BUSY_AFTER)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(500, handle_server_error)
+    app.register_error_handler(sa.exc.OperationalError, handle_database_error)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from matchmaker.core.i18n import format_list
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import AuditEvent
 from matchmaker.core.paging import Key, order_by
-from matchmaker.db import LOCK_NOT_AVAILABLE, utcnow
+from matchmaker.db import database_busy, utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme, listing_themes
 from matchmaker.matching.explanations import Reader
@@ -89,11 +88,7 @@ def busy(error: Exception) -> ProposalBusy | None:
     its first write to its commit). None for any other error."""
     if isinstance(error, ProposalBusy):
         return error
-    if not isinstance(error, sa.exc.OperationalError):
-        return None
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    sqlite_code = getattr(error.orig, "sqlite_errorcode", 0) & 0xFF  # the primary code
-    if sqlstate != LOCK_NOT_AVAILABLE and sqlite_code != sqlite3.SQLITE_BUSY:
+    if not database_busy(error):
         return None
     return ProposalBusy(
         _(
