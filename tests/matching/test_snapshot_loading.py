@@ -14,7 +14,7 @@ from flask import Flask
 
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
-from matchmaker.listings.models import Listing, ListingKind, ListingStatus
+from matchmaker.listings.models import Listing, ListingKind, ListingStatus, Theme
 from matchmaker.matching import snapshot
 from matchmaker.matching.snapshot import ListingView, _views, neighbourhood_snapshot
 from matchmaker.organisations.models import OrganisationKind
@@ -86,3 +86,41 @@ def test_the_neighbourhood_query_follows_the_date(
     tomorrow = utcnow() + timedelta(days=1)
     monkeypatch.setattr(snapshot, "utcnow", lambda: tomorrow)
     assert expiring.id not in neighbourhood_snapshot(need).listings
+
+
+def test_an_incremental_run_reuses_only_the_views_made_from_the_same_values(app: Flask) -> None:
+    """snapshot.views_kept_between_runs: a view made by an earlier run is used again only when
+    its listing's row, themes and kinds sought are all as they were; every view is the one the
+    plain reading makes (_views)."""
+    agency = make_organisation(kind=OrganisationKind.PUBLIC_AGENCY, name="Δήμος Αθηναίων")
+    need = make_listing(organisation=agency, themes=("funding", "local-wealth"))
+    offer = make_listing(kind=ListingKind.OFFER, themes=("funding",), title="Microcredit")
+    peer = make_listing(kind=ListingKind.OFFER, themes=("local-wealth",), title="Local buying")
+    db.session.commit()
+
+    def read() -> dict[int, ListingView]:
+        focus = db.session.get(Listing, need.id)
+        assert focus is not None
+        return neighbourhood_snapshot(focus).listings
+
+    def plain(ids: list[int]) -> dict[int, dict[str, object]]:
+        return {lid: _fields(v) for lid, v in _views(Listing.id.in_(ids)).items()}
+
+    first = read()
+    again = read()
+    assert set(first) == {need.id, offer.id, peer.id}
+    assert all(again[lid] is first[lid] for lid in first)  # nothing changed: the same views
+
+    offer.title, offer.description = "Microcredit for cooperatives", "Loans for new cooperatives."
+    peer.themes.append(db.session.scalar(sa.select(Theme).where(Theme.slug == "funding")))
+    agency.name = "Δήμος Αθηναίων – Οικονομία"  # every listing of the agency reads it
+    db.session.commit()
+    changed = read()
+
+    assert changed[offer.id] is not first[offer.id] and changed[peer.id] is not first[peer.id]
+    assert changed[need.id] is not first[need.id]
+    assert changed[offer.id].title == "Microcredit for cooperatives"
+    assert changed[peer.id].themes == {"local-wealth", "funding"}
+    assert changed[need.id].org_name == "Δήμος Αθηναίων – Οικονομία"
+    assert list(changed) == list(first)  # in the order the rows came
+    assert {lid: _fields(v) for lid, v in changed.items()} == plain(list(changed))
