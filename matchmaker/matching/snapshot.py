@@ -419,6 +419,13 @@ def _select_views(
     return statement
 
 
+def view_of(listing_id: int) -> ListingView | None:
+    """The view of one listing as it is, live or not (None if it is gone)."""
+    statement = sa.select(*_COLUMNS).join(Organisation, Organisation.id == Listing.organisation_id)
+    views = _make_views(*_tagged_rows(_tagged(statement.where(Listing.id == listing_id))))
+    return views.get(listing_id)
+
+
 def _views(where: sa.ColumnElement[bool] | None = None) -> dict[int, ListingView]:
     if where is not None:
         return _make_views(*_tagged_rows(_tagged(_select_views(where))))
