@@ -113,7 +113,8 @@ def test_an_admin_sees_failed_alerts_and_tries_them_again(
     assert job.status == JobStatus.FAILED and len(outbox) == 0
 
     client, token = _logged_in(app, make_user(role=Role.ADMIN))
-    assert 'href="/admin/jobs"' in client.get("/").get_data(as_text=True)  # in the menu
+    menu = client.get("/").get_data(as_text=True)  # one failed job, counted in the menu
+    assert '<a href="/admin/jobs">Failed jobs <span class="count" aria-hidden="true">1<' in menu
     page = client.get("/admin/jobs").get_data(as_text=True)
     row = page[page.index(f'id="job-{job.id}"') :]
     assert "Saved-search alerts" in row and f"Listing {listing.id}" in row
@@ -128,7 +129,8 @@ def test_an_admin_sees_failed_alerts_and_tries_them_again(
     event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "job:retry")).one()
     assert event.subject_type == "job" and event.subject_id == job.id
     assert event.details["last_error"] == "ConnectionRefusedError: [Errno 111] Connection refused"
-    assert "No job has failed" in client.get("/admin/jobs").get_data(as_text=True)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "No job has failed" in page and '<a href="/admin/jobs">Failed jobs</a>' in page
     again = client.post(f"/admin/jobs/{job.id}/retry", data={"csrf_token": token})
     assert again.status_code == 404
     assert alert_tasks.send_waiting_alerts() == 0 and len(outbox) == 1
@@ -194,3 +196,22 @@ def test_failed_jobs_are_paged_newest_first(app: Flask, monkeypatch: pytest.Monk
     )
     assert [len(page) for page in pages] == [3, 3, 2]
     assert [int(i) for page in pages for i in page] == ids[::-1]
+
+
+def test_every_kind_an_admin_may_try_again_has_a_task_to_take_it(app: Flask) -> None:
+    tasks = app.extensions["celery"].tasks
+    retried = {kind for kind, described in jobs.JOB_KINDS.items() if described.may_retry}
+    assert {DELIVER_ANNOUNCEMENT, alert_tasks.SEND_ALERTS} <= retried
+    assert retried <= set(tasks)
+
+
+def test_a_failed_full_run_tried_again_runs(app: Flask) -> None:
+    from matchmaker.matching.tasks import FULL_RUN
+
+    job_id = _failed(FULL_RUN, subject_id=None).id
+    client, token = _logged_in(app, make_user(role=Role.ADMIN))
+    assert "Full matcher run" in client.get("/admin/jobs").get_data(as_text=True)
+    client.post(f"/admin/jobs/{job_id}/retry", data={"csrf_token": token})
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job.status == JobStatus.FINISHED and job.error is None and job.attempts == 0
