@@ -34,7 +34,7 @@ SEND_ALERTS = "alerts.send_alerts"
 SEND_WAITING_ALERTS = "alerts.send_waiting_alerts"
 # The changes that make a listing new to a saved search: edits and pauses do not.
 OPENING_CHANGES = ("create", "reopen")
-describe_kind(SEND_ALERTS, _l("Saved-search alerts"), subject="listing")
+describe_kind(SEND_ALERTS, _l("Saved-search alerts"), subject="listing", kept_failed=True)
 
 
 @listing_changed.connect

@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 DELIVER_WAITING = "announcements.deliver_waiting"
 # The task of the old code, which queued the announcement's id with no job row.
 DELIVER_QUEUED_BY_OLD_CODE = "announcements.deliver"
-describe_kind(DELIVER_ANNOUNCEMENT, _l("Announcement delivery"), subject="announcement")
+describe_kind(
+    DELIVER_ANNOUNCEMENT, _l("Announcement delivery"), subject="announcement", kept_failed=True
+)
 
 
 def _deliver(announcement_id: int) -> int:

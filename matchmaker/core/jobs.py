@@ -384,6 +384,9 @@ class JobKind:
     label: Any  # lazy: read in the reader's language
     subject: str | None = None  # what its subject_id numbers, as the audit trail names it
     may_retry: bool = True  # whether an admin may queue a failed one again
+    # Work owed to people that nothing else will do (alerts, announcements): a failed one is
+    # kept for an admin, whatever its age, rather than purged (core/purge.py).
+    kept_failed: bool = False
 
 
 # Each feature describes its own kinds (:func:`describe_kind`), beside their tasks.
@@ -391,10 +394,15 @@ JOB_KINDS: dict[str, JobKind] = {}
 
 
 def describe_kind(
-    kind: str, label: Any, *, subject: str | None = None, may_retry: bool = True
+    kind: str,
+    label: Any,
+    *,
+    subject: str | None = None,
+    may_retry: bool = True,
+    kept_failed: bool = False,
 ) -> None:
     """How Admin → Failed jobs shows the jobs of ``kind`` (a task's name)."""
-    JOB_KINDS[kind] = JobKind(label, subject, may_retry)
+    JOB_KINDS[kind] = JobKind(label, subject, may_retry, kept_failed)
 
 
 def kind_of(job: Job) -> JobKind:
