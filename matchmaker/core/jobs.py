@@ -41,9 +41,10 @@ _SAVEPOINTS = "matchmaker.jobs_at_savepoints"
 # A job still queued this long after it was recorded lost its message (the broker was down, a
 # worker died before taking it): its worker would have taken it by now.
 LOST_AFTER = timedelta(minutes=1)
-# A job done by run_once whose work failed (the database or the SMTP server refused) is taken
+# A job done by run_once whose work failed (the database refused, a template broke) is taken
 # again by its sweep after each of these waits in turn, then recorded failed for good (an
-# admin may try it again, Admin → Failed jobs).
+# admin may try it again, Admin → Failed jobs). Its mail is only written to the outbox, whose
+# deliverer tries the SMTP server again by itself (core/outbox.py).
 RETRY_WAITS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1))
 MAX_ATTEMPTS = len(RETRY_WAITS) + 1
 
@@ -252,11 +253,11 @@ def run_once(job_id: int, kind: str, work: Callable[[Job], object]) -> bool:
 
     Work that raises is rolled back, logged, and tried again by the sweep after a wait that
     grows (:func:`retry_later`), rather than left queued for the sweep to try every minute or
-    given up at once. Its mail is written in the transaction that is rolled back, so nothing
-    of a failed attempt is sent, and the attempt that succeeds sends each message once. Work
-    that ended its transaction itself (:func:`record_once` found its
-    rows recorded by another run, and rolled back) leaves the job queued: the sweep takes it
-    again and finds what is left to do, if anything (False)."""
+    given up at once. Its mail is written to the outbox in the transaction that is rolled back,
+    so nothing of a failed attempt is sent, and the attempt that succeeds sends each message
+    once. Work that ended its transaction itself (:func:`record_once` found its rows recorded
+    by another run, and rolled back) leaves the job queued: the sweep takes it again and finds
+    what is left to do, if anything (False)."""
     job = claim_job(job_id, kind)
     if job is None:
         db.session.rollback()
