@@ -74,3 +74,20 @@ def test_listing_and_organisation_versions_start_at_one(app: Flask) -> None:
         versions = connection.execute(sa.text("SELECT id, version FROM listings")).all()
         assert [tuple(row) for row in versions] == [(listing_id, 1)]
         assert set(connection.scalars(sa.text("SELECT version FROM organisations"))) == {1}
+
+
+def test_jobs_recorded_before_retries_read_no_failed_attempt(app: Flask) -> None:
+    """A job queued before failed jobs were tried again has had no failed attempt and no wait
+    (the sweep takes it as before), and the downgrade keeps it."""
+    db.session.execute(
+        sa.text("INSERT INTO jobs (kind, params) VALUES ('alerts.send_alerts', '{}')")
+    )
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="7b3e9d1c4a26")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("jobs")}
+    assert not {"attempts", "next_attempt_at"} & columns
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT kind, attempts, next_attempt_at FROM jobs"))
+        assert [tuple(row) for row in rows] == [("alerts.send_alerts", 0, None)]

@@ -13,15 +13,18 @@ import logging
 
 from celery import shared_task
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from matchmaker.accounts.services import SEND_RESET_LINK, send_password_reset
-from matchmaker.core.jobs import claim_job, fail_job, lost_jobs
+from matchmaker.core.jobs import claim_job, describe_kind, fail_job, lost_jobs
 from matchmaker.core.models import Job
 from matchmaker.extensions import db
 
 logger = logging.getLogger(__name__)
 
 SEND_WAITING_RESETS = "accounts.send_waiting_resets"
+# A failed one keeps no address to send the link to: the person asks again.
+describe_kind(SEND_RESET_LINK, _l("Password reset link"), may_retry=False)
 
 
 def send_reset(job_id: int) -> bool:

@@ -7,13 +7,13 @@ from flask.typing import ResponseReturnValue
 from matchmaker.accounts.forms import RoleForm
 from matchmaker.accounts.models import Role, User
 from matchmaker.accounts.services import normalise_email, set_role
-from matchmaker.core import outbox
+from matchmaker.core import jobs, outbox
 from matchmaker.core.arguments import text_arg
 from matchmaker.core.auth import acting_user, require_role
 from matchmaker.core.errors import DomainError
 from matchmaker.core.forms import show_domain_error
 from matchmaker.core.i18n import gettext as _
-from matchmaker.core.models import OutboxMessage
+from matchmaker.core.models import Job, OutboxMessage
 from matchmaker.core.paging import Key, page_of, paging_args
 from matchmaker.extensions import db
 from matchmaker.listings import services as listing_services
@@ -25,6 +25,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Accounts by e-mail address (unique), by which the list's pages follow one another.
 USERS_ORDER = (Key(User.email),)
 USERS_PAGE_SIZE = 50
+# Failed jobs, newest first.
+JOBS_ORDER = (Key(Job.id, descending=True),)
+JOBS_PAGE_SIZE = 50
 
 
 @bp.get("/users")
@@ -173,3 +176,36 @@ def retry_mail(message_id: int) -> ResponseReturnValue:
     db.session.commit()
     flash(_("The message will be sent again now."), "success")
     return redirect(url_for("admin.list_mail"))
+
+
+# Failed jobs ---------------------------------------------------------------------------------
+
+
+@bp.get("/jobs")
+@require_role(Role.ADMIN)
+def list_failed_jobs() -> ResponseReturnValue:
+    page = page_of(jobs.failed_jobs(), per_page=JOBS_PAGE_SIZE, keys=JOBS_ORDER, count=False)
+    return render_template(
+        "admin/jobs.html",
+        page=page,
+        kind_of=jobs.kind_of,
+        max_attempts=jobs.MAX_ATTEMPTS,
+        confirm_form=ConfirmForm(),
+        args=paging_args(),
+    )
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@require_role(Role.ADMIN)
+def retry_job(job_id: int) -> ResponseReturnValue:
+    job = db.session.get(Job, job_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        jobs.retry_job(actor=acting_user(), job=job)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.list_failed_jobs"))
+    db.session.commit()
+    flash(_("The job will be tried again now."), "success")
+    return redirect(url_for("admin.list_failed_jobs"))

@@ -6,7 +6,9 @@ The job is a row (``jobs``, with the moment the listing opened), not only a mess
 whose message was lost (the broker was down at the commit, or lost it) stays queued, and the
 scheduler's sweep (:func:`send_waiting_alerts`, every minute) sends its alerts. Whoever claims
 the row sends the alerts and deletes the row in one transaction (core.jobs.run_once), so they
-go once however many take it."""
+go once however many take it. Alerts whose work failed (the database refused) are tried
+again by the same sweep, a few times, each wait longer (core.jobs.RETRY_WAITS), then shown to
+admins (Admin → Failed jobs)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from celery import shared_task
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import lazyload
 
 from matchmaker.alerts.services import send_alerts
-from matchmaker.core.jobs import create_job, lost_jobs, run_once
+from matchmaker.core.jobs import create_job, describe_kind, lost_jobs, run_once
 from matchmaker.core.models import Job
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -31,6 +34,7 @@ SEND_ALERTS = "alerts.send_alerts"
 SEND_WAITING_ALERTS = "alerts.send_waiting_alerts"
 # The changes that make a listing new to a saved search: edits and pauses do not.
 OPENING_CHANGES = ("create", "reopen")
+describe_kind(SEND_ALERTS, _l("Saved-search alerts"), subject="listing", kept_failed=True)
 
 
 @listing_changed.connect
@@ -82,5 +86,6 @@ def send_alerts_task(job_id: int, opened_at: str | None = None) -> None:
 @shared_task(name=SEND_WAITING_ALERTS, ignore_result=True)
 def send_waiting_alerts() -> int:
     """Send the alerts whose job is still queued a minute after it was recorded (its message
-    lost). Returns how many jobs it did."""
+    lost), or whose next attempt after a failure is due (core.jobs.retry_later). Returns how
+    many jobs it did."""
     return sum(alert_job(job_id) for job_id in lost_jobs(SEND_ALERTS))

@@ -5,7 +5,9 @@ The job is a row (``jobs``), not only a message: a job whose message was lost (t
 down at the commit, or lost it) stays queued, and the scheduler's sweep
 (:func:`deliver_waiting`, every minute) delivers it. Whoever claims the row delivers and
 deletes the row in one transaction (core.jobs.run_once), so it is delivered once however many
-take it."""
+take it. A delivery whose work failed (the database refused) is tried again by the same
+sweep, a few times, each wait longer (core.jobs.RETRY_WAITS), then shown to admins (Admin →
+Failed jobs)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,11 @@ import logging
 
 from celery import shared_task
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from matchmaker.announcements.models import Announcement
 from matchmaker.announcements.services import DELIVER_ANNOUNCEMENT, deliver
-from matchmaker.core.jobs import lost_jobs, run_once
+from matchmaker.core.jobs import describe_kind, lost_jobs, run_once
 from matchmaker.core.models import Job
 from matchmaker.extensions import db
 
@@ -25,6 +28,9 @@ logger = logging.getLogger(__name__)
 DELIVER_WAITING = "announcements.deliver_waiting"
 # The task of the old code, which queued the announcement's id with no job row.
 DELIVER_QUEUED_BY_OLD_CODE = "announcements.deliver"
+describe_kind(
+    DELIVER_ANNOUNCEMENT, _l("Announcement delivery"), subject="announcement", kept_failed=True
+)
 
 
 def _deliver(announcement_id: int) -> int:
@@ -70,5 +76,6 @@ def deliver_announcement_task(announcement_id: int) -> int:
 @shared_task(name=DELIVER_WAITING, ignore_result=True)
 def deliver_waiting() -> int:
     """Deliver the announcements whose job is still queued a minute after it was recorded (its
-    message lost). Returns how many jobs it did."""
+    message lost), or whose next attempt after a failure is due (core.jobs.retry_later).
+    Returns how many jobs it did."""
     return sum(delivery_job(job_id) for job_id in lost_jobs(DELIVER_ANNOUNCEMENT))

@@ -25,6 +25,7 @@ ACTIONS = {
     "announcement:update": _l("Announcement edited"),
     "announcement:withdraw": _l("Announcement withdrawn"),
     "data:import": _l("Data imported"),
+    "job:retry": _l("Job tried again"),
     "mail:retry": _l("Mail sent again"),
     "organisation:create": _l("Organisation registered"),
     "organisation:update": _l("Organisation edited"),
@@ -72,6 +73,7 @@ ACTIONS = {
 }
 DETAIL_LABELS = {
     "after": _l("After"),
+    "attempts": _l("Attempts"),
     "before": _l("Before"),
     "by": _l("Covered by proposal"),
     "changes": _l("Changes"),
@@ -110,6 +112,7 @@ SUBJECTS = {
     "access_token": _l("Access token"),
     "announcement": _l("Announcement"),
     "data": _l("Data"),
+    "job": _l("Background job"),
     "listing": _l("Listing"),
     "organisation": _l("Organisation"),
     "outbox_message": _l("Mail"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -25,6 +26,9 @@ from celery import Celery, Task
 from flask import Flask, current_app
 from sqlalchemy.orm import Session, SessionTransaction
 
+from matchmaker.core.audit import record_event
+from matchmaker.core.errors import DomainError
+from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import Job, JobStatus
 from matchmaker.db import utcnow
 from matchmaker.extensions import db
@@ -37,6 +41,12 @@ _SAVEPOINTS = "matchmaker.jobs_at_savepoints"
 # A job still queued this long after it was recorded lost its message (the broker was down, a
 # worker died before taking it): its worker would have taken it by now.
 LOST_AFTER = timedelta(minutes=1)
+# A job done by run_once whose work failed (the database refused, a template broke) is taken
+# again by its sweep after each of these waits in turn, then recorded failed for good (an
+# admin may try it again, Admin → Failed jobs). Its mail is only written to the outbox, whose
+# deliverer tries the SMTP server again by itself (core/outbox.py).
+RETRY_WAITS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1))
+MAX_ATTEMPTS = len(RETRY_WAITS) + 1
 
 
 def init_app(app: Flask) -> Celery:
@@ -206,16 +216,21 @@ def redelivered(task: Task) -> bool:
     return bool((task.request.delivery_info or {}).get("redelivered"))
 
 
+def _due() -> Any:
+    """Jobs whose next attempt is due (a job that never failed is due at once)."""
+    return sa.or_(Job.next_attempt_at.is_(None), Job.next_attempt_at <= utcnow())
+
+
 def claim_job(job_id: int, kind: str) -> Job | None:
     """Lock a queued job of ``kind`` for the current transaction, or None if it is gone, ended,
-    or another run holds it (on PostgreSQL, ``FOR UPDATE SKIP LOCKED``; SQLite lets one writer
-    at a time, and the second finds it gone). For a job a worker and the scheduler's sweep may
-    both take: the one that claims it does the work and deletes it in the same transaction, so
-    a worker that dies meanwhile leaves it queued for the next sweep, and the other does
-    nothing."""
+    not due yet (:func:`retry_later`), or another run holds it (on PostgreSQL, ``FOR UPDATE
+    SKIP LOCKED``; SQLite lets one writer at a time, and the second finds it gone). For a job a
+    worker and the scheduler's sweep may both take: the one that claims it does the work and
+    deletes it in the same transaction, so a worker that dies meanwhile leaves it queued for the
+    next sweep, and the other does nothing."""
     queued = (
         sa.select(Job.id)
-        .where(Job.id == job_id, Job.kind == kind, Job.status == JobStatus.QUEUED)
+        .where(Job.id == job_id, Job.kind == kind, Job.status == JobStatus.QUEUED, _due())
         .with_for_update(skip_locked=True)
     )
     result = db.session.execute(
@@ -236,10 +251,13 @@ def run_once(job_id: int, kind: str, work: Callable[[Job], object]) -> bool:
     transaction, so the work is done once and a worker that dies meanwhile leaves the job queued
     for the sweep. False if it is gone or another run holds it.
 
-    Work that raises is recorded failed (and logged) rather than left queued for the sweep to
-    try every minute. Work that ended its transaction itself (:func:`record_once` found its
-    rows recorded by another run, and rolled back) leaves the job queued: the sweep takes it
-    again and finds what is left to do, if anything (False)."""
+    Work that raises is rolled back, logged, and tried again by the sweep after a wait that
+    grows (:func:`retry_later`), rather than left queued for the sweep to try every minute or
+    given up at once. Its mail is written to the outbox in the transaction that is rolled back,
+    so nothing of a failed attempt is sent, and the attempt that succeeds sends each message
+    once. Work that ended its transaction itself (:func:`record_once` found its rows recorded
+    by another run, and rolled back) leaves the job queued: the sweep takes it again and finds
+    what is left to do, if anything (False)."""
     job = claim_job(job_id, kind)
     if job is None:
         db.session.rollback()
@@ -249,7 +267,7 @@ def run_once(job_id: int, kind: str, work: Callable[[Job], object]) -> bool:
         work(job)
     except Exception as error:
         logger.exception("job %s (%s) failed", job_id, kind)
-        fail_job(job_id, error)
+        retry_later(job_id, kind, error)
         return True
     if db.session().get_transaction() is not transaction:
         db.session.rollback()
@@ -259,15 +277,45 @@ def run_once(job_id: int, kind: str, work: Callable[[Job], object]) -> bool:
     return True
 
 
+def retry_later(job_id: int, kind: str, error: BaseException) -> None:
+    """After the work of a job of ``kind`` failed (:func:`run_once`): roll the work back, count
+    the attempt, and leave the job queued for the sweep once the next of :data:`RETRY_WAITS`
+    has passed, or record it failed for good after the last; commit. The job is claimed again
+    first: one that another run took meanwhile (free once the work was rolled back) is left to
+    that run, which does the work or counts its own failure."""
+    db.session.rollback()
+    job = claim_job(job_id, kind)
+    if job is None:
+        db.session.rollback()
+        return
+    job.attempts += 1
+    job.error = _error_text(error)
+    if job.attempts >= MAX_ATTEMPTS:
+        job.status, job.finished_at, job.next_attempt_at = JobStatus.FAILED, utcnow(), None
+        logger.error("job %s (%s) failed for good after %d attempts", job_id, kind, job.attempts)
+    else:
+        job.next_attempt_at = utcnow() + RETRY_WAITS[job.attempts - 1]
+        logger.warning(
+            "job %s (%s) failed (attempt %d), next try at %s",
+            job_id,
+            kind,
+            job.attempts,
+            job.next_attempt_at.isoformat(timespec="seconds"),
+        )
+    db.session.commit()
+
+
 def lost_jobs(kind: str) -> list[int]:
-    """The jobs of ``kind`` still queued :data:`LOST_AFTER` after they were recorded, oldest
-    first: the ones a sweep takes (a younger one's worker may still take it). Ends the read."""
+    """The jobs of ``kind`` still queued :data:`LOST_AFTER` after they were recorded, and due,
+    oldest first: the ones a sweep takes (a younger one's worker may still take it; a failed
+    one waits for its next attempt). Ends the read."""
     ids = db.session.scalars(
         sa.select(Job.id)
         .where(
             Job.kind == kind,
             Job.status == JobStatus.QUEUED,
             Job.created_at < utcnow() - LOST_AFTER,
+            _due(),
         )
         .order_by(Job.id)
     ).all()
@@ -312,11 +360,85 @@ def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:
     db.session.commit()
 
 
+def _error_text(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:5000]
+
+
 def fail_job(job_id: int, error: BaseException) -> None:
     """Record why a job failed (after rolling back its work) and commit."""
     db.session.rollback()
     job = db.session.get(Job, job_id)
     if job is not None:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
-        job.error = f"{type(error).__name__}: {error}"[:5000]
+        job.attempts += 1
+        job.error = _error_text(error)
     db.session.commit()
+
+
+# Admin → Failed jobs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """A kind of job as Admin → Failed jobs shows it."""
+
+    label: Any  # lazy: read in the reader's language
+    subject: str | None = None  # what its subject_id numbers, as the audit trail names it
+    may_retry: bool = True  # whether an admin may queue a failed one again
+    # Work owed to people that nothing else will do (alerts, announcements): a failed one is
+    # kept for an admin, whatever its age, rather than purged (core/purge.py).
+    kept_failed: bool = False
+
+
+# Each feature describes its own kinds (:func:`describe_kind`), beside their tasks.
+JOB_KINDS: dict[str, JobKind] = {}
+
+
+def describe_kind(
+    kind: str,
+    label: Any,
+    *,
+    subject: str | None = None,
+    may_retry: bool = True,
+    kept_failed: bool = False,
+) -> None:
+    """How Admin → Failed jobs shows the jobs of ``kind`` (a task's name)."""
+    JOB_KINDS[kind] = JobKind(label, subject, may_retry, kept_failed)
+
+
+def kind_of(job: Job) -> JobKind:
+    """A job's kind as Admin → Failed jobs shows it; a kind no feature describes (one the old
+    code queued) by its task's name, and not tried again (no task may take it)."""
+    return JOB_KINDS.get(job.kind) or JobKind(job.kind, may_retry=False)
+
+
+def failed_jobs() -> sa.Select[tuple[Job]]:
+    """The jobs whose work failed: for good, or waiting for their next attempt."""
+    return sa.select(Job).where(
+        sa.or_(
+            Job.status == JobStatus.FAILED,
+            sa.and_(Job.status == JobStatus.QUEUED, Job.attempts > 0),
+        )
+    )
+
+
+def retry_job(*, actor: Any, job: Job) -> None:
+    """Queue a failed job again, to be taken as soon as this transaction commits (by its worker,
+    or the sweep if its message is lost), with its automatic attempts anew. One waiting for its
+    next attempt is taken now. Taking it is claiming it (:func:`claim_job`, :func:`start_job`),
+    so it runs once however many take it, and a job that sends mail sends it once."""
+    if not kind_of(job).may_retry:
+        raise DomainError(_("This job cannot be tried again."))
+    waiting = job.status == JobStatus.QUEUED and job.attempts > 0
+    if job.status != JobStatus.FAILED and not waiting:
+        raise DomainError(_("This job has not failed: there is nothing to try again."))
+    record_event(
+        "job:retry",
+        actor=actor,
+        subject=job,
+        details={"kind": job.kind, "attempts": job.attempts, "last_error": job.error},
+    )
+    job.status, job.progress = JobStatus.QUEUED, 0
+    job.attempts, job.next_attempt_at = 0, None
+    job.started_at = job.finished_at = job.error = None
+    enqueue_after_commit(job.kind, job.id)

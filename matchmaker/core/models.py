@@ -93,7 +93,10 @@ class Job(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     )
     params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    error: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.Text)  # the last attempt's, if it failed
+    # Attempts that failed; a job whose work failed waits for its next attempt (None: no wait).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
 

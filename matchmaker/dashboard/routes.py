@@ -31,10 +31,10 @@ bp = Blueprint("dashboard", __name__, url_prefix="/coordination/dashboard")
 @bp.app_context_processor
 def _coordinators_menu() -> dict[str, object]:
     """``waiting()`` for the coordinators' menu: counted only when a coordinator's page asks,
-    in their territories (failed mail for admins only: only their menu shows it)."""
+    in their territories (failed mail and jobs for admins only: only their menu shows them)."""
 
     def waiting() -> Waiting:
-        return waiting_for_coordinators(coverage_of(current_user), with_mail=current_user.is_admin)
+        return waiting_for_coordinators(coverage_of(current_user), for_admin=current_user.is_admin)
 
     return {"waiting": waiting}
 

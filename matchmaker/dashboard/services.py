@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.i18n import country_name, format_list
-from matchmaker.core.models import MessageStatus, OutboxMessage
+from matchmaker.core.models import Job, JobStatus, MessageStatus, OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes, theme_label
 from matchmaker.listings.search import open_and_current, open_counts_by_theme
@@ -312,28 +312,36 @@ class Waiting:
     verification: int  # organisations, new or with identity changes
     review: int  # proposals
     mail: int  # messages that failed for good (admins retry them)
+    jobs: int  # jobs that failed for good (admins try them again)
 
 
-def waiting_for_coordinators(coverage: Coverage, *, with_mail: bool) -> Waiting:
+def waiting_for_coordinators(coverage: Coverage, *, for_admin: bool) -> Waiting:
     """The menu's counts: organisations and proposals waiting in ``coverage`` (the same for
     every coordinator of the same territories: a shared fragment, counted again when
-    organisations or proposals change), and failed mail when ``with_mail`` (admins only)."""
+    organisations or proposals change), and failed mail and jobs when ``for_admin`` (only
+    their menu shows them), both in one query."""
     verification, review = shared_fragment(
         "coordinators-menu",
         lambda: _waiting_in(coverage),
         coverage.key,
         per_language=False,
     )
+    if not for_admin:
+        return Waiting(verification, review, 0, 0)
     mail = (
-        db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status == MessageStatus.FAILED)
-        )
-        if with_mail
-        else 0
+        sa.select(sa.func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.status == MessageStatus.FAILED)
+        .scalar_subquery()
     )
-    return Waiting(verification, review, mail or 0)
+    jobs = (
+        sa.select(sa.func.count())
+        .select_from(Job)
+        .where(Job.status == JobStatus.FAILED)
+        .scalar_subquery()
+    )
+    failed_mail, failed_jobs = db.session.execute(sa.select(mail, jobs)).one()
+    return Waiting(verification, review, failed_mail or 0, failed_jobs or 0)
 
 
 def _waiting_in(coverage: Coverage) -> tuple[int, int]:

@@ -30,12 +30,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from celery import Task, shared_task
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import lazyload
 
 from matchmaker.core.jobs import (
     claim_job,
     create_job,
     create_job_once,
+    describe_kind,
     fail_job,
     finish_job,
     lost_jobs,
@@ -78,6 +80,10 @@ PREVIEW = "matching.preview"
 NIGHTLY_RUN = "matching.nightly_run"
 RUN_WAITING = "matching.run_waiting"
 BUSY_RETRY_SECONDS = 10
+describe_kind(MATCH_LISTING, _l("Matching of a listing"), subject="listing")
+describe_kind(MATCH_KIN, _l("Listings related to a change"), subject="listing")
+describe_kind(FULL_RUN, _l("Full matcher run"))
+describe_kind(PREVIEW, _l("Matching settings preview"))
 
 
 @listing_changed.connect

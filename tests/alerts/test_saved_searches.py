@@ -291,6 +291,100 @@ def test_an_alert_job_is_done_once_however_many_take_it(
     assert not _notifications(world["watcher"]) and len(outbox.to("watcher@example.org")) == 0
 
 
+def _due_now() -> None:
+    """Time passes: every job waiting for its next attempt is due."""
+    from matchmaker.core.models import Job
+
+    db.session.execute(
+        sa.update(Job).values(
+            next_attempt_at=utcnow() - timedelta(seconds=1),
+            created_at=utcnow() - timedelta(hours=2),
+        )
+    )
+    db.session.commit()
+
+
+def test_alerts_whose_work_failed_are_tried_again_by_the_sweep_and_sent_once(
+    world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The alerts' mail was written, then the work failed (the database refused): nothing of
+    it is sent, the job waits a minute, and the sweep sends the alerts once."""
+    from matchmaker.alerts import tasks
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job, JobStatus
+
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    send_alerts = tasks.send_alerts
+
+    def fails_after_writing(*args: Any) -> int:
+        send_alerts(*args)
+        raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as broken:
+        broken.setattr(tasks, "send_alerts", fails_after_writing)
+        _post(world["network"])
+    assert not _notifications(world["watcher"]) and len(outbox) == 0
+    job = db.session.scalars(sa.select(Job).where(Job.kind == tasks.SEND_ALERTS)).one()
+    assert job.status == JobStatus.QUEUED and job.attempts == 1
+    assert job.error and "server closed the connection" in job.error
+    assert job.next_attempt_at is not None
+    wait = job.next_attempt_at - utcnow()
+    assert jobs.RETRY_WAITS[0] - timedelta(minutes=1) < wait <= jobs.RETRY_WAITS[0]
+    db.session.execute(  # its message is older than a lost one's, but its wait is not over
+        sa.update(Job).values(created_at=utcnow() - jobs.LOST_AFTER - timedelta(seconds=1))
+    )
+    db.session.commit()
+    assert tasks.send_waiting_alerts() == 0
+    assert tasks.alert_job(job.id) is False  # nor does its message, delivered again
+
+    _due_now()
+    assert tasks.send_waiting_alerts() == 1
+    assert len(_notifications(world["watcher"])) == 1
+    assert len(outbox.to("watcher@example.org")) == 1
+    assert db.session.scalars(sa.select(Job.id)).all() == []
+    assert tasks.send_waiting_alerts() == 0
+    assert len(outbox.to("watcher@example.org")) == 1
+
+
+def test_alerts_that_keep_failing_are_failed_for_good_with_their_last_error(
+    world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each attempt waits longer than the one before; after the last, the job is failed and
+    kept with its error, and the sweep leaves it alone."""
+    from matchmaker.alerts import tasks
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job, JobStatus
+
+    services.save_search(user=world["watcher"], name="Evaluation work", filters=EVALUATION)
+    db.session.commit()
+    failures = iter(range(1, 100))
+
+    def fails(*_: Any) -> int:
+        raise sa.exc.OperationalError("SELECT", {}, Exception(f"refused {next(failures)}"))
+
+    monkeypatch.setattr(tasks, "send_alerts", fails)
+    _post(world["network"])
+    waits = []
+    for attempt in range(1, jobs.MAX_ATTEMPTS):
+        job = db.session.scalars(sa.select(Job)).one()
+        assert (job.status, job.attempts) == (JobStatus.QUEUED, attempt)
+        assert job.next_attempt_at is not None
+        waits.append(job.next_attempt_at - job.updated_at)
+        _due_now()
+        assert tasks.send_waiting_alerts() == 1
+    assert waits == sorted(waits) and len(set(waits)) == len(waits)
+    db.session.expire_all()
+    job = db.session.scalars(sa.select(Job)).one()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, jobs.MAX_ATTEMPTS)
+    assert job.error and job.error.startswith("OperationalError: ")
+    assert f"refused {jobs.MAX_ATTEMPTS}\n" in job.error  # the last attempt's
+    assert job.finished_at is not None and job.next_attempt_at is None
+    _due_now()
+    assert tasks.send_waiting_alerts() == 0
+    assert not _notifications(world["watcher"]) and len(outbox) == 0
+
+
 def test_a_message_queued_by_the_old_code_still_alerts(
     app: Flask, world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -285,6 +285,53 @@ def test_an_announcement_whose_message_was_lost_is_delivered_by_the_sweep_once(
     assert DELIVER_WAITING in {entry["task"] for entry in SCHEDULE.values()}
 
 
+def test_a_delivery_whose_work_failed_is_tried_again_then_failed_for_good(
+    world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery that failed after writing its mail sends none of it and waits for the sweep;
+    one that fails every time is failed for good after the last attempt, with its error, and
+    no one is told twice when it finally goes."""
+    from matchmaker.announcements import tasks
+    from matchmaker.core import jobs
+    from matchmaker.core.models import Job, JobStatus
+    from matchmaker.db import utcnow
+
+    deliver = tasks.deliver
+
+    def fails_after_writing(announcement: Announcement) -> int:
+        deliver(announcement)
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    def due_now() -> None:
+        db.session.execute(
+            sa.update(Job).values(
+                created_at=utcnow() - timedelta(hours=2),
+                next_attempt_at=utcnow() - timedelta(seconds=1),
+            )
+        )
+        db.session.commit()
+
+    monkeypatch.setattr(tasks, "deliver", fails_after_writing)
+    announcement = _publish(world["officer"], world["agency"])
+    for _attempt in range(1, jobs.MAX_ATTEMPTS):
+        assert tasks.deliver_waiting() == 0  # waiting for its next attempt
+        due_now()
+        assert tasks.deliver_waiting() == 1
+    job = db.session.scalars(sa.select(Job).where(Job.subject_id == announcement.id)).one()
+    assert (job.status, job.attempts) == (JobStatus.FAILED, jobs.MAX_ATTEMPTS)
+    assert job.error == "ConnectionRefusedError: [Errno 111] Connection refused"
+    due_now()
+    assert tasks.deliver_waiting() == 0  # failed for good: an admin tries it again
+    assert not _notified(world["coop"]) and len(outbox) == 0
+
+    monkeypatch.setattr(tasks, "deliver", deliver)  # the server is back
+    jobs.retry_job(actor=None, job=job)
+    db.session.commit()  # its worker takes it after this commit
+    assert len(_notified(world["coop"])) == 1 and len(outbox.to("coop@example.org")) == 1
+    assert db.session.scalars(sa.select(Job.id)).all() == []
+    assert tasks.deliver_waiting() == 0 and len(outbox.to("coop@example.org")) == 1
+
+
 def test_a_message_queued_by_the_old_code_is_still_delivered(
     app: Flask, world: dict[str, Any], outbox: Outbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,3 +88,23 @@ def test_the_purge_job_commits_what_it_deleted(app: Flask) -> None:
     app.extensions["celery"].tasks[PURGE_OLD_RECORDS].apply()
     db.session.rollback()
     assert _left() == (set(), set())
+
+
+def test_failed_alerts_and_announcements_stay_for_an_admin_whatever_their_age(
+    app: Flask,
+) -> None:
+    """Their mail was never sent and nothing else will send it: they stay on Admin → Failed
+    jobs until an admin tries them again; a failed full run (the next night's does its work)
+    goes."""
+    for kind in ("alerts.send_alerts", "announcements.delivery", "matching.full_run"):
+        for status in (JobStatus.FAILED, JobStatus.FINISHED):
+            job = _job(status, days_ago=31)
+            job.kind = kind
+    db.session.commit()
+    assert purge_old_records() == {"mail": 0, "jobs": 4}
+    db.session.commit()
+    left = {(job.kind, job.status) for job in db.session.scalars(sa.select(Job))}
+    assert left == {
+        ("alerts.send_alerts", JobStatus.FAILED),
+        ("announcements.delivery", JobStatus.FAILED),
+    }
