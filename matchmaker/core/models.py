@@ -96,6 +96,8 @@ class Job(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     error: Mapped[str | None] = mapped_column(sa.Text)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # When a running job whose worker stopped (no heartbeat) was taken up again (core/jobs.py).
+    restarted_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def is_done(self) -> bool:
