@@ -40,7 +40,9 @@ _SAVEPOINTS = "matchmaker.jobs_at_savepoints"
 # worker died before taking it): its worker would have taken it by now.
 LOST_AFTER = timedelta(minutes=1)
 # A running job's heartbeat (its ``updated_at``) is written this often while it runs
-# (:func:`heartbeat`); one whose heartbeat is older than STOPPED_AFTER lost its worker.
+# (:func:`heartbeat`); one whose heartbeat is older than STOPPED_AFTER lost its worker. Twelve
+# beats missed: a live worker misses none (see heartbeat), and the clocks of the hosts that
+# write and read it (workers, the scheduler's sweep) agree to far better than that (NTP).
 HEARTBEAT_EVERY = timedelta(seconds=10)
 STOPPED_AFTER = timedelta(minutes=2)
 

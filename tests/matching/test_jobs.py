@@ -320,18 +320,38 @@ def _delivered_again(app: Flask, task_name: str, job_id: int) -> None:
         task.pop_request()
 
 
-def test_a_full_run_whose_worker_stopped_is_taken_up_again_once(
+class _WorkerDied(BaseException):
+    """The worker's process ends mid-run: nothing of the run's own code runs after it."""
+
+
+def test_a_full_run_the_sweep_started_whose_worker_died_is_taken_up_again_once(
     app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker died in a full run: the job stayed "running" for ever, its page reloading,
-    when the sweep had run it (the sweep's own message, handed out again, looks only for
-    queued jobs) or the broker acked its message anyway. Once its heartbeat is older than
-    STOPPED_AFTER, the sweep takes it up again, once, and its page says so."""
+    """The sweep runs a lost full run inline; its worker dies in it. The job stayed "running"
+    for ever, its page reloading: the sweep's own message, handed out again, looked only for
+    queued jobs (so did every later sweep), and so it did when the broker acked a dying
+    worker's message anyway. Once its heartbeat is older than STOPPED_AFTER, the sweep takes it
+    up again, once, and its page says so."""
     from matchmaker.core import jobs
+    from matchmaker.db import utcnow
 
     make_listing(themes=("research-evaluation",))
     job_id = _full_run_job(app, monkeypatch)
-    assert jobs.start_job(job_id) is not None  # the worker that died took it
+    db.session.execute(sa.update(Job).values(created_at=utcnow() - 2 * jobs.LOST_AFTER))
+    db.session.commit()
+
+    def dies(**_: Any) -> None:
+        raise _WorkerDied
+
+    with monkeypatch.context() as dying, pytest.raises(_WorkerDied):
+        dying.setattr(tasks, "run_full", dies)
+        tasks.run_waiting()
+    db.session.rollback()  # what the database does with a dead worker's transaction
+    assert tasks.run_waiting() == 0  # the sweep's message handed out again: it looks alive
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER - timedelta(seconds=5))
+    assert tasks.run_waiting() == 0
+    db.session.expire_all()
+    assert db.session.get(Job, job_id).status == JobStatus.RUNNING
     _heartbeat_before(job_id, jobs.STOPPED_AFTER + timedelta(seconds=5))
 
     assert tasks.run_waiting() == 1
