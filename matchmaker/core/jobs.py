@@ -16,7 +16,9 @@ its transactions (it commits, as a CLI command does).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -30,7 +32,7 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import Job, JobStatus
-from matchmaker.db import utcnow
+from matchmaker.db import database_busy, utcnow
 from matchmaker.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,12 @@ LOST_AFTER = timedelta(minutes=1)
 # deliverer tries the SMTP server again by itself (core/outbox.py).
 RETRY_WAITS = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1))
 MAX_ATTEMPTS = len(RETRY_WAITS) + 1
+# A running job's heartbeat (its ``updated_at``) is written this often while it runs
+# (:func:`heartbeat`); one whose heartbeat is older than STOPPED_AFTER lost its worker. Twelve
+# beats missed: a live worker misses none (see heartbeat), and the clocks of the hosts that
+# write and read it (workers, the scheduler's sweep) agree to far better than that (NTP).
+HEARTBEAT_EVERY = timedelta(seconds=10)
+STOPPED_AFTER = timedelta(minutes=2)
 
 
 def init_app(app: Flask) -> Celery:
@@ -188,32 +196,51 @@ def create_job_once(kind: str, subject_id: int) -> None:
         create_job(kind, subject_id=subject_id)
 
 
-def start_job(job_id: int, *, again: bool = False) -> Job | None:
-    """Mark a queued job running and commit, or None if it is gone or already taken.
+def start_job(job_id: int) -> Job | None:
+    """Mark a job running and commit, or None if it is gone, ended or taken by a live worker.
 
-    ``again``: its message was delivered again (:func:`redelivered`), and a job left running
-    is taken too. The worker that marked it running died in it (the broker hands the message
-    of a job a worker did not finish to another one), or took longer than the broker waits for
-    an answer; without this the job stayed "running" for ever and its work was never done.
-    Only for a job that may run twice without harm (a full run waits for the matcher's lock and
-    does again what the first did; a preview changes nothing)."""
-    statuses = [JobStatus.QUEUED, JobStatus.RUNNING] if again else [JobStatus.QUEUED]
-    result = db.session.execute(
-        sa.update(Job)
-        .where(Job.id == job_id, Job.status.in_(statuses))
-        .values(status=JobStatus.RUNNING, started_at=utcnow(), updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    A queued job is taken, and so is a running one whose heartbeat stopped
+    (:data:`STOPPED_AFTER`): its worker died in it (or the sweep that ran it inline did), and
+    without this the job stayed "running" for ever and its work was never done. Whoever takes
+    it (a worker its message was handed to again, the scheduler's sweep) marks the attempt
+    ``restarted_at``. One statement decides: on PostgreSQL a second taker waits for the
+    first's row lock and then reads the job running with a fresh heartbeat, so it is taken
+    once; SQLite lets one writer at a time. A message handed out again (Redis does so when a
+    live run outlasts its visibility timeout, too) takes nothing from a live run.
+
+    On SQLite a run that holds the database's write lock cannot write its heartbeat, and
+    cannot be taken either: taking it waits for that lock, and gives up (None, logged) when
+    the busy timeout passes; the next sweep tries again. Only for a job that may run again
+    from the start without harm (a full run waits for the matcher's lock and does again what
+    the first did; a preview changes nothing)."""
+    now = utcnow()
+    stopped = sa.and_(Job.status == JobStatus.RUNNING, Job.updated_at < now - STOPPED_AFTER)
+    try:
+        result = db.session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, sa.or_(Job.status == JobStatus.QUEUED, stopped))
+            .values(
+                status=JobStatus.RUNNING,
+                started_at=now,
+                updated_at=now,
+                # SET reads the row as it was: marked only when a running job is taken.
+                restarted_at=sa.case((Job.status == JobStatus.RUNNING, now), else_=None),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    except sa.exc.OperationalError as error:
+        if not database_busy(error):
+            raise
+        db.session.rollback()
+        logger.warning("job %s not started: the database is busy", job_id)
+        return None
     # An UPDATE answers with a CursorResult, which counts the rows it changed.
     taken = cast(sa.CursorResult[Any], result).rowcount
     db.session.commit()
-    return db.session.get(Job, job_id) if taken else None
-
-
-def redelivered(task: Task) -> bool:
-    """Whether the broker delivered the running task's message before (Redis marks a message
-    it hands out again: a worker died in it, or did not answer in time)."""
-    return bool((task.request.delivery_info or {}).get("redelivered"))
+    job = db.session.get(Job, job_id) if taken else None
+    if job is not None and job.restarted_at is not None:
+        logger.warning("job %s (%s) taken up again: its worker stopped", job_id, job.kind)
+    return job
 
 
 def _due() -> Any:
@@ -323,10 +350,64 @@ def lost_jobs(kind: str) -> list[int]:
     return list(ids)
 
 
+def stopped_jobs(kind: str) -> list[int]:
+    """The jobs of ``kind`` marked running whose heartbeat is older than :data:`STOPPED_AFTER`,
+    oldest first: their worker died (:func:`start_job` takes them). Ends the read."""
+    ids = db.session.scalars(
+        sa.select(Job.id)
+        .where(
+            Job.kind == kind,
+            Job.status == JobStatus.RUNNING,
+            Job.updated_at < utcnow() - STOPPED_AFTER,
+        )
+        .order_by(Job.id)
+    ).all()
+    db.session.rollback()
+    return list(ids)
+
+
+@contextmanager
+def heartbeat(job_id: int, every: timedelta = HEARTBEAT_EVERY) -> Iterator[None]:
+    """While the block runs, show that the job's worker is alive: a thread writes its
+    ``updated_at`` every ``every`` on a connection of its own (:func:`report_progress`), until
+    the block ends or the process dies. Not the progress alone: a live full run reports none
+    while it waits for the matcher's lock behind another run (as long as that run), reads its
+    snapshot or writes its proposals (the last tenth), and its templates report one each
+    (the pair template, about 5-7 s of CPU at 50k listings, is the longest: README, "Where the
+    50k full run's CPU goes"). So the longest gap between two heartbeats of a live run is
+    ``every`` and one write, far below :data:`STOPPED_AFTER`, whatever the run is doing.
+
+    The block must not leave its transaction open holding the job's row (it would keep the
+    last heartbeat waiting): the runs' work never writes it before its end commits or rolls
+    back. On SQLite no heartbeat is written while another transaction holds the write lock (a
+    full run holds it from its first write to its commit; see :func:`start_job`)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+
+    def beat() -> None:
+        with app.app_context():
+            while not stop.wait(every.total_seconds()):
+                _write_on_the_side(job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
 def report_progress(job_id: int, percent: int) -> None:
     """Show progress while the job's own transaction is still open: written on a connection of
     its own. Best effort: SQLite lets one writer at a time, and a job holding the write lock
     there shows its progress only when it ends."""
+    _write_on_the_side(job_id, progress=percent)
+
+
+def _write_on_the_side(job_id: int, **values: Any) -> None:
+    """Write ``values`` and a fresh ``updated_at`` into the job's row on a connection of its
+    own, without waiting for SQLite's write lock (nothing written while another holds it)."""
     try:
         with db.engine.connect() as connection:
             sqlite = connection.dialect.name == "sqlite"
@@ -336,9 +417,7 @@ def report_progress(job_id: int, percent: int) -> None:
                 connection.exec_driver_sql("PRAGMA busy_timeout=0")
             try:
                 connection.execute(
-                    sa.update(Job)
-                    .where(Job.id == job_id)
-                    .values(progress=percent, updated_at=utcnow())
+                    sa.update(Job).where(Job.id == job_id).values(**values, updated_at=utcnow())
                 )
                 connection.commit()
             finally:
@@ -348,7 +427,7 @@ def report_progress(job_id: int, percent: int) -> None:
                     connection.rollback()
                     connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
     except sa.exc.OperationalError:
-        logger.debug("progress of job %s not written (database busy)", job_id)
+        logger.debug("job %s: progress or heartbeat not written (database busy)", job_id)
 
 
 def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:

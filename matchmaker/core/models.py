@@ -99,6 +99,8 @@ class Job(UpdatedMixin, db.Model):  # type: ignore[name-defined]
     next_attempt_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
+    # When a running job whose worker stopped (no heartbeat) was taken up again (core/jobs.py).
+    restarted_at: Mapped[datetime | None] = mapped_column()
 
     @property
     def is_done(self) -> bool:

@@ -17,7 +17,8 @@
   next full run.
 - Full runs and settings previews are jobs started from Review → Matching settings, with their
   progress on a page (proposals/routes.py). One whose message was lost (the broker was down at
-  the commit) is run by the scheduler's sweep a minute later (:func:`run_waiting`).
+  the commit) is run by the scheduler's sweep a minute later (:func:`run_waiting`); so is one
+  whose worker stopped in it (its heartbeat, core.jobs.heartbeat, stopped), from the start.
 - A run that fails is recorded as failed, with its error, and logged.
 """
 
@@ -40,10 +41,11 @@ from matchmaker.core.jobs import (
     describe_kind,
     fail_job,
     finish_job,
+    heartbeat,
     lost_jobs,
-    redelivered,
     report_progress,
     start_job,
+    stopped_jobs,
 )
 from matchmaker.core.models import Job, JobStatus
 from matchmaker.db import utcnow
@@ -268,10 +270,11 @@ def match_waiting_task() -> int:
     return match_waiting()
 
 
-def full_run(job_id: int, *, again: bool = False) -> MatcherRun | None:
+def full_run(job_id: int) -> MatcherRun | None:
     """The full run of a job: progress on the job's page, failure recorded, then the listings
-    that changed meanwhile. ``again``: its message was delivered again (core.jobs.start_job)."""
-    if start_job(job_id, again=again) is None:
+    that changed meanwhile. None if the job is gone, ended or taken by a live worker
+    (core.jobs.start_job)."""
+    if start_job(job_id) is None:
         return None
     started_at = utcnow()
 
@@ -279,37 +282,43 @@ def full_run(job_id: int, *, again: bool = False) -> MatcherRun | None:
         # Scoring is most of a run; writing the proposals is the last tenth.
         report_progress(job_id, 90 * done // len(TEMPLATES))
 
-    try:
-        run = run_full(wait=True, progress=progress)
-        db.session.commit()
-    except Exception as error:
-        record_failed_run(RunKind.FULL, started_at, error)
-        fail_job(job_id, error)
-        return None
-    finish_job(
-        job_id,
-        {
-            "run_id": run.id,
-            "listings": run.listings_considered,
-            "created": run.proposals_created,
-            "withdrawn": run.proposals_withdrawn,
-        },
-    )
+    with heartbeat(job_id):
+        try:
+            run = run_full(wait=True, progress=progress)
+            # The run and its job's end in one commit: no moment where the run is written
+            # and its job still running, for a sweep to take up again on SQLite.
+            finish_job(
+                job_id,
+                {
+                    "run_id": run.id,
+                    "listings": run.listings_considered,
+                    "created": run.proposals_created,
+                    "withdrawn": run.proposals_withdrawn,
+                },
+            )
+        except Exception as error:
+            record_failed_run(RunKind.FULL, started_at, error)
+            fail_job(job_id, error)
+            return None
     match_waiting()
     return run
 
 
-@shared_task(name=FULL_RUN, bind=True, ignore_result=True)
-def full_run_task(self: Task, job_id: int) -> None:
-    full_run(job_id, again=redelivered(self))
+@shared_task(name=FULL_RUN, ignore_result=True)
+def full_run_task(job_id: int) -> None:
+    full_run(job_id)
 
 
 def run_waiting() -> int:
-    """Run the previews and full runs whose job is still queued a minute after it was recorded:
-    its message was lost (the broker was down at the commit), and its page would wait for ever,
-    a full run's listings until the next night's. Only one taker starts a job (start_job), so
-    the message, if it comes late, finds it taken. Returns how many it found."""
-    previews, runs = lost_jobs(PREVIEW), lost_jobs(FULL_RUN)
+    """Run the previews and full runs whose job is still queued a minute after it was recorded
+    (its message was lost: the broker was down at the commit), or still marked running with its
+    heartbeat stopped (its worker died in it, also when that worker was this sweep, which runs
+    them inline, or when the broker acked its message anyway), from the start. Its page would
+    wait for ever, a full run's listings until the next night's. Only one taker starts a job
+    (start_job), so another sweep, or the message, if it comes late, finds it taken. Returns how
+    many it found."""
+    previews = lost_jobs(PREVIEW) + stopped_jobs(PREVIEW)
+    runs = lost_jobs(FULL_RUN) + stopped_jobs(FULL_RUN)
     for job_id in previews:  # someone is waiting on its page: the quick ones first
         preview(job_id)
     for job_id in runs:
@@ -334,19 +343,20 @@ def nightly_run_task() -> int:
     return job.id
 
 
-def preview(job_id: int, *, again: bool = False) -> dict[str, int] | None:
-    """What the settings in the job's parameters would change, changing nothing. ``again``: its
-    message was delivered again (core.jobs.start_job)."""
-    job = start_job(job_id, again=again)
+def preview(job_id: int) -> dict[str, int] | None:
+    """What the settings in the job's parameters would change, changing nothing. None if the
+    job is gone, ended or taken by a live worker (core.jobs.start_job)."""
+    job = start_job(job_id)
     if job is None:
         return None
     try:
         settings = MatchSettings.of(**job.params["settings"])
-        outcome = plan(
-            full_snapshot(),
-            settings,
-            progress=lambda done: report_progress(job_id, 90 * done // len(TEMPLATES)),
-        )
+        with heartbeat(job_id):
+            outcome = plan(
+                full_snapshot(),
+                settings,
+                progress=lambda done: report_progress(job_id, 90 * done // len(TEMPLATES)),
+            )
     except Exception as error:
         logger.exception("matching preview %s failed", job_id)
         fail_job(job_id, error)
@@ -361,6 +371,6 @@ def preview(job_id: int, *, again: bool = False) -> dict[str, int] | None:
     return result
 
 
-@shared_task(name=PREVIEW, bind=True, ignore_result=True)
-def preview_task(self: Task, job_id: int) -> None:
-    preview(job_id, again=redelivered(self))
+@shared_task(name=PREVIEW, ignore_result=True)
+def preview_task(job_id: int) -> None:
+    preview(job_id)

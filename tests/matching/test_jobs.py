@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -285,40 +286,261 @@ def test_a_full_run_whose_message_was_lost_is_run_by_the_sweep_once(
     assert tasks.RUN_WAITING in {entry["task"] for entry in SCHEDULE.values()}
 
 
-def test_a_full_run_whose_worker_died_is_run_by_its_message_delivered_again(
-    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A worker that dies in a full run leaves its message to the broker, which hands it to
-    another worker (task_acks_late, task_reject_on_worker_lost) marked as delivered again: that
-    worker found the job marked running by the dead one and did nothing, and the job stayed
-    running for ever. A message delivered only once still leaves a running job alone."""
+def _full_run_job(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A full run's job, recorded and committed, whose message no worker takes."""
     from matchmaker.core import jobs
 
-    make_listing(themes=("research-evaluation",))
     with monkeypatch.context() as held:
         held.setattr(jobs, "enqueue", lambda *_: None)
         job = jobs.create_job(tasks.FULL_RUN)
         db.session.commit()
-    job_id = job.id
-    assert jobs.start_job(job_id) is not None  # the worker that died took it
-    task = app.extensions["celery"].tasks[tasks.FULL_RUN]
-    task.apply((job_id,))  # the same message, not marked: another run holds the job
+    return job.id
+
+
+def _heartbeat_before(job_id: int, age: timedelta) -> None:
+    """The job's last heartbeat (its ``updated_at``) was ``age`` ago."""
+    from matchmaker.db import utcnow
+
+    db.session.execute(sa.update(Job).where(Job.id == job_id).values(updated_at=utcnow() - age))
+    db.session.commit()
+
+
+def _full_runs() -> int:
     runs = sa.select(sa.func.count()).select_from(MatcherRun).where(MatcherRun.kind == RunKind.FULL)
-    assert db.session.scalar(runs) == 0
+    return db.session.scalar(runs) or 0
+
+
+def _delivered_again(app: Flask, task_name: str, job_id: int) -> None:
+    """The job's message, handed out again by the broker (marked ``redelivered``)."""
+    task = app.extensions["celery"].tasks[task_name]
     task.push_request(delivery_info={"redelivered": True})
     try:
-        task.run(job_id)  # its message, handed out again
+        task.run(job_id)
     finally:
         task.pop_request()
+
+
+class _WorkerDied(BaseException):
+    """The worker's process ends mid-run: nothing of the run's own code runs after it."""
+
+
+def test_a_full_run_the_sweep_started_whose_worker_died_is_taken_up_again_once(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sweep runs a lost full run inline; its worker dies in it. The job stayed "running"
+    for ever, its page reloading: the sweep's own message, handed out again, looked only for
+    queued jobs (so did every later sweep), and so it did when the broker acked a dying
+    worker's message anyway. Once its heartbeat is older than STOPPED_AFTER, the sweep takes it
+    up again, once, and its page says so."""
+    from matchmaker.core import jobs
+    from matchmaker.db import utcnow
+
+    make_listing(themes=("research-evaluation",))
+    job_id = _full_run_job(app, monkeypatch)
+    db.session.execute(sa.update(Job).values(created_at=utcnow() - 2 * jobs.LOST_AFTER))
+    db.session.commit()
+
+    def dies(**_: Any) -> None:
+        raise _WorkerDied
+
+    with monkeypatch.context() as dying, pytest.raises(_WorkerDied):
+        dying.setattr(tasks, "run_full", dies)
+        tasks.run_waiting()
+    db.session.rollback()  # what the database does with a dead worker's transaction
+    assert tasks.run_waiting() == 0  # the sweep's message handed out again: it looks alive
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER - timedelta(seconds=5))
+    assert tasks.run_waiting() == 0
     db.session.expire_all()
-    assert db.session.get(Job, job_id).status == JobStatus.FINISHED
-    assert db.session.scalar(runs) == 1
-    task.push_request(delivery_info={"redelivered": True})
+    assert db.session.get(Job, job_id).status == JobStatus.RUNNING
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER + timedelta(seconds=5))
+
+    assert tasks.run_waiting() == 1
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job is not None and job.status == JobStatus.FINISHED and job.restarted_at is not None
+    assert _full_runs() == 1
+    assert tasks.run_waiting() == 0  # the next sweep, and a message handed out late: nothing
+    _delivered_again(app, tasks.FULL_RUN, job_id)
+    assert _full_runs() == 1
+    coordinator = _as(app, make_user(role=Role.COORDINATOR))
+    page = coordinator.get(f"/coordination/jobs/{job_id}").get_data(as_text=True)
+    assert "Done: 2 listings considered, 1 proposals added and 0 withdrawn." in page
+    assert "Taken up again after its worker stopped" in page
+
+
+def test_a_live_slow_run_is_left_to_its_worker(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose heartbeat is recent is alive, however long it has run: neither the sweep nor
+    its message handed out again (Redis does so when a run outlasts its visibility timeout)
+    starts it a second time. Before, the message did."""
+    from matchmaker.core import jobs
+    from matchmaker.db import utcnow
+
+    job_id = _full_run_job(app, monkeypatch)
+    assert jobs.start_job(job_id) is not None  # its worker runs it
+    db.session.execute(sa.update(Job).values(started_at=utcnow() - timedelta(hours=3)))  # slow
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER - timedelta(seconds=15))
+    assert tasks.run_waiting() == 0
+    _delivered_again(app, tasks.FULL_RUN, job_id)
+    assert tasks.preview(job_id) is None and tasks.full_run(job_id) is None
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job is not None and job.status == JobStatus.RUNNING and job.restarted_at is None
+    assert _full_runs() == 0
+    page = _as(app, make_user(role=Role.COORDINATOR)).get(f"/coordination/jobs/{job_id}").text
+    assert "Running: 0% done." in page and "Taken up again" not in page
+
+
+def test_a_preview_whose_worker_stopped_is_taken_up_again(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matchmaker.core import jobs
+
+    with monkeypatch.context() as held:
+        held.setattr(jobs, "enqueue", lambda *_: None)
+        job_id = jobs.create_job(tasks.PREVIEW, params={"settings": {"min_score": 45}}).id
+        db.session.commit()
+    assert jobs.start_job(job_id) is not None
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER + timedelta(seconds=5))
+    _delivered_again(app, tasks.PREVIEW, job_id)  # whoever comes first takes it
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job is not None and job.status == JobStatus.FINISHED and job.restarted_at is not None
+    assert tasks.run_waiting() == 0
+
+
+def test_a_running_job_shows_it_is_alive(app: Flask) -> None:
+    """The heartbeat is written on a connection of its own while the job's work goes on,
+    whatever that work is doing (here: nothing the job's page could see)."""
+    from matchmaker.core.jobs import heartbeat
+
+    job = Job(kind=tasks.FULL_RUN, status=JobStatus.RUNNING)
+    db.session.add(job)
+    db.session.commit()
+    _heartbeat_before(job.id, timedelta(hours=1))
+    with db.engine.connect() as reader:
+        before = reader.scalar(sa.select(Job.updated_at).where(Job.id == job.id))
+    with heartbeat(job.id, every=timedelta(seconds=0.02)), db.engine.connect() as reader:
+        for _ in range(200):
+            now = reader.scalar(sa.select(Job.updated_at).where(Job.id == job.id))
+            reader.rollback()
+            if now != before:
+                break
+            threading.Event().wait(0.02)
+    assert now is not None and before is not None and now > before + timedelta(minutes=59)
+    assert not any(t.name == f"heartbeat-{job.id}" for t in threading.enumerate())
+
+
+@pytest.mark.skipif(is_postgres(), reason="SQLite's database-wide write lock")
+def test_on_sqlite_a_run_holding_the_write_lock_is_not_taken_from_it(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """There a full run holds the write lock from its first write to its commit, and cannot
+    write its heartbeat meanwhile: it looks stopped. Taking it is a write too, which waits for
+    that lock and gives up; the sweep leaves it, without failing, to try again next minute."""
+    import sqlite3
+
+    from matchmaker.core import jobs
+
+    job_id = _full_run_job(app, monkeypatch)
+    assert jobs.start_job(job_id) is not None
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER + timedelta(seconds=5))
+    run = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+    run.execute("BEGIN IMMEDIATE")  # the live run's write lock
     try:
-        task.run(job_id)  # and again, after it ended: nothing
+        jobs.report_progress(job_id, 50)  # not written, and no error
+        assert tasks.run_waiting() == 1  # found, not taken
     finally:
-        task.pop_request()
-    assert db.session.scalar(runs) == 1
+        run.rollback()
+        run.close()
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job is not None and job.status == JobStatus.RUNNING and job.restarted_at is None
+    assert job.progress == 0 and _full_runs() == 0
+
+
+@pytest.mark.skipif(not is_postgres(), reason="row locks are PostgreSQL's")
+def test_two_sweeps_at_once_take_a_stopped_run_up_once(
+    app: Flask, offer: Listing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sweeps (or a sweep and the message handed out again) find the same stopped run: the
+    first to update its row takes it; the second waits for that row, then reads it running
+    with a fresh heartbeat and leaves it. The row is held here until both are waiting for it."""
+    from matchmaker.core import jobs
+
+    make_listing(themes=("research-evaluation",))
+    job_id = _full_run_job(app, monkeypatch)
+    assert jobs.start_job(job_id) is not None
+    _heartbeat_before(job_id, jobs.STOPPED_AFTER + timedelta(seconds=5))
+    sweep = app.extensions["celery"].tasks[tasks.RUN_WAITING]
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.connect() as holder:
+        holder.execute(sa.select(Job.id).where(Job.id == job_id).with_for_update())
+        sweeps = [threading.Thread(target=sweep.apply, name=f"sweep-{n}") for n in (1, 2)]
+        for thread in sweeps:
+            thread.start()
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
+        )
+        with engine.connect() as watcher:
+            for _ in range(300):
+                if watcher.scalar(waiting) == 2:
+                    break
+                watcher.rollback()
+                threading.Event().wait(0.02)
+            assert watcher.scalar(waiting) == 2
+        holder.rollback()
+    engine.dispose()
+    for thread in sweeps:
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+    db.session.expire_all()
+    job = db.session.get(Job, job_id)
+    assert job is not None and job.status == JobStatus.FINISHED and job.restarted_at is not None
+    assert _full_runs() == 1
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the matcher's lock is PostgreSQL's")
+def test_the_matchers_lock_goes_with_a_worker_that_dies(app: Flask) -> None:
+    """The matcher's lock is a transaction's advisory lock: PostgreSQL releases it when the
+    connection of a worker killed in a run closes, and the run taken up again gets it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
+    holds_the_lock = (
+        "import sys, time, psycopg\n"
+        "connection = psycopg.connect(sys.argv[1])\n"
+        f"connection.execute('SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", holds_the_lock, url.render_as_string(hide_password=False)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as worker:
+        try:
+            assert worker.stdout is not None and worker.stdout.readline().strip() == "locked"
+            try_lock = sa.select(sa.func.pg_try_advisory_xact_lock(ADVISORY_LOCK_KEY))
+            assert db.session.scalar(try_lock) is False
+            db.session.rollback()
+            os.kill(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+            for _ in range(250):
+                if db.session.scalar(try_lock):
+                    break
+                db.session.rollback()
+                threading.Event().wait(0.02)
+            assert db.session.scalar(try_lock) is True
+            db.session.rollback()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
 
 
 @pytest.mark.skipif(is_postgres(), reason="busy_timeout is SQLite's")
