@@ -336,31 +336,23 @@ def lost_jobs(kind: str) -> list[int]:
     """The jobs of ``kind`` still queued :data:`LOST_AFTER` after they were recorded, and due,
     oldest first: the ones a sweep takes (a younger one's worker may still take it; a failed
     one waits for its next attempt). Ends the read."""
-    ids = db.session.scalars(
-        sa.select(Job.id)
-        .where(
-            Job.kind == kind,
-            Job.status == JobStatus.QUEUED,
-            Job.created_at < utcnow() - LOST_AFTER,
-            _due(),
-        )
-        .order_by(Job.id)
-    ).all()
-    db.session.rollback()
-    return list(ids)
+    return _oldest_first(
+        kind, Job.status == JobStatus.QUEUED, Job.created_at < utcnow() - LOST_AFTER, _due()
+    )
 
 
 def stopped_jobs(kind: str) -> list[int]:
     """The jobs of ``kind`` marked running whose heartbeat is older than :data:`STOPPED_AFTER`,
     oldest first: their worker died (:func:`start_job` takes them). Ends the read."""
+    return _oldest_first(
+        kind, Job.status == JobStatus.RUNNING, Job.updated_at < utcnow() - STOPPED_AFTER
+    )
+
+
+def _oldest_first(kind: str, *conditions: sa.ColumnElement[bool]) -> list[int]:
+    """The ids of the jobs of ``kind`` that meet ``conditions``, oldest first. Ends the read."""
     ids = db.session.scalars(
-        sa.select(Job.id)
-        .where(
-            Job.kind == kind,
-            Job.status == JobStatus.RUNNING,
-            Job.updated_at < utcnow() - STOPPED_AFTER,
-        )
-        .order_by(Job.id)
+        sa.select(Job.id).where(Job.kind == kind, *conditions).order_by(Job.id)
     ).all()
     db.session.rollback()
     return list(ids)

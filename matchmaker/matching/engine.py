@@ -776,9 +776,10 @@ def _shortlisted_with(listing: Listing, settings: MatchSettings) -> list[int]:
     """The live needs and challenges that had ``listing``, an offer no longer live (closed,
     paused, expired, or its organisation no longer verified), among their likeliest partners,
     and into whose shortlist, now that it has left, an offer moves up that scores enough with
-    them to be proposed (with them alone, or as a consortium's partner): found on its
-    neighbourhood with it (pair.takers) and without it. Only a run of theirs reads their
-    shortlists: without one, such a need waited for the nightly full run.
+    them to be proposed (with them alone, or as a consortium's partner), where both have
+    room under the cap: found on its neighbourhood with it (pair.takers) and without it.
+    Only a run of theirs reads their shortlists: without one, such a need waited for the
+    nightly full run.
 
     Only those: in a dense city an offer is among the likeliest partners of a hundred needs
     or more, and matching them all again cost 8 s of CPU a closing offer instead of 0.6 s
