@@ -88,7 +88,18 @@ def create_app(config_overrides: Mapping[str, Any] | None = None) -> Flask:
     _init_jobs(app)
     _register_blueprints(app)
     _register_cli(app)
+    if app.config["MATCHMAKER_ENV"] == "production" and not app.config["BROKER_URL"]:
+        app.logger.warning(NO_BROKER_IN_PRODUCTION)
     return app
+
+
+NO_BROKER_IN_PRODUCTION = (
+    "MATCHMAKER_BROKER_URL is not set: background jobs (mail, matching) run inside the web "
+    "request that causes them, which then waits for the mail server and the matcher, and a "
+    "password reset answers more slowly for an address that has an account than for one that "
+    "has none. Set it to a Redis URL and start a worker and the scheduler (README, 'Background "
+    "jobs and mail')."
+)
 
 
 def _import_models() -> None:

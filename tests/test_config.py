@@ -1,3 +1,4 @@
+import logging
 import re
 from pathlib import Path
 
@@ -112,3 +113,26 @@ def test_the_cache_is_redis_in_production_and_in_process_elsewhere(tmp_path: Pat
     assert not tracking("redis://cache.internal:6379/2")
     assert not tracking("rediss://10.0.0.5:6380/2")
     assert tracking("redis://cache.internal:6379/2", "true")
+
+
+def test_production_without_a_broker_warns_what_it_costs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a broker, jobs run in the request that causes them: in production that makes a
+    password reset's answer time tell whether an account has the address. Said at start."""
+    from matchmaker import NO_BROKER_IN_PRODUCTION, create_app
+
+    monkeypatch.setenv("MATCHMAKER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("MATCHMAKER_SECRET_KEY", "k" * 40)
+    production = {
+        "MATCHMAKER_ENV": "production",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    with caplog.at_level(logging.WARNING):
+        create_app({**production, "BROKER_URL": None})
+    assert NO_BROKER_IN_PRODUCTION in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        create_app({**production, "BROKER_URL": "redis://127.0.0.1:6379/15"})
+        create_app({**production, "MATCHMAKER_ENV": "development", "BROKER_URL": None})
+    assert NO_BROKER_IN_PRODUCTION not in caplog.text
