@@ -379,7 +379,12 @@ def heartbeat(job_id: int, every: timedelta = HEARTBEAT_EVERY) -> Iterator[None]
     def beat() -> None:
         with app.app_context():
             while not stop.wait(every.total_seconds()):
-                _write_on_the_side(job_id)
+                try:
+                    _write_on_the_side(job_id)
+                except Exception:
+                    # One beat missed, not the heartbeat: a thread that died would leave a live
+                    # run looking stopped, and taken up again (a second run of it).
+                    logger.exception("job %s: heartbeat not written", job_id)
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
     thread.start()
@@ -418,8 +423,13 @@ def _write_on_the_side(job_id: int, **values: Any) -> None:
                     # the write lock again, as on every other connection.
                     connection.rollback()
                     connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
-    except sa.exc.OperationalError:
-        logger.debug("job %s: progress or heartbeat not written (database busy)", job_id)
+    except sa.exc.SQLAlchemyError as error:
+        # Best effort, as the docstring says: busy (SQLite's write lock), or no connection
+        # (the pool's timeout, the server gone for a moment); the next write tries again.
+        if database_busy(error):
+            logger.debug("job %s: progress or heartbeat not written (database busy)", job_id)
+        else:
+            logger.warning("job %s: progress or heartbeat not written: %s", job_id, error)
 
 
 def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:
