@@ -63,7 +63,9 @@ def test_an_api_read_answers_while_a_run_holds_the_database(app: Flask) -> None:
     assert db.session.get(AccessToken, new.token.id).last_used_at is not None
 
 
-def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(app: Flask) -> None:
+def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
     owner = make_user()
     organisation = make_organisation(owner=owner)
     page = signed_in(app, owner)
@@ -91,6 +93,13 @@ def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(app: Flask
     assert BUSY in posted.get_data(as_text=True)
     assert sent.status_code == 503 and sent.headers["Retry-After"] == "60"
     assert sent.get_json()["detail"] == BUSY
+    # Each refusal is logged (a warning, not a server error's traceback), for operators.
+    refused = [r.getMessage() for r in caplog.records if "the database is busy" in r.getMessage()]
+    assert refused == [
+        f"POST /organisations/{organisation.id}/listings/new/need refused: "
+        "the database is busy (database is locked)",
+        "POST /api/v1/me/listings refused: the database is busy (database is locked)",
+    ]
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) == 0
     # Once the run is over, the same request goes through.
