@@ -316,7 +316,7 @@ def retry_later(job_id: int, kind: str, error: BaseException) -> None:
         db.session.rollback()
         return
     job.attempts += 1
-    job.error = _error_text(error)
+    job.error = error_text(error)
     if job.attempts >= MAX_ATTEMPTS:
         job.status, job.finished_at, job.next_attempt_at = JobStatus.FAILED, utcnow(), None
         logger.error("job %s (%s) failed for good after %d attempts", job_id, kind, job.attempts)
@@ -441,7 +441,13 @@ def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:
     db.session.commit()
 
 
-def _error_text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
+    """What a failed job keeps of its error, shown on its page and Admin → Failed jobs. A
+    database error's own message, not the statement and its parameters that SQLAlchemy adds:
+    those hold what people wrote (a password reset's address, which the job does not keep
+    otherwise, a listing's text, a message's body)."""
+    if isinstance(error, sa.exc.StatementError) and error.orig is not None:
+        return f"{type(error).__name__}: {error.orig}"[:5000]
     return f"{type(error).__name__}: {error}"[:5000]
 
 
@@ -452,7 +458,7 @@ def fail_job(job_id: int, error: BaseException) -> None:
     if job is not None:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
         job.attempts += 1
-        job.error = _error_text(error)
+        job.error = error_text(error)
     db.session.commit()
 
 

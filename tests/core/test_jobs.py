@@ -121,3 +121,25 @@ def test_progress_not_written_for_want_of_a_connection_does_not_stop_the_run(
     jobs.report_progress(job_id, 50)  # no error
     monkeypatch.undo()
     assert db.session.get(Job, job_id, populate_existing=True).progress == 0
+
+
+def test_a_failed_jobs_error_keeps_the_databases_message_not_the_statements_parameters(
+    app: Flask,
+) -> None:
+    """The error is shown to admins (Admin → Failed jobs) and kept for weeks: SQLAlchemy's
+    text of a database error holds the statement's parameters, here an address someone typed
+    into the password-reset form, which the job itself deliberately does not keep."""
+    job_id = _queued()
+
+    def refused(_job: Job) -> None:
+        raise sa.exc.OperationalError(
+            "SELECT users.id FROM users WHERE users.email = ?",
+            ("someone@example.org",),
+            Exception("disk I/O error"),
+        )
+
+    assert jobs.run_once(job_id, KIND, refused) is True
+    job = db.session.get(Job, job_id, populate_existing=True)
+    assert job.error == "OperationalError: disk I/O error"
+    jobs.fail_job(job_id, RuntimeError("the template broke"))  # any other error: as it was
+    assert db.session.get(Job, job_id).error == "RuntimeError: the template broke"
