@@ -516,16 +516,32 @@ def retry_job(*, actor: Any, job: Job) -> None:
     so it runs once however many take it, and a job that sends mail sends it once."""
     if not kind_of(job).may_retry:
         raise DomainError(_("This job cannot be tried again."))
-    waiting = job.status == JobStatus.QUEUED and job.attempts > 0
-    if job.status != JobStatus.FAILED and not waiting:
-        raise DomainError(_("This job has not failed: there is nothing to try again."))
-    record_event(
-        "job:retry",
-        actor=actor,
-        subject=job,
-        details={"kind": job.kind, "attempts": job.attempts, "last_error": job.error},
+    failed = sa.or_(
+        Job.status == JobStatus.FAILED, sa.and_(Job.status == JobStatus.QUEUED, Job.attempts > 0)
     )
-    job.status, job.progress = JobStatus.QUEUED, 0
-    job.attempts, job.next_attempt_at = 0, None
-    job.started_at = job.finished_at = job.error = None
-    enqueue_after_commit(job.kind, job.id)
+    job_id, kind = job.id, job.kind
+    details = {"kind": kind, "attempts": job.attempts, "last_error": job.error}
+    # One statement decides, on the row as it is now, not as this request read it: another
+    # admin may have tried it again meanwhile (it is queued again: tried once, audited once),
+    # and its run may have done it and deleted it (the ORM's own UPDATE then failed on the
+    # missing row: a server error).
+    result = db.session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, failed)
+        .values(
+            status=JobStatus.QUEUED,
+            progress=0,
+            attempts=0,
+            next_attempt_at=None,
+            started_at=None,
+            finished_at=None,
+            error=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not cast(sa.CursorResult[Any], result).rowcount:
+        raise DomainError(_("This job has not failed: there is nothing to try again."))
+    db.session.expire(job)  # as the statement left it
+    record_event("job:retry", actor=actor, subject=job, details=details)
+    enqueue_after_commit(kind, job_id)
