@@ -119,9 +119,9 @@ def keep_last_use() -> None:
     On SQLite it does not wait for the write lock either: the time is not written while the
     run lasts, so every request of the token would try again, each waiting the busy timeout
     (5 s) before answering, for as long as the run holds the lock."""
-    connection = db.session.connection()
     try:
-        if connection.dialect.name == "sqlite":
+        if db.session.dirty and db.session.get_bind().dialect.name == "sqlite":
+            connection = db.session.connection()
             waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
             connection.exec_driver_sql("PRAGMA busy_timeout=0")
             try:
