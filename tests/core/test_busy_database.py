@@ -73,7 +73,7 @@ def test_an_api_read_answers_while_a_run_holds_the_database(app: Flask) -> None:
 
 
 def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(
-    app: Flask, caplog: pytest.LogCaptureFixture
+    app: Flask, caplog: pytest.LogCaptureFixture, short_busy_timeout: int
 ) -> None:
     owner = make_user()
     organisation = make_organisation(owner=owner)
