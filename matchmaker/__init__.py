@@ -177,6 +177,11 @@ def _init_jobs(app: Flask) -> None:
     jobs.init_app(app)
 
 
+# How long a write waits for SQLite's write lock, which one writer holds at a time (a full
+# matcher run holds it from its first write to its commit), before it is refused as busy.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite's own lower() folds ASCII letters only ("École", "Δήμος" stay as they are), so a
     # name compared or searched case-insensitively would miss most capitals of five of the
@@ -185,7 +190,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # 32 MB of page cache (the default is 2 MB): large matcher runs write hundreds of
     # thousands of index entries.
     cursor.execute("PRAGMA cache_size=-32768")

@@ -322,6 +322,25 @@ def app(
 
 
 @pytest.fixture
+def short_busy_timeout(app: Flask) -> Iterator[int]:
+    """SQLite's busy timeout of this test's connections, a fifth of a second (not 5 s): for
+    tests of a write refused while another holds the write lock, which would each wait it."""
+    import matchmaker
+
+    def connections_waiting(milliseconds: int) -> None:
+        db.session.remove()
+        matchmaker.SQLITE_BUSY_TIMEOUT_MS = milliseconds
+        db.engine.dispose()  # the pool's connections are made again, with the PRAGMA
+
+    usual = matchmaker.SQLITE_BUSY_TIMEOUT_MS
+    connections_waiting(200)
+    try:
+        yield 200
+    finally:
+        connections_waiting(usual)
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

@@ -114,8 +114,21 @@ def authenticate(secret: str) -> AccessToken | None:
 def keep_last_use() -> None:
     """Commit the "last used" time :func:`authenticate` set. It is bookkeeping: when the
     database is busy (on SQLite, a full matcher run holds its write lock until it commits),
-    it is given up and the operation goes on; a read then still answers."""
+    it is given up and the operation goes on; a read then still answers.
+
+    On SQLite it does not wait for the write lock either: the time is not written while the
+    run lasts, so every request of the token would try again, each waiting the busy timeout
+    (5 s) before answering, for as long as the run holds the lock."""
     try:
+        if db.session.dirty and db.session.get_bind().dialect.name == "sqlite":
+            connection = db.session.connection()
+            waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+            connection.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                db.session.flush()  # takes the write lock now, or is refused at once
+            finally:
+                # The connection goes back to the pool: its next user waits as usual.
+                connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
         db.session.commit()
     except sa.exc.OperationalError as error:
         if not database_busy(error):

@@ -113,6 +113,10 @@ def handle_database_error(error: sa.exc.OperationalError) -> Any:
     if not database_busy(error):
         raise error
     db.session.rollback()
+    # Not a server error, but refused work an operator should see (how often, and where).
+    current_app.logger.warning(
+        "%s %s refused: the database is busy (%s)", request.method, request.path, error.orig
+    )
     response = make_response(_render(503, None, error))
     response.headers["Retry-After"] = str(RETRY_BUSY_AFTER)
     return response

@@ -316,7 +316,7 @@ def retry_later(job_id: int, kind: str, error: BaseException) -> None:
         db.session.rollback()
         return
     job.attempts += 1
-    job.error = _error_text(error)
+    job.error = error_text(error)
     if job.attempts >= MAX_ATTEMPTS:
         job.status, job.finished_at, job.next_attempt_at = JobStatus.FAILED, utcnow(), None
         logger.error("job %s (%s) failed for good after %d attempts", job_id, kind, job.attempts)
@@ -379,7 +379,12 @@ def heartbeat(job_id: int, every: timedelta = HEARTBEAT_EVERY) -> Iterator[None]
     def beat() -> None:
         with app.app_context():
             while not stop.wait(every.total_seconds()):
-                _write_on_the_side(job_id)
+                try:
+                    _write_on_the_side(job_id)
+                except Exception:
+                    # One beat missed, not the heartbeat: a thread that died would leave a live
+                    # run looking stopped, and taken up again (a second run of it).
+                    logger.exception("job %s: heartbeat not written", job_id)
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
     thread.start()
@@ -418,8 +423,13 @@ def _write_on_the_side(job_id: int, **values: Any) -> None:
                     # the write lock again, as on every other connection.
                     connection.rollback()
                     connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
-    except sa.exc.OperationalError:
-        logger.debug("job %s: progress or heartbeat not written (database busy)", job_id)
+    except sa.exc.SQLAlchemyError as error:
+        # Best effort, as the docstring says: busy (SQLite's write lock), or no connection
+        # (the pool's timeout, the server gone for a moment); the next write tries again.
+        if database_busy(error):
+            logger.debug("job %s: progress or heartbeat not written (database busy)", job_id)
+        else:
+            logger.warning("job %s: progress or heartbeat not written: %s", job_id, error)
 
 
 def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:
@@ -431,7 +441,13 @@ def finish_job(job_id: int, result: dict[str, Any] | None = None) -> None:
     db.session.commit()
 
 
-def _error_text(error: BaseException) -> str:
+def error_text(error: BaseException) -> str:
+    """What a failed job keeps of its error, shown on its page and Admin → Failed jobs. A
+    database error's own message, not the statement and its parameters that SQLAlchemy adds:
+    those hold what people wrote (a password reset's address, which the job does not keep
+    otherwise, a listing's text, a message's body)."""
+    if isinstance(error, sa.exc.StatementError) and error.orig is not None:
+        return f"{type(error).__name__}: {error.orig}"[:5000]
     return f"{type(error).__name__}: {error}"[:5000]
 
 
@@ -442,7 +458,7 @@ def fail_job(job_id: int, error: BaseException) -> None:
     if job is not None:
         job.status, job.finished_at = JobStatus.FAILED, utcnow()
         job.attempts += 1
-        job.error = _error_text(error)
+        job.error = error_text(error)
     db.session.commit()
 
 
@@ -500,16 +516,32 @@ def retry_job(*, actor: Any, job: Job) -> None:
     so it runs once however many take it, and a job that sends mail sends it once."""
     if not kind_of(job).may_retry:
         raise DomainError(_("This job cannot be tried again."))
-    waiting = job.status == JobStatus.QUEUED and job.attempts > 0
-    if job.status != JobStatus.FAILED and not waiting:
-        raise DomainError(_("This job has not failed: there is nothing to try again."))
-    record_event(
-        "job:retry",
-        actor=actor,
-        subject=job,
-        details={"kind": job.kind, "attempts": job.attempts, "last_error": job.error},
+    failed = sa.or_(
+        Job.status == JobStatus.FAILED, sa.and_(Job.status == JobStatus.QUEUED, Job.attempts > 0)
     )
-    job.status, job.progress = JobStatus.QUEUED, 0
-    job.attempts, job.next_attempt_at = 0, None
-    job.started_at = job.finished_at = job.error = None
-    enqueue_after_commit(job.kind, job.id)
+    job_id, kind = job.id, job.kind
+    details = {"kind": kind, "attempts": job.attempts, "last_error": job.error}
+    # One statement decides, on the row as it is now, not as this request read it: another
+    # admin may have tried it again meanwhile (it is queued again: tried once, audited once),
+    # and its run may have done it and deleted it (the ORM's own UPDATE then failed on the
+    # missing row: a server error).
+    result = db.session.execute(
+        sa.update(Job)
+        .where(Job.id == job_id, failed)
+        .values(
+            status=JobStatus.QUEUED,
+            progress=0,
+            attempts=0,
+            next_attempt_at=None,
+            started_at=None,
+            finished_at=None,
+            error=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if not cast(sa.CursorResult[Any], result).rowcount:
+        raise DomainError(_("This job has not failed: there is nothing to try again."))
+    db.session.expire(job)  # as the statement left it
+    record_event("job:retry", actor=actor, subject=job, details=details)
+    enqueue_after_commit(kind, job_id)

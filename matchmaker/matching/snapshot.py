@@ -528,7 +528,8 @@ def _make_views(
 
 
 # The views incremental runs of this process made, each with the values it was made from
-# (views_kept_between_runs): at most this many, forgotten all at once past it.
+# (views_kept_between_runs): at most this many, forgotten all at once past it, and when a full
+# run or a preview reads every listing (full_snapshot).
 MOST_VIEWS_KEPT = 20_000
 _kept_views: dict[int, tuple[tuple[Any, ...], ListingView]] = {}
 
@@ -673,6 +674,9 @@ def words_snapshot(words: Iterable[str]) -> Snapshot:
 
 
 def full_snapshot() -> Snapshot:
+    # Every view of the full run is made here: the ones incremental runs kept (some 40 MB at
+    # 20,000 dense listings) would only add to its peak, the largest the process reaches.
+    _kept_views.clear()
     views = _views()
     asks, offers = _profiles(views.values())
     counts, total = theme_counts()

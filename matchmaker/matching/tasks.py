@@ -39,6 +39,7 @@ from matchmaker.core.jobs import (
     create_job,
     create_job_once,
     describe_kind,
+    error_text,
     fail_job,
     finish_job,
     heartbeat,
@@ -171,7 +172,7 @@ def record_failed_run(
         started_at=started_at,
         finished_at=utcnow(),
         focus_listing_id=focus_listing_id,
-        error=f"{type(error).__name__}: {error}"[:5000],
+        error=error_text(error),
     )
     db.session.add(run)
     db.session.commit()

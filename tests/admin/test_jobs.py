@@ -215,3 +215,26 @@ def test_a_failed_full_run_tried_again_runs(app: Flask) -> None:
     db.session.expire_all()
     job = db.session.get(Job, job_id)
     assert job.status == JobStatus.FINISHED and job.error is None and job.attempts == 0
+
+
+def test_a_job_another_admin_tried_again_meanwhile_is_not_tried_again_twice(app: Flask) -> None:
+    """Two admins try the same job again at once: what decides is the row as it is when the
+    second one's request writes it, not as that request read it. Before, the second one queued
+    it a second time (a second audit event), or, when the first one's run had done the job and
+    deleted it, failed on the missing row (a server error)."""
+    from matchmaker.core.errors import DomainError
+
+    admin = make_user(role=Role.ADMIN)
+    done, queued = _failed().id, _failed().id
+    read = [db.session.get(Job, job_id) for job_id in (done, queued)]  # this request's reading
+    with db.engine.begin() as other:  # meanwhile, the other admin's request and its run
+        other.execute(sa.delete(Job).where(Job.id == done))
+        other.execute(
+            sa.update(Job).where(Job.id == queued).values(status=JobStatus.QUEUED, attempts=0)
+        )
+    for job in read:
+        with pytest.raises(DomainError, match="This job has not failed"):
+            jobs.retry_job(actor=admin, job=job)
+    db.session.commit()
+    assert not db.session.scalars(sa.select(AuditEvent)).all()
+    assert db.session.get(Job, queued, populate_existing=True).status == JobStatus.QUEUED

@@ -377,8 +377,7 @@ def test_alerts_that_keep_failing_are_failed_for_good_with_their_last_error(
     db.session.expire_all()
     job = db.session.scalars(sa.select(Job)).one()
     assert (job.status, job.attempts) == (JobStatus.FAILED, jobs.MAX_ATTEMPTS)
-    assert job.error and job.error.startswith("OperationalError: ")
-    assert f"refused {jobs.MAX_ATTEMPTS}\n" in job.error  # the last attempt's
+    assert job.error == f"OperationalError: refused {jobs.MAX_ATTEMPTS}"  # the last attempt's
     assert job.finished_at is not None and job.next_attempt_at is None
     _due_now()
     assert tasks.send_waiting_alerts() == 0

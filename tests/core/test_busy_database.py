@@ -6,6 +6,7 @@ were a server error: a token's "last used" time made even an API read a write.""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,9 +52,17 @@ def test_an_api_read_answers_while_a_run_holds_the_database(app: Flask) -> None:
     headers = {"Authorization": f"Bearer {new.secret}"}
 
     with write_lock_held():
+        started = time.monotonic()
         response = client.get("/api/v1/me/listings", headers=headers)
+        took = time.monotonic() - started
 
     assert response.status_code == 200, response.get_data(as_text=True)
+    # At once: not after the busy timeout (5 s), which every request of the token waited for
+    # as long as the run lasted (its "last used" time never written, always due).
+    assert took < 2.5
+    # The connection went back to the pool waiting as long as before, for its next user.
+    assert db.session.connection().exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+    db.session.rollback()
     assert [item["id"] for item in response.get_json()["items"]] == [listing.id]
     db.session.expire_all()
     # The use could not be recorded then; the next one is.
@@ -63,7 +72,9 @@ def test_an_api_read_answers_while_a_run_holds_the_database(app: Flask) -> None:
     assert db.session.get(AccessToken, new.token.id).last_used_at is not None
 
 
-def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(app: Flask) -> None:
+def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(
+    app: Flask, caplog: pytest.LogCaptureFixture, short_busy_timeout: int
+) -> None:
     owner = make_user()
     organisation = make_organisation(owner=owner)
     page = signed_in(app, owner)
@@ -91,6 +102,13 @@ def test_a_write_while_a_run_holds_the_database_is_asked_to_come_back(app: Flask
     assert BUSY in posted.get_data(as_text=True)
     assert sent.status_code == 503 and sent.headers["Retry-After"] == "60"
     assert sent.get_json()["detail"] == BUSY
+    # Each refusal is logged (a warning, not a server error's traceback), for operators.
+    refused = [r.getMessage() for r in caplog.records if "the database is busy" in r.getMessage()]
+    assert refused == [
+        f"POST /organisations/{organisation.id}/listings/new/need refused: "
+        "the database is busy (database is locked)",
+        "POST /api/v1/me/listings refused: the database is busy (database is locked)",
+    ]
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Listing)) == 0
     # Once the run is over, the same request goes through.

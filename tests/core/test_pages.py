@@ -60,3 +60,34 @@ def test_static_assets_are_served_locally(client: FlaskClient) -> None:
     with client.get("/static/css/app.css") as response:
         assert response.status_code == 200
     assert "//cdn" not in page
+
+
+@pytest.mark.fresh_app  # adds routes
+def test_a_database_error_other_than_busy_stays_a_logged_server_error(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only a busy database is answered 503 (core.errors.handle_database_error); any other
+    OperationalError goes on to the server error's page, or the API's problem+json, logged
+    with its traceback, and neither says what the statement was."""
+    import logging
+    import sqlite3
+
+    from matchmaker.core.auth import public
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def broken() -> str:
+        error = sqlite3.OperationalError("no such table: secret_table")
+        error.sqlite_errorcode = sqlite3.SQLITE_ERROR
+        raise sa.exc.OperationalError("SELECT secret FROM secret_table", {}, error)
+
+    app.add_url_rule("/broken", "broken", public(broken))
+    app.add_url_rule("/api/v1/broken", "api_broken", public(broken))
+    page = app.test_client().get("/broken")
+    assert page.status_code == 500 and "Retry-After" not in page.headers
+    assert "Something went wrong" in page.get_data(as_text=True)
+    api = app.test_client().get("/api/v1/broken")
+    assert api.status_code == 500 and api.content_type == "application/problem+json"
+    for answer in (page, api):
+        assert "secret" not in answer.get_data(as_text=True)
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]) == 2

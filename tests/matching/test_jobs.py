@@ -434,7 +434,7 @@ def test_a_running_job_shows_it_is_alive(app: Flask) -> None:
 
 @pytest.mark.skipif(is_postgres(), reason="SQLite's database-wide write lock")
 def test_on_sqlite_a_run_holding_the_write_lock_is_not_taken_from_it(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
+    app: Flask, monkeypatch: pytest.MonkeyPatch, short_busy_timeout: int
 ) -> None:
     """There a full run holds the write lock from its first write to its commit, and cannot
     write its heartbeat meanwhile: it looks stopped. Taking it is a write too, which waits for
