@@ -205,7 +205,9 @@ class FakeIndex(BaseHTTPRequestHandler):
 def fake_index() -> Iterator[str]:
     FakeIndex.received, FakeIndex.refuse = [], ""
     server = HTTPServer(("127.0.0.1", 0), FakeIndex)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Polled every 20 ms rather than every 0.5 s, the server's default, which each test's
+    # shutdown below waited out.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v2"
     server.shutdown()
