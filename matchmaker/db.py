@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +34,23 @@ def database_busy(error: BaseException) -> bool:
     sqlstate = getattr(error.orig, "sqlstate", None)
     sqlite_code = getattr(error.orig, "sqlite_errorcode", 0) & 0xFF  # the primary code
     return sqlstate == LOCK_NOT_AVAILABLE or sqlite_code == sqlite3.SQLITE_BUSY
+
+
+@contextmanager
+def not_waiting_for_sqlite(connection: sa.Connection) -> Iterator[None]:
+    """The statements inside do not wait for SQLite's write lock: while another transaction
+    holds it they are refused at once (busy), not after the busy timeout. For bookkeeping that
+    may be given up (a job's heartbeat, a token's last use). The connection's own timeout is
+    put back after them, for whoever takes it from the pool next. Nothing on other engines."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
 
 
 def utcnow() -> datetime:

@@ -14,7 +14,7 @@ from matchmaker.accounts.models import AccessToken, TokenScope, User
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
-from matchmaker.db import database_busy, utcnow
+from matchmaker.db import database_busy, not_waiting_for_sqlite, utcnow
 from matchmaker.extensions import db
 
 # Every token starts with this, so a leaked one is recognisable (secret scanners, logs).
@@ -120,15 +120,9 @@ def keep_last_use() -> None:
     run lasts, so every request of the token would try again, each waiting the busy timeout
     (5 s) before answering, for as long as the run holds the lock."""
     try:
-        if db.session.dirty and db.session.get_bind().dialect.name == "sqlite":
-            connection = db.session.connection()
-            waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
-            connection.exec_driver_sql("PRAGMA busy_timeout=0")
-            try:
+        if db.session.dirty:
+            with not_waiting_for_sqlite(db.session.connection()):
                 db.session.flush()  # takes the write lock now, or is refused at once
-            finally:
-                # The connection goes back to the pool: its next user waits as usual.
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
         db.session.commit()
     except sa.exc.OperationalError as error:
         if not database_busy(error):

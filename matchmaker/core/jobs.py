@@ -32,7 +32,7 @@ from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.models import Job, JobStatus
-from matchmaker.db import database_busy, utcnow
+from matchmaker.db import database_busy, not_waiting_for_sqlite, utcnow
 from matchmaker.extensions import db
 
 logger = logging.getLogger(__name__)
@@ -406,23 +406,11 @@ def _write_on_the_side(job_id: int, **values: Any) -> None:
     """Write ``values`` and a fresh ``updated_at`` into the job's row on a connection of its
     own, without waiting for SQLite's write lock (nothing written while another holds it)."""
     try:
-        with db.engine.connect() as connection:
-            sqlite = connection.dialect.name == "sqlite"
-            waits = 0
-            if sqlite:
-                waits = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
-                connection.exec_driver_sql("PRAGMA busy_timeout=0")
-            try:
-                connection.execute(
-                    sa.update(Job).where(Job.id == job_id).values(**values, updated_at=utcnow())
-                )
-                connection.commit()
-            finally:
-                if sqlite:
-                    # The connection goes back to the pool: whoever takes it next must wait for
-                    # the write lock again, as on every other connection.
-                    connection.rollback()
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout={waits}")
+        with db.engine.connect() as connection, not_waiting_for_sqlite(connection):
+            connection.execute(
+                sa.update(Job).where(Job.id == job_id).values(**values, updated_at=utcnow())
+            )
+            connection.commit()
     except sa.exc.SQLAlchemyError as error:
         # Best effort, as the docstring says: busy (SQLite's write lock), or no connection
         # (the pool's timeout, the server gone for a moment); the next write tries again.
@@ -499,14 +487,16 @@ def kind_of(job: Job) -> JobKind:
     return JOB_KINDS.get(job.kind) or JobKind(job.kind, may_retry=False)
 
 
+def _failed() -> sa.ColumnElement[bool]:
+    """Jobs whose work failed: for good, or waiting for their next attempt."""
+    return sa.or_(
+        Job.status == JobStatus.FAILED, sa.and_(Job.status == JobStatus.QUEUED, Job.attempts > 0)
+    )
+
+
 def failed_jobs() -> sa.Select[tuple[Job]]:
     """The jobs whose work failed: for good, or waiting for their next attempt."""
-    return sa.select(Job).where(
-        sa.or_(
-            Job.status == JobStatus.FAILED,
-            sa.and_(Job.status == JobStatus.QUEUED, Job.attempts > 0),
-        )
-    )
+    return sa.select(Job).where(_failed())
 
 
 def retry_job(*, actor: Any, job: Job) -> None:
@@ -516,9 +506,6 @@ def retry_job(*, actor: Any, job: Job) -> None:
     so it runs once however many take it, and a job that sends mail sends it once."""
     if not kind_of(job).may_retry:
         raise DomainError(_("This job cannot be tried again."))
-    failed = sa.or_(
-        Job.status == JobStatus.FAILED, sa.and_(Job.status == JobStatus.QUEUED, Job.attempts > 0)
-    )
     job_id, kind = job.id, job.kind
     details = {"kind": kind, "attempts": job.attempts, "last_error": job.error}
     # One statement decides, on the row as it is now, not as this request read it: another
@@ -527,7 +514,7 @@ def retry_job(*, actor: Any, job: Job) -> None:
     # missing row: a server error).
     result = db.session.execute(
         sa.update(Job)
-        .where(Job.id == job_id, failed)
+        .where(Job.id == job_id, _failed())
         .values(
             status=JobStatus.QUEUED,
             progress=0,
