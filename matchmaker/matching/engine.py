@@ -801,23 +801,14 @@ def _shortlisted_with(listing: Listing, settings: MatchSettings) -> list[int]:
         ]
         if newcomers:
             moved_up[asker.id] = newcomers
-    full = _at_cap({i for ids in moved_up.values() for i in ids} | set(moved_up), settings)
+    involved = sorted({i for ids in moved_up.values() for i in ids} | set(moved_up))
+    live, _, _ = _around(involved)  # how many live proposals each is in, as the cap counts
+    full = {lid for lid in involved if live[lid] >= settings.max_proposals_per_listing}
     return [
         asker_id
         for asker_id, newcomers in moved_up.items()
         if asker_id not in full and any(giver_id not in full for giver_id in newcomers)
     ]
-
-
-def _at_cap(listing_ids: set[int], settings: MatchSettings) -> set[int]:
-    """Those of ``listing_ids`` that hold as many live proposals as the cap allows."""
-    counted = db.session.execute(
-        sa.select(ProposalParty.listing_id, sa.func.count())
-        .join(Proposal)
-        .where(ProposalParty.listing_id.in_(listing_ids), Proposal.status.in_(LIVE_STATUSES))
-        .group_by(ProposalParty.listing_id)
-    )
-    return {lid for lid, n in counted if n >= settings.max_proposals_per_listing}
 
 
 def match_listing(listing: Listing) -> MatcherRun | None:

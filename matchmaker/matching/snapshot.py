@@ -410,10 +410,11 @@ _COLUMNS = (
 
 
 def _select_views(
-    where: sa.ColumnElement[bool] | None = None, today: date | None = None
+    where: sa.ColumnElement[bool] | None = None, today: date | None = None, *, live: bool = True
 ) -> sa.Select[Any]:
     statement = sa.select(*_COLUMNS).join(Organisation, Organisation.id == Listing.organisation_id)
-    statement = statement.where(live_condition(today))
+    if live:
+        statement = statement.where(live_condition(today))
     if where is not None:
         statement = statement.where(where)
     return statement
@@ -421,8 +422,8 @@ def _select_views(
 
 def view_of(listing_id: int) -> ListingView | None:
     """The view of one listing as it is, live or not (None if it is gone)."""
-    statement = sa.select(*_COLUMNS).join(Organisation, Organisation.id == Listing.organisation_id)
-    views = _make_views(*_tagged_rows(_tagged(statement.where(Listing.id == listing_id))))
+    statement = _select_views(Listing.id == listing_id, live=False)
+    views = _make_views(*_tagged_rows(_tagged(statement)))
     return views.get(listing_id)
 
 
