@@ -21,19 +21,23 @@ NAMING_CONVENTION = {
 }
 
 
-# PostgreSQL's SQLSTATE when a lock is not taken: NOWAIT, or lock_timeout passed.
+# PostgreSQL's SQLSTATEs for a transaction refused because of another one's locks: a lock not
+# taken (NOWAIT, or lock_timeout passed), and a deadlock (the two waited for each other: the
+# server failed this one so that the other could go on).
 LOCK_NOT_AVAILABLE = "55P03"
+DEADLOCK_DETECTED = "40P01"
 
 
 def database_busy(error: BaseException) -> bool:
-    """Whether ``error`` says another transaction held what this one locks or writes for
-    longer than it waits: PostgreSQL's lock_timeout or NOWAIT, SQLite's busy_timeout ("database
-    is locked": a full matcher run there holds the database's write lock until it commits)."""
+    """Whether ``error`` says another transaction held what this one locks or writes, so that
+    this one was given up and the same work may simply be tried again: PostgreSQL's
+    lock_timeout, NOWAIT or a deadlock it broke, SQLite's busy_timeout ("database is locked": a
+    full matcher run there holds the database's write lock until it commits)."""
     if not isinstance(error, sa.exc.OperationalError):
         return False
     sqlstate = getattr(error.orig, "sqlstate", None)
     sqlite_code = getattr(error.orig, "sqlite_errorcode", 0) & 0xFF  # the primary code
-    return sqlstate == LOCK_NOT_AVAILABLE or sqlite_code == sqlite3.SQLITE_BUSY
+    return sqlstate in (LOCK_NOT_AVAILABLE, DEADLOCK_DETECTED) or sqlite_code == sqlite3.SQLITE_BUSY
 
 
 @contextmanager
