@@ -499,6 +499,13 @@ def failed_jobs() -> sa.Select[tuple[Job]]:
     return sa.select(Job).where(_failed())
 
 
+def failed_for_an_admin() -> sa.ColumnElement[bool]:
+    """Jobs that failed for good and that an admin may try again: what the admin menu counts.
+    A failed password-reset link is listed but waits for nobody: it cannot be sent again."""
+    retried = [kind for kind, described in JOB_KINDS.items() if described.may_retry]
+    return sa.and_(Job.status == JobStatus.FAILED, Job.kind.in_(retried))
+
+
 def retry_job(*, actor: Any, job: Job) -> None:
     """Queue a failed job again, to be taken as soon as this transaction commits (by its worker,
     or the sweep if its message is lost), with its automatic attempts anew. One waiting for its

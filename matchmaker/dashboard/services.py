@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 
 from matchmaker.core.caching import shared_fragment
 from matchmaker.core.i18n import country_name, format_list
-from matchmaker.core.models import Job, JobStatus, MessageStatus, OutboxMessage
+from matchmaker.core.jobs import failed_for_an_admin
+from matchmaker.core.models import Job, MessageStatus, OutboxMessage
 from matchmaker.extensions import db
 from matchmaker.listings.models import Listing, ListingKind, Theme, listing_themes, theme_label
 from matchmaker.listings.search import open_and_current, open_counts_by_theme
@@ -335,10 +336,7 @@ def waiting_for_coordinators(coverage: Coverage, *, for_admin: bool) -> Waiting:
         .scalar_subquery()
     )
     jobs = (
-        sa.select(sa.func.count())
-        .select_from(Job)
-        .where(Job.status == JobStatus.FAILED)
-        .scalar_subquery()
+        sa.select(sa.func.count()).select_from(Job).where(failed_for_an_admin()).scalar_subquery()
     )
     failed_mail, failed_jobs = db.session.execute(sa.select(mail, jobs)).one()
     return Waiting(verification, review, failed_mail or 0, failed_jobs or 0)

@@ -165,6 +165,12 @@ def test_a_job_that_cannot_be_tried_again_has_no_button_and_is_refused(app: Flas
     assert "This job cannot be tried again." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Job, reset.id).status == JobStatus.FAILED
+    # Listed, but nothing an admin can do: the menu does not count it as waiting for them.
+    menu = client.get("/").get_data(as_text=True)
+    assert '<a href="/admin/jobs">Failed jobs</a>' in menu
+    _failed()  # an announcement's delivery can be tried again: counted
+    menu = client.get("/").get_data(as_text=True)
+    assert '<a href="/admin/jobs">Failed jobs <span class="count" aria-hidden="true">1<' in menu
 
 
 def test_jobs_that_have_not_failed_are_not_listed_nor_tried_again(app: Flask) -> None:
