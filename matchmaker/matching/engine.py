@@ -48,7 +48,7 @@ from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 from matchmaker.matching.templates.consortium import PARTNER_MARGIN
-from matchmaker.matching.templates.pair import likeliest, shortlist, takers
+from matchmaker.matching.templates.pair import farther_takers, likeliest, shortlist, takers
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
@@ -718,12 +718,34 @@ def run_full(
     return run
 
 
-def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> list[int]:
+# The listings paired with one listing in a live proposal.
+_PAIRED_WITH = sa.select(ProposalParty.listing_id).where(
+    ProposalParty.proposal_id.in_(
+        sa.select(ProposalParty.proposal_id)
+        .join(Proposal, Proposal.id == ProposalParty.proposal_id)
+        .where(
+            ProposalParty.listing_id == sa.bindparam("listing_id"),
+            Proposal.template == "pair",
+            Proposal.status.in_(LIVE_STATUSES),
+        )
+    )
+)
+
+
+def _match_one(
+    listing: Listing, run: MatcherRun, settings: MatchSettings
+) -> tuple[list[int], list[int]]:
     """Plan and apply the proposals of one listing; returns the ids of the proposals it
-    withdrew."""
+    withdrew, and, for an offer, the needs and challenges beyond what it sees whole that may
+    take it, to be matched by runs of their own (pair.farther_takers)."""
     snapshot = neighbourhood_snapshot(listing)
+    farther: list[int] = []
     if listing.id in snapshot.listings:
         planned = plan(snapshot, settings, focus=listing.id)
+        view = snapshot.listings[listing.id]
+        if not view.asks:
+            least = settings.min_score + PARTNER_MARGIN  # alone, or as a consortium's partner
+            farther = farther_takers(snapshot, settings, view, least)
     else:
         # Not live any more: withdraw what it has pending, propose nothing.
         pending = db.session.scalars(
@@ -736,7 +758,17 @@ def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> li
         ).all()
         planned = Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1)
     apply(planned, run, snapshot, settings)
-    return [pid for pid, _ in planned.withdraw]
+    if farther:
+        # Only those with room under the cap, and not paired with it already: a run of theirs
+        # could not add the pair.
+        live, _, _ = _around(farther)
+        paired = set(db.session.scalars(_PAIRED_WITH, {"listing_id": listing.id}))
+        farther = [
+            lid
+            for lid in farther
+            if live[lid] < settings.max_proposals_per_listing and lid not in paired
+        ]
+    return [pid for pid, _ in planned.withdraw], farther
 
 
 def _match_freed(
@@ -750,9 +782,12 @@ def _match_freed(
     match them too, so that the proposals end where a full run would put them; and so on
     for the proposals that matching them withdraws (a listing already matched in this run,
     ``done`` too, is matched again when a later withdrawal frees it: it had no room then).
-    ``shortlisted``: listings to match with the first of them (see :func:`_shortlisted_with`)."""
+    ``shortlisted``: listings to match with the first of them (see :func:`_shortlisted_with`,
+    :func:`pair.farther_takers`); those that the offers matched here name are matched too, each
+    once."""
     seen = set(withdrawn)
     also = set(shortlisted) - {done}
+    asked = also | {done}
     while withdrawn or also:
         freed = db.session.scalars(
             sa.select(Listing)
@@ -768,7 +803,11 @@ def _match_freed(
         ).all()
         done, withdrawn, also = 0, [], set()  # ``done``: planned with its own withdrawals' room
         for other in freed:
-            withdrawn.extend(pid for pid in _match_one(other, run, settings) if pid not in seen)
+            withdrew, farther = _match_one(other, run, settings)
+            withdrawn.extend(pid for pid in withdrew if pid not in seen)
+            also.update(farther)
+        also -= asked
+        asked |= also
         seen.update(withdrawn)
 
 
@@ -833,9 +872,9 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     settings = load_settings()
     with batch_memory():
         try:
-            withdrawn = _match_one(listing, run, settings)
+            withdrawn, farther = _match_one(listing, run, settings)
             shortlisted = _shortlisted_with(listing, settings)
-            _match_freed(withdrawn, run, settings, listing.id, shortlisted)
+            _match_freed(withdrawn, run, settings, listing.id, [*shortlisted, *farther])
         except ProposalsHeld:
             logger.warning(
                 "listing %s not matched: a proposal it would change is being decided",

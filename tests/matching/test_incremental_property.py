@@ -382,25 +382,14 @@ def test_an_expired_listing_given_a_new_date_matches_its_siblings_again(app: Fla
     assert matched == [offer.id, need.id]
 
 
-@pytest.mark.parametrize(
-    "dense",
-    [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="an offer's run cannot see every offer a need of national scope, or "
-                "one beyond its region, can reach, and pairs those by its own likeliest "
-                "needs (pair.takers): on dense data it adds pairs a full run did not make (#10)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("dense", [False, True])
 def test_matching_listings_again_changes_nothing_a_full_run_made(app: Flask, dense: bool) -> None:
     """An organisation edited or verified, a listing freed under the cap, or one whose
     organisation's profile changed is matched again as it stands: its proposals keep their
-    parties (also those beyond its own neighbourhood), scores and explanations, word for word."""
+    parties (also those beyond its own neighbourhood), scores and explanations, word for word.
+    On dense data an offer's run paired it with needs of national scope, and needs beyond its
+    region, by its own ranking (they weigh offers its neighbourhood does not hold), and made
+    pairs a full run did not: each of those is now matched by its own run."""
     from bench.synthetic import generate
     from matchmaker.matching.engine import run_full
 
@@ -1280,4 +1269,62 @@ def test_an_edited_partner_lets_its_anchor_grow_another_consortium(
     _edited_through_the_service(
         app, offer, ["research-evaluation"], Scope.NATIONAL, "training cooperative mentoring"
     )
+    assert _what_a_full_run_would_do() == ([], [], [])
+
+
+def test_a_new_offer_goes_to_needs_beyond_its_region_only_where_a_full_run_would_put_it(
+    app: Flask,
+) -> None:
+    """A need of national scope weighs every offer of the country that can reach it, which the
+    run of an offer beyond its region does not hold. Manchester's need has ten offers nearer
+    than Liverpool's new one, none scoring enough: a full run proposes it nothing. Leeds' need
+    has none: a full run proposes it the new offer. The offer's run paired it with both, by
+    its own ranking; each is now matched by a run of its own."""
+    from matchmaker.matching.engine import run_full
+    from matchmaker.matching.models import MatchingSetting
+
+    themes = ("research-evaluation",)
+
+    def organisation(city: str, region: str, about: str, **fields: Any) -> Organisation:
+        return make_organisation(
+            city=city, region=region, name=f"{about} of {city}", description=f"{about}.", **fields
+        )
+
+    def listing(at: Organisation, kind: ListingKind, scope: Scope, text: str) -> Listing:
+        return make_listing(
+            organisation=at, kind=kind, themes=themes, scope=scope, title=text, description=text
+        )
+
+    housing = "Evaluation of cooperative housing research"
+    manchester = organisation("Manchester", "Greater Manchester", "Housing")
+    stuck = listing(manchester, ListingKind.NEED, Scope.NATIONAL, housing)
+    for n in range(10):  # nearer to it than Liverpool, and twice as many as the cap
+        bakery = organisation("Manchester", "Greater Manchester", f"Bakery {n}")
+        listing(bakery, ListingKind.OFFER, Scope.REGIONAL, f"Loaves and pastries {n}")
+    waiting = listing(
+        organisation("Leeds", "West Yorkshire", "Housing"),
+        ListingKind.NEED,
+        Scope.NATIONAL,
+        housing,
+    )
+    # The bakeries score 59 with Manchester's need: below the minimum.
+    db.session.add(MatchingSetting(key="min_score", value=65))
+    run_full()
+    db.session.commit()
+    assert db.session.scalars(sa.select(Proposal)).all() == []
+
+    university = organisation(
+        "Liverpool",
+        "Liverpool City Region",
+        "Housing research",
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+    )
+    offer = listing(university, ListingKind.OFFER, Scope.NATIONAL, housing)
+    db.session.commit()
+    match_listing(offer)
+    db.session.commit()
+
+    proposed = [sorted(p.listing_ids) for p in db.session.scalars(sa.select(Proposal))]
+    assert proposed == [sorted([waiting.id, offer.id])]  # and not [stuck.id, offer.id]
+    assert stuck.id not in {lid for ids in proposed for lid in ids}
     assert _what_a_full_run_would_do() == ([], [], [])

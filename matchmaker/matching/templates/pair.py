@@ -89,10 +89,9 @@ def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> l
     full run pairs it with, which have it among their likeliest partners (a full run pairs each
     need or challenge with its shortlist). An incremental run's neighbourhood holds everything
     a need or challenge of the offer's region can reach if it looks no farther than the region:
-    for those, read from their likeliest partners. One that looks farther, or lies beyond the
-    region, weighs offers the neighbourhood does not hold: the offer's own likeliest needs and
-    challenges stand in for those (the nightly full run settles the difference). In order of
-    id."""
+    those, read from their likeliest partners. One that looks farther, or lies beyond the
+    region, weighs offers the neighbourhood does not hold: it is matched by a run of its own
+    (:func:`farther_takers`), not here. In order of id."""
     askers = {
         asker.id: asker
         for asker in [
@@ -102,12 +101,25 @@ def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> l
         if _sees_all_it_can_reach(asker, offer)
         and any(view.id == offer.id for view in likeliest(snapshot, settings, asker))
     }
-    askers.update(
-        (asker.id, asker)
-        for asker in partners(snapshot, settings, offer)
-        if not _sees_all_it_can_reach(asker, offer)
-    )
     return [askers[key] for key in sorted(askers)]
+
+
+def farther_takers(
+    snapshot: Snapshot, settings: MatchSettings, offer: ListingView, least: int
+) -> list[int]:
+    """The needs and challenges that may take an offer but weigh offers its neighbourhood does
+    not hold (they look farther than its region, or lie beyond it): those of its own likeliest
+    ones with whom it scores at least ``least``. Each is matched by a run of its own, whose
+    neighbourhood holds all it can reach, so that it takes the offer only where a full run
+    would. Before, the offer's run paired it with these by its own ranking, and on dense data
+    made pairs a full run did not."""
+    scorer = scorer_for(settings)
+    return sorted(
+        asker.id
+        for asker in likeliest(snapshot, settings, offer)
+        if not _sees_all_it_can_reach(asker, offer)
+        and scored(snapshot, scorer, scorer.fractions(snapshot, asker, offer))[0] >= least
+    )
 
 
 def _sees_all_it_can_reach(asker: ListingView, offer: ListingView) -> bool:
