@@ -48,7 +48,13 @@ from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 from matchmaker.matching.templates.consortium import PARTNER_MARGIN
-from matchmaker.matching.templates.pair import farther_takers, likeliest, shortlist, takers
+from matchmaker.matching.templates.pair import (
+    PairTemplate,
+    farther_takers,
+    likeliest,
+    shortlist,
+    takers,
+)
 from matchmaker.organisations.models import Organisation
 from matchmaker.proposals.coverage import CoverIndex, Footprint
 from matchmaker.proposals.models import (
@@ -725,7 +731,7 @@ _PAIRED_WITH = sa.select(ProposalParty.listing_id).where(
         .join(Proposal, Proposal.id == ProposalParty.proposal_id)
         .where(
             ProposalParty.listing_id == sa.bindparam("listing_id"),
-            Proposal.template == "pair",
+            Proposal.template == PairTemplate.name,
             Proposal.status.in_(LIVE_STATUSES),
         )
     )
