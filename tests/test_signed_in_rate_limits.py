@@ -213,3 +213,17 @@ def test_one_address_adds_only_its_budget_of_pages_to_the_visitors_cache(
     assert response.status_code == 200
     pages = [key for key in stored if key.startswith("visitor-page:")]
     assert len(pages) == ALLOWED + 1  # another address has a budget of its own
+
+
+def test_the_email_change_form_draws_on_the_same_password_guesses(app: Flask) -> None:
+    """It checks the password too: a stolen session that used up its guesses on the other
+    forms got more of them there (a budget of its own, for the mail it sends)."""
+    client = signed_in(app, make_user())
+    wrong = {"pw-current_password": "a wrong guess", "pw-new_password": "x" * 12}
+    for _ in range(ALLOWED):
+        assert client.post("/account/password", data=wrong).status_code == 422
+    response = client.post(
+        "/account/email",
+        data={"em-email": "someone.else@example.org", "em-password": "another guess"},
+    )
+    assert response.status_code == 429

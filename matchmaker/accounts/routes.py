@@ -303,6 +303,7 @@ def change_password() -> ResponseReturnValue:
 
 
 @bp.post("/account/email")
+@password_checks
 @limiter.limit(lambda: configured_limit("RATELIMIT_ACCOUNT_MAIL"), key_func=current_user_key)
 def change_email() -> ResponseReturnValue:
     form = ChangeEmailForm(prefix="em")

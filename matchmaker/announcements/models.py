@@ -133,8 +133,14 @@ class Announcement(UpdatedMixin, db.Model):  # type: ignore[name-defined]
         return self.ends_on < (today or utcnow().date())
 
     def is_current(self, today: date | None = None) -> bool:
-        """Published and not past its end date: what the public list shows and delivery sends."""
-        return self.status == AnnouncementStatus.PUBLISHED and not self.is_expired(today)
+        """Published, not past its end date, and posted for the coordination team or for an
+        organisation still verified (one closed or taken down speaks for nobody): what the
+        public list shows and delivery sends."""
+        return (
+            self.status == AnnouncementStatus.PUBLISHED
+            and not self.is_expired(today)
+            and (self.organisation is None or self.organisation.is_verified)
+        )
 
 
 class AnnouncementDelivery(TimestampMixin, db.Model):  # type: ignore[name-defined]

@@ -254,9 +254,16 @@ class AnnouncementFilters:
 
 
 def _current() -> Any:
+    """SQL of :meth:`Announcement.is_current`."""
     return sa.and_(
         Announcement.status == AnnouncementStatus.PUBLISHED,
         Announcement.ends_on >= utcnow().date(),
+        sa.or_(
+            Announcement.organisation_id.is_(None),
+            Announcement.organisation_id.in_(
+                sa.select(Organisation.id).where(Organisation.status == OrganisationStatus.VERIFIED)
+            ),
+        ),
     )
 
 

@@ -137,9 +137,10 @@ def current_user_key() -> str:
     return f"user:{getattr(current_user, 'id', 'anonymous')}"
 
 
-# Every form that checks the signed-in user's password (changing it, erasing the account,
-# closing an organisation) tells whether a guess was right: one budget per user covers them all,
-# so a stolen session cannot guess without end, nor buy more guesses by moving between forms.
+# Every form that checks the signed-in user's password (changing it or the email address,
+# erasing the account, closing an organisation) tells whether a guess was right: one budget per
+# user covers them all, so a stolen session cannot guess without end, nor buy more guesses by
+# moving between forms.
 password_checks = limiter.shared_limit(
     lambda: configured_limit("RATELIMIT_ACCOUNT_CHANGE"),
     scope="password-check",

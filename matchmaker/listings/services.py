@@ -334,6 +334,13 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
                 status=listing.status.label.lower(),
             )
         )
+    if (
+        target == ListingStatus.OPEN
+        and listing.kind == ListingKind.CHALLENGE
+        and listing.organisation.kind != OrganisationKind.PUBLIC_AGENCY
+    ):
+        # Closed when the verified kind stopped being a public agency: it stays closed.
+        raise DomainError(_("Only public agencies post challenges."))
     before, live_before = listing.status, listing.is_live()
     listing.status = target
     listing.closed_at = utcnow() if target == ListingStatus.CLOSED else None

@@ -571,6 +571,14 @@ def reject_organisation(*, organisation: Organisation, actor: User, reason: str)
     organisation.status_reason = reason.strip()
     if before == OrganisationStatus.VERIFIED:
         matched_again(organisation, as_matched)  # its pending proposals are withdrawn
+        # Only verified organisations invite: those it sent let nobody in any more.
+        for invitation in db.session.scalars(
+            sa.select(Invitation).where(
+                Invitation.organisation_id == organisation.id,
+                Invitation.status == InvitationStatus.PENDING,
+            )
+        ):
+            invitation.status = InvitationStatus.REVOKED
     record_event(
         "organisation:reject",
         actor=actor,

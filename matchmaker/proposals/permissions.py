@@ -59,9 +59,9 @@ def can_view_proposal(user: Any, proposal: Proposal) -> bool:
 
 def organisations_to_respond(user: Any, proposal: Proposal) -> list[Organisation]:
     """The user's party organisations that have not answered an introduction yet (none once a
-    party organisation is closed: services.respond refuses)."""
+    party organisation is closed, or no longer verified: services.respond refuses)."""
     if proposal.status != ProposalStatus.APPROVED or any(
-        party.organisation.is_closed for party in proposal.parties
+        not party.organisation.is_verified for party in proposal.parties
     ):
         return []
     answered = {response.organisation_id for response in proposal.responses}

@@ -322,6 +322,13 @@ def recorded_response(
     return next((r for r in proposal.responses if r.organisation_id == organisation.id), None)
 
 
+def not_verified_message(organisation: Organisation) -> str:
+    return _(
+        "%(name)s is not verified at the moment: this introduction takes no answers until it is.",
+        name=organisation.name,
+    )
+
+
 def respond(
     *,
     proposal: Proposal,
@@ -353,6 +360,13 @@ def respond(
         raise DomainError(
             _("%(name)s is closed: this introduction takes no more answers.", name=closed.name)
         )
+    unverified = next(
+        (p.organisation for p in proposal.parties if not p.organisation.is_verified), None
+    )
+    if unverified is not None:
+        # Its verification was taken back after the introduction: agreed, it would be given
+        # (and give) contact details the platform no longer vouches for.
+        raise DomainError(not_verified_message(unverified))
     if recorded_response(proposal=proposal, organisation=organisation) is not None:
         raise DomainError(_("%(name)s has already answered.", name=organisation.name))
     message = (message or "").strip() or None

@@ -696,3 +696,43 @@ class TestWithCsrf:
         assert announcement.status == AnnouncementStatus.PUBLISHED
         assert announcement.title == "Social innovation fund, spring round"
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Announcement)) == 1
+
+
+@pytest.mark.parametrize("ending", ["closed", "rejected"])
+def test_an_organisation_taken_down_no_longer_speaks_in_public(
+    app: Flask, world: dict[str, Any], ending: str
+) -> None:
+    """Its page, listings and profiles are gone once its owner closes it or a coordinator takes
+    its verification back: its announcements leave the public list, the home page and their
+    own address, and are no longer delivered, instead of going on under its name."""
+    from matchmaker.organisations.services import reject_organisation
+    from tests.factories import PASSWORD
+
+    announcement = _publish(world["officer"], world["agency"])
+    path = f"/announcements/{announcement.id}"
+    visitor = app.test_client()
+    assert "Social innovation fund" in visitor.get("/announcements").get_data(as_text=True)
+    if ending == "closed":
+        closing = signed_in(app, world["officer"]).post(
+            f"/organisations/{world['agency'].id}/close", data={"password": PASSWORD}
+        )
+        assert closing.status_code == 302
+    else:
+        with app.test_request_context():
+            reject_organisation(
+                organisation=world["agency"],
+                actor=make_user(role=Role.COORDINATOR),
+                reason="This is not the council.",
+            )
+        db.session.commit()
+
+    visitor = app.test_client()
+    assert "Social innovation fund" not in visitor.get("/announcements").get_data(as_text=True)
+    assert "Social innovation fund" not in visitor.get("/").get_data(as_text=True)
+    assert visitor.get(path).status_code == 404
+    assert signed_in(app, world["coop"]).get(path).status_code == 404
+    late = _member_of(OrganisationKind.SSE_ORGANISATION)
+    assert deliver_now(announcement.id) == 0
+    assert not _notified(late)
+    # Coordinators still find it (to withdraw it for good).
+    assert signed_in(app, make_user(role=Role.COORDINATOR)).get(path).status_code == 200

@@ -171,3 +171,41 @@ def test_h1_challenges_close_when_the_verified_kind_stops_being_a_public_agency(
     assert challenge.status == ListingStatus.CLOSED
     assert need.status == ListingStatus.OPEN
     assert client.get(f"/organisations/{agency.id}/listings/new/challenge").status_code == 403
+
+
+def test_h1_a_challenge_closed_by_the_kind_change_cannot_be_reopened(
+    app: Any, client: FlaskClient, login: Any
+) -> None:
+    """Its members cannot put it back up, on the page or with a token: challenges stay a
+    verified public agency's."""
+    from matchmaker.accounts import access_tokens
+    from matchmaker.accounts.models import TokenScope
+
+    owner = make_user(email="officer@example.org")
+    fields = {key: value for key, value in CO_OP.items() if key != "kind"}
+    agency = make_organisation(owner=owner, kind=OrganisationKind.PUBLIC_AGENCY, **fields)
+    challenge = make_listing(
+        organisation=agency, kind=ListingKind.CHALLENGE, title="Social care innovation"
+    )
+    login(owner)
+    _edit(client, agency, CO_OP)
+    _coordinator(app).post(f"/coordination/organisations/{agency.id}/verify")
+    db.session.expire_all()
+    assert challenge.status == ListingStatus.CLOSED
+
+    client.post(f"/listings/{challenge.id}/reopen")
+    db.session.expire_all()
+    assert challenge.status == ListingStatus.CLOSED
+    assert "Social care innovation" not in app.test_client().get("/challenges").get_data(
+        as_text=True
+    )
+
+    secret = access_tokens.create_token(user=owner, name="script", scope=TokenScope.WRITE).secret
+    db.session.commit()
+    response = app.test_client().post(
+        f"/api/v1/me/listings/{challenge.id}/reopen",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert challenge.status == ListingStatus.CLOSED

@@ -200,3 +200,29 @@ def test_an_invitation_accepted_twice_at_once_adds_the_member_once(
         sa.select(Membership.user_id).where(Membership.organisation_id == organisation.id)
     ).all()
     assert len(members) == 2
+
+
+def test_m7_invitations_end_when_the_organisation_is_no_longer_verified(
+    app: Flask, client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    """Sent while it was verified, an invitation no longer lets anyone join once a coordinator
+    took the organisation's verification back: only verified organisations invite."""
+    from matchmaker.accounts.models import Role
+    from matchmaker.organisations.services import reject_organisation
+
+    owner = make_user()
+    organisation = make_organisation(owner=owner)
+    login(owner)
+    assert _invite(client, organisation, "invitee@example.org").status_code == 302
+    link = outbox.link(outbox.to("invitee@example.org")[0], "/invitations/")
+    with app.test_request_context():
+        reject_organisation(
+            organisation=organisation,
+            actor=make_user(role=Role.COORDINATOR),
+            reason="Not who they claim to be.",
+        )
+    db.session.commit()
+
+    invitee = make_user(email="invitee@example.org")
+    _browser(app, invitee).post(link)
+    assert invitee.id not in _member_ids(organisation)

@@ -629,3 +629,46 @@ def test_proposals_decided_while_paging_the_queue_skip_none_of_the_rest(
 
     walk(client, "/coordination/proposals", shown, between=decide_one_already_seen)
     assert sorted(seen) == sorted(before)
+
+
+def test_an_organisation_no_longer_verified_takes_no_part_in_an_introduction(
+    app: Flask, world: dict
+) -> None:
+    """A coordinator takes back the university's verification after the introduction: neither
+    side's acceptance makes it a partnership, so no contact details go to an organisation the
+    platform no longer vouches for (nor come from it), on the pages or with a token."""
+    from matchmaker.accounts import access_tokens
+    from matchmaker.accounts.models import TokenScope
+    from matchmaker.organisations.services import reject_organisation
+
+    proposal, network, university = world["proposal"], world["network"], world["university"]
+    _approve(_as(app, world["coordinator"]), proposal)
+    with app.test_request_context():
+        reject_organisation(
+            organisation=university, actor=world["coordinator"], reason="Not who they claim."
+        )
+    db.session.commit()
+
+    rosie = _as(app, world["network_owner"])
+    alan = _as(app, world["uni_owner"])
+    page = rosie.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+    assert f"/organisations/{network.id}/accept" not in page
+    assert "University of Liverpool is not verified" in page
+    rosie.post(f"/proposals/{proposal.id}/organisations/{network.id}/accept")
+    alan.post(f"/proposals/{proposal.id}/organisations/{university.id}/accept")
+    secret = access_tokens.create_token(
+        user=world["uni_owner"], name="script", scope=TokenScope.WRITE
+    ).secret
+    db.session.commit()
+    answered = app.test_client().post(
+        f"/api/v1/me/proposals/{proposal.id}/organisations/{university.id}/accept",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={},
+    )
+    assert answered.status_code == 409
+    db.session.refresh(proposal)
+    assert proposal.status == ProposalStatus.APPROVED
+    assert proposal.responses == []
+    assert "rosie.contact@example.org" not in alan.get(f"/proposals/{proposal.id}").get_data(
+        as_text=True
+    )
