@@ -121,11 +121,7 @@ def show(listing_id: int) -> ResponseReturnValue:
         diagnosis=diagnosis,
         suggestions=suggestions,
         status_form=ConfirmForm() if can_edit else None,
-        actions=[
-            action
-            for action, (sources, _target) in services.ALLOWED_TRANSITIONS.items()
-            if listing.status in sources
-        ],
+        actions=services.available_actions(listing),
     )
 
 

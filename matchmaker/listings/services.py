@@ -325,14 +325,13 @@ ALLOWED_TRANSITIONS = {
 }
 
 
-def change_status(*, listing: Listing, actor: User | None, action: str) -> ListingStatus:
+def _refused(listing: Listing, action: str) -> str | None:
+    """Why ``action`` cannot be done to ``listing`` now; None if it can."""
     sources, target = ALLOWED_TRANSITIONS[action]
     if listing.status not in sources:
-        raise DomainError(
-            _(
-                "A listing that is %(status)s cannot be changed that way.",
-                status=listing.status.label.lower(),
-            )
+        return _(
+            "A listing that is %(status)s cannot be changed that way.",
+            status=listing.status.label.lower(),
         )
     if (
         target == ListingStatus.OPEN
@@ -340,7 +339,20 @@ def change_status(*, listing: Listing, actor: User | None, action: str) -> Listi
         and listing.organisation.kind != OrganisationKind.PUBLIC_AGENCY
     ):
         # Closed when the verified kind stopped being a public agency: it stays closed.
-        raise DomainError(_("Only public agencies post challenges."))
+        return _("Only public agencies post challenges.")
+    return None
+
+
+def available_actions(listing: Listing) -> list[str]:
+    """The status changes (pause, reopen, close) its members may make now: its page's buttons."""
+    return [action for action in ALLOWED_TRANSITIONS if _refused(listing, action) is None]
+
+
+def change_status(*, listing: Listing, actor: User | None, action: str) -> ListingStatus:
+    refused = _refused(listing, action)
+    if refused is not None:
+        raise DomainError(refused)
+    target = ALLOWED_TRANSITIONS[action][1]
     before, live_before = listing.status, listing.is_live()
     listing.status = target
     listing.closed_at = utcnow() if target == ListingStatus.CLOSED else None

@@ -192,6 +192,10 @@ def test_h1_a_challenge_closed_by_the_kind_change_cannot_be_reopened(
     _coordinator(app).post(f"/coordination/organisations/{agency.id}/verify")
     db.session.expire_all()
     assert challenge.status == ListingStatus.CLOSED
+    # Its page offers no Reopen button that could only be refused.
+    page = client.get(f"/listings/{challenge.id}").get_data(as_text=True)
+    assert f'action="/listings/{challenge.id}/reopen"' not in page
+    assert f'action="/listings/{challenge.id}/close"' not in page  # closed already
 
     client.post(f"/listings/{challenge.id}/reopen")
     db.session.expire_all()
