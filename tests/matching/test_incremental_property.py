@@ -186,21 +186,52 @@ def test_a_related_pair_is_proposed_alike_by_incremental_and_full_runs(
     assert (result.create, result.withdraw, result.revive) == ([], [], [])
 
 
-def _full_run_after_posting(postings: list[Any]) -> tuple[list[Any], list[Any], list[int]]:
+# Three regions of one country: a need of national scope reaches the offers of the others,
+# which the run of an offer beyond its region does not hold (pair.farther_takers).
+ACROSS_REGIONS = [
+    ("Liverpool", "Liverpool City Region"),
+    ("Manchester", "Greater Manchester"),
+    ("Leeds", "West Yorkshire"),
+]
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(posting, min_size=2, max_size=9))
+def test_across_regions_after_incremental_runs_a_full_run_has_nothing_to_do(
+    app: Flask, counts_held_still: None, postings: list[Any]
+) -> None:
+    assert _full_run_after_posting(postings, ACROSS_REGIONS) == ([], [], [])
+
+
+def _full_run_after_posting(
+    postings: list[Any], places: list[tuple[str, str]] | None = None
+) -> tuple[list[Any], list[Any], list[int]]:
     """Post ``postings`` one by one, each matched as its jobs would (matching/tasks.py): on its
     own, then its organisation's other listings when it changed what the organisation needs or
     offers, each committed; what a full run would then create, withdraw and revive."""
-    organisations = _fresh_organisations()
+    organisations = _fresh_organisations(places)
     for posting in postings:
         _post_and_match(organisations, *posting)
     return _what_a_full_run_would_do()
 
 
-def _fresh_organisations() -> list[Organisation]:
+def _fresh_organisations(places: list[tuple[str, str]] | None = None) -> list[Organisation]:
+    """Five organisations of different kinds: in two cities of one region, or in ``places``
+    (city, region) in turn."""
     for model in (ProposalParty, Proposal, Listing, Organisation):
         db.session.execute(sa.delete(model))
+    places = places or [(city, "Liverpool City Region") for city in CITIES]
     return [
-        make_organisation(name=f"Org {n}", kind=KINDS[n % len(KINDS)], city=CITIES[n % 2])
+        make_organisation(
+            name=f"Org {n}",
+            kind=KINDS[n % len(KINDS)],
+            city=places[n % len(places)][0],
+            region=places[n % len(places)][1],
+        )
         for n in range(5)
     ]
 
