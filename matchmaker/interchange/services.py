@@ -72,6 +72,26 @@ def written_in(languages: list[str]) -> str:
     return max(counts, key=counts.__getitem__) if counts else DEFAULT_LANGUAGE
 
 
+def _refuse_closed_organisations(records: list[dict[str, Any]]) -> None:
+    """Refuse a document naming an organisation that was closed (by its owner, or when its last
+    member erased their account): its contact people and profile were erased with it, and an
+    import would bring them back under an organisation nobody may answer for."""
+    problems = Problems()
+    for index, record in enumerate(records):
+        status = db.session.scalar(
+            sa.select(Organisation.status).where(
+                Organisation.name == record["name"], Organisation.country == record["country"]
+            )
+        )
+        if status == OrganisationStatus.CLOSED:
+            problems.add(
+                f"organisations[{index}].name",
+                f'"{record["name"]}" was closed by its members; an import cannot change it',
+            )
+    if problems:
+        raise ImportRefused(problems)
+
+
 def import_document(
     document: Any, *, actor: User | None = None, verify: bool = True
 ) -> ImportReport:
@@ -86,6 +106,7 @@ def import_document(
     )
     if problems:
         raise ImportRefused(problems)
+    _refuse_closed_organisations(clean["organisations"])
     report = ImportReport()
     listing_languages: dict[str, list[str]] = {}
     for record in clean["listings"]:

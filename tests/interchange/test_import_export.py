@@ -19,7 +19,12 @@ from matchmaker.interchange.services import ImportRefused, export_document, impo
 from matchmaker.listings.models import Listing, ListingKind
 from matchmaker.matching.models import MatcherRun, RunKind
 from matchmaker.matching.tasks import FULL_RUN
-from matchmaker.organisations.models import ContactPerson, Organisation, OrganisationStatus
+from matchmaker.organisations.models import (
+    ContactPerson,
+    Organisation,
+    OrganisationKind,
+    OrganisationStatus,
+)
 from matchmaker.proposals.models import Proposal
 from tests.conftest import clean_database
 from tests.factories import make_user
@@ -197,6 +202,37 @@ def test_every_problem_is_listed_by_its_place_and_nothing_is_saved(app: Flask) -
     assert "listings[3].titel: unknown field" in problems
     db.session.rollback()
     assert _count(Organisation) == 0 and _count(Listing) == 0
+
+
+def test_an_organisation_its_members_closed_is_not_brought_back_by_an_import(
+    app: Flask,
+) -> None:
+    """Closing erased its contact people; importing a document that names it (a copy made
+    before, another platform's export) would have put them back and changed its profile."""
+    from matchmaker.privacy.erasure import close_organisation
+    from tests.factories import PASSWORD, make_organisation, make_user
+
+    owner = make_user()
+    first = DOCUMENT["organisations"][0]
+    university = make_organisation(
+        owner=owner,
+        name=first["name"],
+        country=first["country"],
+        kind=OrganisationKind.ACADEMIC_INSTITUTION,
+    )
+    close_organisation(organisation=university, actor=owner, password=PASSWORD)
+    db.session.commit()
+    assert university.is_closed and _count(ContactPerson) == 0
+
+    assert _problems(DOCUMENT) == [
+        'organisations[0].name: "University of Liverpool" was closed by its members; '
+        "an import cannot change it"
+    ]
+    db.session.rollback()
+    assert _count(ContactPerson) == 0 and _count(Listing) == 0
+    assert _count(Organisation) == 1  # the other organisation of the document was not made
+    db.session.refresh(university)
+    assert university.is_closed and university.description != first["description"]
 
 
 @pytest.mark.parametrize(
