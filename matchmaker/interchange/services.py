@@ -26,6 +26,7 @@ from matchmaker.organisations.models import (
     OrganisationKind,
     OrganisationStatus,
 )
+from matchmaker.organisations.services import close_challenges
 from matchmaker.territories.services import EVERYTHING, Coverage
 
 KIND_ORDER = {ListingKind.NEED: 0, ListingKind.OFFER: 1, ListingKind.CHALLENGE: 2}
@@ -144,7 +145,10 @@ def import_document(
             report.created["organisations"] += 1
             changed = False
         else:
+            was_public_agency = organisation.kind == OrganisationKind.PUBLIC_AGENCY
             changed = _set(organisation, values)
+            if was_public_agency and organisation.kind != OrganisationKind.PUBLIC_AGENCY:
+                close_challenges(organisation, actor=actor)
         for contact in record["contacts"]:
             existing = next((c for c in organisation.contacts if c.name == contact["name"]), None)
             details = {k: contact[k] for k in ("position", "email", "phone")}

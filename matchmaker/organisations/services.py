@@ -504,7 +504,7 @@ def _accept_changes(*, organisation: Organisation, actor: User) -> None:
     as_matched = matcher_view(organisation)
     applied = _apply_pending_changes(organisation)
     if was_public_agency and organisation.kind != OrganisationKind.PUBLIC_AGENCY:
-        _close_challenges(organisation, actor=actor)
+        close_challenges(organisation, actor=actor)
     organisation.verified_at = utcnow()
     organisation.verified_by_id = actor.id
     record_event("organisation:accept-changes", actor=actor, subject=organisation, details=applied)
@@ -521,9 +521,10 @@ def _accept_changes(*, organisation: Organisation, actor: User) -> None:
     )
 
 
-def _close_challenges(organisation: Organisation, *, actor: User) -> None:
-    """Challenges are a public agency's: once the verified kind is another, its open or paused
-    challenges close (their pending proposals are withdrawn by the matcher as for any closing)."""
+def close_challenges(organisation: Organisation, *, actor: User | None) -> None:
+    """Challenges are a public agency's: once the verified kind is another (a coordinator
+    accepted the change, or an import made it), its open or paused challenges close (their
+    pending proposals are withdrawn by the matcher as for any closing)."""
     challenges = db.session.scalars(
         sa.select(Listing).where(
             Listing.organisation_id == organisation.id,

@@ -235,6 +235,28 @@ def test_an_organisation_its_members_closed_is_not_brought_back_by_an_import(
     assert university.is_closed and university.description != first["description"]
 
 
+def test_an_import_that_makes_a_public_agency_another_kind_closes_its_challenges(
+    app: Flask,
+) -> None:
+    """Challenges are a public agency's, as when a coordinator accepts such a change: before,
+    its open challenges stayed up and matched."""
+    from matchmaker.listings.models import ListingStatus
+    from tests.factories import make_listing, make_organisation
+
+    first = DOCUMENT["organisations"][0]  # an academic institution in the document
+    agency = make_organisation(
+        name=first["name"], country=first["country"], kind=OrganisationKind.PUBLIC_AGENCY
+    )
+    challenge = make_listing(organisation=agency, kind=ListingKind.CHALLENGE)
+    db.session.commit()
+
+    import_document(DOCUMENT)
+    db.session.commit()
+    db.session.refresh(challenge)
+    assert agency.kind == OrganisationKind.ACADEMIC_INSTITUTION
+    assert challenge.status == ListingStatus.CLOSED
+
+
 @pytest.mark.parametrize(
     "change, expected",
     [
