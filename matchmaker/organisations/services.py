@@ -364,6 +364,10 @@ def invitation_for_token(token: str, *, lock: bool = False) -> Invitation:
     )
     if invitation is None or invitation.status != InvitationStatus.PENDING:
         raise InvalidToken()
+    if not invitation.organisation.is_verified:
+        # Only verified organisations invite; taking the verification back revokes what it sent
+        # (reject_organisation), and this also ends those sent before that did.
+        raise InvalidToken()
     return invitation
 
 

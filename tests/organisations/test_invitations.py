@@ -226,3 +226,24 @@ def test_m7_invitations_end_when_the_organisation_is_no_longer_verified(
     invitee = make_user(email="invitee@example.org")
     _browser(app, invitee).post(link)
     assert invitee.id not in _member_ids(organisation)
+
+
+def test_an_invitation_of_an_organisation_no_longer_verified_lets_nobody_in(
+    app: Flask, client: FlaskClient, login: Any, outbox: Outbox
+) -> None:
+    """One still pending from before taking the verification back revoked them (data of an
+    earlier version): refused when it is used, whatever its row says."""
+    from matchmaker.organisations.models import OrganisationStatus
+
+    owner = make_user()
+    organisation = make_organisation(owner=owner)
+    login(owner)
+    assert _invite(client, organisation, "invitee@example.org").status_code == 302
+    link = outbox.link(outbox.to("invitee@example.org")[0], "/invitations/")
+    organisation.status = OrganisationStatus.REJECTED  # as the earlier version left it
+    db.session.commit()
+
+    invitee = make_user(email="invitee@example.org")
+    page = _browser(app, invitee).post(link, follow_redirects=True).get_data(as_text=True)
+    assert "This invitation has expired or was already used." in page
+    assert invitee.id not in _member_ids(organisation)
