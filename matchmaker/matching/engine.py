@@ -50,6 +50,7 @@ from matchmaker.matching.templates.assembly import MOST_PARTIES
 from matchmaker.matching.templates.base import Candidate, Held, Party, Template
 from matchmaker.matching.templates.consortium import PARTNER_MARGIN
 from matchmaker.matching.templates.pair import (
+    FARTHER_TAKERS,
     PairTemplate,
     farther_takers,
     likeliest,
@@ -743,33 +744,47 @@ def _may_take_any(
     snapshot: Snapshot, settings: MatchSettings, asker: ListingView, offers: Collection[int]
 ) -> bool:
     """Whether one of ``offers`` is among the likeliest partners of ``asker`` (a need or
-    challenge): without it, a run of the asker proposes it with none of them, alone or as a
-    consortium's partner, so :func:`_match_one` plans nothing for it. A posting's runs on 5,000
-    dense listings took 479 ms of CPU without it, 338 ms with it (median of 19 postings,
-    bench/incremental_check.py --dense; 246 ms before such needs were matched at all)."""
+    challenge), read on the asker's own neighbourhood: what a full run pairs it with."""
     return any(view.id in offers for view in likeliest(snapshot, settings, asker))
 
 
-def _match_one(
-    listing: Listing, run: MatcherRun, settings: MatchSettings, taking: Collection[int] = ()
-) -> tuple[list[int], list[int]]:
+def _farther_takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> list[int]:
+    """The needs and challenges beyond what the neighbourhood of ``offer`` holds whole (they
+    look farther than its region, or lie beyond it) that a full run may pair with it: those of
+    its own likeliest with whom it scores at least the minimum (pair.farther_takers), with room
+    under the cap and not paired with it yet, while it has room itself, that count it among
+    their likeliest partners on their own neighbourhood. The offer's run ranks their pairs
+    with those of its region (pair.takers), best first, as a full run does. Before, the offer's
+    own ranking stood in for theirs, and on dense data made pairs a full run did not."""
+    candidates = farther_takers(snapshot, settings, offer, settings.min_score)
+    if not candidates:
+        return []
+    cap = settings.max_proposals_per_listing
+    live, _, _ = _around([*candidates, offer.id])
+    if live[offer.id] >= cap:
+        return []
+    paired = set(db.session.scalars(_PAIRED_WITH, {"listing_id": offer.id}))
+    found = []
+    for asker_id in candidates:
+        asker = db.session.get(Listing, asker_id)
+        if live[asker_id] >= cap or asker_id in paired or asker is None:
+            continue
+        around_it = neighbourhood_snapshot(asker)
+        view = around_it.listings.get(asker_id)
+        if view is not None and _may_take_any(around_it, settings, view, {offer.id}):
+            found.append(asker_id)
+    return found
+
+
+def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> list[int]:
     """Plan and apply the proposals of one listing; returns the ids of the proposals it
-    withdrew, and, for an offer, the needs and challenges beyond what it sees whole that may
-    take it, to be matched by runs of their own (pair.farther_takers). ``taking``: the offers
-    for which a need or challenge is matched (those that named it): nothing is planned unless
-    one of them is among its likeliest partners, without which a run of its own proposes it
-    with none of them, alone or as a consortium's partner (the named shapes, which fill their
-    places from wider rankings, are left to the offer's own run and the nightly one)."""
+    withdrew."""
     snapshot = neighbourhood_snapshot(listing)
-    farther: list[int] = []
     if listing.id in snapshot.listings:
         view = snapshot.listings[listing.id]
-        if taking and not _may_take_any(snapshot, settings, view, taking):
-            return [], []
-        planned = plan(snapshot, settings, focus=listing.id)
         if not view.asks:
-            least = settings.min_score + PARTNER_MARGIN  # alone, or as a consortium's partner
-            farther = farther_takers(snapshot, settings, view, least)
+            snapshot.memo[FARTHER_TAKERS] = _farther_takers(snapshot, settings, view)
+        planned = plan(snapshot, settings, focus=listing.id)
     else:
         # Not live any more: withdraw what it has pending, propose nothing.
         pending = db.session.scalars(
@@ -782,17 +797,7 @@ def _match_one(
         ).all()
         planned = Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1)
     apply(planned, run, snapshot, settings)
-    if farther:
-        # Only those with room under the cap, and not paired with it already: a run of theirs
-        # could not add the pair.
-        live, _, _ = _around(farther)
-        paired = set(db.session.scalars(_PAIRED_WITH, {"listing_id": listing.id}))
-        farther = [
-            lid
-            for lid in farther
-            if live[lid] < settings.max_proposals_per_listing and lid not in paired
-        ]
-    return [pid for pid, _ in planned.withdraw], farther
+    return [pid for pid, _ in planned.withdraw]
 
 
 def _match_freed(
@@ -801,43 +806,30 @@ def _match_freed(
     settings: MatchSettings,
     done: int,
     shortlisted: Collection[int] = (),
-    farther: Collection[int] = (),
 ) -> None:
     """The other listings of the proposals just withdrawn have room again under the cap:
     match them too, so that the proposals end where a full run would put them; and so on
     for the proposals that matching them withdraws (a listing already matched in this run,
     ``done`` too, is matched again when a later withdrawal frees it: it had no room then).
-    ``shortlisted``: listings to match with the first of them (see :func:`_shortlisted_with`).
-    ``farther``: the needs and challenges beyond what the offer ``done`` sees whole that may
-    take it (pair.farther_takers); those that the offers matched here name are matched too,
-    each for the offers it was not matched for yet (see :func:`_match_one`'s ``taking``)."""
+    ``shortlisted``: listings to match with the first of them (see :func:`_shortlisted_with`)."""
     seen = set(withdrawn)
     also = set(shortlisted) - {done}
-    taking: dict[int, set[int]] = {asker: {done} for asker in farther if asker != done}
-    asked = {asker: set(offers) for asker, offers in taking.items()}
-    while withdrawn or also or taking:
-        whole = set(also)
-        if withdrawn:
-            whole |= set(
-                db.session.scalars(
+    while withdrawn or also:
+        freed = db.session.scalars(
+            sa.select(Listing)
+            .where(
+                Listing.id.in_(
                     sa.select(ProposalParty.listing_id).where(
                         ProposalParty.proposal_id.in_(withdrawn), ProposalParty.listing_id != done
                     )
                 )
+                | Listing.id.in_(also)
             )
-        freed = db.session.scalars(
-            sa.select(Listing).where(Listing.id.in_(whole | set(taking))).order_by(Listing.id)
+            .order_by(Listing.id)
         ).all()
-        named_by = taking
-        done, withdrawn, also, taking = 0, [], set(), {}  # ``done``: planned with its own room
+        done, withdrawn, also = 0, [], set()  # ``done``: planned with its own withdrawals' room
         for other in freed:
-            offers = () if other.id in whole else named_by[other.id]
-            withdrew, askers = _match_one(other, run, settings, offers)
-            withdrawn.extend(pid for pid in withdrew if pid not in seen)
-            for asker in askers:
-                if other.id not in asked.setdefault(asker, set()):
-                    asked[asker].add(other.id)
-                    taking.setdefault(asker, set()).add(other.id)
+            withdrawn.extend(pid for pid in _match_one(other, run, settings) if pid not in seen)
         seen.update(withdrawn)
 
 
@@ -902,9 +894,9 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     settings = load_settings()
     with batch_memory():
         try:
-            withdrawn, farther = _match_one(listing, run, settings)
+            withdrawn = _match_one(listing, run, settings)
             shortlisted = _shortlisted_with(listing, settings)
-            _match_freed(withdrawn, run, settings, listing.id, shortlisted, farther)
+            _match_freed(withdrawn, run, settings, listing.id, shortlisted)
         except ProposalsHeld:
             logger.warning(
                 "listing %s not matched: a proposal it would change is being decided",

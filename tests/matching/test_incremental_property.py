@@ -1303,23 +1303,17 @@ def test_an_edited_partner_lets_its_anchor_grow_another_consortium(
     assert _what_a_full_run_would_do() == ([], [], [])
 
 
-@pytest.mark.parametrize("shortcut", [True, False])
 def test_a_new_offer_goes_to_needs_beyond_its_region_only_where_a_full_run_would_put_it(
-    app: Flask, monkeypatch: pytest.MonkeyPatch, shortcut: bool
+    app: Flask,
 ) -> None:
     """A need of national scope weighs every offer of the country that can reach it, which the
     run of an offer beyond its region does not hold. Manchester's need has ten offers nearer
     than Liverpool's new one, none scoring enough: a full run proposes it nothing. Leeds' need
     has none: a full run proposes it the new offer. The offer's run paired it with both, by
-    its own ranking; each is now matched by a run of its own. Without the shortcut (a need
-    whose likeliest offers do not include the new one plans nothing: engine._may_take_any),
-    every such need is matched in full: the same proposals."""
-    from matchmaker.matching import engine
+    its own ranking; each now answers on its own neighbourhood whether it counts the offer
+    among its likeliest partners."""
     from matchmaker.matching.engine import run_full
     from matchmaker.matching.models import MatchingSetting
-
-    if not shortcut:
-        monkeypatch.setattr(engine, "_may_take_any", lambda *_: True)
 
     themes = ("research-evaluation",)
 

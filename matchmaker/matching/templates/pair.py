@@ -84,14 +84,19 @@ def likeliest(snapshot: Snapshot, settings: MatchSettings, view: ListingView) ->
     return found
 
 
+# Snapshot.memo key: the needs and challenges beyond what an offer's neighbourhood holds whole
+# that its run found count it among their likeliest partners (engine._farther_takers).
+FARTHER_TAKERS = ("farther takers",)
+
+
 def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> list[ListingView]:
     """The needs and challenges an offer is paired with when it is matched on its own: those a
     full run pairs it with, which have it among their likeliest partners (a full run pairs each
     need or challenge with its shortlist). An incremental run's neighbourhood holds everything
     a need or challenge of the offer's region can reach if it looks no farther than the region:
     those, read from their likeliest partners. One that looks farther, or lies beyond the
-    region, weighs offers the neighbourhood does not hold: it is matched by a run of its own
-    (:func:`farther_takers`), not here. In order of id."""
+    region, weighs offers the neighbourhood does not hold: the run reads its own neighbourhood
+    first and leaves its answer in the snapshot's memo (FARTHER_TAKERS). In order of id."""
     askers = {
         asker.id: asker
         for asker in [
@@ -101,6 +106,8 @@ def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> l
         if _sees_all_it_can_reach(asker, offer)
         and any(view.id == offer.id for view in likeliest(snapshot, settings, asker))
     }
+    farther: list[int] = snapshot.memo.get(FARTHER_TAKERS, [])
+    askers.update((asker_id, snapshot.listings[asker_id]) for asker_id in farther)
     return [askers[key] for key in sorted(askers)]
 
 
@@ -109,10 +116,8 @@ def farther_takers(
 ) -> list[int]:
     """The needs and challenges that may take an offer but weigh offers its neighbourhood does
     not hold (they look farther than its region, or lie beyond it): those of its own likeliest
-    ones with whom it scores at least ``least``. Each is matched by a run of its own, whose
-    neighbourhood holds all it can reach, so that it takes the offer only where a full run
-    would. Before, the offer's run paired it with these by its own ranking, and on dense data
-    made pairs a full run did not."""
+    ones with whom it scores at least ``least``, to be asked on their own neighbourhood
+    (engine._farther_takers)."""
     scorer = scorer_for(settings)
     return sorted(
         asker.id
