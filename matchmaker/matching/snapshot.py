@@ -12,7 +12,7 @@ import heapq
 import math
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
@@ -218,7 +218,7 @@ class Snapshot:
         for level, place in _places(view):
             # Each group holds only listings whose scope reaches this far, so every one found
             # is within reach both ways.
-            for _, members in _groups_sharing(groups, themes, level, place):
+            for members in _groups_sharing(groups, themes, level, place).values():
                 found.update((o.id, o) for o in members if o.org_id != view.org_id)
         return [found[key] for key in sorted(found)]
 
@@ -250,9 +250,9 @@ def _places(view: ListingView) -> list[tuple[int, Any]]:
 
 
 # (theme, distance level, place) → the groups of listings of that place whose scope reaches
-# that far and whose themes are the same and include that theme, each in id order. See
-# _best_ranked().
-Groups = dict[tuple[str, int, Any], list[list[ListingView]]]
+# that far and whose themes are the same and include that theme, each in id order, by their
+# themes' bits. See _best_ranked().
+Groups = dict[tuple[str, int, Any], dict[int, list[ListingView]]]
 
 
 def _groups(listings: Iterable[ListingView], asks: bool) -> Groups:
@@ -264,25 +264,23 @@ def _groups(listings: Iterable[ListingView], asks: bool) -> Groups:
             continue
         for level, place in _places(view):
             by_place[(level, place)].setdefault(view.theme_bits, []).append(view)
-    groups: Groups = defaultdict(list)
+    groups: Groups = defaultdict(dict)
     for (level, place), of_place in by_place.items():
-        for members in of_place.values():
+        for bits, members in of_place.items():
             for theme in members[0].themes:
-                groups[(theme, level, place)].append(members)
+                groups[(theme, level, place)][bits] = members
     return groups
 
 
 def _groups_sharing(
     groups: Groups, themes: Iterable[str], level: int, place: Any
-) -> Iterator[tuple[int, list[ListingView]]]:
-    """The groups of ``place`` at ``level`` that share one of ``themes``, each once."""
-    met: set[int] = set()
+) -> dict[int, list[ListingView]]:
+    """The groups of ``place`` at ``level`` that share one of ``themes``, each once, by their
+    themes' bits."""
+    found: dict[int, list[ListingView]] = {}
     for theme in themes:
-        for members in groups.get((theme, level, place), ()):
-            bits = members[0].theme_bits
-            if bits not in met:
-                met.add(bits)
-                yield bits, members
+        found.update(groups.get((theme, level, place), {}))
+    return found
 
 
 def _best_ranked(
@@ -295,17 +293,48 @@ def _best_ranked(
     share their rank, so each group of them is ranked once; the groups are then read best
     first, and only until ``limit`` partners are found; the places farther out are not read
     once ``limit`` partners rank above anything found there. Partners are of any organisation
-    but ``org_id`` (``None``: of any organisation at all)."""
+    but ``org_id`` (``None``: of any organisation at all).
+
+    A partner sharing every one of ``themes`` ranks above one sharing fewer, however near (a
+    theme is worth four points, nearness three at most), so the partners that stop the reading
+    all share every theme. Those groups are read first, place by place, from the groups of one
+    theme (:func:`_groups_sharing_all`); the groups sharing only some of ``themes`` are read
+    only when the others are too few at every place. On dense data most rankings stop in the
+    city, where the groups sharing some of the themes are the most numerous."""
     themes = frozenset(themes)  # read for the bits, then once for each level
     wanted = theme_bits(themes)
     most = 4 * wanted.bit_count() + 3  # the rank of a partner sharing every theme, in the city
+    places = _places(view)
     ranked: list[tuple[int, list[ListingView]]] = []
-    for level, place in _places(view):
-        for bits, members in _groups_sharing(groups, themes, level, place):
-            ranked.append((4 * (wanted & bits).bit_count() + 3 - level, members))
+    for level, place in places:
+        ranked.extend(
+            (most - level, members)
+            for members in _groups_sharing_all(groups, themes, wanted, level, place)
+        )
         # No partner farther away ranks above most - level - 1: enough above it, stop.
         if _partners_above(ranked, most - level - 1, org_id, limit) >= limit:
-            break
+            return _read_best(ranked, limit, org_id)
+    for level, place in places:
+        for bits, members in _groups_sharing(groups, themes, level, place).items():
+            if bits & wanted != wanted:  # those sharing every theme are ranked already
+                ranked.append((4 * (wanted & bits).bit_count() + 3 - level, members))
+    return _read_best(ranked, limit, org_id)
+
+
+def _groups_sharing_all(
+    groups: Groups, themes: frozenset[str], wanted: int, level: int, place: Any
+) -> list[list[ListingView]]:
+    """The groups of ``place`` at ``level`` that have every one of ``themes`` (``wanted``, as
+    bits): from the fewest groups that one of them is listed under."""
+    fewest = min((groups.get((theme, level, place), {}) for theme in themes), key=len, default={})
+    return [members for bits, members in fewest.items() if bits & wanted == wanted]
+
+
+def _read_best(
+    ranked: list[tuple[int, list[ListingView]]], limit: int, org_id: int | None
+) -> list[ListingView]:
+    """The first ``limit`` partners (not of ``org_id``) of the ``ranked`` groups: the highest
+    rank first, then the lowest id."""
     ranked.sort(key=lambda item: -item[0])
     best: list[ListingView] = []
     taken: set[int] = set()  # a listing met again farther away ranks lower: kept once
