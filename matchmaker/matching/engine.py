@@ -776,9 +776,14 @@ def _farther_takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingV
     return found
 
 
-def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> list[int]:
+def _match_one(
+    listing: Listing, run: MatcherRun, settings: MatchSettings
+) -> tuple[list[int], list[int]]:
     """Plan and apply the proposals of one listing; returns the ids of the proposals it
-    withdrew."""
+    withdrew, and, for an offer, the needs and challenges beyond its region that count it
+    among their likeliest partners (:func:`_farther_takers`): their pairs with it were ranked
+    here, but only a run of theirs, on their own neighbourhood, grows the consortium it may
+    join as their partner."""
     snapshot = neighbourhood_snapshot(listing)
     if listing.id in snapshot.listings:
         view = snapshot.listings[listing.id]
@@ -797,7 +802,8 @@ def _match_one(listing: Listing, run: MatcherRun, settings: MatchSettings) -> li
         ).all()
         planned = Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1)
     apply(planned, run, snapshot, settings)
-    return [pid for pid, _ in planned.withdraw]
+    farther: list[int] = snapshot.memo.get(FARTHER_TAKERS, [])
+    return [pid for pid, _ in planned.withdraw], farther
 
 
 def _match_freed(
@@ -806,14 +812,18 @@ def _match_freed(
     settings: MatchSettings,
     done: int,
     shortlisted: Collection[int] = (),
+    farther: Collection[int] = (),
 ) -> None:
     """The other listings of the proposals just withdrawn have room again under the cap:
     match them too, so that the proposals end where a full run would put them; and so on
     for the proposals that matching them withdraws (a listing already matched in this run,
     ``done`` too, is matched again when a later withdrawal frees it: it had no room then).
-    ``shortlisted``: listings to match with the first of them (see :func:`_shortlisted_with`)."""
+    ``shortlisted``: listings to match with the first of them (see :func:`_shortlisted_with`);
+    ``farther``: the needs beyond the region of the offer ``done`` that take it (see
+    :func:`_match_one`), and so on for the offers matched here, each matched once."""
     seen = set(withdrawn)
-    also = set(shortlisted) - {done}
+    also = (set(shortlisted) | set(farther)) - {done}
+    asked = also | {done}
     while withdrawn or also:
         freed = db.session.scalars(
             sa.select(Listing)
@@ -829,7 +839,11 @@ def _match_freed(
         ).all()
         done, withdrawn, also = 0, [], set()  # ``done``: planned with its own withdrawals' room
         for other in freed:
-            withdrawn.extend(pid for pid in _match_one(other, run, settings) if pid not in seen)
+            withdrew, takers = _match_one(other, run, settings)
+            withdrawn.extend(pid for pid in withdrew if pid not in seen)
+            also.update(takers)
+        also -= asked
+        asked |= also
         seen.update(withdrawn)
 
 
@@ -894,9 +908,9 @@ def match_listing(listing: Listing) -> MatcherRun | None:
     settings = load_settings()
     with batch_memory():
         try:
-            withdrawn = _match_one(listing, run, settings)
+            withdrawn, farther = _match_one(listing, run, settings)
             shortlisted = _shortlisted_with(listing, settings)
-            _match_freed(withdrawn, run, settings, listing.id, shortlisted)
+            _match_freed(withdrawn, run, settings, listing.id, shortlisted, farther)
         except ProposalsHeld:
             logger.warning(
                 "listing %s not matched: a proposal it would change is being decided",

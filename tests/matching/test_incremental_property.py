@@ -201,6 +201,24 @@ ACROSS_REGIONS = [
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(st.lists(posting, min_size=2, max_size=9))
+# Found by this test on 2026-12-06: Manchester's national offer, posted last, was paired with
+# Liverpool's national need by the offer's run (engine._farther_takers), but the consortium a
+# full run grows around that need (with Liverpool's local offer, which the offer's
+# neighbourhood does not hold) waited for the nightly run: now the need's own run grows it.
+@example(
+    [
+        (0, ListingKind.NEED, {"research-evaluation"}, Scope.LOCAL, ["evaluation"]),
+        (0, ListingKind.OFFER, {"research-evaluation"}, Scope.LOCAL, ["evaluation"]),
+        (
+            3,
+            ListingKind.NEED,
+            {"knowledge-exchange", "research-evaluation"},
+            Scope.NATIONAL,
+            ["cooperative"],
+        ),
+        (1, ListingKind.OFFER, {"research-evaluation"}, Scope.NATIONAL, ["evaluation"]),
+    ]
+)
 def test_across_regions_after_incremental_runs_a_full_run_has_nothing_to_do(
     app: Flask, counts_held_still: None, postings: list[Any]
 ) -> None:
