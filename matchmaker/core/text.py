@@ -17,8 +17,19 @@ def has_control_characters(value: str, *, line_breaks: bool = False) -> bool:
     """True when ``value`` holds a newline, a tab, another control character or an invisible
     format character (such as a right-to-left override) that has no place on one line. With
     ``line_breaks``, newlines are allowed (text of several lines)."""
+    if _printable(value, line_breaks=line_breaks):
+        return False
     allowed = "\r\n" if line_breaks else ""
     return any(_is_control(char) and char not in allowed for char in value)
+
+
+def _printable(value: str, *, line_breaks: bool) -> bool:
+    """Whether ``value`` (less its line breaks, if allowed) is all printable, checked in C:
+    then it holds no control or format character (str.isprintable is False for both). Most
+    text is; text that is not (a non-breaking space, say) is read character by character."""
+    if line_breaks:
+        value = value.replace("\r", "").replace("\n", "")
+    return value.isprintable()
 
 
 def single_line(value: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from wtforms import HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.fields.core import UnboundField
 
@@ -71,6 +74,32 @@ def test_l3_every_single_line_field_refuses_control_characters(app: Flask) -> No
 def test_l3_control_characters(value: str, refused: bool) -> None:
     assert has_control_characters(value) is refused
     assert not has_control_characters(single_line(value))
+
+
+# Line breaks, tabs, NUL, other C0 and C1 controls, bidirectional overrides and isolates, a
+# zero-width space, a byte-order mark, a soft hyphen: what a pasted text may hide.
+ODD = "\r\n\t\x00\x0b\x1f\x7f\x85\u202e\u2066\u200b\ufeff\u00ad\u2028"
+
+
+def _plainly_has_control_characters(value: str, *, line_breaks: bool = False) -> bool:
+    """The rule character by character, without text.has_control_characters' check in C."""
+    allowed = "\r\n" if line_breaks else ""
+    return any(
+        unicodedata.category(char) in ("Cc", "Cf") and char not in "\u200c\u200d" + allowed
+        for char in value
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(codec=None), max_size=40)
+    | st.text(st.sampled_from(ODD + "ab \u00a0\u200c\u200dΑج"), max_size=20),
+    st.booleans(),
+)
+def test_the_check_in_c_finds_what_the_plain_rule_finds(value: str, line_breaks: bool) -> None:
+    assert has_control_characters(value, line_breaks=line_breaks) == (
+        _plainly_has_control_characters(value, line_breaks=line_breaks)
+    )
 
 
 def test_l3_forms_refuse_a_newline_in_a_name(client: FlaskClient, login: Any) -> None:
