@@ -77,14 +77,18 @@ def _refuse_closed_organisations(records: list[dict[str, Any]]) -> None:
     """Refuse a document naming an organisation that was closed (by its owner, or when its last
     member erased their account): its contact people and profile were erased with it, and an
     import would bring them back under an organisation nobody may answer for."""
-    problems = Problems()
-    for index, record in enumerate(records):
-        status = db.session.scalar(
-            sa.select(Organisation.status).where(
-                Organisation.name == record["name"], Organisation.country == record["country"]
+    closed = {
+        (name, country)
+        for name, country in db.session.execute(
+            sa.select(Organisation.name, Organisation.country).where(
+                Organisation.status == OrganisationStatus.CLOSED,
+                Organisation.name.in_({record["name"] for record in records}),
             )
         )
-        if status == OrganisationStatus.CLOSED:
+    }
+    problems = Problems()
+    for index, record in enumerate(records):
+        if (record["name"], record["country"]) in closed:
             problems.add(
                 f"organisations[{index}].name",
                 f'"{record["name"]}" was closed by its members; an import cannot change it',

@@ -756,18 +756,17 @@ def _farther_takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingV
     their likeliest partners on their own neighbourhood. The offer's run ranks their pairs
     with those of its region (pair.takers), best first, as a full run does. Before, the offer's
     own ranking stood in for theirs, and on dense data made pairs a full run did not."""
-    candidates = farther_takers(snapshot, settings, offer, settings.min_score)
+    candidates = farther_takers(snapshot, settings, offer)
     if not candidates:
         return []
-    cap = settings.max_proposals_per_listing
-    live, _, _ = _around([*candidates, offer.id])
-    if live[offer.id] >= cap:
+    full = _at_cap([*candidates, offer.id], settings)
+    if offer.id in full:
         return []
     paired = set(db.session.scalars(_PAIRED_WITH, {"listing_id": offer.id}))
     found = []
     for asker_id in candidates:
         asker = db.session.get(Listing, asker_id)
-        if live[asker_id] >= cap or asker_id in paired or asker is None:
+        if asker_id in full or asker_id in paired or asker is None:
             continue
         around_it = neighbourhood_snapshot(asker)
         view = around_it.listings.get(asker_id)
@@ -876,14 +875,19 @@ def _shortlisted_with(listing: Listing, settings: MatchSettings) -> list[int]:
         ]
         if newcomers:
             moved_up[asker.id] = newcomers
-    involved = sorted({i for ids in moved_up.values() for i in ids} | set(moved_up))
-    live, _, _ = _around(involved)  # how many live proposals each is in, as the cap counts
-    full = {lid for lid in involved if live[lid] >= settings.max_proposals_per_listing}
+    full = _at_cap({i for ids in moved_up.values() for i in ids} | set(moved_up), settings)
     return [
         asker_id
         for asker_id, newcomers in moved_up.items()
         if asker_id not in full and any(giver_id not in full for giver_id in newcomers)
     ]
+
+
+def _at_cap(listing_ids: Collection[int], settings: MatchSettings) -> set[int]:
+    """Those of ``listing_ids`` in as many live proposals as the cap allows, counted as an
+    incremental run counts them (:func:`_around`)."""
+    live, _, _ = _around(sorted(listing_ids))
+    return {lid for lid in listing_ids if live[lid] >= settings.max_proposals_per_listing}
 
 
 def match_listing(listing: Listing) -> MatcherRun | None:

@@ -111,19 +111,18 @@ def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> l
     return [askers[key] for key in sorted(askers)]
 
 
-def farther_takers(
-    snapshot: Snapshot, settings: MatchSettings, offer: ListingView, least: int
-) -> list[int]:
+def farther_takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> list[int]:
     """The needs and challenges that may take an offer but weigh offers its neighbourhood does
     not hold (they look farther than its region, or lie beyond it): those of its own likeliest
-    ones with whom it scores at least ``least``, to be asked on their own neighbourhood
+    ones with whom it scores at least the minimum, to be asked on their own neighbourhood
     (engine._farther_takers)."""
     scorer = scorer_for(settings)
     return sorted(
         asker.id
         for asker in likeliest(snapshot, settings, offer)
         if not _sees_all_it_can_reach(asker, offer)
-        and scored(snapshot, scorer, scorer.fractions(snapshot, asker, offer))[0] >= least
+        and scored(snapshot, scorer, scorer.fractions(snapshot, asker, offer))[0]
+        >= settings.min_score
     )
 
 
