@@ -91,3 +91,48 @@ def test_jobs_recorded_before_retries_read_no_failed_attempt(app: Flask) -> None
     with db.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT kind, attempts, next_attempt_at FROM jobs"))
         assert [tuple(row) for row in rows] == [("alerts.send_alerts", 0, None)]
+
+
+def test_notifications_of_announcements_are_linked_to_them_by_their_address(app: Flask) -> None:
+    """Notifications of announcements written before the link are linked by the address they
+    hold, so that the digest leaves out those whose announcement is withdrawn; others, and an
+    address naming no announcement, stay unlinked."""
+    from tests.factories import make_user
+
+    user_id = make_user().id
+    db.session.execute(
+        sa.text(
+            "INSERT INTO announcements (kind, audience, title, body, country, ends_on, status,"
+            " created_at, updated_at) VALUES ('event', 'everyone', 'Fair', 'A fair.', 'GB',"
+            " '2030-01-01', 'published', '2026-12-01 00:00:00', '2026-12-01 00:00:00')"
+        )
+    )
+    announcement_id = db.session.scalar(sa.text("SELECT max(id) FROM announcements"))
+    db.session.commit()
+    db.session.close()
+    downgrade(revision="547750d5f0b2")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("notifications")}
+    assert "announcement_id" not in columns
+    with db.engine.begin() as connection:
+        for kind, url in [
+            ("announcement", f"/announcements/{announcement_id}"),
+            ("announcement", f"/announcements/{announcement_id + 1}"),
+            ("saved_search", "/needs?q=x"),
+        ]:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO notifications (user_id, kind, message, url, created_at)"
+                    " VALUES (:user, :kind, 'm', :url, '2026-12-01 00:00:00')"
+                ),
+                {"user": user_id, "kind": kind, "url": url},
+            )
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text("SELECT kind, announcement_id FROM notifications ORDER BY id")
+        )
+        assert [tuple(row) for row in rows] == [
+            ("announcement", announcement_id),
+            ("announcement", None),
+            ("saved_search", None),
+        ]

@@ -11,7 +11,7 @@ from matchmaker.accounts.models import User
 from matchmaker.db import TimestampMixin, UpdatedMixin, str_enum, utcnow
 from matchmaker.extensions import db
 from matchmaker.listings.models import Theme
-from matchmaker.organisations.models import Organisation, OrganisationKind
+from matchmaker.organisations.models import Organisation, OrganisationKind, OrganisationStatus
 from matchmaker.territories.models import Territory
 
 
@@ -141,6 +141,20 @@ class Announcement(UpdatedMixin, db.Model):  # type: ignore[name-defined]
             and not self.is_expired(today)
             and (self.organisation is None or self.organisation.is_verified)
         )
+
+
+def current_announcements() -> sa.ColumnElement[bool]:
+    """SQL of :meth:`Announcement.is_current`."""
+    return sa.and_(
+        Announcement.status == AnnouncementStatus.PUBLISHED,
+        Announcement.ends_on >= utcnow().date(),
+        sa.or_(
+            Announcement.organisation_id.is_(None),
+            Announcement.organisation_id.in_(
+                sa.select(Organisation.id).where(Organisation.status == OrganisationStatus.VERIFIED)
+            ),
+        ),
+    )
 
 
 class AnnouncementDelivery(TimestampMixin, db.Model):  # type: ignore[name-defined]

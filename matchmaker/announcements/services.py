@@ -23,6 +23,7 @@ from matchmaker.announcements.models import (
     AnnouncementKind,
     AnnouncementStatus,
     Audience,
+    current_announcements,
 )
 from matchmaker.core.audit import record_event
 from matchmaker.core.errors import DomainError
@@ -253,20 +254,6 @@ class AnnouncementFilters:
     audience: str = ""
 
 
-def _current() -> Any:
-    """SQL of :meth:`Announcement.is_current`."""
-    return sa.and_(
-        Announcement.status == AnnouncementStatus.PUBLISHED,
-        Announcement.ends_on >= utcnow().date(),
-        sa.or_(
-            Announcement.organisation_id.is_(None),
-            Announcement.organisation_id.in_(
-                sa.select(Organisation.id).where(Organisation.status == OrganisationStatus.VERIFIED)
-            ),
-        ),
-    )
-
-
 # Announcements' order, by which their pages follow one another.
 NEWEST_FIRST = (
     Key(Announcement.created_at, descending=True),
@@ -276,7 +263,7 @@ NEWEST_FIRST = (
 
 def browse_statement(filters: AnnouncementFilters) -> sa.Select[tuple[Announcement]]:
     """Current announcements, newest first. An audience filter also keeps those for everyone."""
-    statement = sa.select(Announcement).where(_current())
+    statement = sa.select(Announcement).where(current_announcements())
     if filters.theme:
         statement = statement.where(Announcement.themes.any(Theme.slug == filters.theme))
     if filters.kind:
@@ -373,6 +360,7 @@ def deliver(announcement: Announcement) -> int:
             date=LazyString(format_date, announcement.ends_on),
         ),
         url=url_for("announcements.show", announcement_id=announcement.id),
+        announcement_id=announcement.id,
         subject=_l(
             "New announcement: %(title)s",
             title=announcement.title,

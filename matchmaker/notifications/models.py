@@ -20,6 +20,11 @@ class Notification(TimestampMixin, db.Model):  # type: ignore[name-defined]
     proposal_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("proposals.id", ondelete="CASCADE")
     )
+    # An announcement's notification is shown and mailed only while the announcement is current
+    # (services.still_relevant).
+    announcement_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("announcements.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(sa.String(64))
     message: Mapped[str] = mapped_column(sa.String(500))
     url: Mapped[str] = mapped_column(sa.String(500))

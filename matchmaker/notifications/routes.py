@@ -64,7 +64,7 @@ class PreferenceForm(Form):
 def index() -> ResponseReturnValue:
     notifications = db.session.scalars(
         sa.select(Notification)
-        .where(Notification.user_id == current_user.id)
+        .where(Notification.user_id == current_user.id, services.still_relevant())
         .order_by(Notification.id.desc())
         .limit(100)
     )

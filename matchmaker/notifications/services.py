@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel.speaklater import LazyString
 
 from matchmaker.accounts.models import EmailPreference, User
+from matchmaker.announcements.models import Announcement, current_announcements
 from matchmaker.core.i18n import gettext as _
 from matchmaker.core.i18n import in_language_of
 from matchmaker.core.mail import external_url, send_email
@@ -27,6 +28,7 @@ def notify(
     message: str | LazyString,
     url: str,
     proposal_id: int | None = None,
+    announcement_id: int | None = None,
     subject: str | LazyString,
     template: str,
     context: dict[str, Any] | None = None,
@@ -49,6 +51,7 @@ def notify(
                 message=str(message)[:500],
                 url=url,
                 proposal_id=proposal_id,
+                announcement_id=announcement_id,
             )
             if user.email_preference == EmailPreference.IMMEDIATE:
                 send_email(
@@ -65,12 +68,26 @@ def notify(
     return created
 
 
+def still_relevant() -> sa.ColumnElement[bool]:
+    """The notifications still worth reading: all but those of an announcement no longer
+    current (withdrawn, ended, or its organisation closed or no longer verified), whose page
+    would answer 404. They come back if it is current again (its organisation verified anew)."""
+    return sa.or_(
+        Notification.announcement_id.is_(None),
+        Notification.announcement_id.in_(sa.select(Announcement.id).where(current_announcements())),
+    )
+
+
 def unread_count(user: User) -> int:
     return (
         db.session.scalar(
             sa.select(sa.func.count())
             .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .where(
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+                still_relevant(),
+            )
         )
         or 0
     )
@@ -116,6 +133,7 @@ def send_digests() -> int:
             Notification.emailed_at.is_(None),
             User.email_preference == EmailPreference.DAILY,
             User.is_active_account.is_(True),
+            still_relevant(),
         )
         .order_by(Notification.user_id, Notification.id)
         .with_for_update(of=Notification, skip_locked=True)

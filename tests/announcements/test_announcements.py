@@ -356,6 +356,46 @@ def test_withdrawn_or_ended_announcements_are_not_delivered(world: dict[str, Any
     assert not _notified(late)
 
 
+@pytest.mark.parametrize("ending", ["withdrawn", "rejected"])
+def test_a_notification_waiting_for_the_digest_goes_once_its_announcement_is_gone(
+    app: Flask, world: dict[str, Any], outbox: Outbox, ending: str
+) -> None:
+    """A member who reads mail once a day is not sent, nor shown, an announcement withdrawn or
+    whose organisation lost its verification since it was delivered (its page answers 404); it
+    comes back if the organisation is verified again."""
+    from matchmaker.organisations.services import reject_organisation, verify_organisation
+
+    world["coop"].email_preference = EmailPreference.DAILY
+    db.session.commit()
+    announcement = _publish(world["officer"], world["agency"])
+    assert len(_notified(world["coop"])) == 1
+    reader = signed_in(app, world["coop"])
+    assert "Social innovation fund" in reader.get("/notifications").get_data(as_text=True)
+    coordinator = make_user(role=Role.COORDINATOR)
+    with app.test_request_context():
+        if ending == "withdrawn":
+            services.withdraw_announcement(announcement=announcement, actor=world["officer"])
+        else:
+            reject_organisation(organisation=world["agency"], actor=coordinator, reason="Not it.")
+    db.session.commit()
+
+    page = reader.get("/notifications").get_data(as_text=True)
+    assert "Social innovation fund" not in page
+    assert reader.get(f"/announcements/{announcement.id}").status_code == 404
+    with app.test_request_context():
+        send_digests()
+    db.session.commit()
+    assert not [m for m in outbox.to("coop@example.org") if "digest" in m["Subject"]]
+
+    if ending == "rejected":
+        with app.test_request_context():
+            verify_organisation(organisation=world["agency"], actor=coordinator)
+            send_digests()
+        db.session.commit()
+        (digest,) = [m for m in outbox.to("coop@example.org") if "digest" in m["Subject"]]
+        assert "Social innovation fund" in outbox.text(digest)
+
+
 # Posting rules ---------------------------------------------------------------------------------
 
 
