@@ -474,10 +474,22 @@ class CandidateKeys:
         return tuple([key >> shift & mask for shift in self.shifts[key & self.COUNT_MASK]])
 
     def rank(self, score: int, key: int) -> int:
-        """The key with the score ahead of it, so that the highest score comes first: sorts
-        (score, template, ids) several times faster than the tuples when hundreds of thousands
-        of candidates tie on their scores."""
-        return (100 - score) << self.score_shift | key
+        """The key with the score ahead of it, so that the highest score comes first, and
+        candidates of the same score in the order of :func:`candidate_tie_order` (then their
+        template and ids): sorts several times faster than tuples when hundreds of thousands of
+        candidates tie on their scores."""
+        return ((100 - score) << TIE_BITS | candidate_tie_order(key)) << self.score_shift | key
+
+
+TIE_BITS = 64
+
+
+def candidate_tie_order(key: int) -> int:
+    """Where a candidate (its packed key) stands among those of the same score: a mix of its
+    template and listings that does not follow the order in which they were posted. By their
+    ids, as before, the oldest listings of a crowded city took the room under the cap whenever
+    scores tied (bench/by_age.py)."""
+    return (key % 0x1FFFFFFFFFFFFFFF * 0x9E3779B97F4A7C15) & ((1 << TIE_BITS) - 1)
 
 
 def _best_first(qualifying: dict[int, Held], keys: CandidateKeys) -> list[int]:
@@ -784,11 +796,21 @@ def _match_one(
     here, but only a run of theirs, on their own neighbourhood, grows the consortium it may
     join as their partner."""
     snapshot = neighbourhood_snapshot(listing)
+    withdrew: list[int] = []
     if listing.id in snapshot.listings:
         view = snapshot.listings[listing.id]
         if not view.asks:
             snapshot.memo[FARTHER_TAKERS] = _farther_takers(snapshot, settings, view)
         planned = plan(snapshot, settings, focus=listing.id)
+        if planned.withdraw:
+            # A proposal of its own it withdraws (its rules no longer hold with the roles it
+            # was made with) may be one its listings make again, with other roles: revived by
+            # a second plan, once the first is written, as a full run keeps it. Before, the run
+            # of a partner revived it, when that partner's run grew the focus's partnerships.
+            apply(planned, run, snapshot, settings)
+            withdrew = [pid for pid, _ in planned.withdraw]
+            planned = plan(snapshot, settings, focus=listing.id)
+            planned.listings_considered = 0  # counted by the first
     else:
         # Not live any more: withdraw what it has pending, propose nothing.
         pending = db.session.scalars(
@@ -802,7 +824,7 @@ def _match_one(
         planned = Plan(withdraw=[(pid, NOT_LIVE) for pid in pending], listings_considered=1)
     apply(planned, run, snapshot, settings)
     farther: list[int] = snapshot.memo.get(FARTHER_TAKERS, [])
-    return [pid for pid, _ in planned.withdraw], farther
+    return [*withdrew, *(pid for pid, _ in planned.withdraw)], farther
 
 
 def _match_freed(

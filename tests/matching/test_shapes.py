@@ -173,13 +173,10 @@ def test_sao_paulo_shape_fills_its_slots() -> None:
     views = _sao_paulo()
     [candidate] = _proposed(SAO_PAULO, *views)
     roles = [(party.listing.id, party.role) for party in candidate.parties]
-    assert roles == [
-        (1, "municipality"),
-        (2, "incubator"),
-        (3, "sse_enterprise"),
-        (4, "sse_enterprise"),
-        (5, "public_buyer"),
-    ]
+    # The two enterprises, in the order their ranking gives equals (snapshot.tie_order).
+    assert roles[:2] == [(1, "municipality"), (2, "incubator")]
+    assert sorted(roles[2:4]) == [(3, "sse_enterprise"), (4, "sse_enterprise")]
+    assert roles[4] == (5, "public_buyer")
     sentence = SAO_PAULO.coverage_sentence(candidate.coverage, READER)
     assert sentence.startswith("Every role of the São Paulo model is filled around Org 1")
     assert "buys from SSE enterprises (public agency): Org 5" in sentence

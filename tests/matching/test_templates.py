@@ -7,6 +7,7 @@ from matchmaker.matching.settings import DEFAULTS, MatchSettings
 from matchmaker.matching.snapshot import ListingView
 from matchmaker.matching.templates import TEMPLATES
 from matchmaker.matching.templates.base import Party
+from matchmaker.matching.templates.pair import sees_all_it_can_reach
 from tests.matching.helpers import snapshot, view
 
 PAIR = TEMPLATES["pair"]
@@ -371,7 +372,8 @@ def test_consortia_of_one_listing_are_those_grown_from_every_anchor_near_it(
 ) -> None:
     """An incremental run grows a consortium only around the anchors that are its focus or
     have it among their likeliest partners (consortium.may_take): it proposes exactly what
-    growing every anchor near the focus proposes, scored the same."""
+    growing every anchor near the focus that sees all it can reach from there proposes,
+    scored the same."""
     import random
 
     from matchmaker.matching.templates import consortium
@@ -403,7 +405,15 @@ def test_consortia_of_one_listing_are_those_grown_from_every_anchor_near_it(
         return {c.listing_ids: c.score for c in template.propose(crowd, DEFAULTS, focus)}
 
     pruned = {focus: proposed(focus) for focus in crowd.listings}
-    monkeypatch.setattr(consortium, "may_take", lambda *_: True)
+    # Every anchor near the focus whose shortlist the focus's neighbourhood holds whole (the
+    # others are grown by runs of their own: consortium.may_take).
+    monkeypatch.setattr(
+        consortium,
+        "may_take",
+        lambda snap, _, anchor, focus: (
+            anchor.id == focus or sees_all_it_can_reach(anchor, snap.listings[focus])
+        ),
+    )
     assert sum(map(len, pruned.values())) > 20
     for focus, found in pruned.items():
         assert found == proposed(focus), focus

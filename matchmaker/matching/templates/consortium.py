@@ -29,7 +29,7 @@ from matchmaker.matching.settings import MatchSettings
 from matchmaker.matching.snapshot import ListingView, Snapshot
 from matchmaker.matching.templates.assembly import MOST_PARTIES, assemble, grow_around
 from matchmaker.matching.templates.base import Candidate, Party, Template
-from matchmaker.matching.templates.pair import likeliest, shortlist
+from matchmaker.matching.templates.pair import likeliest, sees_all_it_can_reach, shortlist
 
 if TYPE_CHECKING:
     from matchmaker.matching.explanations import Reader
@@ -117,8 +117,16 @@ def may_take(snapshot: Snapshot, settings: MatchSettings, anchor: ListingView, f
     """Whether the consortium around ``anchor`` can hold the listing ``focus``: it is the
     anchor, or among the offers the anchor's consortium is grown from (its shortlist's, without
     scoring them). An incremental run grows only those: in a dense city an offer is near
-    hundreds of needs, and is among the likeliest partners of few."""
-    return anchor.id == focus or any(
+    hundreds of needs, and is among the likeliest partners of few.
+
+    Only around an anchor whose shortlist the focus offer's neighbourhood holds whole (of its
+    region, looking no farther: pair.sees_all_it_can_reach). One that looks farther, or lies
+    beyond the region, is grown by a run of its own, on its own neighbourhood, when it counts
+    the offer among its likeliest partners (engine._farther_takers): grown here, from offers
+    the neighbourhood happens to hold, it made consortia a full run did not."""
+    if anchor.id == focus:
+        return True
+    return sees_all_it_can_reach(anchor, snapshot.listings[focus]) and any(
         view.id == focus for view in likeliest(snapshot, settings, anchor)
     )
 

@@ -103,7 +103,7 @@ def takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingView) -> l
             *snapshot.near(offer, offer.themes, asks=True),
             *related_listings(snapshot, offer),
         ]
-        if _sees_all_it_can_reach(asker, offer)
+        if sees_all_it_can_reach(asker, offer)
         and any(view.id == offer.id for view in likeliest(snapshot, settings, asker))
     }
     farther: list[int] = snapshot.memo.get(FARTHER_TAKERS, [])
@@ -120,13 +120,13 @@ def farther_takers(snapshot: Snapshot, settings: MatchSettings, offer: ListingVi
     return sorted(
         asker.id
         for asker in likeliest(snapshot, settings, offer)
-        if not _sees_all_it_can_reach(asker, offer)
+        if not sees_all_it_can_reach(asker, offer)
         and scored(snapshot, scorer, scorer.fractions(snapshot, asker, offer))[0]
         >= settings.min_score
     )
 
 
-def _sees_all_it_can_reach(asker: ListingView, offer: ListingView) -> bool:
+def sees_all_it_can_reach(asker: ListingView, offer: ListingView) -> bool:
     """Whether an offer's neighbourhood holds every offer ``asker`` can reach: it is of the
     offer's region (which the neighbourhood holds whole) and looks no farther."""
     return asker.region_key == offer.region_key and asker.scope <= REGION
