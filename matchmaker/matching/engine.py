@@ -478,18 +478,24 @@ class CandidateKeys:
         candidates of the same score in the order of :func:`candidate_tie_order` (then their
         template and ids): sorts several times faster than tuples when hundreds of thousands of
         candidates tie on their scores."""
-        return ((100 - score) << TIE_BITS | candidate_tie_order(key)) << self.score_shift | key
+        tie = candidate_tie_order(self.template(key), self.ids(key))
+        return ((100 - score) << TIE_BITS | tie) << self.score_shift | key
 
 
 TIE_BITS = 64
+_TIE_MASK = (1 << TIE_BITS) - 1
 
 
-def candidate_tie_order(key: int) -> int:
-    """Where a candidate (its packed key) stands among those of the same score: a mix of its
-    template and listings that does not follow the order in which they were posted. By their
-    ids, as before, the oldest listings of a crowded city took the room under the cap whenever
-    scores tied (bench/by_age.py)."""
-    return (key % 0x1FFFFFFFFFFFFFFF * 0x9E3779B97F4A7C15) & ((1 << TIE_BITS) - 1)
+def candidate_tie_order(template: str, listing_ids: Sequence[int]) -> int:
+    """Where a candidate stands among those of the same score: a mix of its template and
+    listings that does not follow the order in which they were posted. By their ids, as
+    before, the oldest listings of a crowded city took the room under the cap whenever scores
+    tied (bench/by_age.py). Made from the ids themselves, not from a packed key, whose layout
+    depends on the highest id a run holds: full and incremental runs order them alike."""
+    mixed = CandidateKeys.NAMES.index(template)
+    for listing_id in listing_ids:
+        mixed = (mixed * 1_000_003 ^ listing_id) & _TIE_MASK
+    return (mixed * 0x9E3779B97F4A7C15) & _TIE_MASK
 
 
 def _best_first(qualifying: dict[int, Held], keys: CandidateKeys) -> list[int]:

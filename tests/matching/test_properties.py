@@ -287,8 +287,14 @@ def test_the_packed_ranking_of_candidates_is_the_plain_one(views) -> None:  # ty
     ranked = [(keys.template(key), keys.ids(key)) for key in _best_first(qualifying, keys)]
     assert ranked == sorted(
         plain,
-        key=lambda key: (-plain[key], candidate_tie_order(keys.pack(*key)), key[0], key[1]),
+        key=lambda key: (-plain[key], candidate_tie_order(*key), key[0], key[1]),
     )
+    # A run holding higher ids packs them in more bits: the order is the same.
+    wider = CandidateKeys(keys.id_bits + 5)
+    repacked = {
+        wider.pack(keys.template(key), keys.ids(key)): held for key, held in qualifying.items()
+    }
+    assert [(wider.template(k), wider.ids(k)) for k in _best_first(repacked, wider)] == ranked
 
 
 @given(
